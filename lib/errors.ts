@@ -1,0 +1,75 @@
+/**
+ * Error classes shared by every layer. Each has a stable `name` that the JSON proxy reports to
+ * clients as the short error name, so renaming one is a breaking change.
+ *
+ * @module
+ */
+
+/** Base class of every error this project throws on purpose. */
+export class Mtproto2jsonError extends Error {
+  override name = "Mtproto2jsonError";
+}
+
+/** A `.tl` schema text that cannot be parsed; names the file and line. */
+export class SchemaParseError extends Mtproto2jsonError {
+  override name = "SchemaParseError";
+  /** Creates the error for `file`:`line`. */
+  constructor(readonly file: string, readonly line: number, reason: string) {
+    super(`${file}:${line}: ${reason}`);
+  }
+}
+
+/**
+ * A value that cannot be encoded to TL: the `path` locates it, from the outermost constructor
+ * through field names and vector indexes.
+ *
+ * @example
+ * ```ts
+ * import { TlEncodeError } from "./errors.ts";
+ * const error = new TlEncodeError("WrongType", "expected InputPeer, got inputUser", ["peer"]);
+ * error.prependPath("messages.sendMessage");
+ * console.assert(error.message === "messages.sendMessage.peer: expected InputPeer, got inputUser");
+ * ```
+ */
+export class TlEncodeError extends Mtproto2jsonError {
+  override name = "TlEncodeError";
+  /** Creates the error; `kind` is the short name reported to JSON clients. */
+  constructor(
+    readonly kind: "UnknownConstructor" | "WrongType" | "MissingField" | "BadValue",
+    readonly reason: string,
+    readonly path: string[] = [],
+  ) {
+    super(reason);
+    this.#refresh();
+  }
+
+  /** Adds an outer path segment (a constructor, a field name or a `[index]`). */
+  prependPath(segment: string): void {
+    this.path.unshift(segment);
+    this.#refresh();
+  }
+
+  #refresh(): void {
+    const path = this.path.join(".").replaceAll(".[", "[");
+    this.message = path ? `${path}: ${this.reason}` : this.reason;
+  }
+}
+
+/** TL bytes that cannot be decoded: truncated input, unknown constructor id, absurd length. */
+export class TlDecodeError extends Mtproto2jsonError {
+  override name = "TlDecodeError";
+  /** Creates the error for a problem found at byte `offset`. */
+  constructor(reason: string, readonly offset: number) {
+    super(`${reason} (at byte offset ${offset})`);
+  }
+}
+
+/** A JSON text that is not valid JSON, or not a JSON object where one is required. */
+export class JsonSyntaxError extends Mtproto2jsonError {
+  override name = "JsonSyntaxError";
+}
+
+/** A cryptographic value that fails a check of the MTProto security guidelines. */
+export class SecurityError extends Mtproto2jsonError {
+  override name = "SecurityError";
+}

@@ -1,0 +1,70 @@
+/**
+ * Splits a byte stream into text lines for the line-oriented interfaces (`tl`, and the JSON
+ * protocol of `pipe` and `serve`): UTF-8, `\n` or `\r\n`, with a size limit per line so one
+ * oversized line is reported and skipped instead of exhausting memory.
+ *
+ * @module
+ */
+
+/** One line read from a stream, or the report of a line that exceeded the limit. */
+export type Line =
+  | { kind: "line"; text: string; number: number }
+  | { kind: "too_long"; length: number; number: number };
+
+/**
+ * Yields the lines of `stream`. A line longer than `maxLength` characters is dropped while it
+ * streams past, and reported once as `too_long`.
+ *
+ * @example
+ * ```ts
+ * import { readLines } from "./lines.ts";
+ * const stream = ReadableStream.from([new TextEncoder().encode("a\r\nb\n")]);
+ * const texts = [];
+ * for await (const line of readLines(stream)) if (line.kind === "line") texts.push(line.text);
+ * console.assert(texts.join() === "a,b");
+ * ```
+ */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  maxLength = 16 * 1024 * 1024,
+): AsyncGenerator<Line> {
+  let pending: string[] = [];
+  let pendingLength = 0;
+  let overflow = false;
+  let number = 0;
+  const take = (text: string): void => {
+    pendingLength += text.length;
+    if (overflow) return;
+    if (pendingLength > maxLength) {
+      overflow = true;
+      pending = [];
+    } else if (text !== "") pending.push(text);
+  };
+  const finish = (): Line => {
+    number++;
+    const length = pendingLength;
+    let text = overflow ? "" : pending.join("");
+    pending = [];
+    pendingLength = 0;
+    if (overflow) {
+      overflow = false;
+      return { kind: "too_long", length, number };
+    }
+    if (text.endsWith("\r")) text = text.slice(0, -1);
+    return { kind: "line", text, number };
+  };
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf("\n", start);
+      if (newline < 0) break;
+      take(chunk.slice(start, newline));
+      yield finish();
+      start = newline + 1;
+    }
+    if (start < chunk.length) {
+      take(chunk.slice(start));
+    }
+  }
+  if (pendingLength > 0 || overflow) yield finish();
+}

@@ -1,0 +1,605 @@
+/**
+ * Schema-driven TL encoding and decoding. Each combinator is compiled once, on first use, into a
+ * pair of closures, so the per-message path does no name lookups or schema walking beyond one map
+ * lookup per object.
+ *
+ * Values are plain objects shaped like the JSON protocol: `{"_cons": "inputPeerUser", ...}`.
+ * Encoding accepts every input form the contract allows (longs as numbers, bigints or decimal
+ * strings; bytes as base64 or `Uint8Array`; `true`/`false` for `Bool` and flag fields). Decoding
+ * produces one of the forms chosen by {@link CodecOptions}.
+ *
+ * @module
+ */
+
+import { gunzipSync } from "node:zlib";
+import { TlDecodeError, TlEncodeError } from "../errors.ts";
+import { TlReader } from "./reader.ts";
+import { resolveType, type TlCombinator, type TlSchema, type TlType } from "./schema.ts";
+import { TlWriter } from "./writer.ts";
+
+/** A TL value in its plain-object form. */
+export type TlObject = { _cons: string; [field: string]: unknown };
+
+/** How decoded values are represented. */
+export interface CodecOptions {
+  /**
+   * `long` values: `"bigint"`; `"json"` (a number when exact, else `JSON.rawJSON` digits, so
+   * `JSON.stringify` prints all 64 bits); or `"string"` (decimal strings, for JavaScript clients).
+   */
+  longs?: "bigint" | "json" | "string";
+  /** `bytes`, `int128` and `int256` values: `"uint8array"` copies, or `"base64"` strings. */
+  bytes?: "uint8array" | "base64";
+}
+
+/** Constructor id of `vector`, the boxed form of every `Vector<T>`. */
+export const VECTOR_ID = 0x1cb5c415;
+/** Constructor id of `gzip_packed`, which may stand in for any boxed object. */
+export const GZIP_PACKED_ID = 0x3072cfa1;
+const BOOL_TRUE_ID = 0x997275b5;
+const BOOL_FALSE_ID = 0xbc799737;
+const MIN_LONG = -(2n ** 63n);
+const MAX_UNSIGNED_LONG = 2n ** 64n - 1n;
+const TRUE_VALUE: TlObject = Object.freeze({ _cons: "true" });
+const MAX_BYTES_LENGTH = 0xffffff;
+
+type Encoder = (writer: TlWriter, value: unknown) => void;
+type Decoder = (reader: TlReader) => unknown;
+
+interface Compiled {
+  combinator: TlCombinator;
+  encode?: Encoder;
+  decode?: Decoder;
+}
+
+/**
+ * Encodes and decodes TL values against one schema.
+ *
+ * @example
+ * ```ts
+ * import { parseSchema } from "./schema.ts";
+ * import { TlCodec } from "./codec.ts";
+ * const schema = parseSchema([{
+ *   name: "demo.tl",
+ *   text: "inputPeerUser#dde8a54c user_id:long access_hash:long = InputPeer;",
+ * }]);
+ * const codec = new TlCodec(schema, { longs: "string" });
+ * const bytes = codec.encode({ _cons: "inputPeerUser", user_id: 1, access_hash: "-2" });
+ * console.assert(codec.decode(bytes).access_hash === "-2");
+ * ```
+ */
+export class TlCodec {
+  readonly schema: TlSchema;
+  readonly #byName = new Map<string, Compiled>();
+  readonly #bare = new Map<TlCombinator, Compiled>();
+  readonly #constructorsById = new Map<number, Compiled>();
+  readonly #functionsById = new Map<number, Compiled>();
+  readonly #readLong: (reader: TlReader) => unknown;
+  readonly #readBytes: (reader: TlReader) => unknown;
+  readonly #readFixed: (reader: TlReader, size: number) => unknown;
+  readonly #writer = new TlWriter(4096);
+
+  /** Prepares a codec; nothing is compiled until a combinator is first used. */
+  constructor(schema: TlSchema, options: CodecOptions = {}) {
+    this.schema = schema;
+    for (const combinator of schema.functions.values()) {
+      const compiled = { combinator };
+      this.#byName.set(combinator.name, compiled);
+      this.#functionsById.set(combinator.id, compiled);
+    }
+    // Constructors win a name clash with functions: decoded data are constructors far more often.
+    for (const combinator of schema.constructors.values()) {
+      const compiled = { combinator };
+      this.#byName.set(combinator.name, compiled);
+      this.#constructorsById.set(combinator.id, compiled);
+    }
+    const longs = options.longs ?? "bigint";
+    this.#readLong = longs === "bigint"
+      ? (reader) => reader.long()
+      : longs === "json"
+      ? (reader) => reader.longJson()
+      : (reader) => reader.longString();
+    if (options.bytes === "base64") {
+      this.#readBytes = (reader) => reader.bytesView().toBase64();
+      this.#readFixed = (reader, size) => reader.raw(size, `int${size * 8}`).toBase64();
+    } else {
+      this.#readBytes = (reader) => reader.bytesCopy();
+      this.#readFixed = (reader, size) => reader.raw(size, `int${size * 8}`).slice();
+    }
+  }
+
+  /** Looks up a constructor or function by name. */
+  combinator(name: string): TlCombinator | undefined {
+    return this.#byName.get(name)?.combinator;
+  }
+
+  /**
+   * Serializes a boxed object (constructor id first): a constructor or a function call.
+   * Throws {@link TlEncodeError} naming the path of the first bad field.
+   */
+  encode(value: unknown): Uint8Array {
+    const writer = this.#writer;
+    writer.reset();
+    this.writeObject(writer, value);
+    return writer.finish();
+  }
+
+  /** Serializes a boxed object into `writer`. */
+  writeObject(writer: TlWriter, value: unknown): void {
+    const rootName = isTlObject(value) ? value._cons : undefined;
+    try {
+      this.#writeBoxed(writer, value, undefined);
+    } catch (error) {
+      if (error instanceof TlEncodeError && rootName !== undefined) error.prependPath(rootName);
+      throw error;
+    }
+  }
+
+  /** Serializes a value of the given schema type, e.g. `Vector<long>`, with no id in front. */
+  encodeType(typeText: string, value: unknown): Uint8Array {
+    const writer = new TlWriter();
+    this.#compileType(resolveType(this.schema, typeText, undefined))(writer, value);
+    return writer.finish();
+  }
+
+  /**
+   * Decodes one boxed object: a constructor, or else a function call. Throws
+   * {@link TlDecodeError} on unknown ids, truncation or trailing bytes.
+   */
+  decode(bytes: Uint8Array): TlObject {
+    const reader = new TlReader(bytes);
+    const value = this.readObject(reader);
+    if (reader.remaining !== 0) {
+      throw new TlDecodeError(
+        `${reader.remaining} bytes left over after the object`,
+        reader.offset,
+      );
+    }
+    return value;
+  }
+
+  /** Decodes one boxed object (constructor or function call) from `reader`. */
+  readObject(reader: TlReader): TlObject {
+    return this.#readAny(reader) as TlObject;
+  }
+
+  /**
+   * Decodes a value of a schema type, e.g. a function's result type such as `Vector<int>`, which a
+   * bare object id alone cannot describe.
+   */
+  readType(reader: TlReader, typeText: string): unknown {
+    return this.#compileDecoder(resolveType(this.schema, typeText, undefined))(reader);
+  }
+
+  /**
+   * Returns the result type of a function call; for generic wrappers such as `invokeWithLayer`,
+   * the result type of the call they wrap.
+   */
+  resultType(call: TlObject): string | undefined {
+    const combinator = this.#byName.get(call._cons)?.combinator;
+    if (!combinator || combinator.kind !== "function") return undefined;
+    if (combinator.result.kind !== "any" || !combinator.typeVariable) return combinator.resultText;
+    const inner = combinator.params.find((param) => param.type.kind === "any");
+    const wrapped = inner ? call[inner.name] ?? call._wrapped : undefined;
+    return isTlObject(wrapped) ? this.resultType(wrapped) : undefined;
+  }
+
+  // ---- encoding -------------------------------------------------------------------------------
+
+  #writeBoxed(writer: TlWriter, value: unknown, typeName: string | undefined): void {
+    if (!isTlObject(value)) {
+      throw new TlEncodeError(
+        "WrongType",
+        `expected ${typeName ?? "an object"} with _cons, got ${describeValue(value)}`,
+      );
+    }
+    const compiled = this.#byName.get(value._cons);
+    if (!compiled) {
+      throw new TlEncodeError("UnknownConstructor", `unknown constructor ${value._cons}`);
+    }
+    const combinator = compiled.combinator;
+    if (
+      typeName !== undefined &&
+      (combinator.kind === "function" || combinator.resultText !== typeName)
+    ) {
+      throw new TlEncodeError("WrongType", `expected ${typeName}, got ${value._cons}`);
+    }
+    writer.int32(combinator.id);
+    (compiled.encode ??= this.#compileEncoder(combinator))(writer, value);
+  }
+
+  #compileEncoder(combinator: TlCombinator): Encoder {
+    const flagFields = combinator.params.filter((param) => param.type.kind === "flags");
+    const steps = combinator.params.map((param) => {
+      const isTrue = param.type.kind === "true";
+      const isWrapped = param.type.kind === "any" && combinator.typeVariable !== undefined;
+      return {
+        name: param.name,
+        flagSlot: param.type.kind === "flags" ? flagFields.indexOf(param) : -1,
+        conditionSlot: param.condition
+          ? flagFields.findIndex((flags) => flags.name === param.condition!.flagsField)
+          : -1,
+        bit: param.condition ? 1 << param.condition.bit : 0,
+        isTrue,
+        isWrapped,
+        encode: isTrue || param.type.kind === "flags" ? noEncode : this.#compileType(param.type),
+      };
+    });
+    const hasFlags = flagFields.length > 0;
+    return (writer, input) => {
+      const value = input as Record<string, unknown>;
+      let field = "";
+      try {
+        let flags: number[] | undefined;
+        if (hasFlags) {
+          flags = flagFields.map(() => 0);
+          for (const step of steps) {
+            if (step.conditionSlot < 0) continue;
+            const present = step.isTrue
+              ? isSetTrueFlag(value[step.name], step.name)
+              : value[step.name] !== undefined && value[step.name] !== null;
+            if (present) flags[step.conditionSlot] |= step.bit;
+          }
+        }
+        for (const step of steps) {
+          field = step.name;
+          if (step.flagSlot >= 0) {
+            writer.int32(flags![step.flagSlot]);
+            continue;
+          }
+          let fieldValue = value[step.name];
+          if (step.isWrapped && fieldValue === undefined) fieldValue = value._wrapped;
+          if (step.conditionSlot >= 0) {
+            if ((flags![step.conditionSlot] & step.bit) === 0 || step.isTrue) continue;
+            if (fieldValue === undefined || fieldValue === null) {
+              field = "";
+              throw new TlEncodeError(
+                "MissingField",
+                `missing field ${step.name}, required because another field sets its flag bit`,
+              );
+            }
+          } else if (fieldValue === undefined) {
+            field = "";
+            throw new TlEncodeError("MissingField", `missing required field ${step.name}`);
+          }
+          step.encode(writer, fieldValue);
+        }
+      } catch (error) {
+        if (error instanceof TlEncodeError && field !== "") error.prependPath(field);
+        throw error;
+      }
+    };
+  }
+
+  #compileType(type: TlType): Encoder {
+    switch (type.kind) {
+      case "primitive":
+        return PRIMITIVE_ENCODERS[type.name];
+      case "true":
+      case "flags":
+        return noEncode;
+      case "any":
+        return (writer, value) => this.#writeBoxed(writer, value, undefined);
+      case "boxed":
+        if (type.name === "Bool") {
+          return (writer, value) => {
+            if (value === true) writer.int32(BOOL_TRUE_ID);
+            else if (value === false) writer.int32(BOOL_FALSE_ID);
+            else this.#writeBoxed(writer, value, "Bool");
+          };
+        }
+        return (writer, value) => this.#writeBoxed(writer, value, type.name);
+      case "bare": {
+        const compiled = this.#compiledBare(type.combinator);
+        return (writer, value) => {
+          if (typeof value !== "object" || value === null || Array.isArray(value)) {
+            throw new TlEncodeError(
+              "WrongType",
+              `expected ${type.name} object, got ${describeValue(value)}`,
+            );
+          }
+          const cons = (value as { _cons?: unknown })._cons;
+          if (cons !== undefined && cons !== type.name) {
+            throw new TlEncodeError("WrongType", `expected ${type.name}, got ${String(cons)}`);
+          }
+          (compiled.encode ??= this.#compileEncoder(compiled.combinator))(writer, value);
+        };
+      }
+      case "vector": {
+        const element = this.#compileType(type.element);
+        const boxed = type.boxed;
+        return (writer, value) => {
+          if (!Array.isArray(value)) {
+            throw new TlEncodeError("WrongType", `expected an array, got ${describeValue(value)}`);
+          }
+          if (boxed) writer.int32(VECTOR_ID);
+          writer.int32(value.length);
+          for (let i = 0; i < value.length; i++) {
+            try {
+              element(writer, value[i]);
+            } catch (error) {
+              if (error instanceof TlEncodeError) error.prependPath(`[${i}]`);
+              throw error;
+            }
+          }
+        };
+      }
+    }
+  }
+
+  #compiledBare(combinator: TlCombinator): Compiled {
+    let compiled = this.#bare.get(combinator);
+    if (!compiled) {
+      compiled = this.#byName.get(combinator.name);
+      if (compiled?.combinator !== combinator) compiled = { combinator };
+      this.#bare.set(combinator, compiled);
+    }
+    return compiled;
+  }
+
+  // ---- decoding -------------------------------------------------------------------------------
+
+  #readAny(reader: TlReader): unknown {
+    const start = reader.offset;
+    const id = reader.uint32();
+    const compiled = this.#constructorsById.get(id) ?? this.#functionsById.get(id);
+    if (compiled) return (compiled.decode ??= this.#compileCombinatorDecoder(compiled))(reader);
+    if (id === GZIP_PACKED_ID) return this.#readGzipped(reader, (inner) => this.#readAny(inner));
+    if (id === VECTOR_ID) {
+      // A bare `Object` context does not say the element type; boxed elements are the only
+      // self-describing guess. Function results should be read with `readType` instead.
+      const count = reader.vectorLength();
+      const items = new Array(count);
+      for (let i = 0; i < count; i++) items[i] = this.#readAny(reader);
+      return items;
+    }
+    throw new TlDecodeError(`unknown constructor id 0x${hex32(id)}`, start);
+  }
+
+  #readBoxed(reader: TlReader, typeName: string): unknown {
+    const start = reader.offset;
+    const id = reader.uint32();
+    const compiled = this.#constructorsById.get(id);
+    if (compiled) return (compiled.decode ??= this.#compileCombinatorDecoder(compiled))(reader);
+    if (id === GZIP_PACKED_ID) {
+      return this.#readGzipped(reader, (inner) => this.#readBoxed(inner, typeName));
+    }
+    throw new TlDecodeError(`unknown constructor id 0x${hex32(id)} for type ${typeName}`, start);
+  }
+
+  #readGzipped(reader: TlReader, read: (inner: TlReader) => unknown): unknown {
+    const packed = reader.bytesView();
+    let unpacked: Uint8Array;
+    try {
+      unpacked = gunzipSync(packed);
+    } catch (error) {
+      throw new TlDecodeError(`gzip_packed data do not inflate: ${(error as Error).message}`, 0);
+    }
+    const inner = new TlReader(unpacked);
+    const value = read(inner);
+    if (inner.remaining !== 0) {
+      throw new TlDecodeError(`${inner.remaining} bytes left over in gzip_packed`, inner.offset);
+    }
+    return value;
+  }
+
+  #compileCombinatorDecoder(compiled: Compiled): Decoder {
+    const combinator = compiled.combinator;
+    const name = combinator.name;
+    const flagFields = combinator.params.filter((param) => param.type.kind === "flags");
+    const steps = combinator.params.map((param) => ({
+      name: param.name,
+      flagSlot: param.type.kind === "flags" ? flagFields.indexOf(param) : -1,
+      conditionSlot: param.condition
+        ? flagFields.findIndex((flags) => flags.name === param.condition!.flagsField)
+        : -1,
+      bit: param.condition ? 1 << param.condition.bit : 0,
+      decode: param.type.kind === "flags" ? noDecode : this.#compileDecoder(param.type),
+    }));
+    if (flagFields.length === 0) {
+      return (reader) => {
+        const value: Record<string, unknown> = { _cons: name };
+        for (let i = 0; i < steps.length; i++) value[steps[i].name] = steps[i].decode(reader);
+        return value;
+      };
+    }
+    return (reader) => {
+      const value: Record<string, unknown> = { _cons: name };
+      let flags0 = 0;
+      let flags1 = 0;
+      for (let i = 0; i < steps.length; i++) {
+        const step = steps[i];
+        if (step.flagSlot >= 0) {
+          if (step.flagSlot === 0) flags0 = reader.int32();
+          else flags1 = reader.int32();
+          continue;
+        }
+        if (step.conditionSlot >= 0) {
+          const flags = step.conditionSlot === 0 ? flags0 : flags1;
+          if ((flags & step.bit) === 0) continue;
+        }
+        value[step.name] = step.decode(reader);
+      }
+      return value;
+    };
+  }
+
+  #compileDecoder(type: TlType): Decoder {
+    switch (type.kind) {
+      case "primitive":
+        switch (type.name) {
+          case "int":
+            return (reader) => reader.int32();
+          case "long":
+            return this.#readLong;
+          case "double":
+            return (reader) => reader.double();
+          case "string":
+            return (reader) => reader.string();
+          case "bytes":
+            return this.#readBytes;
+          case "int128":
+            return (reader) => this.#readFixed(reader, 16);
+          case "int256":
+            return (reader) => this.#readFixed(reader, 32);
+        }
+        break;
+      case "true":
+        return () => TRUE_VALUE;
+      case "flags":
+        return noDecode;
+      case "any":
+        return (reader) => this.#readAny(reader);
+      case "boxed": {
+        const typeName = type.name;
+        return (reader) => this.#readBoxed(reader, typeName);
+      }
+      case "bare": {
+        const compiled = this.#compiledBare(type.combinator);
+        return (reader) => (compiled.decode ??= this.#compileCombinatorDecoder(compiled))(reader);
+      }
+      case "vector": {
+        const element = this.#compileDecoder(type.element);
+        if (!type.boxed) return (reader) => this.#readVectorBody(reader, element);
+        const readBoxedVector = (reader: TlReader): unknown => {
+          const start = reader.offset;
+          const id = reader.uint32();
+          if (id === VECTOR_ID) return this.#readVectorBody(reader, element);
+          if (id === GZIP_PACKED_ID) return this.#readGzipped(reader, readBoxedVector);
+          throw new TlDecodeError(`expected vector id 0x1cb5c415, got 0x${hex32(id)}`, start);
+        };
+        return readBoxedVector;
+      }
+    }
+    throw new Error(`unreachable: type ${JSON.stringify(type)}`);
+  }
+
+  #readVectorBody(reader: TlReader, element: Decoder): unknown[] {
+    const count = reader.vectorLength();
+    const items = new Array(count);
+    for (let i = 0; i < count; i++) items[i] = element(reader);
+    return items;
+  }
+}
+
+function noEncode(): void {}
+function noDecode(): undefined {
+  return undefined;
+}
+
+function hex32(id: number): string {
+  return (id >>> 0).toString(16).padStart(8, "0");
+}
+
+/** True when `value` is a plain object carrying a string `_cons`. */
+export function isTlObject(value: unknown): value is TlObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    typeof (value as { _cons?: unknown })._cons === "string";
+}
+
+function isSetTrueFlag(value: unknown, name: string): boolean {
+  if (value === undefined || value === null || value === false) return false;
+  if (value === true || isTlObject(value) && value._cons === "true") return true;
+  throw new TlEncodeError(
+    "WrongType",
+    `expected true, false or {"_cons": "true"} for ${name}, got ${describeValue(value)}`,
+    [name],
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Uint8Array) return "bytes";
+  if (isTlObject(value)) return value._cons;
+  if (typeof value === "object") return "an object without _cons";
+  if (typeof value === "string") return `string ${JSON.stringify(truncate(value))}`;
+  return `${typeof value} ${truncate(String(value))}`;
+}
+
+function truncate(text: string): string {
+  return text.length > 40 ? text.slice(0, 37) + "..." : text;
+}
+
+function bytesFrom(value: unknown, what: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string") {
+    try {
+      return Uint8Array.fromBase64(value);
+    } catch {
+      try {
+        return Uint8Array.fromBase64(value, { alphabet: "base64url" });
+      } catch {
+        throw new TlEncodeError("BadValue", `${what} must be base64, got ${describeValue(value)}`);
+      }
+    }
+  }
+  throw new TlEncodeError("WrongType", `expected ${what} as base64, got ${describeValue(value)}`);
+}
+
+function writeLong(writer: TlWriter, value: unknown): void {
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) {
+      throw new TlEncodeError(
+        "BadValue",
+        `long ${value} is not an exact integer; send large values as a decimal string`,
+      );
+    }
+    writer.longFromNumber(value);
+    return;
+  }
+  let big: bigint;
+  if (typeof value === "bigint") big = value;
+  else if (typeof value === "string" && /^-?\d{1,20}$/.test(value)) big = BigInt(value);
+  else throw new TlEncodeError("WrongType", `expected long, got ${describeValue(value)}`);
+  if (big < MIN_LONG || big > MAX_UNSIGNED_LONG) {
+    throw new TlEncodeError("BadValue", `long ${big} is out of the 64-bit range`);
+  }
+  writer.long(big);
+}
+
+function writeFixed(size: number): Encoder {
+  const what = `int${size * 8}`;
+  return (writer, value) => {
+    const bytes = bytesFrom(value, what);
+    if (bytes.length !== size) {
+      throw new TlEncodeError("BadValue", `${what} must be ${size} bytes, got ${bytes.length}`);
+    }
+    writer.raw(bytes);
+  };
+}
+
+const PRIMITIVE_ENCODERS: Record<string, Encoder> = {
+  int(writer, value) {
+    if (
+      typeof value !== "number" || !Number.isInteger(value) || value < -2147483648 ||
+      value > 4294967295
+    ) {
+      throw new TlEncodeError("WrongType", `expected int, got ${describeValue(value)}`);
+    }
+    writer.int32(value);
+  },
+  long: writeLong,
+  double(writer, value) {
+    if (typeof value !== "number") {
+      throw new TlEncodeError("WrongType", `expected double, got ${describeValue(value)}`);
+    }
+    writer.double(value);
+  },
+  string(writer, value) {
+    if (typeof value !== "string") {
+      throw new TlEncodeError("WrongType", `expected string, got ${describeValue(value)}`);
+    }
+    if (!writer.string(value, MAX_BYTES_LENGTH)) {
+      throw new TlEncodeError("BadValue", "string longer than 16 MiB in UTF-8");
+    }
+  },
+  bytes(writer, value) {
+    const bytes = bytesFrom(value, "bytes");
+    if (bytes.length > MAX_BYTES_LENGTH) {
+      throw new TlEncodeError("BadValue", `bytes of length ${bytes.length} exceed 16 MiB`);
+    }
+    writer.bytes(bytes);
+  },
+  int128: writeFixed(16),
+  int256: writeFixed(32),
+};
