@@ -25,17 +25,23 @@ export class SchemaParseError extends Mtproto2jsonError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TlEncodeError } from "./errors.ts";
  * const error = new TlEncodeError("WrongType", "expected InputPeer, got inputUser", ["peer"]);
  * error.prependPath("messages.sendMessage");
- * console.assert(error.message === "messages.sendMessage.peer: expected InputPeer, got inputUser");
+ * assert.ok(error.message === "messages.sendMessage.peer: expected InputPeer, got inputUser");
  * ```
  */
 export class TlEncodeError extends Mtproto2jsonError {
   override name = "TlEncodeError";
   /** Creates the error; `kind` is the short name reported to JSON clients. */
   constructor(
-    readonly kind: "UnknownConstructor" | "WrongType" | "MissingField" | "BadValue",
+    readonly kind:
+      | "UnknownConstructor"
+      | "UnknownField"
+      | "WrongType"
+      | "MissingField"
+      | "BadValue",
     readonly reason: string,
     readonly path: string[] = [],
   ) {

@@ -168,10 +168,11 @@ function findById(schema: TlSchema, text: string): TlCombinator | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadSchema } from "../tl/default_schema.ts";
  * import { describeCombinator } from "./tl_command.ts";
  * const info = describeCombinator(loadSchema().constructors.get("inputPeerUser")!);
- * console.assert(info.id === "0xdde8a54c" && info.type === "InputPeer");
+ * assert.ok(info.id === "0xdde8a54c" && info.type === "InputPeer");
  * ```
  */
 export function describeCombinator(combinator: TlCombinator): {

@@ -17,11 +17,12 @@ export type Line =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLines } from "./lines.ts";
  * const stream = ReadableStream.from([new TextEncoder().encode("a\r\nb\n")]);
  * const texts = [];
  * for await (const line of readLines(stream)) if (line.kind === "line") texts.push(line.text);
- * console.assert(texts.join() === "a,b");
+ * assert.ok(texts.join() === "a,b");
  * ```
  */
 export async function* readLines(

@@ -56,6 +56,7 @@ interface Compiled {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSchema } from "./schema.ts";
  * import { TlCodec } from "./codec.ts";
  * const schema = parseSchema([{
@@ -64,7 +65,7 @@ interface Compiled {
  * }]);
  * const codec = new TlCodec(schema, { longs: "string" });
  * const bytes = codec.encode({ _cons: "inputPeerUser", user_id: 1, access_hash: "-2" });
- * console.assert(codec.decode(bytes).access_hash === "-2");
+ * assert.ok(codec.decode(bytes).access_hash === "-2");
  * ```
  */
 export class TlCodec {
@@ -90,7 +91,8 @@ export class TlCodec {
     for (const combinator of schema.constructors.values()) {
       const compiled = { combinator };
       this.#byName.set(combinator.name, compiled);
-      this.#constructorsById.set(combinator.id, compiled);
+      // gzip_packed stays out of the id index so that decoding unpacks it instead of showing it.
+      if (combinator.id !== GZIP_PACKED_ID) this.#constructorsById.set(combinator.id, compiled);
     }
     const longs = options.longs ?? "bigint";
     this.#readLong = longs === "bigint"
@@ -125,7 +127,7 @@ export class TlCodec {
 
   /** Serializes a boxed object into `writer`. */
   writeObject(writer: TlWriter, value: unknown): void {
-    const rootName = isTlObject(value) ? value._cons : undefined;
+    const rootName = isTlObject(value) && this.#byName.has(value._cons) ? value._cons : undefined;
     try {
       this.#writeBoxed(writer, value, undefined);
     } catch (error) {
@@ -225,9 +227,11 @@ export class TlCodec {
       };
     });
     const hasFlags = flagFields.length > 0;
+    const known = new Set(combinator.params.map((param) => param.name));
     return (writer, input) => {
       const value = input as Record<string, unknown>;
       let field = "";
+      let seen = 0;
       try {
         let flags: number[] | undefined;
         if (hasFlags) {
@@ -247,6 +251,7 @@ export class TlCodec {
             continue;
           }
           let fieldValue = value[step.name];
+          if (fieldValue !== undefined) seen++;
           if (step.isWrapped && fieldValue === undefined) fieldValue = value._wrapped;
           if (step.conditionSlot >= 0) {
             if ((flags![step.conditionSlot] & step.bit) === 0 || step.isTrue) continue;
@@ -262,6 +267,10 @@ export class TlCodec {
             throw new TlEncodeError("MissingField", `missing required field ${step.name}`);
           }
           step.encode(writer, fieldValue);
+        }
+        if (countPlainKeys(value) > seen) {
+          field = "";
+          throw unknownFieldError(value, known);
         }
       } catch (error) {
         if (error instanceof TlEncodeError && field !== "") error.prependPath(field);
@@ -479,6 +488,19 @@ export class TlCodec {
     for (let i = 0; i < count; i++) items[i] = element(reader);
     return items;
   }
+}
+
+/** Counts the keys a client can mean as fields: `_cons`, `_wrapped` and other `_` keys excluded. */
+function countPlainKeys(value: Record<string, unknown>): number {
+  let count = 0;
+  for (const key in value) if (key.charCodeAt(0) !== 95 && value[key] !== undefined) count++;
+  return count;
+}
+
+function unknownFieldError(value: Record<string, unknown>, known: Set<string>): TlEncodeError {
+  const unknown = Object.keys(value).filter((key) => !key.startsWith("_") && !known.has(key));
+  const expected = known.size ? `; its fields are ${[...known].join(", ")}` : "; it has no fields";
+  return new TlEncodeError("UnknownField", `unknown field ${unknown.join(", ")}${expected}`);
 }
 
 function noEncode(): void {}

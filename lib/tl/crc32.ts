@@ -20,8 +20,9 @@ const TABLE = (() => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { crc32 } from "./crc32.ts";
- * console.assert(crc32(new TextEncoder().encode("abc")) === 0x352441c2);
+ * assert.ok(crc32(new TextEncoder().encode("abc")) === 0x352441c2);
  * ```
  */
 export function crc32(bytes: Uint8Array): number {

@@ -27,10 +27,11 @@ export const API_SOURCE: TlSource = { name: "scheme/api.tl", text: apiText };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_LAYER, loadSchema } from "./default_schema.ts";
  * const schema = loadSchema();
- * console.assert(schema.layer === DEFAULT_LAYER);
- * console.assert(schema.functions.has("messages.getDialogs"));
+ * assert.ok(schema.layer === DEFAULT_LAYER);
+ * assert.ok(schema.functions.has("messages.getDialogs"));
  * ```
  */
 export function loadSchema(apiSources: TlSource[] = [API_SOURCE]): TlSchema {

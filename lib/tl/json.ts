@@ -30,10 +30,11 @@ const INTEGER_LITERAL = /-?\d{16,}(?![\d.eE])/g;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJsonExact } from "./json.ts";
  * const value = parseJsonExact('{"access_hash": -8446744073709551615, "text": "12345678901234567890"}');
- * console.assert(value.access_hash === "-8446744073709551615");
- * console.assert(value.text === "12345678901234567890");
+ * assert.ok(value.access_hash === "-8446744073709551615");
+ * assert.ok(value.text === "12345678901234567890");
  * ```
  */
 // deno-lint-ignore no-explicit-any
@@ -87,8 +88,9 @@ function endOfString(text: string, quote: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stringifyJson } from "./json.ts";
- * console.assert(stringifyJson({ id: 2n ** 63n - 1n }) === '{"id":9223372036854775807}');
+ * assert.ok(stringifyJson({ id: 2n ** 63n - 1n }) === '{"id":9223372036854775807}');
  * ```
  */
 export function stringifyJson(value: unknown): string {

@@ -16,9 +16,10 @@ const utf8 = new TextDecoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TlReader } from "./reader.ts";
  * const reader = new TlReader(new Uint8Array([0x15, 0xcd, 0x5b, 0x07]));
- * console.assert(reader.int32() === 123456789);
+ * assert.ok(reader.int32() === 123456789);
  * ```
  */
 export class TlReader {

@@ -94,9 +94,10 @@ const LAYER_COMMENT = /^\/\/\s*LAYER\s+(\d+)/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSchema } from "./schema.ts";
  * const schema = parseSchema([{ name: "demo.tl", text: "inputPeerEmpty#7f3b18ea = InputPeer;" }]);
- * console.assert(schema.constructors.get("inputPeerEmpty")?.id === 0x7f3b18ea);
+ * assert.ok(schema.constructors.get("inputPeerEmpty")?.id === 0x7f3b18ea);
  * ```
  */
 export function parseSchema(sources: TlSource[]): TlSchema {
@@ -225,8 +226,9 @@ function canonicalLine(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { implicitId } from "./schema.ts";
- * console.assert(implicitId("inputPeerEmpty = InputPeer") === 0x7f3b18ea);
+ * assert.ok(implicitId("inputPeerEmpty = InputPeer") === 0x7f3b18ea);
  * ```
  */
 export function implicitId(statement: string): number {

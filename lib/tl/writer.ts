@@ -12,10 +12,11 @@ const utf8 = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TlWriter } from "./writer.ts";
  * const writer = new TlWriter();
  * writer.int32(123456789);
- * console.assert(writer.finish().join() === "21,205,91,7");
+ * assert.ok(writer.finish().join() === "21,205,91,7");
  * ```
  */
 export class TlWriter {

@@ -1,0 +1,106 @@
+import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { runCli } from "../../lib/cli/run.ts";
+
+async function run(args: string[], stdin = "", files: Record<string, string> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const status = await runCli(args, {
+    stdin: ReadableStream.from([new TextEncoder().encode(stdin)]),
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    readTextFile: (path) =>
+      path in files ? Promise.resolve(files[path]) : Promise.reject(new Error(`no file ${path}`)),
+  });
+  return { status, stdout, stderr };
+}
+
+const PEER = '{"_cons":"inputPeerUser","user_id":123456789,"access_hash":-8446744073709551615}';
+
+Deno.test("tl encode prints the exact bytes and tl decode gives the same JSON back", async () => {
+  const encoded = await run(["tl", "encode"], PEER + "\n");
+  assertEquals(encoded, {
+    status: 0,
+    stdout: "4ca5e8dd15cd5b07000000000100e8890423c78a\n",
+    stderr: "",
+  });
+  const decoded = await run(["tl", "decode"], encoded.stdout);
+  assertEquals(decoded.stdout, PEER + "\n");
+  const base64 = Uint8Array.fromHex("4ca5e8dd15cd5b07000000000100e8890423c78a").toBase64();
+  assertEquals((await run(["tl", "decode", "--base64"], base64)).stdout, PEER + "\n");
+  const strings = await run(["tl", "decode", "--long-strings"], encoded.stdout);
+  assertEquals(JSON.parse(strings.stdout).access_hash, "-8446744073709551615");
+});
+
+Deno.test("a bad line gets a JSON error, the rest are processed and the status is 1", async () => {
+  const result = await run(
+    ["tl", "encode"],
+    `{"_cons":"nope"}\nnot json\n\n${PEER}\n{"_cons":"inputPeerUser","user_id":"x","access_hash":1}\n`,
+  );
+  const lines = result.stdout.trim().split("\n");
+  assertEquals(result.status, 1);
+  assertEquals(lines.length, 4);
+  assertEquals(JSON.parse(lines[0]), {
+    error: "UnknownConstructor",
+    msg: "unknown constructor nope",
+    line: 1,
+  });
+  assertEquals(JSON.parse(lines[1]).error, "JsonSyntaxError");
+  assertEquals(JSON.parse(lines[1]).line, 2);
+  assertEquals(lines[2], "4ca5e8dd15cd5b07000000000100e8890423c78a");
+  assertEquals(JSON.parse(lines[3]), {
+    error: "WrongType",
+    msg: 'inputPeerUser.user_id: expected long, got string "x"',
+    line: 5,
+  });
+  const decode = await run(["tl", "decode"], "zz\nefbeadde\n");
+  assertEquals(decode.status, 1);
+  assertEquals(decode.stdout.trim().split("\n").map((line) => JSON.parse(line).error), [
+    "InputFormatError",
+    "TlDecodeError",
+  ]);
+});
+
+Deno.test("tl describe prints id, type and parameters with flag bits", async () => {
+  const result = await run(["tl", "describe", "messages.getDialogs"]);
+  const info = JSON.parse(result.stdout);
+  assertEquals(info.kind, "method");
+  assertEquals(info.returns, "messages.Dialogs");
+  assertEquals(info.params[1], { name: "exclude_pinned", type: "true", flags: "flags", bit: 0 });
+  const missing = await run(["tl", "describe", "messages.getDialogz"]);
+  assertEquals(missing.status, 1);
+  assertStringIncludes(missing.stdout, "did you mean messages.getDialogs?");
+  assertEquals(
+    JSON.parse((await run(["tl", "describe", "0xdde8a54c"])).stdout)._cons,
+    "inputPeerUser",
+  );
+});
+
+Deno.test("--scheme loads another layer's schema file instead of the shipped one", async () => {
+  const files = {
+    "old.tl": "inputPeerEmpty#7f3b18ea = InputPeer;\nfoo.bar#12345678 x:int = Foo;\n// LAYER 66\n",
+  };
+  const result = await run(
+    ["tl", "encode", "--scheme", "old.tl"],
+    '{"_cons":"foo.bar","x":1}\n{"_cons":"inputPeerUser","user_id":1,"access_hash":1}\n',
+    files,
+  );
+  assertEquals(result.stdout.split("\n")[0], "7856341201000000");
+  assertEquals(JSON.parse(result.stdout.split("\n")[1]).error, "UnknownConstructor");
+  const broken = await run(["tl", "encode", "--scheme", "bad.tl"], "", { "bad.tl": "nonsense\n" });
+  assertEquals(broken.status, 1);
+  assertStringIncludes(broken.stderr, "bad.tl:1: expected ';'");
+});
+
+Deno.test("--version prints the layer of the shipped schema, help lists only working subcommands", async () => {
+  const layer = (await Deno.readTextFile(new URL("../../scheme/layer", import.meta.url))).trim();
+  assertEquals((await run(["--version"])).stdout, `mtproto2json 0.1.0 (TL layer ${layer})\n`);
+  const help = await run(["--help"]);
+  assertStringIncludes(help.stdout, "  tl ");
+  for (const later of ["serve", "pipe", "signin", "emulator"]) {
+    assertEquals(help.stdout.includes(`  ${later} `), false);
+  }
+  const unknown = await run(["frobnicate"]);
+  assertEquals(unknown.status, 2);
+  assertStringIncludes(unknown.stderr, 'unknown subcommand "frobnicate"');
+  assertEquals((await run(["tl", "--bogus"])).status, 2);
+});
