@@ -1,0 +1,59 @@
+/**
+ * The source of randomness, passed in wherever randomness is used so that tests can replay
+ * published examples byte for byte.
+ *
+ * @module
+ */
+
+/** Returns `length` random bytes. */
+export type RandomSource = (length: number) => Uint8Array;
+
+/**
+ * Cryptographically secure random bytes from `crypto.getRandomValues`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { secureRandom } from "./random.ts";
+ * assert.equal(secureRandom(32).length, 32);
+ * ```
+ */
+export const secureRandom: RandomSource = (length) => {
+  const bytes = new Uint8Array(length);
+  // getRandomValues fills at most 65536 bytes per call.
+  for (let offset = 0; offset < length; offset += 65536) {
+    crypto.getRandomValues(bytes.subarray(offset, Math.min(length, offset + 65536)));
+  }
+  return bytes;
+};
+
+/**
+ * A random source that replays fixed bytes, for tests and published examples; throws when
+ * asked for more than it holds.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replayRandom } from "./random.ts";
+ * const random = replayRandom(Uint8Array.of(1, 2, 3));
+ * assert.deepEqual(random(2), Uint8Array.of(1, 2));
+ * assert.deepEqual(random(1), Uint8Array.of(3));
+ * ```
+ */
+export function replayRandom(...chunks: Uint8Array[]): RandomSource {
+  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  let position = 0;
+  return (length) => {
+    if (position + length > all.length) {
+      throw new RangeError(`replayRandom: asked for ${length} bytes, ${all.length - position} left`);
+    }
+    const bytes = all.slice(position, position + length);
+    position += length;
+    return bytes;
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * RSA as MTProto uses it: public keys from PEM (PKCS#1 or SPKI), the key fingerprint that
+ * `resPQ` lists, and RSA_PAD, the padding that wraps `p_q_inner_data` in `req_DH_params`. The
+ * private side (decryption, key generation) is here too, for the emulator.
+ *
+ * @module
+ */
+
+import { SecurityError } from "../errors.ts";
+import { TlWriter } from "../tl/writer.ts";
+import { bigintFromBytes, bytesFromBigint, modPow } from "./bigint.ts";
+import { sha1, sha256 } from "./hash.ts";
+import { igeDecrypt, igeEncrypt } from "./ige.ts";
+import type { RandomSource } from "./random.ts";
+
+/** An RSA public key. */
+export interface RsaPublicKey {
+  n: bigint;
+  e: bigint;
+}
+
+/** An RSA key pair; `d` is the private exponent. */
+export interface RsaPrivateKey extends RsaPublicKey {
+  d: bigint;
+}
+
+const RSA_ENCRYPTION_OID = "2a864886f70d010101";
+
+/**
+ * Parses a PEM public key: `BEGIN RSA PUBLIC KEY` (PKCS#1) or `BEGIN PUBLIC KEY` (SPKI).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parsePublicKeyPem } from "./rsa.ts";
+ * import { TELEGRAM_PUBLIC_KEYS } from "./public_keys.ts";
+ * assert.equal(parsePublicKeyPem(TELEGRAM_PUBLIC_KEYS.production[0]).e, 65537n);
+ * ```
+ */
+export function parsePublicKeyPem(pem: string): RsaPublicKey {
+  const match = /-----BEGIN ((?:RSA )?PUBLIC KEY)-----([\s\S]*?)-----END \1-----/.exec(pem);
+  if (!match) throw new SecurityError("not a PEM public key (BEGIN RSA PUBLIC KEY or PUBLIC KEY)");
+  let der: Uint8Array;
+  try {
+    der = Uint8Array.fromBase64(match[2].replace(/\s+/g, ""));
+  } catch {
+    throw new SecurityError("PEM public key: the body is not base64");
+  }
+  const reader = new DerReader(der);
+  if (match[1] === "PUBLIC KEY") {
+    const spki = new DerReader(reader.read(0x30));
+    const algorithm = new DerReader(spki.read(0x30));
+    if (algorithm.read(0x06).toHex() !== RSA_ENCRYPTION_OID) {
+      throw new SecurityError("PEM public key: not an RSA key");
+    }
+    const bitString = spki.read(0x03);
+    return readPkcs1(new DerReader(bitString.subarray(1)));
+  }
+  return readPkcs1(reader);
+}
+
+function readPkcs1(reader: DerReader): RsaPublicKey {
+  const sequence = new DerReader(reader.read(0x30));
+  return { n: bigintFromBytes(sequence.read(0x02)), e: bigintFromBytes(sequence.read(0x02)) };
+}
+
+/** Just enough DER to read RSA public keys. */
+class DerReader {
+  #offset = 0;
+  constructor(readonly bytes: Uint8Array) {}
+
+  read(tag: number): Uint8Array {
+    const bytes = this.bytes;
+    if (bytes[this.#offset] !== tag) {
+      throw new SecurityError(`PEM public key: expected DER tag ${tag}, got ${bytes[this.#offset]}`);
+    }
+    let length = bytes[this.#offset + 1];
+    let header = 2;
+    if (length & 0x80) {
+      const count = length & 0x7f;
+      length = 0;
+      for (let i = 0; i < count; i++) length = length * 256 + bytes[this.#offset + 2 + i];
+      header += count;
+    }
+    const start = this.#offset + header;
+    if (start + length > bytes.length) throw new SecurityError("PEM public key: truncated DER");
+    this.#offset = start + length;
+    return bytes.subarray(start, start + length);
+  }
+}
+
+/**
+ * Serializes a public key as PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`), the form Telegram publishes.
+ */
+export function publicKeyToPem(key: RsaPublicKey): string {
+  const integer = (value: bigint) => {
+    let bytes = bytesFromBigint(value);
+    if (bytes[0] & 0x80) bytes = new Uint8Array([0, ...bytes]);
+    return derElement(0x02, bytes);
+  };
+  const der = derElement(0x30, new Uint8Array([...integer(key.n), ...integer(key.e)]));
+  const body = der.toBase64().match(/.{1,64}/g)!.join("\n");
+  return `-----BEGIN RSA PUBLIC KEY-----\n${body}\n-----END RSA PUBLIC KEY-----\n`;
+}
+
+function derElement(tag: number, content: Uint8Array): Uint8Array {
+  const length = content.length;
+  const header = length < 128
+    ? [tag, length]
+    : length < 256
+    ? [tag, 0x81, length]
+    : [tag, 0x82, length >> 8, length & 0xff];
+  return new Uint8Array([...header, ...content]);
+}
+
+/**
+ * The key fingerprint MTProto uses: the low 64 bits of SHA-1 over the key's `n` and `e` as TL
+ * `bytes`, read as a signed little-endian long.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parsePublicKeyPem, rsaFingerprint } from "./rsa.ts";
+ * import { TELEGRAM_PUBLIC_KEYS } from "./public_keys.ts";
+ * const key = parsePublicKeyPem(TELEGRAM_PUBLIC_KEYS.production[0]);
+ * assert.equal(BigInt.asUintN(64, rsaFingerprint(key)), 0xd09d1d85de64fd85n);
+ * ```
+ */
+export function rsaFingerprint(key: RsaPublicKey): bigint {
+  const writer = new TlWriter();
+  writer.bytes(bytesFromBigint(key.n));
+  writer.bytes(bytesFromBigint(key.e));
+  const digest = sha1(writer.finish());
+  return new DataView(digest.buffer, digest.byteOffset + 12, 8).getBigInt64(0, true);
+}
+
+const PADDED_LENGTH = 192;
+
+/**
+ * Encrypts up to 144 bytes with RSA_PAD (MTProto's OAEP-like padding for `req_DH_params`):
+ * pad to 192 bytes, reverse, append SHA-256(temp_key + padded), AES-256-IGE with a random
+ * temp_key and zero IV, mask the temp_key, then raw RSA. Returns 256 bytes.
+ */
+export function rsaPadEncrypt(
+  data: Uint8Array,
+  key: RsaPublicKey,
+  random: RandomSource,
+): Uint8Array {
+  if (data.length > 144) throw new RangeError(`RSA_PAD takes at most 144 bytes, got ${data.length}`);
+  const padded = new Uint8Array(PADDED_LENGTH);
+  padded.set(data);
+  padded.set(random(PADDED_LENGTH - data.length), data.length);
+  const reversed = padded.slice().reverse();
+  for (;;) {
+    const tempKey = random(32);
+    const dataWithHash = new Uint8Array(224);
+    dataWithHash.set(reversed);
+    dataWithHash.set(sha256(tempKey, padded), PADDED_LENGTH);
+    const aesEncrypted = igeEncrypt(dataWithHash, tempKey, new Uint8Array(32));
+    const mask = sha256(aesEncrypted);
+    const keyAesEncrypted = new Uint8Array(256);
+    for (let i = 0; i < 32; i++) keyAesEncrypted[i] = tempKey[i] ^ mask[i];
+    keyAesEncrypted.set(aesEncrypted, 32);
+    const value = bigintFromBytes(keyAesEncrypted);
+    // The docs' rule: a value not below the modulus is retried with a fresh temp_key.
+    if (value >= key.n) continue;
+    return bytesFromBigint(modPow(value, key.e, key.n), 256);
+  }
+}
+
+/**
+ * The server half of RSA_PAD: decrypts and checks the embedded hash, returning the 192 padded
+ * bytes (the TL object, then random padding). Throws {@link SecurityError} on a bad hash.
+ */
+export function rsaPadDecrypt(encrypted: Uint8Array, key: RsaPrivateKey): Uint8Array {
+  if (encrypted.length !== 256) throw new SecurityError("RSA_PAD data must be 256 bytes");
+  const value = bigintFromBytes(encrypted);
+  if (value >= key.n) throw new SecurityError("RSA_PAD data is not below the modulus");
+  const keyAesEncrypted = bytesFromBigint(modPow(value, key.d, key.n), 256);
+  const aesEncrypted = keyAesEncrypted.subarray(32);
+  const mask = sha256(aesEncrypted);
+  const tempKey = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) tempKey[i] = keyAesEncrypted[i] ^ mask[i];
+  const dataWithHash = igeDecrypt(aesEncrypted, tempKey, new Uint8Array(32));
+  const padded = dataWithHash.slice(0, PADDED_LENGTH).reverse();
+  const expected = sha256(tempKey, padded);
+  if (!equalBytes(expected, dataWithHash.subarray(PADDED_LENGTH))) {
+    throw new SecurityError("RSA_PAD hash mismatch");
+  }
+  return padded;
+}
+
+/** Generates a 2048-bit RSA key pair with Web Crypto. */
+export async function generateRsaKey(): Promise<RsaPrivateKey> {
+  const pair = await crypto.subtle.generateKey(
+    {
+      name: "RSA-OAEP",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["encrypt", "decrypt"],
+  );
+  const jwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
+  const read = (field: string | undefined) =>
+    bigintFromBytes(Uint8Array.fromBase64(field!, { alphabet: "base64url" }));
+  return { n: read(jwk.n), e: read(jwk.e), d: read(jwk.d) };
+}
+
+/** Constant-time equality of two byte arrays of the same length. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
+  return difference === 0;
+}
