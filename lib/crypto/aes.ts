@@ -1,5 +1,6 @@
 /**
- * AES-256 block cipher in plain TypeScript, table-driven.
+ * The AES block cipher in plain TypeScript, table-driven. MTProto uses 256-bit keys; 128-bit keys
+ * are supported too, since the published IGE test vectors use them.
  *
  * The state is kept as four little-endian 32-bit words (byte 0 of a column in the low bits), so
  * data can be read through an `Int32Array` view on little-endian machines with no byte swapping;
@@ -27,12 +28,13 @@ const D3 = new Int32Array(256);
     x ^= (x << 1) ^ (x & 0x80 ? 0x11b : 0);
     x &= 0xff;
   }
-  const multiply = (a: number, b: number) =>
-    a === 0 || b === 0 ? 0 : exp[(log[a] + log[b]) % 255];
+  const multiply = (a: number, b: number) => a === 0 || b === 0 ? 0 : exp[(log[a] + log[b]) % 255];
   for (let x = 0; x < 256; x++) {
     const inverse = x === 0 ? 0 : exp[(255 - log[x]) % 255];
     let s = inverse;
-    for (let shift = 1; shift < 5; shift++) s ^= ((inverse << shift) | (inverse >>> (8 - shift))) & 0xff;
+    for (let shift = 1; shift < 5; shift++) {
+      s ^= ((inverse << shift) | (inverse >>> (8 - shift))) & 0xff;
+    }
     s ^= 0x63;
     SBOX[x] = s;
     INV_SBOX[s] = x;
@@ -55,10 +57,9 @@ const D3 = new Int32Array(256);
   }
 })();
 
-const ROUNDS = 14;
-
 /**
- * An AES-256 key schedule, ready to encrypt or decrypt 16-byte blocks held as four words.
+ * An AES key schedule (128- or 256-bit key), ready to encrypt or decrypt 16-byte blocks held as
+ * four words.
  *
  * @example
  * ```ts
@@ -72,48 +73,60 @@ const ROUNDS = 14;
  * ```
  */
 export class Aes256 {
-  readonly #encryptKeys = new Int32Array(4 * (ROUNDS + 1));
-  readonly #decryptKeys = new Int32Array(4 * (ROUNDS + 1));
+  readonly #rounds: number;
+  readonly #encryptKeys: Int32Array;
+  readonly #decryptKeys: Int32Array;
 
-  /** Expands a 32-byte key. */
+  /** Expands a 32-byte (or, for test vectors, 16-byte) key. */
   constructor(key: Uint8Array) {
-    if (key.length !== 32) throw new RangeError(`AES-256 needs a 32-byte key, got ${key.length}`);
-    const keys = this.#encryptKeys;
-    for (let i = 0; i < 8; i++) {
-      keys[i] = key[4 * i] | (key[4 * i + 1] << 8) | (key[4 * i + 2] << 16) | (key[4 * i + 3] << 24);
+    if (key.length !== 32 && key.length !== 16) {
+      throw new RangeError(`AES needs a 32- or 16-byte key, got ${key.length}`);
+    }
+    const keyWords = key.length / 4;
+    const rounds = this.#rounds = keyWords + 6;
+    const keys = this.#encryptKeys = new Int32Array(4 * (rounds + 1));
+    for (let i = 0; i < keyWords; i++) {
+      keys[i] = key[4 * i] | (key[4 * i + 1] << 8) | (key[4 * i + 2] << 16) |
+        (key[4 * i + 3] << 24);
     }
     let roundConstant = 1;
-    for (let i = 8; i < keys.length; i++) {
+    for (let i = keyWords; i < keys.length; i++) {
       let t = keys[i - 1];
-      if (i % 8 === 0) {
+      if (i % keyWords === 0) {
         t = (t >>> 8) | (t << 24);
         t = subWord(t) ^ roundConstant;
         roundConstant = (roundConstant << 1) ^ (roundConstant & 0x80 ? 0x11b : 0);
-      } else if (i % 8 === 4) {
+      } else if (keyWords === 8 && i % 8 === 4) {
         t = subWord(t);
       }
-      keys[i] = keys[i - 8] ^ t;
+      keys[i] = keys[i - keyWords] ^ t;
     }
     // The equivalent inverse cipher: round keys in reverse, InvMixColumns on the inner ones.
-    const inverse = this.#decryptKeys;
-    for (let round = 0; round <= ROUNDS; round++) {
+    const inverse = this.#decryptKeys = new Int32Array(keys.length);
+    for (let round = 0; round <= rounds; round++) {
       for (let column = 0; column < 4; column++) {
-        const w = keys[4 * (ROUNDS - round) + column];
-        inverse[4 * round + column] = round === 0 || round === ROUNDS ? w : D0[SBOX[w & 0xff]] ^
+        const w = keys[4 * (rounds - round) + column];
+        inverse[4 * round + column] = round === 0 || round === rounds ? w : D0[SBOX[w & 0xff]] ^
           D1[SBOX[(w >>> 8) & 0xff]] ^ D2[SBOX[(w >>> 16) & 0xff]] ^ D3[SBOX[w >>> 24]];
       }
     }
   }
 
   /** Encrypts the block at `input[inputIndex..+4]` into `output[outputIndex..+4]`. */
-  encryptWords(input: Int32Array, inputIndex: number, output: Int32Array, outputIndex: number): void {
+  encryptWords(
+    input: Int32Array,
+    inputIndex: number,
+    output: Int32Array,
+    outputIndex: number,
+  ): void {
     const k = this.#encryptKeys;
+    const rounds = this.#rounds;
     let s0 = input[inputIndex] ^ k[0];
     let s1 = input[inputIndex + 1] ^ k[1];
     let s2 = input[inputIndex + 2] ^ k[2];
     let s3 = input[inputIndex + 3] ^ k[3];
     let i = 4;
-    for (let round = 1; round < ROUNDS; round++, i += 4) {
+    for (let round = 1; round < rounds; round++, i += 4) {
       const t0 = T0[s0 & 0xff] ^ T1[(s1 >>> 8) & 0xff] ^ T2[(s2 >>> 16) & 0xff] ^ T3[s3 >>> 24] ^
         k[i];
       const t1 = T0[s1 & 0xff] ^ T1[(s2 >>> 8) & 0xff] ^ T2[(s3 >>> 16) & 0xff] ^ T3[s0 >>> 24] ^
@@ -133,14 +146,20 @@ export class Aes256 {
   }
 
   /** Decrypts the block at `input[inputIndex..+4]` into `output[outputIndex..+4]`. */
-  decryptWords(input: Int32Array, inputIndex: number, output: Int32Array, outputIndex: number): void {
+  decryptWords(
+    input: Int32Array,
+    inputIndex: number,
+    output: Int32Array,
+    outputIndex: number,
+  ): void {
     const k = this.#decryptKeys;
+    const rounds = this.#rounds;
     let s0 = input[inputIndex] ^ k[0];
     let s1 = input[inputIndex + 1] ^ k[1];
     let s2 = input[inputIndex + 2] ^ k[2];
     let s3 = input[inputIndex + 3] ^ k[3];
     let i = 4;
-    for (let round = 1; round < ROUNDS; round++, i += 4) {
+    for (let round = 1; round < rounds; round++, i += 4) {
       const t0 = D0[s0 & 0xff] ^ D1[(s3 >>> 8) & 0xff] ^ D2[(s2 >>> 16) & 0xff] ^ D3[s1 >>> 24] ^
         k[i];
       const t1 = D0[s1 & 0xff] ^ D1[(s0 >>> 8) & 0xff] ^ D2[(s3 >>> 16) & 0xff] ^ D3[s2 >>> 24] ^

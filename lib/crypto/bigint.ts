@@ -37,7 +37,9 @@ export function bytesFromBigint(value: bigint, length?: number): Uint8Array {
   if (value === 0n) hex = "";
   const minimal = Uint8Array.fromHex(hex);
   if (length === undefined) return minimal.length ? minimal : new Uint8Array(1);
-  if (minimal.length > length) throw new RangeError(`value needs ${minimal.length} > ${length} bytes`);
+  if (minimal.length > length) {
+    throw new RangeError(`value needs ${minimal.length} > ${length} bytes`);
+  }
   const padded = new Uint8Array(length);
   padded.set(minimal, length - minimal.length);
   return padded;

@@ -33,7 +33,9 @@ const EDGE = 1n << (2048n - 64n);
  * ```
  */
 export function checkDhParameters(p: bigint, g: number, random: RandomSource = secureRandom): void {
-  if (p <= LOW_BOUND || p >= HIGH_BOUND) throw new SecurityError("dh_prime is not a 2048-bit number");
+  if (p <= LOW_BOUND || p >= HIGH_BOUND) {
+    throw new SecurityError("dh_prime is not a 2048-bit number");
+  }
   if (!verifiedSafePrimes.has(p)) {
     if (!isProbablePrime(p, random) || !isProbablePrime((p - 1n) / 2n, random)) {
       throw new SecurityError("dh_prime is not a safe prime");
@@ -59,7 +61,9 @@ export function checkDhParameters(p: bigint, g: number, random: RandomSource = s
     }
   })();
   if (!ok) {
-    throw new SecurityError(`g = ${g} does not generate the subgroup of order (p-1)/2 for this prime`);
+    throw new SecurityError(
+      `g = ${g} does not generate the subgroup of order (p-1)/2 for this prime`,
+    );
   }
 }
 
@@ -68,7 +72,9 @@ export function checkDhParameters(p: bigint, g: number, random: RandomSource = s
  * 2^(2048-64) <= v <= p - 2^(2048-64), so that neither side can force a weak shared key.
  */
 export function checkDhPublicValue(value: bigint, p: bigint, name: string): void {
-  if (value <= 1n || value >= p - 1n) throw new SecurityError(`${name} is outside 1 < ${name} < p - 1`);
+  if (value <= 1n || value >= p - 1n) {
+    throw new SecurityError(`${name} is outside 1 < ${name} < p - 1`);
+  }
   if (value < EDGE || value > p - EDGE) {
     throw new SecurityError(`${name} is within 2^1984 of the group's edges`);
   }

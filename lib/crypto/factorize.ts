@@ -17,7 +17,7 @@
  */
 export function factorizePq(pq: bigint): [bigint, bigint] {
   if (pq % 2n === 0n) return [2n, pq / 2n];
-  for (let c = 1n; ; c++) {
+  for (let c = 1n;; c++) {
     const factor = brent(pq, c);
     if (factor !== pq && factor !== 1n) {
       const other = pq / factor;

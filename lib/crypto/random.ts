@@ -50,7 +50,9 @@ export function replayRandom(...chunks: Uint8Array[]): RandomSource {
   let position = 0;
   return (length) => {
     if (position + length > all.length) {
-      throw new RangeError(`replayRandom: asked for ${length} bytes, ${all.length - position} left`);
+      throw new RangeError(
+        `replayRandom: asked for ${length} bytes, ${all.length - position} left`,
+      );
     }
     const bytes = all.slice(position, position + length);
     position += length;

@@ -72,7 +72,9 @@ class DerReader {
   read(tag: number): Uint8Array {
     const bytes = this.bytes;
     if (bytes[this.#offset] !== tag) {
-      throw new SecurityError(`PEM public key: expected DER tag ${tag}, got ${bytes[this.#offset]}`);
+      throw new SecurityError(
+        `PEM public key: expected DER tag ${tag}, got ${bytes[this.#offset]}`,
+      );
     }
     let length = bytes[this.#offset + 1];
     let header = 2;
@@ -146,7 +148,9 @@ export function rsaPadEncrypt(
   key: RsaPublicKey,
   random: RandomSource,
 ): Uint8Array {
-  if (data.length > 144) throw new RangeError(`RSA_PAD takes at most 144 bytes, got ${data.length}`);
+  if (data.length > 144) {
+    throw new RangeError(`RSA_PAD takes at most 144 bytes, got ${data.length}`);
+  }
   const padded = new Uint8Array(PADDED_LENGTH);
   padded.set(data);
   padded.set(random(PADDED_LENGTH - data.length), data.length);
