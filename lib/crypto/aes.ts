@@ -5,7 +5,7 @@
  * The state is kept as four little-endian 32-bit words (byte 0 of a column in the low bits), so
  * data can be read through an `Int32Array` view on little-endian machines with no byte swapping;
  * the round tables are laid out for that order. Modes (IGE, CTR) live in their own files and call
- * {@link Aes256.encryptWords} / {@link Aes256.decryptWords} on words, allocating nothing per block.
+ * {@link Aes256.encryptBlock} / {@link Aes256.decryptBlock} on words, allocating nothing per block.
  *
  * @module
  */
@@ -75,7 +75,7 @@ const D3 = new Int32Array(256);
 export class Aes256 {
   readonly #rounds: number;
   readonly #encryptKeys: Int32Array;
-  readonly #decryptKeys: Int32Array;
+  #decryptKeys: Int32Array | undefined;
 
   /** Expands a 32-byte (or, for test vectors, 16-byte) key. */
   constructor(key: Uint8Array) {
@@ -101,6 +101,17 @@ export class Aes256 {
       }
       keys[i] = keys[i - keyWords] ^ t;
     }
+  }
+
+  /** Output of the last {@link encryptBlock} or {@link decryptBlock} call. */
+  readonly out = new Int32Array(4);
+
+  // The decryption schedule costs as much as the encryption one; per-message keys are used in
+  // one direction only, so it is built on first use.
+  #inverseKeys(): Int32Array {
+    if (this.#decryptKeys) return this.#decryptKeys;
+    const keys = this.#encryptKeys;
+    const rounds = this.#rounds;
     // The equivalent inverse cipher: round keys in reverse, InvMixColumns on the inner ones.
     const inverse = this.#decryptKeys = new Int32Array(keys.length);
     for (let round = 0; round <= rounds; round++) {
@@ -110,6 +121,7 @@ export class Aes256 {
           D1[SBOX[(w >>> 8) & 0xff]] ^ D2[SBOX[(w >>> 16) & 0xff]] ^ D3[SBOX[w >>> 24]];
       }
     }
+    return inverse;
   }
 
   /** Encrypts the block at `input[inputIndex..+4]` into `output[outputIndex..+4]`. */
@@ -119,12 +131,39 @@ export class Aes256 {
     output: Int32Array,
     outputIndex: number,
   ): void {
+    this.encryptBlock(
+      input[inputIndex],
+      input[inputIndex + 1],
+      input[inputIndex + 2],
+      input[inputIndex + 3],
+    );
+    output.set(this.out, outputIndex);
+  }
+
+  /** Decrypts the block at `input[inputIndex..+4]` into `output[outputIndex..+4]`. */
+  decryptWords(
+    input: Int32Array,
+    inputIndex: number,
+    output: Int32Array,
+    outputIndex: number,
+  ): void {
+    this.decryptBlock(
+      input[inputIndex],
+      input[inputIndex + 1],
+      input[inputIndex + 2],
+      input[inputIndex + 3],
+    );
+    output.set(this.out, outputIndex);
+  }
+
+  /** Encrypts one block given as four words, leaving the result in {@link out}. */
+  encryptBlock(w0: number, w1: number, w2: number, w3: number): void {
     const k = this.#encryptKeys;
     const rounds = this.#rounds;
-    let s0 = input[inputIndex] ^ k[0];
-    let s1 = input[inputIndex + 1] ^ k[1];
-    let s2 = input[inputIndex + 2] ^ k[2];
-    let s3 = input[inputIndex + 3] ^ k[3];
+    let s0 = w0 ^ k[0];
+    let s1 = w1 ^ k[1];
+    let s2 = w2 ^ k[2];
+    let s3 = w3 ^ k[3];
     let i = 4;
     for (let round = 1; round < rounds; round++, i += 4) {
       const t0 = T0[s0 & 0xff] ^ T1[(s1 >>> 8) & 0xff] ^ T2[(s2 >>> 16) & 0xff] ^ T3[s3 >>> 24] ^
@@ -139,25 +178,21 @@ export class Aes256 {
       s1 = t1;
       s2 = t2;
     }
-    output[outputIndex] = lastRound(SBOX, s0, s1, s2, s3) ^ k[i];
-    output[outputIndex + 1] = lastRound(SBOX, s1, s2, s3, s0) ^ k[i + 1];
-    output[outputIndex + 2] = lastRound(SBOX, s2, s3, s0, s1) ^ k[i + 2];
-    output[outputIndex + 3] = lastRound(SBOX, s3, s0, s1, s2) ^ k[i + 3];
+    const output = this.out;
+    output[0] = lastRound(SBOX, s0, s1, s2, s3) ^ k[i];
+    output[1] = lastRound(SBOX, s1, s2, s3, s0) ^ k[i + 1];
+    output[2] = lastRound(SBOX, s2, s3, s0, s1) ^ k[i + 2];
+    output[3] = lastRound(SBOX, s3, s0, s1, s2) ^ k[i + 3];
   }
 
-  /** Decrypts the block at `input[inputIndex..+4]` into `output[outputIndex..+4]`. */
-  decryptWords(
-    input: Int32Array,
-    inputIndex: number,
-    output: Int32Array,
-    outputIndex: number,
-  ): void {
-    const k = this.#decryptKeys;
+  /** Decrypts one block given as four words, leaving the result in {@link out}. */
+  decryptBlock(w0: number, w1: number, w2: number, w3: number): void {
+    const k = this.#decryptKeys ?? this.#inverseKeys();
     const rounds = this.#rounds;
-    let s0 = input[inputIndex] ^ k[0];
-    let s1 = input[inputIndex + 1] ^ k[1];
-    let s2 = input[inputIndex + 2] ^ k[2];
-    let s3 = input[inputIndex + 3] ^ k[3];
+    let s0 = w0 ^ k[0];
+    let s1 = w1 ^ k[1];
+    let s2 = w2 ^ k[2];
+    let s3 = w3 ^ k[3];
     let i = 4;
     for (let round = 1; round < rounds; round++, i += 4) {
       const t0 = D0[s0 & 0xff] ^ D1[(s3 >>> 8) & 0xff] ^ D2[(s2 >>> 16) & 0xff] ^ D3[s1 >>> 24] ^
@@ -172,10 +207,11 @@ export class Aes256 {
       s1 = t1;
       s2 = t2;
     }
-    output[outputIndex] = lastRound(INV_SBOX, s0, s3, s2, s1) ^ k[i];
-    output[outputIndex + 1] = lastRound(INV_SBOX, s1, s0, s3, s2) ^ k[i + 1];
-    output[outputIndex + 2] = lastRound(INV_SBOX, s2, s1, s0, s3) ^ k[i + 2];
-    output[outputIndex + 3] = lastRound(INV_SBOX, s3, s2, s1, s0) ^ k[i + 3];
+    const output = this.out;
+    output[0] = lastRound(INV_SBOX, s0, s3, s2, s1) ^ k[i];
+    output[1] = lastRound(INV_SBOX, s1, s0, s3, s2) ^ k[i + 1];
+    output[2] = lastRound(INV_SBOX, s2, s1, s0, s3) ^ k[i + 2];
+    output[3] = lastRound(INV_SBOX, s3, s2, s1, s0) ^ k[i + 3];
   }
 }
 

@@ -45,15 +45,11 @@ export function ige(data: Uint8Array, aes: Aes256, iv: Uint8Array, encrypt: bool
   if (!encrypt) {
     [x0, x1, x2, x3, y0, y1, y2, y3] = [y0, y1, y2, y3, x0, x1, x2, x3];
   }
-  const block = new Int32Array(4);
+  const block = aes.out;
   for (let i = 0; i < input.length; i += 4) {
     const i0 = input[i], i1 = input[i + 1], i2 = input[i + 2], i3 = input[i + 3];
-    block[0] = i0 ^ x0;
-    block[1] = i1 ^ x1;
-    block[2] = i2 ^ x2;
-    block[3] = i3 ^ x3;
-    if (encrypt) aes.encryptWords(block, 0, block, 0);
-    else aes.decryptWords(block, 0, block, 0);
+    if (encrypt) aes.encryptBlock(i0 ^ x0, i1 ^ x1, i2 ^ x2, i3 ^ x3);
+    else aes.decryptBlock(i0 ^ x0, i1 ^ x1, i2 ^ x2, i3 ^ x3);
     x0 = block[0] ^ y0;
     x1 = block[1] ^ y1;
     x2 = block[2] ^ y2;

@@ -1,0 +1,179 @@
+/**
+ * `deno task bench`: prints the figures the project's speed targets are judged by. Figures are
+ * printed, not asserted; run on an otherwise idle machine.
+ *
+ * @module
+ */
+
+import { createCipheriv, createDecipheriv, createHash, hash } from "node:crypto";
+import { Aes256 } from "../lib/crypto/aes.ts";
+import { modPow } from "../lib/crypto/bigint.ts";
+import { TELEGRAM_DH_PRIME } from "../lib/crypto/dh.ts";
+import { factorizePq } from "../lib/crypto/factorize.ts";
+import { ige, igeEncrypt } from "../lib/crypto/ige.ts";
+import { secureRandom } from "../lib/crypto/random.ts";
+import { messageAesKeyIv, messageKey } from "../lib/mtproto/message_key.ts";
+import { TlCodec } from "../lib/tl/codec.ts";
+import { loadSchema } from "../lib/tl/default_schema.ts";
+import { parseJsonExact } from "../lib/tl/json.ts";
+import { largeMessagesObject } from "./bench_fixtures.ts";
+
+/** Runs `fn` repeatedly for about `milliseconds` after a warm-up; returns ms per call. */
+function measure(fn: () => unknown, milliseconds = 400): number {
+  for (const end = performance.now() + 100; performance.now() < end;) fn();
+  let calls = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < milliseconds) {
+    fn();
+    calls++;
+    now = performance.now();
+  }
+  return (now - start) / calls;
+}
+
+async function measureAsync(fn: () => Promise<unknown>, milliseconds = 400): Promise<number> {
+  for (let i = 0; i < 200; i++) await fn();
+  let calls = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < milliseconds) {
+    await fn();
+    calls++;
+    now = performance.now();
+  }
+  return (now - start) / calls;
+}
+
+const rows: string[][] = [];
+function report(name: string, value: string, target = "") {
+  rows.push([name, value, target]);
+  console.log(`${name.padEnd(58)} ${value.padStart(14)}  ${target}`);
+}
+const mbPerSecond = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1e3)).toFixed(0)} MB/s`;
+const micro = (ms: number) => `${(ms * 1e3).toFixed(2)} µs`;
+
+/** IGE on node:crypto's AES-256-ECB, one block per call: the reference the pure code is held to. */
+function referenceIgeEncrypt(data: Uint8Array, key: Uint8Array, iv: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  let x = iv.subarray(0, 16), y = iv.subarray(16, 32);
+  const mixed = new Uint8Array(16);
+  for (let i = 0; i < data.length; i += 16) {
+    for (let j = 0; j < 16; j++) mixed[j] = data[i + j] ^ x[j];
+    const block = createCipheriv("aes-256-ecb", key, null).setAutoPadding(false).update(mixed);
+    for (let j = 0; j < 16; j++) out[i + j] = block[j] ^ y[j];
+    x = out.subarray(i, i + 16);
+    y = data.subarray(i, i + 16);
+  }
+  return out;
+}
+
+console.log(`mtproto2json benchmarks — Deno ${Deno.version.deno}, V8 ${Deno.version.v8}\n`);
+
+console.log("AES-256-IGE (pure TypeScript) against IGE built on node:crypto AES-256-ECB per block");
+const key = secureRandom(32), iv = secureRandom(32);
+for (const size of [1024, 1024 * 1024]) {
+  const data = secureRandom(size);
+  const aes = new Aes256(key);
+  const label = size === 1024 ? "1 KiB" : "1 MiB";
+  const encrypt = measure(() => igeEncrypt(data, key, iv));
+  const decrypt = measure(() => ige(data, aes, iv, false));
+  const reference = measure(() => referenceIgeEncrypt(data, key, iv));
+  report(`  IGE encrypt ${label}`, mbPerSecond(size, encrypt), "target ≥ 200 MB/s");
+  report(`  IGE decrypt ${label}`, mbPerSecond(size, decrypt), "target ≥ 200 MB/s");
+  report(`  reference (node:crypto ECB per block) ${label}`, mbPerSecond(size, reference));
+  report(
+    `  pure TS / reference, encrypt ${label}`,
+    `${(reference / encrypt).toFixed(1)}×`,
+    "target ≥ 8×",
+  );
+}
+const ctrData = secureRandom(1024 * 1024);
+const nodeCtr = measure(() =>
+  createDecipheriv("aes-256-ctr", key, iv.subarray(0, 16)).update(ctrData)
+);
+report("  (for scale) node:crypto AES-256-CTR 1 MiB, native", mbPerSecond(ctrData.length, nodeCtr));
+
+console.log("\nHashes on the per-message path: why they are synchronous");
+const small = secureRandom(52), kib = secureRandom(1056);
+report(
+  "  crypto.subtle.digest SHA-256 52 B, awaited",
+  micro(await measureAsync(() => crypto.subtle.digest("SHA-256", small))),
+);
+report(
+  "  node:crypto hash() SHA-256 52 B, sync (chosen)",
+  micro(measure(() => hash("sha256", small, "buffer"))),
+);
+report(
+  "  node:crypto createHash SHA-256 52 B, sync",
+  micro(measure(() => createHash("sha256").update(small).digest())),
+);
+report(
+  "  crypto.subtle.digest SHA-256 1 KiB, awaited",
+  micro(await measureAsync(() => crypto.subtle.digest("SHA-256", kib))),
+);
+report(
+  "  node:crypto hash() SHA-256 1 KiB, sync (chosen)",
+  micro(measure(() => hash("sha256", kib, "buffer"))),
+);
+
+console.log("\nOne encrypted MTProto 2.0 message body, 1 KiB (msg_key + KDF + IGE)");
+const authKey = secureRandom(256);
+const body = secureRandom(1024);
+const perMessage = measure(() => {
+  const msgKey = messageKey(authKey, body, "client");
+  const { key, iv } = messageAesKeyIv(authKey, msgKey, "client");
+  return igeEncrypt(body, key, iv);
+});
+report("  encrypt one 1 KiB message, hashes included", micro(perMessage), "target < 15 µs");
+
+console.log("\nTL ⇄ JSON on messages.messages with 1000 messages, 100 users, 20 channels");
+const schema = loadSchema();
+const inputCodec = new TlCodec(schema);
+const jsonCodec = new TlCodec(schema, { longs: "json", bytes: "base64" });
+const tlBytes = inputCodec.encode(largeMessagesObject());
+const jsonText = JSON.stringify(jsonCodec.decode(tlBytes));
+report("  size of the object as TL", `${(tlBytes.length / 1e6).toFixed(2)} MB`);
+report("  size of the object as JSON text", `${(jsonText.length / 1e6).toFixed(2)} MB`);
+const decodeToText = measure(() => JSON.stringify(jsonCodec.decode(tlBytes)), 1500);
+report("  decode TL → JSON text", `${decodeToText.toFixed(2)} ms`, "target < 8 ms");
+report("  decode TL → JSON text, throughput (TL bytes)", mbPerSecond(tlBytes.length, decodeToText));
+const encodeFromText = measure(() => inputCodec.encode(parseJsonExact(jsonText)), 1500);
+report(
+  "  encode JSON text → TL (parse with exact longs + encode)",
+  `${encodeFromText.toFixed(2)} ms`,
+  "target < 10 ms",
+);
+report(
+  "  encode JSON text → TL, throughput (TL bytes)",
+  mbPerSecond(tlBytes.length, encodeFromText),
+);
+const parsed = parseJsonExact(jsonText);
+report(
+  "    of which: JSON text → objects (exact longs)",
+  `${measure(() => parseJsonExact(jsonText), 800).toFixed(2)} ms`,
+);
+report(
+  "    of which: objects → TL",
+  `${measure(() => inputCodec.encode(parsed), 800).toFixed(2)} ms`,
+);
+
+console.log("\nBig-number steps of the key exchange");
+const exponent = BigInt("0x" + secureRandom(256).toHex()) % TELEGRAM_DH_PRIME;
+report(
+  "  2048-bit modexp (bigint, 5-bit window)",
+  `${measure(() => modPow(3n, exponent, TELEGRAM_DH_PRIME), 1500).toFixed(2)} ms`,
+  "target < 5 ms",
+);
+const products = [
+  0x17ed48941a08f981n,
+  2147483647n * 4294967291n,
+  3037000493n * 2654435761n,
+  1073741827n * 4294967279n,
+];
+let which = 0;
+report(
+  "  pq factorization (Pollard–Brent, 63-bit pq, mean of 4)",
+  `${measure(() => factorizePq(products[which++ % products.length]), 1500).toFixed(2)} ms`,
+  "target < 3 ms",
+);
