@@ -46,7 +46,9 @@ export class AesCtr {
   }
 
   #refill(): void {
-    this.#aes.encryptWords(this.#counterWords, 0, this.#keystream, 0);
+    const counter = this.#counterWords;
+    this.#aes.encryptBlock(counter[0], counter[1], counter[2], counter[3]);
+    this.#keystream.set(this.#aes.out);
     for (let i = 15; i >= 0; i--) if (++this.#counter[i] !== 256) break;
     this.#used = 0;
   }

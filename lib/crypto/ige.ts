@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Aes256, wordsOf } from "./aes.ts";
+import { decryptBlock, encryptBlock, expandKey, invertKeySchedule, wordsOf } from "./aes.ts";
 
 /**
  * Encrypts `data` (a multiple of 16 bytes) with AES-256-IGE.
@@ -20,48 +20,63 @@ import { Aes256, wordsOf } from "./aes.ts";
  * ```
  */
 export function igeEncrypt(data: Uint8Array, key: Uint8Array, iv: Uint8Array): Uint8Array {
-  return ige(data, new Aes256(key), iv, true);
+  const { input, output, result, ivWords } = prepare(data, iv);
+  const keys = expandKey(key, scratchKeys);
+  // c[i-1] and p[i-1]: the IV's first half, then its second.
+  let c0 = ivWords[0], c1 = ivWords[1], c2 = ivWords[2], c3 = ivWords[3];
+  let p0 = ivWords[4], p1 = ivWords[5], p2 = ivWords[6], p3 = ivWords[7];
+  for (let i = 0; i < input.length; i += 4) {
+    const i0 = input[i], i1 = input[i + 1], i2 = input[i + 2], i3 = input[i + 3];
+    encryptBlock(keys, i0 ^ c0, i1 ^ c1, i2 ^ c2, i3 ^ c3, block);
+    output[i] = c0 = block[0] ^ p0;
+    output[i + 1] = c1 = block[1] ^ p1;
+    output[i + 2] = c2 = block[2] ^ p2;
+    output[i + 3] = c3 = block[3] ^ p3;
+    p0 = i0;
+    p1 = i1;
+    p2 = i2;
+    p3 = i3;
+  }
+  return result;
 }
 
 /** Decrypts `data` (a multiple of 16 bytes) with AES-256-IGE. */
 export function igeDecrypt(data: Uint8Array, key: Uint8Array, iv: Uint8Array): Uint8Array {
-  return ige(data, new Aes256(key), iv, false);
+  const { input, output, result, ivWords } = prepare(data, iv);
+  const keys = invertKeySchedule(expandKey(key, scratchKeys), scratchInverseKeys);
+  // Decrypting, the roles swap: p[i] = D(c[i] ⊕ p[i-1]) ⊕ c[i-1].
+  let c0 = ivWords[0], c1 = ivWords[1], c2 = ivWords[2], c3 = ivWords[3];
+  let p0 = ivWords[4], p1 = ivWords[5], p2 = ivWords[6], p3 = ivWords[7];
+  for (let i = 0; i < input.length; i += 4) {
+    const i0 = input[i], i1 = input[i + 1], i2 = input[i + 2], i3 = input[i + 3];
+    decryptBlock(keys, i0 ^ p0, i1 ^ p1, i2 ^ p2, i3 ^ p3, block);
+    output[i] = p0 = block[0] ^ c0;
+    output[i + 1] = p1 = block[1] ^ c1;
+    output[i + 2] = p2 = block[2] ^ c2;
+    output[i + 3] = p3 = block[3] ^ c3;
+    c0 = i0;
+    c1 = i1;
+    c2 = i2;
+    c3 = i3;
+  }
+  return result;
 }
 
-/** IGE over an already expanded key, for callers that reuse one key for several buffers. */
-export function ige(data: Uint8Array, aes: Aes256, iv: Uint8Array, encrypt: boolean): Uint8Array {
+// IGE runs synchronously start to finish, so one set of scratch arrays serves every call.
+const block = new Int32Array(4);
+const scratchKeys = new Int32Array(60);
+const scratchInverseKeys = new Int32Array(60);
+
+function prepare(data: Uint8Array, iv: Uint8Array) {
   if (data.length % 16 !== 0) {
     throw new RangeError(`IGE needs a multiple of 16 bytes, got ${data.length}`);
   }
   if (iv.length !== 32) throw new RangeError(`IGE needs a 32-byte IV, got ${iv.length}`);
-  const input = wordsOf(data);
   const result = new Uint8Array(data.length);
-  const output = new Int32Array(result.buffer);
-  const ivWords = wordsOf(iv);
-  // Encrypting, the IV's first half chains with the ciphertext and the second with the
-  // plaintext; decrypting swaps the roles.
-  let x0 = ivWords[0], x1 = ivWords[1], x2 = ivWords[2], x3 = ivWords[3];
-  let y0 = ivWords[4], y1 = ivWords[5], y2 = ivWords[6], y3 = ivWords[7];
-  if (!encrypt) {
-    [x0, x1, x2, x3, y0, y1, y2, y3] = [y0, y1, y2, y3, x0, x1, x2, x3];
-  }
-  const block = aes.out;
-  for (let i = 0; i < input.length; i += 4) {
-    const i0 = input[i], i1 = input[i + 1], i2 = input[i + 2], i3 = input[i + 3];
-    if (encrypt) aes.encryptBlock(i0 ^ x0, i1 ^ x1, i2 ^ x2, i3 ^ x3);
-    else aes.decryptBlock(i0 ^ x0, i1 ^ x1, i2 ^ x2, i3 ^ x3);
-    x0 = block[0] ^ y0;
-    x1 = block[1] ^ y1;
-    x2 = block[2] ^ y2;
-    x3 = block[3] ^ y3;
-    output[i] = x0;
-    output[i + 1] = x1;
-    output[i + 2] = x2;
-    output[i + 3] = x3;
-    y0 = i0;
-    y1 = i1;
-    y2 = i2;
-    y3 = i3;
-  }
-  return result;
+  return {
+    input: wordsOf(data),
+    output: new Int32Array(result.buffer),
+    result,
+    ivWords: wordsOf(iv),
+  };
 }
