@@ -52,7 +52,7 @@ const MTPROTO_SPECIAL_TYPES = [
   "rpc_result#f35c6d01 req_msg_id:long result:Object = RpcResult;",
   "gzip_packed#3072cfa1 packed_data:bytes = Object;",
   "server_DH_params_fail#79cb045d nonce:int128 server_nonce:int128 new_nonce_hash:int128 = Server_DH_Params;",
-  "p_q_inner_data#83c95aec pq:string p:string q:string nonce:int128 server_nonce:int128 new_nonce:int256 = P_Q_inner_data;",
+  "p_q_inner_data#83c95aec pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 = P_Q_inner_data;",
 ];
 
 /** The package lists MTProto functions as classes; these names are the functions. */
