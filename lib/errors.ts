@@ -79,3 +79,15 @@ export class JsonSyntaxError extends Mtproto2jsonError {
 export class SecurityError extends Mtproto2jsonError {
   override name = "SecurityError";
 }
+
+/**
+ * A transport-level failure: a negative length word from the server (`code` is then e.g. 404 or
+ * 429, sign dropped), a bad frame, or a checksum mismatch.
+ */
+export class TransportError extends Mtproto2jsonError {
+  override name = "TransportError";
+  /** Creates the error; `code` is the server's error code when it sent one, else 0. */
+  constructor(message: string, readonly code = 0) {
+    super(message);
+  }
+}

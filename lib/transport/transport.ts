@@ -1,0 +1,154 @@
+/**
+ * One side of a connection's transport, sans-IO: feed it received bytes, get whole MTProto
+ * payloads; give it payloads, get bytes to write. The client chooses framing and obfuscation;
+ * the server recognises them from the client's first bytes.
+ *
+ * @module
+ */
+
+import { TransportError } from "../errors.ts";
+import type { RandomSource } from "../crypto/random.ts";
+import type { AesCtr } from "../crypto/ctr.ts";
+import { ByteQueue } from "./byte_queue.ts";
+import { createFraming, type Framing, TRANSPORT_MARKERS, type TransportKind } from "./framing.ts";
+import { acceptObfuscationHeader, createObfuscationHeader } from "./obfuscated.ts";
+
+/** How a client frames its connection. */
+export interface TransportOptions {
+  kind: TransportKind;
+  /** Wrap the framing in obfuscated2 (not with `full`). */
+  obfuscated?: boolean;
+  /** The DC id written into the obfuscation header. */
+  dcId?: number;
+}
+
+/** The client side of a transport. */
+export class ClientTransport {
+  readonly #framing: Framing;
+  readonly #queue = new ByteQueue();
+  #send?: AesCtr;
+  #receive?: AesCtr;
+  #opening: Uint8Array;
+
+  /** Prepares the framing; the first `pack` also carries the transport marker or header. */
+  constructor(readonly options: TransportOptions, random: RandomSource) {
+    this.#framing = createFraming(options.kind, random);
+    if (options.obfuscated) {
+      if (options.kind === "full") {
+        throw new TransportError("the full transport cannot be obfuscated");
+      }
+      const { header, send, receive } = createObfuscationHeader(
+        options.kind,
+        options.dcId ?? 2,
+        random,
+      );
+      this.#opening = header;
+      this.#send = send;
+      this.#receive = receive;
+    } else {
+      this.#opening = options.kind === "full" ? new Uint8Array(0) : TRANSPORT_MARKERS[options.kind];
+    }
+  }
+
+  /** Frames a payload; the first call's bytes start with the marker or obfuscation header. */
+  pack(payload: Uint8Array): Uint8Array {
+    let framed = this.#framing.pack(payload);
+    if (this.#send) framed = this.#send.process(framed);
+    if (this.#opening.length === 0) return framed;
+    const out = new Uint8Array(this.#opening.length + framed.length);
+    out.set(this.#opening);
+    out.set(framed, this.#opening.length);
+    this.#opening = new Uint8Array(0);
+    return out;
+  }
+
+  /**
+   * Feeds received bytes and returns the whole payloads now available. A 4-byte payload holding
+   * a negative number is the server's transport error and throws {@link TransportError}.
+   */
+  unpack(chunk: Uint8Array): Uint8Array[] {
+    this.#queue.push(this.#receive ? this.#receive.process(chunk) : chunk);
+    const payloads: Uint8Array[] = [];
+    for (let payload; (payload = this.#framing.unpack(this.#queue));) {
+      if (payload.length === 4) {
+        const code = new DataView(payload.buffer, payload.byteOffset, 4).getInt32(0, true);
+        if (code < 0) throw new TransportError(`server transport error ${code}`, -code);
+      }
+      payloads.push(payload);
+    }
+    return payloads;
+  }
+}
+
+/** The server side of a transport: recognises the client's choice, then frames replies alike. */
+export class ServerTransport {
+  readonly #queue = new ByteQueue();
+  #framing?: Framing;
+  #send?: AesCtr;
+  #receive?: AesCtr;
+  /** What the client chose, once known. */
+  kind?: TransportKind;
+  obfuscated = false;
+  /** The DC id from the obfuscation header, when there was one. */
+  dcId?: number;
+
+  /** Creates the server side; `random` pads replies on padded intermediate. */
+  constructor(private readonly random: RandomSource) {}
+
+  /** Feeds received bytes and returns the whole payloads now available. */
+  unpack(chunk: Uint8Array): Uint8Array[] {
+    this.#queue.push(this.#receive ? this.#receive.process(chunk) : chunk);
+    if (!this.#framing && !this.#detect()) return [];
+    const payloads: Uint8Array[] = [];
+    for (let payload; (payload = this.#framing!.unpack(this.#queue));) payloads.push(payload);
+    return payloads;
+  }
+
+  /** Frames a reply. */
+  pack(payload: Uint8Array, options?: { pad?: boolean }): Uint8Array {
+    if (!this.#framing) {
+      throw new TransportError("cannot reply before the client chose a transport");
+    }
+    const framed = this.#framing.pack(payload, options);
+    return this.#send ? this.#send.process(framed) : framed;
+  }
+
+  /** Frames a transport error code (e.g. 404) as the server sends it: a negative 4-byte payload. */
+  packError(code: number): Uint8Array {
+    const payload = new Uint8Array(4);
+    new DataView(payload.buffer).setInt32(0, -code, true);
+    return this.pack(payload, { pad: false });
+  }
+
+  #detect(): boolean {
+    const queue = this.#queue;
+    if (queue.length < 1) return false;
+    if (queue.peek(1)[0] === 0xef) return this.#choose("abridged", 1);
+    if (queue.length < 8) return false;
+    const first = queue.peek(8);
+    const word = new DataView(first.buffer, first.byteOffset, 8).getUint32(0, true);
+    if (word === 0xeeeeeeee) return this.#choose("intermediate", 4);
+    if (word === 0xdddddddd) return this.#choose("padded", 4);
+    // A full-transport frame starts with its length and sequence number 0.
+    if (new DataView(first.buffer, first.byteOffset, 8).getUint32(4, true) === 0) {
+      return this.#choose("full", 0);
+    }
+    if (queue.length < 64) return false;
+    const accepted = acceptObfuscationHeader(queue.take(64));
+    this.obfuscated = true;
+    this.dcId = accepted.dcId;
+    this.#send = accepted.send;
+    this.#receive = accepted.receive;
+    // Bytes that arrived with the header are still encrypted: decrypt them now.
+    const rest = queue.length ? queue.take(queue.length) : new Uint8Array(0);
+    this.#queue.push(this.#receive.process(rest));
+    return this.#choose(accepted.kind, 0);
+  }
+
+  #choose(kind: TransportKind, markerLength: number): boolean {
+    this.#queue.skip(markerLength);
+    this.kind = kind;
+    this.#framing = createFraming(kind, this.random);
+    return true;
+  }
+}

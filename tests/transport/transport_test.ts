@@ -1,0 +1,95 @@
+import { assertEquals, assertThrows } from "../assert.ts";
+import { TransportError } from "../../lib/errors.ts";
+import { secureRandom } from "../../lib/crypto/random.ts";
+import { ClientTransport, ServerTransport } from "../../lib/transport/transport.ts";
+import type { TransportKind } from "../../lib/transport/framing.ts";
+
+const VARIANTS: { kind: TransportKind; obfuscated: boolean }[] = [
+  { kind: "abridged", obfuscated: false },
+  { kind: "intermediate", obfuscated: false },
+  { kind: "padded", obfuscated: false },
+  { kind: "full", obfuscated: false },
+  { kind: "abridged", obfuscated: true },
+  { kind: "intermediate", obfuscated: true },
+  { kind: "padded", obfuscated: true },
+];
+
+/** Splits bytes into random small pieces, as TCP may deliver them. */
+function dribble(bytes: Uint8Array): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  for (let offset = 0; offset < bytes.length;) {
+    const size = 1 + (secureRandom(1)[0] % 97);
+    pieces.push(bytes.slice(offset, offset + size));
+    offset += size;
+  }
+  return pieces;
+}
+
+for (const { kind, obfuscated } of VARIANTS) {
+  Deno.test(`${kind}${obfuscated ? " obfuscated" : ""}: payloads cross both ways whole, however the bytes are split`, () => {
+    const client = new ClientTransport({ kind, obfuscated, dcId: -3 }, secureRandom);
+    const server = new ServerTransport(secureRandom);
+    // MTProto payloads are never shorter than 20 bytes; a 4-byte one is an error code.
+    const sizes = [20, 124, 128, 508, 512, 4096, 70000];
+    const sent = sizes.map((size) => secureRandom(size));
+    const received: Uint8Array[] = [];
+    for (const payload of sent) {
+      for (const piece of dribble(client.pack(payload))) received.push(...server.unpack(piece));
+    }
+    assertEquals(server.kind, kind);
+    assertEquals(server.obfuscated, obfuscated);
+    if (obfuscated) assertEquals(server.dcId, -3);
+    // Padded intermediate appends up to 15 bytes; the payload itself is a prefix.
+    assertEquals(received.map((payload, i) => payload.subarray(0, sizes[i])), sent);
+    const replies: Uint8Array[] = [];
+    for (const payload of sent) {
+      for (const piece of dribble(server.pack(payload))) replies.push(...client.unpack(piece));
+    }
+    assertEquals(replies.map((payload, i) => payload.subarray(0, sizes[i])), sent);
+  });
+
+  Deno.test(`${kind}${obfuscated ? " obfuscated" : ""}: a negative code from the server is a TransportError`, () => {
+    const client = new ClientTransport({ kind, obfuscated }, secureRandom);
+    const server = new ServerTransport(secureRandom);
+    server.unpack(client.pack(new Uint8Array(8)));
+    const error = assertThrows(() => client.unpack(server.packError(404)), TransportError, "-404");
+    assertEquals(error.code, 404);
+  });
+}
+
+Deno.test("obfuscated headers never start like another protocol and hide the tag", () => {
+  for (let i = 0; i < 200; i++) {
+    const bytes = new ClientTransport({ kind: "intermediate", obfuscated: true }, secureRandom)
+      .pack(new Uint8Array(4));
+    assertEquals(bytes[0] !== 0xef, true);
+    const view = new DataView(bytes.buffer);
+    assertEquals(view.getUint32(4, true) !== 0, true);
+    assertEquals(view.getUint32(56, true) !== 0xeeeeeeee, true);
+  }
+});
+
+Deno.test("full transport rejects a bad CRC and a skipped sequence number", () => {
+  const client = new ClientTransport({ kind: "full" }, secureRandom);
+  const server = new ServerTransport(secureRandom);
+  const frame = client.pack(new Uint8Array(16));
+  frame[10] ^= 1;
+  assertThrows(() => server.unpack(frame), TransportError, "fails its CRC32");
+  const sender = new ClientTransport({ kind: "full" }, secureRandom);
+  const receiver = new ServerTransport(secureRandom);
+  assertEquals(receiver.unpack(sender.pack(new Uint8Array(16))).length, 1);
+  sender.pack(new Uint8Array(16)); // frame 1 is lost
+  assertThrows(
+    () => receiver.unpack(sender.pack(new Uint8Array(16))),
+    TransportError,
+    "sequence 2, expected 1",
+  );
+});
+
+Deno.test("absurd frame lengths are refused instead of buffered", () => {
+  const server = new ServerTransport(secureRandom);
+  assertThrows(
+    () => server.unpack(Uint8Array.of(0xee, 0xee, 0xee, 0xee, 0xff, 0xff, 0xff, 0x7f)),
+    TransportError,
+    "too large",
+  );
+});
