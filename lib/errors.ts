@@ -91,3 +91,32 @@ export class TransportError extends Mtproto2jsonError {
     super(message);
   }
 }
+
+/**
+ * An RPC error from Telegram (or the emulator), parsed: `FLOOD_WAIT_3` is type `FLOOD_WAIT` with
+ * argument 3; `PEER_ID_INVALID` has no argument.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "./errors.ts";
+ * const error = new RpcError(420, "FLOOD_WAIT_3");
+ * assert.equal(error.type, "FLOOD_WAIT");
+ * assert.equal(error.argument, 3);
+ * ```
+ */
+export class RpcError extends Mtproto2jsonError {
+  override name = "RpcError";
+  /** The error type without its numeric argument. */
+  readonly type: string;
+  /** The numeric argument (seconds to wait, DC to migrate to), when there is one. */
+  readonly argument?: number;
+
+  /** Parses an `rpc_error`'s code and message. */
+  constructor(readonly code: number, readonly errorMessage: string) {
+    super(`${code} ${errorMessage}`);
+    const match = /^(.*?)_(\d+)$/.exec(errorMessage) ?? /^(.*?)_(\d+)_.*$/.exec(errorMessage);
+    this.type = match ? match[1] : errorMessage;
+    if (match) this.argument = Number(match[2]);
+  }
+}

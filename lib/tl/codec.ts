@@ -379,7 +379,8 @@ export class TlCodec {
     const packed = reader.bytesView();
     let unpacked: Uint8Array;
     try {
-      unpacked = gunzipSync(packed);
+      // A bound on the output, so that a few kilobytes cannot inflate into gigabytes.
+      unpacked = gunzipSync(packed, { maxOutputLength: 64 * 1024 * 1024 });
     } catch (error) {
       throw new TlDecodeError(`gzip_packed data do not inflate: ${(error as Error).message}`, 0);
     }

@@ -1,0 +1,84 @@
+/**
+ * The emulator's only sockets: one TCP listener per emulated DC on 127.0.0.1, feeding each
+ * connection's bytes to a {@link ServerConnection}.
+ *
+ * @module
+ */
+
+import { type DcContext, ServerConnection } from "./server_connection.ts";
+
+/** A running DC listener. */
+export interface DcListener {
+  port: number;
+  /** Connections currently open. */
+  connections: Set<ServerConnection>;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Listens for one DC on 127.0.0.1 (port 0 picks a free one). */
+export function listenDc(dc: DcContext, port: number): DcListener {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const connections = new Set<ServerConnection>();
+  const sockets = new Set<Deno.TcpConn>();
+  const serving = (async () => {
+    for await (const socket of listener) {
+      socket.setNoDelay(true);
+      sockets.add(socket);
+      let writing = Promise.resolve();
+      let socketClosed = false;
+      const closeSocket = () => {
+        if (socketClosed) return;
+        socketClosed = true;
+        sockets.delete(socket);
+        // Let queued writes go out first.
+        writing.finally(() => {
+          try {
+            socket.close();
+          } catch {
+            // already closed
+          }
+        });
+      };
+      const connection = new ServerConnection(
+        dc,
+        (bytes) => {
+          writing = writing.then(async () => {
+            for (let written = 0; written < bytes.length;) {
+              written += await socket.write(bytes.subarray(written));
+            }
+          }).catch(() => closeSocket());
+        },
+        () => {
+          connections.delete(connection);
+          closeSocket();
+        },
+      );
+      connections.add(connection);
+      (async () => {
+        try {
+          for await (const chunk of socket.readable) connection.receiveBytes(chunk);
+        } catch {
+          // reset by the peer
+        }
+        connection.close();
+      })();
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    connections,
+    async close() {
+      listener.close();
+      for (const connection of connections) connection.close();
+      for (const socket of sockets) {
+        try {
+          socket.close();
+        } catch {
+          // already closed
+        }
+      }
+      await serving;
+    },
+  };
+}

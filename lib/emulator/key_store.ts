@@ -1,0 +1,98 @@
+/**
+ * The emulator's auth keys and server salts, per DC. Salts rotate on a schedule (Telegram's are
+ * valid for about an hour; the emulator can be told to rotate every few seconds to exercise
+ * clients), and the previous salt stays accepted for a grace period, as on Telegram.
+ *
+ * @module
+ */
+
+import type { RandomSource } from "../crypto/random.ts";
+import { type AuthKey, makeAuthKey } from "../mtproto/encrypted_message.ts";
+
+/** One registered auth key and what the server knows about it. */
+export interface KeyEntry {
+  authKey: AuthKey;
+  /** The signed-in user, once `auth.signIn` or `auth.importAuthorization` succeeded. */
+  userId?: number;
+}
+
+/** A salt with its validity, in server seconds. */
+export interface SaltPeriod {
+  salt: bigint;
+  validSince: number;
+  validUntil: number;
+}
+
+/** Auth keys by id, and the salt schedule shared by every key of the DC. */
+export class KeyStore {
+  readonly #keys = new Map<string, KeyEntry>();
+  readonly #salts: SaltPeriod[] = [];
+
+  /** `saltSeconds` is how long each salt is valid; `graceSeconds` how long the previous one stays accepted. */
+  constructor(
+    private readonly random: RandomSource,
+    private readonly saltSeconds = 3600,
+    private readonly graceSeconds = 1800,
+  ) {}
+
+  /** Registers a new key; false when its id is taken (the client must retry with another). */
+  register(authKey: Uint8Array): boolean {
+    const key = makeAuthKey(authKey);
+    const id = key.id.toHex();
+    if (this.#keys.has(id)) return false;
+    this.#keys.set(id, { authKey: key });
+    return true;
+  }
+
+  /** Adds a key created elsewhere (a session resumed by a test or a world file). */
+  add(authKey: Uint8Array, userId?: number): KeyEntry {
+    const entry: KeyEntry = { authKey: makeAuthKey(authKey) };
+    if (userId !== undefined) entry.userId = userId;
+    this.#keys.set(entry.authKey.id.toHex(), entry);
+    return entry;
+  }
+
+  /** Finds a key by the 8-byte id at the start of an encrypted message. */
+  find(id: Uint8Array): KeyEntry | undefined {
+    return this.#keys.get(id.toHex());
+  }
+
+  /** The salts valid from `now` on, generating more as time passes. */
+  salts(now: number, count = 1): SaltPeriod[] {
+    while (this.#salts.length && this.#salts[0].validUntil + this.graceSeconds < now) {
+      this.#salts.shift();
+    }
+    let start = this.#salts.at(-1)?.validUntil ?? Math.floor(now);
+    while (this.#salts.length < count + 1 || this.#salts.at(-1)!.validUntil < now) {
+      this.#salts.push({
+        salt: this.#randomSalt(),
+        validSince: start,
+        validUntil: start + this.saltSeconds,
+      });
+      start += this.saltSeconds;
+    }
+    const current = this.#salts.findIndex((period) =>
+      period.validSince <= now && now < period.validUntil
+    );
+    return this.#salts.slice(current, current + count);
+  }
+
+  /** The salt messages should carry now. */
+  currentSalt(now: number): bigint {
+    return this.salts(now)[0].salt;
+  }
+
+  /** True for the current salt, a future one already announced, or the previous one in its grace period. */
+  acceptsSalt(salt: bigint, now: number): boolean {
+    this.salts(now);
+    return this.#salts.some((period) =>
+      period.salt === salt && period.validSince - this.graceSeconds <= now &&
+      now < period.validUntil + this.graceSeconds
+    );
+  }
+
+  #randomSalt(): bigint {
+    const bytes = this.random(8);
+    return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigInt64(0, true);
+  }
+}

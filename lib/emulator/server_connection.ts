@@ -1,0 +1,426 @@
+/**
+ * One client connection to an emulated DC: the server side of the transport, the key exchange and
+ * MTProto sessions, from the same lib pieces the client uses. It is fed received bytes and writes
+ * replies through a callback; sessions outlive connections, so a client that reconnects keeps its
+ * session, and a request resent under the same msg_id is answered from the cache, not run twice.
+ *
+ * @module
+ */
+
+import { RpcError, SecurityError, TransportError } from "../errors.ts";
+import type { RandomSource } from "../crypto/random.ts";
+import type { RsaPrivateKey } from "../crypto/rsa.ts";
+import { GZIP_PACKED_ID, isTlObject, type TlCodec, type TlObject } from "../tl/codec.ts";
+import { TlWriter } from "../tl/writer.ts";
+import { decryptMessage, encryptMessage } from "../mtproto/encrypted_message.ts";
+import { type Clock, MessageIdGenerator } from "../mtproto/message_id.ts";
+import { isPlainMessage, packPlainMessage, unpackPlainMessage } from "../mtproto/plain_message.ts";
+import { packContainer, unpackContainer, unpackGzip } from "../mtproto/session.ts";
+import { ServerTransport } from "../transport/transport.ts";
+import { AuthKeyServer } from "./auth_key_server.ts";
+import type { KeyEntry, KeyStore } from "./key_store.ts";
+
+/** What an API method handler sees besides the call. */
+export interface CallContext {
+  key: KeyEntry;
+  session: ServerSession;
+  dc: DcContext;
+  /** The api layer from `invokeWithLayer`, when the client sent one. */
+  layer?: number;
+}
+
+/** Faults a DC can inject to exercise clients. */
+export interface DcFaults {
+  /** Close the connection after every this many encrypted messages received. */
+  dropEvery?: number;
+}
+
+/** Everything one emulated DC shares between its connections. */
+export interface DcContext {
+  dcId: number;
+  codec: TlCodec;
+  keys: KeyStore;
+  rsaKey: RsaPrivateKey;
+  random: RandomSource;
+  /** The DC's clock in milliseconds (skewed on purpose, sometimes). */
+  clock: Clock;
+  sessions: Map<string, ServerSession>;
+  faults: DcFaults;
+  /** Answers one API call (wrappers already removed); throws {@link RpcError} to refuse it. */
+  call(request: TlObject, context: CallContext): unknown;
+  log(line: string): void;
+}
+
+const SERVICE_WRAPPERS = new Set([
+  "invokeWithLayer",
+  "initConnection",
+  "invokeWithoutUpdates",
+  "invokeAfterMsg",
+  "invokeAfterMsgs",
+  "invokeWithMessagesRange",
+  "invokeWithTakeout",
+]);
+const ANSWER_CACHE = 2048;
+
+/** An MTProto session on the server: ids, seqnos, and the answers kept for resends. */
+export class ServerSession {
+  readonly ids: MessageIdGenerator;
+  contentCount = 0;
+  connection?: ServerConnection;
+  /** Answers by request msg_id: a request resent under the same id gets the same answer. */
+  readonly answers = new Map<bigint, Uint8Array>();
+  layer?: number;
+
+  /** Creates a session the client opened with `firstMessageId`. */
+  constructor(
+    readonly sessionId: bigint,
+    readonly key: KeyEntry,
+    readonly firstMessageId: bigint,
+    clock: Clock,
+  ) {
+    this.ids = new MessageIdGenerator(clock, "server");
+  }
+
+  /** The next seqno: odd for content-related messages. */
+  nextSeqNo(contentRelated: boolean): number {
+    return contentRelated ? 2 * this.contentCount++ + 1 : 2 * this.contentCount;
+  }
+
+  remember(requestId: bigint, answer: Uint8Array): void {
+    this.answers.set(requestId, answer);
+    if (this.answers.size > ANSWER_CACHE) this.answers.delete(this.answers.keys().next().value!);
+  }
+
+  /** Sends an unsolicited message (an update) if the session has a live connection. */
+  push(body: Uint8Array): boolean {
+    if (!this.connection || this.connection.closed) return false;
+    this.connection.sendToSession(this, [{ body, contentRelated: true, response: false }]);
+    return true;
+  }
+}
+
+interface OutgoingBody {
+  body: Uint8Array;
+  contentRelated: boolean;
+  /** Answers get msg_ids ≡ 1 mod 4, other server messages ≡ 3 mod 4. */
+  response: boolean;
+}
+
+/** The server side of one TCP connection. */
+export class ServerConnection {
+  readonly transport: ServerTransport;
+  readonly #handshake: AuthKeyServer;
+  #received = 0;
+  closed = false;
+  readonly #handshakeIds: MessageIdGenerator;
+
+  /** `write` sends bytes on the socket; `close` ends it. */
+  constructor(
+    private readonly dc: DcContext,
+    private readonly write: (bytes: Uint8Array) => void,
+    private readonly onClose: () => void,
+  ) {
+    this.transport = new ServerTransport(dc.random);
+    this.#handshakeIds = new MessageIdGenerator(dc.clock, "server");
+    this.#handshake = new AuthKeyServer(
+      dc.codec,
+      dc.rsaKey,
+      dc.random,
+      () => dc.clock() / 1000,
+      (created) => dc.keys.register(created.authKey),
+    );
+  }
+
+  /** Feeds bytes read from the socket. */
+  receiveBytes(chunk: Uint8Array): void {
+    if (this.closed) return;
+    let payloads: Uint8Array[];
+    try {
+      payloads = this.transport.unpack(chunk);
+    } catch (error) {
+      this.dc.log(`dc${this.dc.dcId}: transport error: ${(error as Error).message}`);
+      this.close();
+      return;
+    }
+    for (const payload of payloads) {
+      if (this.closed) return;
+      try {
+        if (isPlainMessage(payload)) this.#receivePlain(payload);
+        else this.#receiveEncrypted(payload);
+      } catch (error) {
+        if (!(error instanceof SecurityError || error instanceof TransportError)) throw error;
+        this.dc.log(`dc${this.dc.dcId}: dropped a message: ${error.message}`);
+      }
+    }
+  }
+
+  /** Ends the connection; its sessions wait for the client to come back. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const session of this.dc.sessions.values()) {
+      if (session.connection === this) session.connection = undefined;
+    }
+    this.onClose();
+  }
+
+  #receivePlain(payload: Uint8Array): void {
+    const { body } = unpackPlainMessage(payload);
+    const reply = this.#handshake.receive(body);
+    this.write(this.transport.pack(packPlainMessage(this.#handshakeIds.next(true), reply)));
+  }
+
+  #receiveEncrypted(payload: Uint8Array): void {
+    const key = this.dc.keys.find(payload.subarray(0, 8));
+    if (!key) {
+      // Telegram's answer to an unknown auth key: a -404 transport error.
+      this.write(this.transport.packError(404));
+      return;
+    }
+    const message = decryptMessage(key.authKey, payload, "client");
+    const now = this.dc.clock() / 1000;
+    const sessionKey = `${key.authKey.id.toHex()}:${message.sessionId}`;
+    let session = this.dc.sessions.get(sessionKey);
+    const out: OutgoingBody[] = [];
+    if (!session) {
+      session = new ServerSession(message.sessionId, key, message.messageId, this.dc.clock);
+      this.dc.sessions.set(sessionKey, session);
+      out.push(this.#service({
+        _cons: "new_session_created",
+        first_msg_id: message.messageId,
+        unique_id: randomLong(this.dc.random),
+        server_salt: this.dc.keys.currentSalt(now),
+      }));
+    }
+    session.connection = this;
+    const refusal = this.#checkMessage(message.messageId, message.seqNo, now);
+    if (refusal !== undefined) {
+      out.push(this.#badMessage(message.messageId, message.seqNo, refusal));
+    } else if (!this.dc.keys.acceptsSalt(message.salt, now)) {
+      out.push(this.#service({
+        _cons: "bad_server_salt",
+        bad_msg_id: message.messageId,
+        bad_msg_seqno: message.seqNo,
+        error_code: 48,
+        new_server_salt: this.dc.keys.currentSalt(now),
+      }));
+    } else {
+      this.#handle(session, message.messageId, message.seqNo, message.body, out, now);
+    }
+    this.sendToSession(session, out);
+    const dropEvery = this.dc.faults.dropEvery;
+    if (dropEvery && ++this.#received % dropEvery === 0) {
+      this.dc.log(`dc${this.dc.dcId}: dropping the connection (fault injection)`);
+      this.close();
+    }
+  }
+
+  /** Returns a bad_msg_notification code for an unacceptable msg_id, or undefined. */
+  #checkMessage(messageId: bigint, _seqNo: number, now: number): number | undefined {
+    if (messageId % 4n !== 0n) return 18;
+    const seconds = Number(messageId >> 32n);
+    if (seconds < now - 300) return 16;
+    if (seconds > now + 30) return 17;
+    return undefined;
+  }
+
+  #badMessage(messageId: bigint, seqNo: number, code: number): OutgoingBody {
+    return this.#service({
+      _cons: "bad_msg_notification",
+      bad_msg_id: messageId,
+      bad_msg_seqno: seqNo,
+      error_code: code,
+    });
+  }
+
+  #service(value: TlObject, response = false): OutgoingBody {
+    return { body: this.dc.codec.encode(value), contentRelated: true, response };
+  }
+
+  #handle(
+    session: ServerSession,
+    messageId: bigint,
+    seqNo: number,
+    body: Uint8Array,
+    out: OutgoingBody[],
+    now: number,
+  ): void {
+    const id = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+    if (id === 0x73f1f8dc) {
+      for (const inner of unpackContainer(body)) {
+        const refusal = this.#checkMessage(inner.messageId, inner.seqNo, now);
+        if (refusal !== undefined) {
+          out.push(this.#badMessage(inner.messageId, inner.seqNo, refusal));
+        } else this.#handle(session, inner.messageId, inner.seqNo, inner.body, out, now);
+      }
+      return;
+    }
+    if (id === GZIP_PACKED_ID) body = unpackGzip(body);
+    if (seqNo & 1) this.#ack(session, messageId, out);
+    let request: TlObject;
+    try {
+      request = this.dc.codec.decode(body);
+    } catch (error) {
+      out.push(this.#rpcError(messageId, 400, "INPUT_METHOD_INVALID"));
+      this.dc.log(`dc${this.dc.dcId}: undecodable request: ${(error as Error).message}`);
+      return;
+    }
+    switch (request._cons) {
+      case "msgs_ack":
+      case "http_wait":
+      case "msgs_state_info":
+        return;
+      case "ping":
+        out.push(
+          this.#service({ _cons: "pong", msg_id: messageId, ping_id: request.ping_id }, true),
+        );
+        return;
+      case "ping_delay_disconnect":
+        out.push(
+          this.#service({ _cons: "pong", msg_id: messageId, ping_id: request.ping_id }, true),
+        );
+        return;
+      case "get_future_salts": {
+        const salts = this.dc.keys.salts(now, Math.min(64, Math.max(1, request.num as number)));
+        out.push(this.#service({
+          _cons: "future_salts",
+          req_msg_id: messageId,
+          now: Math.floor(now),
+          salts: salts.map((period) => ({
+            _cons: "future_salt",
+            valid_since: period.validSince,
+            valid_until: period.validUntil,
+            salt: period.salt,
+          })),
+        }, true));
+        return;
+      }
+      case "msgs_state_req": {
+        const ids = request.msg_ids as bigint[];
+        // 4: received, answer kept; 1: nothing known (all the emulator remembers is its answers).
+        const info = Uint8Array.from(ids, (id) => (session.answers.has(id) ? 4 : 1));
+        out.push(this.#service({ _cons: "msgs_state_info", req_msg_id: messageId, info }, true));
+        return;
+      }
+      case "msg_resend_req":
+        for (const id of request.msg_ids as bigint[]) {
+          const answer = session.answers.get(id);
+          if (answer) out.push({ body: answer, contentRelated: true, response: true });
+        }
+        return;
+      case "destroy_session": {
+        const target = `${session.key.authKey.id.toHex()}:${request.session_id}`;
+        const existed = this.dc.sessions.delete(target);
+        out.push(this.#service({
+          _cons: existed ? "destroy_session_ok" : "destroy_session_none",
+          session_id: request.session_id,
+        }, true));
+        return;
+      }
+      case "rpc_drop_answer":
+        out.push({
+          body: this.#rpcResult(messageId, this.dc.codec.encode({ _cons: "rpc_answer_unknown" })),
+          contentRelated: true,
+          response: true,
+        });
+        return;
+    }
+    const cached = session.answers.get(messageId);
+    if (cached) {
+      out.push({ body: cached, contentRelated: true, response: true });
+      return;
+    }
+    const answer = this.#rpcResult(messageId, this.#call(session, request));
+    session.remember(messageId, answer);
+    out.push({ body: answer, contentRelated: true, response: true });
+  }
+
+  #ack(_session: ServerSession, messageId: bigint, out: OutgoingBody[]): void {
+    const last = out.at(-1);
+    if (last?.contentRelated === false) {
+      // Append to the ack already queued in this batch.
+      const value = this.dc.codec.decode(last.body);
+      (value.msg_ids as bigint[]).push(messageId);
+      last.body = this.dc.codec.encode(value);
+      return;
+    }
+    out.push({
+      body: this.dc.codec.encode({ _cons: "msgs_ack", msg_ids: [messageId] }),
+      contentRelated: false,
+      response: false,
+    });
+  }
+
+  #call(session: ServerSession, request: TlObject): Uint8Array {
+    let call = request;
+    const context: CallContext = { key: session.key, session, dc: this.dc };
+    while (SERVICE_WRAPPERS.has(call._cons)) {
+      if (call._cons === "invokeWithLayer") session.layer = context.layer = call.layer as number;
+      const inner = call.query;
+      if (!isTlObject(inner)) return this.#errorBody(400, "INPUT_REQUEST_INVALID");
+      call = inner;
+    }
+    const combinator = this.dc.codec.combinator(call._cons);
+    if (!combinator || combinator.kind !== "function") {
+      return this.#errorBody(400, "INPUT_METHOD_INVALID");
+    }
+    try {
+      const value = this.dc.call(call, context);
+      return this.dc.codec.encodeType(combinator.resultText, value);
+    } catch (error) {
+      if (error instanceof RpcError) return this.#errorBody(error.code, error.errorMessage);
+      this.dc.log(`dc${this.dc.dcId}: ${call._cons} failed: ${(error as Error).stack ?? error}`);
+      return this.#errorBody(500, "INTERNAL_SERVER_ERROR");
+    }
+  }
+
+  #errorBody(code: number, message: string): Uint8Array {
+    return this.dc.codec.encode({ _cons: "rpc_error", error_code: code, error_message: message });
+  }
+
+  #rpcError(requestId: bigint, code: number, message: string): OutgoingBody {
+    return {
+      body: this.#rpcResult(requestId, this.#errorBody(code, message)),
+      contentRelated: true,
+      response: true,
+    };
+  }
+
+  #rpcResult(requestId: bigint, result: Uint8Array): Uint8Array {
+    const writer = new TlWriter(result.length + 16);
+    writer.int32(0xf35c6d01);
+    writer.long(requestId);
+    writer.raw(result);
+    return writer.finish();
+  }
+
+  /** Encrypts messages for a session (in a container when several) and writes them. */
+  sendToSession(session: ServerSession, bodies: OutgoingBody[]): void {
+    if (bodies.length === 0 || this.closed) return;
+    const salt = this.dc.keys.currentSalt(this.dc.clock() / 1000);
+    const messages = bodies.map((item) => ({
+      messageId: session.ids.next(item.response),
+      seqNo: session.nextSeqNo(item.contentRelated),
+      body: item.body,
+    }));
+    const single = messages.length === 1 ? messages[0] : undefined;
+    const header = single ?? {
+      messageId: session.ids.next(false),
+      seqNo: session.nextSeqNo(false),
+      body: packContainer(messages),
+    };
+    const payload = encryptMessage(
+      session.key.authKey,
+      { salt, sessionId: session.sessionId, messageId: header.messageId, seqNo: header.seqNo },
+      header.body,
+      "server",
+      this.dc.random,
+    );
+    this.write(this.transport.pack(payload));
+  }
+}
+
+function randomLong(random: RandomSource): bigint {
+  const bytes = random(8);
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigInt64(0, true);
+}

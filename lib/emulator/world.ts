@@ -1,0 +1,250 @@
+/**
+ * The emulator's in-memory world: users, chats, a channel, their history, login codes and files.
+ * It is deterministic by default — the same users, ids and messages every start — so tests and
+ * demos can rely on them. This is a test double of Telegram, not Telegram.
+ *
+ * @module
+ */
+
+import { bytesFromBigint } from "../crypto/bigint.ts";
+import { TELEGRAM_DH_PRIME } from "../crypto/dh.ts";
+import { passwordVerifier, type SrpAlgorithm } from "../crypto/srp.ts";
+
+/** A user of the emulated world. */
+export interface WorldUser {
+  id: number;
+  accessHash: bigint;
+  phone: string;
+  firstName: string;
+  lastName: string;
+  username?: string;
+  /** The DC the account lives on: sign-in elsewhere gets PHONE_MIGRATE_X. */
+  homeDc: number;
+  password?: { algorithm: SrpAlgorithm; verifier: bigint; hint: string };
+  /** Update sequence of the user's message box. */
+  pts: number;
+}
+
+/** A basic group or a channel. */
+export interface WorldChat {
+  id: number;
+  kind: "group" | "channel";
+  accessHash: bigint;
+  title: string;
+  username?: string;
+  members: number[];
+  date: number;
+  /** The channel's own update sequence. */
+  pts: number;
+}
+
+/** Where a message lives. */
+export type WorldPeer = { type: "user"; id: number } | { type: "chat"; id: number } | {
+  type: "channel";
+  id: number;
+};
+
+/** One message; private and group messages share one id sequence, each channel has its own. */
+export interface WorldMessage {
+  id: number;
+  fromId: number;
+  /** For private messages: the recipient. */
+  peer: WorldPeer;
+  date: number;
+  text: string;
+  /** pts of the message in each participant's box (channels: in the channel). */
+  pts: Map<number, number>;
+}
+
+/** A stored file for upload.getFile. */
+export interface WorldFile {
+  id: bigint;
+  accessHash: bigint;
+  dcId: number;
+  bytes: Uint8Array;
+}
+
+/** Fault switches of the world (see the README's emulator section). */
+export interface WorldOptions {
+  /** The DC every account lives on (default 2). */
+  homeDc?: number;
+  /** The DC files live on (default 2). */
+  filesDc?: number;
+  /** Answer this method with FLOOD_WAIT_<seconds>, the first `times` calls. */
+  floodWait?: { method: string; seconds: number; times?: number };
+  /** Start of the world's history, in unix seconds. */
+  epoch?: number;
+}
+
+/** The login code the emulator "sends" to every phone. */
+export const LOGIN_CODE = "12345";
+/** The 2FA password of the second user. */
+export const SECOND_USER_PASSWORD = "hunter2";
+
+/** The whole world. */
+export class World {
+  readonly users = new Map<number, WorldUser>();
+  readonly chats = new Map<number, WorldChat>();
+  readonly messages: WorldMessage[] = [];
+  readonly files = new Map<bigint, WorldFile>();
+  /** Pending sign-ins by auth key id (hex). */
+  readonly signIns = new Map<
+    string,
+    { phone: string; phoneCodeHash: string; passwordOk?: boolean }
+  >();
+  /** Exported authorizations: id → user, for auth.importAuthorization on another DC. */
+  readonly exported = new Map<bigint, { userId: number; bytes: Uint8Array }>();
+  #nextMessageId = 1;
+  #nextUserId = 1000100;
+  floodCalls = 0;
+
+  private constructor(readonly options: WorldOptions) {}
+
+  /** Builds the default world (the 2FA verifier takes a PBKDF2, hence async). */
+  static async create(options: WorldOptions = {}): Promise<World> {
+    const world = new World(options);
+    const homeDc = options.homeDc ?? 2;
+    const epoch = options.epoch ?? 1_700_000_000;
+    const algorithm: SrpAlgorithm = {
+      salt1: Uint8Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff),
+      salt2: Uint8Array.from({ length: 16 }, (_, i) => (i * 53 + 7) & 0xff),
+      g: 3,
+      p: bytesFromBigint(TELEGRAM_DH_PRIME, 256),
+    };
+    const alice: WorldUser = {
+      id: 1000001,
+      accessHash: -8446744073709551615n,
+      phone: "15550000001",
+      firstName: "Alice",
+      lastName: "Example",
+      username: "alice",
+      homeDc,
+      pts: 0,
+    };
+    const bob: WorldUser = {
+      id: 1000002,
+      accessHash: 5446744073709551616n,
+      phone: "15550000002",
+      firstName: "Bob",
+      lastName: "Example",
+      username: "bob",
+      homeDc,
+      password: {
+        algorithm,
+        verifier: await passwordVerifier(SECOND_USER_PASSWORD, algorithm),
+        hint: "the classic",
+      },
+      pts: 0,
+    };
+    world.users.set(alice.id, alice);
+    world.users.set(bob.id, bob);
+    world.chats.set(2000001, {
+      id: 2000001,
+      kind: "group",
+      accessHash: 0n,
+      title: "Example Group",
+      members: [alice.id, bob.id],
+      date: epoch,
+      pts: 0,
+    });
+    world.chats.set(3000001, {
+      id: 3000001,
+      kind: "channel",
+      accessHash: 7000000000000000001n,
+      title: "Example Channel",
+      username: "example_channel",
+      members: [alice.id, bob.id],
+      date: epoch,
+      pts: 0,
+    });
+    const say = (fromId: number, peer: WorldPeer, text: string, minutes: number) =>
+      world.addMessage(fromId, peer, text, epoch + minutes * 60);
+    say(alice.id, { type: "user", id: bob.id }, "Hi Bob!", 1);
+    say(bob.id, { type: "user", id: alice.id }, "Hi Alice, how are you?", 2);
+    say(alice.id, { type: "user", id: bob.id }, "Fine, testing mtproto2json.", 3);
+    say(alice.id, { type: "chat", id: 2000001 }, "Welcome to the group.", 4);
+    say(bob.id, { type: "chat", id: 2000001 }, "Thanks!", 5);
+    say(alice.id, { type: "channel", id: 3000001 }, "First post of the channel.", 6);
+    say(alice.id, { type: "channel", id: 3000001 }, "Second post, with a file.", 7);
+    world.files.set(9000001n, {
+      id: 9000001n,
+      accessHash: 9100000000000000001n,
+      dcId: options.filesDc ?? 2,
+      bytes: Uint8Array.from({ length: 10000 }, (_, i) => (i * 7) & 0xff),
+    });
+    return world;
+  }
+
+  /** Adds a message and advances the pts of every box it lands in. */
+  addMessage(fromId: number, peer: WorldPeer, text: string, date: number): WorldMessage {
+    const pts = new Map<number, number>();
+    let id: number;
+    if (peer.type === "channel") {
+      const channel = this.chats.get(peer.id)!;
+      id = this.messages.filter((m) => m.peer.type === "channel" && m.peer.id === peer.id).length +
+        1;
+      pts.set(0, ++channel.pts);
+    } else {
+      id = this.#nextMessageId++;
+      const members = peer.type === "user" ? [fromId, peer.id] : this.chats.get(peer.id)!.members;
+      for (const member of new Set(members)) {
+        const user = this.users.get(member);
+        if (user) pts.set(member, ++user.pts);
+      }
+    }
+    const message: WorldMessage = { id, fromId, peer, date, text, pts };
+    this.messages.push(message);
+    return message;
+  }
+
+  /** Creates a user for a phone number that signed up. */
+  addUser(phone: string, firstName: string, lastName: string, homeDc: number): WorldUser {
+    const user: WorldUser = {
+      id: this.#nextUserId++,
+      accessHash: BigInt(this.#nextUserId) * 7919n,
+      phone,
+      firstName,
+      lastName,
+      homeDc,
+      pts: 0,
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  /** Finds a user by phone, ignoring formatting. */
+  userByPhone(phone: string): WorldUser | undefined {
+    const digits = phone.replace(/\D/g, "");
+    for (const user of this.users.values()) if (user.phone === digits) return user;
+    return undefined;
+  }
+
+  /** Messages a user can see in a conversation, newest first. */
+  history(viewer: number, peer: WorldPeer): WorldMessage[] {
+    return this.messages.filter((message) => {
+      if (peer.type === "user") {
+        return message.peer.type === "user" &&
+          ((message.fromId === viewer && message.peer.id === peer.id) ||
+            (message.fromId === peer.id && message.peer.id === viewer));
+      }
+      return message.peer.type === peer.type && message.peer.id === peer.id;
+    }).reverse();
+  }
+
+  /** The conversations of a user, each with its latest message. */
+  dialogs(viewer: number): { peer: WorldPeer; top: WorldMessage }[] {
+    const latest = new Map<string, { peer: WorldPeer; top: WorldMessage }>();
+    for (const message of this.messages) {
+      let peer: WorldPeer;
+      if (message.peer.type === "user") {
+        if (message.fromId !== viewer && message.peer.id !== viewer) continue;
+        peer = { type: "user", id: message.fromId === viewer ? message.peer.id : message.fromId };
+      } else {
+        if (!this.chats.get(message.peer.id)?.members.includes(viewer)) continue;
+        peer = message.peer;
+      }
+      latest.set(`${peer.type}:${peer.id}`, { peer, top: message });
+    }
+    return [...latest.values()].sort((a, b) => b.top.date - a.top.date || b.top.id - a.top.id);
+  }
+}

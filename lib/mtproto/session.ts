@@ -1,0 +1,556 @@
+/**
+ * The client side of an MTProto session as a state machine: requests go in with `send`, bytes to
+ * write come out of `flush`, received payloads go into `receive`, which returns events. It owns
+ * msg_ids, seqnos, salts, acks, containers, compression, and the service messages of the
+ * protocol (bad_server_salt, bad_msg_notification, new_session_created, msg_detailed_info,
+ * msgs_state_req, msg_resend_req...). It owns no socket and no timer: the sender drives it.
+ *
+ * Requests are tracked by a local id, since a request's msg_id changes when it must be resent
+ * with a new one; every id it was ever sent under still finds it, and it is answered once.
+ *
+ * @module
+ */
+
+import { gunzipSync, gzipSync } from "node:zlib";
+import { SecurityError } from "../errors.ts";
+import type { RandomSource } from "../crypto/random.ts";
+import { GZIP_PACKED_ID, type TlCodec } from "../tl/codec.ts";
+import { TlReader } from "../tl/reader.ts";
+import { TlWriter } from "../tl/writer.ts";
+import { type AuthKey, decryptMessage, encryptMessage } from "./encrypted_message.ts";
+import { type Clock, MessageIdGenerator } from "./message_id.ts";
+
+/** Something the session has to tell its owner. */
+export type SessionEvent =
+  /** The answer to a request: the rpc_result's body (gzip already undone), or a pong/future_salts. */
+  | { type: "result"; requestId: number; body: Uint8Array }
+  /** A request the server refused at the protocol level (a bad_msg_notification it cannot fix). */
+  | { type: "failed"; requestId: number; code: number; reason: string }
+  /** Anything the server sent that is not an answer: updates, mostly. */
+  | { type: "update"; body: Uint8Array; messageId: bigint }
+  /** The server started a new session for us: updates in between may have been lost. */
+  | { type: "new_session"; firstMessageId: bigint }
+  /** A received message that failed a check and was dropped. */
+  | { type: "dropped"; reason: string };
+
+/** What a session starts from. */
+export interface SessionOptions {
+  /** A codec in native mode (bigint longs, Uint8Array bytes) with the MTProto schema. */
+  codec: TlCodec;
+  authKey: AuthKey;
+  salt: bigint;
+  random: RandomSource;
+  clock: Clock;
+  /** Server time minus local time in seconds, when known (from the key exchange). */
+  timeOffset?: number;
+  /** Resume this session id; a fresh random one otherwise. */
+  sessionId?: bigint;
+}
+
+interface Pending {
+  requestId: number;
+  body: Uint8Array;
+  /** Every msg_id the request was sent under, newest last. */
+  messageIds: bigint[];
+  seqNo: number;
+  /** True while the request waits in the outgoing queue. */
+  queued: boolean;
+  internal: boolean;
+}
+
+interface Outgoing {
+  messageId: bigint;
+  seqNo: number;
+  body: Uint8Array;
+}
+
+const MSG_CONTAINER_ID = 0x73f1f8dc;
+const RPC_RESULT_ID = 0xf35c6d01;
+const MAX_CONTAINER_MESSAGES = 1020;
+const MAX_CONTAINER_BYTES = 1 << 20;
+const COMPRESS_ABOVE = 512;
+const REPLAY_WINDOW = 4096;
+
+/** The client side of one MTProto session. */
+export class ClientSession {
+  readonly codec: TlCodec;
+  readonly authKey: AuthKey;
+  readonly ids: MessageIdGenerator;
+  sessionId: bigint;
+  salt: bigint;
+  #futureSalts: { validSince: number; validUntil: number; salt: bigint }[] = [];
+  #random: RandomSource;
+  #contentCount = 0;
+  #nextRequestId = 1;
+  #pending = new Map<number, Pending>();
+  #byMessageId = new Map<bigint, Pending>();
+  /** Containers we sent: their msg_id → the msg_ids inside, to resend on a container's error. */
+  #containers = new Map<bigint, bigint[]>();
+  #queue: Pending[] = [];
+  #acks: bigint[] = [];
+  #extra: Uint8Array[] = [];
+  #seen = new Set<bigint>();
+  #seenOrder: bigint[] = [];
+  /** The internal get_future_salts request in flight, if any. */
+  #saltsRequest?: number;
+
+  /** Starts (or resumes) a session over an auth key. */
+  constructor(options: SessionOptions) {
+    this.codec = options.codec;
+    this.authKey = options.authKey;
+    this.salt = options.salt;
+    this.#random = options.random;
+    this.ids = new MessageIdGenerator(options.clock, "client");
+    if (options.timeOffset) this.ids.offsetMs = options.timeOffset * 1000;
+    this.sessionId = options.sessionId ?? randomLong(options.random);
+  }
+
+  /** Requests sent and not yet answered. */
+  get pendingCount(): number {
+    let count = 0;
+    for (const pending of this.#pending.values()) if (!pending.internal) count++;
+    return count;
+  }
+
+  /** True when requests or service answers wait to be sent (acks alone do not count). */
+  get hasRequests(): boolean {
+    return this.#queue.length > 0 || this.#extra.length > 0 || this.#acks.length > 1000;
+  }
+
+  /** True when `flush` has something to send. */
+  get hasOutgoing(): boolean {
+    return this.#queue.length > 0 || this.#acks.length > 0 || this.#extra.length > 0;
+  }
+
+  /** Queues a content-related request (a serialized function call); returns its local id. */
+  send(body: Uint8Array): number {
+    return this.#enqueue(body, false);
+  }
+
+  #enqueue(body: Uint8Array, internal: boolean): number {
+    const pending: Pending = {
+      requestId: internal ? -this.#nextRequestId++ : this.#nextRequestId++,
+      body,
+      messageIds: [],
+      seqNo: 0,
+      queued: true,
+      internal,
+    };
+    this.#pending.set(pending.requestId, pending);
+    this.#queue.push(pending);
+    return pending.requestId;
+  }
+
+  /** Forgets a request (its caller gave up); a late answer to it is then dropped. */
+  cancel(requestId: number): void {
+    const pending = this.#pending.get(requestId);
+    if (!pending) return;
+    this.#pending.delete(requestId);
+    for (const id of pending.messageIds) this.#byMessageId.delete(id);
+    this.#queue = this.#queue.filter((queued) => queued !== pending);
+  }
+
+  /**
+   * After a reconnect: queues every unanswered request again under its last msg_id, so that a
+   * server which already ran it answers from its cache instead of running it twice.
+   */
+  resendPending(): void {
+    for (const pending of this.#pending.values()) {
+      if (pending.queued) continue;
+      pending.queued = true;
+      this.#queue.push(pending);
+    }
+  }
+
+  /** Starts a new session id (the server will announce new_session_created). */
+  renewSession(): void {
+    this.sessionId = randomLong(this.#random);
+    this.#contentCount = 0;
+    this.#seen.clear();
+    this.#seenOrder = [];
+    for (const pending of this.#pending.values()) {
+      pending.messageIds.length = 0;
+      if (!pending.queued) {
+        pending.queued = true;
+        this.#queue.push(pending);
+      }
+    }
+  }
+
+  /**
+   * Builds the next encrypted payload: queued requests, acks and service answers, in one
+   * container when there is more than one. Returns undefined when there is nothing to send.
+   */
+  flush(): Uint8Array | undefined {
+    this.#maybeAskForSalts();
+    this.#rotateSalt();
+    const messages: Outgoing[] = [];
+    let size = 0;
+    while (this.#queue.length && messages.length < MAX_CONTAINER_MESSAGES - 2) {
+      const pending = this.#queue[0];
+      const body = this.#maybeCompress(pending.body);
+      if (messages.length > 0 && size + body.length > MAX_CONTAINER_BYTES) break;
+      this.#queue.shift();
+      pending.queued = false;
+      const last = pending.messageIds.at(-1);
+      // A request resent after a reconnect keeps its id while the server can still know it.
+      const reuse = last !== undefined && this.ids.now() - Number(last >> 32n) < 240;
+      const messageId = reuse ? last : this.ids.next();
+      if (!reuse) {
+        pending.messageIds.push(messageId);
+        pending.seqNo = this.#nextSeqNo(true);
+        this.#byMessageId.set(messageId, pending);
+      }
+      messages.push({ messageId, seqNo: pending.seqNo, body });
+      size += body.length + 16;
+    }
+    for (const body of this.#extra.splice(0)) {
+      messages.push({ messageId: this.ids.next(), seqNo: this.#nextSeqNo(false), body });
+    }
+    if (this.#acks.length) {
+      const body = this.codec.encode({ _cons: "msgs_ack", msg_ids: this.#acks.splice(0, 8192) });
+      messages.push({ messageId: this.ids.next(), seqNo: this.#nextSeqNo(false), body });
+    }
+    if (messages.length === 0) return undefined;
+    if (messages.length === 1) return this.#encrypt(messages[0]);
+    const containerId = this.ids.next();
+    this.#containers.set(containerId, messages.map((message) => message.messageId));
+    if (this.#containers.size > 4096) {
+      this.#containers.delete(this.#containers.keys().next().value!);
+    }
+    return this.#encrypt({
+      messageId: containerId,
+      seqNo: this.#nextSeqNo(false),
+      body: packContainer(messages),
+    });
+  }
+
+  #encrypt(message: Outgoing): Uint8Array {
+    return encryptMessage(
+      this.authKey,
+      {
+        salt: this.salt,
+        sessionId: this.sessionId,
+        messageId: message.messageId,
+        seqNo: message.seqNo,
+      },
+      message.body,
+      "client",
+      this.#random,
+    );
+  }
+
+  #nextSeqNo(contentRelated: boolean): number {
+    return contentRelated ? 2 * this.#contentCount++ + 1 : 2 * this.#contentCount;
+  }
+
+  #maybeCompress(body: Uint8Array): Uint8Array {
+    if (body.length <= COMPRESS_ABOVE) return body;
+    const packed = gzipSync(body);
+    if (packed.length + 8 >= body.length) return body;
+    const writer = new TlWriter(packed.length + 16);
+    writer.int32(GZIP_PACKED_ID);
+    writer.bytes(packed);
+    return writer.finish();
+  }
+
+  #maybeAskForSalts(): void {
+    // Ask ahead of expiry: when at most one known salt is left and no request is in flight.
+    if (this.#saltsRequest !== undefined || this.#futureSalts.length > 1) return;
+    this.#saltsRequest = this.#enqueue(
+      this.codec.encode({ _cons: "get_future_salts", num: 32 }),
+      true,
+    );
+  }
+
+  #rotateSalt(): void {
+    const now = this.ids.now();
+    while (this.#futureSalts.length && this.#futureSalts[0].validUntil < now) {
+      this.#futureSalts.shift();
+    }
+    const current = this.#futureSalts[0];
+    if (current && current.validSince <= now && current.salt !== this.salt) {
+      this.salt = current.salt;
+    }
+  }
+
+  /** Decrypts and checks a received payload, returning what it means. Never throws. */
+  receive(payload: Uint8Array): SessionEvent[] {
+    let message;
+    try {
+      message = decryptMessage(this.authKey, payload, "server");
+    } catch (error) {
+      return [{ type: "dropped", reason: (error as Error).message }];
+    }
+    if (message.sessionId !== this.sessionId) {
+      return [{ type: "dropped", reason: "message for another session" }];
+    }
+    const problem = this.#checkMessageId(message.messageId);
+    if (problem) return [{ type: "dropped", reason: problem }];
+    const events: SessionEvent[] = [];
+    try {
+      this.#handle(message.messageId, message.seqNo, message.body, events);
+    } catch (error) {
+      events.push({ type: "dropped", reason: `undecodable message: ${(error as Error).message}` });
+    }
+    return events;
+  }
+
+  #checkMessageId(messageId: bigint): string | undefined {
+    if ((messageId & 3n) !== 1n && (messageId & 3n) !== 3n) return "server msg_id is not odd";
+    const seconds = Number(messageId >> 32n);
+    const now = this.ids.now();
+    if (seconds < now - 300 || seconds > now + 30) {
+      return `server msg_id time ${seconds} is outside the window around ${Math.floor(now)}`;
+    }
+    if (this.#seen.has(messageId)) return "replayed msg_id";
+    if (this.#seenOrder.length >= REPLAY_WINDOW && messageId < this.#seenOrder[0]) {
+      return "msg_id older than the replay window";
+    }
+    this.#seen.add(messageId);
+    this.#seenOrder.push(messageId);
+    if (this.#seenOrder.length > REPLAY_WINDOW) this.#seen.delete(this.#seenOrder.shift()!);
+    return undefined;
+  }
+
+  #handle(messageId: bigint, seqNo: number, body: Uint8Array, events: SessionEvent[]): void {
+    if (seqNo & 1) this.#acks.push(messageId);
+    const id = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+    if (id === MSG_CONTAINER_ID) {
+      for (const inner of unpackContainer(body)) {
+        if (this.#checkMessageId(inner.messageId)) continue;
+        this.#handle(inner.messageId, inner.seqNo, inner.body, events);
+      }
+      return;
+    }
+    if (id === RPC_RESULT_ID) {
+      const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+      this.#resolve(view.getBigInt64(4, true), unpackGzip(body.subarray(12)), events);
+      return;
+    }
+    if (id === GZIP_PACKED_ID) {
+      this.#handle(messageId, seqNo & ~1, unpackGzip(body), events);
+      return;
+    }
+    const combinator = this.codec.schema.constructorsById.get(id);
+    switch (combinator?.name) {
+      case "msgs_ack":
+        return;
+      case "pong":
+      case "future_salts": {
+        const value = this.codec.decode(body);
+        if (value._cons === "future_salts") this.#storeFutureSalts(value);
+        this.#resolve((value.msg_id ?? value.req_msg_id) as bigint, body, events);
+        return;
+      }
+      case "bad_server_salt": {
+        const value = this.codec.decode(body);
+        this.salt = value.new_server_salt as bigint;
+        this.#futureSalts = [];
+        this.#resendWithNewId(value.bad_msg_id as bigint);
+        return;
+      }
+      case "bad_msg_notification":
+        this.#badMessage(this.codec.decode(body), messageId, events);
+        return;
+      case "new_session_created": {
+        const value = this.codec.decode(body);
+        this.salt = value.server_salt as bigint;
+        events.push({ type: "new_session", firstMessageId: value.first_msg_id as bigint });
+        return;
+      }
+      case "msg_detailed_info":
+      case "msg_new_detailed_info": {
+        const value = this.codec.decode(body);
+        const answerId = value.answer_msg_id as bigint;
+        const original = value.msg_id as bigint | undefined;
+        // The answer exists on the server; ask for it unless we already have it.
+        if (original === undefined || this.#byMessageId.has(original)) {
+          if (this.#seen.has(answerId)) this.#acks.push(answerId);
+          else {this.#extra.push(
+              this.codec.encode({ _cons: "msg_resend_req", msg_ids: [answerId] }),
+            );}
+        }
+        return;
+      }
+      case "msgs_state_req": {
+        const value = this.codec.decode(body);
+        const ids = value.msg_ids as bigint[];
+        // 1 = nothing known, 4 = received; all we keep is the replay window.
+        const info = Uint8Array.from(ids, (id) => (this.#seen.has(id) ? 4 : 1));
+        this.#extra.push(
+          this.codec.encode({ _cons: "msgs_state_info", req_msg_id: messageId, info }),
+        );
+        return;
+      }
+      case "msg_resend_req": {
+        const value = this.codec.decode(body);
+        for (const id of value.msg_ids as bigint[]) {
+          const pending = this.#byMessageId.get(id);
+          if (pending && !pending.queued) {
+            pending.queued = true;
+            this.#queue.push(pending);
+          }
+        }
+        return;
+      }
+      case "msgs_state_info":
+      case "msgs_all_info":
+      case "destroy_session_ok":
+      case "destroy_session_none":
+      case "rpc_answer_unknown":
+      case "rpc_answer_dropped_running":
+      case "rpc_answer_dropped":
+      case "http_wait":
+        return;
+    }
+    events.push({ type: "update", body, messageId });
+  }
+
+  #resolve(requestMessageId: bigint, body: Uint8Array, events: SessionEvent[]): void {
+    const pending = this.#byMessageId.get(requestMessageId);
+    if (!pending || !this.#pending.has(pending.requestId)) return; // answered already, or cancelled
+    this.#forget(pending);
+    if (pending.requestId === this.#saltsRequest) this.#saltsRequest = undefined;
+    if (!pending.internal) events.push({ type: "result", requestId: pending.requestId, body });
+  }
+
+  #forget(pending: Pending): void {
+    this.#pending.delete(pending.requestId);
+    for (const id of pending.messageIds) this.#byMessageId.delete(id);
+    this.#queue = this.#queue.filter((queued) => queued !== pending);
+  }
+
+  #storeFutureSalts(value: Record<string, unknown>): void {
+    const salts = (value.salts as Record<string, unknown>[]).map((salt) => ({
+      validSince: salt.valid_since as number,
+      validUntil: salt.valid_until as number,
+      salt: salt.salt as bigint,
+    }));
+    salts.sort((a, b) => a.validSince - b.validSince);
+    this.#futureSalts = salts;
+  }
+
+  /** Queues again, under a new msg_id, the request (or the container's requests) sent as `id`. */
+  #resendWithNewId(id: bigint): void {
+    const ids = this.#containers.get(id) ?? [id];
+    for (const inner of ids) {
+      const pending = this.#byMessageId.get(inner);
+      if (!pending) continue;
+      // Drop the refused id so the next flush issues a fresh one.
+      pending.messageIds = pending.messageIds.filter((known) => known !== inner);
+      this.#byMessageId.delete(inner);
+      if (!pending.queued) {
+        pending.queued = true;
+        this.#queue.push(pending);
+      }
+    }
+  }
+
+  #badMessage(value: Record<string, unknown>, messageId: bigint, events: SessionEvent[]): void {
+    const code = value.error_code as number;
+    const badId = value.bad_msg_id as bigint;
+    switch (code) {
+      case 16: // msg_id too low
+      case 17: // msg_id too high: our clock is off; the notification's own id carries the time
+        this.ids.synchronizeToMessageId(messageId);
+        this.#resendWithNewId(badId);
+        return;
+      case 32: // seqno too low
+      case 33: // seqno too high: start over in a fresh session
+      case 34: // an even seqno on a content message
+      case 35: // an odd seqno on a non-content message
+        this.renewSession();
+        return;
+      case 48: // bad salt; bad_server_salt normally carries the new one
+        this.#resendWithNewId(badId);
+        return;
+      case 20: // too old to be handled: send again
+        this.#resendWithNewId(badId);
+        return;
+    }
+    const reasons: Record<number, string> = {
+      18: "msg_id is not divisible by 4",
+      19: "a container msg_id repeats a previous one",
+      64: "invalid container",
+    };
+    for (const inner of this.#containers.get(badId) ?? [badId]) {
+      const pending = this.#byMessageId.get(inner);
+      if (!pending || pending.internal) continue;
+      this.#forget(pending);
+      events.push({
+        type: "failed",
+        requestId: pending.requestId,
+        code,
+        reason: `bad_msg_notification ${code}: ${reasons[code] ?? "refused by the server"}`,
+      });
+    }
+  }
+}
+
+/** One message inside a container. */
+export interface ContainedMessage {
+  messageId: bigint;
+  seqNo: number;
+  body: Uint8Array;
+}
+
+/** Serializes msg_container: its id, the count, then each message's id, seqno, length, body. */
+export function packContainer(messages: ContainedMessage[]): Uint8Array {
+  const writer = new TlWriter(messages.reduce((sum, m) => sum + m.body.length + 16, 8));
+  writer.int32(MSG_CONTAINER_ID);
+  writer.int32(messages.length);
+  for (const message of messages) {
+    writer.long(message.messageId);
+    writer.int32(message.seqNo);
+    writer.int32(message.body.length);
+    writer.raw(message.body);
+  }
+  return writer.finish();
+}
+
+/** Reads msg_container, checking each declared length against what is left. */
+export function unpackContainer(body: Uint8Array): ContainedMessage[] {
+  const reader = new TlReader(body);
+  if (reader.uint32() !== MSG_CONTAINER_ID) throw new SecurityError("not a msg_container");
+  const count = reader.vectorLength();
+  const messages: ContainedMessage[] = [];
+  for (let i = 0; i < count; i++) {
+    const messageId = reader.long();
+    const seqNo = reader.int32();
+    const length = reader.int32();
+    if (length < 0 || length % 4 !== 0) {
+      throw new SecurityError(`contained message length ${length}`);
+    }
+    messages.push({ messageId, seqNo, body: reader.raw(length, "contained message") });
+  }
+  return messages;
+}
+
+/** Undoes gzip_packed around a body, or returns it as it is. */
+export function unpackGzip(body: Uint8Array): Uint8Array {
+  if (
+    body.length < 4 ||
+    new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true) !== GZIP_PACKED_ID
+  ) {
+    return body;
+  }
+  const reader = new TlReader(body.subarray(4));
+  return unpackGzip(new Uint8Array(gunzip(reader.bytesView())));
+}
+
+/** Inflated gzip_packed data larger than this is refused: a small packet must not become gigabytes. */
+export const MAX_INFLATED = 64 * 1024 * 1024;
+
+function gunzip(bytes: Uint8Array): Uint8Array {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_INFLATED });
+  } catch (error) {
+    throw new SecurityError(`gzip_packed data do not inflate: ${(error as Error).message}`);
+  }
+}
+
+function randomLong(random: RandomSource): bigint {
+  const bytes = random(8);
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigInt64(0, true);
+}
