@@ -31,7 +31,7 @@ export interface CallContext {
 
 /** Faults a DC can inject to exercise clients. */
 export interface DcFaults {
-  /** Close the connection after every this many encrypted messages received. */
+  /** Close the connection after every this many messages received (container contents count). */
   dropEvery?: number;
 }
 
@@ -111,6 +111,7 @@ export class ServerConnection {
   readonly transport: ServerTransport;
   readonly #handshake: AuthKeyServer;
   #received = 0;
+  #dropDue = false;
   closed = false;
   readonly #handshakeIds: MessageIdGenerator;
 
@@ -208,8 +209,8 @@ export class ServerConnection {
       this.#handle(session, message.messageId, message.seqNo, message.body, out, now);
     }
     this.sendToSession(session, out);
-    const dropEvery = this.dc.faults.dropEvery;
-    if (dropEvery && ++this.#received % dropEvery === 0) {
+    if (this.#dropDue) {
+      this.#dropDue = false;
       this.dc.log(`dc${this.dc.dcId}: dropping the connection (fault injection)`);
       this.close();
     }
@@ -256,6 +257,8 @@ export class ServerConnection {
       return;
     }
     if (id === GZIP_PACKED_ID) body = unpackGzip(body);
+    const dropEvery = this.dc.faults.dropEvery;
+    if (dropEvery && ++this.#received % dropEvery === 0) this.#dropDue = true;
     if (seqNo & 1) this.#ack(session, messageId, out);
     let request: TlObject;
     try {

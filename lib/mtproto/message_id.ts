@@ -35,11 +35,15 @@ export class MessageIdGenerator {
     this.offsetMs = serverTimeSeconds * 1000 - this.clock();
   }
 
-  /** Corrects the clock from a server's msg_id (its high 32 bits are the server's time). */
+  /**
+   * Corrects the clock from a server's msg_id (its high 32 bits are the server's time), after a
+   * bad_msg_notification 16/17 said our ids were out of range. The server accepted none of those
+   * ids, so the next ones follow the corrected clock even if that is backwards.
+   */
   synchronizeToMessageId(serverMessageId: bigint): void {
     this.offsetMs = Number(serverMessageId >> 32n) * 1000 +
       Math.floor(Number(serverMessageId & 0xffffffffn) * 1000 / 2 ** 32) - this.clock();
-    // Ids issued after a correction backwards must still increase: keep #last as it is.
+    this.#last = 0n;
   }
 
   /** Server-corrected time in seconds. */

@@ -285,6 +285,10 @@ export class ClientSession {
     if (message.sessionId !== this.sessionId) {
       return [{ type: "dropped", reason: "message for another session" }];
     }
+    // A clock far off makes every server message look out of the time window — including the
+    // bad_msg_notification that says so. Such a notification (authenticated like any message)
+    // corrects the clock first.
+    if (this.#isClockCorrection(message.body)) this.ids.synchronizeToMessageId(message.messageId);
     const problem = this.#checkMessageId(message.messageId);
     if (problem) return [{ type: "dropped", reason: problem }];
     const events: SessionEvent[] = [];
@@ -294,6 +298,20 @@ export class ClientSession {
       events.push({ type: "dropped", reason: `undecodable message: ${(error as Error).message}` });
     }
     return events;
+  }
+
+  #isClockCorrection(body: Uint8Array): boolean {
+    const id = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+    if (id === MSG_CONTAINER_ID) {
+      try {
+        return unpackContainer(body).some((inner) => this.#isClockCorrection(inner.body));
+      } catch {
+        return false;
+      }
+    }
+    if (this.codec.schema.constructorsById.get(id)?.name !== "bad_msg_notification") return false;
+    const code = new DataView(body.buffer, body.byteOffset, body.byteLength).getInt32(16, true);
+    return code === 16 || code === 17;
   }
 
   #checkMessageId(messageId: bigint): string | undefined {

@@ -133,6 +133,9 @@ export class Sender {
   }
 
   async #open(): Promise<void> {
+    // A request and the backoff timer may both ask to reconnect; one connection is enough.
+    if (this.#connection) return;
+    if (this.session) this.reconnects++;
     const { options } = this;
     const connect = options.connect ?? connectTcp;
     const connection = await connect(options.host, options.port);
@@ -249,8 +252,7 @@ export class Sender {
   #reconnect(): void {
     this.#backoffMs = Math.min(5000, this.#backoffMs ? this.#backoffMs * 2 : 50);
     setTimeout(() => {
-      if (this.#closed) return;
-      this.reconnects++;
+      if (this.#closed || this.#connection) return;
       this.connect().catch((error) => {
         this.#log(`reconnect failed: ${(error as Error).message}`);
         if (!this.#closed) this.#reconnect();
