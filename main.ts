@@ -19,6 +19,11 @@ if (import.meta.main) {
     stdout: write(Deno.stdout),
     stderr: write(Deno.stderr),
     readTextFile: (path) => Deno.readTextFile(path),
+    writeSecretFile: (path, text) => Deno.writeTextFile(path, text, { mode: 0o600 }),
+    stopped: new Promise<void>((resolve) => {
+      Deno.addSignalListener("SIGINT", () => resolve());
+      Deno.addSignalListener("SIGTERM", () => resolve());
+    }),
   });
   Deno.exit(status);
 }

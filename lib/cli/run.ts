@@ -7,18 +7,19 @@
 import denoConfig from "../../deno.json" with { type: "json" };
 import { DEFAULT_LAYER } from "../tl/default_schema.ts";
 import { runTlCommand, TL_HELP } from "./tl_command.ts";
+import { runEmulatorCommand } from "./emulator_command.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** The release version, from `deno.json`. */
 export const VERSION: string = denoConfig.version;
 
-// Subcommands appear here only once they work; serve, pipe, signin and emulator come with the
-// MTProto session core.
+// Subcommands appear here only once they work; serve, pipe and signin come with the JSON proxy.
 const HELP = `mtproto2json ${VERSION} — Telegram's MTProto 2.0 as newline-delimited JSON
 
 Usage: mtproto2json <subcommand> [options]
 
 Subcommands:
+  emulator  a local test double of Telegram's DCs on 127.0.0.1 (real MTProto, in-memory world)
   tl        encode JSON to TL, decode TL to JSON, describe schema entries
 
 Options:
@@ -32,6 +33,10 @@ export interface CliIo {
   stdout: (text: string) => void | Promise<void>;
   stderr: (text: string) => void | Promise<void>;
   readTextFile: (path: string) => Promise<string>;
+  /** Writes a file readable by its owner only (mode 0600): keys and sessions. */
+  writeSecretFile: (path: string, text: string) => Promise<void>;
+  /** Resolves when the user asks a long-running subcommand to stop. */
+  stopped: Promise<void>;
 }
 
 /** Runs the command line `args` and returns the process exit status. */
@@ -50,6 +55,14 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
       case "version":
         await io.stdout(`mtproto2json ${VERSION} (TL layer ${DEFAULT_LAYER})\n`);
         return 0;
+      case "emulator":
+        return await runEmulatorCommand(rest, {
+          write: io.stdout,
+          log: (line) => void io.stderr(line + "\n"),
+          readTextFile: io.readTextFile,
+          writeSecretFile: io.writeSecretFile,
+          stopped: io.stopped,
+        });
       case "tl":
         return await runTlCommand(rest, {
           stdin: io.stdin,
@@ -62,7 +75,8 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
       await io.stderr(`mtproto2json: ${(error as Error).message}\n`);
-      await io.stderr(`Run "mtproto2json ${subcommand === "tl" ? "tl " : ""}--help" for usage.\n`);
+      const known = subcommand === "tl" || subcommand === "emulator";
+      await io.stderr(`Run "mtproto2json ${known ? subcommand + " " : ""}--help" for usage.\n`);
       return 2;
     }
     if (error instanceof Error && error.name === "SchemaParseError") {

@@ -219,3 +219,40 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
   return difference === 0;
 }
+
+/** Reads an RSA private key from PKCS#8 PEM (`BEGIN PRIVATE KEY`). */
+export async function parsePrivateKeyPem(pem: string): Promise<RsaPrivateKey> {
+  const match = /-----BEGIN PRIVATE KEY-----([\s\S]*?)-----END PRIVATE KEY-----/.exec(pem);
+  if (!match) throw new SecurityError("not a PKCS#8 PEM private key (BEGIN PRIVATE KEY)");
+  const der = Uint8Array.fromBase64(match[1].replace(/\s+/g, ""));
+  const key = await crypto.subtle.importKey(
+    "pkcs8",
+    der as BufferSource,
+    { name: "RSA-OAEP", hash: "SHA-256" },
+    true,
+    ["decrypt"],
+  );
+  const jwk = await crypto.subtle.exportKey("jwk", key);
+  const read = (field: string | undefined) =>
+    bigintFromBytes(Uint8Array.fromBase64(field!, { alphabet: "base64url" }));
+  return { n: read(jwk.n), e: read(jwk.e), d: read(jwk.d) };
+}
+
+/** Generates a key pair and returns it with its PKCS#8 PEM, for saving. */
+export async function generateRsaKeyPem(): Promise<{ key: RsaPrivateKey; pem: string }> {
+  const pair = await crypto.subtle.generateKey(
+    {
+      name: "RSA-OAEP",
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["encrypt", "decrypt"],
+  );
+  const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const pem = `-----BEGIN PRIVATE KEY-----\n${
+    der.toBase64().match(/.{1,64}/g)!.join("\n")
+  }\n-----END PRIVATE KEY-----\n`;
+  return { key: await parsePrivateKeyPem(pem), pem };
+}

@@ -1,0 +1,131 @@
+/**
+ * `mtproto2json emulator`: runs the local test double of Telegram's DCs on 127.0.0.1 and prints,
+ * as its first stdout line, a request line that points a client at it.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { generateRsaKeyPem, parsePrivateKeyPem, type RsaPrivateKey } from "../crypto/rsa.ts";
+import { startEmulator } from "../emulator/emulator.ts";
+import type { WorldOptions } from "../emulator/world.ts";
+import { UsageError } from "./usage_error.ts";
+
+/** Help text of `mtproto2json emulator`. */
+export const EMULATOR_HELP = `Usage: mtproto2json emulator [options]
+
+A local test double of Telegram's data centers, for offline development and tests: real MTProto
+2.0 on the wire, an in-memory world (see the README). Listens on 127.0.0.1 only. The first line on
+stdout is a request line pointing a client at DC 2; logs (login codes included) go to stderr.
+
+Options:
+  --port P             port of DC 1; DC n listens on P + n - 1 (default 4430; 0 = any free ports)
+  --dcs N              number of DCs (default 3)
+  --key FILE           RSA private key (PKCS#8 PEM); created there if missing, so the server line
+                       stays valid across restarts (default: a new key every start)
+  --world FILE         JSON with the world's switches: {"homeDc", "filesDc", "floodWait", "epoch"}
+  --home-dc N          every account lives on DC N (sign-in elsewhere gets PHONE_MIGRATE_N)
+  --files-dc N         stored files live on DC N (downloads elsewhere get FILE_MIGRATE_N)
+  --flood-wait M:S[:T] answer method M with FLOOD_WAIT_S (the first T calls)
+  --salt-seconds S     rotate server salts every S seconds (default 3600)
+  --clock-skew S       run every DC's clock S seconds ahead (negative: behind)
+  --drop-every N       close a connection after every N messages received
+  -h, --help           show this help
+`;
+
+/** I/O of the emulator command. */
+export interface EmulatorCommandIo {
+  write: (text: string) => void | Promise<void>;
+  log: (line: string) => void;
+  readTextFile: (path: string) => Promise<string>;
+  writeSecretFile: (path: string, text: string) => Promise<void>;
+  /** Resolves when the process should stop (Ctrl-C). */
+  stopped: Promise<void>;
+}
+
+/** Runs the emulator until stopped; returns the exit status. */
+export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: "string" },
+      dcs: { type: "string" },
+      key: { type: "string" },
+      world: { type: "string" },
+      "home-dc": { type: "string" },
+      "files-dc": { type: "string" },
+      "flood-wait": { type: "string" },
+      "salt-seconds": { type: "string" },
+      "clock-skew": { type: "string" },
+      "drop-every": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    await io.write(EMULATOR_HELP);
+    return 0;
+  }
+  const number = (name: string, text: string | undefined, min = 0) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) {
+      throw new UsageError(`--${name} needs a whole number ≥ ${min}, got "${text}"`);
+    }
+    return value;
+  };
+  const world: WorldOptions = values.world ? JSON.parse(await io.readTextFile(values.world)) : {};
+  const homeDc = number("home-dc", values["home-dc"], 1);
+  if (homeDc !== undefined) world.homeDc = homeDc;
+  const filesDc = number("files-dc", values["files-dc"], 1);
+  if (filesDc !== undefined) world.filesDc = filesDc;
+  if (values["flood-wait"]) {
+    const [method, seconds, times] = values["flood-wait"].split(":");
+    if (!method || !seconds) {
+      throw new UsageError('--flood-wait takes METHOD:SECONDS[:TIMES], e.g. "help.getConfig:3"');
+    }
+    world.floodWait = {
+      method,
+      seconds: number("flood-wait", seconds)!,
+      ...(times ? { times: number("flood-wait", times)! } : {}),
+    };
+  }
+  const skew = values["clock-skew"] === undefined ? undefined : Number(values["clock-skew"]);
+  if (skew !== undefined && !Number.isFinite(skew)) {
+    throw new UsageError(`--clock-skew needs seconds, got "${values["clock-skew"]}"`);
+  }
+  const emulator = await startEmulator({
+    port: number("port", values.port) ?? 4430,
+    dcs: number("dcs", values.dcs, 1) ?? 3,
+    ...(values.key ? { rsaKey: await loadOrCreateKey(values.key, io) } : {}),
+    world,
+    saltSeconds: number("salt-seconds", values["salt-seconds"], 1) ?? 3600,
+    clockSkewSeconds: skew ?? 0,
+    faults: {
+      ...(values["drop-every"] ? { dropEvery: number("drop-every", values["drop-every"], 1) } : {}),
+    },
+    log: io.log,
+  });
+  await io.write(JSON.stringify(emulator.serverLine()) + "\n");
+  io.log(
+    `mtproto2json emulator (a test double of Telegram, not Telegram): ${
+      emulator.dcs.map((dc) => `DC ${dc.id} on 127.0.0.1:${dc.port}`).join(", ")
+    }; users +15550000001 and +15550000002 (2FA password "hunter2"), login code 12345`,
+  );
+  await io.stopped;
+  await emulator.close();
+  return 0;
+}
+
+async function loadOrCreateKey(path: string, io: EmulatorCommandIo): Promise<RsaPrivateKey> {
+  let pem: string | undefined;
+  try {
+    pem = await io.readTextFile(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  if (pem !== undefined) return await parsePrivateKeyPem(pem);
+  const created = await generateRsaKeyPem();
+  await io.writeSecretFile(path, created.pem);
+  io.log(`created a new emulator key in ${path}`);
+  return created.key;
+}

@@ -1,0 +1,87 @@
+import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { secureRandom } from "../../lib/crypto/random.ts";
+import { parsePublicKeyPem } from "../../lib/crypto/rsa.ts";
+import { TlCodec } from "../../lib/tl/codec.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { Sender } from "../../lib/net/sender.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const codec = new TlCodec(loadSchema());
+
+/** Starts `mtproto2json emulator` as a process and reads its first stdout line. */
+async function spawnEmulator(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}main.ts`, "emulator", "--port", "0", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  reader.releaseLock();
+  return { child, line: JSON.parse(text.split("\n")[0]) };
+}
+
+async function stop(child: Deno.ChildProcess) {
+  child.kill("SIGTERM");
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  await child.stdout.cancel().catch(() => {});
+  return { status, stderr };
+}
+
+Deno.test("the emulator prints a server line a client can connect with, and logs login codes to stderr", async () => {
+  const { child, line } = await spawnEmulator([]);
+  try {
+    assertEquals(line.server.host, "127.0.0.1");
+    assertEquals(line.server.dc, 2);
+    const sender = new Sender({
+      host: line.server.host,
+      port: line.server.port,
+      dcId: line.server.dc,
+      publicKeys: [parsePublicKeyPem(line.server.rsa)],
+      transport: { kind: "abridged", obfuscated: true },
+      codec,
+      random: secureRandom,
+      pingIntervalMs: 0,
+    });
+    try {
+      const sent = codec.decode(
+        await sender.invoke(codec.encode({
+          _cons: "auth.sendCode",
+          phone_number: "+15550000001",
+          api_id: 1,
+          api_hash: "x",
+          settings: { _cons: "codeSettings" },
+        })),
+      );
+      assertEquals(sent._cons, "auth.sentCode");
+    } finally {
+      sender.close();
+    }
+  } finally {
+    const { status, stderr } = await stop(child);
+    assertEquals(status.success, true);
+    assertStringIncludes(stderr, "a test double of Telegram");
+    assertStringIncludes(stderr, "login code for +15550000001: 12345");
+  }
+});
+
+Deno.test("--key keeps the same RSA key across restarts, written with mode 0600", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    const keyFile = `${directory}/emulator.pem`;
+    const first = await spawnEmulator(["--key", keyFile, "--dcs", "1"]);
+    await stop(first.child);
+    assertEquals((await Deno.stat(keyFile)).mode! & 0o777, 0o600);
+    const second = await spawnEmulator(["--key", keyFile, "--dcs", "1"]);
+    await stop(second.child);
+    assertEquals(second.line.server.rsa, first.line.server.rsa);
+    assertEquals(second.line.server.dc, 1);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
