@@ -16,6 +16,16 @@ import { TlCodec } from "../lib/tl/codec.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
 import { parseJsonExact } from "../lib/tl/json.ts";
 import { largeMessagesObject } from "./bench_fixtures.ts";
+import { generateRsaKey } from "../lib/crypto/rsa.ts";
+import { AuthKeyServer } from "../lib/emulator/auth_key_server.ts";
+import { startEmulator } from "../lib/emulator/emulator.ts";
+import {
+  finishExchange,
+  requestDhParams,
+  requestPq,
+  setClientDhParams,
+} from "../lib/mtproto/auth_key_exchange.ts";
+import { Sender } from "../lib/net/sender.ts";
 
 /** Runs `fn` repeatedly for about `milliseconds` after a warm-up; returns ms per call. */
 function measure(fn: () => unknown, milliseconds = 400): number {
@@ -175,3 +185,63 @@ report(
   `${measure(() => factorizePq(products[which++ % products.length]), 1500).toFixed(2)} ms`,
   "target < 3 ms",
 );
+
+console.log("\nMTProto against the emulator");
+const serverKey = await generateRsaKey();
+const handshakeContext = {
+  codec: inputCodec,
+  random: secureRandom,
+  publicKeys: [serverKey],
+  dcId: 2,
+};
+const handshakeMs = measure(() => {
+  const server = new AuthKeyServer(
+    inputCodec,
+    serverKey,
+    secureRandom,
+    () => Date.now() / 1000,
+    () => true,
+  );
+  const step1 = requestPq(handshakeContext);
+  const step2 = requestDhParams(handshakeContext, step1.state, server.receive(step1.request));
+  const step3 = setClientDhParams(
+    handshakeContext,
+    step2.state,
+    server.receive(step2.request),
+    Date.now() / 1000,
+  );
+  finishExchange(handshakeContext, step3.state, server.receive(step3.request));
+}, 3000);
+report("  auth key creation, client + emulator in process", `${handshakeMs.toFixed(1)} ms`);
+
+const emulator = await startEmulator({ port: 0, dcs: 1, rsaKey: serverKey, log: () => {} });
+const sender = new Sender({
+  host: "127.0.0.1",
+  port: emulator.dcs[0].port,
+  dcId: 1,
+  publicKeys: [serverKey],
+  transport: { kind: "intermediate" },
+  codec: inputCodec,
+  random: secureRandom,
+  pingIntervalMs: 0,
+});
+const getConfig = inputCodec.encode({ _cons: "help.getConfig" });
+await sender.invoke(getConfig);
+for (const inFlight of [1, 100]) {
+  let done = 0;
+  const start = performance.now();
+  const worker = async () => {
+    while (performance.now() - start < 2000) {
+      await sender.invoke(getConfig);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  report(
+    `  help.getConfig round trips over 127.0.0.1, ${inFlight} in flight`,
+    `${(done / seconds).toFixed(0)} /s`,
+  );
+}
+sender.close();
+await emulator.close();
