@@ -194,6 +194,23 @@ export function rsaPadDecrypt(encrypted: Uint8Array, key: RsaPrivateKey): Uint8A
   return padded;
 }
 
+/**
+ * The server half of the legacy scheme older clients still use for `req_DH_params`:
+ * RSA(SHA1(data) + data + random padding). Returns the SHA-1 and the bytes after it; the caller
+ * parses the TL object there and checks the SHA-1 over exactly its bytes.
+ */
+export function rsaLegacyDecrypt(
+  encrypted: Uint8Array,
+  key: RsaPrivateKey,
+): { sha1: Uint8Array; rest: Uint8Array } {
+  if (encrypted.length !== 256) throw new SecurityError("RSA data must be 256 bytes");
+  const value = bigintFromBytes(encrypted);
+  if (value >= key.n) throw new SecurityError("RSA data is not below the modulus");
+  const plain = bytesFromBigint(modPow(value, key.d, key.n), 256);
+  // A 255-byte message: the leading byte of the 256 is zero.
+  return { sha1: plain.subarray(1, 21), rest: plain.subarray(21) };
+}
+
 /** Generates a 2048-bit RSA key pair with Web Crypto. */
 export async function generateRsaKey(): Promise<RsaPrivateKey> {
   const pair = await crypto.subtle.generateKey(

@@ -12,7 +12,13 @@ import { checkDhPublicValue, isProbablePrime, TELEGRAM_DH_PRIME } from "../crypt
 import { sha1 } from "../crypto/hash.ts";
 import { igeDecrypt, igeEncrypt } from "../crypto/ige.ts";
 import type { RandomSource } from "../crypto/random.ts";
-import { equalBytes, rsaFingerprint, rsaPadDecrypt, type RsaPrivateKey } from "../crypto/rsa.ts";
+import {
+  equalBytes,
+  rsaFingerprint,
+  rsaLegacyDecrypt,
+  rsaPadDecrypt,
+  type RsaPrivateKey,
+} from "../crypto/rsa.ts";
 import type { TlCodec } from "../tl/codec.ts";
 import { TlReader } from "../tl/reader.ts";
 import { initialServerSalt, newNonceHash, temporaryAesKeyIv } from "../mtproto/auth_key_kdf.ts";
@@ -100,8 +106,7 @@ export class AuthKeyServer {
     if (request.public_key_fingerprint !== rsaFingerprint(this.key)) {
       throw new SecurityError("req_DH_params: unknown key fingerprint");
     }
-    const padded = rsaPadDecrypt(request.encrypted_data as Uint8Array, this.key);
-    const inner = this.codec.readObject(new TlReader(padded));
+    const inner = this.#decryptInnerData(request.encrypted_data as Uint8Array);
     if (!String(inner._cons).startsWith("p_q_inner_data")) {
       throw new SecurityError(`req_DH_params: expected p_q_inner_data, got ${inner._cons}`);
     }
@@ -139,6 +144,29 @@ export class AuthKeyServer {
       server_nonce: this.#serverNonce,
       encrypted_answer: igeEncrypt(withHash, key, iv),
     });
+  }
+
+  /** RSA_PAD, as the docs prescribe; failing that, the legacy SHA-1 scheme older clients use. */
+  #decryptInnerData(encrypted: Uint8Array): Record<string, unknown> {
+    try {
+      return this.codec.readObject(new TlReader(rsaPadDecrypt(encrypted, this.key)));
+    } catch (error) {
+      if (!(error instanceof SecurityError)) throw error;
+    }
+    const { sha1: expected, rest } = rsaLegacyDecrypt(encrypted, this.key);
+    const reader = new TlReader(rest);
+    let inner: Record<string, unknown>;
+    try {
+      inner = this.codec.readObject(reader);
+    } catch {
+      throw new SecurityError(
+        "req_DH_params: encrypted_data decrypts to neither RSA_PAD nor the legacy scheme",
+      );
+    }
+    if (!equalBytes(sha1(rest.subarray(0, reader.offset)), expected)) {
+      throw new SecurityError("req_DH_params: legacy encrypted_data fails its SHA1");
+    }
+    return inner;
   }
 
   #dhGen(request: Record<string, unknown>): Uint8Array {

@@ -153,3 +153,46 @@ function forgeDhAnswer(
     encrypted_answer: igeEncrypt(withHash, key, iv),
   });
 }
+
+import { bigintFromBytes, modPow } from "../../lib/crypto/bigint.ts";
+import { rsaFingerprint } from "../../lib/crypto/rsa.ts";
+import { factorizePq } from "../../lib/crypto/factorize.ts";
+
+/** req_DH_params as older clients send it: RSA(SHA1(data) + data + padding), no RSA_PAD. */
+function legacyRequestDh(server: AuthKeyServer, corrupt = false) {
+  const nonce = secureRandom(16);
+  const resPq = codec.decode(server.receive(codec.encode({ _cons: "req_pq_multi", nonce })));
+  const [p, q] = factorizePq(bigintFromBytes(resPq.pq as Uint8Array));
+  const inner = codec.encode({
+    _cons: "p_q_inner_data_dc",
+    pq: resPq.pq,
+    p: bytesFromBigint(p),
+    q: bytesFromBigint(q),
+    nonce,
+    server_nonce: resPq.server_nonce,
+    new_nonce: secureRandom(32),
+    dc: 2,
+  });
+  const plain = new Uint8Array(255);
+  plain.set(sha1(inner));
+  plain.set(inner, 20);
+  plain.set(secureRandom(255 - 20 - inner.length), 20 + inner.length);
+  if (corrupt) plain[30] ^= 1;
+  const encrypted = bytesFromBigint(modPow(bigintFromBytes(plain), serverKey.e, serverKey.n), 256);
+  return codec.encode({
+    _cons: "req_DH_params",
+    nonce,
+    server_nonce: resPq.server_nonce,
+    p: bytesFromBigint(p),
+    q: bytesFromBigint(q),
+    public_key_fingerprint: rsaFingerprint(serverKey),
+    encrypted_data: encrypted,
+  });
+}
+
+Deno.test("the emulator also accepts the legacy RSA scheme that older clients (GramJS, Telethon) still send", () => {
+  const server = newServer();
+  assertEquals(codec.decode(server.receive(legacyRequestDh(server)))._cons, "server_DH_params_ok");
+  const strict = newServer();
+  assertThrows(() => strict.receive(legacyRequestDh(strict, true)), SecurityError, "req_DH_params");
+});
