@@ -20,6 +20,7 @@ if (import.meta.main) {
     stderr: write(Deno.stderr),
     readTextFile: (path) => Deno.readTextFile(path),
     writeSecretFile: (path, text) => Deno.writeTextFile(path, text, { mode: 0o600 }),
+    env: (name) => Deno.env.get(name),
     stopped: new Promise<void>((resolve) => {
       Deno.addSignalListener("SIGINT", () => resolve());
       Deno.addSignalListener("SIGTERM", () => resolve());

@@ -8,17 +8,20 @@ import denoConfig from "../../deno.json" with { type: "json" };
 import { DEFAULT_LAYER } from "../tl/default_schema.ts";
 import { runTlCommand, TL_HELP } from "./tl_command.ts";
 import { runEmulatorCommand } from "./emulator_command.ts";
+import { runPipeCommand, runServeCommand } from "./proxy_command.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** The release version, from `deno.json`. */
 export const VERSION: string = denoConfig.version;
 
-// Subcommands appear here only once they work; serve, pipe and signin come with the JSON proxy.
+// Subcommands appear here only once they work.
 const HELP = `mtproto2json ${VERSION} — Telegram's MTProto 2.0 as newline-delimited JSON
 
 Usage: mtproto2json <subcommand> [options]
 
 Subcommands:
+  serve     TCP server speaking newline-delimited JSON, each client with its own Telegram session
+  pipe      the same JSON protocol for one client on stdin/stdout
   emulator  a local test double of Telegram's DCs on 127.0.0.1 (real MTProto, in-memory world)
   tl        encode JSON to TL, decode TL to JSON, describe schema entries
 
@@ -37,6 +40,8 @@ export interface CliIo {
   writeSecretFile: (path: string, text: string) => Promise<void>;
   /** Resolves when the user asks a long-running subcommand to stop. */
   stopped: Promise<void>;
+  /** Reads an environment variable. */
+  env: (name: string) => string | undefined;
 }
 
 /** Runs the command line `args` and returns the process exit status. */
@@ -55,6 +60,20 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
       case "version":
         await io.stdout(`mtproto2json ${VERSION} (TL layer ${DEFAULT_LAYER})\n`);
         return 0;
+      case "serve":
+      case "pipe": {
+        const proxyIo = {
+          stdin: io.stdin,
+          stdout: async (text: string) => await io.stdout(text),
+          log: (line: string) => void io.stderr(line + "\n"),
+          readTextFile: io.readTextFile,
+          env: io.env,
+          stopped: io.stopped,
+        };
+        return subcommand === "serve"
+          ? await runServeCommand(rest, proxyIo, VERSION)
+          : await runPipeCommand(rest, proxyIo, VERSION);
+      }
       case "emulator":
         return await runEmulatorCommand(rest, {
           write: io.stdout,
@@ -75,7 +94,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
       await io.stderr(`mtproto2json: ${(error as Error).message}\n`);
-      const known = subcommand === "tl" || subcommand === "emulator";
+      const known = ["tl", "emulator", "serve", "pipe", "signin"].includes(subcommand!);
       await io.stderr(`Run "mtproto2json ${known ? subcommand + " " : ""}--help" for usage.\n`);
       return 2;
     }

@@ -56,6 +56,11 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** A request that got no answer in time. */
+export class RequestTimeoutError extends Error {
+  override name = "RequestTimeoutError";
+}
+
 /** Thrown to pending requests when the sender is closed. */
 export class SenderClosedError extends Error {
   override name = "SenderClosedError";
@@ -97,7 +102,7 @@ export class Sender {
    * Sends a serialized function call and resolves with the body of its answer (an `rpc_error`
    * body included: the caller decodes it with the method's result type).
    */
-  async invoke(body: Uint8Array): Promise<Uint8Array> {
+  async invoke(body: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
     if (this.#closed) throw new SenderClosedError("the connection is closed");
     if (!this.session || !this.#connection) await this.connect();
     const session = this.session!;
@@ -106,7 +111,20 @@ export class Sender {
       this.#waiters.set(requestId, { resolve, reject })
     );
     this.#scheduleFlush();
-    return await answer;
+    if (timeoutMs === undefined) return await answer;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Forget the request: an answer arriving later is dropped, not delivered twice.
+        this.cancel(requestId);
+        reject(new RequestTimeoutError(`no answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Stops waiting for a request (after a client-side timeout); a late answer is dropped. */

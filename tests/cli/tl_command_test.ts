@@ -12,6 +12,7 @@ async function run(args: string[], stdin = "", files: Record<string, string> = {
       path in files ? Promise.resolve(files[path]) : Promise.reject(new Error(`no file ${path}`)),
     writeSecretFile: () => Promise.reject(new Error("no writes in this test")),
     stopped: Promise.resolve(),
+    env: () => undefined,
   });
   return { status, stdout, stderr };
 }
@@ -99,9 +100,8 @@ Deno.test("--version prints the layer of the shipped schema, help lists only wor
   const help = await run(["--help"]);
   assertStringIncludes(help.stdout, "  tl ");
   assertStringIncludes(help.stdout, "  emulator ");
-  for (const later of ["serve", "pipe", "signin"]) {
-    assertEquals(help.stdout.includes(`  ${later} `), false);
-  }
+  for (const working of ["serve", "pipe"]) assertStringIncludes(help.stdout, `  ${working} `);
+  assertEquals(help.stdout.includes("  signin "), false);
   const unknown = await run(["frobnicate"]);
   assertEquals(unknown.status, 2);
   assertStringIncludes(unknown.stderr, 'unknown subcommand "frobnicate"');

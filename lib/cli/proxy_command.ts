@@ -1,0 +1,205 @@
+/**
+ * `mtproto2json serve` and `mtproto2json pipe`: the JSON protocol over TCP, or for one client on
+ * stdin/stdout.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { AppIdentity, ServerTarget } from "../client/client.ts";
+import { defaultServer, serverFromJson } from "../client/client.ts";
+import type { ProxyDefaults } from "../proxy/handler.ts";
+import { serve } from "../proxy/serve.ts";
+import { serveLines } from "../proxy/serve_lines.ts";
+import { schemaFromFlags } from "./tl_command.ts";
+import { UsageError } from "./usage_error.ts";
+
+const COMMON_OPTIONS =
+  `  --api-id N           api_id for initConnection (env MTPROTO2JSON_API_ID); get one at my.telegram.org
+  --api-hash H         api_hash (env MTPROTO2JSON_API_HASH)
+  --server LINE        default server for every client: a {"server": {...}} line such as the
+                       emulator prints, or its inner object (default: Telegram's DC 2)
+  --timeout S          answer rpc_timeout after S seconds (default 10)
+  --max-line BYTES     longest accepted line (default 16777216); longer ones get an error
+  --scheme FILE        load this .tl file instead of the shipped API schema (repeatable)
+  --verbose            copy every object in and out to stderr, auth keys redacted
+  --print-tracebacks   print stack traces of internal errors to stderr
+  --send-tracebacks    include stack traces in error lines sent to clients`;
+
+/** Help text of `mtproto2json serve`. */
+export const SERVE_HELP = `Usage: mtproto2json serve [options]
+
+A TCP server speaking newline-delimited JSON: each client connection gets its own Telegram
+client and MTProto connections. See the README for the protocol.
+
+Options:
+  --host HOST          bind to HOST (default 127.0.0.1); any other address needs --token
+  --port PORT          listen on PORT (default 1543)
+  --token SECRET       clients must send {"token": "SECRET"} as their first line
+${COMMON_OPTIONS}
+`;
+
+/** Help text of `mtproto2json pipe`. */
+export const PIPE_HELP = `Usage: mtproto2json pipe [options]
+
+The JSON protocol for one client on stdin/stdout, for scripts, jq and subprocesses. End of input
+finishes the calls in flight, then exits 0.
+
+Options:
+${COMMON_OPTIONS}
+`;
+
+/** I/O of the proxy commands. */
+export interface ProxyCommandIo {
+  stdin: ReadableStream<Uint8Array>;
+  stdout: (text: string) => Promise<void>;
+  log: (line: string) => void;
+  readTextFile: (path: string) => Promise<string>;
+  env: (name: string) => string | undefined;
+  stopped: Promise<void>;
+}
+
+const COMMON_FLAGS = {
+  "api-id": { type: "string" },
+  "api-hash": { type: "string" },
+  server: { type: "string" },
+  timeout: { type: "string" },
+  "max-line": { type: "string" },
+  scheme: { type: "string", multiple: true },
+  verbose: { type: "boolean", default: false },
+  "print-tracebacks": { type: "boolean", default: false },
+  "send-tracebacks": { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/** The app identity sent in initConnection. */
+export function appIdentity(
+  apiId: string | undefined,
+  apiHash: string | undefined,
+  version: string,
+): AppIdentity {
+  const app: AppIdentity = {
+    deviceModel: "mtproto2json",
+    systemVersion: `${Deno.build.os} ${Deno.build.arch}`,
+    appVersion: version,
+    langCode: "en",
+  };
+  if (apiId !== undefined && apiId !== "") {
+    const id = Number(apiId);
+    if (!Number.isInteger(id) || id <= 0) {
+      throw new UsageError(`--api-id needs a positive number, got "${apiId}"`);
+    }
+    app.apiId = id;
+  }
+  if (apiHash) app.apiHash = apiHash;
+  return app;
+}
+
+/** Reads `--server`: a `{"server": {...}}` line or the inner object. */
+export function serverFlag(text: string | undefined): ServerTarget | undefined {
+  if (text === undefined) return undefined;
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError("--server needs JSON such as the emulator's first line");
+  }
+  const inner = (value.server ?? value) as Record<string, unknown>;
+  try {
+    return serverFromJson(inner, defaultServer());
+  } catch (error) {
+    throw new UsageError(`--server: ${(error as Error).message}`);
+  }
+}
+
+async function proxyDefaults(
+  values: Record<string, unknown>,
+  io: ProxyCommandIo,
+  version: string,
+): Promise<{ defaults: ProxyDefaults; maxLine: number }> {
+  const schema = await schemaFromFlags(
+    (values.scheme as string[] | undefined) ?? [],
+    io.readTextFile,
+  );
+  const timeout = values.timeout === undefined ? 10 : Number(values.timeout);
+  if (!(timeout > 0)) {
+    throw new UsageError(`--timeout needs a positive number of seconds, got "${values.timeout}"`);
+  }
+  const maxLine = values["max-line"] === undefined ? 16 * 1024 * 1024 : Number(values["max-line"]);
+  if (!Number.isInteger(maxLine) || maxLine < 64) {
+    throw new UsageError(`--max-line needs a number of bytes ≥ 64`);
+  }
+  const server = serverFlag((values.server as string | undefined) ?? io.env("MTPROTO2JSON_SERVER"));
+  const defaults: ProxyDefaults = {
+    schema,
+    app: appIdentity(
+      (values["api-id"] as string | undefined) ?? io.env("MTPROTO2JSON_API_ID"),
+      (values["api-hash"] as string | undefined) ?? io.env("MTPROTO2JSON_API_HASH"),
+      version,
+    ),
+    behaviour: { timeoutSeconds: timeout },
+    ...(server ? { server } : {}),
+    ...(values.verbose ? { verbose: io.log } : {}),
+    ...(values["send-tracebacks"] ? { sendTracebacks: true } : {}),
+    ...(values["print-tracebacks"] ? { log: io.log } : {}),
+  };
+  return { defaults, maxLine };
+}
+
+/** Runs `serve` until stopped. */
+export async function runServeCommand(
+  args: string[],
+  io: ProxyCommandIo,
+  version: string,
+): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...COMMON_FLAGS,
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "1543" },
+      token: { type: "string" },
+    },
+  });
+  if (values.help) {
+    await io.stdout(SERVE_HELP);
+    return 0;
+  }
+  const { defaults, maxLine } = await proxyDefaults(values, io, version);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port needs a port number, got "${values.port}"`);
+  }
+  let server;
+  try {
+    server = serve(defaults, {
+      host: values.host!,
+      port,
+      maxLine,
+      ...(values.token ? { token: values.token } : {}),
+    });
+  } catch (error) {
+    io.log(`mtproto2json: ${(error as Error).message}`);
+    return 2;
+  }
+  io.log(`mtproto2json serve: listening on ${values.host}:${server.port}`);
+  await io.stopped;
+  await server.close();
+  return 0;
+}
+
+/** Runs `pipe` until stdin ends and every answer is written. */
+export async function runPipeCommand(
+  args: string[],
+  io: ProxyCommandIo,
+  version: string,
+): Promise<number> {
+  const { values } = parseArgs({ args, options: COMMON_FLAGS });
+  if (values.help) {
+    await io.stdout(PIPE_HELP);
+    return 0;
+  }
+  const { defaults, maxLine } = await proxyDefaults(values, io, version);
+  await serveLines(defaults, { readable: io.stdin, write: io.stdout, maxLine });
+  return 0;
+}

@@ -1,0 +1,529 @@
+/**
+ * A Telegram client for one JSON connection (or one `signin` run): the target server, the
+ * session (auth key, home DC, user), one MTProto sender per DC it needs, and what it does without
+ * being asked — `invokeWithLayer(initConnection(...))` around the first call of each connection,
+ * short FLOOD_WAITs waited out, `*_MIGRATE_X` followed (exporting the authorization to non-home
+ * DCs), and `rpc_timeout` after the timeout. Clients share nothing with each other.
+ *
+ * @module
+ */
+
+import { RpcError } from "../errors.ts";
+import { type RandomSource, secureRandom } from "../crypto/random.ts";
+import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/rsa.ts";
+import { TELEGRAM_PUBLIC_KEYS } from "../crypto/public_keys.ts";
+import { isTlObject, TlCodec, type TlObject } from "../tl/codec.ts";
+import { TlReader } from "../tl/reader.ts";
+import type { TlSchema } from "../tl/schema.ts";
+import { RequestTimeoutError, Sender } from "../net/sender.ts";
+import type { TransportOptions } from "../transport/transport.ts";
+
+/** Where the client connects: one DC's address, its keys, and whether it is a test DC. */
+export interface ServerTarget {
+  host: string;
+  port: number;
+  dc: number;
+  publicKeys: RsaPublicKey[];
+  test: boolean;
+}
+
+/** Telegram's production DC 2 with Telegram's published keys: the default target. */
+export function defaultServer(): ServerTarget {
+  return {
+    host: "149.154.167.50",
+    port: 443,
+    dc: 2,
+    publicKeys: TELEGRAM_PUBLIC_KEYS.production.map(parsePublicKeyPem),
+    test: false,
+  };
+}
+
+/** What the client keeps of a session, enough to resume it. */
+export interface SessionState {
+  authKey?: Uint8Array;
+  sessionId?: bigint;
+  salt?: bigint;
+  dc: number;
+  userId?: number;
+}
+
+/** The identity sent in initConnection. */
+export interface AppIdentity {
+  apiId?: number;
+  apiHash?: string;
+  deviceModel: string;
+  systemVersion: string;
+  appVersion: string;
+  langCode: string;
+}
+
+/** The automatic behaviours, each switchable per connection. */
+export interface ClientBehaviour {
+  /** Wrap the first call of each MTProto connection in invokeWithLayer(initConnection). */
+  autoInit: boolean;
+  /** FLOOD_WAITs up to this many seconds are waited out and retried. */
+  floodWaitThreshold: number;
+  /** Follow *_MIGRATE_X errors to the right DC. */
+  followMigrations: boolean;
+  /** Answer rpc_timeout after this many seconds. */
+  timeoutSeconds: number;
+  /** Print `long` values as decimal strings. */
+  longsAsStrings: boolean;
+}
+
+/** Everything a client is built from. */
+export interface ClientOptions {
+  schema: TlSchema;
+  server?: ServerTarget;
+  session?: SessionState;
+  app: AppIdentity;
+  behaviour?: Partial<ClientBehaviour>;
+  transport?: TransportOptions;
+  random?: RandomSource;
+  /** Called with each update, already decoded in the JSON form. */
+  onUpdate?: (update: TlObject) => void;
+  log?: (line: string) => void;
+}
+
+/** The result of a call: a TL object in JSON form, `rpc_error` and `rpc_timeout` included. */
+export type CallResult = TlObject;
+
+const WRAPPERS = new Set(["invokeWithLayer", "initConnection"]);
+/** MTProto's own functions: answered by the protocol layer, never wrapped in initConnection. */
+const SERVICE_FUNCTIONS = new Set([
+  "ping",
+  "ping_delay_disconnect",
+  "get_future_salts",
+  "destroy_session",
+  "destroy_auth_key",
+  "rpc_drop_answer",
+  "http_wait",
+  "req_pq",
+  "req_pq_multi",
+  "req_DH_params",
+  "set_client_DH_params",
+]);
+const MIGRATE = /^(PHONE|NETWORK|USER|FILE|STATS)_MIGRATE_(\d+)$/;
+
+/** One client. */
+export class Client {
+  readonly schema: TlSchema;
+  readonly #input: TlCodec;
+  #output: TlCodec;
+  server: ServerTarget;
+  session: SessionState;
+  readonly app: AppIdentity;
+  behaviour: ClientBehaviour;
+  readonly #senders = new Map<number, Sender>();
+  readonly #initialized = new WeakSet<Sender>();
+  readonly #authorizedDcs = new Set<number>();
+  #dcAddresses?: Map<number, { host: string; port: number }>;
+  readonly #options: ClientOptions;
+
+  /** Creates a client; nothing connects until the first call. */
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    this.schema = options.schema;
+    this.#input = new TlCodec(options.schema);
+    this.server = options.server ?? defaultServer();
+    this.session = options.session ?? { dc: this.server.dc };
+    this.app = options.app;
+    this.behaviour = {
+      autoInit: true,
+      floodWaitThreshold: 5,
+      followMigrations: true,
+      timeoutSeconds: 10,
+      longsAsStrings: false,
+      ...options.behaviour,
+    };
+    this.#output = this.#jsonCodec();
+  }
+
+  #jsonCodec(): TlCodec {
+    return new TlCodec(this.schema, {
+      longs: this.behaviour.longsAsStrings ? "string" : "json",
+      bytes: "base64",
+    });
+  }
+
+  /** Applies new behaviour switches. */
+  configure(behaviour: Partial<ClientBehaviour>): void {
+    const strings = this.behaviour.longsAsStrings;
+    this.behaviour = { ...this.behaviour, ...behaviour };
+    if (strings !== this.behaviour.longsAsStrings) this.#output = this.#jsonCodec();
+  }
+
+  /** Points the client at another server; open connections close. */
+  setServer(server: ServerTarget): void {
+    this.server = server;
+    this.session = { ...this.session, dc: server.dc };
+    this.#dcAddresses = undefined;
+    this.closeConnections();
+  }
+
+  /** Loads a session; open connections close and the next call resumes it. */
+  setSession(session: SessionState): void {
+    this.session = session;
+    this.#authorizedDcs.clear();
+    if (session.userId !== undefined) this.#authorizedDcs.add(session.dc);
+    this.closeConnections();
+  }
+
+  /** The session as it stands (the home sender's live key, salt and id included). */
+  currentSession(): SessionState {
+    const home = this.#senders.get(this.session.dc);
+    if (home?.session) {
+      this.session.authKey = home.session.authKey.key;
+      this.session.sessionId = home.session.sessionId;
+      this.session.salt = home.session.salt;
+    }
+    return this.session;
+  }
+
+  /** Closes every MTProto connection of this client. */
+  closeConnections(): void {
+    for (const sender of this.#senders.values()) sender.close();
+    this.#senders.clear();
+  }
+
+  /**
+   * Calls a TL function given in JSON form and returns the answer in JSON form. Throws
+   * `TlEncodeError` for a malformed call; RPC errors and timeouts come back as objects.
+   */
+  async call(request: TlObject): Promise<CallResult> {
+    const body = this.#input.encode(request);
+    const resultType = this.#input.resultType(request) ?? "Object";
+    return await this.#callOn(
+      this.session.dc,
+      request,
+      body,
+      this.#decoder(this.#output, resultType),
+      0,
+    );
+  }
+
+  /** Decodes an answer with a result type: JSON form for clients, native for the client's own calls. */
+  #decoder(codec: TlCodec, resultType: string): (answer: Uint8Array) => CallResult {
+    return (answer) => codec.readType(new TlReader(answer), resultType) as CallResult;
+  }
+
+  /** A call the client makes for itself, decoded natively (bigint longs, Uint8Array bytes). */
+  async #internalCall(dc: number, request: TlObject, resultType: string): Promise<CallResult> {
+    return await this.#callOn(
+      dc,
+      request,
+      this.#input.encode(request),
+      this.#decoder(this.#input, resultType),
+      3,
+    );
+  }
+
+  async #callOn(
+    dc: number,
+    request: TlObject,
+    body: Uint8Array,
+    decode: (answer: Uint8Array) => CallResult,
+    attempt: number,
+  ): Promise<CallResult> {
+    const sender = await this.#senderFor(dc);
+    const wrapped = this.#wrapInit(sender, request, body);
+    let answer: Uint8Array;
+    try {
+      answer = await sender.invoke(wrapped, this.behaviour.timeoutSeconds * 1000);
+    } catch (error) {
+      if (error instanceof RequestTimeoutError) {
+        return {
+          _cons: "rpc_timeout",
+          error_message: `no answer from Telegram within ${this.behaviour.timeoutSeconds} s`,
+        };
+      }
+      if (error instanceof RpcError) {
+        return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };
+      }
+      throw error;
+    }
+    const error = this.#rpcError(answer);
+    if (!error) {
+      if (dc === this.session.dc) this.#noteSignIn(request, answer);
+      return decode(answer);
+    }
+    if (attempt < 3) {
+      if (
+        error.type === "FLOOD_WAIT" && error.argument !== undefined &&
+        error.argument <= this.behaviour.floodWaitThreshold
+      ) {
+        this.#log(`FLOOD_WAIT_${error.argument}: waiting, then retrying ${request._cons}`);
+        await new Promise((resolve) => setTimeout(resolve, error.argument! * 1000));
+        return await this.#callOn(dc, request, body, decode, attempt + 1);
+      }
+      const migrate = MIGRATE.exec(error.errorMessage);
+      if (migrate && this.behaviour.followMigrations) {
+        const target = Number(migrate[2]);
+        if (migrate[1] === "FILE" || migrate[1] === "STATS") {
+          await this.#authorize(target);
+          return await this.#callOn(target, request, body, decode, attempt + 1);
+        }
+        this.#log(`${error.errorMessage}: the account's home is DC ${target}`);
+        const address = await this.#addressOf(target);
+        this.#senders.get(this.session.dc)?.close();
+        this.#senders.delete(this.session.dc);
+        // The home DC becomes the target: sessions printed from now on point at it.
+        this.server = { ...this.server, ...address, dc: target };
+        this.session = { dc: target };
+        this.#authorizedDcs.clear();
+        return await this.#callOn(target, request, body, decode, attempt + 1);
+      }
+    }
+    return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };
+  }
+
+  #rpcError(answer: Uint8Array): RpcError | undefined {
+    if (
+      answer.length < 4 ||
+      new DataView(answer.buffer, answer.byteOffset, 4).getUint32(0, true) !== 0x2144ca19
+    ) {
+      return undefined;
+    }
+    const value = this.#input.decode(answer);
+    return new RpcError(value.error_code as number, value.error_message as string);
+  }
+
+  /** Remembers who signed in, so the session can be resumed and exported to other DCs. */
+  #noteSignIn(request: TlObject, answer: Uint8Array): void {
+    let call = request;
+    while (WRAPPERS.has(call._cons) && isTlObject(call.query ?? call._wrapped)) {
+      call = (call.query ?? call._wrapped) as TlObject;
+    }
+    if (
+      ![
+        "auth.signIn",
+        "auth.signUp",
+        "auth.checkPassword",
+        "auth.importAuthorization",
+        "auth.importBotAuthorization",
+      ].includes(call._cons)
+    ) {
+      return;
+    }
+    const value = this.#input.decode(answer);
+    if (value._cons !== "auth.authorization" || !isTlObject(value.user)) return;
+    this.session.userId = Number(value.user.id);
+    this.#authorizedDcs.add(this.session.dc);
+  }
+
+  /** Wraps the first call on a connection in invokeWithLayer(initConnection) when it can. */
+  #wrapInit(sender: Sender, request: TlObject, body: Uint8Array): Uint8Array {
+    if (this.#initialized.has(sender)) return body;
+    if (WRAPPERS.has(request._cons)) {
+      this.#initialized.add(sender);
+      return body;
+    }
+    if (SERVICE_FUNCTIONS.has(request._cons)) return body;
+    if (!this.behaviour.autoInit || this.app.apiId === undefined) return body;
+    this.#initialized.add(sender);
+    return this.#input.encode({
+      _cons: "invokeWithLayer",
+      layer: this.schema.layer ?? 0,
+      query: this.#initConnection(request),
+    });
+  }
+
+  #initConnection(query: TlObject): TlObject {
+    return {
+      _cons: "initConnection",
+      api_id: this.app.apiId,
+      device_model: this.app.deviceModel,
+      system_version: this.app.systemVersion,
+      app_version: this.app.appVersion,
+      system_lang_code: this.app.langCode,
+      lang_pack: "",
+      lang_code: this.app.langCode,
+      query,
+    };
+  }
+
+  async #senderFor(dc: number): Promise<Sender> {
+    const existing = this.#senders.get(dc);
+    if (existing) return existing;
+    const address = dc === this.server.dc
+      ? { host: this.server.host, port: this.server.port }
+      : await this.#addressOf(dc);
+    const resume = dc === this.session.dc && this.session.authKey;
+    const sender = new Sender({
+      host: address.host,
+      port: address.port,
+      dcId: this.server.test ? dc + 10000 : dc,
+      publicKeys: this.server.publicKeys,
+      transport: this.#options.transport ?? { kind: "intermediate", obfuscated: true },
+      codec: this.#input,
+      random: this.#options.random ?? secureRandom,
+      ...(resume
+        ? {
+          authKey: this.session.authKey,
+          ...(this.session.salt !== undefined ? { salt: this.session.salt } : {}),
+          ...(this.session.sessionId !== undefined ? { sessionId: this.session.sessionId } : {}),
+        }
+        : {}),
+      onUpdate: (bytes) => {
+        if (dc !== this.session.dc) return;
+        try {
+          this.#options.onUpdate?.(this.#output.decode(bytes));
+        } catch (error) {
+          this.#log(`an update could not be decoded: ${(error as Error).message}`);
+        }
+      },
+      // A new session needs initConnection again.
+      onNewSession: () => this.#initialized.delete(sender),
+      ...(this.#options.log ? { log: this.#options.log } : {}),
+    });
+    this.#senders.set(dc, sender);
+    return sender;
+  }
+
+  /** Finds a DC's address from help.getConfig, asked of the home DC once. */
+  async #addressOf(dc: number): Promise<{ host: string; port: number }> {
+    if (!this.#dcAddresses) {
+      const home = this.session.dc === dc ? this.server.dc : this.session.dc;
+      const config = await this.#internalCall(home, { _cons: "help.getConfig" }, "Config");
+      if (config._cons !== "config") {
+        throw new RpcError(500, `DC_ADDRESS_UNKNOWN: help.getConfig answered ${config._cons}`);
+      }
+      this.#dcAddresses = new Map();
+      for (const option of config.dc_options as TlObject[]) {
+        if (option.ipv6 || option.media_only || option.cdn || option.tcpo_only) continue;
+        if (!this.#dcAddresses.has(option.id as number)) {
+          this.#dcAddresses.set(option.id as number, {
+            host: option.ip_address as string,
+            port: option.port as number,
+          });
+        }
+      }
+    }
+    const address = this.#dcAddresses.get(dc);
+    if (!address) throw new RpcError(400, `DC_ID_INVALID: no address for DC ${dc}`);
+    return address;
+  }
+
+  /** Makes a non-home DC act for the signed-in user: export there, import here. */
+  async #authorize(dc: number): Promise<void> {
+    if (this.#authorizedDcs.has(dc) || this.session.userId === undefined) return;
+    const exported = await this.#internalCall(
+      this.session.dc,
+      { _cons: "auth.exportAuthorization", dc_id: dc },
+      "auth.ExportedAuthorization",
+    );
+    if (exported._cons !== "auth.exportedAuthorization") return;
+    await this.#internalCall(
+      dc,
+      { _cons: "auth.importAuthorization", id: exported.id, bytes: exported.bytes },
+      "auth.Authorization",
+    );
+    this.#authorizedDcs.add(dc);
+  }
+
+  #log(line: string): void {
+    this.#options.log?.(line);
+  }
+}
+
+/** Reads the JSON `server` object: host, port, dc, rsa (PEM), test. */
+export function serverFromJson(
+  value: Record<string, unknown>,
+  current: ServerTarget,
+): ServerTarget {
+  const server = { ...current };
+  if (value.host !== undefined) {
+    if (typeof value.host !== "string" || !value.host) {
+      throw new TypeError("server.host must be a host name or address");
+    }
+    server.host = value.host;
+  }
+  if (value.port !== undefined) {
+    if (
+      !Number.isInteger(value.port) || (value.port as number) < 1 || (value.port as number) > 65535
+    ) {
+      throw new TypeError("server.port must be a port number");
+    }
+    server.port = value.port as number;
+  }
+  if (value.dc !== undefined) {
+    if (!Number.isInteger(value.dc) || (value.dc as number) < 1) {
+      throw new TypeError("server.dc must be a DC number");
+    }
+    server.dc = value.dc as number;
+  }
+  if (value.test !== undefined) server.test = value.test === true;
+  if (value.rsa !== undefined) {
+    const pems = Array.isArray(value.rsa) ? value.rsa : [value.rsa];
+    server.publicKeys = pems.map((pem) => {
+      if (typeof pem !== "string") throw new TypeError("server.rsa must be a PEM public key");
+      return parsePublicKeyPem(pem);
+    });
+  }
+  return server;
+}
+
+/** Writes the JSON `server` object. */
+export function serverToJson(server: ServerTarget): Record<string, unknown> {
+  return {
+    host: server.host,
+    port: server.port,
+    dc: server.dc,
+    test: server.test,
+    rsa: publicKeyToPem(server.publicKeys[0]),
+  };
+}
+
+/** Reads the JSON `session` object; the original `{"auth_key", "session_id"}` form included. */
+export function sessionFromJson(value: Record<string, unknown>, currentDc: number): SessionState {
+  const session: SessionState = { dc: currentDc };
+  if (value.auth_key !== undefined) {
+    if (typeof value.auth_key !== "string") throw new TypeError("session.auth_key must be base64");
+    const key = Uint8Array.fromBase64(value.auth_key);
+    if (key.length !== 256) {
+      throw new TypeError(`session.auth_key must be 256 bytes, got ${key.length}`);
+    }
+    session.authKey = key;
+  }
+  // Older sessions wrote ids as unsigned or even wider numbers; keep their low 64 bits.
+  const long = (name: string, text: unknown) => {
+    if (text === undefined) return undefined;
+    if (typeof text === "number" && Number.isInteger(text)) return BigInt.asIntN(64, BigInt(text));
+    if (typeof text === "string" && /^-?\d+$/.test(text)) return BigInt.asIntN(64, BigInt(text));
+    throw new TypeError(`session.${name} must be an integer`);
+  };
+  const sessionId = long("session_id", value.session_id);
+  if (sessionId !== undefined) session.sessionId = sessionId;
+  const salt = long("salt", value.salt);
+  if (salt !== undefined) session.salt = salt;
+  if (value.dc !== undefined) {
+    if (!Number.isInteger(value.dc)) throw new TypeError("session.dc must be a DC number");
+    session.dc = value.dc as number;
+  }
+  if (value.user_id !== undefined) {
+    if (!Number.isSafeInteger(Number(value.user_id))) {
+      throw new TypeError("session.user_id must be a user id");
+    }
+    session.userId = Number(value.user_id);
+  }
+  return session;
+}
+
+/** Writes the JSON `session` object. */
+export function sessionToJson(
+  session: SessionState,
+  server: ServerTarget,
+): Record<string, unknown> {
+  return {
+    ...(session.authKey ? { auth_key: session.authKey.toBase64() } : {}),
+    ...(session.sessionId !== undefined ? { session_id: rawLong(session.sessionId) } : {}),
+    ...(session.salt !== undefined ? { salt: rawLong(session.salt) } : {}),
+    dc: session.dc,
+    ...(session.userId !== undefined ? { user_id: session.userId } : {}),
+    server: serverToJson(server),
+  };
+}
+
+function rawLong(value: bigint): unknown {
+  return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(value.toString());
+}

@@ -1,0 +1,271 @@
+/**
+ * The JSON protocol for one client connection, shared by `serve` and `pipe`: each line is a
+ * request whose keys are processed in the order server → session → message; each request gets
+ * exactly one response line, and updates go out with id 0. Requests run concurrently and are
+ * answered by id. Bad input gets an error line and the connection carries on.
+ *
+ * @module
+ */
+
+import { Mtproto2jsonError, SecurityError, TlEncodeError } from "../errors.ts";
+import { isTlObject } from "../tl/codec.ts";
+import { parseJsonExact } from "../tl/json.ts";
+import {
+  type AppIdentity,
+  Client,
+  type ClientBehaviour,
+  serverFromJson,
+  type ServerTarget,
+  serverToJson,
+  sessionFromJson,
+  sessionToJson,
+} from "../client/client.ts";
+import type { TlSchema } from "../tl/schema.ts";
+import type { TransportOptions } from "../transport/transport.ts";
+
+/** What every connection of a proxy starts with. */
+export interface ProxyDefaults {
+  schema: TlSchema;
+  server?: ServerTarget;
+  app: AppIdentity;
+  behaviour?: Partial<ClientBehaviour>;
+  transport?: TransportOptions;
+  /** Copy every object in and out to this log, auth keys redacted. */
+  verbose?: (line: string) => void;
+  /** Include stack traces in error lines (`--send-tracebacks`). */
+  sendTracebacks?: boolean;
+  log?: (line: string) => void;
+}
+
+/** The id given to errors in lines that have no usable id. */
+export const BAD_JSON_ID = -2;
+export const LINE_TOO_LONG_ID = -1;
+
+const OPTION_NAMES: Record<string, keyof ClientBehaviour> = {
+  longs_as_strings: "longsAsStrings",
+  auto_init: "autoInit",
+  flood_wait_threshold: "floodWaitThreshold",
+  follow_migrations: "followMigrations",
+  timeout: "timeoutSeconds",
+};
+
+/** One client connection of the JSON protocol. */
+export class ProxyConnection {
+  readonly client: Client;
+  readonly #write: (line: string) => void;
+  readonly #defaults: ProxyDefaults;
+  #inFlight = 0;
+  #idle: (() => void)[] = [];
+
+  /** `write` sends one line (without its newline) to the client. */
+  constructor(defaults: ProxyDefaults, write: (line: string) => void) {
+    this.#defaults = defaults;
+    this.#write = write;
+    this.client = new Client({
+      schema: defaults.schema,
+      ...(defaults.server ? { server: defaults.server } : {}),
+      app: defaults.app,
+      ...(defaults.behaviour ? { behaviour: defaults.behaviour } : {}),
+      ...(defaults.transport ? { transport: defaults.transport } : {}),
+      onUpdate: (update) => this.#send({ id: 0, message: update }),
+      ...(defaults.log ? { log: defaults.log } : {}),
+    });
+  }
+
+  /** Handles one received line; the response is written when ready. */
+  handleLine(text: string): void {
+    if (text.trim() === "") return;
+    this.#defaults.verbose?.(`in  ${redact(text)}`);
+    let request: unknown;
+    try {
+      request = parseJsonExact(text);
+    } catch (error) {
+      this.#send({ id: BAD_JSON_ID, error: "BadJson", msg: (error as Error).message });
+      return;
+    }
+    if (typeof request !== "object" || request === null || Array.isArray(request)) {
+      this.#send({
+        id: BAD_JSON_ID,
+        error: "NotAnObject",
+        msg: "each line must be one JSON object",
+      });
+      return;
+    }
+    const fields = request as Record<string, unknown>;
+    let id: number;
+    if (fields.id === undefined) {
+      id = 1;
+    } else if (typeof fields.id === "number" && Number.isSafeInteger(fields.id)) {
+      id = fields.id;
+    } else {
+      this.#send({
+        id: BAD_JSON_ID,
+        error: "BadId",
+        msg: `"id" must be an integer, got ${JSON.stringify(fields.id)}`,
+      });
+      return;
+    }
+    this.#track(this.#process(id, fields));
+  }
+
+  /** Reports a line that was longer than the limit. */
+  lineTooLong(length: number, limit: number): void {
+    this.#send({
+      id: LINE_TOO_LONG_ID,
+      error: "LineTooLong",
+      msg: `a line of ${length} characters exceeds the limit of ${limit}; it was discarded`,
+    });
+  }
+
+  /** Resolves once every request received so far has been answered. */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Closes the client's MTProto connections. */
+  close(): void {
+    this.client.closeConnections();
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight++;
+    work.finally(() => {
+      if (--this.#inFlight === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+    });
+  }
+
+  async #process(id: number, request: Record<string, unknown>): Promise<void> {
+    const response: Record<string, unknown> = { id };
+    try {
+      // Synchronous parts first, so that a later line sees their effect.
+      if (request.options !== undefined) response.options = this.#options(request.options);
+      if (request.server !== undefined) response.server = this.#server(request.server);
+      if (request.session !== undefined) response.session = this.#session(request.session);
+      if (request.message !== undefined) {
+        if (!isTlObject(request.message)) {
+          throw new TlEncodeError("WrongType", 'message must be an object with "_cons"', [
+            "message",
+          ]);
+        }
+        response.message = await this.client.call(request.message);
+      }
+      this.#send(response);
+    } catch (error) {
+      this.#send(this.#errorLine(id, error));
+    }
+  }
+
+  #options(value: unknown): Record<string, unknown> {
+    const options = objectOf(value, "options");
+    const update: Partial<ClientBehaviour> = {};
+    for (const [name, setting] of Object.entries(options)) {
+      const key = OPTION_NAMES[name];
+      if (!key) {
+        throw new BadRequestError(
+          "BadOption",
+          `unknown option ${name}; known: ${Object.keys(OPTION_NAMES).join(", ")}`,
+        );
+      }
+      const expected = typeof this.client.behaviour[key];
+      if (typeof setting !== expected || (expected === "number" && !((setting as number) >= 0))) {
+        throw new BadRequestError(
+          "BadOption",
+          `option ${name} must be a ${expected === "number" ? "non-negative number" : expected}`,
+        );
+      }
+      (update as Record<string, unknown>)[key] = setting;
+    }
+    this.client.configure(update);
+    return Object.fromEntries(
+      Object.entries(OPTION_NAMES).map(([name, key]) => [name, this.client.behaviour[key]]),
+    );
+  }
+
+  #server(value: unknown): Record<string, unknown> {
+    const fields = objectOf(value, "server");
+    if (Object.keys(fields).length > 0) {
+      try {
+        this.client.setServer(serverFromJson(fields, this.client.server));
+      } catch (error) {
+        throw new BadRequestError("BadServer", (error as Error).message);
+      }
+    }
+    return serverToJson(this.client.server);
+  }
+
+  #session(value: unknown): Record<string, unknown> {
+    const fields = objectOf(value, "session");
+    if (Object.keys(fields).length > 0) {
+      try {
+        if (fields.server !== undefined) {
+          this.client.setServer(
+            serverFromJson(objectOf(fields.server, "session.server"), this.client.server),
+          );
+        }
+        this.client.setSession(sessionFromJson(fields, this.client.server.dc));
+      } catch (error) {
+        if (error instanceof BadRequestError) throw error;
+        throw new BadRequestError("BadSession", (error as Error).message);
+      }
+    }
+    return sessionToJson(this.client.currentSession(), this.client.server);
+  }
+
+  #errorLine(id: number, error: unknown): Record<string, unknown> {
+    let name: string;
+    let message = error instanceof Error ? error.message : String(error);
+    if (error instanceof TlEncodeError) {
+      name = error.kind;
+    } else if (error instanceof BadRequestError) {
+      name = error.kind;
+    } else if (error instanceof SecurityError) {
+      name = "SecurityError";
+    } else if (
+      error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.ConnectionReset
+    ) {
+      name = "ConnectionFailed";
+      message = `cannot reach ${this.client.server.host}:${this.client.server.port}: ${message}`;
+    } else if (error instanceof Mtproto2jsonError) {
+      name = error.name;
+    } else {
+      name = "InternalError";
+      this.#defaults.log?.(`internal error: ${(error as Error).stack ?? error}`);
+    }
+    return {
+      id,
+      error: name,
+      msg: message,
+      ...(this.#defaults.sendTracebacks && error instanceof Error
+        ? { traceback: error.stack }
+        : {}),
+    };
+  }
+
+  #send(value: Record<string, unknown>): void {
+    const line = JSON.stringify(value);
+    this.#defaults.verbose?.(`out ${redact(line)}`);
+    this.#write(line);
+  }
+}
+
+/** A request part the proxy cannot act on, with its short error name. */
+export class BadRequestError extends Mtproto2jsonError {
+  override name = "BadRequestError";
+  /** `kind` is the short name in the error line. */
+  constructor(readonly kind: string, message: string) {
+    super(message);
+  }
+}
+
+function objectOf(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new BadRequestError("WrongType", `${name} must be an object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Hides auth keys in a logged line. */
+export function redact(line: string): string {
+  return line.replace(/("auth_key"\s*:\s*")[^"]*"/g, '$1[redacted]"');
+}

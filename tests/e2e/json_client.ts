@@ -1,0 +1,83 @@
+/**
+ * A line-oriented test client for `serve`: sends objects, waits for responses by id.
+ *
+ * @module
+ */
+
+import { readLines } from "../../lib/io/lines.ts";
+
+/** A TCP client of the JSON protocol. */
+export class JsonClient {
+  readonly #connection: Deno.TcpConn;
+  readonly #lines: Record<string, unknown>[] = [];
+  readonly #waiting: {
+    test: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }[] = [];
+  readonly updates: Record<string, unknown>[] = [];
+  closed = false;
+
+  private constructor(connection: Deno.TcpConn) {
+    this.#connection = connection;
+    (async () => {
+      for await (const line of readLines(connection.readable)) {
+        if (line.kind !== "line") continue;
+        const value = JSON.parse(line.text);
+        if (value.id === 0) this.updates.push(value);
+        const index = this.#waiting.findIndex((waiter) => waiter.test(value));
+        if (index >= 0) this.#waiting.splice(index, 1)[0].resolve(value);
+        else this.#lines.push(value);
+      }
+      this.closed = true;
+    })().catch(() => (this.closed = true));
+  }
+
+  /** Connects to a serve port. */
+  static async connect(port: number): Promise<JsonClient> {
+    return new JsonClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Sends raw text (a line, or anything). */
+  async sendText(text: string): Promise<void> {
+    const bytes = new TextEncoder().encode(text);
+    for (let written = 0; written < bytes.length;) {
+      written += await this.#connection.write(bytes.subarray(written));
+    }
+  }
+
+  /** Sends one object as a line. */
+  async send(value: unknown): Promise<void> {
+    await this.sendText(JSON.stringify(value) + "\n");
+  }
+
+  /** Waits for the next line matching `test` (already received ones included). */
+  next(
+    test: (line: Record<string, unknown>) => boolean,
+    timeoutMs = 10000,
+  ): Promise<Record<string, unknown>> {
+    const index = this.#lines.findIndex(test);
+    if (index >= 0) return Promise.resolve(this.#lines.splice(index, 1)[0]);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no matching line within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.#waiting.push({ test, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+    });
+  }
+
+  /** Sends a request and waits for the response with its id. */
+  async request(value: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.send(value);
+    const id = value.id ?? 1;
+    return await this.next((line) => line.id === id);
+  }
+
+  close(): void {
+    try {
+      this.#connection.close();
+    } catch {
+      // already closed
+    }
+  }
+}
