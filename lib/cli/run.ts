@@ -9,6 +9,7 @@ import { DEFAULT_LAYER } from "../tl/default_schema.ts";
 import { runTlCommand, TL_HELP } from "./tl_command.ts";
 import { runEmulatorCommand } from "./emulator_command.ts";
 import { runPipeCommand, runServeCommand } from "./proxy_command.ts";
+import { runSigninCommand } from "./signin_command.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** The release version, from `deno.json`. */
@@ -22,6 +23,7 @@ Usage: mtproto2json <subcommand> [options]
 Subcommands:
   serve     TCP server speaking newline-delimited JSON, each client with its own Telegram session
   pipe      the same JSON protocol for one client on stdin/stdout
+  signin    sign in (phone, code, 2FA password) and print a session line to resume the account
   emulator  a local test double of Telegram's DCs on 127.0.0.1 (real MTProto, in-memory world)
   tl        encode JSON to TL, decode TL to JSON, describe schema entries
 
@@ -42,6 +44,8 @@ export interface CliIo {
   stopped: Promise<void>;
   /** Reads an environment variable. */
   env: (name: string) => string | undefined;
+  /** Reads a line without echo, when stdin is a terminal. */
+  readHidden?: () => Promise<string>;
 }
 
 /** Runs the command line `args` and returns the process exit status. */
@@ -74,6 +78,16 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           ? await runServeCommand(rest, proxyIo, VERSION)
           : await runPipeCommand(rest, proxyIo, VERSION);
       }
+      case "signin":
+        return await runSigninCommand(rest, {
+          stdin: io.stdin,
+          stdout: async (text) => await io.stdout(text),
+          stderr: async (text) => await io.stderr(text),
+          readTextFile: io.readTextFile,
+          writeSecretFile: io.writeSecretFile,
+          env: io.env,
+          ...(io.readHidden ? { readHidden: io.readHidden } : {}),
+        }, VERSION);
       case "emulator":
         return await runEmulatorCommand(rest, {
           write: io.stdout,

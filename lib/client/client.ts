@@ -45,6 +45,8 @@ export interface SessionState {
   salt?: bigint;
   dc: number;
   userId?: number;
+  /** The api_id the session was created with, used for initConnection when no other is given. */
+  apiId?: number;
 }
 
 /** The identity sent in initConnection. */
@@ -319,7 +321,8 @@ export class Client {
       return body;
     }
     if (SERVICE_FUNCTIONS.has(request._cons)) return body;
-    if (!this.behaviour.autoInit || this.app.apiId === undefined) return body;
+    const apiId = this.app.apiId ?? this.session.apiId;
+    if (!this.behaviour.autoInit || apiId === undefined) return body;
     this.#initialized.add(sender);
     return this.#input.encode({
       _cons: "invokeWithLayer",
@@ -331,7 +334,7 @@ export class Client {
   #initConnection(query: TlObject): TlObject {
     return {
       _cons: "initConnection",
-      api_id: this.app.apiId,
+      api_id: this.app.apiId ?? this.session.apiId,
       device_model: this.app.deviceModel,
       system_version: this.app.systemVersion,
       app_version: this.app.appVersion,
@@ -506,6 +509,10 @@ export function sessionFromJson(value: Record<string, unknown>, currentDc: numbe
     }
     session.userId = Number(value.user_id);
   }
+  if (value.api_id !== undefined) {
+    if (!Number.isInteger(value.api_id)) throw new TypeError("session.api_id must be a number");
+    session.apiId = value.api_id as number;
+  }
   return session;
 }
 
@@ -520,6 +527,7 @@ export function sessionToJson(
     ...(session.salt !== undefined ? { salt: rawLong(session.salt) } : {}),
     dc: session.dc,
     ...(session.userId !== undefined ? { user_id: session.userId } : {}),
+    ...(session.apiId !== undefined ? { api_id: session.apiId } : {}),
     server: serverToJson(server),
   };
 }

@@ -1,0 +1,138 @@
+/**
+ * `mtproto2json signin`: signs in in-process and prints one line that is itself a valid request,
+ * `{"id": 1, "session": {...}}`, to paste into `serve` or `pipe`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { Client } from "../client/client.ts";
+import { SigninError, signInFlow, type SigninPrompter } from "../client/signin_flow.ts";
+import { sessionToJson } from "../client/client.ts";
+import { readLines } from "../io/lines.ts";
+import { appIdentity, serverFlag } from "./proxy_command.ts";
+import { schemaFromFlags } from "./tl_command.ts";
+
+/** Help text of `mtproto2json signin`. */
+export const SIGNIN_HELP = `Usage: mtproto2json signin [options]
+
+Signs in to Telegram (phone → code → 2FA password) and prints one line, {"id": 1, "session":
+{...}}, that resumes the account when pasted into serve or pipe. Prompts (on stderr) only for what
+the flags and environment do not give; the password is not echoed.
+
+This line is your authorization: anyone who has it can act as the account. Keep it secret.
+
+Options:
+  --phone NUMBER       phone number, e.g. +15550000001 (env MTPROTO2JSON_PHONE)
+  --code CODE          the login code, if known in advance (env MTPROTO2JSON_CODE)
+  --password PASSWORD  the 2FA password (env MTPROTO2JSON_PASSWORD)
+  --first-name NAME    for a new account
+  --last-name NAME     for a new account
+  --api-id N           api_id from my.telegram.org (env MTPROTO2JSON_API_ID)
+  --api-hash H         api_hash (env MTPROTO2JSON_API_HASH)
+  --server LINE        the server to sign in on: a {"server": {...}} line such as the emulator
+                       prints (env MTPROTO2JSON_SERVER; default: Telegram)
+  --out FILE           also write the line to FILE, readable by you only (mode 0600)
+  --scheme FILE        load this .tl file instead of the shipped API schema (repeatable)
+  -h, --help           show this help
+`;
+
+/** I/O of the signin command. */
+export interface SigninCommandIo {
+  stdin: ReadableStream<Uint8Array>;
+  stdout: (text: string) => Promise<void>;
+  stderr: (text: string) => Promise<void>;
+  readTextFile: (path: string) => Promise<string>;
+  writeSecretFile: (path: string, text: string) => Promise<void>;
+  env: (name: string) => string | undefined;
+  /** Reads a line without echo when stdin is a terminal; undefined elsewhere. */
+  readHidden?: () => Promise<string>;
+}
+
+/** Runs `signin`; returns the exit status. */
+export async function runSigninCommand(
+  args: string[],
+  io: SigninCommandIo,
+  version: string,
+): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      phone: { type: "string" },
+      code: { type: "string" },
+      password: { type: "string" },
+      "first-name": { type: "string" },
+      "last-name": { type: "string" },
+      "api-id": { type: "string" },
+      "api-hash": { type: "string" },
+      server: { type: "string" },
+      out: { type: "string" },
+      scheme: { type: "string", multiple: true },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    await io.stdout(SIGNIN_HELP);
+    return 0;
+  }
+  const schema = await schemaFromFlags(values.scheme ?? [], io.readTextFile);
+  const server = serverFlag(values.server ?? io.env("MTPROTO2JSON_SERVER"));
+  const app = appIdentity(
+    values["api-id"] ?? io.env("MTPROTO2JSON_API_ID"),
+    values["api-hash"] ?? io.env("MTPROTO2JSON_API_HASH"),
+    version,
+  );
+  const client = new Client({
+    schema,
+    ...(server ? { server } : {}),
+    app,
+    log: (line) => void io.stderr(line + "\n"),
+  });
+  const lines = readLines(io.stdin)[Symbol.asyncIterator]();
+  const prompter: SigninPrompter = {
+    async ask(question, options) {
+      await io.stderr(question);
+      if (options?.hidden && io.readHidden) {
+        const answer = await io.readHidden();
+        await io.stderr("\n");
+        return answer;
+      }
+      const next = await lines.next();
+      if (next.done || next.value.kind !== "line") {
+        throw new SigninError(`no answer to "${question.trim()}" on stdin`);
+      }
+      return next.value.text;
+    },
+    tell(line) {
+      void io.stderr(line + "\n");
+    },
+  };
+  try {
+    await signInFlow(client, {
+      ...optional("phone", values.phone ?? io.env("MTPROTO2JSON_PHONE")),
+      ...optional("code", values.code ?? io.env("MTPROTO2JSON_CODE")),
+      ...optional("password", values.password ?? io.env("MTPROTO2JSON_PASSWORD")),
+      ...optional("firstName", values["first-name"]),
+      ...optional("lastName", values["last-name"]),
+    }, prompter);
+  } catch (error) {
+    if (!(error instanceof SigninError)) throw error;
+    await io.stderr(`mtproto2json signin: ${error.message}\n`);
+    client.closeConnections();
+    return 1;
+  }
+  const session = client.currentSession();
+  if (app.apiId !== undefined) session.apiId = app.apiId;
+  const line = JSON.stringify({ id: 1, session: sessionToJson(session, client.server) }) + "\n";
+  client.closeConnections();
+  if (values.out) {
+    await io.writeSecretFile(values.out, line);
+    await io.stderr(`Session written to ${values.out} (mode 0600). Keep it secret.\n`);
+  }
+  await io.stdout(line);
+  return 0;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}

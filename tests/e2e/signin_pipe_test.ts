@@ -1,0 +1,127 @@
+import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { runCli } from "../../lib/cli/run.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
+
+const quiet = () => {};
+const root = new URL("../../", import.meta.url).pathname;
+
+async function signin(args: string[], stdin = "", files: Map<string, string> = new Map()) {
+  let stdout = "";
+  let stderr = "";
+  const status = await runCli(["signin", "--api-id", "12345", "--api-hash", "hash", ...args], {
+    stdin: ReadableStream.from([new TextEncoder().encode(stdin)]),
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    readTextFile: () => Promise.reject(new Error("no files")),
+    writeSecretFile: (path, text) => (files.set(path, text), Promise.resolve()),
+    stopped: Promise.resolve(),
+    env: () => undefined,
+  });
+  return { status, stdout, stderr };
+}
+
+/** Runs `mtproto2json pipe` as a process with `input` on stdin; returns its stdout lines. */
+async function pipe(server: unknown, input: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}main.ts`, "pipe", "--server", JSON.stringify(server)],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const output = await child.output();
+  return {
+    code: output.code,
+    lines: new TextDecoder().decode(output.stdout).trim().split("\n").filter(Boolean).map((line) =>
+      JSON.parse(line)
+    ),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("signin with flags prints a session line that resumes the account in pipe", async () => {
+  const emulator = await startEmulator({ port: 0, log: quiet });
+  try {
+    const files = new Map<string, string>();
+    const server = JSON.stringify(emulator.serverLine());
+    const result = await signin(
+      ["--server", server, "--phone", "+15550000001", "--code", "12345", "--out", "alice.json"],
+      "",
+      files,
+    );
+    assertEquals(result.status, 0, result.stderr);
+    const line = JSON.parse(result.stdout);
+    assertEquals(line.id, 1);
+    assertEquals(line.session.user_id, 1000001);
+    assertEquals(line.session.api_id, 12345);
+    assertEquals(files.get("alice.json"), result.stdout);
+    // Pasted into pipe: no login needed, and end of input finishes the calls in flight.
+    const piped = await pipe(
+      emulator.serverLine().server,
+      result.stdout +
+        '{"id": 2, "message": {"_cons": "users.getUsers", "id": [{"_cons": "inputUserSelf"}]}}\n' +
+        '{"id": 3, "message": {"_cons": "ping", "ping_id": 3}}\n',
+    );
+    assertEquals(piped.code, 0, piped.stderr);
+    const byId = new Map(piped.lines.map((response) => [response.id, response]));
+    assertEquals(byId.get(2).message[0].first_name, "Alice");
+    assertEquals(byId.get(3).message.ping_id, 3);
+    assertEquals(byId.get(1).session.user_id, 1000001);
+  } finally {
+    await emulator.close();
+  }
+});
+
+Deno.test("signin asks for what is missing, again after a wrong code and a wrong password", async () => {
+  const emulator = await startEmulator({ port: 0, log: quiet });
+  try {
+    const result = await signin(
+      ["--server", JSON.stringify(emulator.serverLine())],
+      "+15550000002\n00000\n12345\nhunter3\nhunter2\n",
+    );
+    assertEquals(result.status, 0, result.stderr);
+    assertStringIncludes(result.stderr, "That code is not right");
+    assertStringIncludes(result.stderr, "That password is not right");
+    assertStringIncludes(result.stderr, "2FA password (hint: the classic)");
+    assertEquals(JSON.parse(result.stdout).session.user_id, 1000002);
+  } finally {
+    await emulator.close();
+  }
+});
+
+Deno.test("signin lands on the phone's home DC and signs up a new number", async () => {
+  const emulator = await startEmulator({ port: 0, log: quiet, world: { homeDc: 3 } });
+  try {
+    const server = JSON.stringify(emulator.serverLine());
+    const moved = await signin(["--server", server, "--phone", "+15550000001", "--code", "12345"]);
+    assertEquals(moved.status, 0, moved.stderr);
+    const session = JSON.parse(moved.stdout).session;
+    assertEquals(session.dc, 3);
+    assertEquals(session.server.port, emulator.dcs[2].port);
+    const created = await signin(
+      ["--server", server, "--phone", "+15557777777", "--code", "12345"],
+      "Dana\nNew\n",
+    );
+    assertEquals(created.status, 0, created.stderr);
+    assertEquals(typeof JSON.parse(created.stdout).session.user_id, "number");
+  } finally {
+    await emulator.close();
+  }
+});
+
+Deno.test("signin without an api_id says where to get one", async () => {
+  let stderr = "";
+  const status = await runCli(["signin", "--phone", "+15550000001"], {
+    stdin: ReadableStream.from([]),
+    stdout: () => {},
+    stderr: (text) => void (stderr += text),
+    readTextFile: () => Promise.reject(new Error("no files")),
+    writeSecretFile: () => Promise.resolve(),
+    stopped: Promise.resolve(),
+    env: () => undefined,
+  });
+  assertEquals(status, 1);
+  assertStringIncludes(stderr, "my.telegram.org");
+});
