@@ -1,44 +1,142 @@
 /**
- * `deno task demo`: what runs today. Takes the JSON requests from the original mtproto2json README
- * through the TL runtime — JSON → TL bytes → JSON — and prints each step. (Once the emulator and
- * `serve` exist, the demo runs a scripted client against them instead.)
+ * `deno task demo`: the product end to end, offline. Starts the emulator (a local stand-in for
+ * Telegram), starts `serve` against it, signs in as the emulator's first user with `signin`, then
+ * runs a short scripted client: dialogs, history, a message to the second user, whose own
+ * connection receives it as an update. Everything runs on 127.0.0.1.
  *
  * @module
  */
 
-import { TlCodec } from "../lib/tl/codec.ts";
+import { runCli } from "../lib/cli/run.ts";
+import { appIdentity, serverFlag } from "../lib/cli/proxy_command.ts";
+import { startEmulator } from "../lib/emulator/emulator.ts";
+import { serve } from "../lib/proxy/serve.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
-import { parseJsonExact } from "../lib/tl/json.ts";
+import { JsonClient } from "../tests/e2e/json_client.ts";
 
-const REQUESTS = [
-  '{"id": 100, "message": {"_cons": "ping", "ping_id": 100}}',
-  '{"message":{"_cons":"messages.getDialogs","offset_date":0,"offset_id":0,"offset_peer":{"_cons":"inputPeerEmpty"},"limit":0}}',
-  '{"id": 104, "message": {"_cons": "invokeWithLayer", "layer": 223, "_wrapped": {"_cons": "initConnection", "api_id": 33333, "device_model": "demo", "system_version": "1", "app_version": "1", "system_lang_code": "en", "lang_pack": "", "lang_code": "en", "query": {"_cons": "help.getConfig"}}}}',
-  '{"id": 7, "message": {"_cons": "messages.sendMessage", "peer": {"_cons": "inputPeerUser", "user_id": 123456789, "access_hash": -8446744073709551615}, "message": "héllo", "random_id": 9223372036854775807}}',
-  '{"id": 8, "message": {"_cons": "messages.sendMessage", "peer": {"_cons": "inputUser", "user_id": 1, "access_hash": 2}, "message": "hi", "random_id": 1}}',
-];
+const step = (text: string) => console.log(`\n\x1b[1m${text}\x1b[0m`);
+const show = (label: string, value: unknown) => {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  console.log(`  ${label.padEnd(10)} ${text.length > 160 ? text.slice(0, 157) + "..." : text}`);
+};
 
-const schema = loadSchema();
-const input = new TlCodec(schema);
-const output = new TlCodec(schema, { longs: "json", bytes: "base64" });
+step("1. The emulator: a test double of Telegram's DCs on 127.0.0.1");
+const emulator = await startEmulator({ port: 0, log: () => {} });
+const serverLine = JSON.stringify(emulator.serverLine());
+show("DCs", emulator.dcs.map((dc) => `DC ${dc.id} → 127.0.0.1:${dc.port}`).join(", "));
+show("server", serverLine);
 
-console.log(`mtproto2json demo: the TL runtime on layer ${schema.layer}\n`);
-for (const line of REQUESTS) {
-  const request = parseJsonExact(line);
-  console.log(`request   ${line}`);
-  try {
-    const bytes = input.encode(request.message);
-    console.log(
-      `TL bytes  ${bytes.length} bytes: ${bytes.toHex().slice(0, 96)}${
-        bytes.length > 48 ? "…" : ""
-      }`,
-    );
-    console.log(`decoded   ${JSON.stringify(output.decode(bytes))}\n`);
-  } catch (error) {
-    console.log(
-      `error     {"id": ${request.id ?? 1}, "error": "${
-        (error as { kind?: string }).kind
-      }", "msg": ${JSON.stringify((error as Error).message)}}\n`,
-    );
-  }
+step("2. serve: the JSON proxy, pointed at the emulator");
+const proxy = serve({
+  schema: loadSchema(),
+  server: serverFlag(serverLine)!,
+  app: appIdentity("12345", "demo-hash", "demo"),
+}, { host: "127.0.0.1", port: 0, maxLine: 16 * 1024 * 1024 });
+show("listening", `127.0.0.1:${proxy.port}  (try: nc 127.0.0.1 ${proxy.port})`);
+
+async function signin(phone: string, password?: string): Promise<string> {
+  let stdout = "";
+  const status = await runCli(
+    [
+      "signin",
+      "--server",
+      serverLine,
+      "--api-id",
+      "12345",
+      "--api-hash",
+      "demo-hash",
+      "--phone",
+      phone,
+      "--code",
+      "12345",
+      ...(password ? ["--password", password] : []),
+    ],
+    {
+      stdin: ReadableStream.from([]),
+      stdout: (text) => void (stdout += text),
+      stderr: () => {},
+      readTextFile: (path) => Deno.readTextFile(path),
+      writeSecretFile: () => Promise.resolve(),
+      stopped: Promise.resolve(),
+      env: () => undefined,
+    },
+  );
+  if (status !== 0) throw new Error(`signin failed for ${phone}`);
+  return stdout.trim();
 }
+
+step("3. signin: Alice (+15550000001, code 12345) and Bob (+15550000002, 2FA password hunter2)");
+const aliceLine = await signin("+15550000001");
+const bobLine = await signin("+15550000002", "hunter2");
+show("Alice", aliceLine.replace(/"auth_key":"[^"]*"/, '"auth_key":"…"'));
+
+step("4. A scripted client: paste the session line, then call methods");
+const alice = await JsonClient.connect(proxy.port);
+const bob = await JsonClient.connect(proxy.port);
+await alice.send(JSON.parse(aliceLine));
+await bob.send(JSON.parse(bobLine));
+await alice.request({ id: 2, options: { longs_as_strings: true } });
+const dialogs = await alice.request({
+  id: 3,
+  message: {
+    _cons: "messages.getDialogs",
+    offset_date: 0,
+    offset_id: 0,
+    offset_peer: { _cons: "inputPeerEmpty" },
+    limit: 10,
+    hash: 0,
+  },
+});
+const result = dialogs.message as Record<string, unknown[]>;
+show(
+  "dialogs",
+  (result.dialogs as Record<string, Record<string, unknown>>[]).map((dialog) =>
+    JSON.stringify(dialog.peer)
+  ).join(", "),
+);
+const bobUser = (result.users as Record<string, unknown>[]).find((user) =>
+  user.first_name === "Bob"
+)!;
+const peer = { _cons: "inputPeerUser", user_id: bobUser.id, access_hash: bobUser.access_hash };
+const history = await alice.request({
+  id: 4,
+  message: {
+    _cons: "messages.getHistory",
+    peer,
+    offset_id: 0,
+    offset_date: 0,
+    add_offset: 0,
+    limit: 10,
+    max_id: 0,
+    min_id: 0,
+    hash: 0,
+  },
+});
+for (
+  const message
+    of ((history.message as Record<string, unknown[]>).messages as Record<string, unknown>[])
+      .reverse()
+) {
+  show(message.out ? "Alice:" : "Bob:", message.message);
+}
+await bob.request({ id: 2, message: { _cons: "updates.getState" } });
+const sent = await alice.request({
+  id: 5,
+  message: {
+    _cons: "messages.sendMessage",
+    peer,
+    message: "Hello from the demo!",
+    random_id: Date.now(),
+  },
+});
+show("sent", sent.message);
+
+step("5. Bob's connection receives the message, unasked, with id 0");
+const update = await bob.next((line) => line.id === 0);
+show("update", update);
+
+alice.close();
+bob.close();
+await proxy.close();
+await emulator.close();
+console.log("\nDone: emulator, serve, signin and a JSON client, all offline on 127.0.0.1.");
