@@ -126,7 +126,7 @@ export class Client {
   constructor(options: ClientOptions) {
     this.#options = options;
     this.schema = options.schema;
-    this.#input = new TlCodec(options.schema);
+    this.#input = new TlCodec(options.schema, { defaultHashes: true });
     this.server = options.server ?? defaultServer();
     this.session = options.session ?? { dc: this.server.dc };
     this.app = options.app;

@@ -29,6 +29,12 @@ export interface CodecOptions {
   longs?: "bigint" | "json" | "string";
   /** `bytes`, `int128` and `int256` values: `"uint8array"` copies, or `"base64"` strings. */
   bytes?: "uint8array" | "base64";
+  /**
+   * Encode a missing required `hash` parameter (a cache hash, int or long) as 0, which always
+   * means "nothing cached": requests written for older layers, which had no such field, keep
+   * working.
+   */
+  defaultHashes?: boolean;
 }
 
 /** Constructor id of `vector`, the boxed form of every `Vector<T>`. */
@@ -78,6 +84,7 @@ export class TlCodec {
   readonly #readBytes: (reader: TlReader) => unknown;
   readonly #readFixed: (reader: TlReader, size: number) => unknown;
   readonly #writer = new TlWriter(4096);
+  readonly #defaultHashes: boolean;
 
   /** Prepares a codec; nothing is compiled until a combinator is first used. */
   constructor(schema: TlSchema, options: CodecOptions = {}) {
@@ -94,6 +101,7 @@ export class TlCodec {
       // gzip_packed stays out of the id index so that decoding unpacks it instead of showing it.
       if (combinator.id !== GZIP_PACKED_ID) this.#constructorsById.set(combinator.id, compiled);
     }
+    this.#defaultHashes = options.defaultHashes ?? false;
     const longs = options.longs ?? "bigint";
     this.#readLong = longs === "bigint"
       ? (reader) => reader.long()
@@ -214,8 +222,12 @@ export class TlCodec {
     const steps = combinator.params.map((param) => {
       const isTrue = param.type.kind === "true";
       const isWrapped = param.type.kind === "any" && combinator.typeVariable !== undefined;
+      const defaultsToZero = this.#defaultHashes && param.name === "hash" && !param.condition &&
+        param.type.kind === "primitive" &&
+        (param.type.name === "int" || param.type.name === "long");
       return {
         name: param.name,
+        defaultsToZero,
         flagSlot: param.type.kind === "flags" ? flagFields.indexOf(param) : -1,
         conditionSlot: param.condition
           ? flagFields.findIndex((flags) => flags.name === param.condition!.flagsField)
@@ -263,8 +275,12 @@ export class TlCodec {
               );
             }
           } else if (fieldValue === undefined) {
-            field = "";
-            throw new TlEncodeError("MissingField", `missing required field ${step.name}`);
+            if (step.defaultsToZero) {
+              fieldValue = 0;
+            } else {
+              field = "";
+              throw new TlEncodeError("MissingField", `missing required field ${step.name}`);
+            }
           }
           step.encode(writer, fieldValue);
         }

@@ -266,3 +266,15 @@ Deno.test("long strings round-trip at the 254-byte header boundary", () => {
     assertEquals(asJson.decode(bytes).username, message);
   }
 });
+
+Deno.test("with defaultHashes, only a missing required hash becomes 0", () => {
+  const lenient = new TlCodec(schema, { defaultHashes: true });
+  const call = { _cons: "contacts.getContactIDs" };
+  assertEquals(lenient.encode(call), input.encode({ ...call, hash: 0 }));
+  assertThrows(() => input.encode(call), TlEncodeError, "missing required field hash");
+  assertThrows(
+    () => lenient.encode({ _cons: "messages.getDialogs", offset_date: 0, offset_id: 0, limit: 1 }),
+    TlEncodeError,
+    "missing required field offset_peer",
+  );
+});
