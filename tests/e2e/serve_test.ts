@@ -1,4 +1,4 @@
-import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { assertEquals } from "../assert.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
