@@ -80,6 +80,11 @@ export function checkDhPublicValue(value: bigint, p: bigint, name: string): void
   }
 }
 
+/** True when `value` passes {@link checkDhPublicValue}: for choosing one's own g^x. */
+export function isSafeDhPublicValue(value: bigint, p: bigint): boolean {
+  return value > 1n && value < p - 1n && value >= EDGE && value <= p - EDGE;
+}
+
 /**
  * Miller–Rabin with 40 random bases: the chance a composite passes is below 2^-80.
  *

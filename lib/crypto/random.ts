@@ -59,3 +59,9 @@ export function replayRandom(...chunks: Uint8Array[]): RandomSource {
     return bytes;
   };
 }
+
+/** A random signed 64-bit integer (session ids, salts, unique ids). */
+export function randomLong(random: RandomSource): bigint {
+  const bytes = random(8);
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigInt64(0, true);
+}

@@ -213,20 +213,7 @@ export function rsaLegacyDecrypt(
 
 /** Generates a 2048-bit RSA key pair with Web Crypto. */
 export async function generateRsaKey(): Promise<RsaPrivateKey> {
-  const pair = await crypto.subtle.generateKey(
-    {
-      name: "RSA-OAEP",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["encrypt", "decrypt"],
-  );
-  const jwk = await crypto.subtle.exportKey("jwk", pair.privateKey);
-  const read = (field: string | undefined) =>
-    bigintFromBytes(Uint8Array.fromBase64(field!, { alphabet: "base64url" }));
-  return { n: read(jwk.n), e: read(jwk.e), d: read(jwk.d) };
+  return (await generateRsaKeyPem()).key;
 }
 
 /** Constant-time equality of two byte arrays of the same length. */

@@ -8,7 +8,12 @@
 
 import { SecurityError } from "../errors.ts";
 import { bigintFromBytes, bytesFromBigint, modPow } from "../crypto/bigint.ts";
-import { checkDhPublicValue, isProbablePrime, TELEGRAM_DH_PRIME } from "../crypto/dh.ts";
+import {
+  checkDhPublicValue,
+  isProbablePrime,
+  isSafeDhPublicValue,
+  TELEGRAM_DH_PRIME,
+} from "../crypto/dh.ts";
 import { sha1 } from "../crypto/hash.ts";
 import { igeDecrypt, igeEncrypt } from "../crypto/ige.ts";
 import type { RandomSource } from "../crypto/random.ts";
@@ -122,7 +127,7 @@ export class AuthKeyServer {
     do {
       this.#a = bigintFromBytes(this.random(256));
       this.#gA = modPow(BigInt(G), this.#a, TELEGRAM_DH_PRIME);
-    } while (!inRange(this.#gA));
+    } while (!isSafeDhPublicValue(this.#gA, TELEGRAM_DH_PRIME));
     const answer = this.codec.encode({
       _cons: "server_DH_inner_data",
       nonce: this.#nonce,
@@ -201,14 +206,5 @@ export class AuthKeyServer {
       ...base,
       new_nonce_hash1: newNonceHash(authKey, this.#newNonce, 1),
     });
-  }
-}
-
-function inRange(value: bigint): boolean {
-  try {
-    checkDhPublicValue(value, TELEGRAM_DH_PRIME, "g_a");
-    return true;
-  } catch {
-    return false;
   }
 }

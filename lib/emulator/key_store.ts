@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { RandomSource } from "../crypto/random.ts";
+import { randomLong, type RandomSource } from "../crypto/random.ts";
 import { type AuthKey, makeAuthKey } from "../mtproto/encrypted_message.ts";
 
 /** One registered auth key and what the server knows about it. */
@@ -92,7 +92,6 @@ export class KeyStore {
   }
 
   #randomSalt(): bigint {
-    const bytes = this.random(8);
-    return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigInt64(0, true);
+    return randomLong(this.random);
   }
 }

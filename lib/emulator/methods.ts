@@ -469,17 +469,7 @@ export function createMethods(
       };
     },
 
-    "updates.getState": (_call, context) => {
-      const me = viewer(context);
-      return {
-        _cons: "updates.state",
-        pts: me.pts,
-        qts: 0,
-        date: now(context),
-        seq: 0,
-        unread_count: 0,
-      };
-    },
+    "updates.getState": (_call, context) => updatesState(viewer(context), context),
 
     "updates.getDifference": (call, context) => {
       const me = viewer(context);
@@ -496,14 +486,7 @@ export function createMethods(
         new_encrypted_messages: [],
         other_updates: [],
         ...related(fresh, me),
-        state: {
-          _cons: "updates.state",
-          pts: me.pts,
-          qts: 0,
-          date: now(context),
-          seq: 0,
-          unread_count: 0,
-        },
+        state: updatesState(me, context),
       };
     },
 
@@ -529,6 +512,15 @@ export function createMethods(
       };
     },
   };
+
+  const updatesState = (me: WorldUser, context: CallContext) => ({
+    _cons: "updates.state",
+    pts: me.pts,
+    qts: 0,
+    date: now(context),
+    seq: 0,
+    unread_count: 0,
+  });
 
   const newMessageUpdate = (message: WorldMessage, viewerId: number) =>
     message.peer.type === "channel"

@@ -8,7 +8,7 @@
  */
 
 import { RpcError, SecurityError, TransportError } from "../errors.ts";
-import type { RandomSource } from "../crypto/random.ts";
+import { randomLong, type RandomSource } from "../crypto/random.ts";
 import type { RsaPrivateKey } from "../crypto/rsa.ts";
 import { GZIP_PACKED_ID, isTlObject, type TlCodec, type TlObject } from "../tl/codec.ts";
 import { TlWriter } from "../tl/writer.ts";
@@ -421,9 +421,4 @@ export class ServerConnection {
     );
     this.write(this.transport.pack(payload));
   }
-}
-
-function randomLong(random: RandomSource): bigint {
-  const bytes = random(8);
-  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigInt64(0, true);
 }

@@ -11,7 +11,7 @@
 
 import { SecurityError } from "../errors.ts";
 import { bigintFromBytes, bytesFromBigint, modPow } from "../crypto/bigint.ts";
-import { checkDhParameters, checkDhPublicValue } from "../crypto/dh.ts";
+import { checkDhParameters, checkDhPublicValue, isSafeDhPublicValue } from "../crypto/dh.ts";
 import { factorizePq } from "../crypto/factorize.ts";
 import { sha1 } from "../crypto/hash.ts";
 import { igeDecrypt, igeEncrypt } from "../crypto/ige.ts";
@@ -183,7 +183,7 @@ function clientDhRequest(
   do {
     b = bigintFromBytes(context.random(256));
     gB = modPow(state.g, b, state.dhPrime);
-  } while (!inSafeRange(gB, state.dhPrime));
+  } while (!isSafeDhPublicValue(gB, state.dhPrime));
   const authKey = bytesFromBigint(modPow(state.gA, b, state.dhPrime), 256);
   const inner = context.codec.encode({
     _cons: "client_DH_inner_data",
@@ -205,15 +205,6 @@ function clientDhRequest(
     encrypted_data: igeEncrypt(withHash, key, iv),
   });
   return { request, state: { ...state, authKey } };
-}
-
-function inSafeRange(value: bigint, p: bigint): boolean {
-  try {
-    checkDhPublicValue(value, p, "g_b");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

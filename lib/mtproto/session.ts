@@ -13,7 +13,7 @@
 
 import { gunzipSync, gzipSync } from "node:zlib";
 import { SecurityError } from "../errors.ts";
-import type { RandomSource } from "../crypto/random.ts";
+import { randomLong, type RandomSource } from "../crypto/random.ts";
 import { GZIP_PACKED_ID, type TlCodec } from "../tl/codec.ts";
 import { TlReader } from "../tl/reader.ts";
 import { TlWriter } from "../tl/writer.ts";
@@ -566,9 +566,4 @@ function gunzip(bytes: Uint8Array): Uint8Array {
   } catch (error) {
     throw new SecurityError(`gzip_packed data do not inflate: ${(error as Error).message}`);
   }
-}
-
-function randomLong(random: RandomSource): bigint {
-  const bytes = random(8);
-  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigInt64(0, true);
 }
