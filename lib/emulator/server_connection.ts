@@ -112,6 +112,8 @@ export class ServerConnection {
   readonly #handshake: AuthKeyServer;
   #received = 0;
   #dropDue = false;
+  /** Content messages of the payload being handled, acknowledged together in one msgs_ack. */
+  #acks: bigint[] = [];
   closed = false;
   readonly #handshakeIds: MessageIdGenerator;
 
@@ -208,6 +210,13 @@ export class ServerConnection {
     } else {
       this.#handle(session, message.messageId, message.seqNo, message.body, out, now);
     }
+    if (this.#acks.length) {
+      out.push({
+        body: this.dc.codec.encode({ _cons: "msgs_ack", msg_ids: this.#acks.splice(0) }),
+        contentRelated: false,
+        response: false,
+      });
+    }
     this.sendToSession(session, out);
     if (this.#dropDue) {
       this.#dropDue = false;
@@ -259,7 +268,7 @@ export class ServerConnection {
     if (id === GZIP_PACKED_ID) body = unpackGzip(body);
     const dropEvery = this.dc.faults.dropEvery;
     if (dropEvery && ++this.#received % dropEvery === 0) this.#dropDue = true;
-    if (seqNo & 1) this.#ack(session, messageId, out);
+    if (seqNo & 1) this.#acks.push(messageId);
     let request: TlObject;
     try {
       request = this.dc.codec.decode(body);
@@ -336,22 +345,6 @@ export class ServerConnection {
     const answer = this.#rpcResult(messageId, this.#call(session, request));
     session.remember(messageId, answer);
     out.push({ body: answer, contentRelated: true, response: true });
-  }
-
-  #ack(_session: ServerSession, messageId: bigint, out: OutgoingBody[]): void {
-    const last = out.at(-1);
-    if (last?.contentRelated === false) {
-      // Append to the ack already queued in this batch.
-      const value = this.dc.codec.decode(last.body);
-      (value.msg_ids as bigint[]).push(messageId);
-      last.body = this.dc.codec.encode(value);
-      return;
-    }
-    out.push({
-      body: this.dc.codec.encode({ _cons: "msgs_ack", msg_ids: [messageId] }),
-      contentRelated: false,
-      response: false,
-    });
   }
 
   #call(session: ServerSession, request: TlObject): Uint8Array {
