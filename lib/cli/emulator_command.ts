@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { generateRsaKeyPem, parsePrivateKeyPem, type RsaPrivateKey } from "../crypto/rsa.ts";
-import { startEmulator } from "../emulator/emulator.ts";
+import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
 import type { WorldOptions } from "../emulator/world.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -30,6 +30,9 @@ Options:
   --salt-seconds S     rotate server salts every S seconds (default 3600)
   --clock-skew S       run every DC's clock S seconds ahead (negative: behind)
   --drop-every N       close a connection after every N messages received
+
+The last three take VALUE@DC to apply to one DC only, and may be repeated:
+  --clock-skew 3600@3 --drop-every 50@2
   -h, --help           show this help
 `;
 
@@ -55,9 +58,9 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       "home-dc": { type: "string" },
       "files-dc": { type: "string" },
       "flood-wait": { type: "string" },
-      "salt-seconds": { type: "string" },
-      "clock-skew": { type: "string" },
-      "drop-every": { type: "string" },
+      "salt-seconds": { type: "string", multiple: true },
+      "clock-skew": { type: "string", multiple: true },
+      "drop-every": { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -89,20 +92,50 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       ...(times ? { times: number("flood-wait", times)! } : {}),
     };
   }
-  const skew = values["clock-skew"] === undefined ? undefined : Number(values["clock-skew"]);
-  if (skew !== undefined && !Number.isFinite(skew)) {
-    throw new UsageError(`--clock-skew needs seconds, got "${values["clock-skew"]}"`);
-  }
+  // Each of these flags is VALUE for every DC, or VALUE@DC for one.
+  const perDc: Record<number, DcSettings> = {};
+  const all: DcSettings = {};
+  const spread = (
+    name: string,
+    texts: string[] | undefined,
+    apply: (settings: DcSettings, value: number) => void,
+  ) => {
+    for (const text of texts ?? []) {
+      const [valueText, dcText] = text.split("@");
+      const value = Number(valueText);
+      if (!Number.isFinite(value)) {
+        throw new UsageError(`--${name} needs a number (or NUMBER@DC), got "${text}"`);
+      }
+      if (dcText === undefined) {
+        apply(all, value);
+        continue;
+      }
+      const dc = number(name, dcText, 1)!;
+      apply(perDc[dc] ??= {}, value);
+    }
+  };
+  spread(
+    "salt-seconds",
+    values["salt-seconds"],
+    (settings, value) => (settings.saltSeconds = Math.max(1, value)),
+  );
+  spread(
+    "clock-skew",
+    values["clock-skew"],
+    (settings, value) => (settings.clockSkewSeconds = value),
+  );
+  spread(
+    "drop-every",
+    values["drop-every"],
+    (settings, value) => (settings.faults = { dropEvery: Math.max(1, value) }),
+  );
   const emulator = await startEmulator({
     port: number("port", values.port) ?? 4430,
     dcs: number("dcs", values.dcs, 1) ?? 3,
     ...(values.key ? { rsaKey: await loadOrCreateKey(values.key, io) } : {}),
     world,
-    saltSeconds: number("salt-seconds", values["salt-seconds"], 1) ?? 3600,
-    clockSkewSeconds: skew ?? 0,
-    faults: {
-      ...(values["drop-every"] ? { dropEvery: number("drop-every", values["drop-every"], 1) } : {}),
-    },
+    ...all,
+    perDc,
     log: io.log,
   });
   await io.write(JSON.stringify(emulator.serverLine()) + "\n");

@@ -30,9 +30,18 @@ export interface EmulatorOptions {
   /** Every DC's clock runs this many seconds ahead (negative: behind). */
   clockSkewSeconds?: number;
   faults?: DcFaults;
+  /** Settings for single DCs, overriding the ones above: e.g. `{3: {clockSkewSeconds: 3600}}`. */
+  perDc?: Record<number, DcSettings>;
   schema?: TlSchema;
   random?: RandomSource;
   log?: (line: string) => void;
+}
+
+/** What can differ from one DC to another. */
+export interface DcSettings {
+  saltSeconds?: number;
+  clockSkewSeconds?: number;
+  faults?: DcFaults;
 }
 
 /** A running emulator. */
@@ -55,14 +64,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const rsaKey = options.rsaKey ?? await generateRsaKey();
   const world = await World.create(options.world);
   const codec = new TlCodec(options.schema ?? loadSchema());
-  const skewMs = (options.clockSkewSeconds ?? 0) * 1000;
   const count = options.dcs ?? 3;
   const contexts: DcContext[] = [];
   const listeners: DcListener[] = [];
   const addresses: { id: number; port: number }[] = [];
   const call = createMethods(world, () => addresses, () => contexts, log);
-  const saltSeconds = options.saltSeconds ?? 3600;
   for (let id = 1; id <= count; id++) {
+    const own = options.perDc?.[id] ?? {};
+    const saltSeconds = own.saltSeconds ?? options.saltSeconds ?? 3600;
+    const skewMs = (own.clockSkewSeconds ?? options.clockSkewSeconds ?? 0) * 1000;
     const context: DcContext = {
       dcId: id,
       codec,
@@ -71,7 +81,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       random,
       clock: () => Date.now() + skewMs,
       sessions: new Map(),
-      faults: options.faults ?? {},
+      faults: { ...options.faults, ...own.faults },
+      stats: { gzippedResults: 0 },
       call,
       log,
     };

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { gzipSync } from "node:zlib";
 import { RpcError, SecurityError, TransportError } from "../errors.ts";
 import { randomLong, type RandomSource } from "../crypto/random.ts";
 import type { RsaPrivateKey } from "../crypto/rsa.ts";
@@ -46,6 +47,8 @@ export interface DcContext {
   clock: Clock;
   sessions: Map<string, ServerSession>;
   faults: DcFaults;
+  /** Counters tests and logs read. */
+  stats: { gzippedResults: number };
   /** Answers one API call (wrappers already removed); throws {@link RpcError} to refuse it. */
   call(request: TlObject, context: CallContext): unknown;
   log(line: string): void;
@@ -61,6 +64,7 @@ const SERVICE_WRAPPERS = new Set([
   "invokeWithTakeout",
 ]);
 const ANSWER_CACHE = 2048;
+const GZIP_ABOVE = 4096;
 
 /** An MTProto session on the server: ids, seqnos, and the answers kept for resends. */
 export class ServerSession {
@@ -114,6 +118,8 @@ export class ServerConnection {
   #dropDue = false;
   /** Content messages of the payload being handled, acknowledged together in one msgs_ack. */
   #acks: bigint[] = [];
+  /** Armed by ping_delay_disconnect: closes the connection if the client goes silent. */
+  #silenceTimer?: ReturnType<typeof setTimeout>;
   closed = false;
   readonly #handshakeIds: MessageIdGenerator;
 
@@ -161,6 +167,7 @@ export class ServerConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.#silenceTimer);
     for (const session of this.dc.sessions.values()) {
       if (session.connection === this) session.connection = undefined;
     }
@@ -287,11 +294,20 @@ export class ServerConnection {
           this.#service({ _cons: "pong", msg_id: messageId, ping_id: request.ping_id }, true),
         );
         return;
-      case "ping_delay_disconnect":
+      case "ping_delay_disconnect": {
         out.push(
           this.#service({ _cons: "pong", msg_id: messageId, ping_id: request.ping_id }, true),
         );
+        // Close the connection unless another ping comes within the delay, as Telegram does.
+        clearTimeout(this.#silenceTimer);
+        const delay = Math.max(1, request.disconnect_delay as number) * 1000;
+        this.#silenceTimer = setTimeout(() => {
+          this.dc.log(`dc${this.dc.dcId}: no ping within ${delay / 1000} s, disconnecting`);
+          this.close();
+        }, delay);
+        Deno.unrefTimer(this.#silenceTimer);
         return;
+      }
       case "get_future_salts": {
         const salts = this.dc.keys.salts(now, Math.min(64, Math.max(1, request.num as number)));
         out.push(this.#service({
@@ -383,6 +399,17 @@ export class ServerConnection {
   }
 
   #rpcResult(requestId: bigint, result: Uint8Array): Uint8Array {
+    // Large results travel compressed, as Telegram sends them, when that is smaller.
+    if (result.length > GZIP_ABOVE) {
+      const packed = gzipSync(result);
+      if (packed.length + 8 < result.length) {
+        const gzipped = new TlWriter(packed.length + 8);
+        gzipped.int32(GZIP_PACKED_ID);
+        gzipped.bytes(packed);
+        result = gzipped.finish();
+        this.dc.stats.gzippedResults++;
+      }
+    }
     const writer = new TlWriter(result.length + 16);
     writer.int32(0xf35c6d01);
     writer.long(requestId);

@@ -85,3 +85,34 @@ Deno.test("--key keeps the same RSA key across restarts, written with mode 0600"
     await Deno.remove(directory, { recursive: true });
   }
 });
+
+Deno.test("--clock-skew VALUE@DC skews that DC only", async () => {
+  const { child, line } = await spawnEmulator(["--clock-skew", "3600@3"]);
+  const connect = (port: number, dcId: number) =>
+    new Sender({
+      host: "127.0.0.1",
+      port,
+      dcId,
+      publicKeys: [parsePublicKeyPem(line.server.rsa)],
+      transport: { kind: "abridged" },
+      codec,
+      random: secureRandom,
+      pingIntervalMs: 0,
+    });
+  const home = connect(line.server.port, 2);
+  try {
+    const config = codec.decode(await home.invoke(codec.encode({ _cons: "help.getConfig" })));
+    const dc3 = (config.dc_options as Record<string, unknown>[]).find((option) => option.id === 3)!;
+    const skewed = connect(dc3.port as number, 3);
+    try {
+      await skewed.invoke(codec.encode({ _cons: "help.getNearestDc" }));
+      assertEquals(Math.abs(skewed.session!.ids.offsetMs - 3600_000) < 2000, true);
+      assertEquals(Math.abs(home.session!.ids.offsetMs) < 2000, true);
+    } finally {
+      skewed.close();
+    }
+  } finally {
+    home.close();
+    await stop(child);
+  }
+});

@@ -1,0 +1,116 @@
+import { assertEquals } from "../assert.ts";
+import { secureRandom } from "../../lib/crypto/random.ts";
+import { TlCodec } from "../../lib/tl/codec.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { TlReader } from "../../lib/tl/reader.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
+import { Sender } from "../../lib/net/sender.ts";
+
+const codec = new TlCodec(loadSchema());
+const quiet = () => {};
+type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+
+function senderFor(emulator: Emulator, dcId: number) {
+  const dc = emulator.dcs.find((candidate) => candidate.id === dcId)!;
+  return new Sender({
+    host: "127.0.0.1",
+    port: dc.port,
+    dcId,
+    publicKeys: [emulator.rsaKey],
+    transport: { kind: "abridged" },
+    codec,
+    random: secureRandom,
+    log: quiet,
+    pingIntervalMs: 0,
+  });
+}
+
+Deno.test("fault switches apply per DC: one DC's clock an hour ahead, the others on time", async () => {
+  const emulator = await startEmulator({
+    port: 0,
+    log: quiet,
+    perDc: { 3: { clockSkewSeconds: 3600 } },
+  });
+  const onTime = senderFor(emulator, 2);
+  const ahead = senderFor(emulator, 3);
+  try {
+    await onTime.invoke(codec.encode({ _cons: "help.getNearestDc" }));
+    await ahead.invoke(codec.encode({ _cons: "help.getNearestDc" }));
+    assertEquals(Math.abs(onTime.session!.ids.offsetMs) < 2000, true);
+    assertEquals(Math.abs(ahead.session!.ids.offsetMs - 3600_000) < 2000, true);
+  } finally {
+    onTime.close();
+    ahead.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("ping_delay_disconnect: a client silent past the delay is disconnected, and its sender reconnects", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: quiet });
+  const sender = senderFor(emulator, 1);
+  try {
+    const pong = codec.decode(
+      await sender.invoke(
+        codec.encode({ _cons: "ping_delay_disconnect", ping_id: 1n, disconnect_delay: 1 }),
+      ),
+    );
+    assertEquals(pong.ping_id, 1n);
+    assertEquals(emulator.listeners[0].connections.size, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assertEquals(emulator.listeners[0].connections.size === 0 || sender.reconnects > 0, true);
+    await sender.invoke(codec.encode({ _cons: "ping", ping_id: 2n }));
+    assertEquals(sender.reconnects, 1);
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("large results arrive gzip_packed and are unpacked transparently", async () => {
+  const emulator = await startEmulator({
+    port: 0,
+    dcs: 1,
+    log: quiet,
+    world: { homeDc: 1, filesDc: 1 },
+  });
+  const sender = senderFor(emulator, 1);
+  const call = async (request: Record<string, unknown> & { _cons: string }) =>
+    codec.readType(
+      new TlReader(await sender.invoke(codec.encode(request))),
+      codec.resultType(request)!,
+    ) as Record<string, unknown>;
+  try {
+    const sent = await call({
+      _cons: "auth.sendCode",
+      phone_number: "+15550000001",
+      api_id: 1,
+      api_hash: "h",
+      settings: { _cons: "codeSettings" },
+    });
+    await call({
+      _cons: "auth.signIn",
+      phone_number: "+15550000001",
+      phone_code_hash: sent.phone_code_hash,
+      phone_code: "12345",
+    });
+    const part = await call({
+      _cons: "upload.getFile",
+      location: {
+        _cons: "inputDocumentFileLocation",
+        id: 9000001n,
+        access_hash: 9100000000000000001n,
+        file_reference: new Uint8Array(0),
+        thumb_size: "",
+      },
+      offset: 0n,
+      limit: 8192,
+    });
+    const bytes = part.bytes as Uint8Array;
+    assertEquals(bytes.length, 8192);
+    assertEquals(bytes.every((byte, i) => byte === ((i * 7) & 0xff)), true);
+    assertEquals(emulator.contexts[0].stats.gzippedResults, 1);
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
