@@ -30,6 +30,7 @@ Options:
   --salt-seconds S     rotate server salts every S seconds (default 3600)
   --clock-skew S       run every DC's clock S seconds ahead (negative: behind)
   --drop-every N       close a connection after every N messages received
+  --slow M:MS          answer method M only after MS milliseconds
 
 The last three take VALUE@DC to apply to one DC only, and may be repeated:
   --clock-skew 3600@3 --drop-every 50@2
@@ -61,6 +62,7 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       "salt-seconds": { type: "string", multiple: true },
       "clock-skew": { type: "string", multiple: true },
       "drop-every": { type: "string", multiple: true },
+      slow: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -129,6 +131,13 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     values["drop-every"],
     (settings, value) => (settings.faults = { dropEvery: Math.max(1, value) }),
   );
+  if (values.slow) {
+    const [method, ms] = values.slow.split(":");
+    if (!method || !ms) {
+      throw new UsageError('--slow takes METHOD:MILLISECONDS, e.g. "help.getConfig:3000"');
+    }
+    all.faults = { ...all.faults, slow: { method, ms: number("slow", ms)! } };
+  }
   const emulator = await startEmulator({
     port: number("port", values.port) ?? 4430,
     dcs: number("dcs", values.dcs, 1) ?? 3,

@@ -34,6 +34,8 @@ export interface CallContext {
 export interface DcFaults {
   /** Close the connection after every this many messages received (container contents count). */
   dropEvery?: number;
+  /** Answer this method only after `ms` milliseconds (the answer is still cached at once). */
+  slow?: { method: string; ms: number };
 }
 
 /** Everything one emulated DC shares between its connections. */
@@ -65,6 +67,13 @@ const SERVICE_WRAPPERS = new Set([
 ]);
 const ANSWER_CACHE = 2048;
 const GZIP_ABOVE = 4096;
+
+/** The call inside wrappers such as invokeWithLayer(initConnection(...)). */
+function innermost(request: TlObject): TlObject {
+  let call = request;
+  while (SERVICE_WRAPPERS.has(call._cons) && isTlObject(call.query)) call = call.query;
+  return call;
+}
 
 /** An MTProto session on the server: ids, seqnos, and the answers kept for resends. */
 export class ServerSession {
@@ -360,6 +369,16 @@ export class ServerConnection {
     }
     const answer = this.#rpcResult(messageId, this.#call(session, request));
     session.remember(messageId, answer);
+    const slow = this.dc.faults.slow;
+    if (slow && innermost(request)._cons === slow.method) {
+      const timer = setTimeout(() => {
+        if (!this.closed) {
+          this.sendToSession(session, [{ body: answer, contentRelated: true, response: true }]);
+        }
+      }, slow.ms);
+      Deno.unrefTimer(timer);
+      return;
+    }
     out.push({ body: answer, contentRelated: true, response: true });
   }
 

@@ -1,6 +1,10 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { runCli } from "../../lib/cli/run.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
+import { serve } from "../../lib/proxy/serve.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { JsonClient } from "./json_client.ts";
 
 const quiet = () => {};
 const root = new URL("../../", import.meta.url).pathname;
@@ -124,4 +128,75 @@ Deno.test("signin without an api_id says where to get one", async () => {
   });
   assertEquals(status, 1);
   assertStringIncludes(stderr, "my.telegram.org");
+});
+
+Deno.test("a session printed by signin, pasted into a fresh serve connection, resumes without a new login", async () => {
+  const emulator = await startEmulator({ port: 0, log: quiet });
+  const server = serve({
+    schema: loadSchema(),
+    server: serverFlag(JSON.stringify(emulator.serverLine()))!,
+    app: appIdentity(undefined, undefined, "test"),
+  }, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
+  try {
+    const printed = await signin([
+      "--server",
+      JSON.stringify(emulator.serverLine()),
+      "--phone",
+      "+15550000002",
+      "--code",
+      "12345",
+      "--password",
+      "hunter2",
+    ]);
+    assertEquals(printed.status, 0, printed.stderr);
+    const client = await JsonClient.connect(server.port);
+    try {
+      await client.sendText(printed.stdout);
+      const loaded = await client.next((line) => line.id === 1);
+      assertEquals((loaded.session as Record<string, unknown>).user_id, 1000002);
+      const me = await client.request({
+        id: 2,
+        message: { _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] },
+      });
+      assertEquals((me.message as Record<string, unknown>[])[0].first_name, "Bob");
+    } finally {
+      client.close();
+    }
+  } finally {
+    await server.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("no answer within the timeout gives rpc_timeout, and the late answer is not sent twice", async () => {
+  const emulator = await startEmulator({
+    port: 0,
+    log: quiet,
+    faults: { slow: { method: "help.getNearestDc", ms: 400 } },
+  });
+  const server = serve({
+    schema: loadSchema(),
+    server: serverFlag(JSON.stringify(emulator.serverLine()))!,
+    app: appIdentity("1", "x", "test"),
+  }, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
+  try {
+    const client = await JsonClient.connect(server.port);
+    try {
+      await client.request({ id: 1, message: { _cons: "help.getConfig" } });
+      // The emulator answers help.getNearestDc after 400 ms; the client gives up after 100 ms.
+      await client.request({ id: 2, options: { timeout: 0.1 } });
+      const timedOut = await client.request({ id: 3, message: { _cons: "help.getNearestDc" } });
+      assertEquals((timedOut.message as Record<string, unknown>)._cons, "rpc_timeout");
+      const late = await client.next((line) => line.id === 3, 700).then(() => true, () => false);
+      assertEquals(late, false, "the late answer was forwarded");
+      await client.request({ id: 4, options: { timeout: 10 } });
+      const patient = await client.request({ id: 5, message: { _cons: "help.getNearestDc" } });
+      assertEquals((patient.message as Record<string, unknown>)._cons, "nearestDc");
+    } finally {
+      client.close();
+    }
+  } finally {
+    await server.close();
+    await emulator.close();
+  }
 });
