@@ -1,9 +1,8 @@
 import { assertEquals } from "../assert.ts";
-import { secureRandom } from "../../lib/crypto/random.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
-import { Sender, type SenderOptions } from "../../lib/net/sender.ts";
+import { emulatedSender } from "../support/emulated_sender.ts";
 import type { TransportOptions } from "../../lib/transport/transport.ts";
 
 const schema = loadSchema();
@@ -25,21 +24,8 @@ async function withEmulator(
 function senderFor(
   emulator: Awaited<ReturnType<typeof startEmulator>>,
   transport: TransportOptions = { kind: "abridged" },
-  extra: Partial<SenderOptions> = {},
 ) {
-  const dc = emulator.dcs[1];
-  return new Sender({
-    host: "127.0.0.1",
-    port: dc.port,
-    dcId: dc.id,
-    publicKeys: [emulator.rsaKey],
-    transport,
-    codec,
-    random: secureRandom,
-    log: quiet,
-    pingIntervalMs: 0,
-    ...extra,
-  });
+  return emulatedSender(emulator, 2, { transport });
 }
 
 const getConfig = codec.encode({ _cons: "help.getConfig" });

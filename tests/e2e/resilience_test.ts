@@ -1,9 +1,9 @@
 import { assertEquals } from "../assert.ts";
-import { secureRandom } from "../../lib/crypto/random.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
-import { Sender, type SenderOptions } from "../../lib/net/sender.ts";
+import type { Sender, SenderOptions } from "../../lib/net/sender.ts";
+import { emulatedSender } from "../support/emulated_sender.ts";
 
 const codec = new TlCodec(loadSchema());
 const quiet = () => {};
@@ -13,18 +13,7 @@ const ping = (id: number) => codec.encode({ _cons: "ping", ping_id: BigInt(id) }
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
 function senderFor(emulator: Emulator, extra: Partial<SenderOptions> = {}) {
-  return new Sender({
-    host: "127.0.0.1",
-    port: emulator.dcs[0].port,
-    dcId: 1,
-    publicKeys: [emulator.rsaKey],
-    transport: { kind: "intermediate" },
-    codec,
-    random: secureRandom,
-    log: quiet,
-    pingIntervalMs: 0,
-    ...extra,
-  });
+  return emulatedSender(emulator, 1, extra);
 }
 
 /**

@@ -1,28 +1,16 @@
 import { assertEquals } from "../assert.ts";
-import { secureRandom } from "../../lib/crypto/random.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { TlReader } from "../../lib/tl/reader.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
-import { Sender } from "../../lib/net/sender.ts";
+import { emulatedSender } from "../support/emulated_sender.ts";
 
 const codec = new TlCodec(loadSchema());
 const quiet = () => {};
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
 function senderFor(emulator: Emulator, dcId: number) {
-  const dc = emulator.dcs.find((candidate) => candidate.id === dcId)!;
-  return new Sender({
-    host: "127.0.0.1",
-    port: dc.port,
-    dcId,
-    publicKeys: [emulator.rsaKey],
-    transport: { kind: "abridged" },
-    codec,
-    random: secureRandom,
-    log: quiet,
-    pingIntervalMs: 0,
-  });
+  return emulatedSender(emulator, dcId, { transport: { kind: "abridged" } });
 }
 
 Deno.test("fault switches apply per DC: one DC's clock an hour ahead, the others on time", async () => {

@@ -1,11 +1,10 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
-import { secureRandom } from "../../lib/crypto/random.ts";
 import { computeSrpAnswer } from "../../lib/crypto/srp.ts";
 import { TlCodec, type TlObject } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { TlReader } from "../../lib/tl/reader.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
-import { Sender } from "../../lib/net/sender.ts";
+import { emulatedSender } from "../support/emulated_sender.ts";
 
 const codec = new TlCodec(loadSchema());
 const quiet = () => {};
@@ -13,17 +12,7 @@ type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
 /** A raw MTProto client: calls return the decoded answer, rpc_error included. */
 function client(emulator: Emulator, dcId = 2, onUpdate?: (update: TlObject) => void) {
-  const dc = emulator.dcs.find((candidate) => candidate.id === dcId)!;
-  const sender = new Sender({
-    host: "127.0.0.1",
-    port: dc.port,
-    dcId,
-    publicKeys: [emulator.rsaKey],
-    transport: { kind: "intermediate" },
-    codec,
-    random: secureRandom,
-    log: quiet,
-    pingIntervalMs: 0,
+  const sender = emulatedSender(emulator, dcId, {
     onUpdate: (body) => onUpdate?.(codec.decode(body)),
   });
   const call = async (request: TlObject): Promise<TlObject> => {
