@@ -44,14 +44,6 @@ export class KeyStore {
     return true;
   }
 
-  /** Adds a key created elsewhere (a session resumed by a test or a world file). */
-  add(authKey: Uint8Array, userId?: number): KeyEntry {
-    const entry: KeyEntry = { authKey: makeAuthKey(authKey) };
-    if (userId !== undefined) entry.userId = userId;
-    this.#keys.set(entry.authKey.id.toHex(), entry);
-    return entry;
-  }
-
   /** Finds a key by the 8-byte id at the start of an encrypted message. */
   find(id: Uint8Array): KeyEntry | undefined {
     return this.#keys.get(id.toHex());

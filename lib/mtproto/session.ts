@@ -14,7 +14,7 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import { SecurityError } from "../errors.ts";
 import { randomLong, type RandomSource } from "../crypto/random.ts";
-import { GZIP_PACKED_ID, type TlCodec } from "../tl/codec.ts";
+import { GZIP_PACKED_ID, MAX_INFLATED, type TlCodec } from "../tl/codec.ts";
 import { TlReader } from "../tl/reader.ts";
 import { TlWriter } from "../tl/writer.ts";
 import { type AuthKey, decryptMessage, encryptMessage } from "./encrypted_message.ts";
@@ -556,9 +556,6 @@ export function unpackGzip(body: Uint8Array): Uint8Array {
   const reader = new TlReader(body.subarray(4));
   return unpackGzip(new Uint8Array(gunzip(reader.bytesView())));
 }
-
-/** Inflated gzip_packed data larger than this is refused: a small packet must not become gigabytes. */
-export const MAX_INFLATED = 64 * 1024 * 1024;
 
 function gunzip(bytes: Uint8Array): Uint8Array {
   try {

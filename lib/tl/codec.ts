@@ -39,6 +39,8 @@ export interface CodecOptions {
 
 /** Constructor id of `vector`, the boxed form of every `Vector<T>`. */
 export const VECTOR_ID = 0x1cb5c415;
+/** Inflated gzip_packed data larger than this is refused: a small packet must not become gigabytes. */
+export const MAX_INFLATED = 64 * 1024 * 1024;
 /** Constructor id of `gzip_packed`, which may stand in for any boxed object. */
 export const GZIP_PACKED_ID = 0x3072cfa1;
 const BOOL_TRUE_ID = 0x997275b5;
@@ -395,8 +397,7 @@ export class TlCodec {
     const packed = reader.bytesView();
     let unpacked: Uint8Array;
     try {
-      // A bound on the output, so that a few kilobytes cannot inflate into gigabytes.
-      unpacked = gunzipSync(packed, { maxOutputLength: 64 * 1024 * 1024 });
+      unpacked = gunzipSync(packed, { maxOutputLength: MAX_INFLATED });
     } catch (error) {
       throw new TlDecodeError(`gzip_packed data do not inflate: ${(error as Error).message}`, 0);
     }
