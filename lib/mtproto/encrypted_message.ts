@@ -56,8 +56,10 @@ export function encryptMessage(
   let padding = 12 + ((16 - ((unpadded + 12) % 16)) % 16);
   if (extraPadding > 0) padding += 16 * (random(1)[0] % (Math.floor(extraPadding / 16) + 1));
   while (padding > 1024) padding -= 16;
-  const plaintext = new Uint8Array(unpadded + padding);
-  const view = new DataView(plaintext.buffer);
+  // The plaintext is laid out where its ciphertext goes and encrypted in place: one allocation.
+  const out = new Uint8Array(24 + unpadded + padding);
+  const plaintext = out.subarray(24);
+  const view = new DataView(out.buffer, 24);
   view.setBigInt64(0, header.salt, true);
   view.setBigInt64(8, header.sessionId, true);
   view.setBigInt64(16, header.messageId, true);
@@ -67,11 +69,9 @@ export function encryptMessage(
   plaintext.set(random(padding), unpadded);
   const msgKey = messageKey(authKey.key, plaintext, direction);
   const { key, iv } = messageAesKeyIv(authKey.key, msgKey, direction);
-  const encrypted = igeEncrypt(plaintext, key, iv);
-  const out = new Uint8Array(24 + encrypted.length);
+  igeEncrypt(plaintext, key, iv, plaintext);
   out.set(authKey.id, 0);
   out.set(msgKey, 8);
-  out.set(encrypted, 24);
   return out;
 }
 
