@@ -159,7 +159,9 @@ export function setClientDhParams(
   checkNonces(inner, state, "server_DH_inner_data");
   const dhPrime = bigintFromBytes(inner.dh_prime as Uint8Array);
   const g = inner.g as number;
-  checkDhParameters(dhPrime, g, context.random);
+  // Primality witnesses come from secure randomness, not `context.random`: they are not part of
+  // the transcript, and a replayed exchange must draw exactly what the protocol draws.
+  checkDhParameters(dhPrime, g);
   const gA = bigintFromBytes(inner.g_a as Uint8Array);
   checkDhPublicValue(gA, dhPrime, "g_a");
   const timeOffset = (inner.server_time as number) - Math.floor(clockSeconds);
