@@ -8,10 +8,15 @@
  * ```sh
  * deno task scheme            # the newest published layer
  * deno task scheme 223.0.0    # a given package version
+ * deno task scheme --from DIR --out DIR2
+ *     # offline: DIR holds api-schema.json and mtp-schema.json in the package's format (an
+ *     # unpacked @mtcute/tl, or the copy an mtcute client bundles); writes DIR2 instead of scheme/
  * ```
  *
  * @module
  */
+
+import { parseArgs } from "node:util";
 
 interface PackageArgument {
   name: string;
@@ -113,15 +118,19 @@ function renderSchema(types: string[], functions: string[], trailer: string[]): 
 }
 
 async function main(): Promise<void> {
-  const version = Deno.args[0] ?? "latest";
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: { from: { type: "string" }, out: { type: "string" } },
+  });
+  const version = positionals[0] ?? "latest";
   const specifier = version === "latest" ? "npm:@mtcute/tl" : `npm:@mtcute/tl@${version}`;
-  const api = (await import(`${specifier}/api-schema.json`, { with: { type: "json" } }))
-    .default as {
-      l: number;
-      e: PackageEntry[];
-    };
-  const mtproto = (await import(`${specifier}/mtp-schema.json`, { with: { type: "json" } }))
-    .default as PackageEntry[];
+  const readJson = async (file: string) =>
+    values.from
+      ? JSON.parse(await Deno.readTextFile(`${values.from}/${file}`))
+      : (await import(`${specifier}/${file}`, { with: { type: "json" } })).default;
+  const api = await readJson("api-schema.json") as { l: number; e: PackageEntry[] };
+  const mtproto = await readJson("mtp-schema.json") as PackageEntry[];
 
   // The package adds methods of its own under the `mtcute.` namespace; they are not Telegram's.
   const telegram = api.e.filter((entry) => !entry.name.startsWith("mtcute."));
@@ -134,7 +143,10 @@ async function main(): Promise<void> {
     MTPROTO_FUNCTIONS.has(stripMtprotoPrefix(entry.name))
   );
 
-  const root = new URL("../scheme/", import.meta.url);
+  const root = values.out
+    ? new URL(`${values.out.replace(/\/?$/, "/")}`, `file://${Deno.cwd()}/`)
+    : new URL("../scheme/", import.meta.url);
+  await Deno.mkdir(root, { recursive: true });
   await Deno.writeTextFile(
     new URL("api.tl", root),
     renderSchema([...API_HEADER, ...apiTypes], apiFunctions, ["", `// LAYER ${api.l}`]),
@@ -149,7 +161,9 @@ async function main(): Promise<void> {
   );
   await Deno.writeTextFile(new URL("layer", root), `${api.l}\n`);
   console.log(
-    `scheme/: layer ${api.l}, ${apiTypes.length} api types, ${apiFunctions.length} api functions, ` +
+    `${
+      values.out ?? "scheme/"
+    }: layer ${api.l}, ${apiTypes.length} api types, ${apiFunctions.length} api functions, ` +
       `${
         mtproto.length + MTPROTO_SPECIAL_TYPES.length + MTPROTO_SPECIAL_FUNCTIONS.length
       } mtproto entries`,

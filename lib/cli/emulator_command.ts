@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { generateRsaKeyPem, parsePrivateKeyPem, type RsaPrivateKey } from "../crypto/rsa.ts";
 import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
 import type { WorldOptions } from "../emulator/world.ts";
+import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** Help text of `mtproto2json emulator`. */
@@ -31,6 +32,9 @@ Options:
   --clock-skew S       run every DC's clock S seconds ahead (negative: behind)
   --drop-every N       close a connection after every N messages received
   --slow M:MS          answer method M only after MS milliseconds
+  --scheme FILE        serve this .tl file's API layer instead of the shipped one (repeatable):
+                       a client at another layer can only read objects of its own layer, so pass
+                       its api.tl (Telegram's clients ship one, with a "// LAYER N" line)
 
 The last three take VALUE@DC to apply to one DC only, and may be repeated:
   --clock-skew 3600@3 --drop-every 50@2
@@ -63,6 +67,7 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       "clock-skew": { type: "string", multiple: true },
       "drop-every": { type: "string", multiple: true },
       slow: { type: "string" },
+      scheme: { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -145,6 +150,7 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     world,
     ...all,
     perDc,
+    schema: await schemaFromFlags(values.scheme ?? [], io.readTextFile),
     log: io.log,
   });
   await io.write(JSON.stringify(emulator.serverLine()) + "\n");

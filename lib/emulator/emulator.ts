@@ -63,7 +63,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const log = options.log ?? ((line: string) => console.error(line));
   const rsaKey = options.rsaKey ?? await generateRsaKey();
   const world = await World.create(options.world);
-  const codec = new TlCodec(options.schema ?? loadSchema());
+  // One world serves every layer the schema is switched to: objects the world builds with fields
+  // another layer lacks, or without fields it added, are fitted to the schema on the way out.
+  const codec = new TlCodec(options.schema ?? loadSchema(), { fitToSchema: true });
   const count = options.dcs ?? 3;
   const contexts: DcContext[] = [];
   const listeners: DcListener[] = [];

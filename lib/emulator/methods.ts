@@ -370,10 +370,27 @@ export function createMethods(
 
     "messages.getDialogs": (call, context) => {
       const me = viewer(context);
-      const dialogs = world.dialogs(me.id).slice(0, Math.max(0, call.limit as number) || 100);
+      const all = world.dialogs(me.id);
+      // Pages continue after the previous page's last dialog: its top message's date and id, and
+      // its peer, as clients send them; dialogs are newest first.
+      const offsetDate = Number(call.offset_date) || 0;
+      const offsetId = Number(call.offset_id) || 0;
+      const offsetPeer = (call.offset_peer as TlObject | undefined)?._cons === "inputPeerEmpty"
+        ? undefined
+        : resolvePeer(call.offset_peer, me);
+      const after = all.filter(({ peer, top }) =>
+        (offsetDate === 0 ||
+          top.date < offsetDate || (top.date === offsetDate && top.id < offsetId)) &&
+        (offsetDate !== 0 || offsetId === 0 || top.id < offsetId) &&
+        !(offsetPeer && peer.type === offsetPeer.type && peer.id === offsetPeer.id)
+      );
+      const dialogs = after.slice(0, Math.min(100, Math.max(0, call.limit as number) || 100));
       const messages = dialogs.map((dialog) => dialog.top);
       return {
-        _cons: "messages.dialogs",
+        // The whole list fits: messages.dialogs; a page of it: messages.dialogsSlice with the total.
+        ...(dialogs.length === all.length
+          ? { _cons: "messages.dialogs" }
+          : { _cons: "messages.dialogsSlice", count: all.length }),
         dialogs: dialogs.map((dialog) => ({
           _cons: "dialog",
           peer: peerObject(dialog.peer),

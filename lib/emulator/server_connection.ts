@@ -386,7 +386,18 @@ export class ServerConnection {
     let call = request;
     const context: CallContext = { key: session.key, session, dc: this.dc };
     while (SERVICE_WRAPPERS.has(call._cons)) {
-      if (call._cons === "invokeWithLayer") session.layer = context.layer = call.layer as number;
+      if (call._cons === "invokeWithLayer") {
+        const layer = call.layer as number;
+        const served = this.dc.codec.schema.layer;
+        if (session.layer !== layer && served !== undefined && layer !== served) {
+          this.dc.log(
+            `dc${this.dc.dcId}: the client declares layer ${layer}, the emulator serves layer ` +
+              `${served}; objects whose ids changed between the two will not decode on the ` +
+              `client (start the emulator with --scheme and that layer's api.tl)`,
+          );
+        }
+        session.layer = context.layer = layer;
+      }
       const inner = call.query;
       if (!isTlObject(inner)) return this.#errorBody(400, "INPUT_REQUEST_INVALID");
       call = inner;

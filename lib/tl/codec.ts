@@ -35,6 +35,14 @@ export interface CodecOptions {
    * working.
    */
   defaultHashes?: boolean;
+  /**
+   * Encode values written against another layer of the schema: fields a constructor lacks are
+   * left out, a required field the value lacks gets a neutral value (0, "", empty bytes, false,
+   * [], or the type's constructor with the fewest required fields), and a constructor the schema
+   * lacks becomes that neutral constructor. For a server that answers clients at their own layer
+   * from one set of objects (the emulator); everything else keeps the strict default.
+   */
+  fitToSchema?: boolean;
 }
 
 /** Constructor id of `vector`, the boxed form of every `Vector<T>`. */
@@ -87,6 +95,9 @@ export class TlCodec {
   readonly #readFixed: (reader: TlReader, size: number) => unknown;
   readonly #writer = new TlWriter(4096);
   readonly #defaultHashes: boolean;
+  readonly #fitToSchema: boolean;
+  /** How many neutral constructors are being filled in, one inside another. */
+  #neutralDepth = 0;
 
   /** Prepares a codec; nothing is compiled until a combinator is first used. */
   constructor(schema: TlSchema, options: CodecOptions = {}) {
@@ -104,6 +115,7 @@ export class TlCodec {
       if (combinator.id !== GZIP_PACKED_ID) this.#constructorsById.set(combinator.id, compiled);
     }
     this.#defaultHashes = options.defaultHashes ?? false;
+    this.#fitToSchema = options.fitToSchema ?? false;
     const longs = options.longs ?? "bigint";
     this.#readLong = longs === "bigint"
       ? (reader) => reader.long()
@@ -205,18 +217,43 @@ export class TlCodec {
       );
     }
     const compiled = this.#byName.get(value._cons);
-    if (!compiled) {
-      throw new TlEncodeError("UnknownConstructor", `unknown constructor ${value._cons}`);
-    }
-    const combinator = compiled.combinator;
-    if (
-      typeName !== undefined &&
-      (combinator.kind === "function" || combinator.resultText !== typeName)
-    ) {
+    const combinator = compiled?.combinator;
+    const fits = combinator !== undefined &&
+      (typeName === undefined ||
+        (combinator.kind !== "function" && combinator.resultText === typeName));
+    if (!fits) {
+      if (this.#fitToSchema && typeName !== undefined && typeName !== "Bool") {
+        this.#writeNeutral(writer, typeName);
+        return;
+      }
+      if (!combinator) {
+        throw new TlEncodeError("UnknownConstructor", `unknown constructor ${value._cons}`);
+      }
       throw new TlEncodeError("WrongType", `expected ${typeName}, got ${value._cons}`);
     }
     writer.int32(combinator.id);
-    (compiled.encode ??= this.#compileEncoder(combinator))(writer, value);
+    (compiled!.encode ??= this.#compileEncoder(combinator))(writer, value);
+  }
+
+  /** Writes the constructor of `typeName` with the fewest required fields, all neutral. */
+  #writeNeutral(writer: TlWriter, typeName: string): void {
+    const candidates = this.schema.typeConstructors.get(typeName) ?? [];
+    const required = (combinator: TlCombinator) =>
+      combinator.params.filter((param) => !param.condition && param.type.kind !== "flags").length;
+    const simplest = candidates.reduce<TlCombinator | undefined>(
+      (best, next) => (best === undefined || required(next) < required(best) ? next : best),
+      undefined,
+    );
+    // A schema whose every constructor of a type needs that type again would recurse forever.
+    if (!simplest || this.#neutralDepth > 16) {
+      throw new TlEncodeError("MissingField", `no value of type ${typeName} to fill in`);
+    }
+    this.#neutralDepth++;
+    try {
+      this.#writeBoxed(writer, { _cons: simplest.name }, typeName);
+    } finally {
+      this.#neutralDepth--;
+    }
   }
 
   #compileEncoder(combinator: TlCombinator): Encoder {
@@ -238,8 +275,10 @@ export class TlCodec {
         isTrue,
         isWrapped,
         encode: isTrue || param.type.kind === "flags" ? noEncode : this.#compileType(param.type),
+        neutral: neutralValue(param.type),
       };
     });
+    const fitToSchema = this.#fitToSchema;
     const hasFlags = flagFields.length > 0;
     const known = new Set(combinator.params.map((param) => param.name));
     return (writer, input) => {
@@ -279,6 +318,8 @@ export class TlCodec {
           } else if (fieldValue === undefined) {
             if (step.defaultsToZero) {
               fieldValue = 0;
+            } else if (fitToSchema) {
+              fieldValue = step.neutral;
             } else {
               field = "";
               throw new TlEncodeError("MissingField", `missing required field ${step.name}`);
@@ -286,7 +327,7 @@ export class TlCodec {
           }
           step.encode(writer, fieldValue);
         }
-        if (countPlainKeys(value) > seen) {
+        if (!fitToSchema && countPlainKeys(value) > seen) {
           field = "";
           throw unknownFieldError(value, known);
         }
@@ -522,6 +563,39 @@ function unknownFieldError(value: Record<string, unknown>, known: Set<string>): 
 }
 
 function noEncode(): void {}
+
+/**
+ * What {@link CodecOptions.fitToSchema} writes for a missing required field. A boxed type gets an
+ * object with a `_cons` no schema has, which the encoder replaces by the type's simplest
+ * constructor.
+ */
+function neutralValue(type: TlType): unknown {
+  switch (type.kind) {
+    case "primitive":
+      switch (type.name) {
+        case "long":
+          return 0n;
+        case "string":
+          return "";
+        case "bytes":
+          return new Uint8Array(0);
+        case "int128":
+          return new Uint8Array(16);
+        case "int256":
+          return new Uint8Array(32);
+        default:
+          return 0;
+      }
+    case "vector":
+      return [];
+    case "boxed":
+      return type.name === "Bool" ? false : { _cons: "" };
+    case "bare":
+      return {};
+    default:
+      return undefined;
+  }
+}
 function noDecode(): undefined {
   return undefined;
 }

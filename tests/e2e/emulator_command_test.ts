@@ -4,6 +4,8 @@ import { parsePublicKeyPem } from "../../lib/crypto/rsa.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { Sender } from "../../lib/net/sender.ts";
+import { TlReader } from "../../lib/tl/reader.ts";
+import { laterLayerText } from "../support/later_layer.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const codec = new TlCodec(loadSchema());
@@ -115,4 +117,41 @@ Deno.test("--clock-skew VALUE@DC skews that DC only", async () => {
     home.close();
     await stop(child);
   }
+});
+
+Deno.test("--scheme serves that file's layer, and says so when a client declares another", async () => {
+  const directory = await Deno.makeTempDir();
+  const file = `${directory}/api.tl`;
+  await Deno.writeTextFile(file, await laterLayerText());
+  const later = new TlCodec(loadSchema([{ name: file, text: await Deno.readTextFile(file) }]));
+  const { child, line } = await spawnEmulator(["--scheme", file]);
+  let stderr = "";
+  try {
+    const sender = new Sender({
+      host: "127.0.0.1",
+      port: line.server.port,
+      dcId: line.server.dc,
+      publicKeys: [parsePublicKeyPem(line.server.rsa)],
+      transport: { kind: "intermediate" },
+      codec: later,
+      random: secureRandom,
+      pingIntervalMs: 0,
+    });
+    try {
+      const request = {
+        _cons: "invokeWithLayer",
+        layer: 223,
+        query: { _cons: "help.getNearestDc" },
+      };
+      const answer = await sender.invoke(later.encode(request));
+      const nearest = later.readType(new TlReader(answer), later.resultType(request)!);
+      assertEquals((nearest as { this_dc: number }).this_dc, 2);
+    } finally {
+      sender.close();
+    }
+  } finally {
+    stderr = (await stop(child)).stderr;
+    await Deno.remove(directory, { recursive: true });
+  }
+  assertStringIncludes(stderr, "the client declares layer 223, the emulator serves layer 999");
 });

@@ -1,9 +1,9 @@
 import { assertEquals } from "../assert.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
-import { TlReader } from "../../lib/tl/reader.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { emulatedSender } from "../support/emulated_sender.ts";
+import { rawCaller, signInWithCode } from "../support/raw_calls.ts";
 
 const codec = new TlCodec(loadSchema());
 const quiet = () => {};
@@ -62,25 +62,9 @@ Deno.test("large results arrive gzip_packed and are unpacked transparently", asy
     world: { homeDc: 1, filesDc: 1 },
   });
   const sender = senderFor(emulator, 1);
-  const call = async (request: Record<string, unknown> & { _cons: string }) =>
-    codec.readType(
-      new TlReader(await sender.invoke(codec.encode(request))),
-      codec.resultType(request)!,
-    ) as Record<string, unknown>;
+  const call = rawCaller(sender, codec);
   try {
-    const sent = await call({
-      _cons: "auth.sendCode",
-      phone_number: "+15550000001",
-      api_id: 1,
-      api_hash: "h",
-      settings: { _cons: "codeSettings" },
-    });
-    await call({
-      _cons: "auth.signIn",
-      phone_number: "+15550000001",
-      phone_code_hash: sent.phone_code_hash,
-      phone_code: "12345",
-    });
+    await signInWithCode(call, "+15550000001");
     const part = await call({
       _cons: "upload.getFile",
       location: {

@@ -2,9 +2,9 @@ import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { computeSrpAnswer } from "../../lib/crypto/srp.ts";
 import { TlCodec, type TlObject } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
-import { TlReader } from "../../lib/tl/reader.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { emulatedSender } from "../support/emulated_sender.ts";
+import { rawCaller, signInWithCode } from "../support/raw_calls.ts";
 
 const codec = new TlCodec(loadSchema());
 const quiet = () => {};
@@ -15,11 +15,7 @@ function client(emulator: Emulator, dcId = 2, onUpdate?: (update: TlObject) => v
   const sender = emulatedSender(emulator, dcId, {
     onUpdate: (body) => onUpdate?.(codec.decode(body)),
   });
-  const call = async (request: TlObject): Promise<TlObject> => {
-    const answer = await sender.invoke(codec.encode(request));
-    const result = codec.readType(new TlReader(answer), codec.resultType(request) ?? "Object");
-    return (Array.isArray(result) ? { _cons: "vector", items: result } : result) as TlObject;
-  };
+  const call = rawCaller(sender, codec);
   return { sender, call };
 }
 
@@ -28,19 +24,7 @@ async function signIn(
   phone: string,
   password?: string,
 ) {
-  const sent = await call({
-    _cons: "auth.sendCode",
-    phone_number: phone,
-    api_id: 1,
-    api_hash: "h",
-    settings: { _cons: "codeSettings" },
-  });
-  const signed = await call({
-    _cons: "auth.signIn",
-    phone_number: phone,
-    phone_code_hash: sent.phone_code_hash,
-    phone_code: "12345",
-  });
+  const signed = await signInWithCode(call, phone);
   if (signed._cons !== "rpc_error" || !password) return signed;
   const state = await call({ _cons: "account.getPassword" });
   const algo = state.current_algo as TlObject;
@@ -204,7 +188,52 @@ Deno.test("dialogs, history, resolveUsername, full user; sending a message updat
         limit: 10,
         hash: 0,
       });
+      assertEquals(dialogs._cons, "messages.dialogs");
       assertEquals((dialogs.dialogs as TlObject[]).length, 3);
+      // Page by page, as clients iterate: each page starts after the last one's final dialog.
+      const peerKey = (peer: TlObject) =>
+        `${peer._cons}:${peer.user_id ?? peer.chat_id ?? peer.channel_id}`;
+      const seen: string[] = [];
+      let offset: Record<string, unknown> = {
+        offset_date: 0,
+        offset_id: 0,
+        offset_peer: { _cons: "inputPeerEmpty" },
+      };
+      for (let page = 0; page < 5; page++) {
+        const slice = await alice.call({
+          _cons: "messages.getDialogs",
+          ...offset,
+          limit: 2,
+          hash: 0,
+        });
+        const pageDialogs = slice.dialogs as TlObject[];
+        if (pageDialogs.length === 0) break;
+        assertEquals(slice._cons, "messages.dialogsSlice");
+        assertEquals(slice.count, 3);
+        seen.push(...pageDialogs.map((dialog) => peerKey(dialog.peer as TlObject)));
+        const lastPeer = pageDialogs.at(-1)!.peer as TlObject;
+        const top = (slice.messages as TlObject[]).find((message) =>
+          message.id === pageDialogs.at(-1)!.top_message &&
+          peerKey(message.peer_id as TlObject) === peerKey(lastPeer)
+        )!;
+        const user = (slice.users as TlObject[]).find((user) => user.id === lastPeer.user_id);
+        const chat = (slice.chats as TlObject[]).find((chat) =>
+          chat.id === (lastPeer.chat_id ?? lastPeer.channel_id)
+        );
+        offset = {
+          offset_date: top.date,
+          offset_id: top.id,
+          offset_peer: user
+            ? { _cons: "inputPeerUser", user_id: user.id, access_hash: user.access_hash }
+            : chat?._cons === "channel"
+            ? { _cons: "inputPeerChannel", channel_id: chat.id, access_hash: chat.access_hash }
+            : { _cons: "inputPeerChat", chat_id: chat!.id },
+        };
+      }
+      assertEquals(
+        seen,
+        (dialogs.dialogs as TlObject[]).map((dialog) => peerKey(dialog.peer as TlObject)),
+      );
       const resolved = await alice.call({ _cons: "contacts.resolveUsername", username: "bob" });
       const bobUser = (resolved.users as TlObject[])[0];
       const peer = {

@@ -278,3 +278,56 @@ Deno.test("with defaultHashes, only a missing required hash becomes 0", () => {
     "missing required field offset_peer",
   );
 });
+
+Deno.test("with fitToSchema, values written for another layer are fitted to this one", () => {
+  const fitting = new TlCodec(schema, { fitToSchema: true });
+  const user = {
+    _cons: "user",
+    id: 7,
+    first_name: "Alice",
+    access_hash: 1,
+    a_field_of_some_other_layer: "dropped",
+  };
+  // The extra field is left out; everything else is encoded as the strict codec would.
+  const { a_field_of_some_other_layer: _, ...plain } = user;
+  assertEquals(fitting.encode(user), input.encode(plain));
+  assertThrows(
+    () => input.encode(user),
+    TlEncodeError,
+    "unknown field a_field_of_some_other_layer",
+  );
+
+  // Missing required fields get neutral values; a missing or unknown object, the simplest
+  // constructor of its type.
+  const dialog = asJson.decode(fitting.encode({
+    _cons: "dialog",
+    peer: { _cons: "peerUser", user_id: 7 },
+    top_message: 3,
+    notify_settings: { _cons: "peerNotifySettingsOfSomeOtherLayer" },
+  }));
+  assertEquals(dialog, {
+    _cons: "dialog",
+    peer: { _cons: "peerUser", user_id: "7" },
+    top_message: 3,
+    read_inbox_max_id: 0,
+    read_outbox_max_id: 0,
+    unread_count: 0,
+    unread_mentions_count: 0,
+    unread_reactions_count: 0,
+    notify_settings: { _cons: "peerNotifySettings" },
+  });
+  const empty = asJson.decode(fitting.encode({ _cons: "messages.dialogs" }));
+  assertEquals(empty, {
+    _cons: "messages.dialogs",
+    dialogs: [],
+    messages: [],
+    chats: [],
+    users: [],
+  });
+  // A value of the wrong kind is still an error: fitting is about fields, not types.
+  assertThrows(
+    () => fitting.encode({ _cons: "dialog", peer: { _cons: "peerUser", user_id: "seven" } }),
+    TlEncodeError,
+    "dialog.peer.user_id",
+  );
+});
