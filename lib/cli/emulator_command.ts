@@ -6,7 +6,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { generateRsaKeyPem, parsePrivateKeyPem, type RsaPrivateKey } from "../crypto/rsa.ts";
+import { parsePrivateKeyPem, type RsaPrivateKey } from "../crypto/rsa.ts";
+import { generateServerKey } from "../emulator/server_key.ts";
 import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
 import type { WorldOptions } from "../emulator/world.ts";
 import { schemaFromFlags } from "./tl_command.ts";
@@ -172,7 +173,7 @@ async function loadOrCreateKey(path: string, io: EmulatorCommandIo): Promise<Rsa
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   if (pem !== undefined) return await parsePrivateKeyPem(pem);
-  const created = await generateRsaKeyPem();
+  const created = await generateServerKey();
   await io.writeSecretFile(path, created.pem);
   io.log(`created a new emulator key in ${path}`);
   return created.key;

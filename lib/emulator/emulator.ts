@@ -7,7 +7,8 @@
  */
 
 import { type RandomSource, secureRandom } from "../crypto/random.ts";
-import { generateRsaKey, publicKeyToPem, type RsaPrivateKey } from "../crypto/rsa.ts";
+import { publicKeyToPem, type RsaPrivateKey } from "../crypto/rsa.ts";
+import { generateServerKey } from "./server_key.ts";
 import { TlCodec } from "../tl/codec.ts";
 import type { TlSchema } from "../tl/schema.ts";
 import { loadSchema } from "../tl/default_schema.ts";
@@ -61,7 +62,7 @@ export interface Emulator {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const random = options.random ?? secureRandom;
   const log = options.log ?? ((line: string) => console.error(line));
-  const rsaKey = options.rsaKey ?? await generateRsaKey();
+  const rsaKey = options.rsaKey ?? (await generateServerKey()).key;
   const world = await World.create(options.world);
   // One world serves every layer the schema is switched to: objects the world builds with fields
   // another layer lacks, or without fields it added, are fitted to the schema on the way out.

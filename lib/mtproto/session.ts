@@ -11,10 +11,10 @@
  * @module
  */
 
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import { SecurityError } from "../errors.ts";
 import { randomLong, type RandomSource } from "../crypto/random.ts";
-import { GZIP_PACKED_ID, MAX_INFLATED, type TlCodec } from "../tl/codec.ts";
+import { GZIP_PACKED_ID, inflatePacked, type TlCodec } from "../tl/codec.ts";
 import { TlReader } from "../tl/reader.ts";
 import { TlWriter } from "../tl/writer.ts";
 import { type AuthKey, decryptMessage, encryptMessage } from "./encrypted_message.ts";
@@ -559,8 +559,8 @@ export function unpackGzip(body: Uint8Array): Uint8Array {
 
 function gunzip(bytes: Uint8Array): Uint8Array {
   try {
-    return gunzipSync(bytes, { maxOutputLength: MAX_INFLATED });
+    return inflatePacked(bytes);
   } catch (error) {
-    throw new SecurityError(`gzip_packed data do not inflate: ${(error as Error).message}`);
+    throw new SecurityError((error as Error).message);
   }
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { gunzipSync } from "node:zlib";
+import { unzipSync } from "node:zlib";
 import { TlDecodeError, TlEncodeError } from "../errors.ts";
 import { TlReader } from "./reader.ts";
 import { resolveType, type TlCombinator, type TlSchema, type TlType } from "./schema.ts";
@@ -435,14 +435,7 @@ export class TlCodec {
   }
 
   #readGzipped(reader: TlReader, read: (inner: TlReader) => unknown): unknown {
-    const packed = reader.bytesView();
-    let unpacked: Uint8Array;
-    try {
-      unpacked = gunzipSync(packed, { maxOutputLength: MAX_INFLATED });
-    } catch (error) {
-      throw new TlDecodeError(`gzip_packed data do not inflate: ${(error as Error).message}`, 0);
-    }
-    const inner = new TlReader(unpacked);
+    const inner = new TlReader(inflatePacked(reader.bytesView()));
     const value = read(inner);
     if (inner.remaining !== 0) {
       throw new TlDecodeError(`${inner.remaining} bytes left over in gzip_packed`, inner.offset);
@@ -563,6 +556,28 @@ function unknownFieldError(value: Record<string, unknown>, known: Set<string>): 
 }
 
 function noEncode(): void {}
+
+/**
+ * Inflates the data of a `gzip_packed`, at most {@link MAX_INFLATED} bytes. The docs say gzip;
+ * some clients send zlib instead (mtcute deflates), and Telegram takes both, so both are read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { deflateSync, gzipSync } from "node:zlib";
+ * import { inflatePacked } from "./codec.ts";
+ * const text = new TextEncoder().encode("hello");
+ * assert.deepEqual(new Uint8Array(inflatePacked(gzipSync(text))), text);
+ * assert.deepEqual(new Uint8Array(inflatePacked(deflateSync(text))), text);
+ * ```
+ */
+export function inflatePacked(packed: Uint8Array): Uint8Array {
+  try {
+    return unzipSync(packed, { maxOutputLength: MAX_INFLATED });
+  } catch (error) {
+    throw new TlDecodeError(`gzip_packed data do not inflate: ${(error as Error).message}`, 0);
+  }
+}
 
 /**
  * What {@link CodecOptions.fitToSchema} writes for a missing required field. A boxed type gets an

@@ -1,3 +1,4 @@
+import { deflateSync } from "node:zlib";
 import { assertEquals } from "../assert.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
@@ -81,6 +82,20 @@ Deno.test("large results arrive gzip_packed and are unpacked transparently", asy
     assertEquals(bytes.length, 8192);
     assertEquals(bytes.every((byte, i) => byte === ((i * 7) & 0xff)), true);
     assertEquals(emulator.contexts[0].stats.gzippedResults, 1);
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("a request packed with zlib instead of gzip is answered, as Telegram does", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: quiet });
+  const sender = senderFor(emulator, 1);
+  try {
+    const request = codec.encode({ _cons: "help.getNearestDc" });
+    const packed = codec.encode({ _cons: "gzip_packed", packed_data: deflateSync(request) });
+    const nearest = codec.decode(await sender.invoke(packed, 5000));
+    assertEquals(nearest._cons, "nearestDc");
   } finally {
     sender.close();
     await emulator.close();

@@ -3,7 +3,7 @@ import { TlDecodeError, TlEncodeError } from "../../lib/errors.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { TlReader } from "../../lib/tl/reader.ts";
-import { gzipSync } from "node:zlib";
+import { deflateSync, gzipSync } from "node:zlib";
 import { exampleOf } from "./example_values.ts";
 
 const schema = loadSchema();
@@ -248,6 +248,11 @@ Deno.test("gzip_packed is unpacked transparently wherever an object may stand", 
   const config = input.encode({ _cons: "inputPeerChat", chat_id: 42 });
   const writerBytes = input.encode({ _cons: "gzip_packed", packed_data: gzipSync(config) });
   assertEquals(asJson.decode(writerBytes), { _cons: "inputPeerChat", chat_id: "42" });
+  // zlib instead of gzip, as mtcute sends it and Telegram accepts it.
+  const zlibBytes = input.encode({ _cons: "gzip_packed", packed_data: deflateSync(config) });
+  assertEquals(asJson.decode(zlibBytes), { _cons: "inputPeerChat", chat_id: "42" });
+  const garbage = input.encode({ _cons: "gzip_packed", packed_data: new Uint8Array(8) });
+  assertThrows(() => asJson.decode(garbage), TlDecodeError, "gzip_packed data do not inflate");
 });
 
 Deno.test("function results are read with the declared type, bare vectors included", () => {
