@@ -18,13 +18,15 @@
 
 import { parseArgs } from "node:util";
 
-interface PackageArgument {
+/** One argument of an entry in the package's JSON. */
+export interface PackageArgument {
   name: string;
   type: string;
   typeModifiers?: { predicate?: string; isVector?: boolean; isBareVector?: boolean };
 }
 
-interface PackageEntry {
+/** One constructor or method in the package's JSON. */
+export interface PackageEntry {
   kind: "class" | "method";
   name: string;
   id: number;
@@ -117,6 +119,46 @@ function renderSchema(types: string[], functions: string[], trailer: string[]): 
   ].join("\n");
 }
 
+/** The package's two JSON files, as published. */
+export interface PackageSchema {
+  api: { l: number; e: PackageEntry[] };
+  mtproto: PackageEntry[];
+}
+
+/**
+ * Maps the package's JSON back to Telegram's standard TL text: `api.tl` (ending in a
+ * `// LAYER N` line) and `mtproto.tl`.
+ */
+export function schemaTexts({ api, mtproto }: PackageSchema): {
+  layer: number;
+  apiText: string;
+  mtprotoText: string;
+  summary: string;
+} {
+  // The package adds methods of its own under the `mtcute.` namespace; they are not Telegram's.
+  const telegram = api.e.filter((entry) => !entry.name.startsWith("mtcute."));
+  const apiTypes = telegram.filter((entry) => entry.kind === "class").map(tlLine);
+  const apiFunctions = telegram.filter((entry) => entry.kind === "method").map(tlLine);
+  const mtprotoTypes = mtproto.filter((entry) =>
+    !MTPROTO_FUNCTIONS.has(stripMtprotoPrefix(entry.name))
+  );
+  const mtprotoFunctions = mtproto.filter((entry) =>
+    MTPROTO_FUNCTIONS.has(stripMtprotoPrefix(entry.name))
+  );
+  return {
+    layer: api.l,
+    apiText: renderSchema([...API_HEADER, ...apiTypes], apiFunctions, ["", `// LAYER ${api.l}`]),
+    mtprotoText: renderSchema(
+      [...mtprotoTypes.map(tlLine), ...MTPROTO_SPECIAL_TYPES],
+      [...mtprotoFunctions.map(tlLine), ...MTPROTO_SPECIAL_FUNCTIONS],
+      [],
+    ),
+    summary: `layer ${api.l}, ${apiTypes.length} api types, ${apiFunctions.length} api functions, ${
+      mtproto.length + MTPROTO_SPECIAL_TYPES.length + MTPROTO_SPECIAL_FUNCTIONS.length
+    } mtproto entries`,
+  };
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     args: Deno.args,
@@ -129,45 +171,18 @@ async function main(): Promise<void> {
     values.from
       ? JSON.parse(await Deno.readTextFile(`${values.from}/${file}`))
       : (await import(`${specifier}/${file}`, { with: { type: "json" } })).default;
-  const api = await readJson("api-schema.json") as { l: number; e: PackageEntry[] };
-  const mtproto = await readJson("mtp-schema.json") as PackageEntry[];
-
-  // The package adds methods of its own under the `mtcute.` namespace; they are not Telegram's.
-  const telegram = api.e.filter((entry) => !entry.name.startsWith("mtcute."));
-  const apiTypes = telegram.filter((entry) => entry.kind === "class").map(tlLine);
-  const apiFunctions = telegram.filter((entry) => entry.kind === "method").map(tlLine);
-  const mtprotoTypes = mtproto.filter((entry) =>
-    !MTPROTO_FUNCTIONS.has(stripMtprotoPrefix(entry.name))
-  );
-  const mtprotoFunctions = mtproto.filter((entry) =>
-    MTPROTO_FUNCTIONS.has(stripMtprotoPrefix(entry.name))
-  );
-
+  const texts = schemaTexts({
+    api: await readJson("api-schema.json"),
+    mtproto: await readJson("mtp-schema.json"),
+  });
   const root = values.out
     ? new URL(`${values.out.replace(/\/?$/, "/")}`, `file://${Deno.cwd()}/`)
     : new URL("../scheme/", import.meta.url);
   await Deno.mkdir(root, { recursive: true });
-  await Deno.writeTextFile(
-    new URL("api.tl", root),
-    renderSchema([...API_HEADER, ...apiTypes], apiFunctions, ["", `// LAYER ${api.l}`]),
-  );
-  await Deno.writeTextFile(
-    new URL("mtproto.tl", root),
-    renderSchema(
-      [...mtprotoTypes.map(tlLine), ...MTPROTO_SPECIAL_TYPES],
-      [...mtprotoFunctions.map(tlLine), ...MTPROTO_SPECIAL_FUNCTIONS],
-      [],
-    ),
-  );
-  await Deno.writeTextFile(new URL("layer", root), `${api.l}\n`);
-  console.log(
-    `${
-      values.out ?? "scheme/"
-    }: layer ${api.l}, ${apiTypes.length} api types, ${apiFunctions.length} api functions, ` +
-      `${
-        mtproto.length + MTPROTO_SPECIAL_TYPES.length + MTPROTO_SPECIAL_FUNCTIONS.length
-      } mtproto entries`,
-  );
+  await Deno.writeTextFile(new URL("api.tl", root), texts.apiText);
+  await Deno.writeTextFile(new URL("mtproto.tl", root), texts.mtprotoText);
+  await Deno.writeTextFile(new URL("layer", root), `${texts.layer}\n`);
+  console.log(`${values.out ?? "scheme/"}: ${texts.summary}`);
 }
 
 if (import.meta.main) await main();

@@ -123,11 +123,13 @@ export function createMethods(
     };
   };
 
-  /** Pushes an update to every live session of a user, on every DC. */
+  /** Pushes an update to every live session of a user that takes updates, on every DC. */
   const pushToUser = (userId: number, update: TlObject, exceptSession?: unknown) => {
     for (const dc of allDcs()) {
       for (const session of dc.sessions.values()) {
-        if (session.key.userId !== userId || session === exceptSession) continue;
+        if (session.key.userId !== userId || session === exceptSession || !session.wantsUpdates) {
+          continue;
+        }
         session.push(dc.codec.encode(update));
       }
     }

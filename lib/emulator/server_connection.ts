@@ -83,6 +83,12 @@ export class ServerSession {
   /** Answers by request msg_id: a request resent under the same id gets the same answer. */
   readonly answers = new Map<bigint, Uint8Array>();
   layer?: number;
+  /**
+   * Whether updates are pushed here: as on Telegram, once the session makes a call that is not
+   * wrapped in `invokeWithoutUpdates` (clients wrap the calls of their download and upload
+   * connections so).
+   */
+  wantsUpdates = false;
 
   /** Creates a session the client opened with `firstMessageId`. */
   constructor(
@@ -385,7 +391,9 @@ export class ServerConnection {
   #call(session: ServerSession, request: TlObject): Uint8Array {
     let call = request;
     const context: CallContext = { key: session.key, session, dc: this.dc };
+    let withoutUpdates = false;
     while (SERVICE_WRAPPERS.has(call._cons)) {
+      if (call._cons === "invokeWithoutUpdates") withoutUpdates = true;
       if (call._cons === "invokeWithLayer") {
         const layer = call.layer as number;
         const served = this.dc.codec.schema.layer;
@@ -402,6 +410,7 @@ export class ServerConnection {
       if (!isTlObject(inner)) return this.#errorBody(400, "INPUT_REQUEST_INVALID");
       call = inner;
     }
+    if (!withoutUpdates) session.wantsUpdates = true;
     const combinator = this.dc.codec.combinator(call._cons);
     if (!combinator || combinator.kind !== "function") {
       return this.#errorBody(400, "INPUT_METHOD_INVALID");

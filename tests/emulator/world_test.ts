@@ -177,9 +177,16 @@ Deno.test("dialogs, history, resolveUsername, full user; sending a message updat
     const alice = client(emulator);
     const updates: TlObject[] = [];
     const bob = client(emulator, 2, (update) => updates.push(update));
+    // Bob again, on a connection whose every call says invokeWithoutUpdates (as clients' download
+    // connections do): Telegram pushes no updates there.
+    const quietUpdates: TlObject[] = [];
+    const quietBob = client(emulator, 2, (update) => quietUpdates.push(update));
+    const quietCall = (request: TlObject) =>
+      quietBob.call({ _cons: "invokeWithoutUpdates", query: request });
     try {
       await signIn(alice.call, "+15550000001");
       await signIn(bob.call, "+15550000002", "hunter2");
+      await signIn(quietCall, "+15550000002", "hunter2");
       const dialogs = await alice.call({
         _cons: "messages.getDialogs",
         offset_date: 0,
@@ -275,6 +282,7 @@ Deno.test("dialogs, history, resolveUsername, full user; sending a message updat
       }
       assertEquals(updates[0]._cons, "updateShortMessage");
       assertEquals(updates[0].message, "hello from the test");
+      assertEquals(quietUpdates, [], "a session that asked for no updates gets none");
       const difference = await bob.call({
         _cons: "updates.getDifference",
         pts: before.pts,
@@ -294,6 +302,7 @@ Deno.test("dialogs, history, resolveUsername, full user; sending a message updat
     } finally {
       alice.sender.close();
       bob.sender.close();
+      quietBob.sender.close();
     }
   });
 });
