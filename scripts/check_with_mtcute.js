@@ -8,16 +8,20 @@
  * deno task check-mtcute
  * ```
  *
- * Written in JavaScript so that `deno check` (run by `deno task ok`) does not fetch mtcute.
+ * mtcute stays out of the project's configuration and lock file (inline `npm:` specifiers, run
+ * with `--no-lock`), and this file is JavaScript so that `deno check` skips it: the tests never
+ * fetch mtcute.
  *
  * @module
  */
 
-import { MemoryStorage, TelegramClient } from "@mtcute/node";
-import { addPublicKey } from "@mtcute/core/utils.js";
-import api from "@mtcute/core/tl/api-schema.json" with { type: "json" };
-import mtproto from "@mtcute/core/tl/mtp-schema.json" with { type: "json" };
-import Long from "long";
+// deno-lint-ignore-file no-import-prefix
+
+import { MemoryStorage, TelegramClient } from "npm:@mtcute/node@0.30.3";
+import { addPublicKey } from "npm:@mtcute/core@0.30.3/utils.js";
+import api from "npm:@mtcute/core@0.30.3/tl/api-schema.json" with { type: "json" };
+import mtproto from "npm:@mtcute/core@0.30.3/tl/mtp-schema.json" with { type: "json" };
+import Long from "npm:long@5";
 import { publicKeyToPem } from "../lib/crypto/rsa.ts";
 import { startEmulator } from "../lib/emulator/emulator.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
