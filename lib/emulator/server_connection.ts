@@ -82,6 +82,8 @@ export class ServerSession {
   connection?: ServerConnection;
   /** Answers by request msg_id: a request resent under the same id gets the same answer. */
   readonly answers = new Map<bigint, Uint8Array>();
+  /** Content messages sent, by their own msg_id, for a client's msg_resend_req. */
+  readonly sent = new Map<bigint, Uint8Array>();
   layer?: number;
   /**
    * Whether updates are pushed here: as on Telegram, once the session makes a call that is not
@@ -108,6 +110,12 @@ export class ServerSession {
   remember(requestId: bigint, answer: Uint8Array): void {
     this.answers.set(requestId, answer);
     if (this.answers.size > ANSWER_CACHE) this.answers.delete(this.answers.keys().next().value!);
+  }
+
+  /** Keeps a content message by the msg_id it went out under. */
+  rememberSent(messageId: bigint, body: Uint8Array): void {
+    this.sent.set(messageId, body);
+    if (this.sent.size > ANSWER_CACHE) this.sent.delete(this.sent.keys().next().value!);
   }
 
   /** Sends an unsolicited message (an update) if the session has a live connection. */
@@ -346,9 +354,10 @@ export class ServerConnection {
         return;
       }
       case "msg_resend_req":
+        // The ids are of messages this side sent (answers, updates) that the client never got.
         for (const id of request.msg_ids as bigint[]) {
-          const answer = session.answers.get(id);
-          if (answer) out.push({ body: answer, contentRelated: true, response: true });
+          const body = session.sent.get(id);
+          if (body) out.push({ body, contentRelated: true, response: (id & 3n) === 1n });
         }
         return;
       case "destroy_session": {
@@ -465,6 +474,9 @@ export class ServerConnection {
       seqNo: session.nextSeqNo(item.contentRelated),
       body: item.body,
     }));
+    for (const [index, message] of messages.entries()) {
+      if (bodies[index].contentRelated) session.rememberSent(message.messageId, message.body);
+    }
     const single = messages.length === 1 ? messages[0] : undefined;
     const header = single ?? {
       messageId: session.ids.next(false),

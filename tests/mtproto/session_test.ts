@@ -1,0 +1,192 @@
+// The client session as the state machine it is: payloads in, events and payloads out, with a
+// hand-driven server on the other side (no sockets, no emulator, a fixed clock).
+import { assertEquals } from "../assert.ts";
+import { secureRandom } from "../../lib/crypto/random.ts";
+import {
+  decryptMessage,
+  encryptMessage,
+  makeAuthKey,
+} from "../../lib/mtproto/encrypted_message.ts";
+import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
+import {
+  ClientSession,
+  packContainer,
+  type SessionEvent,
+  unpackContainer,
+} from "../../lib/mtproto/session.ts";
+import { TlCodec, type TlObject } from "../../lib/tl/codec.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { TlWriter } from "../../lib/tl/writer.ts";
+
+const codec = new TlCodec(loadSchema());
+const NOW = 1_800_000_000_000;
+const clock = () => NOW;
+const SALT = 0x1111n;
+
+/** A session and the server half of its conversation. */
+function conversation() {
+  const authKey = makeAuthKey(secureRandom(256));
+  const session = new ClientSession({ codec, authKey, salt: SALT, random: secureRandom, clock });
+  const serverIds = new MessageIdGenerator(clock, "server");
+  let serverSeq = 0;
+  return {
+    session,
+    /** Decrypts what the client flushed: its messages, containers opened. */
+    received(): { messageId: bigint; body: TlObject; salt: bigint }[] {
+      const payload = session.flush();
+      if (!payload) return [];
+      const message = decryptMessage(authKey, payload.subarray(0), "client");
+      const decoded = codec.decode(message.body);
+      const inner = decoded._cons === "msg_container"
+        ? unpackContainer(message.body).map((item) => ({ id: item.messageId, body: item.body }))
+        : [{ id: message.messageId, body: message.body }];
+      return inner.map((item) => ({
+        messageId: item.id,
+        body: codec.decode(item.body),
+        salt: message.salt,
+      }));
+    },
+    /** Encrypts a server message to the session; `options` can break it on purpose. */
+    send(
+      body: Uint8Array,
+      options: { response?: boolean; messageId?: bigint; sessionId?: bigint } = {},
+    ): Uint8Array {
+      return encryptMessage(
+        authKey,
+        {
+          salt: SALT,
+          sessionId: options.sessionId ?? session.sessionId,
+          messageId: options.messageId ?? serverIds.next(options.response ?? true),
+          seqNo: 2 * serverSeq++ + 1,
+        },
+        body,
+        "server",
+        secureRandom,
+      );
+    },
+  };
+}
+
+function rpcResult(requestMessageId: bigint, result: TlObject): Uint8Array {
+  const inner = codec.encode(result);
+  const writer = new TlWriter(inner.length + 12);
+  writer.int32(0xf35c6d01);
+  writer.long(requestMessageId);
+  writer.raw(inner);
+  return writer.finish();
+}
+
+const NEAREST = { _cons: "nearestDc", country: "NL", this_dc: 2, nearest_dc: 2 };
+const results = (events: SessionEvent[]) => events.filter((event) => event.type === "result");
+
+Deno.test("an rpc_result answers its request once; a replayed copy is dropped", () => {
+  const { session, received, send } = conversation();
+  const requestId = session.send(codec.encode({ _cons: "help.getNearestDc" }));
+  const request = received().find((message) => message.body._cons === "help.getNearestDc")!;
+  const answer = send(rpcResult(request.messageId, NEAREST));
+  const events = session.receive(answer);
+  assertEquals(results(events).map((event) => event.requestId), [requestId]);
+  assertEquals(codec.decode((results(events)[0] as { body: Uint8Array }).body), NEAREST);
+  assertEquals(session.receive(answer).map((event) => event.type), ["dropped"]);
+  assertEquals(session.pendingCount, 0);
+});
+
+Deno.test("a server message with an even or stale msg_id, another session id, or tampered bytes is dropped", () => {
+  const { session, send } = conversation();
+  const update = codec.encode({ _cons: "updatesTooLong" });
+  const even = send(update, { messageId: (BigInt(NOW / 1000) << 32n) | 8n });
+  assertEquals(session.receive(even)[0].type, "dropped");
+  const otherSession = send(update, { sessionId: session.sessionId + 1n });
+  assertEquals(session.receive(otherSession), [
+    { type: "dropped", reason: "message for another session" },
+  ]);
+  const stale = send(update, { messageId: (BigInt(NOW / 1000 - 3600) << 32n) | 1n });
+  assertEquals(session.receive(stale)[0].type, "dropped");
+  const tampered = send(update);
+  tampered[40] ^= 1;
+  assertEquals(session.receive(tampered)[0].type, "dropped");
+  // The good one still gets through after all that.
+  assertEquals(session.receive(send(update, { response: false }))[0].type, "update");
+});
+
+Deno.test("bad_server_salt replaces the salt and resends the request under a new msg_id", () => {
+  const { session, received, send } = conversation();
+  const requestId = session.send(codec.encode({ _cons: "help.getNearestDc" }));
+  const first = received().find((message) => message.body._cons === "help.getNearestDc")!;
+  assertEquals(first.salt, SALT);
+  const events = session.receive(send(
+    codec.encode({
+      _cons: "bad_server_salt",
+      bad_msg_id: first.messageId,
+      bad_msg_seqno: 1,
+      error_code: 48,
+      new_server_salt: 0x2222n,
+    }),
+    { response: false },
+  ));
+  assertEquals(results(events), []);
+  assertEquals(session.salt, 0x2222n);
+  const again = received().find((message) => message.body._cons === "help.getNearestDc")!;
+  assertEquals(again.salt, 0x2222n);
+  assertEquals(again.messageId > first.messageId, true);
+  const answered = session.receive(send(rpcResult(again.messageId, NEAREST)));
+  assertEquals(results(answered).map((event) => event.requestId), [requestId]);
+});
+
+Deno.test("content-related server messages are acknowledged with the next flush", () => {
+  const { session, received, send } = conversation();
+  const update = send(codec.encode({ _cons: "updatesTooLong" }), { response: false });
+  const [event] = session.receive(update);
+  assertEquals(event.type, "update");
+  const acks = received().filter((message) => message.body._cons === "msgs_ack");
+  assertEquals(acks.map((ack) => ack.body.msg_ids), [[(event as { messageId: bigint }).messageId]]);
+  assertEquals(session.hasOutgoing, false, "an ack is sent once");
+});
+
+Deno.test("a server container is opened: an answer and an update in one payload", () => {
+  const { session, received, send } = conversation();
+  const requestId = session.send(codec.encode({ _cons: "help.getNearestDc" }));
+  const request = received().find((message) => message.body._cons === "help.getNearestDc")!;
+  const ids = new MessageIdGenerator(clock, "server");
+  const container = packContainer([
+    { messageId: ids.next(true), seqNo: 1, body: rpcResult(request.messageId, NEAREST) },
+    { messageId: ids.next(false), seqNo: 3, body: codec.encode({ _cons: "updatesTooLong" }) },
+  ]);
+  const events = session.receive(send(container, { response: false }));
+  assertEquals(events.map((event) => event.type).sort(), ["result", "update"]);
+  assertEquals(results(events)[0].requestId, requestId);
+});
+
+Deno.test("new_session_created takes the server's salt and is reported", () => {
+  const { session, send } = conversation();
+  const events = session.receive(send(
+    codec.encode({
+      _cons: "new_session_created",
+      first_msg_id: 4n,
+      unique_id: 7n,
+      server_salt: 0x3333n,
+    }),
+    { response: false },
+  ));
+  assertEquals(events, [{ type: "new_session", firstMessageId: 4n }]);
+  assertEquals(session.salt, 0x3333n);
+});
+
+Deno.test("msg_detailed_info for an answer never received asks for it with msg_resend_req", () => {
+  const { session, received, send } = conversation();
+  session.send(codec.encode({ _cons: "help.getNearestDc" }));
+  const request = received().find((message) => message.body._cons === "help.getNearestDc")!;
+  const lostAnswerId = new MessageIdGenerator(clock, "server").next(true) + 400n;
+  session.receive(send(
+    codec.encode({
+      _cons: "msg_detailed_info",
+      msg_id: request.messageId,
+      answer_msg_id: lostAnswerId,
+      bytes: 64,
+      status: 0,
+    }),
+    { response: false },
+  ));
+  const resend = received().find((message) => message.body._cons === "msg_resend_req")!;
+  assertEquals(resend.body.msg_ids, [lostAnswerId]);
+});
