@@ -190,3 +190,57 @@ Deno.test("msg_detailed_info for an answer never received asks for it with msg_r
   const resend = received().find((message) => message.body._cons === "msg_resend_req")!;
   assertEquals(resend.body.msg_ids, [lostAnswerId]);
 });
+
+/** A bad_msg_notification about `badId`, sent with the given server msg_id. */
+function badMessage(errorCode: number, badId: bigint) {
+  return codec.encode({
+    _cons: "bad_msg_notification",
+    bad_msg_id: badId,
+    bad_msg_seqno: 1,
+    error_code: errorCode,
+  });
+}
+
+Deno.test("bad_msg_notification 17 sets the clock from the server's msg_id and resends", () => {
+  const { session, received, send } = conversation();
+  const requestId = session.send(codec.encode({ _cons: "help.getNearestDc" }));
+  const first = received().find((message) => message.body._cons === "help.getNearestDc")!;
+  // The server's clock is two hours behind ours: its notification says so through its msg_id.
+  const serverSeconds = BigInt(NOW / 1000 - 7200);
+  session.receive(
+    send(badMessage(17, first.messageId), { messageId: (serverSeconds << 32n) | 3n }),
+  );
+  const again = received().find((message) => message.body._cons === "help.getNearestDc")!;
+  assertEquals(again.messageId >> 32n, serverSeconds, "the new msg_id follows the server's clock");
+  const answered = session.receive(send(rpcResult(again.messageId, NEAREST), {
+    messageId: (serverSeconds << 32n) | 101n,
+  }));
+  assertEquals(results(answered).map((event) => event.requestId), [requestId]);
+});
+
+Deno.test("bad_msg_notification 32 starts a fresh session and resends there", () => {
+  const { session, received, send } = conversation();
+  session.send(codec.encode({ _cons: "help.getNearestDc" }));
+  const first = received().find((message) => message.body._cons === "help.getNearestDc")!;
+  const oldSession = session.sessionId;
+  session.receive(send(badMessage(32, first.messageId), { response: false }));
+  assertEquals(session.sessionId !== oldSession, true);
+  const again = received().find((message) => message.body._cons === "help.getNearestDc");
+  assertEquals(again !== undefined, true, "the request goes out again in the new session");
+});
+
+Deno.test("bad_msg_notification 64 fails the requests of that container with the reason", () => {
+  const { session, received, send } = conversation();
+  const requestId = session.send(codec.encode({ _cons: "help.getNearestDc" }));
+  const payload = session.flush()!;
+  const containerId = decryptMessage(session.authKey, payload, "client").messageId;
+  assertEquals(received(), [], "everything went out in that one container");
+  const events = session.receive(send(badMessage(64, containerId), { response: false }));
+  assertEquals(events, [{
+    type: "failed",
+    requestId,
+    code: 64,
+    reason: "bad_msg_notification 64: invalid container",
+  }]);
+  assertEquals(session.pendingCount, 0);
+});
