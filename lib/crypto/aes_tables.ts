@@ -8,8 +8,9 @@
  * @module
  */
 
-/** The S-box and its inverse. */
+/** The AES S-box (SubBytes). */
 export const SBOX: Uint8Array = new Uint8Array(256);
+/** The inverse S-box (InvSubBytes). */
 export const INV_SBOX: Uint8Array = new Uint8Array(256);
 /** Round tables: SubBytes + MixColumns for each row, rows at offsets 0, 256, 512, 768. */
 export const ENCRYPT_TABLE: Int32Array = new Int32Array(1024);
