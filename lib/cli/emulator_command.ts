@@ -151,7 +151,7 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     world,
     ...all,
     perDc,
-    schema: await schemaFromFlags(values.scheme ?? [], io.readTextFile),
+    ...(values.scheme ? { schema: await schemaFromFlags(values.scheme, io.readTextFile) } : {}),
     log: io.log,
   });
   await io.write(JSON.stringify(emulator.serverLine()) + "\n");

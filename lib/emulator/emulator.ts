@@ -33,6 +33,7 @@ export interface EmulatorOptions {
   faults?: DcFaults;
   /** Settings for single DCs, overriding the ones above: e.g. `{3: {clockSkewSeconds: 3600}}`. */
   perDc?: Record<number, DcSettings>;
+  /** An API layer other than the shipped one (`--scheme`), served with the world fitted to it. */
   schema?: TlSchema;
   random?: RandomSource;
   log?: (line: string) => void;
@@ -64,9 +65,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const log = options.log ?? ((line: string) => console.error(line));
   const rsaKey = options.rsaKey ?? (await generateServerKey()).key;
   const world = await World.create(options.world);
-  // One world serves every layer the schema is switched to: objects the world builds with fields
-  // another layer lacks, or without fields it added, are fitted to the schema on the way out.
-  const codec = new TlCodec(options.schema ?? loadSchema(), { fitToSchema: true });
+  // The world is written for the shipped layer. Served at another one, its objects are fitted to
+  // that schema on the way out (fields it lacks dropped, fields it added filled); at the shipped
+  // layer encoding stays strict, so that a misspelt field in the world fails loudly.
+  const codec = new TlCodec(options.schema ?? loadSchema(), {
+    fitToSchema: options.schema !== undefined,
+  });
   const count = options.dcs ?? 3;
   const contexts: DcContext[] = [];
   const listeners: DcListener[] = [];
