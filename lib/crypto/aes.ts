@@ -80,33 +80,24 @@ function subWord(w: number): number {
     (SBOX[w >>> 24] << 24);
 }
 
-/**
- * Encrypts one block (four little-endian words) with the round keys of {@link expandKey}, writing
- * four words to `out`.
- */
-export function encryptBlock(
+/** One block's worth of AES: four little-endian words in, four words written to `out`. */
+export type BlockFunction = (
   keys: Int32Array,
   w0: number,
   w1: number,
   w2: number,
   w3: number,
   out: Int32Array,
-): void {
-  if (keys.length === 60) encryptBlock256(keys, w0, w1, w2, w3, out);
-  else encryptBlock128(keys, w0, w1, w2, w3, out);
+) => void;
+
+/** The block encryption for round keys from {@link expandKey}: AES-256 or AES-128, by length. */
+export function encryptBlockFor(keys: Int32Array): BlockFunction {
+  return keys.length === 60 ? encryptBlock256 : encryptBlock128;
 }
 
-/** Decrypts one block with the round keys of {@link invertKeySchedule}, writing four words to `out`. */
-export function decryptBlock(
-  keys: Int32Array,
-  w0: number,
-  w1: number,
-  w2: number,
-  w3: number,
-  out: Int32Array,
-): void {
-  if (keys.length === 60) decryptBlock256(keys, w0, w1, w2, w3, out);
-  else decryptBlock128(keys, w0, w1, w2, w3, out);
+/** The block decryption for round keys from {@link invertKeySchedule}, chosen the same way. */
+export function decryptBlockFor(keys: Int32Array): BlockFunction {
+  return keys.length === 60 ? decryptBlock256 : decryptBlock128;
 }
 
 /**
@@ -127,25 +118,27 @@ export function decryptBlock(
  */
 export class Aes256 {
   readonly #encryptKeys: Int32Array;
+  readonly #encrypt: BlockFunction;
   #decryptKeys: Int32Array | undefined;
-  /** Output of the last {@link encryptBlock} or {@link decryptBlock} call. */
+  /** Output of the last {@link Aes256.encryptBlock} or {@link Aes256.decryptBlock} call. */
   readonly out: Int32Array = new Int32Array(4);
 
   /** Expands a 32-byte (or, for test vectors, 16-byte) key. */
   constructor(key: Uint8Array) {
     this.#encryptKeys = expandKey(key);
+    this.#encrypt = encryptBlockFor(this.#encryptKeys);
   }
 
   /** Encrypts one block given as four words, leaving the result in {@link out}. */
   encryptBlock(w0: number, w1: number, w2: number, w3: number): void {
-    encryptBlock(this.#encryptKeys, w0, w1, w2, w3, this.out);
+    this.#encrypt(this.#encryptKeys, w0, w1, w2, w3, this.out);
   }
 
   /** Decrypts one block given as four words, leaving the result in {@link out}. */
   decryptBlock(w0: number, w1: number, w2: number, w3: number): void {
     // Built on first use: a key used in one direction never pays for the other schedule.
     this.#decryptKeys ??= invertKeySchedule(this.#encryptKeys);
-    decryptBlock(this.#decryptKeys, w0, w1, w2, w3, this.out);
+    decryptBlockFor(this.#decryptKeys)(this.#decryptKeys, w0, w1, w2, w3, this.out);
   }
 }
 

@@ -5,13 +5,7 @@
  * @module
  */
 
-import {
-  decryptBlock128,
-  decryptBlock256,
-  encryptBlock128,
-  encryptBlock256,
-} from "./aes_rounds.ts";
-import { expandKey, invertKeySchedule, wordsOf } from "./aes.ts";
+import { decryptBlockFor, encryptBlockFor, expandKey, invertKeySchedule, wordsOf } from "./aes.ts";
 
 /**
  * Encrypts `data` (a multiple of 16 bytes) with AES-256-IGE into `output`, a new array unless
@@ -40,7 +34,7 @@ export function igeEncrypt(
 ): Uint8Array {
   const { input, words, result, ivWords } = prepare(data, iv, output);
   const keys = expandKey(key, scratchKeys);
-  const encryptBlock = keys.length === 60 ? encryptBlock256 : encryptBlock128;
+  const encryptBlock = encryptBlockFor(keys);
   // c[i-1] and p[i-1]: the IV's first half, then its second.
   let c0 = ivWords[0], c1 = ivWords[1], c2 = ivWords[2], c3 = ivWords[3];
   let p0 = ivWords[4], p1 = ivWords[5], p2 = ivWords[6], p3 = ivWords[7];
@@ -68,7 +62,7 @@ export function igeDecrypt(
 ): Uint8Array {
   const { input, words, result, ivWords } = prepare(data, iv, output);
   const keys = invertKeySchedule(expandKey(key, scratchKeys), scratchInverseKeys);
-  const decryptBlock = keys.length === 60 ? decryptBlock256 : decryptBlock128;
+  const decryptBlock = decryptBlockFor(keys);
   // Decrypting, the roles swap: p[i] = D(c[i] ⊕ p[i-1]) ⊕ c[i-1].
   let c0 = ivWords[0], c1 = ivWords[1], c2 = ivWords[2], c3 = ivWords[3];
   let p0 = ivWords[4], p1 = ivWords[5], p2 = ivWords[6], p3 = ivWords[7];

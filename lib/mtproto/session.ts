@@ -554,7 +554,7 @@ export function unpackGzip(body: Uint8Array): Uint8Array {
     return body;
   }
   const reader = new TlReader(body.subarray(4));
-  return unpackGzip(new Uint8Array(gunzip(reader.bytesView())));
+  return unpackGzip(gunzip(reader.bytesView()));
 }
 
 function gunzip(bytes: Uint8Array): Uint8Array {

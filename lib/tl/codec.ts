@@ -48,7 +48,7 @@ export interface CodecOptions {
 /** Constructor id of `vector`, the boxed form of every `Vector<T>`. */
 export const VECTOR_ID = 0x1cb5c415;
 /** Inflated gzip_packed data larger than this is refused: a small packet must not become gigabytes. */
-export const MAX_INFLATED = 64 * 1024 * 1024;
+const MAX_INFLATED = 64 * 1024 * 1024;
 /** Constructor id of `gzip_packed`, which may stand in for any boxed object. */
 export const GZIP_PACKED_ID = 0x3072cfa1;
 const BOOL_TRUE_ID = 0x997275b5;
@@ -573,7 +573,9 @@ function noEncode(): void {}
  */
 export function inflatePacked(packed: Uint8Array): Uint8Array {
   try {
-    return unzipSync(packed, { maxOutputLength: MAX_INFLATED });
+    const inflated = unzipSync(packed, { maxOutputLength: MAX_INFLATED });
+    // A plain view of node's Buffer: no copy, and no Buffer methods leaking into decoded values.
+    return new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
   } catch (error) {
     throw new TlDecodeError(`gzip_packed data do not inflate: ${(error as Error).message}`, 0);
   }

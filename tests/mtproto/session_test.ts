@@ -234,7 +234,7 @@ Deno.test("bad_msg_notification 64 fails the requests of that container with the
   const requestId = session.send(codec.encode({ _cons: "help.getNearestDc" }));
   const payload = session.flush()!;
   const containerId = decryptMessage(session.authKey, payload, "client").messageId;
-  assertEquals(received(), [], "everything went out in that one container");
+  assertEquals(received(), [], "nothing else waits to be sent");
   const events = session.receive(send(badMessage(64, containerId), { response: false }));
   assertEquals(events, [{
     type: "failed",
