@@ -13,7 +13,6 @@ import { type RandomSource, secureRandom } from "../crypto/random.ts";
 import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/rsa.ts";
 import { TELEGRAM_PUBLIC_KEYS } from "../crypto/public_keys.ts";
 import { isTlObject, TlCodec, type TlObject } from "../tl/codec.ts";
-import { TlReader } from "../tl/reader.ts";
 import type { TlSchema } from "../tl/schema.ts";
 import { RequestTimeoutError, Sender } from "../net/sender.ts";
 import type { TransportOptions } from "../transport/transport.ts";
@@ -206,7 +205,7 @@ export class Client {
 
   /** Decodes an answer with a result type: JSON form for clients, native for the client's own calls. */
   #decoder(codec: TlCodec, resultType: string): (answer: Uint8Array) => CallResult {
-    return (answer) => codec.readType(new TlReader(answer), resultType) as CallResult;
+    return (answer) => codec.decodeResult(answer, resultType) as CallResult;
   }
 
   /** A call the client makes for itself, decoded natively (bigint longs, Uint8Array bytes). */

@@ -14,7 +14,7 @@
 import { gzipSync } from "node:zlib";
 import { SecurityError } from "../errors.ts";
 import { randomLong, type RandomSource } from "../crypto/random.ts";
-import { GZIP_PACKED_ID, inflatePacked, type TlCodec } from "../tl/codec.ts";
+import { GZIP_PACKED_ID, inflatePacked, MAX_INFLATED, type TlCodec } from "../tl/codec.ts";
 import { TlReader } from "../tl/reader.ts";
 import { TlWriter } from "../tl/writer.ts";
 import { type AuthKey, decryptMessage, encryptMessage } from "./encrypted_message.ts";
@@ -545,8 +545,11 @@ export function unpackContainer(body: Uint8Array): ContainedMessage[] {
   return messages;
 }
 
-/** Undoes gzip_packed around a body, or returns it as it is. */
-export function unpackGzip(body: Uint8Array): Uint8Array {
+/**
+ * Undoes gzip_packed around a body (nested ones too, within one inflate budget), or returns it
+ * as it is.
+ */
+export function unpackGzip(body: Uint8Array, budget = MAX_INFLATED): Uint8Array {
   if (
     body.length < 4 ||
     new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true) !== GZIP_PACKED_ID
@@ -554,13 +557,11 @@ export function unpackGzip(body: Uint8Array): Uint8Array {
     return body;
   }
   const reader = new TlReader(body.subarray(4));
-  return unpackGzip(gunzip(reader.bytesView()));
-}
-
-function gunzip(bytes: Uint8Array): Uint8Array {
+  let inflated;
   try {
-    return inflatePacked(bytes);
+    inflated = inflatePacked(reader.bytesView(), budget);
   } catch (error) {
     throw new SecurityError((error as Error).message);
   }
+  return unpackGzip(inflated, budget - inflated.length);
 }

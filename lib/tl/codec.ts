@@ -13,7 +13,7 @@
 
 import { unzipSync } from "node:zlib";
 import { TlDecodeError, TlEncodeError } from "../errors.ts";
-import { TlReader } from "./reader.ts";
+import { MAX_INFLATED, TlReader } from "./reader.ts";
 import { resolveType, type TlCombinator, type TlSchema, type TlType } from "./schema.ts";
 import { TlWriter } from "./writer.ts";
 
@@ -47,11 +47,16 @@ export interface CodecOptions {
 
 /** Constructor id of `vector`, the boxed form of every `Vector<T>`. */
 export const VECTOR_ID = 0x1cb5c415;
-/** Inflated gzip_packed data larger than this is refused: a small packet must not become gigabytes. */
-const MAX_INFLATED = 64 * 1024 * 1024;
+export { MAX_INFLATED };
+/**
+ * How deeply objects and vectors may nest in decoded or encoded TL. Telegram's deepest real
+ * objects (rich text, page blocks) stay within a few dozen levels; thousands overflow the stack.
+ */
+export const MAX_NESTING = 200;
 /** Constructor id of `gzip_packed`, which may stand in for any boxed object. */
 export const GZIP_PACKED_ID = 0x3072cfa1;
 const BOOL_TRUE_ID = 0x997275b5;
+const RPC_ERROR_ID = 0x2144ca19;
 const BOOL_FALSE_ID = 0xbc799737;
 const MIN_LONG = -(2n ** 63n);
 const MAX_UNSIGNED_LONG = 2n ** 64n - 1n;
@@ -98,6 +103,7 @@ export class TlCodec {
   readonly #fitToSchema: boolean;
   /** How many neutral constructors are being filled in, one inside another. */
   #neutralDepth = 0;
+  #encodeDepth = 0;
 
   /** Prepares a codec; nothing is compiled until a combinator is first used. */
   constructor(schema: TlSchema, options: CodecOptions = {}) {
@@ -195,6 +201,39 @@ export class TlCodec {
   }
 
   /**
+   * Decodes the answer to a function call: an `rpc_error` (which any call may get), or else a value
+   * of the call's result type, whole. An object of another type is a {@link TlDecodeError}.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TlCodec } from "./codec.ts";
+   * import { loadSchema } from "./default_schema.ts";
+   * const codec = new TlCodec(loadSchema());
+   * const nearest = codec.encode({ _cons: "nearestDc", country: "NL", this_dc: 2, nearest_dc: 4 });
+   * assert.deepEqual(codec.decodeResult(nearest, "NearestDc"), {
+   *   _cons: "nearestDc",
+   *   country: "NL",
+   *   this_dc: 2,
+   *   nearest_dc: 4,
+   * });
+   * assert.throws(() => codec.decodeResult(nearest, "Config"), /expected Config, got nearestDc/);
+   * ```
+   */
+  decodeResult(answer: Uint8Array, resultType: string): unknown {
+    const reader = new TlReader(answer);
+    const isError = answer.length >= 4 && reader.view.getUint32(0, true) === RPC_ERROR_ID;
+    const value = isError ? this.#readAny(reader) : this.readType(reader, resultType);
+    if (reader.remaining !== 0) {
+      throw new TlDecodeError(
+        `${reader.remaining} bytes left over after the answer`,
+        reader.offset,
+      );
+    }
+    return value;
+  }
+
+  /**
    * Returns the result type of a function call; for generic wrappers such as `invokeWithLayer`,
    * the result type of the call they wrap.
    */
@@ -210,6 +249,18 @@ export class TlCodec {
   // ---- encoding -------------------------------------------------------------------------------
 
   #writeBoxed(writer: TlWriter, value: unknown, typeName: string | undefined): void {
+    if (this.#encodeDepth >= MAX_NESTING) {
+      throw new TlEncodeError("BadValue", `objects nested deeper than ${MAX_NESTING} levels`);
+    }
+    this.#encodeDepth++;
+    try {
+      this.#writeBoxedObject(writer, value, typeName);
+    } finally {
+      this.#encodeDepth--;
+    }
+  }
+
+  #writeBoxedObject(writer: TlWriter, value: unknown, typeName: string | undefined): void {
     if (!isTlObject(value)) {
       throw new TlEncodeError(
         "WrongType",
@@ -410,14 +461,21 @@ export class TlCodec {
     const start = reader.offset;
     const id = reader.uint32();
     const compiled = this.#constructorsById.get(id) ?? this.#functionsById.get(id);
-    if (compiled) return (compiled.decode ??= this.#compileCombinatorDecoder(compiled))(reader);
+    if (compiled) {
+      enter(reader, start, compiled.combinator.name);
+      const value = (compiled.decode ??= this.#compileCombinatorDecoder(compiled))(reader);
+      reader.depth--;
+      return value;
+    }
     if (id === GZIP_PACKED_ID) return this.#readGzipped(reader, (inner) => this.#readAny(inner));
     if (id === VECTOR_ID) {
       // A bare `Object` context does not say the element type; boxed elements are the only
       // self-describing guess. Function results should be read with `readType` instead.
+      enter(reader, start, "vector");
       const count = reader.vectorLength();
       const items = new Array(count);
       for (let i = 0; i < count; i++) items[i] = this.#readAny(reader);
+      reader.depth--;
       return items;
     }
     throw new TlDecodeError(`unknown constructor id 0x${hex32(id)}`, start);
@@ -427,7 +485,20 @@ export class TlCodec {
     const start = reader.offset;
     const id = reader.uint32();
     const compiled = this.#constructorsById.get(id);
-    if (compiled) return (compiled.decode ??= this.#compileCombinatorDecoder(compiled))(reader);
+    if (compiled) {
+      // An answer of another type than the one asked for (a resolvedPeer for getNearestDc) is
+      // an error, not a result: it would reach the client as if it were the answer.
+      if (compiled.combinator.resultText !== typeName && !this.#fitToSchema) {
+        throw new TlDecodeError(
+          `expected ${typeName}, got ${compiled.combinator.name} (a ${compiled.combinator.resultText})`,
+          start,
+        );
+      }
+      enter(reader, start, compiled.combinator.name);
+      const value = (compiled.decode ??= this.#compileCombinatorDecoder(compiled))(reader);
+      reader.depth--;
+      return value;
+    }
     if (id === GZIP_PACKED_ID) {
       return this.#readGzipped(reader, (inner) => this.#readBoxed(inner, typeName));
     }
@@ -435,11 +506,15 @@ export class TlCodec {
   }
 
   #readGzipped(reader: TlReader, read: (inner: TlReader) => unknown): unknown {
-    const inner = new TlReader(inflatePacked(reader.bytesView()));
+    const inner = new TlReader(inflatePacked(reader.bytesView(), reader.inflateBudget));
+    // Nested and sibling gzip_packed draw on one budget and one depth count.
+    inner.inflateBudget = reader.inflateBudget - inner.bytes.length;
+    inner.depth = reader.depth;
     const value = read(inner);
     if (inner.remaining !== 0) {
       throw new TlDecodeError(`${inner.remaining} bytes left over in gzip_packed`, inner.offset);
     }
+    reader.inflateBudget = inner.inflateBudget;
     return value;
   }
 
@@ -535,10 +610,19 @@ export class TlCodec {
   }
 
   #readVectorBody(reader: TlReader, element: Decoder): unknown[] {
+    enter(reader, reader.offset, "vector");
     const count = reader.vectorLength();
     const items = new Array(count);
     for (let i = 0; i < count; i++) items[i] = element(reader);
+    reader.depth--;
     return items;
+  }
+}
+
+/** Counts one more level of nesting, refusing more than {@link MAX_NESTING}. */
+function enter(reader: TlReader, offset: number, what: string): void {
+  if (++reader.depth > MAX_NESTING) {
+    throw new TlDecodeError(`${what} nested deeper than ${MAX_NESTING} levels`, offset);
   }
 }
 
@@ -558,8 +642,8 @@ function unknownFieldError(value: Record<string, unknown>, known: Set<string>): 
 function noEncode(): void {}
 
 /**
- * Inflates the data of a `gzip_packed`, at most {@link MAX_INFLATED} bytes. The docs say gzip;
- * some clients send zlib instead (mtcute deflates), and Telegram takes both, so both are read.
+ * Inflates the data of a `gzip_packed`, at most `limit` bytes ({@link MAX_INFLATED} by default).
+ * The docs say gzip; some clients send zlib instead (mtcute deflates), and Telegram takes both, so both are read.
  *
  * @example
  * ```ts
@@ -571,9 +655,12 @@ function noEncode(): void {}
  * assert.deepEqual(new Uint8Array(inflatePacked(deflateSync(text))), text);
  * ```
  */
-export function inflatePacked(packed: Uint8Array): Uint8Array {
+export function inflatePacked(packed: Uint8Array, limit = MAX_INFLATED): Uint8Array {
+  if (limit <= 0) {
+    throw new TlDecodeError(`gzip_packed data exceed the ${MAX_INFLATED}-byte inflate budget`, 0);
+  }
   try {
-    const inflated = unzipSync(packed, { maxOutputLength: MAX_INFLATED });
+    const inflated = unzipSync(packed, { maxOutputLength: limit });
     // A plain view of node's Buffer: no copy, and no Buffer methods leaking into decoded values.
     return new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
   } catch (error) {

@@ -9,6 +9,12 @@ import { TlDecodeError } from "../errors.ts";
 import { rawJson } from "./json.ts";
 
 const TWO_POW_32 = 4294967296;
+
+/**
+ * Bytes that the gzip_packed inside one decoded message may inflate to, all of them together: a
+ * small packet must not become gigabytes, neither as one value nor as many.
+ */
+export const MAX_INFLATED = 64 * 1024 * 1024;
 const utf8 = new TextDecoder();
 
 /**
@@ -26,6 +32,10 @@ export class TlReader {
   readonly bytes: Uint8Array;
   readonly view: DataView;
   offset = 0;
+  /** Objects and vectors entered and not yet left, for the codec's nesting limit. */
+  depth = 0;
+  /** Bytes that gzip_packed met from here on may still inflate to. */
+  inflateBudget = MAX_INFLATED;
 
   /** Creates a reader over `bytes`, starting at its first byte. */
   constructor(bytes: Uint8Array) {

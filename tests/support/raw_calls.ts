@@ -7,7 +7,6 @@
 
 import type { Sender } from "../../lib/net/sender.ts";
 import type { TlCodec, TlObject } from "../../lib/tl/codec.ts";
-import { TlReader } from "../../lib/tl/reader.ts";
 
 /** A call function over `sender`: the decoded result, `rpc_error` included. */
 export function rawCaller(
@@ -16,7 +15,7 @@ export function rawCaller(
 ): (request: TlObject) => Promise<TlObject> {
   return async (request) => {
     const answer = await sender.invoke(codec.encode(request));
-    const result = codec.readType(new TlReader(answer), codec.resultType(request) ?? "Object");
+    const result = codec.decodeResult(answer, codec.resultType(request) ?? "Object");
     return (Array.isArray(result) ? { _cons: "vector", items: result } : result) as TlObject;
   };
 }

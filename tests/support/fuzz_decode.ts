@@ -1,0 +1,160 @@
+/**
+ * Feeds the TL decoder inputs a hostile server could send: random bytes, real objects with bytes
+ * flipped, cut or spliced, and objects nested thousands deep. Every input must end in a value or
+ * a project error (never a RangeError, TypeError or hang); the slowest input is reported.
+ *
+ * @module
+ */
+
+import { gzipSync } from "node:zlib";
+import { Mtproto2jsonError } from "../../lib/errors.ts";
+import { GZIP_PACKED_ID, type TlCodec, VECTOR_ID } from "../../lib/tl/codec.ts";
+import { TlWriter } from "../../lib/tl/writer.ts";
+import { exampleOf } from "../tl/example_values.ts";
+
+/** What a fuzz run found. */
+export interface FuzzReport {
+  inputs: number;
+  /** Inputs that decoded to a value. */
+  decoded: number;
+  /** Errors that were not the project's own, with the input's kind: each is a bug. */
+  uncaught: string[];
+  /** The slowest single decode, in milliseconds, and the kind of input it was. */
+  slowestMs: number;
+  slowestKind: string;
+}
+
+/** A small deterministic generator (xorshift32), so a failing seed can be replayed. */
+function generator(seed: number) {
+  let state = seed >>> 0 || 1;
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+  return { next, int: (below: number) => Math.floor(next() * below) };
+}
+
+/** Encoded examples of every constructor of the codec's schema, for mutation. */
+export function sampleEncodings(codec: TlCodec): Uint8Array[] {
+  const samples: Uint8Array[] = [];
+  for (const combinator of codec.schema.constructorsById.values()) {
+    for (const optional of ["all", "none"] as const) {
+      try {
+        samples.push(codec.encode(exampleOf(codec.schema, combinator, optional)));
+      } catch {
+        // a few generic or MTProto-internal constructors have no JSON example
+      }
+    }
+  }
+  return samples;
+}
+
+/** `textBold` in `textBold`… `depth` times around a `textPlain`. */
+export function nestedText(depth: number): Uint8Array {
+  const writer = new TlWriter();
+  for (let i = 0; i < depth; i++) writer.int32(0x6724abc4); // textBold
+  writer.int32(0x744694e0); // textPlain
+  writer.string("x");
+  return writer.finish();
+}
+
+/** A boxed vector holding a vector holding … `depth` levels. */
+export function nestedVectors(depth: number): Uint8Array {
+  const writer = new TlWriter();
+  for (let i = 0; i < depth; i++) {
+    writer.int32(VECTOR_ID);
+    writer.int32(1);
+  }
+  writer.int32(VECTOR_ID);
+  writer.int32(0);
+  return writer.finish();
+}
+
+/** A vector of `count` gzip_packed objects, each inflating to about `each` bytes. */
+export function gzipBombVector(count: number, each: number): Uint8Array {
+  const inner = new TlWriter(each + 64);
+  inner.int32(0x096a18d5); // upload.file
+  inner.int32(0xaa963b05); // storage.fileUnknown
+  inner.int32(0); // mtime
+  inner.bytes(new Uint8Array(each - 16));
+  const packed = gzipSync(inner.finish(), { level: 9 });
+  const writer = new TlWriter();
+  writer.int32(VECTOR_ID);
+  writer.int32(count);
+  for (let i = 0; i < count; i++) {
+    writer.int32(GZIP_PACKED_ID);
+    writer.bytes(packed);
+  }
+  return writer.finish();
+}
+
+/** Decodes `count` generated inputs with `codec` and reports what happened. */
+export function fuzzDecode(codec: TlCodec, count: number, seed = 1): FuzzReport {
+  const random = generator(seed);
+  const samples = sampleEncodings(codec);
+  const resultTypes = [...codec.schema.typeConstructors.keys()];
+  const report: FuzzReport = {
+    inputs: 0,
+    decoded: 0,
+    uncaught: [],
+    slowestMs: 0,
+    slowestKind: "",
+  };
+  const inputs: [string, () => Uint8Array][] = [
+    ["random", () => {
+      const bytes = new Uint8Array(random.int(256));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = random.int(256);
+      if (bytes.length >= 4 && random.next() < 0.5) {
+        const sample = samples[random.int(samples.length)];
+        bytes.set(sample.subarray(0, 4));
+      }
+      return bytes;
+    }],
+    ["mutated", () => {
+      const bytes = samples[random.int(samples.length)].slice();
+      for (let flips = 1 + random.int(4); flips > 0 && bytes.length; flips--) {
+        const at = random.int(bytes.length);
+        if (random.next() < 0.3 && at + 4 <= bytes.length) {
+          // A length or count word turned huge or negative.
+          new DataView(bytes.buffer).setUint32(at & ~3, random.int(2 ** 32), true);
+        } else bytes[at] = random.int(256);
+      }
+      return random.next() < 0.2 ? bytes.subarray(0, random.int(bytes.length + 1)) : bytes;
+    }],
+    ["spliced", () => {
+      const a = samples[random.int(samples.length)], b = samples[random.int(samples.length)];
+      const cut = random.int(a.length + 1) & ~3;
+      const joined = new Uint8Array(cut + b.length);
+      joined.set(a.subarray(0, cut));
+      joined.set(b, cut);
+      return joined;
+    }],
+    ["deep text", () => nestedText(100 + random.int(5000))],
+    ["deep vectors", () => nestedVectors(100 + random.int(5000))],
+  ];
+  for (let i = 0; i < count; i++) {
+    // Deep inputs are costlier to build; one in 50 is enough to keep them covered.
+    const [kind, make] = i % 50 === 0 ? inputs[3 + random.int(2)] : inputs[random.int(3)];
+    const bytes = make();
+    const asResult = random.next() < 0.5;
+    const started = performance.now();
+    try {
+      if (asResult) codec.decodeResult(bytes, resultTypes[random.int(resultTypes.length)]);
+      else codec.decode(bytes);
+      report.decoded++;
+    } catch (error) {
+      if (!(error instanceof Mtproto2jsonError)) {
+        report.uncaught.push(`${kind}: ${String(error)} (seed ${seed}, input ${i})`);
+      }
+    }
+    const elapsed = performance.now() - started;
+    if (elapsed > report.slowestMs) {
+      report.slowestMs = elapsed;
+      report.slowestKind = kind;
+    }
+    report.inputs++;
+  }
+  return report;
+}
