@@ -13,13 +13,18 @@ import { serve } from "../proxy/serve.ts";
 import { serveLines } from "../proxy/serve_lines.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
+import { parseTransport } from "../transport/transport.ts";
 
 const COMMON_OPTIONS =
   `  --api-id N           api_id for initConnection (env MTPROTO2JSON_API_ID); get one at my.telegram.org
   --api-hash H         api_hash (env MTPROTO2JSON_API_HASH)
   --server LINE        default server for every client: a {"server": {...}} line such as the
                        emulator prints, or its inner object (default: Telegram's DC 2)
-  --timeout S          answer rpc_timeout after S seconds (default 10)
+  --timeout S          answer rpc_timeout S seconds after a call arrives, whatever stage it
+                       is in: connecting, key exchange, retries (default 10)
+  --connect-timeout S  deadline for opening a connection and creating its key (default 10)
+  --transport NAME     obfuscated-intermediate (default), obfuscated-abridged,
+                       obfuscated-padded, intermediate, abridged, padded or full
   --max-line BYTES     longest accepted line (default 16777216); longer ones get an error
   --scheme FILE        load this .tl file instead of the shipped API schema (repeatable)
   --verbose            copy every object in and out to stderr, auth keys redacted
@@ -64,6 +69,8 @@ const COMMON_FLAGS = {
   "api-hash": { type: "string" },
   server: { type: "string" },
   timeout: { type: "string" },
+  "connect-timeout": { type: "string" },
+  transport: { type: "string" },
   "max-line": { type: "string" },
   scheme: { type: "string", multiple: true },
   verbose: { type: "boolean", default: false },
@@ -125,6 +132,22 @@ async function proxyDefaults(
   if (!(timeout > 0)) {
     throw new UsageError(`--timeout needs a positive number of seconds, got "${values.timeout}"`);
   }
+  const connectTimeout = values["connect-timeout"] === undefined
+    ? 10
+    : Number(values["connect-timeout"]);
+  if (!(connectTimeout > 0)) {
+    throw new UsageError(
+      `--connect-timeout needs a positive number of seconds, got "${values["connect-timeout"]}"`,
+    );
+  }
+  let transport;
+  if (values.transport !== undefined) {
+    try {
+      transport = parseTransport(values.transport as string);
+    } catch (error) {
+      throw new UsageError(`--transport: ${(error as Error).message}`);
+    }
+  }
   const maxLine = values["max-line"] === undefined ? 16 * 1024 * 1024 : Number(values["max-line"]);
   if (!Number.isInteger(maxLine) || maxLine < 64) {
     throw new UsageError(`--max-line needs a number of bytes ≥ 64`);
@@ -137,7 +160,8 @@ async function proxyDefaults(
       (values["api-hash"] as string | undefined) ?? io.env("MTPROTO2JSON_API_HASH"),
       version,
     ),
-    behaviour: { timeoutSeconds: timeout },
+    behaviour: { timeoutSeconds: timeout, connectTimeoutSeconds: connectTimeout },
+    ...(transport ? { transport } : {}),
     ...(server ? { server } : {}),
     ...(values.verbose ? { verbose: io.log } : {}),
     ...(values["send-tracebacks"] ? { sendTracebacks: true } : {}),

@@ -9,13 +9,14 @@
  */
 
 import { RpcError } from "../errors.ts";
+import { decideRetry } from "./retry_policy.ts";
 import { type RandomSource, secureRandom } from "../crypto/random.ts";
 import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/rsa.ts";
 import { TELEGRAM_PUBLIC_KEYS } from "../crypto/public_keys.ts";
 import { isTlObject, TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TlSchema } from "../tl/schema.ts";
-import { RequestTimeoutError, Sender } from "../net/sender.ts";
-import type { TransportOptions } from "../transport/transport.ts";
+import { AuthKeyUnknownError, RequestTimeoutError, Sender } from "../net/sender.ts";
+import { parseTransport, transportName, type TransportOptions } from "../transport/transport.ts";
 
 /** Where the client connects: one DC's address, its keys, and whether it is a test DC. */
 export interface ServerTarget {
@@ -24,6 +25,8 @@ export interface ServerTarget {
   dc: number;
   publicKeys: RsaPublicKey[];
   test: boolean;
+  /** Framing and obfuscation; obfuscated intermediate when not given. */
+  transport?: TransportOptions;
 }
 
 /** Telegram's production DC 2 with Telegram's published keys: the default target. */
@@ -66,8 +69,10 @@ export interface ClientBehaviour {
   floodWaitThreshold: number;
   /** Follow *_MIGRATE_X errors to the right DC. */
   followMigrations: boolean;
-  /** Answer rpc_timeout after this many seconds. */
+  /** Answer rpc_timeout after this many seconds, counted from the call (connecting included). */
   timeoutSeconds: number;
+  /** Deadline for opening a connection and creating its key, in seconds. */
+  connectTimeoutSeconds: number;
   /** Print `long` values as decimal strings. */
   longsAsStrings: boolean;
 }
@@ -83,11 +88,24 @@ export interface ClientOptions {
   random?: RandomSource;
   /** Called with each update, already decoded in the JSON form. */
   onUpdate?: (update: TlObject) => void;
+  /** Called with events about the client itself, e.g. `{type: "session_dead", reason}`. */
+  onEvent?: (event: ClientEvent) => void;
   log?: (line: string) => void;
 }
 
 /** The result of a call: a TL object in JSON form, `rpc_error` and `rpc_timeout` included. */
 export type CallResult = TlObject;
+
+/** Something the client tells its owner unasked. */
+export type ClientEvent =
+  /** The home DC no longer knows the signed-in account's key: calls fail until a new sign-in. */
+  { type: "session_dead"; reason: string; dc: number };
+
+/** One call's own limits: its deadline and the behaviour it runs with. */
+interface CallContext {
+  deadline: number;
+  behaviour: ClientBehaviour;
+}
 
 const WRAPPERS = new Set(["invokeWithLayer", "initConnection"]);
 /** MTProto's own functions: answered by the protocol layer, never wrapped in initConnection. */
@@ -104,7 +122,6 @@ const SERVICE_FUNCTIONS = new Set([
   "req_DH_params",
   "set_client_DH_params",
 ]);
-const MIGRATE = /^(PHONE|NETWORK|USER|FILE|STATS)_MIGRATE_(\d+)$/;
 
 /** One client. */
 export class Client {
@@ -134,15 +151,16 @@ export class Client {
       floodWaitThreshold: 5,
       followMigrations: true,
       timeoutSeconds: 10,
+      connectTimeoutSeconds: 10,
       longsAsStrings: false,
       ...options.behaviour,
     };
     this.#output = this.#jsonCodec();
   }
 
-  #jsonCodec(): TlCodec {
+  #jsonCodec(longsAsStrings = this.behaviour.longsAsStrings): TlCodec {
     return new TlCodec(this.schema, {
-      longs: this.behaviour.longsAsStrings ? "string" : "json",
+      longs: longsAsStrings ? "string" : "json",
       bytes: "base64",
     });
   }
@@ -189,18 +207,36 @@ export class Client {
 
   /**
    * Calls a TL function given in JSON form and returns the answer in JSON form. Throws
-   * `TlEncodeError` for a malformed call; RPC errors and timeouts come back as objects.
+   * `TlEncodeError` for a malformed call; RPC errors and timeouts come back as objects. `overrides`
+   * change the behaviour for this call only.
    */
-  async call(request: TlObject): Promise<CallResult> {
+  async call(request: TlObject, overrides: Partial<ClientBehaviour> = {}): Promise<CallResult> {
+    const behaviour = { ...this.behaviour, ...overrides };
+    const context = { deadline: Date.now() + behaviour.timeoutSeconds * 1000, behaviour };
     const body = this.#input.encode(request);
     const resultType = this.#input.resultType(request) ?? "Object";
-    return await this.#callOn(
-      this.session.dc,
-      request,
-      body,
-      this.#decoder(this.#output, resultType),
-      0,
-    );
+    const output = overrides.longsAsStrings === undefined ||
+        overrides.longsAsStrings === this.behaviour.longsAsStrings
+      ? this.#output
+      : this.#jsonCodec(overrides.longsAsStrings);
+    try {
+      return await this.#callOn(
+        this.session.dc,
+        request,
+        body,
+        this.#decoder(output, resultType),
+        0,
+        context,
+      );
+    } catch (error) {
+      if (!(error instanceof RequestTimeoutError)) throw error;
+      return {
+        _cons: "rpc_timeout",
+        error_message: `no answer from Telegram within ${behaviour.timeoutSeconds} s`,
+        // False only when the request never left this process: then it surely did not run.
+        maybe_executed: error.maybeExecuted,
+      };
+    }
   }
 
   /** Decodes an answer with a result type: JSON form for clients, native for the client's own calls. */
@@ -209,37 +245,47 @@ export class Client {
   }
 
   /** A call the client makes for itself, decoded natively (bigint longs, Uint8Array bytes). */
-  async #internalCall(dc: number, request: TlObject, resultType: string): Promise<CallResult> {
+  async #internalCall(
+    dc: number,
+    request: TlObject,
+    resultType: string,
+    context: CallContext,
+  ): Promise<CallResult> {
     return await this.#callOn(
       dc,
       request,
       this.#input.encode(request),
       this.#decoder(this.#input, resultType),
-      3,
+      0,
+      context,
     );
   }
 
+  /** Sends on DC `dc` and applies the retry policy; throws RequestTimeoutError past the deadline. */
   async #callOn(
     dc: number,
     request: TlObject,
     body: Uint8Array,
     decode: (answer: Uint8Array) => CallResult,
     attempt: number,
+    context: CallContext,
   ): Promise<CallResult> {
-    const sender = await this.#senderFor(dc);
-    const wrapped = this.#wrapInit(sender, request, body);
+    const left = () => context.deadline - Date.now();
+    if (left() <= 0) throw new RequestTimeoutError("the deadline passed", attempt > 0);
+    const sender = await this.#senderFor(dc, context);
+    const wrapped = this.#wrapInit(sender, request, body, context.behaviour);
     let answer: Uint8Array;
     try {
-      answer = await sender.invoke(wrapped, this.behaviour.timeoutSeconds * 1000);
+      answer = await sender.invoke(wrapped, Math.max(1, left()));
     } catch (error) {
-      if (error instanceof RequestTimeoutError) {
-        return {
-          _cons: "rpc_timeout",
-          error_message: `no answer from Telegram within ${this.behaviour.timeoutSeconds} s`,
-        };
-      }
       if (error instanceof RpcError) {
         return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };
+      }
+      // A non-home DC that lost our key: the next try creates a new one and imports the
+      // authorization again (see #senderLost).
+      if (error instanceof AuthKeyUnknownError && dc !== this.session.dc && attempt < 3) {
+        await this.#authorize(dc, context);
+        return await this.#callOn(dc, request, body, decode, attempt + 1, context);
       }
       throw error;
     }
@@ -248,32 +294,27 @@ export class Client {
       if (dc === this.session.dc) this.#noteSignIn(request, answer);
       return decode(answer);
     }
-    if (attempt < 3) {
-      if (
-        error.type === "FLOOD_WAIT" && error.argument !== undefined &&
-        error.argument <= this.behaviour.floodWaitThreshold
-      ) {
-        this.#log(`FLOOD_WAIT_${error.argument}: waiting, then retrying ${request._cons}`);
-        await new Promise((resolve) => setTimeout(resolve, error.argument! * 1000));
-        return await this.#callOn(dc, request, body, decode, attempt + 1);
-      }
-      const migrate = MIGRATE.exec(error.errorMessage);
-      if (migrate && this.behaviour.followMigrations) {
-        const target = Number(migrate[2]);
-        if (migrate[1] === "FILE" || migrate[1] === "STATS") {
-          await this.#authorize(target);
-          return await this.#callOn(target, request, body, decode, attempt + 1);
-        }
-        this.#log(`${error.errorMessage}: the account's home is DC ${target}`);
-        const address = await this.#addressOf(target);
-        this.#senders.get(this.session.dc)?.close();
-        this.#senders.delete(this.session.dc);
-        // The home DC becomes the target: sessions printed from now on point at it.
-        this.server = { ...this.server, ...address, dc: target };
-        this.session = { dc: target };
-        this.#authorizedDcs.clear();
-        return await this.#callOn(target, request, body, decode, attempt + 1);
-      }
+    const decision = decideRetry(error, attempt, context.behaviour);
+    if (decision.action === "wait" && decision.ms < left()) {
+      this.#log(`${decision.reason}: waiting ${decision.ms} ms, then retrying ${request._cons}`);
+      await new Promise((resolve) => setTimeout(resolve, decision.ms));
+      return await this.#callOn(dc, request, body, decode, attempt + 1, context);
+    }
+    if (decision.action === "migrate" && !decision.home) {
+      await this.#authorize(decision.dc, context);
+      return await this.#callOn(decision.dc, request, body, decode, attempt + 1, context);
+    }
+    if (decision.action === "migrate") {
+      const target = decision.dc;
+      this.#log(`${error.errorMessage}: the account's home is DC ${target}`);
+      const address = await this.#addressOf(target, context);
+      this.#senders.get(this.session.dc)?.close();
+      this.#senders.delete(this.session.dc);
+      // The home DC becomes the target: sessions printed from now on point at it.
+      this.server = { ...this.server, ...address, dc: target };
+      this.session = { dc: target };
+      this.#authorizedDcs.clear();
+      return await this.#callOn(target, request, body, decode, attempt + 1, context);
     }
     return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };
   }
@@ -313,7 +354,12 @@ export class Client {
   }
 
   /** Wraps the first call on a connection in invokeWithLayer(initConnection) when it can. */
-  #wrapInit(sender: Sender, request: TlObject, body: Uint8Array): Uint8Array {
+  #wrapInit(
+    sender: Sender,
+    request: TlObject,
+    body: Uint8Array,
+    behaviour: ClientBehaviour,
+  ): Uint8Array {
     if (this.#initialized.has(sender)) return body;
     if (WRAPPERS.has(request._cons)) {
       this.#initialized.add(sender);
@@ -321,7 +367,7 @@ export class Client {
     }
     if (SERVICE_FUNCTIONS.has(request._cons)) return body;
     const apiId = this.app.apiId ?? this.session.apiId;
-    if (!this.behaviour.autoInit || apiId === undefined) return body;
+    if (!behaviour.autoInit || apiId === undefined) return body;
     this.#initialized.add(sender);
     return this.#input.encode({
       _cons: "invokeWithLayer",
@@ -344,26 +390,29 @@ export class Client {
     };
   }
 
-  async #senderFor(dc: number): Promise<Sender> {
+  async #senderFor(dc: number, context: CallContext): Promise<Sender> {
     const existing = this.#senders.get(dc);
-    if (existing) return existing;
+    if (existing && !existing.closed) return existing;
     const address = dc === this.server.dc
       ? { host: this.server.host, port: this.server.port }
-      : await this.#addressOf(dc);
+      : await this.#addressOf(dc, context);
+    // A session line gives the key; the session itself is always new, so that several
+    // connections loading one line never share a session_id (their msg_ids would collide).
     const resume = dc === this.session.dc && this.session.authKey;
-    const sender = new Sender({
+    const sender: Sender = new Sender({
       host: address.host,
       port: address.port,
       dcId: this.server.test ? dc + 10000 : dc,
       publicKeys: this.server.publicKeys,
-      transport: this.#options.transport ?? { kind: "intermediate", obfuscated: true },
+      transport: this.server.transport ?? this.#options.transport ??
+        { kind: "intermediate", obfuscated: true },
       codec: this.#input,
       random: this.#options.random ?? secureRandom,
+      connectTimeoutMs: this.behaviour.connectTimeoutSeconds * 1000,
       ...(resume
         ? {
           authKey: this.session.authKey,
           ...(this.session.salt !== undefined ? { salt: this.session.salt } : {}),
-          ...(this.session.sessionId !== undefined ? { sessionId: this.session.sessionId } : {}),
         }
         : {}),
       onUpdate: (bytes) => {
@@ -376,17 +425,45 @@ export class Client {
       },
       // A new session needs initConnection again.
       onNewSession: () => this.#initialized.delete(sender),
+      onAuthKeyUnknown: () => this.#senderLost(dc, sender),
       ...(this.#options.log ? { log: this.#options.log } : {}),
     });
     this.#senders.set(dc, sender);
     return sender;
   }
 
+  /**
+   * A DC answered -404: it does not know the key. On another DC a new key is made on the next
+   * call and the authorization imported again. On the home DC the account's authorization went
+   * with the key: the owner is told the session is dead, and the next call starts a new key.
+   */
+  #senderLost(dc: number, sender: Sender): void {
+    if (this.#senders.get(dc) === sender) this.#senders.delete(dc);
+    if (dc !== this.session.dc) {
+      this.#authorizedDcs.delete(dc);
+      return;
+    }
+    const signedIn = this.session.userId !== undefined;
+    this.session = {
+      dc: this.session.dc,
+      ...(this.session.apiId ? { apiId: this.session.apiId } : {}),
+    };
+    this.#authorizedDcs.clear();
+    if (signedIn) {
+      this.#options.onEvent?.({ type: "session_dead", reason: "AUTH_KEY_UNKNOWN", dc });
+    }
+  }
+
   /** Finds a DC's address from help.getConfig, asked of the home DC once. */
-  async #addressOf(dc: number): Promise<{ host: string; port: number }> {
+  async #addressOf(dc: number, context: CallContext): Promise<{ host: string; port: number }> {
     if (!this.#dcAddresses) {
       const home = this.session.dc === dc ? this.server.dc : this.session.dc;
-      const config = await this.#internalCall(home, { _cons: "help.getConfig" }, "Config");
+      const config = await this.#internalCall(
+        home,
+        { _cons: "help.getConfig" },
+        "Config",
+        context,
+      );
       if (config._cons !== "config") {
         throw new RpcError(500, `DC_ADDRESS_UNKNOWN: help.getConfig answered ${config._cons}`);
       }
@@ -407,18 +484,20 @@ export class Client {
   }
 
   /** Makes a non-home DC act for the signed-in user: export there, import here. */
-  async #authorize(dc: number): Promise<void> {
+  async #authorize(dc: number, context: CallContext): Promise<void> {
     if (this.#authorizedDcs.has(dc) || this.session.userId === undefined) return;
     const exported = await this.#internalCall(
       this.session.dc,
       { _cons: "auth.exportAuthorization", dc_id: dc },
       "auth.ExportedAuthorization",
+      context,
     );
     if (exported._cons !== "auth.exportedAuthorization") return;
     await this.#internalCall(
       dc,
       { _cons: "auth.importAuthorization", id: exported.id, bytes: exported.bytes },
       "auth.Authorization",
+      context,
     );
     this.#authorizedDcs.add(dc);
   }
@@ -428,7 +507,7 @@ export class Client {
   }
 }
 
-/** Reads the JSON `server` object: host, port, dc, rsa (PEM), test. */
+/** Reads the JSON `server` object: host, port, dc, rsa (PEM), test, transport. */
 export function serverFromJson(
   value: Record<string, unknown>,
   current: ServerTarget,
@@ -455,6 +534,10 @@ export function serverFromJson(
     server.dc = value.dc as number;
   }
   if (value.test !== undefined) server.test = value.test === true;
+  if (value.transport !== undefined) {
+    if (typeof value.transport !== "string") throw new TypeError("server.transport must be a name");
+    server.transport = parseTransport(value.transport);
+  }
   if (value.rsa !== undefined) {
     const pems = Array.isArray(value.rsa) ? value.rsa : [value.rsa];
     server.publicKeys = pems.map((pem) => {
@@ -473,6 +556,7 @@ export function serverToJson(server: ServerTarget): Record<string, unknown> {
     dc: server.dc,
     test: server.test,
     rsa: publicKeyToPem(server.publicKeys[0]),
+    ...(server.transport ? { transport: transportName(server.transport) } : {}),
   };
 }
 

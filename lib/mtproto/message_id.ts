@@ -58,6 +58,8 @@ export class MessageIdGenerator {
     const fraction = BigInt(Math.floor(((ms % 1000) / 1000) * 2 ** 32)) & ~3n;
     let id = (seconds << 32n) | fraction;
     if (id <= this.#last) id = (this.#last + 4n) & ~3n;
+    // The docs forbid ids whose low 32 bits are all zero (one in 2^30 would be).
+    if ((id & 0xffffffffn) === 0n) id += 4n;
     this.#last = id;
     if (this.side === "server") return id | (response ? 1n : 3n);
     return id;

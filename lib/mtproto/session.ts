@@ -66,6 +66,11 @@ interface Outgoing {
 
 const MSG_CONTAINER_ID = 0x73f1f8dc;
 const RPC_RESULT_ID = 0xf35c6d01;
+const FUTURE_SALTS_ID = 0xae500895;
+const DESTROY_SESSION_ID = 0xe7512126;
+const DESTROY_AUTH_KEY_ID = 0xd1435160;
+/** After a refused get_future_salts, wait this long (doubling to an hour) before asking again. */
+const SALTS_RETRY_SECONDS = 60;
 const MAX_CONTAINER_MESSAGES = 1020;
 const MAX_CONTAINER_BYTES = 1 << 20;
 const COMPRESS_ABOVE = 512;
@@ -93,6 +98,15 @@ export class ClientSession {
   #seenOrder: bigint[] = [];
   /** The internal get_future_salts request in flight, if any. */
   #saltsRequest?: number;
+  /** When get_future_salts may be asked again after a refusal (server seconds), and the wait. */
+  #saltsRetryAt = 0;
+  #saltsRetrySeconds = SALTS_RETRY_SECONDS;
+  /**
+   * destroy_session and destroy_auth_key are answered by bare objects, not rpc_result: these find
+   * the request (by the session id it names; the auth key request is one at a time).
+   */
+  #destroySessionRequests = new Map<bigint, Pending>();
+  #destroyAuthKeyRequest?: Pending;
 
   /** Starts (or resumes) a session over an auth key. */
   constructor(options: SessionOptions) {
@@ -124,7 +138,20 @@ export class ClientSession {
 
   /** Queues a content-related request (a serialized function call); returns its local id. */
   send(body: Uint8Array): number {
-    return this.#enqueue(body, false);
+    const requestId = this.#enqueue(body, false);
+    const id = body.length >= 4 ? readId(body) : 0;
+    if (id === DESTROY_SESSION_ID && body.length >= 12) {
+      const sessionId = new DataView(body.buffer, body.byteOffset, 12).getBigInt64(4, true);
+      this.#destroySessionRequests.set(sessionId, this.#pending.get(requestId)!);
+    } else if (id === DESTROY_AUTH_KEY_ID) {
+      this.#destroyAuthKeyRequest = this.#pending.get(requestId)!;
+    }
+    return requestId;
+  }
+
+  /** True when the request went out at least once: the server may have run it. */
+  wasSent(requestId: number): boolean {
+    return (this.#pending.get(requestId)?.messageIds.length ?? 0) > 0;
   }
 
   #enqueue(body: Uint8Array, internal: boolean): number {
@@ -141,13 +168,19 @@ export class ClientSession {
     return pending.requestId;
   }
 
-  /** Forgets a request (its caller gave up); a late answer to it is then dropped. */
+  /**
+   * Forgets a request (its caller gave up); a late answer to it is then dropped. A request that
+   * went out is followed by `rpc_drop_answer`, so the server need not send (or compute) it.
+   * https://core.telegram.org/mtproto/service_messages#cancellation-of-an-rpc-query
+   */
   cancel(requestId: number): void {
     const pending = this.#pending.get(requestId);
     if (!pending) return;
-    this.#pending.delete(requestId);
-    for (const id of pending.messageIds) this.#byMessageId.delete(id);
-    this.#queue = this.#queue.filter((queued) => queued !== pending);
+    this.#forget(pending);
+    const last = pending.messageIds.at(-1);
+    if (last !== undefined) {
+      this.#enqueue(this.codec.encode({ _cons: "rpc_drop_answer", req_msg_id: last }), true);
+    }
   }
 
   /**
@@ -255,8 +288,10 @@ export class ClientSession {
   }
 
   #maybeAskForSalts(): void {
-    // Ask ahead of expiry: when at most one known salt is left and no request is in flight.
+    // Ask ahead of expiry: when at most one known salt is left and no request is in flight, and
+    // not again soon after the server refused.
     if (this.#saltsRequest !== undefined || this.#futureSalts.length > 1) return;
+    if (this.ids.now() < this.#saltsRetryAt) return;
     this.#saltsRequest = this.#enqueue(
       this.codec.encode({ _cons: "get_future_salts", num: 32 }),
       true,
@@ -310,7 +345,13 @@ export class ClientSession {
       }
     }
     if (this.codec.schema.constructorsById.get(id)?.name !== "bad_msg_notification") return false;
-    const code = new DataView(body.buffer, body.byteOffset, body.byteLength).getInt32(16, true);
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    if (body.length < 20) return false;
+    // Only about a message we sent: an old notification replayed by someone on the path must
+    // not move the clock.
+    const badId = view.getBigInt64(4, true);
+    if (!this.#byMessageId.has(badId) && !this.#containers.has(badId)) return false;
+    const code = view.getInt32(16, true);
     return code === 16 || code === 17;
   }
 
@@ -412,10 +453,29 @@ export class ClientSession {
         }
         return;
       }
-      case "msgs_state_info":
-      case "msgs_all_info":
       case "destroy_session_ok":
-      case "destroy_session_none":
+      case "destroy_session_none": {
+        // https://core.telegram.org/mtproto/service_messages#request-to-destroy-session
+        const sessionId = this.codec.decode(body).session_id as bigint;
+        const pending = this.#destroySessionRequests.get(sessionId);
+        if (pending && this.#pending.has(pending.requestId)) this.#answer(pending, body, events);
+        return;
+      }
+      case "destroy_auth_key_ok":
+      case "destroy_auth_key_none":
+      case "destroy_auth_key_fail": {
+        const pending = this.#destroyAuthKeyRequest;
+        if (pending && this.#pending.has(pending.requestId)) this.#answer(pending, body, events);
+        return;
+      }
+      case "msgs_all_info":
+      case "msgs_state_info": {
+        // https://core.telegram.org/mtproto/service_messages_about_messages#voluntary-communication-of-status-of-messages
+        const value = this.codec.decode(body);
+        const ids = (value.msg_ids as bigint[] | undefined) ?? [];
+        this.#resendUnreceived(ids, value.info as Uint8Array);
+        return;
+      }
       case "rpc_answer_unknown":
       case "rpc_answer_dropped_running":
       case "rpc_answer_dropped":
@@ -428,15 +488,34 @@ export class ClientSession {
   #resolve(requestMessageId: bigint, body: Uint8Array, events: SessionEvent[]): void {
     const pending = this.#byMessageId.get(requestMessageId);
     if (!pending || !this.#pending.has(pending.requestId)) return; // answered already, or cancelled
+    this.#answer(pending, body, events);
+  }
+
+  #answer(pending: Pending, body: Uint8Array, events: SessionEvent[]): void {
     this.#forget(pending);
-    if (pending.requestId === this.#saltsRequest) this.#saltsRequest = undefined;
+    if (pending.requestId === this.#saltsRequest) this.#saltsAnswered(body);
     if (!pending.internal) events.push({ type: "result", requestId: pending.requestId, body });
+  }
+
+  /** A refused get_future_salts is asked again later, not on the very next flush. */
+  #saltsAnswered(body: Uint8Array): void {
+    this.#saltsRequest = undefined;
+    if (body.length >= 4 && readId(body) === FUTURE_SALTS_ID) {
+      this.#saltsRetrySeconds = SALTS_RETRY_SECONDS;
+      return;
+    }
+    this.#saltsRetryAt = this.ids.now() + this.#saltsRetrySeconds;
+    this.#saltsRetrySeconds = Math.min(3600, this.#saltsRetrySeconds * 2);
   }
 
   #forget(pending: Pending): void {
     this.#pending.delete(pending.requestId);
     for (const id of pending.messageIds) this.#byMessageId.delete(id);
     this.#queue = this.#queue.filter((queued) => queued !== pending);
+    if (this.#destroyAuthKeyRequest === pending) this.#destroyAuthKeyRequest = undefined;
+    for (const [sessionId, known] of this.#destroySessionRequests) {
+      if (known === pending) this.#destroySessionRequests.delete(sessionId);
+    }
   }
 
   #storeFutureSalts(value: Record<string, unknown>): void {
@@ -447,6 +526,17 @@ export class ClientSession {
     }));
     salts.sort((a, b) => a.validSince - b.validSince);
     this.#futureSalts = salts;
+  }
+
+  /**
+   * The server's word on our messages: 1 (unknown), 2 (msg_id too low) and 3 (too high) mean it
+   * never got them, so they are sent again under new ids.
+   */
+  #resendUnreceived(ids: bigint[], info: Uint8Array): void {
+    for (let i = 0; i < ids.length && i < info.length; i++) {
+      const state = info[i] & 7;
+      if (state >= 1 && state <= 3 && this.#byMessageId.has(ids[i])) this.#resendWithNewId(ids[i]);
+    }
   }
 
   /** Queues again, under a new msg_id, the request (or the container's requests) sent as `id`. */
@@ -504,6 +594,10 @@ export class ClientSession {
       });
     }
   }
+}
+
+function readId(body: Uint8Array): number {
+  return new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
 }
 
 /** One message inside a container. */

@@ -5,10 +5,14 @@
  * connection reconnects with backoff and resends every unanswered request under its msg_id, so
  * each request gets exactly one outcome.
  *
+ * Nothing waits for ever: connecting and the key exchange have a deadline, a request's timeout
+ * runs from the moment it is submitted (whatever stage the connection is in), a ping that gets no
+ * pong drops the connection, and every socket is closed on every failure path.
+ *
  * @module
  */
 
-import { RpcError, SecurityError, TransportError } from "../errors.ts";
+import { Mtproto2jsonError, RpcError, SecurityError, TransportError } from "../errors.ts";
 import type { RandomSource } from "../crypto/random.ts";
 import type { RsaPublicKey } from "../crypto/rsa.ts";
 import type { TlCodec } from "../tl/codec.ts";
@@ -24,6 +28,7 @@ import { packPlainMessage, unpackPlainMessage } from "../mtproto/plain_message.t
 import { ClientSession, type SessionEvent } from "../mtproto/session.ts";
 import { ClientTransport, type TransportOptions } from "../transport/transport.ts";
 import { type ByteConnection, connectTcp } from "./tcp_connection.ts";
+import { backoffMs, FLOOD_BACKOFF, RECONNECT_BACKOFF } from "./backoff.ts";
 
 /** Where and how to connect. */
 export interface SenderOptions {
@@ -46,9 +51,18 @@ export interface SenderOptions {
   onUpdate?: (body: Uint8Array) => void;
   /** Called when the server announces a new session (updates may have been missed). */
   onNewSession?: () => void;
+  /**
+   * Called once when the server says it does not know the auth key (`-404`): the sender is then
+   * closed, and its owner decides whether to create a new key.
+   */
+  onAuthKeyUnknown?: () => void;
   log?: (line: string) => void;
   /** Send a ping after this much idle time; 0 disables. */
   pingIntervalMs?: number;
+  /** A ping with no pong within this time drops the connection (default 10 s). */
+  pingTimeoutMs?: number;
+  /** Deadline for opening the connection and creating the key (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 interface Waiter {
@@ -57,13 +71,27 @@ interface Waiter {
 }
 
 /** A request that got no answer in time. */
-export class RequestTimeoutError extends Error {
+export class RequestTimeoutError extends Mtproto2jsonError {
   override name = "RequestTimeoutError";
+  /** Creates the error; `maybeExecuted` is false when the request never left this process. */
+  constructor(message: string, readonly maybeExecuted: boolean) {
+    super(message);
+  }
+}
+
+/** Opening the connection or creating the auth key took longer than its deadline. */
+export class ConnectTimeoutError extends Mtproto2jsonError {
+  override name = "ConnectTimeout";
 }
 
 /** Thrown to pending requests when the sender is closed. */
-export class SenderClosedError extends Error {
+export class SenderClosedError extends Mtproto2jsonError {
   override name = "SenderClosedError";
+}
+
+/** The server does not know the auth key (`-404`): it was destroyed or the DC forgot it. */
+export class AuthKeyUnknownError extends Mtproto2jsonError {
+  override name = "AuthKeyUnknown";
 }
 
 /** One connection's worth of MTProto, with reconnection. */
@@ -78,7 +106,9 @@ export class Sender {
   #connecting?: Promise<void>;
   #ackTimer?: ReturnType<typeof setInterval>;
   #pingTimer?: ReturnType<typeof setInterval>;
-  #backoffMs = 0;
+  #reconnectTimer?: ReturnType<typeof setTimeout>;
+  /** Failed connection attempts in a row, for the backoff. */
+  #failures = 0;
   /** How many times the connection was re-established (for tests and logs). */
   reconnects = 0;
 
@@ -100,31 +130,44 @@ export class Sender {
 
   /**
    * Sends a serialized function call and resolves with the body of its answer (an `rpc_error`
-   * body included: the caller decodes it with the method's result type).
+   * body included: the caller decodes it with the method's result type). `timeoutMs` counts from
+   * now, connecting and the key exchange included; when it runs out the request is forgotten (a
+   * late answer is dropped, and the server is asked not to send it) and the call rejects with
+   * {@link RequestTimeoutError}.
    */
   async invoke(body: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
     if (this.#closed) throw new SenderClosedError("the connection is closed");
+    const request: { id?: number; expired: boolean } = { expired: false };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      if (timeoutMs === undefined) return;
+      timer = setTimeout(() => {
+        request.expired = true;
+        const sent = request.id !== undefined && this.session!.wasSent(request.id);
+        if (request.id !== undefined) this.cancel(request.id);
+        this.#scheduleFlush();
+        reject(new RequestTimeoutError(`no answer within ${timeoutMs / 1000} s`, sent));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#submit(body, request), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #submit(body: Uint8Array, request: { id?: number; expired: boolean }) {
     if (!this.session || !this.#connection) await this.connect();
-    const session = this.session!;
-    const requestId = session.send(body);
+    // The deadline may have passed while connecting: then the request is not sent at all.
+    if (request.expired) return new Promise<never>(() => {});
+    if (this.#closed) throw new SenderClosedError("the connection is closed");
+    const requestId = this.session!.send(body);
+    request.id = requestId;
     const answer = new Promise<Uint8Array>((resolve, reject) =>
       this.#waiters.set(requestId, { resolve, reject })
     );
     this.#scheduleFlush();
-    if (timeoutMs === undefined) return await answer;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // Forget the request: an answer arriving later is dropped, not delivered twice.
-        this.cancel(requestId);
-        reject(new RequestTimeoutError(`no answer within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([answer, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return await answer;
   }
 
   /** Stops waiting for a request (after a client-side timeout); a late answer is dropped. */
@@ -133,16 +176,20 @@ export class Sender {
     this.#waiters.delete(requestId);
   }
 
-  /** Closes for good; pending requests fail with {@link SenderClosedError}. */
-  close(): void {
+  /** Closes for good; pending requests fail with `reason` ({@link SenderClosedError} by default). */
+  close(reason: Error = new SenderClosedError("the connection was closed")): void {
     this.#closed = true;
     clearInterval(this.#ackTimer);
     clearInterval(this.#pingTimer);
+    clearTimeout(this.#reconnectTimer);
     this.#connection?.close();
-    for (const waiter of this.#waiters.values()) {
-      waiter.reject(new SenderClosedError("the connection was closed"));
-    }
-    this.#waiters.clear();
+    this.#connection = undefined;
+    this.#failAll(reason);
+  }
+
+  /** True once closed: a closed sender is never used again. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Drops the socket without closing the sender: it reconnects (a test hook, and for network changes). */
@@ -152,11 +199,49 @@ export class Sender {
 
   async #open(): Promise<void> {
     // A request and the backoff timer may both ask to reconnect; one connection is enough.
-    if (this.#connection) return;
+    if (this.#connection || this.#closed) return;
     if (this.session) this.reconnects++;
+    const { options } = this;
+    const deadlineMs = options.connectTimeoutMs ?? 10_000;
+    let connection: ByteConnection | undefined;
+    let timedOut = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        connection?.close();
+        reject(
+          new ConnectTimeoutError(
+            `no connection to ${options.host}:${options.port} (DC ${options.dcId}) within ` +
+              `${deadlineMs / 1000} s`,
+          ),
+        );
+      }, deadlineMs);
+    });
+    try {
+      await Promise.race([
+        deadline,
+        this.#establish((opened) => {
+          connection = opened;
+          // Opened after the deadline or after close(): nobody will use it.
+          if (timedOut || this.#closed) opened.close();
+        }),
+      ]);
+    } catch (error) {
+      connection?.close();
+      this.#failures++;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Connects and, when there is no key yet, creates one; then starts reading. */
+  async #establish(opened: (connection: ByteConnection) => void): Promise<void> {
     const { options } = this;
     const connect = options.connect ?? connectTcp;
     const connection = await connect(options.host, options.port);
+    opened(connection);
     const transport = new ClientTransport(
       { ...options.transport, dcId: options.dcId },
       options.random,
@@ -170,9 +255,12 @@ export class Sender {
         this.session = this.#newSession(created.authKey, created.serverSalt, created.timeOffset);
       }
     }
+    if (this.#closed) {
+      connection.close();
+      return;
+    }
     this.#connection = connection;
     this.#transport = transport;
-    this.#backoffMs = 0;
     this.#startTimers();
     this.#readLoop(connection, transport, reader);
     this.session.resendPending();
@@ -241,41 +329,62 @@ export class Sender {
     transport: ClientTransport,
     reader: AsyncIterator<Uint8Array>,
   ) {
+    let flooded = false;
     try {
       for (;;) {
         const next = await reader.next();
         if (next.done) break;
         for (const payload of transport.unpack(next.value)) {
-          this.#dispatch(this.session!.receive(payload));
+          const events = this.session!.receive(payload);
+          if (events.some((event) => event.type !== "dropped")) this.#failures = 0;
+          this.#dispatch(events);
         }
         // Acks alone wait for the ack timer or the next request.
         if (this.session!.hasRequests) this.#scheduleFlush();
       }
     } catch (error) {
       if (error instanceof TransportError && error.code === 404) {
-        this.#log(`the server does not know our auth key (-404): it must be created again`);
-        this.#failAll(
-          new TransportError("AUTH_KEY_UNKNOWN: the server does not know this auth key", 404),
-        );
-        this.close();
+        connection.close();
+        this.#authKeyUnknown();
         return;
       }
+      flooded = error instanceof TransportError && error.code === 429;
       this.#log(`connection error: ${(error as Error).message}`);
     }
     connection.close();
     if (this.#connection === connection) this.#connection = undefined;
-    if (!this.#closed) this.#reconnect();
+    // Counted as a failure until the next connection delivers a message, so that a server that
+    // accepts and drops at once is retried with a growing wait, not in a tight loop.
+    this.#failures++;
+    if (!this.#closed) this.#reconnect(flooded);
   }
 
-  #reconnect(): void {
-    this.#backoffMs = Math.min(5000, this.#backoffMs ? this.#backoffMs * 2 : 50);
-    setTimeout(() => {
+  /** `-404`: the key is gone, so is everything sent under it; the owner decides what is next. */
+  #authKeyUnknown(): void {
+    this.#log(`the server does not know our auth key (-404)`);
+    this.close(
+      new AuthKeyUnknownError(
+        `AUTH_KEY_UNKNOWN: DC ${this.options.dcId} does not know this auth key (it was destroyed, ` +
+          `or the server forgot it)`,
+      ),
+    );
+    this.options.onAuthKeyUnknown?.();
+  }
+
+  /** Reconnects after a backoff; `-429` (too many connections) waits longer. One at a time. */
+  #reconnect(flooded = false): void {
+    if (this.#reconnectTimer !== undefined) return;
+    const attempt = Math.max(0, this.#failures - 1);
+    const wait = backoffMs(attempt, flooded ? FLOOD_BACKOFF : RECONNECT_BACKOFF);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
       if (this.#closed || this.#connection) return;
       this.connect().catch((error) => {
+        if (error instanceof TransportError && error.code === 404) return this.#authKeyUnknown();
         this.#log(`reconnect failed: ${(error as Error).message}`);
-        if (!this.#closed) this.#reconnect();
+        if (!this.#closed) this.#reconnect(error instanceof TransportError && error.code === 429);
       });
-    }, this.#backoffMs);
+    }, wait);
   }
 
   #dispatch(events: SessionEvent[]): void {
@@ -351,7 +460,14 @@ export class Sender {
           ping_id: BigInt(Date.now()),
           disconnect_delay: Math.ceil(interval / 1000) + 45,
         });
-        this.invoke(body).catch(() => {});
+        const connection = this.#connection;
+        this.invoke(body, this.options.pingTimeoutMs ?? 10_000).catch((error) => {
+          // No pong: the connection is half-open or the server is stuck. Start over.
+          if (error instanceof RequestTimeoutError && this.#connection === connection) {
+            this.#log(`no pong within the ping deadline: reconnecting`);
+            connection.close();
+          }
+        });
       }, interval);
       Deno.unrefTimer(pingTimer);
       this.#pingTimer = pingTimer;

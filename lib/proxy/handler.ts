@@ -47,6 +47,7 @@ const OPTION_NAMES: Record<string, keyof ClientBehaviour> = {
   flood_wait_threshold: "floodWaitThreshold",
   follow_migrations: "followMigrations",
   timeout: "timeoutSeconds",
+  connect_timeout: "connectTimeoutSeconds",
 };
 
 /** One client connection of the JSON protocol. */
@@ -68,6 +69,7 @@ export class ProxyConnection {
       ...(defaults.behaviour ? { behaviour: defaults.behaviour } : {}),
       ...(defaults.transport ? { transport: defaults.transport } : {}),
       onUpdate: (update) => this.#send({ id: 0, message: update }),
+      onEvent: (event) => this.#send({ id: 0, event }),
       ...(defaults.log ? { log: defaults.log } : {}),
     });
   }
@@ -138,8 +140,15 @@ export class ProxyConnection {
   async #process(id: number, request: Record<string, unknown>): Promise<void> {
     const response: Record<string, unknown> = { id };
     try {
-      // Synchronous parts first, so that a later line sees their effect.
-      if (request.options !== undefined) response.options = this.#options(request.options);
+      // Synchronous parts first, so that a later line sees their effect. Options next to a
+      // message are that request's own; alone on a line they set the connection's.
+      const own = request.message !== undefined;
+      let overrides: Partial<ClientBehaviour> = {};
+      if (request.options !== undefined) {
+        overrides = this.#readOptions(request.options);
+        if (!own) this.client.configure(overrides);
+        response.options = this.#showOptions(overrides);
+      }
       if (request.server !== undefined) response.server = this.#server(request.server);
       if (request.session !== undefined) response.session = this.#session(request.session);
       if (request.message !== undefined) {
@@ -148,7 +157,7 @@ export class ProxyConnection {
             "message",
           ]);
         }
-        response.message = await this.client.call(request.message);
+        response.message = await this.client.call(request.message, overrides);
       }
       this.#send(response);
     } catch (error) {
@@ -156,7 +165,7 @@ export class ProxyConnection {
     }
   }
 
-  #options(value: unknown): Record<string, unknown> {
+  #readOptions(value: unknown): Partial<ClientBehaviour> {
     const options = objectOf(value, "options");
     const update: Partial<ClientBehaviour> = {};
     for (const [name, setting] of Object.entries(options)) {
@@ -176,9 +185,14 @@ export class ProxyConnection {
       }
       (update as Record<string, unknown>)[key] = setting;
     }
-    this.client.configure(update);
+    return update;
+  }
+
+  /** Every option as it applies: the connection's, with `overrides` on top. */
+  #showOptions(overrides: Partial<ClientBehaviour>): Record<string, unknown> {
+    const behaviour = { ...this.client.behaviour, ...overrides };
     return Object.fromEntries(
-      Object.entries(OPTION_NAMES).map(([name, key]) => [name, this.client.behaviour[key]]),
+      Object.entries(OPTION_NAMES).map(([name, key]) => [name, behaviour[key]]),
     );
   }
 

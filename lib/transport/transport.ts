@@ -22,6 +22,42 @@ export interface TransportOptions {
   dcId?: number;
 }
 
+/** The transport names users write (`--transport`, `server.transport`), default first. */
+export const TRANSPORT_NAMES = [
+  "obfuscated-intermediate",
+  "obfuscated-abridged",
+  "obfuscated-padded",
+  "intermediate",
+  "abridged",
+  "padded",
+  "full",
+] as const;
+
+/**
+ * Reads a transport name such as `abridged` or `obfuscated-padded`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseTransport, transportName } from "./transport.ts";
+ * assert.deepEqual(parseTransport("obfuscated-abridged"), { kind: "abridged", obfuscated: true });
+ * assert.equal(transportName({ kind: "full" }), "full");
+ * ```
+ */
+export function parseTransport(name: string): TransportOptions {
+  if (!(TRANSPORT_NAMES as readonly string[]).includes(name)) {
+    throw new TypeError(`transport must be one of ${TRANSPORT_NAMES.join(", ")}; got "${name}"`);
+  }
+  const obfuscated = name.startsWith("obfuscated-");
+  const kind = name.replace("obfuscated-", "") as TransportKind;
+  return obfuscated ? { kind, obfuscated } : { kind };
+}
+
+/** The name {@link parseTransport} reads back. */
+export function transportName(options: TransportOptions): string {
+  return options.obfuscated ? `obfuscated-${options.kind}` : options.kind;
+}
+
 /** The client side of a transport. */
 export class ClientTransport {
   readonly #framing: Framing;
