@@ -76,18 +76,21 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
         };
         return subcommand === "serve"
           ? await runServeCommand(rest, proxyIo, VERSION)
-          : await runPipeCommand(rest, proxyIo, VERSION);
+          : await untilStopped(runPipeCommand(rest, proxyIo, VERSION), io.stopped);
       }
       case "signin":
-        return await runSigninCommand(rest, {
-          stdin: io.stdin,
-          stdout: async (text) => await io.stdout(text),
-          stderr: async (text) => await io.stderr(text),
-          readTextFile: io.readTextFile,
-          writeSecretFile: io.writeSecretFile,
-          env: io.env,
-          ...(io.readHidden ? { readHidden: io.readHidden } : {}),
-        }, VERSION);
+        return await untilStopped(
+          runSigninCommand(rest, {
+            stdin: io.stdin,
+            stdout: async (text) => await io.stdout(text),
+            stderr: async (text) => await io.stderr(text),
+            readTextFile: io.readTextFile,
+            writeSecretFile: io.writeSecretFile,
+            env: io.env,
+            ...(io.readHidden ? { readHidden: io.readHidden } : {}),
+          }, VERSION),
+          io.stopped,
+        );
       case "emulator":
         return await runEmulatorCommand(rest, {
           write: io.stdout,
@@ -97,11 +100,10 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           stopped: io.stopped,
         });
       case "tl":
-        return await runTlCommand(rest, {
-          stdin: io.stdin,
-          write: io.stdout,
-          readTextFile: io.readTextFile,
-        });
+        return await untilStopped(
+          runTlCommand(rest, { stdin: io.stdin, write: io.stdout, readTextFile: io.readTextFile }),
+          io.stopped,
+        );
       default:
         throw new UsageError(`unknown subcommand "${subcommand}"`);
     }
@@ -118,6 +120,18 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
+}
+
+/** Exit status of a command stopped by SIGINT or SIGTERM before it finished (128 + SIGINT). */
+export const STOPPED_STATUS = 130;
+
+/**
+ * Runs a command that has no graceful stop of its own until it ends or the user stops it. The
+ * signal handlers that let `serve` close cleanly replace the default of ending the process, so
+ * every other command must end on them here.
+ */
+async function untilStopped(command: Promise<number>, stopped: Promise<void>): Promise<number> {
+  return await Promise.race([command, stopped.then(() => STOPPED_STATUS)]);
 }
 
 function isParseArgsError(error: unknown): boolean {

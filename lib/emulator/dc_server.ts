@@ -6,6 +6,7 @@
  */
 
 import { type DcContext, ServerConnection } from "./server_connection.ts";
+import { acceptLoop } from "../net/accept_loop.ts";
 
 /** A running DC listener. */
 export interface DcListener {
@@ -21,50 +22,48 @@ export function listenDc(dc: DcContext, port: number): DcListener {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const connections = new Set<ServerConnection>();
   const sockets = new Set<Deno.TcpConn>();
-  const serving = (async () => {
-    for await (const socket of listener) {
-      socket.setNoDelay(true);
-      sockets.add(socket);
-      let writing = Promise.resolve();
-      let socketClosed = false;
-      const closeSocket = () => {
-        if (socketClosed) return;
-        socketClosed = true;
-        sockets.delete(socket);
-        // Let queued writes go out first.
-        writing.finally(() => {
-          try {
-            socket.close();
-          } catch {
-            // already closed
-          }
-        });
-      };
-      const connection = new ServerConnection(
-        dc,
-        (bytes) => {
-          writing = writing.then(async () => {
-            for (let written = 0; written < bytes.length;) {
-              written += await socket.write(bytes.subarray(written));
-            }
-          }).catch(() => closeSocket());
-        },
-        () => {
-          connections.delete(connection);
-          closeSocket();
-        },
-      );
-      connections.add(connection);
-      (async () => {
+  const serving = acceptLoop(listener, (socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    let writing = Promise.resolve();
+    let socketClosed = false;
+    const closeSocket = () => {
+      if (socketClosed) return;
+      socketClosed = true;
+      sockets.delete(socket);
+      // Let queued writes go out first.
+      writing.finally(() => {
         try {
-          for await (const chunk of socket.readable) connection.receiveBytes(chunk);
+          socket.close();
         } catch {
-          // reset by the peer
+          // already closed
         }
-        connection.close();
-      })();
-    }
-  })().catch(() => {});
+      });
+    };
+    const connection = new ServerConnection(
+      dc,
+      (bytes) => {
+        writing = writing.then(async () => {
+          for (let written = 0; written < bytes.length;) {
+            written += await socket.write(bytes.subarray(written));
+          }
+        }).catch(() => closeSocket());
+      },
+      () => {
+        connections.delete(connection);
+        closeSocket();
+      },
+    );
+    connections.add(connection);
+    (async () => {
+      try {
+        for await (const chunk of socket.readable) connection.receiveBytes(chunk);
+      } catch {
+        // reset by the peer
+      }
+      connection.close();
+    })();
+  }, (line) => dc.log(`dc${dc.dcId}: ${line}`));
   return {
     port: (listener.addr as Deno.NetAddr).port,
     connections,

@@ -44,6 +44,11 @@ export class KeyStore {
     return true;
   }
 
+  /** Forgets every key, as a DC that lost them would: clients then get `-404`. */
+  forgetAll(): void {
+    this.#keys.clear();
+  }
+
   /** Finds a key by the 8-byte id at the start of an encrypted message. */
   find(id: Uint8Array): KeyEntry | undefined {
     return this.#keys.get(id.toHex());

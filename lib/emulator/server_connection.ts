@@ -36,6 +36,10 @@ export interface DcFaults {
   dropEvery?: number;
   /** Answer this method only after `ms` milliseconds (the answer is still cached at once). */
   slow?: { method: string; ms: number };
+  /** For tests of hostile servers: the body to answer `method` with instead of its result. */
+  answerWith?: (method: string) => Uint8Array | undefined;
+  /** Send every encrypted payload a second time, as an attacker replaying traffic would. */
+  replay?: boolean;
 }
 
 /** Everything one emulated DC shares between its connections. */
@@ -145,6 +149,8 @@ export class ServerConnection {
   #silenceTimer?: ReturnType<typeof setTimeout>;
   closed = false;
   readonly #handshakeIds: MessageIdGenerator;
+  /** The previous encrypted payload, sent again under the `replay` fault. */
+  #lastPayload?: Uint8Array;
 
   /** `write` sends bytes on the socket; `close` ends it. */
   constructor(
@@ -382,7 +388,8 @@ export class ServerConnection {
       out.push({ body: cached, contentRelated: true, response: true });
       return;
     }
-    const answer = this.#rpcResult(messageId, this.#call(session, request));
+    const forged = this.dc.faults.answerWith?.(innermost(request)._cons);
+    const answer = this.#rpcResult(messageId, forged ?? this.#call(session, request));
     session.remember(messageId, answer);
     const slow = this.dc.faults.slow;
     if (slow && innermost(request)._cons === slow.method) {
@@ -491,5 +498,9 @@ export class ServerConnection {
       this.dc.random,
     );
     this.write(this.transport.pack(payload));
+    if (this.dc.faults.replay) {
+      if (this.#lastPayload) this.write(this.transport.pack(this.#lastPayload));
+      this.#lastPayload = payload;
+    }
   }
 }

@@ -24,7 +24,10 @@ import { type Clock, MessageIdGenerator } from "./message_id.ts";
 export type SessionEvent =
   /** The answer to a request: the rpc_result's body (gzip already undone), or a pong/future_salts. */
   | { type: "result"; requestId: number; body: Uint8Array }
-  /** A request the server refused at the protocol level (a bad_msg_notification it cannot fix). */
+  /**
+   * A request the server refused at the protocol level (a bad_msg_notification it cannot fix:
+   * `code` is its error code), or whose answer could not be unpacked (`code` 0).
+   */
   | { type: "failed"; requestId: number; code: number; reason: string }
   /** Anything the server sent that is not an answer: updates, mostly. */
   | { type: "update"; body: Uint8Array; messageId: bigint }
@@ -383,8 +386,7 @@ export class ClientSession {
       return;
     }
     if (id === RPC_RESULT_ID) {
-      const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-      this.#resolve(view.getBigInt64(4, true), unpackGzip(body.subarray(12)), events);
+      this.#rpcResult(body, events);
       return;
     }
     if (id === GZIP_PACKED_ID) {
@@ -483,6 +485,31 @@ export class ClientSession {
         return;
     }
     events.push({ type: "update", body, messageId });
+  }
+
+  /**
+   * An answer: its request is resolved with the body, gzip undone. An answer that cannot be
+   * unpacked (a gzip bomb, broken data) fails its request at once rather than leaving it to time
+   * out. https://core.telegram.org/mtproto/service_messages#response-to-an-rpc-query
+   */
+  #rpcResult(body: Uint8Array, events: SessionEvent[]): void {
+    if (body.length < 12) throw new SecurityError("rpc_result shorter than its header");
+    const requestMessageId = new DataView(body.buffer, body.byteOffset, 12).getBigInt64(4, true);
+    let result;
+    try {
+      result = unpackGzip(body.subarray(12));
+    } catch (error) {
+      const pending = this.#byMessageId.get(requestMessageId);
+      if (!pending || !this.#pending.has(pending.requestId)) return;
+      this.#forget(pending);
+      if (pending.requestId === this.#saltsRequest) this.#saltsAnswered(new Uint8Array(0));
+      const reason = `the answer could not be unpacked: ${(error as Error).message}`;
+      if (!pending.internal) {
+        events.push({ type: "failed", requestId: pending.requestId, code: 0, reason });
+      }
+      return;
+    }
+    this.#resolve(requestMessageId, result, events);
   }
 
   #resolve(requestMessageId: bigint, body: Uint8Array, events: SessionEvent[]): void {

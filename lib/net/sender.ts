@@ -89,6 +89,11 @@ export class SenderClosedError extends Mtproto2jsonError {
   override name = "SenderClosedError";
 }
 
+/** An answer arrived but could not be unpacked (e.g. it would inflate past the budget). */
+export class BadAnswerError extends Mtproto2jsonError {
+  override name = "BadAnswer";
+}
+
 /** The server does not know the auth key (`-404`): it was destroyed or the DC forgot it. */
 export class AuthKeyUnknownError extends Mtproto2jsonError {
   override name = "AuthKeyUnknown";
@@ -399,7 +404,11 @@ export class Sender {
         case "failed": {
           const waiter = this.#waiters.get(event.requestId);
           this.#waiters.delete(event.requestId);
-          waiter?.reject(new RpcError(400, `BAD_MSG_${event.code}`));
+          waiter?.reject(
+            event.code === 0
+              ? new BadAnswerError(event.reason)
+              : new RpcError(400, `BAD_MSG_${event.code}`),
+          );
           break;
         }
         case "update":

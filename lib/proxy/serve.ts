@@ -7,6 +7,7 @@
 
 import type { ProxyDefaults } from "./handler.ts";
 import { serveLines } from "./serve_lines.ts";
+import { acceptLoop } from "../net/accept_loop.ts";
 
 /** Where and how to listen. */
 export interface ServeOptions {
@@ -37,31 +38,29 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
   }
   const listener = Deno.listen({ hostname: options.host, port: options.port });
   const sockets = new Set<Deno.TcpConn>();
-  const serving = (async () => {
-    for await (const socket of listener) {
-      socket.setNoDelay(true);
-      sockets.add(socket);
-      (async () => {
-        await serveLines(defaults, {
-          readable: socket.readable,
-          write: async (line) => {
-            const bytes = new TextEncoder().encode(line);
-            for (let written = 0; written < bytes.length;) {
-              written += await socket.write(bytes.subarray(written));
-            }
-          },
-          maxLine: options.maxLine,
-          ...(options.token ? { token: options.token } : {}),
-        });
-        sockets.delete(socket);
-        try {
-          socket.close();
-        } catch {
-          // closed by the client
-        }
-      })();
-    }
-  })().catch(() => {});
+  const serving = acceptLoop(listener, (socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    (async () => {
+      await serveLines(defaults, {
+        readable: socket.readable,
+        write: async (line) => {
+          const bytes = new TextEncoder().encode(line);
+          for (let written = 0; written < bytes.length;) {
+            written += await socket.write(bytes.subarray(written));
+          }
+        },
+        maxLine: options.maxLine,
+        ...(options.token ? { token: options.token } : {}),
+      });
+      sockets.delete(socket);
+      try {
+        socket.close();
+      } catch {
+        // closed by the client
+      }
+    })();
+  }, defaults.log ?? ((line) => console.error(`mtproto2json serve: ${line}`)));
   return {
     port: (listener.addr as Deno.NetAddr).port,
     async close() {

@@ -11,7 +11,7 @@ async function run(args: string[], stdin = "", files: Record<string, string> = {
     readTextFile: (path) =>
       path in files ? Promise.resolve(files[path]) : Promise.reject(new Error(`no file ${path}`)),
     writeSecretFile: () => Promise.reject(new Error("no writes in this test")),
-    stopped: Promise.resolve(),
+    stopped: new Promise(() => {}),
     env: () => undefined,
   });
   return { status, stdout, stderr };

@@ -18,7 +18,7 @@ async function signin(args: string[], stdin = "", files: Map<string, string> = n
     stderr: (text) => void (stderr += text),
     readTextFile: () => Promise.reject(new Error("no files")),
     writeSecretFile: (path, text) => (files.set(path, text), Promise.resolve()),
-    stopped: Promise.resolve(),
+    stopped: new Promise(() => {}),
     env: () => undefined,
   });
   return { status, stdout, stderr };
@@ -123,7 +123,7 @@ Deno.test("signin without an api_id says where to get one", async () => {
     stderr: (text) => void (stderr += text),
     readTextFile: () => Promise.reject(new Error("no files")),
     writeSecretFile: () => Promise.resolve(),
-    stopped: Promise.resolve(),
+    stopped: new Promise(() => {}),
     env: () => undefined,
   });
   assertEquals(status, 1);
