@@ -68,7 +68,12 @@ export function listenDc(dc: DcContext, port: number): DcListener {
     port: (listener.addr as Deno.NetAddr).port,
     connections,
     async close() {
-      listener.close();
+      // Closing twice is harmless (a test may stop a DC, then clean up everything).
+      try {
+        listener.close();
+      } catch {
+        // already closed
+      }
       for (const connection of connections) connection.close();
       for (const socket of sockets) {
         try {

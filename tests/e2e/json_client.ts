@@ -67,10 +67,13 @@ export class JsonClient {
   }
 
   /** Sends a request and waits for the response with its id. */
-  async request(value: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async request(
+    value: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>> {
     await this.send(value);
     const id = value.id ?? 1;
-    return await this.next((line) => line.id === id);
+    return await this.next((line) => line.id === id, timeoutMs);
   }
 
   close(): void {

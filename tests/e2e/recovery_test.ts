@@ -1,0 +1,208 @@
+/**
+ * Recovery in the large: a DC that restarts, many connections on one session line, and servers
+ * that run out of file descriptors.
+ */
+
+import { assertEquals } from "../assert.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
+import { serve } from "../../lib/proxy/serve.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { JsonClient } from "./json_client.ts";
+
+const schema = loadSchema();
+const quiet = () => {};
+const root = new URL("../../", import.meta.url).pathname;
+
+function serveFor(line: unknown, timeoutSeconds = 5) {
+  return serve({
+    schema,
+    server: serverFlag(JSON.stringify(line))!,
+    app: appIdentity("12345", "hash", "test"),
+    behaviour: { timeoutSeconds },
+    transport: { kind: "intermediate" },
+    log: quiet,
+  }, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
+}
+
+async function signIn(client: JsonClient, phone = "+15550000001") {
+  const sent = await client.request({
+    id: 901,
+    message: {
+      _cons: "auth.sendCode",
+      phone_number: phone,
+      api_id: 12345,
+      api_hash: "hash",
+      settings: { _cons: "codeSettings" },
+    },
+  });
+  const signed = await client.request({
+    id: 902,
+    message: {
+      _cons: "auth.signIn",
+      phone_number: phone,
+      phone_code_hash: (sent.message as Record<string, unknown>).phone_code_hash,
+      phone_code: "12345",
+    },
+  });
+  assertEquals((signed.message as Record<string, unknown>)._cons, "auth.authorization");
+}
+
+const messageOf = (line: Record<string, unknown>) => line.message as Record<string, unknown>;
+
+Deno.test("after the DC restarts with no memory of the key, the connection says the session is dead and works again", async () => {
+  const first = await startEmulator({ port: 0, dcs: 1, log: quiet, world: { homeDc: 1 } });
+  const port = first.dcs[0].port;
+  const server = serveFor(first.serverLine());
+  const client = await JsonClient.connect(server.port);
+  let restarted: Awaited<ReturnType<typeof startEmulator>> | undefined;
+  try {
+    await signIn(client);
+    const before = await client.request({
+      id: 3,
+      message: { _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] },
+    });
+    assertEquals((messageOf(before) as unknown as Record<string, unknown>[]).length, 1);
+    await first.close();
+    restarted = await startEmulator({
+      port,
+      dcs: 1,
+      log: quiet,
+      rsaKey: first.rsaKey,
+      world: { homeDc: 1 },
+    });
+    // The first call after the restart meets the forgotten key: a named error, not a hang.
+    const met = await client.request({ id: 4, message: { _cons: "help.getNearestDc" } });
+    assertEquals(met.error, "AuthKeyUnknown", JSON.stringify(met));
+    const dead = await client.next((line) => line.id === 0 && line.event !== undefined);
+    assertEquals(dead.event, { type: "session_dead", reason: "AUTH_KEY_UNKNOWN", dc: 1 });
+    // Then a new key: calls work again, and account calls say the sign-in is gone.
+    const nearest = await client.request({ id: 5, message: { _cons: "help.getNearestDc" } });
+    assertEquals(messageOf(nearest)._cons, "nearestDc");
+    const me = await client.request({
+      id: 6,
+      message: { _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] },
+    });
+    assertEquals(messageOf(me).error_message, "AUTH_KEY_UNREGISTERED");
+    await signIn(client);
+    const again = await client.request({
+      id: 7,
+      message: { _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] },
+    });
+    assertEquals((messageOf(again) as unknown as Record<string, unknown>[]).length, 1);
+  } finally {
+    client.close();
+    await server.close();
+    await first.close();
+    await restarted?.close();
+  }
+});
+
+Deno.test("20 connections loading one session line, 100 requests each: every answer to its own request", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: quiet, world: { homeDc: 1 } });
+  const server = serveFor(emulator.serverLine(), 20);
+  const clients: JsonClient[] = [];
+  try {
+    const owner = await JsonClient.connect(server.port);
+    clients.push(owner);
+    await signIn(owner);
+    const { session } = await owner.request({ id: 2, session: {} });
+    const names = ["alice", "bob", "example_channel", "nobody_here"];
+    const expected = (name: string, answer: Record<string, unknown>) => {
+      if (name === "nobody_here") return answer.error_message === "USERNAME_NOT_OCCUPIED";
+      const peer = answer.peer as Record<string, unknown>;
+      const id = name === "alice" ? 1000001 : name === "bob" ? 1000002 : 3000001;
+      return (peer.user_id ?? peer.channel_id) === id;
+    };
+    let wrong = 0, answered = 0;
+    await Promise.all(Array.from({ length: 20 }, async () => {
+      const client = await JsonClient.connect(server.port);
+      clients.push(client);
+      const loaded = await client.request({ id: 1, session });
+      assertEquals(loaded.error, undefined);
+      await Promise.all(Array.from({ length: 100 }, async (_, index) => {
+        const name = names[index % names.length];
+        const line = await client.request({
+          id: 10 + index,
+          message: { _cons: "contacts.resolveUsername", username: name },
+        }, 30_000);
+        answered++;
+        if (!expected(name, messageOf(line))) wrong++;
+      }));
+    }));
+    assertEquals({ answered, wrong }, { answered: 2000, wrong: 0 });
+  } finally {
+    for (const client of clients) client.close();
+    await server.close();
+    await emulator.close();
+  }
+});
+
+/** Starts a subcommand with at most 256 file descriptors. */
+function spawnLimited(args: string[]) {
+  return new Deno.Command("sh", {
+    args: [
+      "-c",
+      `ulimit -n 256 && exec "$0" run -A ${root}main.ts "$@"`,
+      Deno.execPath(),
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Reads `stream` until `pattern` matches what was read; returns the match. */
+async function waitFor(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!pattern.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the process ended before printing ${pattern}: ${text}`);
+    text += value;
+  }
+  reader.releaseLock();
+  return pattern.exec(text)!;
+}
+
+/** Opens `count` connections to `port` and keeps them open until `release` is called. */
+async function exhaust(port: number, count: number) {
+  const sockets: Deno.TcpConn[] = [];
+  for (let i = 0; i < count; i++) {
+    sockets.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+  // Let the server try to accept them all (most beyond its limit fail with EMFILE).
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return () => sockets.forEach((socket) => socket.close());
+}
+
+Deno.test("with ulimit -n 256, 300 connections do not stop the emulator or serve accepting", async () => {
+  const emulator = spawnLimited(["emulator", "--port", "0", "--dcs", "1"]);
+  const proxy = { child: undefined as Deno.ChildProcess | undefined };
+  try {
+    const line = JSON.parse((await waitFor(emulator.stdout, /^.*\n/))[0]);
+    proxy.child = spawnLimited(["serve", "--port", "0", "--server", JSON.stringify(line)]);
+    const servePort = Number((await waitFor(proxy.child.stderr, /listening on [\d.]+:(\d+)/))[1]);
+    for (const port of [line.server.port, servePort]) {
+      const release = await exhaust(port, 300);
+      release();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    // Both accept again: a call through serve reaches the emulator.
+    const client = await JsonClient.connect(servePort);
+    try {
+      const answer = await client.request({ id: 1, message: { _cons: "help.getNearestDc" } });
+      assertEquals(messageOf(answer)._cons, "nearestDc");
+    } finally {
+      client.close();
+    }
+  } finally {
+    for (const child of [proxy.child, emulator]) {
+      if (!child) continue;
+      child.kill("SIGTERM");
+      await child.status;
+      await child.stdout.cancel().catch(() => {});
+      await child.stderr.cancel().catch(() => {});
+    }
+  }
+});

@@ -1,0 +1,80 @@
+import { assertEquals } from "../assert.ts";
+import { TlCodec } from "../../lib/tl/codec.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
+import { STOPPED_STATUS } from "../../lib/cli/run.ts";
+import { listenHostile } from "../support/hostile_dc.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const codec = new TlCodec(loadSchema());
+
+/** Starts a subcommand with stdin held open; returns it once it has had time to start. */
+async function start(args: string[], ready: RegExp) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}main.ts`, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!ready.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  reader.releaseLock();
+  return child;
+}
+
+Deno.test("pipe, tl, signin and serve end on SIGTERM, even with a request hanging on a silent DC", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {} });
+  const silent = listenHostile("silent", codec, emulator.rsaKey);
+  const target = JSON.stringify({
+    server: {
+      host: "127.0.0.1",
+      port: silent.port,
+      dc: 1,
+      rsa: emulator.publicKeyPem,
+      transport: "intermediate",
+    },
+  });
+  try {
+    const cases: [string[], RegExp, number][] = [
+      // Deno prints "Check ..." or nothing before the command runs; a short settle is enough.
+      [["pipe", "--server", target], /^/, STOPPED_STATUS],
+      [["tl", "decode"], /^/, STOPPED_STATUS],
+      [
+        ["signin", "--api-id", "1", "--api-hash", "h", "--server", target],
+        /[Pp]hone/,
+        STOPPED_STATUS,
+      ],
+      [["serve", "--port", "0", "--server", target], /listening on/, 0],
+    ];
+    for (const [args, ready, expected] of cases) {
+      const child = await start(args, ready);
+      const writer = child.stdin.getWriter();
+      if (args[0] === "pipe") {
+        // A call that can only hang: the DC never answers and the timeout is long.
+        await writer.write(new TextEncoder().encode(
+          '{"id": 1, "options": {"timeout": 600, "connect_timeout": 600}, ' +
+            '"message": {"_cons": "help.getConfig"}}\n',
+        ));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stopped = performance.now();
+      child.kill("SIGTERM");
+      const status = await child.status;
+      assertEquals(
+        { command: args[0], code: status.code, quick: performance.now() - stopped < 3000 },
+        { command: args[0], code: expected, quick: true },
+      );
+      await writer.close().catch(() => {});
+      await child.stdout.cancel().catch(() => {});
+      await child.stderr.cancel().catch(() => {});
+    }
+  } finally {
+    await silent.close();
+    await emulator.close();
+  }
+});
