@@ -1,82 +1,19 @@
 // The client session as the state machine it is: payloads in, events and payloads out, with a
 // hand-driven server on the other side (no sockets, no emulator, a fixed clock).
 import { assertEquals } from "../assert.ts";
-import { secureRandom } from "../../lib/crypto/random.ts";
 import {
-  decryptMessage,
-  encryptMessage,
-  makeAuthKey,
-} from "../../lib/mtproto/encrypted_message.ts";
+  clock,
+  codec,
+  conversation,
+  NEAREST,
+  NOW,
+  rpcResult,
+  SALT,
+} from "../support/session_conversation.ts";
+import { decryptMessage } from "../../lib/mtproto/encrypted_message.ts";
 import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
-import {
-  ClientSession,
-  packContainer,
-  type SessionEvent,
-  unpackContainer,
-} from "../../lib/mtproto/session.ts";
-import { TlCodec, type TlObject } from "../../lib/tl/codec.ts";
-import { loadSchema } from "../../lib/tl/default_schema.ts";
-import { TlWriter } from "../../lib/tl/writer.ts";
+import { packContainer, type SessionEvent } from "../../lib/mtproto/session.ts";
 
-const codec = new TlCodec(loadSchema());
-const NOW = 1_800_000_000_000;
-const clock = () => NOW;
-const SALT = 0x1111n;
-
-/** A session and the server half of its conversation. */
-function conversation() {
-  const authKey = makeAuthKey(secureRandom(256));
-  const session = new ClientSession({ codec, authKey, salt: SALT, random: secureRandom, clock });
-  const serverIds = new MessageIdGenerator(clock, "server");
-  let serverSeq = 0;
-  return {
-    session,
-    /** Decrypts what the client flushed: its messages, containers opened. */
-    received(): { messageId: bigint; body: TlObject; salt: bigint }[] {
-      const payload = session.flush();
-      if (!payload) return [];
-      const message = decryptMessage(authKey, payload.subarray(0), "client");
-      const decoded = codec.decode(message.body);
-      const inner = decoded._cons === "msg_container"
-        ? unpackContainer(message.body).map((item) => ({ id: item.messageId, body: item.body }))
-        : [{ id: message.messageId, body: message.body }];
-      return inner.map((item) => ({
-        messageId: item.id,
-        body: codec.decode(item.body),
-        salt: message.salt,
-      }));
-    },
-    /** Encrypts a server message to the session; `options` can break it on purpose. */
-    send(
-      body: Uint8Array,
-      options: { response?: boolean; messageId?: bigint; sessionId?: bigint } = {},
-    ): Uint8Array {
-      return encryptMessage(
-        authKey,
-        {
-          salt: SALT,
-          sessionId: options.sessionId ?? session.sessionId,
-          messageId: options.messageId ?? serverIds.next(options.response ?? true),
-          seqNo: 2 * serverSeq++ + 1,
-        },
-        body,
-        "server",
-        secureRandom,
-      );
-    },
-  };
-}
-
-function rpcResult(requestMessageId: bigint, result: TlObject): Uint8Array {
-  const inner = codec.encode(result);
-  const writer = new TlWriter(inner.length + 12);
-  writer.int32(0xf35c6d01);
-  writer.long(requestMessageId);
-  writer.raw(inner);
-  return writer.finish();
-}
-
-const NEAREST = { _cons: "nearestDc", country: "NL", this_dc: 2, nearest_dc: 2 };
 const results = (events: SessionEvent[]) => events.filter((event) => event.type === "result");
 
 Deno.test("an rpc_result answers its request once; a replayed copy is dropped", () => {
