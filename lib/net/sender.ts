@@ -29,6 +29,7 @@ import { ClientSession, type SessionEvent } from "../mtproto/session.ts";
 import { ClientTransport, type TransportOptions } from "../transport/transport.ts";
 import { type ByteConnection, connectTcp } from "./tcp_connection.ts";
 import { backoffMs, FLOOD_BACKOFF, RECONNECT_BACKOFF } from "./backoff.ts";
+import { realTimers, type TimerId, type Timers } from "./timers.ts";
 
 /** Where and how to connect. */
 export interface SenderOptions {
@@ -63,6 +64,8 @@ export interface SenderOptions {
   pingTimeoutMs?: number;
   /** Deadline for opening the connection and creating the key (default 10 s). */
   connectTimeoutMs?: number;
+  /** Timers for deadlines, backoff, acks and pings; the platform's by default. */
+  timers?: Timers;
 }
 
 interface Waiter {
@@ -109,9 +112,10 @@ export class Sender {
   #flushScheduled = false;
   #closed = false;
   #connecting?: Promise<void>;
-  #ackTimer?: ReturnType<typeof setInterval>;
-  #pingTimer?: ReturnType<typeof setInterval>;
-  #reconnectTimer?: ReturnType<typeof setTimeout>;
+  readonly #timers: Timers;
+  #ackTimer?: TimerId;
+  #pingTimer?: TimerId;
+  #reconnectTimer?: TimerId;
   /** Failed connection attempts in a row, for the backoff. */
   #failures = 0;
   /** How many times the connection was re-established (for tests and logs). */
@@ -120,6 +124,7 @@ export class Sender {
   /** Prepares a sender; nothing happens until `connect` or the first `invoke`. */
   constructor(options: SenderOptions) {
     this.options = options;
+    this.#timers = options.timers ?? realTimers;
   }
 
   /** The auth key in use, once there is one. */
@@ -143,10 +148,10 @@ export class Sender {
   async invoke(body: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
     if (this.#closed) throw new SenderClosedError("the connection is closed");
     const request: { id?: number; expired: boolean } = { expired: false };
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: TimerId;
     const timeout = new Promise<never>((_, reject) => {
       if (timeoutMs === undefined) return;
-      timer = setTimeout(() => {
+      timer = this.#timers.setTimeout(() => {
         request.expired = true;
         const sent = request.id !== undefined && this.session!.wasSent(request.id);
         if (request.id !== undefined) this.cancel(request.id);
@@ -157,7 +162,7 @@ export class Sender {
     try {
       return await Promise.race([this.#submit(body, request), timeout]);
     } finally {
-      clearTimeout(timer);
+      this.#timers.clearTimeout(timer);
     }
   }
 
@@ -184,9 +189,9 @@ export class Sender {
   /** Closes for good; pending requests fail with `reason` ({@link SenderClosedError} by default). */
   close(reason: Error = new SenderClosedError("the connection was closed")): void {
     this.#closed = true;
-    clearInterval(this.#ackTimer);
-    clearInterval(this.#pingTimer);
-    clearTimeout(this.#reconnectTimer);
+    this.#timers.clearInterval(this.#ackTimer);
+    this.#timers.clearInterval(this.#pingTimer);
+    this.#timers.clearTimeout(this.#reconnectTimer);
     this.#connection?.close();
     this.#connection = undefined;
     this.#failAll(reason);
@@ -210,9 +215,9 @@ export class Sender {
     const deadlineMs = options.connectTimeoutMs ?? 10_000;
     let connection: ByteConnection | undefined;
     let timedOut = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: TimerId;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      timer = this.#timers.setTimeout(() => {
         timedOut = true;
         connection?.close();
         reject(
@@ -237,7 +242,7 @@ export class Sender {
       this.#failures++;
       throw error;
     } finally {
-      clearTimeout(timer);
+      this.#timers.clearTimeout(timer);
     }
   }
 
@@ -381,7 +386,7 @@ export class Sender {
     if (this.#reconnectTimer !== undefined) return;
     const attempt = Math.max(0, this.#failures - 1);
     const wait = backoffMs(attempt, flooded ? FLOOD_BACKOFF : RECONNECT_BACKOFF);
-    this.#reconnectTimer = setTimeout(() => {
+    this.#reconnectTimer = this.#timers.setTimeout(() => {
       this.#reconnectTimer = undefined;
       if (this.#closed || this.#connection) return;
       this.connect().catch((error) => {
@@ -452,16 +457,14 @@ export class Sender {
   }
 
   #startTimers(): void {
-    clearInterval(this.#ackTimer);
-    clearInterval(this.#pingTimer);
-    const ackTimer = setInterval(() => {
+    this.#timers.clearInterval(this.#ackTimer);
+    this.#timers.clearInterval(this.#pingTimer);
+    this.#ackTimer = this.#timers.setInterval(() => {
       if (this.session?.hasOutgoing) this.#flush();
     }, 200);
-    Deno.unrefTimer(ackTimer);
-    this.#ackTimer = ackTimer;
     const interval = this.options.pingIntervalMs ?? 30000;
     if (interval > 0) {
-      const pingTimer = setInterval(() => {
+      this.#pingTimer = this.#timers.setInterval(() => {
         if (!this.session || !this.#connection) return;
         // ping_delay_disconnect asks the server to close the connection if we go silent.
         const body = this.options.codec.encode({
@@ -478,8 +481,6 @@ export class Sender {
           }
         });
       }, interval);
-      Deno.unrefTimer(pingTimer);
-      this.#pingTimer = pingTimer;
     }
   }
 

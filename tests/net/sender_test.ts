@@ -1,0 +1,159 @@
+// The sender's deadlines, backoff, ping deadline and -404 handling, driven by fake timers over
+// in-memory pipes to an emulated DC: no sockets, and no test waits for real time to pass.
+import { assertEquals, assertRejects } from "../assert.ts";
+import { secureRandom } from "../../lib/crypto/random.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
+import {
+  AuthKeyUnknownError,
+  ConnectTimeoutError,
+  RequestTimeoutError,
+  Sender,
+  type SenderOptions,
+} from "../../lib/net/sender.ts";
+import type { ByteConnection } from "../../lib/net/tcp_connection.ts";
+import { RECONNECT_BACKOFF } from "../../lib/net/backoff.ts";
+import { testCodec as codec } from "../support/emulated_sender.ts";
+import { FakeTimers, settle } from "../support/fake_timers.ts";
+import { memoryDc } from "../support/memory_dc.ts";
+
+const ping = (id: number) => codec.encode({ _cons: "ping", ping_id: BigInt(id) });
+
+async function setup(extra: Partial<SenderOptions> = {}) {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {} });
+  const dc = memoryDc(emulator.contexts[0]);
+  const timers = new FakeTimers();
+  const connects: number[] = [];
+  const sender = new Sender({
+    host: "memory",
+    port: 0,
+    dcId: 1,
+    publicKeys: [emulator.rsaKey],
+    transport: { kind: "intermediate" },
+    codec,
+    random: secureRandom,
+    log: () => {},
+    pingIntervalMs: 0,
+    timers,
+    connect: () => {
+      connects.push(timers.now);
+      return dc.connect();
+    },
+    ...extra,
+  });
+  return { emulator, dc, timers, sender, connects };
+}
+
+/** A connection that accepts bytes and never answers; `closed.count` counts those closed. */
+function silentConnection(closed: { count: number }): Promise<ByteConnection> {
+  let end: (() => void) | undefined;
+  let isClosed = false;
+  return Promise.resolve({
+    readable: (async function* () {
+      if (!isClosed) await new Promise<void>((resolve) => (end = resolve));
+    })(),
+    write: () => Promise.resolve(),
+    close: () => {
+      if (isClosed) return;
+      isClosed = true;
+      closed.count++;
+      end?.();
+    },
+  });
+}
+
+Deno.test("a request's timeout counts from submission, connecting included; the connect deadline closes the socket", async () => {
+  const { emulator, timers, sender } = await setup();
+  const closed = { count: 0 };
+  const silent = new Sender({ ...sender.options, connect: () => silentConnection(closed) });
+  try {
+    const timedOut = assertRejects(() => silent.invoke(ping(1), 3000), RequestTimeoutError);
+    const connectFailed = assertRejects(() => silent.invoke(ping(2)), ConnectTimeoutError);
+    await timers.advance(3000);
+    const error = await timedOut;
+    assertEquals(error.maybeExecuted, false, "it never left the process");
+    assertEquals(closed.count, 0, "the key exchange still has time");
+    await timers.advance(7000);
+    await connectFailed;
+    assertEquals(closed.count, 1, "the connection is closed at the connect deadline");
+    // The next request starts a fresh attempt rather than waiting behind the dead one.
+    const next = assertRejects(() => silent.invoke(ping(3)), ConnectTimeoutError);
+    await timers.advance(10_000);
+    await next;
+    assertEquals(closed.count, 2);
+  } finally {
+    silent.close();
+    sender.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("a dropped connection is retried after growing, jittered waits, one attempt at a time", async () => {
+  const { emulator, dc, timers, sender, connects } = await setup();
+  try {
+    await sender.connect();
+    assertEquals(codec.decode(await sender.invoke(ping(1))).ping_id, 1n);
+    dc.refuse = new Deno.errors.ConnectionRefused("refused");
+    const pending = sender.invoke(ping(2));
+    dc.drop();
+    await timers.advance(10_000);
+    // 10 s without a server: the waits grow toward the cap instead of hammering it.
+    const attempts = connects.slice(1);
+    const gaps = attempts.map((at, index) => at - (index ? attempts[index - 1] : 0));
+    assertEquals(attempts.length >= 5 && attempts.length <= 12, true, `${attempts.length}`);
+    for (let i = 1; i < gaps.length; i++) {
+      const ceiling = Math.min(RECONNECT_BACKOFF.capMs, RECONNECT_BACKOFF.baseMs * 2 ** i);
+      assertEquals(gaps[i] >= ceiling / 2 - 50 && gaps[i] <= ceiling + 50, true, `gap ${gaps[i]}`);
+    }
+    // The server is back: the next attempt connects and the request made meanwhile is answered.
+    dc.refuse = undefined;
+    await timers.advance(RECONNECT_BACKOFF.capMs);
+    assertEquals(codec.decode(await pending).ping_id, 2n);
+    assertEquals(dc.opened - dc.closed, 1, "exactly one live connection");
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("a ping with no pong in time drops the half-open connection and reconnects", async () => {
+  const { emulator, dc, timers, sender } = await setup({
+    pingIntervalMs: 30_000,
+    pingTimeoutMs: 10_000,
+  });
+  try {
+    await sender.connect();
+    assertEquals(dc.opened, 1);
+    dc.mute = true;
+    await timers.advance(30_000);
+    assertEquals(dc.closed, 0, "the ping has time to be answered");
+    await timers.advance(10_000);
+    assertEquals(dc.closed, 1, "no pong: the connection is dropped");
+    dc.mute = false;
+    await timers.advance(RECONNECT_BACKOFF.capMs);
+    await settle();
+    assertEquals(dc.opened, 2);
+    assertEquals(codec.decode(await sender.invoke(ping(7))).ping_id, 7n);
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("-404 fails what is in flight, closes the sender and tells its owner once", async () => {
+  let told = 0;
+  const { emulator, dc, sender } = await setup({ onAuthKeyUnknown: () => told++ });
+  try {
+    assertEquals(codec.decode(await sender.invoke(ping(1))).ping_id, 1n);
+    emulator.contexts[0].keys.forgetAll();
+    await assertRejects(() => sender.invoke(ping(2)), AuthKeyUnknownError, "AUTH_KEY_UNKNOWN");
+    await settle();
+    assertEquals({ told, closed: sender.closed, open: dc.opened - dc.closed }, {
+      told: 1,
+      closed: true,
+      open: 0,
+    });
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});

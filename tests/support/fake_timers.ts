@@ -1,0 +1,71 @@
+/**
+ * Timers driven by the test: `advance(ms)` fires what falls due, in order, letting promise
+ * callbacks run between timers, so deadlines and backoff are tested without sleeping.
+ *
+ * @module
+ */
+
+import type { TimerId, Timers } from "../../lib/net/timers.ts";
+
+interface Entry {
+  id: number;
+  due: number;
+  every?: number;
+  run: () => void;
+}
+
+/** A fake clock and its timers. */
+export class FakeTimers implements Timers {
+  now = 0;
+  #next = 1;
+  #entries = new Map<number, Entry>();
+
+  setTimeout(run: () => void, ms: number): TimerId {
+    const id = this.#next++;
+    this.#entries.set(id, { id, due: this.now + Math.max(0, ms), run });
+    return id;
+  }
+
+  clearTimeout(id: TimerId): void {
+    this.#entries.delete(id as number);
+  }
+
+  setInterval(run: () => void, ms: number): TimerId {
+    const id = this.#next++;
+    this.#entries.set(id, { id, due: this.now + ms, every: ms, run });
+    return id;
+  }
+
+  clearInterval(id: TimerId): void {
+    this.#entries.delete(id as number);
+  }
+
+  /** Timers still pending. */
+  get pending(): number {
+    return this.#entries.size;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due on the way. */
+  async advance(ms: number): Promise<void> {
+    const target = this.now + ms;
+    for (;;) {
+      await settle();
+      let first: Entry | undefined;
+      for (const entry of this.#entries.values()) {
+        if (entry.due <= target && (!first || entry.due < first.due)) first = entry;
+      }
+      if (!first) break;
+      this.now = first.due;
+      if (first.every) first.due += first.every;
+      else this.#entries.delete(first.id);
+      first.run();
+    }
+    this.now = target;
+    await settle();
+  }
+}
+
+/** Lets pending promise callbacks (and the I/O of in-memory pipes) run; no time passes. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
