@@ -48,9 +48,14 @@ function silentConnection(closed: { count: number }): Promise<ByteConnection> {
   let end: (() => void) | undefined;
   let isClosed = false;
   return Promise.resolve({
-    readable: (async function* () {
-      if (!isClosed) await new Promise<void>((resolve) => (end = resolve));
-    })(),
+    readable: {
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<Uint8Array>> => {
+          if (!isClosed) await new Promise<void>((resolve) => (end = resolve));
+          return { done: true, value: undefined };
+        },
+      }),
+    },
     write: () => Promise.resolve(),
     close: () => {
       if (isClosed) return;
