@@ -7,16 +7,17 @@
  * @module
  */
 
-import { gzipSync } from "node:zlib";
 import { RpcError, SecurityError, TransportError } from "../errors.ts";
 import { randomLong, type RandomSource } from "../crypto/random.ts";
 import type { RsaPrivateKey } from "../crypto/rsa.ts";
 import { GZIP_PACKED_ID, isTlObject, type TlCodec, type TlObject } from "../tl/codec.ts";
-import { TlWriter } from "../tl/writer.ts";
 import { decryptMessage, encryptMessage } from "../mtproto/encrypted_message.ts";
 import { type Clock, MessageIdGenerator } from "../mtproto/message_id.ts";
 import { isPlainMessage, packPlainMessage, unpackPlainMessage } from "../mtproto/plain_message.ts";
-import { packContainer, unpackContainer, unpackGzip } from "../mtproto/session.ts";
+import { MSG_CONTAINER_ID, packContainer, unpackContainer } from "../mtproto/container.ts";
+import { packGzip, unpackGzip } from "../mtproto/gzip_packed.ts";
+import { peekConstructorId } from "../mtproto/peek.ts";
+import { packRpcResult } from "../mtproto/rpc_result.ts";
 import { ServerTransport } from "../transport/transport.ts";
 import { AuthKeyServer } from "./auth_key_server.ts";
 import type { KeyEntry, KeyStore } from "./key_store.ts";
@@ -291,8 +292,8 @@ export class ServerConnection {
     out: OutgoingBody[],
     now: number,
   ): void {
-    const id = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
-    if (id === 0x73f1f8dc) {
+    const id = peekConstructorId(body);
+    if (id === MSG_CONTAINER_ID) {
       for (const inner of unpackContainer(body)) {
         const refusal = this.#checkMessage(inner.messageId, inner.seqNo, now);
         if (refusal !== undefined) {
@@ -313,75 +314,10 @@ export class ServerConnection {
       this.dc.log(`dc${this.dc.dcId}: undecodable request: ${(error as Error).message}`);
       return;
     }
-    switch (request._cons) {
-      case "msgs_ack":
-      case "http_wait":
-      case "msgs_state_info":
-        return;
-      case "ping":
-        out.push(
-          this.#service({ _cons: "pong", msg_id: messageId, ping_id: request.ping_id }, true),
-        );
-        return;
-      case "ping_delay_disconnect": {
-        out.push(
-          this.#service({ _cons: "pong", msg_id: messageId, ping_id: request.ping_id }, true),
-        );
-        // Close the connection unless another ping comes within the delay, as Telegram does.
-        clearTimeout(this.#silenceTimer);
-        const delay = Math.max(1, request.disconnect_delay as number) * 1000;
-        this.#silenceTimer = setTimeout(() => {
-          this.dc.log(`dc${this.dc.dcId}: no ping within ${delay / 1000} s, disconnecting`);
-          this.close();
-        }, delay);
-        Deno.unrefTimer(this.#silenceTimer);
-        return;
-      }
-      case "get_future_salts": {
-        const salts = this.dc.keys.salts(now, Math.min(64, Math.max(1, request.num as number)));
-        out.push(this.#service({
-          _cons: "future_salts",
-          req_msg_id: messageId,
-          now: Math.floor(now),
-          salts: salts.map((period) => ({
-            _cons: "future_salt",
-            valid_since: period.validSince,
-            valid_until: period.validUntil,
-            salt: period.salt,
-          })),
-        }, true));
-        return;
-      }
-      case "msgs_state_req": {
-        const ids = request.msg_ids as bigint[];
-        // 4: received, answer kept; 1: nothing known (all the emulator remembers is its answers).
-        const info = Uint8Array.from(ids, (id) => (session.answers.has(id) ? 4 : 1));
-        out.push(this.#service({ _cons: "msgs_state_info", req_msg_id: messageId, info }, true));
-        return;
-      }
-      case "msg_resend_req":
-        // The ids are of messages this side sent (answers, updates) that the client never got.
-        for (const id of request.msg_ids as bigint[]) {
-          const body = session.sent.get(id);
-          if (body) out.push({ body, contentRelated: true, response: (id & 3n) === 1n });
-        }
-        return;
-      case "destroy_session": {
-        const target = `${session.key.authKey.id.toHex()}:${request.session_id}`;
-        const existed = this.dc.sessions.delete(target);
-        out.push(this.#service({
-          _cons: existed ? "destroy_session_ok" : "destroy_session_none",
-          session_id: request.session_id,
-        }, true));
-        return;
-      }
-      case "rpc_drop_answer":
-        out.push({
-          body: this.#rpcResult(messageId, this.dc.codec.encode({ _cons: "rpc_answer_unknown" })),
-          contentRelated: true,
-          response: true,
-        });
-        return;
+    const service = this.#serviceMessage(session, request, messageId, now);
+    if (service !== undefined) {
+      out.push(...service);
+      return;
     }
     const cached = session.answers.get(messageId);
     if (cached) {
@@ -402,6 +338,107 @@ export class ServerConnection {
       return;
     }
     out.push({ body: answer, contentRelated: true, response: true });
+  }
+
+  /**
+   * Answers MTProto's own messages; undefined for anything else (an API call). Each has a handler
+   * named after it, as in the docs: https://core.telegram.org/mtproto/service_messages
+   */
+  #serviceMessage(
+    session: ServerSession,
+    request: TlObject,
+    messageId: bigint,
+    now: number,
+  ): OutgoingBody[] | undefined {
+    switch (request._cons) {
+      case "msgs_ack":
+      case "http_wait":
+      case "msgs_state_info":
+        return [];
+      case "ping":
+        return [this.#onPing(request, messageId)];
+      case "ping_delay_disconnect":
+        return [this.#onPingDelayDisconnect(request, messageId)];
+      case "get_future_salts":
+        return [this.#onGetFutureSalts(request, messageId, now)];
+      case "msgs_state_req":
+        return [this.#onMsgsStateReq(session, request, messageId)];
+      case "msg_resend_req":
+        return this.#onMsgResendReq(session, request);
+      case "destroy_session":
+        return [this.#onDestroySession(session, request)];
+      case "rpc_drop_answer":
+        return [this.#onRpcDropAnswer(messageId)];
+    }
+    return undefined;
+  }
+
+  #onPing(request: TlObject, messageId: bigint): OutgoingBody {
+    return this.#service({ _cons: "pong", msg_id: messageId, ping_id: request.ping_id }, true);
+  }
+
+  /** Closes the connection unless another ping comes within the delay, as Telegram does. */
+  #onPingDelayDisconnect(request: TlObject, messageId: bigint): OutgoingBody {
+    clearTimeout(this.#silenceTimer);
+    const delay = Math.max(1, request.disconnect_delay as number) * 1000;
+    this.#silenceTimer = setTimeout(() => {
+      this.dc.log(`dc${this.dc.dcId}: no ping within ${delay / 1000} s, disconnecting`);
+      this.close();
+    }, delay);
+    Deno.unrefTimer(this.#silenceTimer);
+    return this.#onPing(request, messageId);
+  }
+
+  /** https://core.telegram.org/mtproto/service_messages#request-for-several-future-salts */
+  #onGetFutureSalts(request: TlObject, messageId: bigint, now: number): OutgoingBody {
+    const salts = this.dc.keys.salts(now, Math.min(64, Math.max(1, request.num as number)));
+    return this.#service({
+      _cons: "future_salts",
+      req_msg_id: messageId,
+      now: Math.floor(now),
+      salts: salts.map((period) => ({
+        _cons: "future_salt",
+        valid_since: period.validSince,
+        valid_until: period.validUntil,
+        salt: period.salt,
+      })),
+    }, true);
+  }
+
+  /** 4: received, answer kept; 1: nothing known (all the emulator remembers is its answers). */
+  #onMsgsStateReq(session: ServerSession, request: TlObject, messageId: bigint): OutgoingBody {
+    const ids = request.msg_ids as bigint[];
+    const info = Uint8Array.from(ids, (id) => (session.answers.has(id) ? 4 : 1));
+    return this.#service({ _cons: "msgs_state_info", req_msg_id: messageId, info }, true);
+  }
+
+  /** The ids are of messages this side sent (answers, updates) that the client never got. */
+  #onMsgResendReq(session: ServerSession, request: TlObject): OutgoingBody[] {
+    const out: OutgoingBody[] = [];
+    for (const id of request.msg_ids as bigint[]) {
+      const body = session.sent.get(id);
+      if (body) out.push({ body, contentRelated: true, response: (id & 3n) === 1n });
+    }
+    return out;
+  }
+
+  /** https://core.telegram.org/mtproto/service_messages#request-to-destroy-session */
+  #onDestroySession(session: ServerSession, request: TlObject): OutgoingBody {
+    const target = `${session.key.authKey.id.toHex()}:${request.session_id}`;
+    const existed = this.dc.sessions.delete(target);
+    return this.#service({
+      _cons: existed ? "destroy_session_ok" : "destroy_session_none",
+      session_id: request.session_id,
+    }, true);
+  }
+
+  /** Answers are computed at once here, so there is never one to drop. */
+  #onRpcDropAnswer(messageId: bigint): OutgoingBody {
+    return {
+      body: this.#rpcResult(messageId, this.dc.codec.encode({ _cons: "rpc_answer_unknown" })),
+      contentRelated: true,
+      response: true,
+    };
   }
 
   #call(session: ServerSession, request: TlObject): Uint8Array {
@@ -455,21 +492,9 @@ export class ServerConnection {
 
   #rpcResult(requestId: bigint, result: Uint8Array): Uint8Array {
     // Large results travel compressed, as Telegram sends them, when that is smaller.
-    if (result.length > GZIP_ABOVE) {
-      const packed = gzipSync(result);
-      if (packed.length + 8 < result.length) {
-        const gzipped = new TlWriter(packed.length + 8);
-        gzipped.int32(GZIP_PACKED_ID);
-        gzipped.bytes(packed);
-        result = gzipped.finish();
-        this.dc.stats.gzippedResults++;
-      }
-    }
-    const writer = new TlWriter(result.length + 16);
-    writer.int32(0xf35c6d01);
-    writer.long(requestId);
-    writer.raw(result);
-    return writer.finish();
+    const packed = packGzip(result, GZIP_ABOVE);
+    if (packed !== result) this.dc.stats.gzippedResults++;
+    return packRpcResult(requestId, packed);
   }
 
   /** Encrypts messages for a session (in a container when several) and writes them. */

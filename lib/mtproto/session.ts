@@ -11,14 +11,14 @@
  * @module
  */
 
-import { gzipSync } from "node:zlib";
-import { SecurityError } from "../errors.ts";
 import { randomLong, type RandomSource } from "../crypto/random.ts";
-import { GZIP_PACKED_ID, inflatePacked, MAX_INFLATED, type TlCodec } from "../tl/codec.ts";
-import { TlReader } from "../tl/reader.ts";
-import { TlWriter } from "../tl/writer.ts";
+import { GZIP_PACKED_ID, type TlCodec, type TlObject } from "../tl/codec.ts";
+import { MSG_CONTAINER_ID, packContainer, unpackContainer } from "./container.ts";
 import { type AuthKey, decryptMessage, encryptMessage } from "./encrypted_message.ts";
+import { packGzip, unpackGzip } from "./gzip_packed.ts";
 import { type Clock, MessageIdGenerator } from "./message_id.ts";
+import { peekConstructorId } from "./peek.ts";
+import { readRpcResult, RPC_RESULT_ID } from "./rpc_result.ts";
 
 /** Something the session has to tell its owner. */
 export type SessionEvent =
@@ -67,8 +67,6 @@ interface Outgoing {
   body: Uint8Array;
 }
 
-const MSG_CONTAINER_ID = 0x73f1f8dc;
-const RPC_RESULT_ID = 0xf35c6d01;
 const FUTURE_SALTS_ID = 0xae500895;
 const DESTROY_SESSION_ID = 0xe7512126;
 const DESTROY_AUTH_KEY_ID = 0xd1435160;
@@ -142,7 +140,7 @@ export class ClientSession {
   /** Queues a content-related request (a serialized function call); returns its local id. */
   send(body: Uint8Array): number {
     const requestId = this.#enqueue(body, false);
-    const id = body.length >= 4 ? readId(body) : 0;
+    const id = peekConstructorId(body);
     if (id === DESTROY_SESSION_ID && body.length >= 12) {
       const sessionId = new DataView(body.buffer, body.byteOffset, 12).getBigInt64(4, true);
       this.#destroySessionRequests.set(sessionId, this.#pending.get(requestId)!);
@@ -224,7 +222,7 @@ export class ClientSession {
     let size = 0;
     while (this.#queue.length && messages.length < MAX_CONTAINER_MESSAGES - 2) {
       const pending = this.#queue[0];
-      const body = this.#maybeCompress(pending.body);
+      const body = packGzip(pending.body, COMPRESS_ABOVE);
       if (messages.length > 0 && size + body.length > MAX_CONTAINER_BYTES) break;
       this.#queue.shift();
       pending.queued = false;
@@ -280,16 +278,6 @@ export class ClientSession {
     return contentRelated ? 2 * this.#contentCount++ + 1 : 2 * this.#contentCount;
   }
 
-  #maybeCompress(body: Uint8Array): Uint8Array {
-    if (body.length <= COMPRESS_ABOVE) return body;
-    const packed = gzipSync(body);
-    if (packed.length + 8 >= body.length) return body;
-    const writer = new TlWriter(packed.length + 16);
-    writer.int32(GZIP_PACKED_ID);
-    writer.bytes(packed);
-    return writer.finish();
-  }
-
   #maybeAskForSalts(): void {
     // Ask ahead of expiry: when at most one known salt is left and no request is in flight, and
     // not again soon after the server refused.
@@ -339,7 +327,7 @@ export class ClientSession {
   }
 
   #isClockCorrection(body: Uint8Array): boolean {
-    const id = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+    const id = peekConstructorId(body);
     if (id === MSG_CONTAINER_ID) {
       try {
         return unpackContainer(body).some((inner) => this.#isClockCorrection(inner.body));
@@ -375,116 +363,147 @@ export class ClientSession {
     return undefined;
   }
 
+  /** Routes one received message (checked already) to the handler of its constructor. */
   #handle(messageId: bigint, seqNo: number, body: Uint8Array, events: SessionEvent[]): void {
     if (seqNo & 1) this.#acks.push(messageId);
-    const id = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
-    if (id === MSG_CONTAINER_ID) {
-      for (const inner of unpackContainer(body)) {
-        if (this.#checkMessageId(inner.messageId)) continue;
-        this.#handle(inner.messageId, inner.seqNo, inner.body, events);
-      }
-      return;
-    }
-    if (id === RPC_RESULT_ID) {
-      this.#rpcResult(body, events);
-      return;
-    }
-    if (id === GZIP_PACKED_ID) {
-      this.#handle(messageId, seqNo & ~1, unpackGzip(body), events);
-      return;
-    }
-    const combinator = this.codec.schema.constructorsById.get(id);
-    switch (combinator?.name) {
+    const id = peekConstructorId(body);
+    if (id === MSG_CONTAINER_ID) return this.#onContainer(body, events);
+    if (id === RPC_RESULT_ID) return this.#onRpcResult(body, events);
+    if (id === GZIP_PACKED_ID) return this.#handle(messageId, seqNo & ~1, unpackGzip(body), events);
+    const name = this.codec.schema.constructorsById.get(id)?.name;
+    const value = () => this.codec.decode(body);
+    switch (name) {
       case "msgs_ack":
-        return;
+        return; // nothing to do: unacknowledged requests are resent after a reconnect anyway
       case "pong":
-      case "future_salts": {
-        const value = this.codec.decode(body);
-        if (value._cons === "future_salts") this.#storeFutureSalts(value);
-        this.#resolve((value.msg_id ?? value.req_msg_id) as bigint, body, events);
-        return;
-      }
-      case "bad_server_salt": {
-        const value = this.codec.decode(body);
-        this.salt = value.new_server_salt as bigint;
-        this.#futureSalts = [];
-        this.#resendWithNewId(value.bad_msg_id as bigint);
-        return;
-      }
+        return this.#resolve(value().msg_id as bigint, body, events);
+      case "future_salts":
+        return this.#onFutureSalts(value(), body, events);
+      case "bad_server_salt":
+        return this.#onBadServerSalt(value());
       case "bad_msg_notification":
-        this.#badMessage(this.codec.decode(body), messageId, events);
-        return;
-      case "new_session_created": {
-        const value = this.codec.decode(body);
-        this.salt = value.server_salt as bigint;
-        events.push({ type: "new_session", firstMessageId: value.first_msg_id as bigint });
-        return;
-      }
+        return this.#onBadMsgNotification(value(), messageId, events);
+      case "new_session_created":
+        return this.#onNewSessionCreated(value(), events);
       case "msg_detailed_info":
-      case "msg_new_detailed_info": {
-        const value = this.codec.decode(body);
-        const answerId = value.answer_msg_id as bigint;
-        const original = value.msg_id as bigint | undefined;
-        // The answer exists on the server; ask for it unless we already have it.
-        if (original === undefined || this.#byMessageId.has(original)) {
-          if (this.#seen.has(answerId)) this.#acks.push(answerId);
-          else {this.#extra.push(
-              this.codec.encode({ _cons: "msg_resend_req", msg_ids: [answerId] }),
-            );}
-        }
-        return;
-      }
-      case "msgs_state_req": {
-        const value = this.codec.decode(body);
-        const ids = value.msg_ids as bigint[];
-        // 1 = nothing known, 4 = received; all we keep is the replay window.
-        const info = Uint8Array.from(ids, (id) => (this.#seen.has(id) ? 4 : 1));
-        this.#extra.push(
-          this.codec.encode({ _cons: "msgs_state_info", req_msg_id: messageId, info }),
-        );
-        return;
-      }
-      case "msg_resend_req": {
-        const value = this.codec.decode(body);
-        for (const id of value.msg_ids as bigint[]) {
-          const pending = this.#byMessageId.get(id);
-          if (pending && !pending.queued) {
-            pending.queued = true;
-            this.#queue.push(pending);
-          }
-        }
-        return;
-      }
+      case "msg_new_detailed_info":
+        return this.#onMsgDetailedInfo(value());
+      case "msgs_state_req":
+        return this.#onMsgsStateReq(value(), messageId);
+      case "msg_resend_req":
+        return this.#onMsgResendReq(value());
+      case "msgs_all_info":
+      case "msgs_state_info":
+        return this.#onMsgsInfo(value());
       case "destroy_session_ok":
-      case "destroy_session_none": {
-        // https://core.telegram.org/mtproto/service_messages#request-to-destroy-session
-        const sessionId = this.codec.decode(body).session_id as bigint;
-        const pending = this.#destroySessionRequests.get(sessionId);
-        if (pending && this.#pending.has(pending.requestId)) this.#answer(pending, body, events);
-        return;
-      }
+      case "destroy_session_none":
+        return this.#onDestroySession(value(), body, events);
       case "destroy_auth_key_ok":
       case "destroy_auth_key_none":
-      case "destroy_auth_key_fail": {
-        const pending = this.#destroyAuthKeyRequest;
-        if (pending && this.#pending.has(pending.requestId)) this.#answer(pending, body, events);
-        return;
-      }
-      case "msgs_all_info":
-      case "msgs_state_info": {
-        // https://core.telegram.org/mtproto/service_messages_about_messages#voluntary-communication-of-status-of-messages
-        const value = this.codec.decode(body);
-        const ids = (value.msg_ids as bigint[] | undefined) ?? [];
-        this.#resendUnreceived(ids, value.info as Uint8Array);
-        return;
-      }
+      case "destroy_auth_key_fail":
+        return this.#onDestroyAuthKey(body, events);
       case "rpc_answer_unknown":
       case "rpc_answer_dropped_running":
       case "rpc_answer_dropped":
       case "http_wait":
-        return;
+        return; // answers to rpc_drop_answer travel in rpc_result; bare ones need nothing
     }
     events.push({ type: "update", body, messageId });
+  }
+
+  /** Each message of a container goes through the same checks as a message of its own. */
+  #onContainer(body: Uint8Array, events: SessionEvent[]): void {
+    for (const inner of unpackContainer(body)) {
+      if (this.#checkMessageId(inner.messageId)) continue;
+      this.#handle(inner.messageId, inner.seqNo, inner.body, events);
+    }
+  }
+
+  /** https://core.telegram.org/mtproto/service_messages#request-for-several-future-salts */
+  #onFutureSalts(value: TlObject, body: Uint8Array, events: SessionEvent[]): void {
+    const salts = (value.salts as TlObject[]).map((salt) => ({
+      validSince: salt.valid_since as number,
+      validUntil: salt.valid_until as number,
+      salt: salt.salt as bigint,
+    }));
+    salts.sort((a, b) => a.validSince - b.validSince);
+    this.#futureSalts = salts;
+    this.#resolve(value.req_msg_id as bigint, body, events);
+  }
+
+  /** https://core.telegram.org/mtproto/service_messages_about_messages#notice-of-ignored-error-message */
+  #onBadServerSalt(value: TlObject): void {
+    this.salt = value.new_server_salt as bigint;
+    this.#futureSalts = [];
+    this.#resendWithNewId(value.bad_msg_id as bigint);
+  }
+
+  /** https://core.telegram.org/mtproto/service_messages#new-session-creation-notification */
+  #onNewSessionCreated(value: TlObject, events: SessionEvent[]): void {
+    this.salt = value.server_salt as bigint;
+    events.push({ type: "new_session", firstMessageId: value.first_msg_id as bigint });
+  }
+
+  /**
+   * The answer exists on the server; ask for it unless we already have it.
+   * https://core.telegram.org/mtproto/service_messages_about_messages#extended-voluntary-communication-of-status-of-one-message
+   */
+  #onMsgDetailedInfo(value: TlObject): void {
+    const answerId = value.answer_msg_id as bigint;
+    const original = value.msg_id as bigint | undefined;
+    if (original !== undefined && !this.#byMessageId.has(original)) return;
+    if (this.#seen.has(answerId)) this.#acks.push(answerId);
+    else this.#extra.push(this.codec.encode({ _cons: "msg_resend_req", msg_ids: [answerId] }));
+  }
+
+  /**
+   * 1 = nothing known, 4 = received; all the session keeps is its replay window.
+   * https://core.telegram.org/mtproto/service_messages_about_messages#request-for-message-status-information
+   */
+  #onMsgsStateReq(value: TlObject, messageId: bigint): void {
+    const ids = value.msg_ids as bigint[];
+    const info = Uint8Array.from(ids, (id) => (this.#seen.has(id) ? 4 : 1));
+    this.#extra.push(this.codec.encode({ _cons: "msgs_state_info", req_msg_id: messageId, info }));
+  }
+
+  /** https://core.telegram.org/mtproto/service_messages_about_messages#explicit-request-to-re-send-messages */
+  #onMsgResendReq(value: TlObject): void {
+    for (const id of value.msg_ids as bigint[]) {
+      const pending = this.#byMessageId.get(id);
+      if (pending && !pending.queued) {
+        pending.queued = true;
+        this.#queue.push(pending);
+      }
+    }
+  }
+
+  /**
+   * The server's word on our messages: 1 (unknown), 2 (msg_id too low) and 3 (too high) mean it
+   * never got them, so they are sent again under new ids.
+   * https://core.telegram.org/mtproto/service_messages_about_messages#voluntary-communication-of-status-of-messages
+   */
+  #onMsgsInfo(value: TlObject): void {
+    const ids = (value.msg_ids as bigint[] | undefined) ?? [];
+    const info = value.info as Uint8Array;
+    for (let i = 0; i < ids.length && i < info.length; i++) {
+      const state = info[i] & 7;
+      if (state >= 1 && state <= 3 && this.#byMessageId.has(ids[i])) this.#resendWithNewId(ids[i]);
+    }
+  }
+
+  /**
+   * Bare answers with no request id: the session they name finds the request.
+   * https://core.telegram.org/mtproto/service_messages#request-to-destroy-session
+   */
+  #onDestroySession(value: TlObject, body: Uint8Array, events: SessionEvent[]): void {
+    const pending = this.#destroySessionRequests.get(value.session_id as bigint);
+    if (pending && this.#pending.has(pending.requestId)) this.#answer(pending, body, events);
+  }
+
+  /** https://core.telegram.org/mtproto/auth_key#destroying-the-auth-key */
+  #onDestroyAuthKey(body: Uint8Array, events: SessionEvent[]): void {
+    const pending = this.#destroyAuthKeyRequest;
+    if (pending && this.#pending.has(pending.requestId)) this.#answer(pending, body, events);
   }
 
   /**
@@ -492,12 +511,11 @@ export class ClientSession {
    * unpacked (a gzip bomb, broken data) fails its request at once rather than leaving it to time
    * out. https://core.telegram.org/mtproto/service_messages#response-to-an-rpc-query
    */
-  #rpcResult(body: Uint8Array, events: SessionEvent[]): void {
-    if (body.length < 12) throw new SecurityError("rpc_result shorter than its header");
-    const requestMessageId = new DataView(body.buffer, body.byteOffset, 12).getBigInt64(4, true);
-    let result;
+  #onRpcResult(body: Uint8Array, events: SessionEvent[]): void {
+    const { requestMessageId, result } = readRpcResult(body);
+    let unpacked;
     try {
-      result = unpackGzip(body.subarray(12));
+      unpacked = unpackGzip(result);
     } catch (error) {
       const pending = this.#byMessageId.get(requestMessageId);
       if (!pending || !this.#pending.has(pending.requestId)) return;
@@ -509,7 +527,7 @@ export class ClientSession {
       }
       return;
     }
-    this.#resolve(requestMessageId, result, events);
+    this.#resolve(requestMessageId, unpacked, events);
   }
 
   #resolve(requestMessageId: bigint, body: Uint8Array, events: SessionEvent[]): void {
@@ -527,7 +545,7 @@ export class ClientSession {
   /** A refused get_future_salts is asked again later, not on the very next flush. */
   #saltsAnswered(body: Uint8Array): void {
     this.#saltsRequest = undefined;
-    if (body.length >= 4 && readId(body) === FUTURE_SALTS_ID) {
+    if (peekConstructorId(body) === FUTURE_SALTS_ID) {
       this.#saltsRetrySeconds = SALTS_RETRY_SECONDS;
       return;
     }
@@ -542,27 +560,6 @@ export class ClientSession {
     if (this.#destroyAuthKeyRequest === pending) this.#destroyAuthKeyRequest = undefined;
     for (const [sessionId, known] of this.#destroySessionRequests) {
       if (known === pending) this.#destroySessionRequests.delete(sessionId);
-    }
-  }
-
-  #storeFutureSalts(value: Record<string, unknown>): void {
-    const salts = (value.salts as Record<string, unknown>[]).map((salt) => ({
-      validSince: salt.valid_since as number,
-      validUntil: salt.valid_until as number,
-      salt: salt.salt as bigint,
-    }));
-    salts.sort((a, b) => a.validSince - b.validSince);
-    this.#futureSalts = salts;
-  }
-
-  /**
-   * The server's word on our messages: 1 (unknown), 2 (msg_id too low) and 3 (too high) mean it
-   * never got them, so they are sent again under new ids.
-   */
-  #resendUnreceived(ids: bigint[], info: Uint8Array): void {
-    for (let i = 0; i < ids.length && i < info.length; i++) {
-      const state = info[i] & 7;
-      if (state >= 1 && state <= 3 && this.#byMessageId.has(ids[i])) this.#resendWithNewId(ids[i]);
     }
   }
 
@@ -582,7 +579,8 @@ export class ClientSession {
     }
   }
 
-  #badMessage(value: Record<string, unknown>, messageId: bigint, events: SessionEvent[]): void {
+  /** https://core.telegram.org/mtproto/service_messages_about_messages#notice-of-ignored-error-message */
+  #onBadMsgNotification(value: TlObject, messageId: bigint, events: SessionEvent[]): void {
     const code = value.error_code as number;
     const badId = value.bad_msg_id as bigint;
     switch (code) {
@@ -621,68 +619,4 @@ export class ClientSession {
       });
     }
   }
-}
-
-function readId(body: Uint8Array): number {
-  return new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
-}
-
-/** One message inside a container. */
-export interface ContainedMessage {
-  messageId: bigint;
-  seqNo: number;
-  body: Uint8Array;
-}
-
-/** Serializes msg_container: its id, the count, then each message's id, seqno, length, body. */
-export function packContainer(messages: ContainedMessage[]): Uint8Array {
-  const writer = new TlWriter(messages.reduce((sum, m) => sum + m.body.length + 16, 8));
-  writer.int32(MSG_CONTAINER_ID);
-  writer.int32(messages.length);
-  for (const message of messages) {
-    writer.long(message.messageId);
-    writer.int32(message.seqNo);
-    writer.int32(message.body.length);
-    writer.raw(message.body);
-  }
-  return writer.finish();
-}
-
-/** Reads msg_container, checking each declared length against what is left. */
-export function unpackContainer(body: Uint8Array): ContainedMessage[] {
-  const reader = new TlReader(body);
-  if (reader.uint32() !== MSG_CONTAINER_ID) throw new SecurityError("not a msg_container");
-  const count = reader.vectorLength();
-  const messages: ContainedMessage[] = [];
-  for (let i = 0; i < count; i++) {
-    const messageId = reader.long();
-    const seqNo = reader.int32();
-    const length = reader.int32();
-    if (length < 0 || length % 4 !== 0) {
-      throw new SecurityError(`contained message length ${length}`);
-    }
-    messages.push({ messageId, seqNo, body: reader.raw(length, "contained message") });
-  }
-  return messages;
-}
-
-/**
- * Undoes gzip_packed around a body (nested ones too, within one inflate budget), or returns it
- * as it is.
- */
-export function unpackGzip(body: Uint8Array, budget = MAX_INFLATED): Uint8Array {
-  if (
-    body.length < 4 ||
-    new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true) !== GZIP_PACKED_ID
-  ) {
-    return body;
-  }
-  const reader = new TlReader(body.subarray(4));
-  let inflated;
-  try {
-    inflated = inflatePacked(reader.bytesView(), budget);
-  } catch (error) {
-    throw new SecurityError((error as Error).message);
-  }
-  return unpackGzip(inflated, budget - inflated.length);
 }

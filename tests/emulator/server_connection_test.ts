@@ -17,7 +17,8 @@ import {
 } from "../../lib/mtproto/encrypted_message.ts";
 import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
 import { packPlainMessage, unpackPlainMessage } from "../../lib/mtproto/plain_message.ts";
-import { ClientSession, unpackContainer } from "../../lib/mtproto/session.ts";
+import { unpackContainer } from "../../lib/mtproto/container.ts";
+import { ClientSession } from "../../lib/mtproto/session.ts";
 import { ClientTransport } from "../../lib/transport/transport.ts";
 import { testCodec as codec } from "../support/emulated_sender.ts";
 

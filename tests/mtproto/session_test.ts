@@ -12,7 +12,8 @@ import {
 } from "../support/session_conversation.ts";
 import { decryptMessage } from "../../lib/mtproto/encrypted_message.ts";
 import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
-import { packContainer, type SessionEvent } from "../../lib/mtproto/session.ts";
+import { packContainer } from "../../lib/mtproto/container.ts";
+import type { SessionEvent } from "../../lib/mtproto/session.ts";
 
 const results = (events: SessionEvent[]) => events.filter((event) => event.type === "result");
 

@@ -12,10 +12,11 @@ import {
   makeAuthKey,
 } from "../../lib/mtproto/encrypted_message.ts";
 import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
-import { ClientSession, unpackContainer } from "../../lib/mtproto/session.ts";
+import { unpackContainer } from "../../lib/mtproto/container.ts";
+import { ClientSession } from "../../lib/mtproto/session.ts";
 import { TlCodec, type TlObject } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
-import { TlWriter } from "../../lib/tl/writer.ts";
+import { packRpcResult } from "../../lib/mtproto/rpc_result.ts";
 
 /** The native codec both halves use. */
 export const codec = new TlCodec(loadSchema());
@@ -81,12 +82,10 @@ export function conversation() {
 
 /** An rpc_result answering `requestMessageId` with `result` (or raw bytes). */
 export function rpcResult(requestMessageId: bigint, result: TlObject | Uint8Array): Uint8Array {
-  const inner = result instanceof Uint8Array ? result : codec.encode(result);
-  const writer = new TlWriter(inner.length + 12);
-  writer.int32(0xf35c6d01);
-  writer.long(requestMessageId);
-  writer.raw(inner);
-  return writer.finish();
+  return packRpcResult(
+    requestMessageId,
+    result instanceof Uint8Array ? result : codec.encode(result),
+  );
 }
 
 /** An answer to help.getNearestDc. */

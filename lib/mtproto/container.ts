@@ -1,0 +1,62 @@
+/**
+ * `msg_container`: several messages in one, each with its own msg_id and seqno. Both sides pack
+ * and unpack it. https://core.telegram.org/mtproto/service_messages#simple-container
+ *
+ * @module
+ */
+
+import { SecurityError } from "../errors.ts";
+import { TlReader } from "../tl/reader.ts";
+import { TlWriter } from "../tl/writer.ts";
+
+/** Constructor id of `msg_container`. */
+export const MSG_CONTAINER_ID = 0x73f1f8dc;
+
+/** One message inside a container. */
+export interface ContainedMessage {
+  messageId: bigint;
+  seqNo: number;
+  body: Uint8Array;
+}
+
+/**
+ * Serializes msg_container: its id, the count, then each message's id, seqno, length, body.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packContainer, unpackContainer } from "./container.ts";
+ * const inner = [{ messageId: 4n, seqNo: 1, body: new Uint8Array(8) }];
+ * assert.deepEqual(unpackContainer(packContainer(inner)), inner);
+ * ```
+ */
+export function packContainer(messages: ContainedMessage[]): Uint8Array {
+  const writer = new TlWriter(messages.reduce((sum, m) => sum + m.body.length + 16, 8));
+  writer.int32(MSG_CONTAINER_ID);
+  writer.int32(messages.length);
+  for (const message of messages) {
+    writer.long(message.messageId);
+    writer.int32(message.seqNo);
+    writer.int32(message.body.length);
+    writer.raw(message.body);
+  }
+  return writer.finish();
+}
+
+/** Reads msg_container, checking each declared length against what is left. */
+export function unpackContainer(body: Uint8Array): ContainedMessage[] {
+  const reader = new TlReader(body);
+  if (reader.uint32() !== MSG_CONTAINER_ID) throw new SecurityError("not a msg_container");
+  const count = reader.vectorLength();
+  const messages: ContainedMessage[] = [];
+  for (let i = 0; i < count; i++) {
+    const messageId = reader.long();
+    const seqNo = reader.int32();
+    const length = reader.int32();
+    if (length < 0 || length % 4 !== 0) {
+      throw new SecurityError(`contained message length ${length}`);
+    }
+    messages.push({ messageId, seqNo, body: reader.raw(length, "contained message") });
+  }
+  return messages;
+}

@@ -1,0 +1,54 @@
+/**
+ * `gzip_packed`: any object, compressed. Either side may compress what it sends when that saves
+ * bytes; what is received is inflated within one budget, nested layers included.
+ * https://core.telegram.org/mtproto/serialize#gzip-packed
+ *
+ * @module
+ */
+
+import { gzipSync } from "node:zlib";
+import { SecurityError } from "../errors.ts";
+import { GZIP_PACKED_ID, inflatePacked, MAX_INFLATED } from "../tl/codec.ts";
+import { TlReader } from "../tl/reader.ts";
+import { TlWriter } from "../tl/writer.ts";
+import { peekConstructorId } from "./peek.ts";
+
+/**
+ * Returns `body` as gzip_packed when it is longer than `above` bytes and compression makes it
+ * smaller; otherwise `body` itself.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packGzip, unpackGzip } from "./gzip_packed.ts";
+ * const body = new Uint8Array(4096);
+ * const packed = packGzip(body, 512);
+ * assert.ok(packed.length < 100);
+ * assert.deepEqual(unpackGzip(packed), body);
+ * ```
+ */
+export function packGzip(body: Uint8Array, above: number): Uint8Array {
+  if (body.length <= above) return body;
+  const packed = gzipSync(body);
+  if (packed.length + 8 >= body.length) return body;
+  const writer = new TlWriter(packed.length + 16);
+  writer.int32(GZIP_PACKED_ID);
+  writer.bytes(packed);
+  return writer.finish();
+}
+
+/**
+ * Undoes gzip_packed around a body (nested ones too, within one inflate budget), or returns it as
+ * it is. Data that do not inflate, or inflate past the budget, are a {@link SecurityError}.
+ */
+export function unpackGzip(body: Uint8Array, budget = MAX_INFLATED): Uint8Array {
+  if (peekConstructorId(body) !== GZIP_PACKED_ID) return body;
+  const reader = new TlReader(body.subarray(4));
+  let inflated;
+  try {
+    inflated = inflatePacked(reader.bytesView(), budget);
+  } catch (error) {
+    throw new SecurityError((error as Error).message);
+  }
+  return unpackGzip(inflated, budget - inflated.length);
+}

@@ -1,0 +1,22 @@
+/**
+ * Reading the constructor id at the start of a serialized object without decoding it, to route
+ * messages cheaply.
+ *
+ * @module
+ */
+
+/**
+ * The first four bytes as a little-endian constructor id; 0 for a body shorter than that.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { peekConstructorId } from "./peek.ts";
+ * assert.equal(peekConstructorId(new Uint8Array([0xdc, 0xf8, 0xf1, 0x73, 0])), 0x73f1f8dc);
+ * assert.equal(peekConstructorId(new Uint8Array(2)), 0);
+ * ```
+ */
+export function peekConstructorId(body: Uint8Array): number {
+  if (body.length < 4) return 0;
+  return new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+}

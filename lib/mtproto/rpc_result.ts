@@ -1,0 +1,39 @@
+/**
+ * `rpc_result`: the answer to a request, naming the request's msg_id. Built by the server, read by
+ * the client. https://core.telegram.org/mtproto/service_messages#response-to-an-rpc-query
+ *
+ * @module
+ */
+
+import { SecurityError } from "../errors.ts";
+import { TlWriter } from "../tl/writer.ts";
+
+/** Constructor id of `rpc_result`. */
+export const RPC_RESULT_ID = 0xf35c6d01;
+
+/**
+ * Wraps `result` (a serialized object, gzip_packed or not) as the answer to `requestMessageId`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packRpcResult, readRpcResult } from "./rpc_result.ts";
+ * const packed = packRpcResult(12n, new Uint8Array([1, 2, 3, 4]));
+ * assert.deepEqual(readRpcResult(packed), { requestMessageId: 12n, result: new Uint8Array([1, 2, 3, 4]) });
+ * ```
+ */
+export function packRpcResult(requestMessageId: bigint, result: Uint8Array): Uint8Array {
+  const writer = new TlWriter(result.length + 12);
+  writer.int32(RPC_RESULT_ID);
+  writer.long(requestMessageId);
+  writer.raw(result);
+  return writer.finish();
+}
+
+/** Splits an `rpc_result` into the request's msg_id and the result's bytes (a view, not a copy). */
+export function readRpcResult(body: Uint8Array): { requestMessageId: bigint; result: Uint8Array } {
+  if (body.length < 16) throw new SecurityError("rpc_result shorter than its header");
+  const view = new DataView(body.buffer, body.byteOffset, 12);
+  if (view.getUint32(0, true) !== RPC_RESULT_ID) throw new SecurityError("not an rpc_result");
+  return { requestMessageId: view.getBigInt64(4, true), result: body.subarray(12) };
+}
