@@ -11,8 +11,9 @@
  * @module
  */
 
+import { SecurityError } from "../errors.ts";
 import { randomLong, type RandomSource } from "../crypto/random.ts";
-import { GZIP_PACKED_ID, type TlCodec, type TlObject } from "../tl/codec.ts";
+import { GZIP_PACKED_ID, MAX_INFLATED, type TlCodec, type TlObject } from "../tl/codec.ts";
 import { MSG_CONTAINER_ID, packContainer, unpackContainer } from "./container.ts";
 import { type AuthKey, decryptMessage, encryptMessage } from "./encrypted_message.ts";
 import { packGzip, unpackGzip } from "./gzip_packed.ts";
@@ -76,6 +77,12 @@ const MAX_CONTAINER_MESSAGES = 1020;
 const MAX_CONTAINER_BYTES = 1 << 20;
 const COMPRESS_ABOVE = 512;
 const REPLAY_WINDOW = 4096;
+/**
+ * Bytes all gzip_packed of one session may inflate to per window: one message may take the whole
+ * per-message budget, but a server sending bomb after bomb is cut off instead of eating the CPU.
+ */
+export const INFLATE_PER_WINDOW = 16 * MAX_INFLATED;
+const INFLATE_WINDOW_SECONDS = 10;
 
 /** The client side of one MTProto session. */
 export class ClientSession {
@@ -108,6 +115,9 @@ export class ClientSession {
    */
   #destroySessionRequests = new Map<bigint, Pending>();
   #destroyAuthKeyRequest?: Pending;
+  /** Inflated bytes in the current window, and when the window started (server seconds). */
+  #inflated = 0;
+  #inflateWindowStart = 0;
 
   /** Starts (or resumes) a session over an auth key. */
   constructor(options: SessionOptions) {
@@ -369,7 +379,9 @@ export class ClientSession {
     const id = peekConstructorId(body);
     if (id === MSG_CONTAINER_ID) return this.#onContainer(body, events);
     if (id === RPC_RESULT_ID) return this.#onRpcResult(body, events);
-    if (id === GZIP_PACKED_ID) return this.#handle(messageId, seqNo & ~1, unpackGzip(body), events);
+    if (id === GZIP_PACKED_ID) {
+      return this.#handle(messageId, seqNo & ~1, this.#inflate(body), events);
+    }
     const name = this.codec.schema.constructorsById.get(id)?.name;
     const value = () => this.codec.decode(body);
     switch (name) {
@@ -409,6 +421,26 @@ export class ClientSession {
         return; // answers to rpc_drop_answer travel in rpc_result; bare ones need nothing
     }
     events.push({ type: "update", body, messageId });
+  }
+
+  /** Undoes gzip_packed within what is left of this window's inflate allowance. */
+  #inflate(body: Uint8Array): Uint8Array {
+    if (peekConstructorId(body) !== GZIP_PACKED_ID) return body;
+    const now = this.ids.now();
+    if (now - this.#inflateWindowStart >= INFLATE_WINDOW_SECONDS) {
+      this.#inflateWindowStart = now;
+      this.#inflated = 0;
+    }
+    const left = INFLATE_PER_WINDOW - this.#inflated;
+    if (left <= 0) {
+      throw new SecurityError(
+        `this connection inflated ${INFLATE_PER_WINDOW} bytes in ${INFLATE_WINDOW_SECONDS} s; ` +
+          `no more for now`,
+      );
+    }
+    const inflated = unpackGzip(body, Math.min(MAX_INFLATED, left));
+    this.#inflated += inflated.length;
+    return inflated;
   }
 
   /** Each message of a container goes through the same checks as a message of its own. */
@@ -515,7 +547,7 @@ export class ClientSession {
     const { requestMessageId, result } = readRpcResult(body);
     let unpacked;
     try {
-      unpacked = unpackGzip(result);
+      unpacked = this.#inflate(result);
     } catch (error) {
       const pending = this.#byMessageId.get(requestMessageId);
       if (!pending || !this.#pending.has(pending.requestId)) return;

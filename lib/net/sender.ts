@@ -82,6 +82,11 @@ export class RequestTimeoutError extends Mtproto2jsonError {
   }
 }
 
+/** The connection could not be opened (refused, unreachable, reset while opening). */
+export class ConnectionFailedError extends Mtproto2jsonError {
+  override name = "ConnectionFailed";
+}
+
 /** Opening the connection or creating the auth key took longer than its deadline. */
 export class ConnectTimeoutError extends Mtproto2jsonError {
   override name = "ConnectTimeout";
@@ -118,6 +123,8 @@ export class Sender {
   #reconnectTimer?: TimerId;
   /** Failed connection attempts in a row, for the backoff. */
   #failures = 0;
+  /** After a `-429` (too many connections), no new connection before this time. */
+  #notBefore = 0;
   /** How many times the connection was re-established (for tests and logs). */
   reconnects = 0;
 
@@ -210,6 +217,12 @@ export class Sender {
   async #open(): Promise<void> {
     // A request and the backoff timer may both ask to reconnect; one connection is enough.
     if (this.#connection || this.#closed) return;
+    const wait = this.#notBefore - this.#timers.now();
+    if (wait > 0) {
+      this.#log(`the server said -429: waiting ${Math.round(wait)} ms before connecting`);
+      await new Promise((resolve) => this.#timers.setTimeout(() => resolve(0), wait));
+      if (this.#connection || this.#closed) return;
+    }
     if (this.session) this.reconnects++;
     const { options } = this;
     const deadlineMs = options.connectTimeoutMs ?? 10_000;
@@ -240,6 +253,7 @@ export class Sender {
     } catch (error) {
       connection?.close();
       this.#failures++;
+      if (error instanceof TransportError && error.code === 429) this.#backOff();
       throw error;
     } finally {
       this.#timers.clearTimeout(timer);
@@ -250,7 +264,17 @@ export class Sender {
   async #establish(opened: (connection: ByteConnection) => void): Promise<void> {
     const { options } = this;
     const connect = options.connect ?? connectTcp;
-    const connection = await connect(options.host, options.port);
+    let connection: ByteConnection;
+    try {
+      connection = await connect(options.host, options.port);
+    } catch (error) {
+      if (error instanceof Mtproto2jsonError) throw error;
+      throw new ConnectionFailedError(
+        `cannot reach ${options.host}:${options.port} (DC ${options.dcId}): ${
+          (error as Error).message
+        }`,
+      );
+    }
     opened(connection);
     const transport = new ClientTransport(
       { ...options.transport, dcId: options.dcId },
@@ -359,6 +383,7 @@ export class Sender {
         return;
       }
       flooded = error instanceof TransportError && error.code === 429;
+      if (flooded) this.#backOff();
       this.#log(`connection error: ${(error as Error).message}`);
     }
     connection.close();
@@ -381,11 +406,20 @@ export class Sender {
     this.options.onAuthKeyUnknown?.();
   }
 
+  /** `-429`: too many connections from here; no new one for a while (growing, with jitter). */
+  #backOff(): void {
+    const attempt = Math.max(0, this.#failures - 1);
+    this.#notBefore = this.#timers.now() + backoffMs(attempt, FLOOD_BACKOFF);
+  }
+
   /** Reconnects after a backoff; `-429` (too many connections) waits longer. One at a time. */
   #reconnect(flooded = false): void {
     if (this.#reconnectTimer !== undefined) return;
     const attempt = Math.max(0, this.#failures - 1);
-    const wait = backoffMs(attempt, flooded ? FLOOD_BACKOFF : RECONNECT_BACKOFF);
+    const wait = Math.max(
+      backoffMs(attempt, flooded ? FLOOD_BACKOFF : RECONNECT_BACKOFF),
+      this.#notBefore - this.#timers.now(),
+    );
     this.#reconnectTimer = this.#timers.setTimeout(() => {
       this.#reconnectTimer = undefined;
       if (this.#closed || this.#connection) return;

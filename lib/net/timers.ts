@@ -16,6 +16,8 @@ export interface Timers {
   /** Runs `run` every `ms` milliseconds; never keeps the process alive on its own. */
   setInterval(run: () => void, ms: number): TimerId;
   clearInterval(id: TimerId): void;
+  /** Milliseconds on the timers' clock (only differences mean anything). */
+  now(): number;
 }
 
 type Handle = ReturnType<typeof setTimeout>;
@@ -40,4 +42,5 @@ export const realTimers: Timers = {
     return id;
   },
   clearInterval: (id) => clearInterval(id as Handle | undefined),
+  now: () => performance.now(),
 };

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { Mtproto2jsonError, SecurityError, TlEncodeError } from "../errors.ts";
+import { Mtproto2jsonError, TlEncodeError } from "../errors.ts";
 import { isTlObject } from "../tl/codec.ts";
 import { parseJsonExact } from "../tl/json.ts";
 import {
@@ -228,18 +228,11 @@ export class ProxyConnection {
 
   #errorLine(id: number, error: unknown): Record<string, unknown> {
     let name: string;
-    let message = error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : String(error);
     if (error instanceof TlEncodeError) {
       name = error.kind;
     } else if (error instanceof BadRequestError) {
       name = error.kind;
-    } else if (error instanceof SecurityError) {
-      name = "SecurityError";
-    } else if (
-      error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.ConnectionReset
-    ) {
-      name = "ConnectionFailed";
-      message = `cannot reach ${this.client.server.host}:${this.client.server.port}: ${message}`;
     } else if (error instanceof Mtproto2jsonError) {
       name = error.name;
     } else {

@@ -1,3 +1,6 @@
+import { TlCodec } from "../../lib/tl/codec.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { fuzzInputs, gzipBombVector, nestedText } from "../support/fuzz_decode.ts";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { runCli } from "../../lib/cli/run.ts";
 
@@ -107,4 +110,22 @@ Deno.test("--version prints the layer of the shipped schema, help lists only wor
   assertEquals(unknown.status, 2);
   assertStringIncludes(unknown.stderr, 'unknown subcommand "frobnicate"');
   assertEquals((await run(["tl", "--bogus"])).status, 2);
+});
+
+Deno.test("tl decode answers every hostile line with JSON or a named error, and goes on", async () => {
+  const codec = new TlCodec(loadSchema());
+  // Empty inputs would be blank lines, which are skipped by design.
+  const lines = [...fuzzInputs(codec, 3000, 5)].filter((input) => input.bytes.length)
+    .map((input) => input.bytes.toHex());
+  lines.push(nestedText(100_000).toHex(), gzipBombVector(9, 4 << 20).toHex());
+  const result = await run(["tl", "decode"], lines.join("\n") + "\n");
+  const out = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assertEquals(out.length, lines.length);
+  const unexpected = out.filter((line) =>
+    line.error !== undefined && !["TlDecodeError", "InputFormatError"].includes(line.error)
+  );
+  assertEquals(unexpected, []);
+  assertEquals(out.at(-2).error, "TlDecodeError");
+  assertStringIncludes(out.at(-1).msg, "inflate budget");
+  assertEquals(result.status, 1);
 });

@@ -4,7 +4,8 @@
 import { gzipSync } from "node:zlib";
 import { assertEquals } from "../assert.ts";
 import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
-import type { SessionEvent } from "../../lib/mtproto/session.ts";
+import { INFLATE_PER_WINDOW, type SessionEvent } from "../../lib/mtproto/session.ts";
+import { MAX_INFLATED } from "../../lib/tl/codec.ts";
 import { TlWriter } from "../../lib/tl/writer.ts";
 import { codec, conversation, NEAREST, NOW, rpcResult } from "../support/session_conversation.ts";
 
@@ -173,4 +174,26 @@ Deno.test("msg_ids never have their low 32 bits all zero", () => {
   const id = ids.next();
   assertEquals(id & 0xffffffffn, 4n);
   assertEquals(id >> 32n, BigInt(NOW / 1000));
+});
+
+Deno.test("a server that sends bomb after bomb is cut off for the rest of the window", () => {
+  const { session, received, send, time } = conversation();
+  const packed = gzipSync(new Uint8Array(MAX_INFLATED - 1024), { level: 9 });
+  const big = new TlWriter(packed.length + 8);
+  big.int32(0x3072cfa1);
+  big.bytes(packed);
+  const answer = big.finish();
+  const outcomes: string[] = [];
+  for (let i = 0; i < 17; i++) {
+    session.send(codec.encode({ _cons: "help.getNearestDc" }));
+    const request = received().find((message) => message.body._cons === "help.getNearestDc")!;
+    outcomes.push(...kinds(session.receive(send(rpcResult(request.messageId, answer)))));
+  }
+  // 16 per-message budgets per window: the 17th answer is refused, and fails its request.
+  assertEquals(outcomes, [...Array(16).fill("result"), "failed"]);
+  assertEquals(INFLATE_PER_WINDOW, 16 * MAX_INFLATED);
+  time.ms += 10_000;
+  session.send(codec.encode({ _cons: "help.getNearestDc" }));
+  const later = received().find((message) => message.body._cons === "help.getNearestDc")!;
+  assertEquals(kinds(session.receive(send(rpcResult(later.messageId, answer)))), ["result"]);
 });

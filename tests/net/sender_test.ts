@@ -5,13 +5,16 @@ import { secureRandom } from "../../lib/crypto/random.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import {
   AuthKeyUnknownError,
+  ConnectionFailedError,
   ConnectTimeoutError,
   RequestTimeoutError,
   Sender,
   type SenderOptions,
 } from "../../lib/net/sender.ts";
 import type { ByteConnection } from "../../lib/net/tcp_connection.ts";
-import { RECONNECT_BACKOFF } from "../../lib/net/backoff.ts";
+import { FLOOD_BACKOFF, RECONNECT_BACKOFF } from "../../lib/net/backoff.ts";
+import { TransportError } from "../../lib/errors.ts";
+import { ServerTransport } from "../../lib/transport/transport.ts";
 import { testCodec as codec } from "../support/emulated_sender.ts";
 import { FakeTimers, settle } from "../support/fake_timers.ts";
 import { memoryDc } from "../support/memory_dc.ts";
@@ -35,7 +38,7 @@ async function setup(extra: Partial<SenderOptions> = {}) {
     pingIntervalMs: 0,
     timers,
     connect: () => {
-      connects.push(timers.now);
+      connects.push(timers.now());
       return dc.connect();
     },
     ...extra,
@@ -159,6 +162,84 @@ Deno.test("-404 fails what is in flight, closes the sender and tells its owner o
     });
   } finally {
     sender.close();
+    await emulator.close();
+  }
+});
+
+/** A connection whose server answers the first message with the transport error -429. */
+function floodingConnection(): Promise<ByteConnection> {
+  const server = new ServerTransport(secureRandom);
+  const chunks: Uint8Array[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  return Promise.resolve({
+    readable: {
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<Uint8Array>> => {
+          while (!chunks.length && !ended) await new Promise<void>((resolve) => (wake = resolve));
+          return chunks.length ? { value: chunks.shift()! } : { done: true, value: undefined };
+        },
+      }),
+    },
+    write(bytes) {
+      if (server.unpack(bytes).length) chunks.push(server.packError(429));
+      wake?.();
+      return Promise.resolve();
+    },
+    close() {
+      ended = true;
+      wake?.();
+    },
+  });
+}
+
+Deno.test("a refused connection is a ConnectionFailed error naming the address", async () => {
+  const { emulator, dc, sender } = await setup();
+  try {
+    dc.refuse = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
+    await assertRejects(
+      () => sender.invoke(ping(1)),
+      ConnectionFailedError,
+      "cannot reach memory:0",
+    );
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("-429 keeps new connections away for a growing while", async () => {
+  const timers = new FakeTimers();
+  const connects: number[] = [];
+  const { emulator, sender: template } = await setup();
+  const sender = new Sender({
+    ...template.options,
+    timers,
+    connect: () => {
+      connects.push(timers.now());
+      return floodingConnection();
+    },
+  });
+  try {
+    await assertRejects(() => sender.invoke(ping(1)), TransportError, "429");
+    const second = assertRejects(() => sender.invoke(ping(2)), TransportError, "429");
+    await settle();
+    assertEquals(connects.length, 1, "no second connection at once");
+    await timers.advance(FLOOD_BACKOFF.baseMs / 2 - 1);
+    assertEquals(connects.length, 1, "nor before the shortest flood wait");
+    await timers.advance(FLOOD_BACKOFF.baseMs / 2 + 1);
+    await second;
+    assertEquals(connects.length, 2);
+    // A second -429 in a row: the wait doubles (2 to 4 s).
+    const third = assertRejects(() => sender.invoke(ping(3)), TransportError, "429");
+    await timers.advance(FLOOD_BACKOFF.baseMs - 1);
+    assertEquals(connects.length, 2);
+    await timers.advance(FLOOD_BACKOFF.baseMs + 1);
+    await third;
+    assertEquals(connects.length, 3);
+  } finally {
+    sender.close();
+    template.close();
     await emulator.close();
   }
 });

@@ -16,13 +16,14 @@ interface Entry {
 
 /** A fake clock and its timers. */
 export class FakeTimers implements Timers {
-  now = 0;
+  /** The fake clock, in milliseconds. */
+  time = 0;
   #next = 1;
   #entries = new Map<number, Entry>();
 
   setTimeout(run: () => void, ms: number): TimerId {
     const id = this.#next++;
-    this.#entries.set(id, { id, due: this.now + Math.max(0, ms), run });
+    this.#entries.set(id, { id, due: this.time + Math.max(0, ms), run });
     return id;
   }
 
@@ -32,12 +33,16 @@ export class FakeTimers implements Timers {
 
   setInterval(run: () => void, ms: number): TimerId {
     const id = this.#next++;
-    this.#entries.set(id, { id, due: this.now + ms, every: ms, run });
+    this.#entries.set(id, { id, due: this.time + ms, every: ms, run });
     return id;
   }
 
   clearInterval(id: TimerId): void {
     this.#entries.delete(id as number);
+  }
+
+  now(): number {
+    return this.time;
   }
 
   /** Timers still pending. */
@@ -47,7 +52,7 @@ export class FakeTimers implements Timers {
 
   /** Moves time forward by `ms`, firing every timer that falls due on the way. */
   async advance(ms: number): Promise<void> {
-    const target = this.now + ms;
+    const target = this.time + ms;
     for (;;) {
       await settle();
       let first: Entry | undefined;
@@ -55,12 +60,12 @@ export class FakeTimers implements Timers {
         if (entry.due <= target && (!first || entry.due < first.due)) first = entry;
       }
       if (!first) break;
-      this.now = first.due;
+      this.time = first.due;
       if (first.every) first.due += first.every;
       else this.#entries.delete(first.id);
       first.run();
     }
-    this.now = target;
+    this.time = target;
     await settle();
   }
 }

@@ -90,18 +90,18 @@ export function gzipBombVector(count: number, each: number): Uint8Array {
   return writer.finish();
 }
 
-/** Decodes `count` generated inputs with `codec` and reports what happened. */
-export function fuzzDecode(codec: TlCodec, count: number, seed = 1): FuzzReport {
+/** One generated input: its kind, its bytes, and whether to decode it as a method's result. */
+export interface FuzzInput {
+  kind: string;
+  bytes: Uint8Array;
+  resultType?: string;
+}
+
+/** Generates `count` hostile inputs for `codec`'s schema, the same ones for the same seed. */
+export function* fuzzInputs(codec: TlCodec, count: number, seed = 1): Generator<FuzzInput> {
   const random = generator(seed);
   const samples = sampleEncodings(codec);
   const resultTypes = [...codec.schema.typeConstructors.keys()];
-  const report: FuzzReport = {
-    inputs: 0,
-    decoded: 0,
-    uncaught: [],
-    slowestMs: 0,
-    slowestKind: "",
-  };
   const inputs: [string, () => Uint8Array][] = [
     ["random", () => {
       const bytes = new Uint8Array(random.int(256));
@@ -138,15 +138,30 @@ export function fuzzDecode(codec: TlCodec, count: number, seed = 1): FuzzReport 
     // Deep inputs are costlier to build; one in 50 is enough to keep them covered.
     const [kind, make] = i % 50 === 0 ? inputs[3 + random.int(2)] : inputs[random.int(3)];
     const bytes = make();
-    const asResult = random.next() < 0.5;
+    yield random.next() < 0.5
+      ? { kind, bytes, resultType: resultTypes[random.int(resultTypes.length)] }
+      : { kind, bytes };
+  }
+}
+
+/** Decodes `count` generated inputs with `codec` and reports what happened. */
+export function fuzzDecode(codec: TlCodec, count: number, seed = 1): FuzzReport {
+  const report: FuzzReport = {
+    inputs: 0,
+    decoded: 0,
+    uncaught: [],
+    slowestMs: 0,
+    slowestKind: "",
+  };
+  for (const { kind, bytes, resultType } of fuzzInputs(codec, count, seed)) {
     const started = performance.now();
     try {
-      if (asResult) codec.decodeResult(bytes, resultTypes[random.int(resultTypes.length)]);
+      if (resultType) codec.decodeResult(bytes, resultType);
       else codec.decode(bytes);
       report.decoded++;
     } catch (error) {
       if (!(error instanceof Mtproto2jsonError)) {
-        report.uncaught.push(`${kind}: ${String(error)} (seed ${seed}, input ${i})`);
+        report.uncaught.push(`${kind}: ${String(error)} (seed ${seed}, input ${report.inputs})`);
       }
     }
     const elapsed = performance.now() - started;
