@@ -10,12 +10,10 @@
  */
 
 import { SecurityError } from "../errors.ts";
-import { modPow } from "./bigint.ts";
+import { isProbablePrime } from "./dh.ts";
 
 /** Rho steps allowed in all; a genuine pq of 64 bits needs a few tens of thousands. */
 const STEP_BUDGET = 1 << 19;
-/** Miller–Rabin with these bases is exact below 3.3 · 10^24, far above 64 bits. */
-const WITNESSES = [2n, 3n, 5n, 7n, 11n, 13n, 17n, 19n, 23n, 29n, 31n, 37n, 41n];
 
 /**
  * Returns the two factors of `pq`, smaller first; throws {@link SecurityError} unless `pq` is
@@ -48,40 +46,6 @@ export function factorizePq(pq: bigint): [bigint, bigint] {
     throw new SecurityError(`resPQ: pq ${pq} is not a product of two distinct primes`);
   }
   return [p, q];
-}
-
-/**
- * Miller–Rabin with fixed bases: exact for every number this module sees (below 2^64).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isProbablePrime } from "./factorize.ts";
- * assert.equal(isProbablePrime(0x494c553bn), true);
- * assert.equal(isProbablePrime(0x17ed48941a08f981n), false);
- * ```
- */
-export function isProbablePrime(n: bigint): boolean {
-  if (n < 2n) return false;
-  for (const small of WITNESSES) {
-    if (n === small) return true;
-    if (n % small === 0n) return false;
-  }
-  let d = n - 1n, shifts = 0;
-  while ((d & 1n) === 0n) {
-    d >>= 1n;
-    shifts++;
-  }
-  witness: for (const a of WITNESSES) {
-    let x = modPow(a, d, n);
-    if (x === 1n || x === n - 1n) continue;
-    for (let i = 1; i < shifts; i++) {
-      x = (x * x) % n;
-      if (x === n - 1n) continue witness;
-    }
-    return false;
-  }
-  return true;
 }
 
 /** One rho walk with constant `c`; returns a divisor of n (1 or n when the walk failed). */

@@ -6,7 +6,7 @@
  */
 
 import { type DcContext, ServerConnection } from "./server_connection.ts";
-import { acceptLoop } from "../net/accept_loop.ts";
+import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 
 /** A running DC listener. */
 export interface DcListener {
@@ -33,11 +33,7 @@ export function listenDc(dc: DcContext, port: number): DcListener {
       sockets.delete(socket);
       // Let queued writes go out first.
       writing.finally(() => {
-        try {
-          socket.close();
-        } catch {
-          // already closed
-        }
+        closeQuietly(socket);
       });
     };
     const connection = new ServerConnection(
@@ -69,18 +65,10 @@ export function listenDc(dc: DcContext, port: number): DcListener {
     connections,
     async close() {
       // Closing twice is harmless (a test may stop a DC, then clean up everything).
-      try {
-        listener.close();
-      } catch {
-        // already closed
-      }
+      closeQuietly(listener);
       for (const connection of connections) connection.close();
       for (const socket of sockets) {
-        try {
-          socket.close();
-        } catch {
-          // already closed
-        }
+        closeQuietly(socket);
       }
       await serving;
     },

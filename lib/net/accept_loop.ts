@@ -51,3 +51,22 @@ export async function acceptLoop(
     handle(socket);
   }
 }
+
+/**
+ * Closes a socket or listener that the other side (or an earlier call) may have closed already.
+ *
+ * @example
+ * ```ts
+ * import { closeQuietly } from "./accept_loop.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * closeQuietly(listener);
+ * closeQuietly(listener); // no error the second time
+ * ```
+ */
+export function closeQuietly(resource: { close(): void }): void {
+  try {
+    resource.close();
+  } catch {
+    // closed already
+  }
+}

@@ -7,7 +7,7 @@
 
 import type { ProxyDefaults } from "./handler.ts";
 import { serveLines } from "./serve_lines.ts";
-import { acceptLoop } from "../net/accept_loop.ts";
+import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 
 /** Where and how to listen. */
 export interface ServeOptions {
@@ -54,11 +54,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
         ...(options.token ? { token: options.token } : {}),
       });
       sockets.delete(socket);
-      try {
-        socket.close();
-      } catch {
-        // closed by the client
-      }
+      closeQuietly(socket);
     })();
   }, defaults.log ?? ((line) => console.error(`mtproto2json serve: ${line}`)));
   return {
@@ -66,11 +62,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     async close() {
       listener.close();
       for (const socket of sockets) {
-        try {
-          socket.close();
-        } catch {
-          // already closed
-        }
+        closeQuietly(socket);
       }
       await serving;
     },

@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "../assert.ts";
-import { factorizePq, isProbablePrime } from "../../lib/crypto/factorize.ts";
+import { factorizePq } from "../../lib/crypto/factorize.ts";
+import { isProbablePrime } from "../../lib/crypto/dh.ts";
 import { SecurityError } from "../../lib/errors.ts";
 
 Deno.test("a genuine pq splits into its two primes, smaller first", () => {

@@ -16,6 +16,7 @@ import { bytesFromBigint } from "../../lib/crypto/bigint.ts";
 import { packPlainMessage, unpackPlainMessage } from "../../lib/mtproto/plain_message.ts";
 import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
 import { ServerTransport } from "../../lib/transport/transport.ts";
+import { acceptLoop, closeQuietly } from "../../lib/net/accept_loop.ts";
 import type { TlCodec } from "../../lib/tl/codec.ts";
 
 /** What the fake DC does to every connection. */
@@ -48,33 +49,21 @@ export function listenHostile(
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const sockets = new Set<Deno.TcpConn>();
   let accepted = 0;
-  const serving = (async () => {
-    for await (const socket of listener) {
-      accepted++;
-      sockets.add(socket);
-      treat(socket, behaviour, codec, rsaKey).finally(() => {
-        sockets.delete(socket);
-        try {
-          socket.close();
-        } catch {
-          // closed already
-        }
-      });
-    }
-  })().catch(() => {});
+  const serving = acceptLoop(listener, (socket) => {
+    accepted++;
+    sockets.add(socket);
+    treat(socket, behaviour, codec, rsaKey).finally(() => {
+      sockets.delete(socket);
+      closeQuietly(socket);
+    });
+  }, () => {});
   return {
     port: (listener.addr as Deno.NetAddr).port,
     accepted: () => accepted,
     open: () => sockets.size,
     async close() {
-      listener.close();
-      for (const socket of sockets) {
-        try {
-          socket.close();
-        } catch {
-          // closed already
-        }
-      }
+      closeQuietly(listener);
+      for (const socket of sockets) closeQuietly(socket);
       await serving;
     },
   };
