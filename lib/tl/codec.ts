@@ -798,6 +798,8 @@ const PRIMITIVE_ENCODERS: Record<string, Encoder> = {
   },
   long: writeLong,
   double(writer, value) {
+    // An integer literal beyond 2^53 reaches here as its decimal text (see parseJsonExact).
+    if (typeof value === "string" && /^-?\d+$/.test(value)) value = Number(value);
     if (typeof value !== "number") {
       throw new TlEncodeError("WrongType", `expected double, got ${describeValue(value)}`);
     }

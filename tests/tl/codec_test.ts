@@ -3,6 +3,7 @@ import { TlDecodeError, TlEncodeError } from "../../lib/errors.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { TlReader } from "../../lib/tl/reader.ts";
+import { parseJsonExact } from "../../lib/tl/json.ts";
 import { deflateSync, gzipSync } from "node:zlib";
 import { exampleOf } from "./example_values.ts";
 
@@ -335,4 +336,22 @@ Deno.test("with fitToSchema, values written for another layer are fitted to this
     TlEncodeError,
     "dialog.peer.user_id",
   );
+});
+
+Deno.test("a double field takes any JSON number, an integer beyond 2^53 included", () => {
+  const json = new TlCodec(loadSchema(), { longs: "json", bytes: "base64" });
+  for (
+    const [text, expected] of [
+      ["0.30000000000000004", 0.30000000000000004],
+      ["1e308", 1e308],
+      ["9007199254740993", 9007199254740992],
+      ["-1.5771985808088268e-200", -1.5771985808088268e-200],
+    ] as const
+  ) {
+    const request = parseJsonExact(
+      `{"_cons": "inputGeoPoint", "lat": ${text}, "long": 1}`,
+    );
+    const decoded = json.decode(json.encode(request));
+    assertEquals(decoded.lat, expected, text);
+  }
 });
