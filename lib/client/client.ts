@@ -528,8 +528,8 @@ export function serverFromJson(
     server.port = value.port as number;
   }
   if (value.dc !== undefined) {
-    if (!Number.isInteger(value.dc) || (value.dc as number) < 1) {
-      throw new TypeError("server.dc must be a DC number");
+    if (!Number.isInteger(value.dc) || (value.dc as number) < 1 || (value.dc as number) > 1000) {
+      throw new TypeError(`server.dc must be a DC number (1 or more), got ${value.dc}`);
     }
     server.dc = value.dc as number;
   }
@@ -583,7 +583,9 @@ export function sessionFromJson(value: Record<string, unknown>, currentDc: numbe
   const salt = long("salt", value.salt);
   if (salt !== undefined) session.salt = salt;
   if (value.dc !== undefined) {
-    if (!Number.isInteger(value.dc)) throw new TypeError("session.dc must be a DC number");
+    if (!Number.isInteger(value.dc) || (value.dc as number) < 1 || (value.dc as number) > 1000) {
+      throw new TypeError(`session.dc must be a DC number (1 or more), got ${value.dc}`);
+    }
     session.dc = value.dc as number;
   }
   if (value.user_id !== undefined) {

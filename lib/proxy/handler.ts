@@ -41,13 +41,14 @@ export interface ProxyDefaults {
 export const BAD_JSON_ID = -2;
 export const LINE_TOO_LONG_ID = -1;
 
-const OPTION_NAMES: Record<string, keyof ClientBehaviour> = {
-  longs_as_strings: "longsAsStrings",
-  auto_init: "autoInit",
-  flood_wait_threshold: "floodWaitThreshold",
-  follow_migrations: "followMigrations",
-  timeout: "timeoutSeconds",
-  connect_timeout: "connectTimeoutSeconds",
+/** Each option: the behaviour it sets, and for numbers the accepted range (seconds). */
+const OPTIONS: Record<string, { key: keyof ClientBehaviour; min?: number; max?: number }> = {
+  longs_as_strings: { key: "longsAsStrings" },
+  auto_init: { key: "autoInit" },
+  flood_wait_threshold: { key: "floodWaitThreshold", min: 0, max: 86_400 },
+  follow_migrations: { key: "followMigrations" },
+  timeout: { key: "timeoutSeconds", min: 0.001, max: 86_400 },
+  connect_timeout: { key: "connectTimeoutSeconds", min: 0.001, max: 3_600 },
 };
 
 /** One client connection of the JSON protocol. */
@@ -56,6 +57,8 @@ export class ProxyConnection {
   readonly #write: (line: string) => void;
   readonly #defaults: ProxyDefaults;
   #inFlight = 0;
+  /** Ids of the requests not answered yet. */
+  readonly #ids = new Set<number>();
   #idle: (() => void)[] = [];
 
   /** `write` sends one line (without its newline) to the client. */
@@ -77,14 +80,16 @@ export class ProxyConnection {
   /** Handles one received line; the response is written when ready. */
   handleLine(text: string): void {
     if (text.trim() === "") return;
-    this.#defaults.verbose?.(`in  ${redact(text)}`);
     let request: unknown;
     try {
       request = parseJsonExact(text);
     } catch (error) {
+      // Not JSON, so nothing in it can be told apart from a secret: only its length is logged.
+      this.#defaults.verbose?.(`in  (a line of ${text.length} characters that is not JSON)`);
       this.#send({ id: BAD_JSON_ID, error: "BadJson", msg: (error as Error).message });
       return;
     }
+    this.#defaults.verbose?.(`in  ${JSON.stringify(redact(request))}`);
     if (typeof request !== "object" || request === null || Array.isArray(request)) {
       this.#send({
         id: BAD_JSON_ID,
@@ -97,17 +102,29 @@ export class ProxyConnection {
     let id: number;
     if (fields.id === undefined) {
       id = 1;
-    } else if (typeof fields.id === "number" && Number.isSafeInteger(fields.id)) {
+    } else if (
+      typeof fields.id === "number" && Number.isSafeInteger(fields.id) && fields.id > 0
+    ) {
       id = fields.id;
     } else {
       this.#send({
         id: BAD_JSON_ID,
         error: "BadId",
-        msg: `"id" must be an integer, got ${JSON.stringify(fields.id)}`,
+        msg: `"id" must be a positive integer (0 is for updates, negative ids for the proxy's ` +
+          `own error lines), got ${JSON.stringify(fields.id)}`,
       });
       return;
     }
-    this.#track(this.#process(id, fields));
+    if (this.#ids.has(id)) {
+      this.#send({
+        id,
+        error: "DuplicateId",
+        msg: `a request with id ${id} is still in flight; its answer would be ambiguous`,
+      });
+      return;
+    }
+    this.#ids.add(id);
+    this.#track(this.#process(id, fields).finally(() => this.#ids.delete(id)));
   }
 
   /** Reports a line that was longer than the limit. */
@@ -169,18 +186,26 @@ export class ProxyConnection {
     const options = objectOf(value, "options");
     const update: Partial<ClientBehaviour> = {};
     for (const [name, setting] of Object.entries(options)) {
-      const key = OPTION_NAMES[name];
-      if (!key) {
+      const option = OPTIONS[name];
+      if (!option) {
         throw new BadRequestError(
           "BadOption",
-          `unknown option ${name}; known: ${Object.keys(OPTION_NAMES).join(", ")}`,
+          `unknown option ${JSON.stringify(name)}; known: ${Object.keys(OPTIONS).join(", ")}`,
         );
       }
-      const expected = typeof this.client.behaviour[key];
-      if (typeof setting !== expected || (expected === "number" && !((setting as number) >= 0))) {
+      const { key, min, max } = option;
+      if (min === undefined) {
+        if (typeof setting !== "boolean") {
+          throw new BadRequestError(
+            "BadOption",
+            `option ${name} must be true or false, got ${JSON.stringify(setting)}`,
+          );
+        }
+      } else if (typeof setting !== "number" || !(setting >= min && setting <= max!)) {
         throw new BadRequestError(
           "BadOption",
-          `option ${name} must be a ${expected === "number" ? "non-negative number" : expected}`,
+          `option ${name} must be a number of seconds from ${min} to ${max}, got ` +
+            `${JSON.stringify(setting) ?? String(setting)}`,
         );
       }
       (update as Record<string, unknown>)[key] = setting;
@@ -192,7 +217,7 @@ export class ProxyConnection {
   #showOptions(overrides: Partial<ClientBehaviour>): Record<string, unknown> {
     const behaviour = { ...this.client.behaviour, ...overrides };
     return Object.fromEntries(
-      Object.entries(OPTION_NAMES).map(([name, key]) => [name, behaviour[key]]),
+      Object.entries(OPTIONS).map(([name, { key }]) => [name, behaviour[key]]),
     );
   }
 
@@ -251,7 +276,7 @@ export class ProxyConnection {
 
   #send(value: Record<string, unknown>): void {
     const line = JSON.stringify(value);
-    this.#defaults.verbose?.(`out ${redact(line)}`);
+    this.#defaults.verbose?.(`out ${JSON.stringify(redact(value))}`);
     this.#write(line);
   }
 }
@@ -272,7 +297,46 @@ function objectOf(value: unknown, name: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Hides auth keys in a logged line. */
-export function redact(line: string): string {
-  return line.replace(/("auth_key"\s*:\s*")[^"]*"/g, '$1[redacted]"');
+/** True for `JSON.rawJSON` values (exact longs), which are printed as they are. */
+const isRawJson = (JSON as unknown as { isRawJSON(value: unknown): boolean }).isRawJSON;
+
+/**
+ * Keys whose values are secrets: keys, login codes, passwords and their SRP proofs, tokens, and
+ * the one-time bytes that carry an authorization to another DC.
+ */
+const SECRET_KEYS = new Set([
+  "auth_key",
+  "phone_code",
+  "password",
+  "new_password_hash",
+  "current_password_hash",
+  "A",
+  "M1",
+  "token",
+  "api_hash",
+  "bytes",
+]);
+
+/**
+ * A copy of a parsed value with every secret replaced, for logs. Works on the object, never on
+ * text, so no spelling of a key (`"auth\u005fkey"`) slips through.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { redact } from "./handler.ts";
+ * const line = JSON.parse('{"session": {"auth\\u005fkey": "c2VjcmV0", "dc": 2}}');
+ * assert.deepEqual(redact(line), { session: { auth_key: "[redacted]", dc: 2 } });
+ * ```
+ */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (typeof value !== "object" || value === null || isRawJson(value)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    copy[key] = SECRET_KEYS.has(key) && item !== undefined && item !== null
+      ? "[redacted]"
+      : redact(item);
+  }
+  return copy;
 }
