@@ -13,7 +13,7 @@ import { decideRetry } from "./retry_policy.ts";
 import { type RandomSource, secureRandom } from "../crypto/random.ts";
 import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/rsa.ts";
 import { TELEGRAM_PUBLIC_KEYS } from "../crypto/public_keys.ts";
-import { isTlObject, TlCodec, type TlObject } from "../tl/codec.ts";
+import { isTlObject, sharedCodec, type TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TlSchema } from "../tl/schema.ts";
 import { AuthKeyUnknownError, RequestTimeoutError, Sender } from "../net/sender.ts";
 import { parseTransport, transportName, type TransportOptions } from "../transport/transport.ts";
@@ -142,7 +142,7 @@ export class Client {
   constructor(options: ClientOptions) {
     this.#options = options;
     this.schema = options.schema;
-    this.#input = new TlCodec(options.schema, { defaultHashes: true });
+    this.#input = sharedCodec(options.schema, { defaultHashes: true });
     this.server = options.server ?? defaultServer();
     this.session = options.session ?? { dc: this.server.dc };
     this.app = options.app;
@@ -159,7 +159,7 @@ export class Client {
   }
 
   #jsonCodec(longsAsStrings = this.behaviour.longsAsStrings): TlCodec {
-    return new TlCodec(this.schema, {
+    return sharedCodec(this.schema, {
       longs: longsAsStrings ? "string" : "json",
       bytes: "base64",
     });

@@ -29,6 +29,28 @@ export async function* readLines(
   stream: ReadableStream<Uint8Array>,
   maxLength = 16 * 1024 * 1024,
 ): AsyncGenerator<Line> {
+  for await (const batch of readLineBatches(stream, maxLength)) yield* batch;
+}
+
+/**
+ * Yields the lines of `stream` a received chunk at a time: every line completed by one chunk
+ * comes in one array, so a server can handle requests that arrived together before yielding.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readLineBatches } from "./lines.ts";
+ * const encode = (text: string) => new TextEncoder().encode(text);
+ * const stream = ReadableStream.from([encode("a\nb\nc"), encode("\n")]);
+ * const batches = [];
+ * for await (const batch of readLineBatches(stream)) batches.push(batch.length);
+ * assert.deepEqual(batches, [2, 1]);
+ * ```
+ */
+export async function* readLineBatches(
+  stream: ReadableStream<Uint8Array>,
+  maxLength = 16 * 1024 * 1024,
+): AsyncGenerator<Line[]> {
   let pending: string[] = [];
   let pendingLength = 0;
   let overflow = false;
@@ -55,17 +77,17 @@ export async function* readLines(
     return { kind: "line", text, number };
   };
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const batch: Line[] = [];
     let start = 0;
     for (;;) {
       const newline = chunk.indexOf("\n", start);
       if (newline < 0) break;
       take(chunk.slice(start, newline));
-      yield finish();
+      batch.push(finish());
       start = newline + 1;
     }
-    if (start < chunk.length) {
-      take(chunk.slice(start));
-    }
+    if (start < chunk.length) take(chunk.slice(start));
+    if (batch.length) yield batch;
   }
-  if (pendingLength > 0 || overflow) yield finish();
+  if (pendingLength > 0 || overflow) yield [finish()];
 }

@@ -59,7 +59,8 @@ export class ProxyConnection {
   #inFlight = 0;
   /** Ids of the requests not answered yet. */
   readonly #ids = new Set<number>();
-  #idle: (() => void)[] = [];
+  /** Waiting for a request to settle. */
+  #settled: (() => void)[] = [];
 
   /** `write` sends one line (without its newline) to the client. */
   constructor(defaults: ProxyDefaults, write: (line: string) => void) {
@@ -138,8 +139,14 @@ export class ProxyConnection {
 
   /** Resolves once every request received so far has been answered. */
   idle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return this.fewerThan(1);
+  }
+
+  /** Resolves once fewer than `limit` requests are waiting for their answers. */
+  async fewerThan(limit: number): Promise<void> {
+    while (this.#inFlight >= limit) {
+      await new Promise<void>((resolve) => this.#settled.push(resolve));
+    }
   }
 
   /** Closes the client's MTProto connections. */
@@ -150,7 +157,8 @@ export class ProxyConnection {
   #track(work: Promise<void>): void {
     this.#inFlight++;
     work.finally(() => {
-      if (--this.#inFlight === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+      this.#inFlight--;
+      for (const resolve of this.#settled.splice(0)) resolve();
     });
   }
 

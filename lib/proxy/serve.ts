@@ -44,8 +44,8 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     (async () => {
       await serveLines(defaults, {
         readable: socket.readable,
-        write: async (line) => {
-          const bytes = new TextEncoder().encode(line);
+        write: async (text) => {
+          const bytes = new TextEncoder().encode(text);
           for (let written = 0; written < bytes.length;) {
             written += await socket.write(bytes.subarray(written));
           }

@@ -2,17 +2,30 @@
  * Runs the JSON protocol over one byte stream pair: lines in, lines out. Used by `serve` for each
  * TCP client and by `pipe` for stdin/stdout.
  *
+ * Every line of a received chunk is handled before anything else runs, so requests that arrive
+ * together travel to Telegram in one container and one write; answers that are ready together go
+ * out in one write. A client that does not read its answers is not read from either: past a
+ * high-water mark of unsent output (or of requests in flight) its requests wait in the socket.
+ *
  * @module
  */
 
-import { readLines } from "../io/lines.ts";
+import { readLineBatches } from "../io/lines.ts";
+import { LineWriter } from "../io/line_writer.ts";
 import { ProxyConnection, type ProxyDefaults } from "./handler.ts";
+
+/** Stop reading a client's requests while this many characters of its answers are unsent… */
+export const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
+/** …until they are down to this many. */
+export const OUTPUT_LOW_WATER = 1024 * 1024;
+/** Stop reading a client's requests while this many of them wait for Telegram. */
+export const MAX_IN_FLIGHT = 256;
 
 /** How one stream of the protocol is run. */
 export interface LineSession {
   readable: ReadableStream<Uint8Array>;
-  /** Writes one line; the newline is added here. */
-  write: (line: string) => Promise<void>;
+  /** Writes text: one or more whole lines, newlines included. Rejects when the peer is gone. */
+  write: (text: string) => Promise<void>;
   maxLine: number;
   /** A shared secret the first line must present as {"token": ...}. */
   token?: string;
@@ -20,40 +33,45 @@ export interface LineSession {
 
 /**
  * Serves one client until its input ends, then waits for the answers still owed and closes the
- * client's MTProto connections. Resolves false when the token was missing or wrong.
+ * client's MTProto connections; a client that is gone (a write failed) is let go at once. Resolves
+ * false when the token was missing or wrong.
  */
 export async function serveLines(defaults: ProxyDefaults, stream: LineSession): Promise<boolean> {
-  let writing = Promise.resolve();
-  const write = (line: string) => {
-    writing = writing.then(() => stream.write(line + "\n")).catch(() => {});
-  };
-  const connection = new ProxyConnection(defaults, write);
+  const output = new LineWriter(stream.write);
+  const connection = new ProxyConnection(defaults, (line) => output.push(line));
   let authorized = stream.token === undefined;
   try {
-    for await (const line of readLines(stream.readable, stream.maxLine)) {
-      if (!authorized) {
-        authorized = line.kind === "line" && presentsToken(line.text, stream.token!);
+    reading: for await (const lines of readLineBatches(stream.readable, stream.maxLine)) {
+      for (const line of lines) {
         if (!authorized) {
-          write(
-            JSON.stringify({
+          authorized = line.kind === "line" && presentsToken(line.text, stream.token!);
+          if (!authorized) {
+            output.push(JSON.stringify({
               id: -1,
               error: "Unauthorized",
               msg: 'the first line must be {"token": "..."} with the server\'s token',
-            }),
-          );
-          break;
+            }));
+            break reading;
+          }
+          continue;
         }
-        continue;
+        if (line.kind === "too_long") connection.lineTooLong(line.length, stream.maxLine);
+        else connection.handleLine(line.text);
       }
-      if (line.kind === "too_long") connection.lineTooLong(line.length, stream.maxLine);
-      else connection.handleLine(line.text);
+      // Back-pressure: a client that does not read its answers is not read from either.
+      if (output.unsent > OUTPUT_HIGH_WATER) await output.below(OUTPUT_LOW_WATER);
+      await connection.fewerThan(MAX_IN_FLIGHT);
+      if (output.broken) break;
     }
   } catch (error) {
     defaults.log?.(`connection read error: ${(error as Error).message}`);
   }
-  await connection.idle();
-  await writing;
+  if (!output.broken) {
+    // The client may have closed only its sending side and still want its answers.
+    await Promise.race([connection.idle(), output.gone()]);
+  }
   connection.close();
+  await output.flushed();
   return authorized;
 }
 

@@ -619,6 +619,37 @@ export class TlCodec {
   }
 }
 
+const sharedCodecs = new WeakMap<TlSchema, Map<string, TlCodec>>();
+
+/**
+ * The one codec of the process for a schema and options, compiled once and shared: a codec holds
+ * no state between calls, and each compiles closures over every combinator (about 0.6 MB), so
+ * a thousand clients must not each build their own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sharedCodec } from "./codec.ts";
+ * import { loadSchema } from "./default_schema.ts";
+ * const schema = loadSchema();
+ * assert.equal(sharedCodec(schema, { longs: "json" }), sharedCodec(schema, { longs: "json" }));
+ * assert.notEqual(sharedCodec(schema, { longs: "json" }), sharedCodec(schema, { longs: "string" }));
+ * ```
+ */
+export function sharedCodec(schema: TlSchema, options: CodecOptions = {}): TlCodec {
+  let bySettings = sharedCodecs.get(schema);
+  if (!bySettings) sharedCodecs.set(schema, bySettings = new Map());
+  const key = [
+    options.longs ?? "bigint",
+    options.bytes ?? "uint8array",
+    options.defaultHashes === true,
+    options.fitToSchema === true,
+  ].join();
+  let codec = bySettings.get(key);
+  if (!codec) bySettings.set(key, codec = new TlCodec(schema, options));
+  return codec;
+}
+
 /** Counts one more level of nesting, refusing more than {@link MAX_NESTING}. */
 function enter(reader: TlReader, offset: number, what: string): void {
   if (++reader.depth > MAX_NESTING) {
