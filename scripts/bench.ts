@@ -28,9 +28,7 @@ import {
   setClientDhParams,
 } from "../lib/mtproto/auth_key_exchange.ts";
 import { Sender } from "../lib/net/sender.ts";
-import { Client } from "../lib/client/client.ts";
-import { serve } from "../lib/proxy/serve.ts";
-import { JsonClient } from "../tests/e2e/json_client.ts";
+import { benchServe } from "./bench_serve.ts";
 
 /**
  * Runs `fn` repeatedly for about `milliseconds` after a warm-up, in batches of about 20 ms, and
@@ -275,82 +273,5 @@ for (const inFlight of [1, 100]) {
 }
 sender.close();
 
-console.log("\nThe JSON proxy (serve) against the emulator, help.getNearestDc");
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-const app = {
-  apiId: 12345,
-  apiHash: "hash",
-  deviceModel: "bench",
-  systemVersion: "1",
-  appVersion: "1",
-  langCode: "en",
-};
-const target = {
-  host: "127.0.0.1",
-  port: emulator.dcs[0].port,
-  dc: 1,
-  publicKeys: [serverKey],
-  test: false,
-};
-const direct = new Client({ schema, server: target, app, transport: { kind: "intermediate" } });
-const nearest = { _cons: "help.getNearestDc" };
-await direct.call(nearest);
-const directLatencies: number[] = [];
-for (let i = 0; i < 3000; i++) {
-  const start = performance.now();
-  await direct.call(nearest);
-  directLatencies.push(performance.now() - start);
-}
-direct.closeConnections();
-const proxy = serve({ schema, server: target, app, transport: { kind: "intermediate" } }, {
-  host: "127.0.0.1",
-  port: 0,
-  maxLine: 1 << 20,
-});
-const json = await JsonClient.connect(proxy.port);
-await json.request({ id: 1, message: nearest });
-const proxyLatencies: number[] = [];
-for (let i = 0; i < 3000; i++) {
-  const start = performance.now();
-  await json.request({ id: i + 2, message: nearest });
-  proxyLatencies.push(performance.now() - start);
-}
-directLatencies.sort((a, b) => a - b);
-proxyLatencies.sort((a, b) => a - b);
-for (const p of [0.5, 0.99]) {
-  const label = p === 0.5 ? "p50" : "p99";
-  const directMs = percentile(directLatencies, p), proxyMs = percentile(proxyLatencies, p);
-  report(
-    `  ${label} latency: client core direct / through serve`,
-    `${(directMs * 1000).toFixed(0)} / ${(proxyMs * 1000).toFixed(0)} µs`,
-  );
-  report(
-    `  ${label} latency added by the proxy hop`,
-    `${((proxyMs - directMs) * 1000).toFixed(0)} µs`,
-  );
-}
-const connections = await Promise.all(
-  Array.from({ length: 10 }, () => JsonClient.connect(proxy.port)),
-);
-let answered = 0;
-const loadStart = performance.now();
-await Promise.all(connections.map(async (connection, c) => {
-  let next = 1;
-  const worker = async () => {
-    while (performance.now() - loadStart < 3000) {
-      const id = c * 10_000_000 + next++;
-      await connection.request({ id, message: nearest });
-      answered++;
-    }
-  };
-  await Promise.all(Array.from({ length: 50 }, worker));
-}));
-report(
-  "  requests/s through serve, 10 connections × 50 in flight",
-  `${(answered / ((performance.now() - loadStart) / 1000)).toFixed(0)} /s`,
-);
-for (const connection of connections) connection.close();
-json.close();
-await proxy.close();
+await benchServe(schema, report);
 await emulator.close();

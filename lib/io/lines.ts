@@ -26,7 +26,7 @@ export type Line =
  * ```
  */
 export async function* readLines(
-  stream: ReadableStream<Uint8Array>,
+  stream: AsyncIterable<Uint8Array>,
   maxLength = 16 * 1024 * 1024,
 ): AsyncGenerator<Line> {
   for await (const batch of readLineBatches(stream, maxLength)) yield* batch;
@@ -48,7 +48,7 @@ export async function* readLines(
  * ```
  */
 export async function* readLineBatches(
-  stream: ReadableStream<Uint8Array>,
+  stream: AsyncIterable<Uint8Array>,
   maxLength = 16 * 1024 * 1024,
 ): AsyncGenerator<Line[]> {
   let pending: string[] = [];
@@ -76,7 +76,9 @@ export async function* readLineBatches(
     if (text.endsWith("\r")) text = text.slice(0, -1);
     return { kind: "line", text, number };
   };
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) {
+    const chunk = decoder.decode(bytes, { stream: true });
     const batch: Line[] = [];
     let start = 0;
     for (;;) {
@@ -89,5 +91,7 @@ export async function* readLineBatches(
     if (start < chunk.length) take(chunk.slice(start));
     if (batch.length) yield batch;
   }
+  const rest = decoder.decode();
+  if (rest) take(rest);
   if (pendingLength > 0 || overflow) yield [finish()];
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { readChunks } from "./read_chunks.ts";
+
 /** A byte pipe to a server; tests may supply one built on anything. */
 export interface ByteConnection {
   /** Received chunks, ending when the connection closes. */
@@ -21,7 +23,7 @@ export async function connectTcp(host: string, port: number): Promise<ByteConnec
   return {
     readable: (async function* () {
       try {
-        for await (const chunk of connection.readable) yield chunk;
+        yield* readChunks(connection);
       } catch (error) {
         if (!closed) throw error;
       }

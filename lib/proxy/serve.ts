@@ -8,6 +8,7 @@
 import type { ProxyDefaults } from "./handler.ts";
 import { serveLines } from "./serve_lines.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
+import { readChunks } from "../net/read_chunks.ts";
 
 /** Where and how to listen. */
 export interface ServeOptions {
@@ -43,7 +44,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     sockets.add(socket);
     (async () => {
       await serveLines(defaults, {
-        readable: socket.readable,
+        readable: readChunks(socket),
         write: async (text) => {
           const bytes = new TextEncoder().encode(text);
           for (let written = 0; written < bytes.length;) {

@@ -23,7 +23,7 @@ export const MAX_IN_FLIGHT = 256;
 
 /** How one stream of the protocol is run. */
 export interface LineSession {
-  readable: ReadableStream<Uint8Array>;
+  readable: AsyncIterable<Uint8Array>;
   /** Writes text: one or more whole lines, newlines included. Rejects when the peer is gone. */
   write: (text: string) => Promise<void>;
   maxLine: number;

@@ -1,0 +1,41 @@
+/**
+ * Reading a socket into buffers sized to what arrives: an idle connection holds a 4 KiB buffer for
+ * its pending read instead of the 64 KiB a socket's `readable` allocates, which is most of what a
+ * thousand idle connections cost; a busy one grows its buffer up to 1 MiB.
+ *
+ * @module
+ */
+
+const SMALLEST = 4096;
+const LARGEST = 1 << 20;
+
+/**
+ * Yields what `source` reads, each chunk in a buffer of its own (never reused, so callers may keep
+ * it), until the end of the stream.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readChunks } from "./read_chunks.ts";
+ * let given = false;
+ * const source = {
+ *   read: (into: Uint8Array) => Promise.resolve(given ? null : (given = true, into.set([1, 2]), 2)),
+ * };
+ * const chunks = [];
+ * for await (const chunk of readChunks(source)) chunks.push([...chunk]);
+ * assert.deepEqual(chunks, [[1, 2]]);
+ * ```
+ */
+export async function* readChunks(
+  source: { read(into: Uint8Array): Promise<number | null> },
+): AsyncGenerator<Uint8Array> {
+  let size = SMALLEST;
+  for (;;) {
+    const buffer = new Uint8Array(size);
+    const count = await source.read(buffer);
+    if (count === null) return;
+    yield count === size ? buffer : buffer.subarray(0, count);
+    if (count === size) size = Math.min(LARGEST, size * 2);
+    else if (count < size / 4) size = Math.max(SMALLEST, size / 2);
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The `serve` part of `deno task bench`: requests/s through `serve` against the client core
+ * called directly with the same load, latency added by the hop, and `serve`'s memory with idle
+ * signed-in connections. The emulator and `serve` run as processes of their own, as a user runs
+ * them; the load comes from this process.
+ *
+ * @module
+ */
+
+import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
+import type { TlSchema } from "../lib/tl/schema.ts";
+import { JsonClient } from "../tests/e2e/json_client.ts";
+
+type Report = (label: string, value: string, target?: string) => void;
+
+const root = new URL("../", import.meta.url).pathname;
+const nearest = { _cons: "help.getNearestDc" };
+const app = {
+  apiId: 12345,
+  apiHash: "hash",
+  deviceModel: "bench",
+  systemVersion: "1",
+  appVersion: "1",
+  langCode: "en",
+};
+
+function spawn(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}main.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function firstMatch(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!pattern.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the process ended before printing ${pattern}: ${text}`);
+    text += value;
+  }
+  // Keep draining, so that a chatty process never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done);
+  })().catch(() => {});
+  return pattern.exec(text)!;
+}
+
+async function stop(child: Deno.ChildProcess) {
+  child.kill("SIGTERM");
+  await child.status;
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
+  return Number(/VmRSS:\s+(\d+) kB/.exec(new TextDecoder().decode(stdout))?.[1] ?? 0) / 1024;
+}
+
+/** Calls per second from `connections` × `inFlight` loops of `call` for `ms`. */
+async function rate(
+  calls: ((id: number) => Promise<unknown>)[],
+  inFlight: number,
+  ms: number,
+): Promise<number> {
+  let done = 0;
+  const start = performance.now();
+  await Promise.all(calls.map(async (call, c) => {
+    let next = 1;
+    await Promise.all(Array.from({ length: inFlight }, async () => {
+      while (performance.now() - start < ms) {
+        await call(c * 10_000_000 + next++);
+        done++;
+      }
+    }));
+  }));
+  return done / ((performance.now() - start) / 1000);
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+
+/** Runs the serve benchmarks and reports each figure. */
+export async function benchServe(schema: TlSchema, report: Report): Promise<void> {
+  const emulator = spawn(["emulator", "--port", "0"]);
+  const line = JSON.parse((await firstMatch(emulator.stdout, /^.*\n/))[0]);
+  const target = serverFromJson(line.server, defaultServer());
+  const proxy = spawn([
+    "serve",
+    "--port",
+    "0",
+    "--api-id",
+    "12345",
+    "--transport",
+    "intermediate",
+    "--server",
+    JSON.stringify(line),
+  ]);
+  const port = Number((await firstMatch(proxy.stderr, /listening on [\d.]+:(\d+)/))[1]);
+  try {
+    console.log("\nThe JSON proxy (serve) against the emulator, help.getNearestDc");
+    // Latency, one call at a time.
+    const direct = new Client({ schema, server: target, app, transport: { kind: "intermediate" } });
+    const json = await JsonClient.connect(port);
+    await direct.call(nearest);
+    await json.request({ id: 1, message: nearest });
+    const directMs: number[] = [], proxyMs: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      let start = performance.now();
+      await direct.call(nearest);
+      directMs.push(performance.now() - start);
+      start = performance.now();
+      await json.request({ id: i + 2, message: nearest });
+      proxyMs.push(performance.now() - start);
+    }
+    direct.closeConnections();
+    json.close();
+    directMs.sort((a, b) => a - b);
+    proxyMs.sort((a, b) => a - b);
+    for (const [label, p] of [["p50", 0.5], ["p99", 0.99]] as const) {
+      const a = percentile(directMs, p), b = percentile(proxyMs, p);
+      report(
+        `  ${label} latency: client core direct / through serve`,
+        `${(a * 1000).toFixed(0)} / ${(b * 1000).toFixed(0)} µs`,
+      );
+      report(`  ${label} latency added by the proxy hop`, `${((b - a) * 1000).toFixed(0)} µs`);
+    }
+    // Throughput: the same load on the client core and through serve.
+    for (const count of [1, 10, 100]) {
+      const clients = Array.from(
+        { length: count },
+        () => new Client({ schema, server: target, app, transport: { kind: "intermediate" } }),
+      );
+      await Promise.all(clients.map((client) => client.call(nearest)));
+      const directRate = await rate(clients.map((client) => () => client.call(nearest)), 50, 3000);
+      for (const client of clients) client.closeConnections();
+      const sockets = await Promise.all(clients.map(() => JsonClient.connect(port)));
+      await Promise.all(sockets.map((socket) => socket.request({ id: 1, message: nearest })));
+      const serveRate = await rate(
+        sockets.map((socket) => (id: number) => socket.request({ id: id + 1, message: nearest })),
+        50,
+        3000,
+      );
+      for (const socket of sockets) socket.close();
+      report(
+        `  requests/s, ${count} connection${count > 1 ? "s" : ""} × 50 in flight: direct / serve`,
+        `${directRate.toFixed(0)} / ${serveRate.toFixed(0)} (${
+          (serveRate / directRate).toFixed(2)
+        }×)`,
+        count === 10 ? "target ≥ 0.8×" : "",
+      );
+    }
+  } finally {
+    await stop(proxy);
+  }
+  // Memory: a fresh serve, with idle signed-in connections that each made one call.
+  const fresh = spawn([
+    "serve",
+    "--port",
+    "0",
+    "--api-id",
+    "12345",
+    "--transport",
+    "intermediate",
+    "--server",
+    JSON.stringify(line),
+  ]);
+  const freshPort = Number((await firstMatch(fresh.stderr, /listening on [\d.]+:(\d+)/))[1]);
+  const idle: JsonClient[] = [];
+  try {
+    const owner = await JsonClient.connect(freshPort);
+    idle.push(owner);
+    const sent = await owner.request({
+      id: 1,
+      message: {
+        _cons: "auth.sendCode",
+        phone_number: "+15550000001",
+        api_id: 12345,
+        api_hash: "hash",
+        settings: { _cons: "codeSettings" },
+      },
+    });
+    await owner.request({
+      id: 2,
+      message: {
+        _cons: "auth.signIn",
+        phone_number: "+15550000001",
+        phone_code_hash: (sent.message as Record<string, unknown>).phone_code_hash,
+        phone_code: "12345",
+      },
+    });
+    const { session } = await owner.request({ id: 3, session: {} });
+    const figures: string[] = [];
+    for (const count of [0, 100, 1000]) {
+      while (idle.length - 1 < count) {
+        const batch = await Promise.all(
+          Array.from({ length: Math.min(50, count - idle.length + 1) }, async () => {
+            const client = await JsonClient.connect(freshPort);
+            await client.request({ id: 1, session });
+            await client.request({ id: 2, message: nearest }, 30_000);
+            return client;
+          }),
+        );
+        idle.push(...batch);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      figures.push(`${(await rssMb(fresh.pid)).toFixed(0)}`);
+    }
+    report(
+      "  serve RSS with 0 / 100 / 1000 idle signed-in connections",
+      `${figures.join(" / ")} MB`,
+      "1000: target < 200 MB",
+    );
+  } finally {
+    for (const client of idle) client.close();
+    await stop(fresh);
+    await stop(emulator);
+  }
+}
