@@ -31,11 +31,17 @@ async function readHidden(): Promise<string> {
 
 if (import.meta.main) {
   const encoder = new TextEncoder();
-  const write = (stream: { write(p: Uint8Array): Promise<number> }) => async (text: string) => {
+  // Writes go out in order, and the process waits for the last one before it exits: a message
+  // explaining an exit must never be lost.
+  let pending: Promise<void> = Promise.resolve();
+  const write = (stream: { write(p: Uint8Array): Promise<number> }) => (text: string) => {
     const bytes = encoder.encode(text);
-    for (let written = 0; written < bytes.length;) {
-      written += await stream.write(bytes.subarray(written));
-    }
+    pending = pending.then(async () => {
+      for (let written = 0; written < bytes.length;) {
+        written += await stream.write(bytes.subarray(written));
+      }
+    }).catch(() => {});
+    return pending;
   };
   const status = await runCli(Deno.args, {
     stdin: Deno.stdin.readable,
@@ -50,5 +56,6 @@ if (import.meta.main) {
       Deno.addSignalListener("SIGTERM", () => resolve());
     }),
   });
+  await pending;
   Deno.exit(status);
 }

@@ -5,13 +5,13 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { parsePrivateKeyPem, type RsaPrivateKey } from "../crypto/rsa.ts";
 import { generateServerKey } from "../emulator/server_key.ts";
 import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
 import type { WorldOptions } from "../emulator/world.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
+import { parseFlags } from "./flags.ts";
 
 /** Help text of `mtproto2json emulator`. */
 export const EMULATOR_HELP = `Usage: mtproto2json emulator [options]
@@ -54,23 +54,20 @@ export interface EmulatorCommandIo {
 
 /** Runs the emulator until stopped; returns the exit status. */
 export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: "string" },
-      dcs: { type: "string" },
-      key: { type: "string" },
-      world: { type: "string" },
-      "home-dc": { type: "string" },
-      "files-dc": { type: "string" },
-      "flood-wait": { type: "string" },
-      "salt-seconds": { type: "string", multiple: true },
-      "clock-skew": { type: "string", multiple: true },
-      "drop-every": { type: "string", multiple: true },
-      slow: { type: "string" },
-      scheme: { type: "string", multiple: true },
-      help: { type: "boolean", short: "h", default: false },
-    },
+  const { values } = parseFlags(args, {
+    port: { type: "string" },
+    dcs: { type: "string" },
+    key: { type: "string" },
+    world: { type: "string" },
+    "home-dc": { type: "string" },
+    "files-dc": { type: "string" },
+    "flood-wait": { type: "string" },
+    "salt-seconds": { type: "string", multiple: true },
+    "clock-skew": { type: "string", multiple: true },
+    "drop-every": { type: "string", multiple: true },
+    slow: { type: "string" },
+    scheme: { type: "string", multiple: true },
+    help: { type: "boolean", short: "h", default: false },
   });
   if (values.help) {
     await io.write(EMULATOR_HELP);

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { AppIdentity, ServerTarget } from "../client/client.ts";
 import { defaultServer, serverFromJson } from "../client/client.ts";
 import type { ProxyDefaults } from "../proxy/handler.ts";
@@ -13,6 +12,7 @@ import { serve } from "../proxy/serve.ts";
 import { serveLines } from "../proxy/serve_lines.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
+import { parseFlags } from "./flags.ts";
 import { parseTransport } from "../transport/transport.ts";
 
 const COMMON_OPTIONS =
@@ -29,7 +29,11 @@ const COMMON_OPTIONS =
   --scheme FILE        load this .tl file instead of the shipped API schema (repeatable)
   --verbose            copy every object in and out to stderr, auth keys redacted
   --print-tracebacks   print stack traces of internal errors to stderr
-  --send-tracebacks    include stack traces in error lines sent to clients`;
+  --send-tracebacks    include stack traces in error lines sent to clients
+
+Every flag may be given instead as an environment variable named after it: --api-id as
+MTPROTO2JSON_API_ID, --connect-timeout as MTPROTO2JSON_CONNECT_TIMEOUT, --verbose as
+MTPROTO2JSON_VERBOSE=1, and so on. A flag on the command line wins.`;
 
 /** Help text of `mtproto2json serve`. */
 export const SERVE_HELP = `Usage: mtproto2json serve [options]
@@ -40,7 +44,10 @@ client and MTProto connections. See the README for the protocol.
 Options:
   --host HOST          bind to HOST (default 127.0.0.1); any other address needs --token
   --port PORT          listen on PORT (default 1543)
-  --token SECRET       clients must send {"token": "SECRET"} as their first line
+  --token SECRET       clients must send {"token": "SECRET"} as their first line, within 10 s
+                       (visible in ps: prefer MTPROTO2JSON_TOKEN or --token-file)
+  --token-file FILE    read the token from FILE (its first line)
+  --max-connections N  serve at most N connections at once (default 1000)
 ${COMMON_OPTIONS}
 `;
 
@@ -176,15 +183,19 @@ export async function runServeCommand(
   io: ProxyCommandIo,
   version: string,
 ): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseFlags(
     args,
-    options: {
+    {
       ...COMMON_FLAGS,
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "1543" },
       token: { type: "string" },
+      "token-file": { type: "string" },
+      "max-connections": { type: "string" },
     },
-  });
+    false,
+    io.env,
+  );
   if (values.help) {
     await io.stdout(SERVE_HELP);
     return 0;
@@ -194,13 +205,27 @@ export async function runServeCommand(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port needs a port number, got "${values.port}"`);
   }
+  let token = values.token;
+  if (values["token-file"] !== undefined) {
+    token = (await io.readTextFile(values["token-file"])).split("\n")[0].trim();
+    if (!token) throw new UsageError(`--token-file ${values["token-file"]} holds no token`);
+  }
+  const maxConnections = values["max-connections"] === undefined
+    ? 1000
+    : Number(values["max-connections"]);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new UsageError(
+      `--max-connections needs a positive number, got "${values["max-connections"]}"`,
+    );
+  }
   let server;
   try {
     server = serve(defaults, {
       host: values.host!,
       port,
       maxLine,
-      ...(values.token ? { token: values.token } : {}),
+      maxConnections,
+      ...(token ? { token } : {}),
     });
   } catch (error) {
     io.log(`mtproto2json: ${(error as Error).message}`);
@@ -218,7 +243,7 @@ export async function runPipeCommand(
   io: ProxyCommandIo,
   version: string,
 ): Promise<number> {
-  const { values } = parseArgs({ args, options: COMMON_FLAGS });
+  const { values } = parseFlags(args, COMMON_FLAGS, false, io.env);
   if (values.help) {
     await io.stdout(PIPE_HELP);
     return 0;

@@ -11,6 +11,9 @@ import { runEmulatorCommand } from "./emulator_command.ts";
 import { runPipeCommand, runServeCommand } from "./proxy_command.ts";
 import { runSigninCommand } from "./signin_command.ts";
 import { UsageError } from "./usage_error.ts";
+import { closest } from "./flags.ts";
+
+const SUBCOMMANDS = ["serve", "pipe", "signin", "emulator", "tl"];
 
 /** The release version, from `deno.json`. */
 export const VERSION: string = denoConfig.version;
@@ -54,11 +57,14 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   try {
     switch (subcommand) {
       case undefined:
+        // Asked for nothing: the help is an error message here, so it goes to stderr.
+        await io.stderr(HELP);
+        return 2;
       case "-h":
       case "--help":
       case "help":
         await io.stdout(HELP);
-        return subcommand === undefined ? 2 : 0;
+        return 0;
       case "-V":
       case "--version":
       case "version":
@@ -104,13 +110,17 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           runTlCommand(rest, { stdin: io.stdin, write: io.stdout, readTextFile: io.readTextFile }),
           io.stopped,
         );
-      default:
-        throw new UsageError(`unknown subcommand "${subcommand}"`);
+      default: {
+        const guess = closest(subcommand, SUBCOMMANDS);
+        throw new UsageError(
+          `unknown subcommand "${subcommand}"${guess ? `; did you mean ${guess}?` : ""}`,
+        );
+      }
     }
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
+    if (error instanceof UsageError) {
       await io.stderr(`mtproto2json: ${(error as Error).message}\n`);
-      const known = ["tl", "emulator", "serve", "pipe", "signin"].includes(subcommand!);
+      const known = SUBCOMMANDS.includes(subcommand!);
       await io.stderr(`Run "mtproto2json ${known ? subcommand + " " : ""}--help" for usage.\n`);
       return 2;
     }
@@ -132,11 +142,6 @@ export const STOPPED_STATUS = 130;
  */
 async function untilStopped(command: Promise<number>, stopped: Promise<void>): Promise<number> {
   return await Promise.race([command, stopped.then(() => STOPPED_STATUS)]);
-}
-
-function isParseArgsError(error: unknown): boolean {
-  return error instanceof TypeError &&
-    String((error as { code?: string }).code ?? "").startsWith("ERR_PARSE_ARGS");
 }
 
 export { TL_HELP };

@@ -5,13 +5,13 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Client } from "../client/client.ts";
 import { SigninError, signInFlow, type SigninPrompter } from "../client/signin_flow.ts";
 import { sessionToJson } from "../client/client.ts";
 import { readLines } from "../io/lines.ts";
 import { appIdentity, serverFlag } from "./proxy_command.ts";
 import { schemaFromFlags } from "./tl_command.ts";
+import { parseFlags } from "./flags.ts";
 
 /** Help text of `mtproto2json signin`. */
 export const SIGNIN_HELP = `Usage: mtproto2json signin [options]
@@ -55,9 +55,9 @@ export async function runSigninCommand(
   io: SigninCommandIo,
   version: string,
 ): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseFlags(
     args,
-    options: {
+    {
       phone: { type: "string" },
       code: { type: "string" },
       password: { type: "string" },
@@ -70,7 +70,9 @@ export async function runSigninCommand(
       scheme: { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
     },
-  });
+    false,
+    io.env,
+  );
   if (values.help) {
     await io.stdout(SIGNIN_HELP);
     return 0;

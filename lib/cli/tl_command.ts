@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Mtproto2jsonError, TlEncodeError } from "../errors.ts";
 import { readLines } from "../io/lines.ts";
 import { TlCodec } from "../tl/codec.ts";
@@ -13,6 +12,7 @@ import { loadSchema } from "../tl/default_schema.ts";
 import { parseJsonExact } from "../tl/json.ts";
 import type { TlCombinator, TlSchema } from "../tl/schema.ts";
 import { UsageError } from "./usage_error.ts";
+import { parseFlags } from "./flags.ts";
 
 /** Help text of `mtproto2json tl`. */
 export const TL_HELP = `Usage: mtproto2json tl <encode|decode|describe> [options]
@@ -44,16 +44,12 @@ export interface TlCommandIo {
 
 /** Runs `mtproto2json tl ...` and returns the exit status. */
 export async function runTlCommand(args: string[], io: TlCommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      base64: { type: "boolean", default: false },
-      "long-strings": { type: "boolean", default: false },
-      scheme: { type: "string", multiple: true },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
+  const { values, positionals } = parseFlags(args, {
+    base64: { type: "boolean", default: false },
+    "long-strings": { type: "boolean", default: false },
+    scheme: { type: "string", multiple: true },
+    help: { type: "boolean", short: "h", default: false },
+  }, true);
   const [action, ...rest] = positionals;
   if (values.help || action === undefined) {
     await io.write(TL_HELP);

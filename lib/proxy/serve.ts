@@ -16,6 +16,10 @@ export interface ServeOptions {
   port: number;
   maxLine: number;
   token?: string;
+  /** Connections served at once; one more is told so and closed (default 1000). */
+  maxConnections?: number;
+  /** With a token: how long a new connection has to present it (default 10 s). */
+  tokenDeadlineMs?: number;
 }
 
 /** A running server. */
@@ -24,9 +28,25 @@ export interface ProxyServer {
   close(): Promise<void>;
 }
 
-/** True for addresses only this machine can reach. */
+/**
+ * True for addresses only this machine can reach: an IPv4 address in 127.0.0.0/8, `::1`, or the
+ * name `localhost`. Any other name is taken as reachable from elsewhere (`127.evil.example` is a
+ * name, not an address), so it needs a token; the address actually bound is checked again.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLoopback } from "./serve.ts";
+ * assert.equal(isLoopback("127.0.0.1"), true);
+ * assert.equal(isLoopback("127.evil.example"), false);
+ * assert.equal(isLoopback("0.0.0.0"), false);
+ * ```
+ */
 export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\./.test(host);
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (bare === "localhost" || bare === "::1" || bare === "0:0:0:0:0:0:0:1") return true;
+  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(bare);
+  return octets !== null && octets[1] === "127" && octets.slice(2).every((o) => Number(o) <= 255);
 }
 
 /** Listens; refuses a non-loopback address without a token, since clients act as the account. */
@@ -37,9 +57,36 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
         `the account. Use 127.0.0.1, or give --token SECRET and have clients send {"token": "SECRET"} first.`,
     );
   }
-  const listener = Deno.listen({ hostname: options.host, port: options.port });
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({ hostname: options.host, port: options.port });
+  } catch (error) {
+    throw new Error(
+      `cannot listen on ${options.host}:${options.port}: ${
+        error instanceof Deno.errors.AddrInUse
+          ? "the address is already in use"
+          : (error as Error).message
+      }`,
+    );
+  }
+  if (!options.token && !isLoopback((listener.addr as Deno.NetAddr).hostname)) {
+    listener.close();
+    throw new Error(`refusing to listen on ${options.host} without --token: it is not loopback`);
+  }
+  const maxConnections = options.maxConnections ?? 1000;
   const sockets = new Set<Deno.TcpConn>();
   const serving = acceptLoop(listener, (socket) => {
+    if (sockets.size >= maxConnections) {
+      const line = JSON.stringify({
+        id: -1,
+        error: "TooManyConnections",
+        msg: `this server serves at most ${maxConnections} connections at once`,
+      }) + "\n";
+      socket.write(new TextEncoder().encode(line)).catch(() => {}).finally(() =>
+        closeQuietly(socket)
+      );
+      return;
+    }
     socket.setNoDelay(true);
     sockets.add(socket);
     (async () => {
@@ -53,6 +100,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
         },
         maxLine: options.maxLine,
         ...(options.token ? { token: options.token } : {}),
+        tokenDeadlineMs: options.tokenDeadlineMs ?? 10_000,
       });
       sockets.delete(socket);
       closeQuietly(socket);

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { readLineBatches } from "../io/lines.ts";
+import { type Line, readLineBatches } from "../io/lines.ts";
 import { LineWriter } from "../io/line_writer.ts";
 import { ProxyConnection, type ProxyDefaults } from "./handler.ts";
 
@@ -29,6 +29,8 @@ export interface LineSession {
   maxLine: number;
   /** A shared secret the first line must present as {"token": ...}. */
   token?: string;
+  /** How long the token line may take to arrive (default 10 s). */
+  tokenDeadlineMs?: number;
 }
 
 /**
@@ -40,24 +42,39 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
   const output = new LineWriter(stream.write);
   const connection = new ProxyConnection(defaults, (line) => output.push(line));
   let authorized = stream.token === undefined;
+  const refuse = (msg: string) =>
+    output.push(JSON.stringify({ id: -1, error: "Unauthorized", msg }));
+  const batches = readLineBatches(stream.readable, stream.maxLine)[Symbol.asyncIterator]();
+  const handleAll = (lines: Line[]) => {
+    for (const line of lines) {
+      if (line.kind === "too_long") connection.lineTooLong(line.length, stream.maxLine);
+      else connection.handleLine(line.text);
+    }
+  };
   try {
-    reading: for await (const lines of readLineBatches(stream.readable, stream.maxLine)) {
-      for (const line of lines) {
-        if (!authorized) {
-          authorized = line.kind === "line" && presentsToken(line.text, stream.token!);
-          if (!authorized) {
-            output.push(JSON.stringify({
-              id: -1,
-              error: "Unauthorized",
-              msg: 'the first line must be {"token": "..."} with the server\'s token',
-            }));
-            break reading;
-          }
-          continue;
-        }
-        if (line.kind === "too_long") connection.lineTooLong(line.length, stream.maxLine);
-        else connection.handleLine(line.text);
+    if (!authorized) {
+      // A connection that never presents its token must not hold its place for ever.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), stream.tokenDeadlineMs ?? 10_000);
+      });
+      const first = await Promise.race([batches.next(), late]).finally(() => clearTimeout(timer));
+      if (first === "late" || first.done) {
+        if (first === "late") refuse("no token line within the deadline");
+        await output.flushed();
+        return false;
       }
+      const [line, ...rest] = first.value;
+      authorized = line.kind === "line" && presentsToken(line.text, stream.token!);
+      if (!authorized) {
+        refuse('the first line must be {"token": "..."} with the server\'s token');
+        await output.flushed();
+        return false;
+      }
+      handleAll(rest);
+    }
+    for (let next; !(next = await batches.next()).done;) {
+      handleAll(next.value);
       // Back-pressure: a client that does not read its answers is not read from either.
       if (output.unsent > OUTPUT_HIGH_WATER) await output.below(OUTPUT_LOW_WATER);
       await connection.fewerThan(MAX_IN_FLIGHT);

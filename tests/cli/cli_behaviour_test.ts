@@ -1,0 +1,121 @@
+import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { runCli } from "../../lib/cli/run.ts";
+import { parseFlags } from "../../lib/cli/flags.ts";
+import { serve } from "../../lib/proxy/serve.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { appIdentity } from "../../lib/cli/proxy_command.ts";
+import { readLines } from "../../lib/io/lines.ts";
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const status = await runCli(args, {
+    stdin: ReadableStream.from([]),
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    readTextFile: (path) => Deno.readTextFile(path),
+    writeSecretFile: () => Promise.reject(new Error("no writes in this test")),
+    stopped: Promise.resolve(),
+    env: (name) => env[name],
+  });
+  return { status, stdout, stderr };
+}
+
+Deno.test("usage errors go to stderr with a guess: unknown flags and subcommands, no arguments", async () => {
+  const flag = await run(["serve", "--prot", "1"]);
+  assertEquals(flag.status, 2);
+  assertStringIncludes(flag.stderr, "unknown flag --prot; did you mean --port?");
+  const subcommand = await run(["serv"]);
+  assertEquals(subcommand.status, 2);
+  assertStringIncludes(subcommand.stderr, 'unknown subcommand "serv"; did you mean serve?');
+  const nothing = await run([]);
+  assertEquals([nothing.status, nothing.stdout], [2, ""]);
+  assertStringIncludes(nothing.stderr, "Usage: mtproto2json <subcommand>");
+});
+
+Deno.test("a negative number is a flag's value, and a flag left out comes from its environment variable", () => {
+  const options = {
+    "clock-skew": { type: "string" },
+    timeout: { type: "string" },
+    verbose: { type: "boolean", default: false },
+  } as const;
+  const parsed = parseFlags(
+    ["--clock-skew", "-3600"],
+    options,
+    false,
+    (name) =>
+      ({ MTPROTO2JSON_TIMEOUT: "30", MTPROTO2JSON_VERBOSE: "1", MTPROTO2JSON_CLOCK_SKEW: "5" })[
+        name
+      ],
+  );
+  assertEquals({ ...parsed.values }, { "clock-skew": "-3600", timeout: "30", verbose: true });
+});
+
+Deno.test("serve refuses a name that only looks like loopback, and names a busy address", async () => {
+  const evil = await run(["serve", "--host", "127.evil.example", "--port", "0"]);
+  assertEquals(evil.status, 2);
+  assertStringIncludes(evil.stderr, "refusing to listen on 127.evil.example without --token");
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    const busy = await run(["serve", "--port", String(port)]);
+    assertEquals(busy.status, 2);
+    assertStringIncludes(
+      busy.stderr,
+      `cannot listen on 127.0.0.1:${port}: the address is already in use`,
+    );
+  } finally {
+    taken.close();
+  }
+});
+
+Deno.test("serve: the token line has a deadline, and connections past the limit are told so", async () => {
+  const server = serve(
+    { schema: loadSchema(), app: appIdentity(undefined, undefined, "test"), log: () => {} },
+    {
+      host: "127.0.0.1",
+      port: 0,
+      maxLine: 1 << 16,
+      token: "s3cret",
+      tokenDeadlineMs: 200,
+      maxConnections: 2,
+    },
+  );
+  const first = async (socket: Deno.TcpConn) => {
+    for await (const line of readLines(socket.readable)) {
+      if (line.kind === "line") return JSON.parse(line.text);
+    }
+    return undefined;
+  };
+  const sockets: Deno.TcpConn[] = [];
+  try {
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    sockets.push(silent);
+    const authorized = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    sockets.push(authorized);
+    await authorized.write(new TextEncoder().encode('{"token": "s3cret"}\n'));
+    const third = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    sockets.push(third);
+    assertEquals((await first(third))?.error, "TooManyConnections");
+    const refused = await first(silent);
+    assertEquals([refused?.error, refused?.msg], [
+      "Unauthorized",
+      "no token line within the deadline",
+    ]);
+    // The silent one is gone, so there is room again.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const fourth = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    sockets.push(fourth);
+    await fourth.write(new TextEncoder().encode('{"token": "s3cret"}\n{"id": 5, "options": {}}\n'));
+    assertEquals((await first(fourth))?.id, 5);
+  } finally {
+    for (const socket of sockets) {
+      try {
+        socket.close();
+      } catch {
+        // closed by the server
+      }
+    }
+    await server.close();
+  }
+});
