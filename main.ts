@@ -5,29 +5,7 @@
  */
 
 import { runCli } from "./lib/cli/run.ts";
-
-/** Reads one line from a terminal without echoing it (for passwords). */
-async function readHidden(): Promise<string> {
-  Deno.stdin.setRaw(true);
-  try {
-    const buffer = new Uint8Array(1);
-    const bytes: number[] = [];
-    for (;;) {
-      const read = await Deno.stdin.read(buffer);
-      if (read === null || buffer[0] === 13 || buffer[0] === 10) {
-        return new TextDecoder().decode(new Uint8Array(bytes));
-      }
-      if (buffer[0] === 3) throw new Error("interrupted");
-      // Backspace removes a whole UTF-8 character: its continuation bytes, then its lead byte.
-      if (buffer[0] === 127) {
-        while (bytes.length && (bytes[bytes.length - 1] & 0xc0) === 0x80) bytes.pop();
-        bytes.pop();
-      } else bytes.push(buffer[0]);
-    }
-  } finally {
-    Deno.stdin.setRaw(false);
-  }
-}
+import { terminalReader } from "./lib/cli/prompt_reader.ts";
 
 if (import.meta.main) {
   const encoder = new TextEncoder();
@@ -50,12 +28,14 @@ if (import.meta.main) {
     readTextFile: (path) => Deno.readTextFile(path),
     writeSecretFile: (path, text) => Deno.writeTextFile(path, text, { mode: 0o600 }),
     env: (name) => Deno.env.get(name),
-    ...(Deno.stdin.isTerminal() ? { readHidden } : {}),
+    ...(Deno.stdin.isTerminal() ? { prompts: terminalReader(Deno.stdin) } : {}),
     stopped: new Promise<void>((resolve) => {
       Deno.addSignalListener("SIGINT", () => resolve());
       Deno.addSignalListener("SIGTERM", () => resolve());
     }),
   });
   await pending;
+  // Stopped in the middle of a hidden prompt, the terminal must not stay in raw mode.
+  if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(false);
   Deno.exit(status);
 }

@@ -12,6 +12,10 @@ import { runPipeCommand, runServeCommand } from "./proxy_command.ts";
 import { runSigninCommand } from "./signin_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { closest } from "./flags.ts";
+import type { PromptReader } from "./prompt_reader.ts";
+import { STOPPED_STATUS } from "./exit_status.ts";
+
+export { STOPPED_STATUS };
 
 const SUBCOMMANDS = ["serve", "pipe", "signin", "emulator", "tl"];
 
@@ -47,8 +51,8 @@ export interface CliIo {
   stopped: Promise<void>;
   /** Reads an environment variable. */
   env: (name: string) => string | undefined;
-  /** Reads a line without echo, when stdin is a terminal. */
-  readHidden?: () => Promise<string>;
+  /** Reads prompted answers when stdin is a terminal (hidden ones without echo). */
+  prompts?: PromptReader;
 }
 
 /** Runs the command line `args` and returns the process exit status. */
@@ -82,7 +86,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
         };
         return subcommand === "serve"
           ? await runServeCommand(rest, proxyIo, VERSION)
-          : await untilStopped(runPipeCommand(rest, proxyIo, VERSION), io.stopped);
+          : await untilStopped(runPipeCommand(rest, proxyIo, VERSION), io.stopped, "pipe", io);
       }
       case "signin":
         return await untilStopped(
@@ -93,9 +97,11 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
             readTextFile: io.readTextFile,
             writeSecretFile: io.writeSecretFile,
             env: io.env,
-            ...(io.readHidden ? { readHidden: io.readHidden } : {}),
+            ...(io.prompts ? { prompts: io.prompts } : {}),
           }, VERSION),
           io.stopped,
+          "signin",
+          io,
         );
       case "emulator":
         return await runEmulatorCommand(rest, {
@@ -109,6 +115,8 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
         return await untilStopped(
           runTlCommand(rest, { stdin: io.stdin, write: io.stdout, readTextFile: io.readTextFile }),
           io.stopped,
+          "tl",
+          io,
         );
       default: {
         const guess = closest(subcommand, SUBCOMMANDS);
@@ -132,16 +140,24 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** Exit status of a command stopped by SIGINT or SIGTERM before it finished (128 + SIGINT). */
-export const STOPPED_STATUS = 130;
-
 /**
  * Runs a command that has no graceful stop of its own until it ends or the user stops it. The
  * signal handlers that let `serve` close cleanly replace the default of ending the process, so
  * every other command must end on them here.
  */
-async function untilStopped(command: Promise<number>, stopped: Promise<void>): Promise<number> {
-  return await Promise.race([command, stopped.then(() => STOPPED_STATUS)]);
+async function untilStopped(
+  command: Promise<number>,
+  stopped: Promise<void>,
+  name: string,
+  io: CliIo,
+): Promise<number> {
+  return await Promise.race([
+    command,
+    stopped.then(async () => {
+      await io.stderr(`\nmtproto2json ${name}: interrupted\n`);
+      return STOPPED_STATUS;
+    }),
+  ]);
 }
 
 export { TL_HELP };

@@ -8,7 +8,8 @@
 import { Client } from "../client/client.ts";
 import { SigninError, signInFlow, type SigninPrompter } from "../client/signin_flow.ts";
 import { sessionToJson } from "../client/client.ts";
-import { readLines } from "../io/lines.ts";
+import { InterruptedError, lineReader, type PromptReader } from "./prompt_reader.ts";
+import { STOPPED_STATUS } from "./exit_status.ts";
 import { appIdentity, serverFlag } from "./proxy_command.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { parseFlags } from "./flags.ts";
@@ -45,8 +46,8 @@ export interface SigninCommandIo {
   readTextFile: (path: string) => Promise<string>;
   writeSecretFile: (path: string, text: string) => Promise<void>;
   env: (name: string) => string | undefined;
-  /** Reads a line without echo when stdin is a terminal; undefined elsewhere. */
-  readHidden?: () => Promise<string>;
+  /** Reads answers at a terminal (the password without echo); lines of stdin otherwise. */
+  prompts?: PromptReader;
 }
 
 /** Runs `signin`; returns the exit status. */
@@ -90,20 +91,16 @@ export async function runSigninCommand(
     app,
     log: (line) => void io.stderr(line + "\n"),
   });
-  const lines = readLines(io.stdin)[Symbol.asyncIterator]();
+  // One reader for every answer: two would compete for what is typed.
+  const prompts = io.prompts ?? lineReader(io.stdin);
   const prompter: SigninPrompter = {
     async ask(question, options) {
       await io.stderr(question);
-      if (options?.hidden && io.readHidden) {
-        const answer = await io.readHidden();
-        await io.stderr("\n");
-        return answer;
-      }
-      const next = await lines.next();
-      if (next.done || next.value.kind !== "line") {
-        throw new SigninError(`no answer to "${question.trim()}" on stdin`);
-      }
-      return next.value.text;
+      const hidden = options?.hidden === true && io.prompts !== undefined;
+      const answer = await prompts.readLine(hidden);
+      if (hidden) await io.stderr("\n");
+      if (answer === null) throw new SigninError(`no answer to "${question.trim()}" on stdin`);
+      return answer;
     },
     tell(line) {
       void io.stderr(line + "\n");
@@ -118,20 +115,35 @@ export async function runSigninCommand(
       ...optional("lastName", values["last-name"]),
     }, prompter);
   } catch (error) {
-    if (!(error instanceof SigninError)) throw error;
-    await io.stderr(`mtproto2json signin: ${error.message}\n`);
+    // Whatever went wrong — a wrong answer, Ctrl-C, a server that is not there or not Telegram —
+    // is one line, never a stack trace.
     client.closeConnections();
+    if (error instanceof InterruptedError) {
+      await io.stderr(`\nmtproto2json signin: interrupted\n`);
+      return STOPPED_STATUS;
+    }
+    const name = error instanceof Error && error.name !== "SigninError" ? `${error.name}: ` : "";
+    await io.stderr(`mtproto2json signin: ${name}${(error as Error).message ?? error}\n`);
     return 1;
   }
   const session = client.currentSession();
   if (app.apiId !== undefined) session.apiId = app.apiId;
   const line = JSON.stringify({ id: 1, session: sessionToJson(session, client.server) }) + "\n";
   client.closeConnections();
+  // Signed in: the session line is written whatever happens to the file.
+  await io.stdout(line);
   if (values.out) {
-    await io.writeSecretFile(values.out, line);
+    try {
+      await io.writeSecretFile(values.out, line);
+    } catch (error) {
+      await io.stderr(
+        `mtproto2json signin: signed in, but ${values.out} could not be written: ` +
+          `${(error as Error).message}; the session line is on stdout\n`,
+      );
+      return 1;
+    }
     await io.stderr(`Session written to ${values.out} (mode 0600). Keep it secret.\n`);
   }
-  await io.stdout(line);
   return 0;
 }
 
