@@ -14,6 +14,7 @@ import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { parseFlags } from "./flags.ts";
 import { parseTransport } from "../transport/transport.ts";
+import { formatLogger, type Logger } from "../io/log_format.ts";
 
 const COMMON_OPTIONS =
   `  --api-id N           api_id for initConnection (env MTPROTO2JSON_API_ID); get one at my.telegram.org
@@ -29,6 +30,8 @@ const COMMON_OPTIONS =
   --scheme FILE        load this .tl file instead of the shipped API schema (repeatable)
   --verbose            copy every object in and out to stderr, auth keys redacted
   --print-tracebacks   print stack traces of internal errors to stderr
+  --log-format F       text (default) or json: one object a line with time, level,
+                       connection and msg
   --send-tracebacks    include stack traces in error lines sent to clients
 
 Every flag may be given instead as an environment variable named after it: --api-id as
@@ -79,6 +82,7 @@ const COMMON_FLAGS = {
   "connect-timeout": { type: "string" },
   transport: { type: "string" },
   "max-line": { type: "string" },
+  "log-format": { type: "string" },
   scheme: { type: "string", multiple: true },
   verbose: { type: "boolean", default: false },
   "print-tracebacks": { type: "boolean", default: false },
@@ -126,11 +130,21 @@ export function serverFlag(text: string | undefined): ServerTarget | undefined {
   }
 }
 
+/** The log of `--log-format`, written to the command's stderr. */
+function logger(values: Record<string, unknown>, io: ProxyCommandIo): Logger {
+  const format = values["log-format"] ?? "text";
+  if (format !== "text" && format !== "json") {
+    throw new UsageError(`--log-format is text or json, got "${format}"`);
+  }
+  return formatLogger(format, io.log);
+}
+
 async function proxyDefaults(
   values: Record<string, unknown>,
   io: ProxyCommandIo,
   version: string,
 ): Promise<{ defaults: ProxyDefaults; maxLine: number }> {
+  logger(values, io); // a bad --log-format is a usage error before anything starts
   const schema = await schemaFromFlags(
     (values.scheme as string[] | undefined) ?? [],
     io.readTextFile,
@@ -170,9 +184,9 @@ async function proxyDefaults(
     behaviour: { timeoutSeconds: timeout, connectTimeoutSeconds: connectTimeout },
     ...(transport ? { transport } : {}),
     ...(server ? { server } : {}),
-    ...(values.verbose ? { verbose: io.log } : {}),
+    ...(values.verbose ? { verbose: logger(values, io) } : {}),
     ...(values["send-tracebacks"] ? { sendTracebacks: true } : {}),
-    ...(values["print-tracebacks"] ? { log: io.log } : {}),
+    ...(values["print-tracebacks"] ? { log: logger(values, io) } : {}),
   };
   return { defaults, maxLine };
 }
@@ -228,10 +242,10 @@ export async function runServeCommand(
       ...(token ? { token } : {}),
     });
   } catch (error) {
-    io.log(`mtproto2json: ${(error as Error).message}`);
+    logger(values, io)(`mtproto2json: ${(error as Error).message}`, { level: "error" });
     return 2;
   }
-  io.log(`mtproto2json serve: listening on ${values.host}:${server.port}`);
+  logger(values, io)(`mtproto2json serve: listening on ${values.host}:${server.port}`);
   await io.stopped;
   await server.close();
   return 0;

@@ -21,6 +21,7 @@ import {
   sessionToJson,
 } from "../client/client.ts";
 import type { TlSchema } from "../tl/schema.ts";
+import type { LogFields } from "../io/log_format.ts";
 import type { TransportOptions } from "../transport/transport.ts";
 
 /** What every connection of a proxy starts with. */
@@ -30,11 +31,11 @@ export interface ProxyDefaults {
   app: AppIdentity;
   behaviour?: Partial<ClientBehaviour>;
   transport?: TransportOptions;
-  /** Copy every object in and out to this log, auth keys redacted. */
-  verbose?: (line: string) => void;
+  /** Copy every object in and out to this log, secrets redacted. */
+  verbose?: (line: string, fields?: LogFields) => void;
   /** Include stack traces in error lines (`--send-tracebacks`). */
   sendTracebacks?: boolean;
-  log?: (line: string) => void;
+  log?: (line: string, fields?: LogFields) => void;
 }
 
 /** The id given to errors in lines that have no usable id. */
@@ -86,11 +87,13 @@ export class ProxyConnection {
       request = parseJsonExact(text);
     } catch (error) {
       // Not JSON, so nothing in it can be told apart from a secret: only its length is logged.
-      this.#defaults.verbose?.(`in  (a line of ${text.length} characters that is not JSON)`);
+      this.#defaults.verbose?.(`in  (a line of ${text.length} characters that is not JSON)`, {
+        level: "debug",
+      });
       this.#send({ id: BAD_JSON_ID, error: "BadJson", msg: (error as Error).message });
       return;
     }
-    this.#defaults.verbose?.(`in  ${JSON.stringify(redact(request))}`);
+    this.#defaults.verbose?.(`in  ${JSON.stringify(redact(request))}`, { level: "debug" });
     if (typeof request !== "object" || request === null || Array.isArray(request)) {
       this.#send({
         id: BAD_JSON_ID,
@@ -270,7 +273,9 @@ export class ProxyConnection {
       name = error.name;
     } else {
       name = "InternalError";
-      this.#defaults.log?.(`internal error: ${(error as Error).stack ?? error}`);
+      this.#defaults.log?.(`internal error: ${(error as Error).stack ?? error}`, {
+        level: "error",
+      });
     }
     return {
       id,
@@ -284,7 +289,7 @@ export class ProxyConnection {
 
   #send(value: Record<string, unknown>): void {
     const line = JSON.stringify(value);
-    this.#defaults.verbose?.(`out ${JSON.stringify(redact(value))}`);
+    this.#defaults.verbose?.(`out ${JSON.stringify(redact(value))}`, { level: "debug" });
     this.#write(line);
   }
 }

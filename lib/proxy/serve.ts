@@ -9,6 +9,7 @@ import type { ProxyDefaults } from "./handler.ts";
 import { serveLines } from "./serve_lines.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 import { readChunks } from "../net/read_chunks.ts";
+import type { LogFields } from "../io/log_format.ts";
 
 /** Where and how to listen. */
 export interface ServeOptions {
@@ -74,6 +75,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     throw new Error(`refusing to listen on ${options.host} without --token: it is not loopback`);
   }
   const maxConnections = options.maxConnections ?? 1000;
+  let connections = 0;
   const sockets = new Set<Deno.TcpConn>();
   const serving = acceptLoop(listener, (socket) => {
     if (sockets.size >= maxConnections) {
@@ -89,8 +91,17 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     }
     socket.setNoDelay(true);
     sockets.add(socket);
+    // Every line this connection logs names it.
+    const connection = ++connections;
+    const tagged = (log?: (line: string, fields?: LogFields) => void) =>
+      log && ((line: string, fields?: LogFields) => log(line, { ...fields, connection }));
+    const own: ProxyDefaults = {
+      ...defaults,
+      ...(defaults.log ? { log: tagged(defaults.log) } : {}),
+      ...(defaults.verbose ? { verbose: tagged(defaults.verbose) } : {}),
+    };
     (async () => {
-      await serveLines(defaults, {
+      await serveLines(own, {
         readable: readChunks(socket),
         write: async (text) => {
           const bytes = new TextEncoder().encode(text);

@@ -119,3 +119,38 @@ Deno.test("serve: the token line has a deadline, and connections past the limit 
     await server.close();
   }
 });
+
+Deno.test("--log-format json: one object a line, each naming its connection", async () => {
+  const lines: string[] = [];
+  let stop: () => void = () => {};
+  let listening: (port: number) => void = () => {};
+  const port = new Promise<number>((resolve) => (listening = resolve));
+  const status = runCli(["serve", "--port", "0", "--log-format", "json", "--verbose"], {
+    stdin: ReadableStream.from([]),
+    stdout: () => {},
+    stderr: (text) => {
+      lines.push(text.trimEnd());
+      const match = /listening on [\d.]+:(\d+)/.exec(text);
+      if (match) listening(Number(match[1]));
+    },
+    readTextFile: () => Promise.reject(new Error("no files")),
+    writeSecretFile: () => Promise.reject(new Error("no writes")),
+    stopped: new Promise((resolve) => (stop = resolve)),
+    env: () => undefined,
+  });
+  const socket = await Deno.connect({ hostname: "127.0.0.1", port: await port });
+  await socket.write(new TextEncoder().encode('{"id": 7, "options": {}}\n'));
+  // Leaving the loop cancels the socket's stream, which closes it.
+  for await (const line of readLines(socket.readable)) if (line.kind === "line") break;
+  stop();
+  assertEquals(await status, 0);
+  const logged = lines.map((line) => JSON.parse(line));
+  assertEquals(logged[0].level, "info");
+  assertStringIncludes(logged[0].msg, "listening on");
+  const traffic = logged.filter((line) => line.level === "debug");
+  assertEquals(traffic.map((line) => [line.connection, line.msg.slice(0, 3)]), [
+    [1, "in "],
+    [1, "out"],
+  ]);
+  assertEquals(typeof logged[0].time, "string");
+});
