@@ -24,11 +24,12 @@ const app = {
   langCode: "en",
 };
 
-function spawn(args: string[]): Deno.ChildProcess {
+/** Starts a subcommand; the stream not named in `read` is discarded (a full pipe would block). */
+function spawn(args: string[], read: "stdout" | "stderr"): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${root}main.ts`, ...args],
-    stdout: "piped",
-    stderr: "piped",
+    stdout: read === "stdout" ? "piped" : "null",
+    stderr: read === "stderr" ? "piped" : "null",
   }).spawn();
 }
 
@@ -82,7 +83,7 @@ const percentile = (sorted: number[], p: number) =>
 
 /** Runs the serve benchmarks and reports each figure. */
 export async function benchServe(schema: TlSchema, report: Report): Promise<void> {
-  const emulator = spawn(["emulator", "--port", "0"]);
+  const emulator = spawn(["emulator", "--port", "0"], "stdout");
   const line = JSON.parse((await firstMatch(emulator.stdout, /^.*\n/))[0]);
   const target = serverFromJson(line.server, defaultServer());
   const proxy = spawn([
@@ -95,7 +96,7 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
     "intermediate",
     "--server",
     JSON.stringify(line),
-  ]);
+  ], "stderr");
   const port = Number((await firstMatch(proxy.stderr, /listening on [\d.]+:(\d+)/))[1]);
   try {
     console.log("\nThe JSON proxy (serve) against the emulator, help.getNearestDc");
@@ -162,9 +163,11 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
     "12345",
     "--transport",
     "intermediate",
+    "--max-connections",
+    "2000",
     "--server",
     JSON.stringify(line),
-  ]);
+  ], "stderr");
   const freshPort = Number((await firstMatch(fresh.stderr, /listening on [\d.]+:(\d+)/))[1]);
   const idle: JsonClient[] = [];
   try {
