@@ -14,6 +14,12 @@ export class JsonClient {
     test: (line: Record<string, unknown>) => boolean;
     resolve: (line: Record<string, unknown>) => void;
   }[] = [];
+  /** `request` waits by id: a map, not a scan, when hundreds are in flight. */
+  readonly #byId = new Map<unknown, (line: Record<string, unknown>) => void>();
+  /** Lines sent in one tick go out in one write, as any buffered socket client does. */
+  #outgoing: string[] = [];
+  #scheduled = false;
+  #written: Promise<void> = Promise.resolve();
   readonly updates: Record<string, unknown>[] = [];
   closed = false;
 
@@ -24,6 +30,12 @@ export class JsonClient {
         if (line.kind !== "line") continue;
         const value = JSON.parse(line.text);
         if (value.id === 0) this.updates.push(value);
+        const byId = this.#byId.get(value.id);
+        if (byId) {
+          this.#byId.delete(value.id);
+          byId(value);
+          continue;
+        }
         const index = this.#waiting.findIndex((waiter) => waiter.test(value));
         if (index >= 0) this.#waiting.splice(index, 1)[0].resolve(value);
         else this.#lines.push(value);
@@ -45,9 +57,20 @@ export class JsonClient {
     }
   }
 
-  /** Sends one object as a line. */
-  async send(value: unknown): Promise<void> {
-    await this.sendText(JSON.stringify(value) + "\n");
+  /** Sends one object as a line; lines sent in the same tick share one write. */
+  send(value: unknown): Promise<void> {
+    this.#outgoing.push(JSON.stringify(value) + "\n");
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      // Writes follow each other: what queues up during one goes out in the next.
+      this.#written = this.#written.then(async () => {
+        this.#scheduled = false;
+        const text = this.#outgoing.join("");
+        this.#outgoing = [];
+        await this.sendText(text);
+      });
+    }
+    return this.#written;
   }
 
   /** Waits for the next line matching `test` (already received ones included). */
@@ -71,9 +94,19 @@ export class JsonClient {
     value: Record<string, unknown>,
     timeoutMs?: number,
   ): Promise<Record<string, unknown>> {
-    await this.send(value);
     const id = value.id ?? 1;
-    return await this.next((line) => line.id === id, timeoutMs);
+    const buffered = this.#lines.findIndex((line) => line.id === id);
+    const answer = buffered >= 0
+      ? Promise.resolve(this.#lines.splice(buffered, 1)[0])
+      : new Promise<Record<string, unknown>>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.#byId.delete(id);
+          reject(new Error(`no answer to id ${id} within ${timeoutMs ?? 10000} ms`));
+        }, timeoutMs ?? 10000);
+        this.#byId.set(id, (line) => (clearTimeout(timer), resolve(line)));
+      });
+    await this.send(value);
+    return await answer;
   }
 
   close(): void {
