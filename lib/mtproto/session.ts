@@ -101,7 +101,8 @@ export class ClientSession {
   #containers = new Map<bigint, bigint[]>();
   #queue: Pending[] = [];
   #acks: bigint[] = [];
-  #extra: Uint8Array[] = [];
+  /** Messages that expect no answer we wait for: service replies, and rpc_drop_answer. */
+  #extra: { body: Uint8Array; contentRelated: boolean }[] = [];
   #seen = new Set<bigint>();
   #seenOrder: bigint[] = [];
   /** The internal get_future_salts request in flight, if any. */
@@ -190,7 +191,10 @@ export class ClientSession {
     this.#forget(pending);
     const last = pending.messageIds.at(-1);
     if (last !== undefined) {
-      this.#enqueue(this.codec.encode({ _cons: "rpc_drop_answer", req_msg_id: last }), true);
+      // Sent once and not tracked: its answer is of no use, and a server that never gives one
+      // must not leave an entry behind for every request that timed out.
+      const body = this.codec.encode({ _cons: "rpc_drop_answer", req_msg_id: last });
+      this.#extra.push({ body, contentRelated: true });
     }
   }
 
@@ -248,8 +252,8 @@ export class ClientSession {
       messages.push({ messageId, seqNo: pending.seqNo, body });
       size += body.length + 16;
     }
-    for (const body of this.#extra.splice(0)) {
-      messages.push({ messageId: this.ids.next(), seqNo: this.#nextSeqNo(false), body });
+    for (const { body, contentRelated } of this.#extra.splice(0)) {
+      messages.push({ messageId: this.ids.next(), seqNo: this.#nextSeqNo(contentRelated), body });
     }
     if (this.#acks.length) {
       const body = this.codec.encode({ _cons: "msgs_ack", msg_ids: this.#acks.splice(0, 8192) });
@@ -485,7 +489,10 @@ export class ClientSession {
     const original = value.msg_id as bigint | undefined;
     if (original !== undefined && !this.#byMessageId.has(original)) return;
     if (this.#seen.has(answerId)) this.#acks.push(answerId);
-    else this.#extra.push(this.codec.encode({ _cons: "msg_resend_req", msg_ids: [answerId] }));
+    else {
+      const body = this.codec.encode({ _cons: "msg_resend_req", msg_ids: [answerId] });
+      this.#extra.push({ body, contentRelated: false });
+    }
   }
 
   /**
@@ -495,7 +502,8 @@ export class ClientSession {
   #onMsgsStateReq(value: TlObject, messageId: bigint): void {
     const ids = value.msg_ids as bigint[];
     const info = Uint8Array.from(ids, (id) => (this.#seen.has(id) ? 4 : 1));
-    this.#extra.push(this.codec.encode({ _cons: "msgs_state_info", req_msg_id: messageId, info }));
+    const body = this.codec.encode({ _cons: "msgs_state_info", req_msg_id: messageId, info });
+    this.#extra.push({ body, contentRelated: false });
   }
 
   /** https://core.telegram.org/mtproto/service_messages_about_messages#explicit-request-to-re-send-messages */
