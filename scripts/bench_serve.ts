@@ -10,6 +10,7 @@
 import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
 import type { TlSchema } from "../lib/tl/schema.ts";
 import { JsonClient } from "../tests/e2e/json_client.ts";
+import { rssMb, signInAlice, waitFor } from "../tests/support/processes.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
 
@@ -33,29 +34,9 @@ function spawn(args: string[], read: "stdout" | "stderr"): Deno.ChildProcess {
   }).spawn();
 }
 
-async function firstMatch(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!pattern.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the process ended before printing ${pattern}: ${text}`);
-    text += value;
-  }
-  // Keep draining, so that a chatty process never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done);
-  })().catch(() => {});
-  return pattern.exec(text)!;
-}
-
 async function stop(child: Deno.ChildProcess) {
   child.kill("SIGTERM");
   await child.status;
-}
-
-async function rssMb(pid: number): Promise<number> {
-  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-  return Number(/VmRSS:\s+(\d+) kB/.exec(new TextDecoder().decode(stdout))?.[1] ?? 0) / 1024;
 }
 
 /** Calls per second from `connections` × `inFlight` loops of `call` for `ms`. */
@@ -84,7 +65,7 @@ const percentile = (sorted: number[], p: number) =>
 /** Runs the serve benchmarks and reports each figure. */
 export async function benchServe(schema: TlSchema, report: Report): Promise<void> {
   const emulator = spawn(["emulator", "--port", "0"], "stdout");
-  const line = JSON.parse((await firstMatch(emulator.stdout, /^.*\n/))[0]);
+  const line = JSON.parse((await waitFor(emulator.stdout, /^.*\n/))[0]);
   const target = serverFromJson(line.server, defaultServer());
   const proxy = spawn([
     "serve",
@@ -97,7 +78,7 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
     "--server",
     JSON.stringify(line),
   ], "stderr");
-  const port = Number((await firstMatch(proxy.stderr, /listening on [\d.]+:(\d+)/))[1]);
+  const port = Number((await waitFor(proxy.stderr, /listening on [\d.]+:(\d+)/))[1]);
   try {
     console.log("\nThe JSON proxy (serve) against the emulator, help.getNearestDc");
     // Latency, one call at a time.
@@ -168,31 +149,12 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
     "--server",
     JSON.stringify(line),
   ], "stderr");
-  const freshPort = Number((await firstMatch(fresh.stderr, /listening on [\d.]+:(\d+)/))[1]);
+  const freshPort = Number((await waitFor(fresh.stderr, /listening on [\d.]+:(\d+)/))[1]);
   const idle: JsonClient[] = [];
   try {
     const owner = await JsonClient.connect(freshPort);
     idle.push(owner);
-    const sent = await owner.request({
-      id: 1,
-      message: {
-        _cons: "auth.sendCode",
-        phone_number: "+15550000001",
-        api_id: 12345,
-        api_hash: "hash",
-        settings: { _cons: "codeSettings" },
-      },
-    });
-    await owner.request({
-      id: 2,
-      message: {
-        _cons: "auth.signIn",
-        phone_number: "+15550000001",
-        phone_code_hash: (sent.message as Record<string, unknown>).phone_code_hash,
-        phone_code: "12345",
-      },
-    });
-    const { session } = await owner.request({ id: 3, session: {} });
+    const session = await signInAlice(owner);
     const figures: string[] = [];
     for (const count of [0, 100, 1000]) {
       while (idle.length - 1 < count) {

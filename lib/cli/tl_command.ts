@@ -12,7 +12,7 @@ import { loadSchema } from "../tl/default_schema.ts";
 import { parseJsonExact } from "../tl/json.ts";
 import type { TlCombinator, TlSchema } from "../tl/schema.ts";
 import { UsageError } from "./usage_error.ts";
-import { parseFlags } from "./flags.ts";
+import { editDistance, parseFlags } from "./flags.ts";
 
 /** Help text of `mtproto2json tl`. */
 export const TL_HELP = `Usage: mtproto2json tl <encode|decode|describe> [options]
@@ -204,20 +204,4 @@ function similarNames(schema: TlSchema, name: string): string[] {
     .sort((a, b) => a.distance - b.distance)
     .slice(0, 3)
     .map(({ candidate }) => candidate);
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }

@@ -6,27 +6,9 @@
 import { assertEquals } from "../assert.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { JsonClient } from "./json_client.ts";
+import { rssMb, signInAlice, waitFor } from "../support/processes.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-
-/** Resident memory of a process, in MB. */
-async function rssMb(pid: number): Promise<number> {
-  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-  const kb = /VmRSS:\s+(\d+) kB/.exec(new TextDecoder().decode(stdout));
-  return kb ? Number(kb[1]) / 1024 : 0;
-}
-
-async function waitFor(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!pattern.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`ended before ${pattern}: ${text}`);
-    text += value;
-  }
-  reader.releaseLock();
-  return pattern.exec(text)!;
-}
 
 Deno.test("a client that never reads 20,000 answers keeps serve's memory bounded; once it leaves, others are served at once", async () => {
   const emulator = await startEmulator({
@@ -59,26 +41,7 @@ Deno.test("a client that never reads 20,000 answers keeps serve's memory bounded
     const port = Number((await waitFor(serve.stderr, /listening on [\d.]+:(\d+)/))[1]);
     const owner = await JsonClient.connect(port);
     clients.push(owner);
-    const sent = await owner.request({
-      id: 1,
-      message: {
-        _cons: "auth.sendCode",
-        phone_number: "+15550000001",
-        api_id: 1,
-        api_hash: "h",
-        settings: { _cons: "codeSettings" },
-      },
-    });
-    await owner.request({
-      id: 2,
-      message: {
-        _cons: "auth.signIn",
-        phone_number: "+15550000001",
-        phone_code_hash: (sent.message as Record<string, unknown>).phone_code_hash,
-        phone_code: "12345",
-      },
-    });
-    const { session } = await owner.request({ id: 3, session: {} });
+    const session = await signInAlice(owner, 1);
     const before = await rssMb(serve.pid);
 
     // The hog: its session, then 20,000 file downloads, and it never reads a byte.

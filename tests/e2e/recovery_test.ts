@@ -9,6 +9,7 @@ import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { JsonClient } from "./json_client.ts";
+import { waitFor } from "../support/processes.ts";
 
 const schema = loadSchema();
 const quiet = () => {};
@@ -150,19 +151,6 @@ function spawnLimited(args: string[]) {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-}
-
-/** Reads `stream` until `pattern` matches what was read; returns the match. */
-async function waitFor(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!pattern.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the process ended before printing ${pattern}: ${text}`);
-    text += value;
-  }
-  reader.releaseLock();
-  return pattern.exec(text)!;
 }
 
 /** Opens `count` connections to `port` and keeps them open until `release` is called. */

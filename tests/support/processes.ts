@@ -1,0 +1,62 @@
+/**
+ * Helpers for tests and the bench that run the executable's subcommands as processes: read until
+ * a line appears, measure a process's memory, sign in over the JSON protocol.
+ *
+ * @module
+ */
+
+import type { JsonClient } from "../e2e/json_client.ts";
+
+/**
+ * Reads `stream` until `pattern` matches what was read, then keeps draining it in the background
+ * (a child blocked on a full pipe would hang); returns the match.
+ */
+export async function waitFor(
+  stream: ReadableStream<Uint8Array>,
+  pattern: RegExp,
+): Promise<RegExpExecArray> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!pattern.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the process ended before printing ${pattern}: ${text}`);
+    text += value;
+  }
+  (async () => {
+    while (!(await reader.read()).done);
+  })().catch(() => {});
+  return pattern.exec(text)!;
+}
+
+/** Resident memory of a process, in MB (Linux). */
+export async function rssMb(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
+  return Number(/VmRSS:\s+(\d+) kB/.exec(new TextDecoder().decode(stdout))?.[1] ?? 0) / 1024;
+}
+
+/** Signs Alice in (the emulator's code) on a JSON connection; returns her session object. */
+export async function signInAlice(client: JsonClient, apiId = 12345): Promise<unknown> {
+  const sent = await client.request({
+    id: 901,
+    message: {
+      _cons: "auth.sendCode",
+      phone_number: "+15550000001",
+      api_id: apiId,
+      api_hash: "hash",
+      settings: { _cons: "codeSettings" },
+    },
+  });
+  const signed = await client.request({
+    id: 902,
+    message: {
+      _cons: "auth.signIn",
+      phone_number: "+15550000001",
+      phone_code_hash: (sent.message as Record<string, unknown>).phone_code_hash,
+      phone_code: "12345",
+    },
+  });
+  if ((signed.message as Record<string, unknown>)?._cons !== "auth.authorization") {
+    throw new Error(`sign-in failed: ${JSON.stringify(signed)}`);
+  }
+  return (await client.request({ id: 903, session: {} })).session;
+}
