@@ -107,17 +107,7 @@ const camel = (name) => name.replace(/_([a-zA-Z0-9])/g, (_, letter) => letter.to
 function toMtcute(value, type) {
   switch (type.kind) {
     case "primitive":
-      switch (type.name) {
-        case "int":
-        case "double":
-          return Number(value);
-        case "long":
-          return BigInt(value);
-        case "string":
-          return value;
-        default:
-          return Uint8Array.fromBase64(value);
-      }
+      return primitiveToMtcute(value, type.name);
     case "true":
       return true;
     case "vector":
@@ -127,6 +117,13 @@ function toMtcute(value, type) {
       return objectToMtcute(value);
     }
   }
+}
+
+function primitiveToMtcute(value, name) {
+  if (name === "int" || name === "double") return Number(value);
+  if (name === "long") return BigInt(value);
+  if (name === "string") return value;
+  return Uint8Array.fromBase64(value); // bytes, int128, int256
 }
 
 function objectToMtcute(value) {

@@ -109,6 +109,14 @@ interface CallContext {
 
 const WRAPPERS = new Set(["invokeWithLayer", "initConnection"]);
 /** MTProto's own functions: answered by the protocol layer, never wrapped in initConnection. */
+/** Calls whose success means the session now acts for a user. */
+const SIGN_IN_METHODS = new Set([
+  "auth.signIn",
+  "auth.signUp",
+  "auth.checkPassword",
+  "auth.importAuthorization",
+  "auth.importBotAuthorization",
+]);
 const SERVICE_FUNCTIONS = new Set([
   "ping",
   "ping_delay_disconnect",
@@ -211,7 +219,8 @@ export class Client {
    * change the behaviour for this call only.
    */
   async call(request: TlObject, overrides: Partial<ClientBehaviour> = {}): Promise<CallResult> {
-    const behaviour = { ...this.behaviour, ...overrides };
+    const own = Object.keys(overrides).length > 0;
+    const behaviour = own ? { ...this.behaviour, ...overrides } : this.behaviour;
     const context = { deadline: Date.now() + behaviour.timeoutSeconds * 1000, behaviour };
     const body = this.#input.encode(request);
     const resultType = this.#input.resultType(request) ?? "Object";
@@ -336,17 +345,7 @@ export class Client {
     while (WRAPPERS.has(call._cons) && isTlObject(call.query ?? call._wrapped)) {
       call = (call.query ?? call._wrapped) as TlObject;
     }
-    if (
-      ![
-        "auth.signIn",
-        "auth.signUp",
-        "auth.checkPassword",
-        "auth.importAuthorization",
-        "auth.importBotAuthorization",
-      ].includes(call._cons)
-    ) {
-      return;
-    }
+    if (!SIGN_IN_METHODS.has(call._cons)) return;
     const value = this.#input.decode(answer);
     if (value._cons !== "auth.authorization" || !isTlObject(value.user)) return;
     this.session.userId = Number(value.user.id);

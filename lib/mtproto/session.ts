@@ -103,8 +103,11 @@ export class ClientSession {
   #acks: bigint[] = [];
   /** Messages that expect no answer we wait for: service replies, and rpc_drop_answer. */
   #extra: { body: Uint8Array; contentRelated: boolean }[] = [];
+  /** The last REPLAY_WINDOW server msg_ids: a set to look up, a ring to know the oldest. */
   #seen = new Set<bigint>();
-  #seenOrder: bigint[] = [];
+  #seenRing: bigint[] = new Array(REPLAY_WINDOW);
+  #seenNext = 0;
+  #seenCount = 0;
   /** The internal get_future_salts request in flight, if any. */
   #saltsRequest?: number;
   /** When get_future_salts may be asked again after a refusal (server seconds), and the wait. */
@@ -215,7 +218,7 @@ export class ClientSession {
     this.sessionId = randomLong(this.#random);
     this.#contentCount = 0;
     this.#seen.clear();
-    this.#seenOrder = [];
+    this.#seenNext = this.#seenCount = 0;
     for (const pending of this.#pending.values()) {
       pending.messageIds.length = 0;
       if (!pending.queued) {
@@ -368,12 +371,14 @@ export class ClientSession {
       return `server msg_id time ${seconds} is outside the window around ${Math.floor(now)}`;
     }
     if (this.#seen.has(messageId)) return "replayed msg_id";
-    if (this.#seenOrder.length >= REPLAY_WINDOW && messageId < this.#seenOrder[0]) {
+    if (this.#seenCount === REPLAY_WINDOW && messageId < this.#seenRing[this.#seenNext]) {
       return "msg_id older than the replay window";
     }
     this.#seen.add(messageId);
-    this.#seenOrder.push(messageId);
-    if (this.#seenOrder.length > REPLAY_WINDOW) this.#seen.delete(this.#seenOrder.shift()!);
+    if (this.#seenCount === REPLAY_WINDOW) this.#seen.delete(this.#seenRing[this.#seenNext]);
+    else this.#seenCount++;
+    this.#seenRing[this.#seenNext] = messageId;
+    this.#seenNext = (this.#seenNext + 1) % REPLAY_WINDOW;
     return undefined;
   }
 
@@ -596,7 +601,8 @@ export class ClientSession {
   #forget(pending: Pending): void {
     this.#pending.delete(pending.requestId);
     for (const id of pending.messageIds) this.#byMessageId.delete(id);
-    this.#queue = this.#queue.filter((queued) => queued !== pending);
+    // Answered requests are rarely still queued (only when an answer beats a resend).
+    if (pending.queued) this.#queue = this.#queue.filter((queued) => queued !== pending);
     if (this.#destroyAuthKeyRequest === pending) this.#destroyAuthKeyRequest = undefined;
     for (const [sessionId, known] of this.#destroySessionRequests) {
       if (known === pending) this.#destroySessionRequests.delete(sessionId);
