@@ -105,9 +105,8 @@ export class ClientSession {
   #extra: { body: Uint8Array; contentRelated: boolean }[] = [];
   /** The last REPLAY_WINDOW server msg_ids: a set to look up, a ring to know the oldest. */
   #seen = new Set<bigint>();
-  #seenRing: bigint[] = new Array(REPLAY_WINDOW);
+  #seenRing: bigint[] = []; // grows to the window, then wraps: an idle session stays small
   #seenNext = 0;
-  #seenCount = 0;
   /** The internal get_future_salts request in flight, if any. */
   #saltsRequest?: number;
   /** When get_future_salts may be asked again after a refusal (server seconds), and the wait. */
@@ -218,7 +217,8 @@ export class ClientSession {
     this.sessionId = randomLong(this.#random);
     this.#contentCount = 0;
     this.#seen.clear();
-    this.#seenNext = this.#seenCount = 0;
+    this.#seenRing = [];
+    this.#seenNext = 0;
     for (const pending of this.#pending.values()) {
       pending.messageIds.length = 0;
       if (!pending.queued) {
@@ -371,12 +371,15 @@ export class ClientSession {
       return `server msg_id time ${seconds} is outside the window around ${Math.floor(now)}`;
     }
     if (this.#seen.has(messageId)) return "replayed msg_id";
-    if (this.#seenCount === REPLAY_WINDOW && messageId < this.#seenRing[this.#seenNext]) {
+    if (this.#seenRing.length === REPLAY_WINDOW && messageId < this.#seenRing[this.#seenNext]) {
       return "msg_id older than the replay window";
     }
     this.#seen.add(messageId);
-    if (this.#seenCount === REPLAY_WINDOW) this.#seen.delete(this.#seenRing[this.#seenNext]);
-    else this.#seenCount++;
+    if (this.#seenRing.length < REPLAY_WINDOW) {
+      this.#seenRing.push(messageId);
+      return undefined;
+    }
+    this.#seen.delete(this.#seenRing[this.#seenNext]);
     this.#seenRing[this.#seenNext] = messageId;
     this.#seenNext = (this.#seenNext + 1) % REPLAY_WINDOW;
     return undefined;

@@ -200,3 +200,22 @@ Deno.test("a server that sends bomb after bomb is cut off for the rest of the wi
   const later = received().find((message) => message.body._cons === "help.getNearestDc")!;
   assertEquals(kinds(session.receive(send(rpcResult(later.messageId, answer)))), ["result"]);
 });
+
+Deno.test("the replay window keeps the last 4096 msg_ids; older ones are refused", () => {
+  const { session, send } = conversation();
+  const update = codec.encode({ _cons: "updatesTooLong" });
+  const ids = new MessageIdGenerator(() => NOW, "server");
+  const first = ids.next(false);
+  const early = send(update, { messageId: first, response: false });
+  assertEquals(kinds(session.receive(early)), ["update"]);
+  for (let i = 0; i < 4096; i++) {
+    session.receive(send(update, { messageId: ids.next(false), response: false }));
+  }
+  // The first has left the window: its replay is refused as too old, not as a duplicate.
+  const replayed = session.receive(early);
+  assertEquals(replayed.map((event) => event.type === "dropped" && event.reason), [
+    "msg_id older than the replay window",
+  ]);
+  const fresh = send(update, { messageId: ids.next(false), response: false });
+  assertEquals(kinds(session.receive(fresh)), ["update"]);
+});
