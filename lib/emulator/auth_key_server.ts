@@ -57,7 +57,9 @@ export class AuthKeyServer {
 
   /** Answers one handshake request body. */
   receive(body: Uint8Array): Uint8Array {
-    const request = this.codec.decode(body);
+    // One object, and whatever follows it ignored: clients may pad their plain messages (TDLib
+    // appends up to 255 random bytes, counted in the message length), and Telegram accepts that.
+    const request = this.codec.readObject(new TlReader(body));
     switch (request._cons) {
       case "req_pq_multi":
       case "req_pq":

@@ -89,7 +89,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       clock: () => Date.now() + skewMs,
       sessions: new Map(),
       faults: { ...options.faults, ...own.faults },
-      stats: { gzippedResults: 0 },
+      stats: { gzippedResults: 0, badServerSalts: 0 },
       call,
       log,
     };

@@ -14,7 +14,12 @@ export interface KeyEntry {
   authKey: AuthKey;
   /** The signed-in user, once `auth.signIn` or `auth.importAuthorization` succeeded. */
   userId?: number;
+  /** The salt the key was created with (new_nonce ⊕ server_nonce), and until when it is taken. */
+  firstSalt?: { salt: bigint; until: number };
 }
+
+/** How long a new key's first salt is accepted, in seconds, as Telegram does for a while. */
+const FIRST_SALT_SECONDS = 1800;
 
 /** A salt with its validity, in server seconds. */
 export interface SaltPeriod {
@@ -35,12 +40,20 @@ export class KeyStore {
     private readonly graceSeconds = 1800,
   ) {}
 
-  /** Registers a new key; false when its id is taken (the client must retry with another). */
-  register(authKey: Uint8Array): boolean {
+  /**
+   * Registers a new key with the salt it was created with; false when its id is taken (the
+   * client must retry with another).
+   */
+  register(authKey: Uint8Array, firstSalt?: bigint, now = 0): boolean {
     const key = makeAuthKey(authKey);
     const id = key.id.toHex();
     if (this.#keys.has(id)) return false;
-    this.#keys.set(id, { authKey: key });
+    this.#keys.set(id, {
+      authKey: key,
+      ...(firstSalt !== undefined
+        ? { firstSalt: { salt: firstSalt, until: now + FIRST_SALT_SECONDS } }
+        : {}),
+    });
     return true;
   }
 
@@ -80,7 +93,8 @@ export class KeyStore {
   }
 
   /** True for the current salt, a future one already announced, or the previous one in its grace period. */
-  acceptsSalt(salt: bigint, now: number): boolean {
+  acceptsSalt(salt: bigint, now: number, key?: KeyEntry): boolean {
+    if (key?.firstSalt && key.firstSalt.salt === salt && now < key.firstSalt.until) return true;
     this.salts(now);
     return this.#salts.some((period) =>
       period.salt === salt && period.validSince - this.graceSeconds <= now &&

@@ -55,7 +55,7 @@ export interface DcContext {
   sessions: Map<string, ServerSession>;
   faults: DcFaults;
   /** Counters tests and logs read. */
-  stats: { gzippedResults: number };
+  stats: { gzippedResults: number; badServerSalts: number };
   /** Answers one API call (wrappers already removed); throws {@link RpcError} to refuse it. */
   call(request: TlObject, context: CallContext): unknown;
   log(line: string): void;
@@ -71,6 +71,7 @@ const SERVICE_WRAPPERS = new Set([
   "invokeWithTakeout",
 ]);
 const ANSWER_CACHE = 2048;
+let connectionCount = 0;
 const GZIP_ABOVE = 4096;
 
 /** The call inside wrappers such as invokeWithLayer(initConnection(...)). */
@@ -149,6 +150,8 @@ export class ServerConnection {
   /** Armed by ping_delay_disconnect: closes the connection if the client goes silent. */
   #silenceTimer?: ReturnType<typeof setTimeout>;
   closed = false;
+  /** A number for logs, unique in the process. */
+  readonly id = ++connectionCount;
   readonly #handshakeIds: MessageIdGenerator;
   /** The previous encrypted payload, sent again under the `replay` fault. */
   #lastPayload?: Uint8Array;
@@ -166,7 +169,7 @@ export class ServerConnection {
       dc.rsaKey,
       dc.random,
       () => dc.clock() / 1000,
-      (created) => dc.keys.register(created.authKey),
+      (created) => dc.keys.register(created.authKey, created.serverSalt, dc.clock() / 1000),
     );
   }
 
@@ -187,8 +190,19 @@ export class ServerConnection {
         if (isPlainMessage(payload)) this.#receivePlain(payload);
         else this.#receiveEncrypted(payload);
       } catch (error) {
-        if (!(error instanceof SecurityError || error instanceof TransportError)) throw error;
-        this.dc.log(`dc${this.dc.dcId}: dropped a message: ${error.message}`);
+        if (error instanceof SecurityError || error instanceof TransportError) {
+          this.dc.log(`dc${this.dc.dcId}: dropped a message: ${error.message}`);
+          continue;
+        }
+        // Anything else is a fault in the emulator or a message it cannot make sense of: say
+        // so, with the connection, and end it — never in silence.
+        this.dc.log(
+          `dc${this.dc.dcId} connection ${this.id}: closing after an unexpected error: ${
+            (error as Error).stack ?? error
+          }`,
+        );
+        this.close();
+        return;
       }
     }
   }
@@ -236,7 +250,8 @@ export class ServerConnection {
     const refusal = this.#checkMessage(message.messageId, message.seqNo, now);
     if (refusal !== undefined) {
       out.push(this.#badMessage(message.messageId, message.seqNo, refusal));
-    } else if (!this.dc.keys.acceptsSalt(message.salt, now)) {
+    } else if (!this.dc.keys.acceptsSalt(message.salt, now, key)) {
+      this.dc.stats.badServerSalts++;
       out.push(this.#service({
         _cons: "bad_server_salt",
         bad_msg_id: message.messageId,
