@@ -9,9 +9,12 @@
 import { Mtproto2jsonError } from "../errors.ts";
 import { readLines } from "../io/lines.ts";
 
-/** Reads one answer; `null` when the input has ended. */
+/**
+ * Reads one answer; `null` when the input has ended. `ask` shows the question: for a hidden
+ * answer it runs after echo is off, so nothing typed right after the prompt appears is shown.
+ */
 export interface PromptReader {
-  readLine(hidden: boolean): Promise<string | null>;
+  readLine(hidden: boolean, ask: () => Promise<void>): Promise<string | null>;
 }
 
 /** The person at the terminal pressed Ctrl-C. */
@@ -23,7 +26,8 @@ export class InterruptedError extends Mtproto2jsonError {
 export function lineReader(stdin: ReadableStream<Uint8Array>): PromptReader {
   const lines = readLines(stdin)[Symbol.asyncIterator]();
   return {
-    async readLine() {
+    async readLine(_hidden, ask) {
+      await ask();
       const next = await lines.next();
       return next.done || next.value.kind !== "line" ? null : next.value.text;
     },
@@ -58,10 +62,11 @@ export function terminalReader(input: TerminalInput): PromptReader {
     return byte;
   };
   return {
-    async readLine(hidden) {
+    async readLine(hidden, ask) {
       const bytes: number[] = [];
       if (hidden) input.setRaw(true);
       try {
+        await ask();
         for (;;) {
           const byte = await nextByte();
           if (byte === null) return bytes.length ? decoder.decode(new Uint8Array(bytes)) : null;

@@ -95,9 +95,8 @@ export async function runSigninCommand(
   const prompts = io.prompts ?? lineReader(io.stdin);
   const prompter: SigninPrompter = {
     async ask(question, options) {
-      await io.stderr(question);
       const hidden = options?.hidden === true && io.prompts !== undefined;
-      const answer = await prompts.readLine(hidden);
+      const answer = await prompts.readLine(hidden, () => io.stderr(question));
       if (hidden) await io.stderr("\n");
       if (answer === null) throw new SigninError(`no answer to "${question.trim()}" on stdin`);
       return answer;
