@@ -11,6 +11,7 @@ import { bigintFromBytes } from "../crypto/bigint.ts";
 import { type SrpServerChallenge, srpServerChallenge, srpServerVerify } from "../crypto/srp.ts";
 import type { TlObject } from "../tl/codec.ts";
 import type { CallContext, DcContext } from "./server_connection.ts";
+import { startupMethods } from "./startup_methods.ts";
 import {
   LOGIN_CODE,
   type World,
@@ -555,6 +556,8 @@ export function createMethods(
         pts: message.pts.get(viewerId)!,
         pts_count: 1,
       };
+
+  Object.assign(handlers, startupMethods({ world, viewer, now, userObject, updatesState }));
 
   return (call, context) => {
     const flood = world.options.floodWait;

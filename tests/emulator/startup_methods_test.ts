@@ -1,0 +1,68 @@
+import { assertEquals } from "../assert.ts";
+import type { TlObject } from "../../lib/tl/codec.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
+import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
+import { rawCaller, signInWithCode } from "../support/raw_calls.ts";
+
+/** Each start-up call a full client makes, with the arguments it sends, and what comes back. */
+const CALLS: [TlObject, string][] = [
+  [{ _cons: "messages.getPinnedDialogs", folder_id: 0 }, "messages.peerDialogs"],
+  [{ _cons: "help.getAppConfig", hash: 0 }, "help.appConfig"],
+  [{ _cons: "help.getPromoData" }, "help.promoDataEmpty"],
+  [{ _cons: "help.getTermsOfServiceUpdate" }, "help.termsOfServiceUpdateEmpty"],
+  [{ _cons: "help.getPeerColors", hash: 0 }, "help.peerColors"],
+  [{ _cons: "help.getPeerProfileColors", hash: 0 }, "help.peerColors"],
+  [
+    { _cons: "account.getNotifySettings", peer: { _cons: "inputNotifyUsers" } },
+    "peerNotifySettings",
+  ],
+  [{ _cons: "account.getContentSettings" }, "account.contentSettings"],
+  [{ _cons: "account.getReactionsNotifySettings" }, "reactionsNotifySettings"],
+  [{ _cons: "messages.getDialogFilters" }, "messages.dialogFilters"],
+  [{ _cons: "messages.getAvailableReactions", hash: 0 }, "messages.availableReactions"],
+  [{ _cons: "messages.getAvailableEffects", hash: 0 }, "messages.availableEffects"],
+  [
+    { _cons: "messages.getPeerSettings", peer: { _cons: "inputPeerSelf" } },
+    "messages.peerSettings",
+  ],
+  [{ _cons: "messages.getAttachMenuBots", hash: 0 }, "attachMenuBots"],
+  [
+    { _cons: "contacts.getTopPeers", correspondents: true, offset: 0, limit: 20, hash: 0 },
+    "contacts.topPeers",
+  ],
+  [{ _cons: "contacts.getBirthdays" }, "contacts.contactBirthdays"],
+  [{ _cons: "contacts.getContacts", hash: 0 }, "contacts.contacts"],
+  [
+    {
+      _cons: "photos.getUserPhotos",
+      user_id: { _cons: "inputUserSelf" },
+      offset: 0,
+      max_id: 0,
+      limit: 10,
+    },
+    "photos.photos",
+  ],
+];
+
+Deno.test("the calls a full client makes at start-up answer valid objects of their types", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const sender = emulatedSender(emulator, 1);
+  const call = rawCaller(sender, codec);
+  try {
+    assertEquals((await signInWithCode(call, "+15550000001"))._cons, "auth.authorization");
+    for (const [request, expected] of CALLS) {
+      // rawCaller decodes by the method's declared result type: another type would throw.
+      const answer = await call(request);
+      assertEquals(answer._cons, expected, `${request._cons}: ${JSON.stringify(answer._cons)}`);
+    }
+    const contacts = await call({ _cons: "contacts.getContacts", hash: 0 });
+    assertEquals(
+      (contacts.users as TlObject[]).map((user) => user.first_name),
+      ["Bob"],
+      "Alice's contacts are the world's other people",
+    );
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
