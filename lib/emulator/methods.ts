@@ -38,6 +38,12 @@ const NO_ACCOUNT_NEEDED = new Set([
   "auth.checkPassword",
   "auth.importAuthorization",
   "account.getPassword",
+  // Asked before sign-in by full clients, and answered then by Telegram.
+  "help.getAppConfig",
+  "help.getPromoData",
+  "help.getTermsOfServiceUpdate",
+  "help.getPeerColors",
+  "help.getPeerProfileColors",
 ]);
 
 /** Builds the dispatcher a DC calls for every API request. */
