@@ -400,21 +400,48 @@ export function createMethods(
         ...(dialogs.length === all.length
           ? { _cons: "messages.dialogs" }
           : { _cons: "messages.dialogsSlice", count: all.length }),
-        dialogs: dialogs.map((dialog) => ({
-          _cons: "dialog",
-          peer: peerObject(dialog.peer),
-          top_message: dialog.top.id,
-          read_inbox_max_id: dialog.top.id,
-          read_outbox_max_id: dialog.top.id,
-          unread_count: 0,
-          unread_mentions_count: 0,
-          unread_reactions_count: 0,
-          notify_settings: { _cons: "peerNotifySettings" },
-          ...(dialog.peer.type === "channel" ? { pts: world.chats.get(dialog.peer.id)!.pts } : {}),
-        })),
+        dialogs: dialogs.map(dialogObject),
         messages: messages.map((message) => messageObject(message, me.id)),
         ...related(messages, me, dialogs.map((dialog) => dialog.peer)),
       };
+    },
+
+    // The dialogs of the peers asked for, as a client refreshes some rows of its chat list.
+    "messages.getPeerDialogs": (call, context) => {
+      const me = viewer(context);
+      const wanted = (call.peers as TlObject[]).map((item) => resolvePeer(item.peer, me));
+      const dialogs = world.dialogs(me.id).filter((dialog) =>
+        wanted.some((peer) => peer.type === dialog.peer.type && peer.id === dialog.peer.id)
+      );
+      const messages = dialogs.map((dialog) => dialog.top);
+      return {
+        _cons: "messages.peerDialogs",
+        dialogs: dialogs.map(dialogObject),
+        messages: messages.map((message) => messageObject(message, me.id)),
+        ...related(messages, me, wanted),
+        state: updatesState(me, context),
+      };
+    },
+
+    // Private and group messages by id; an id the viewer cannot see is messageEmpty.
+    "messages.getMessages": (call, context) => {
+      const me = viewer(context);
+      const visible = (message: WorldMessage) =>
+        message.peer.type === "user"
+          ? message.fromId === me.id || message.peer.id === me.id
+          : message.peer.type === "chat" &&
+            world.chats.get(message.peer.id)!.members.includes(me.id);
+      const found: WorldMessage[] = [];
+      const messages = (call.id as TlObject[]).map((input) => {
+        const id = input._cons === "inputMessageID" ? input.id as number : 0;
+        const message = world.messages.find((candidate) =>
+          candidate.id === id && candidate.peer.type !== "channel" && visible(candidate)
+        );
+        if (!message) return { _cons: "messageEmpty", id };
+        found.push(message);
+        return messageObject(message, me.id);
+      });
+      return { _cons: "messages.messages", messages, topics: [], ...related(found, me) };
     },
 
     "messages.getHistory": (call, context) => {
@@ -538,6 +565,21 @@ export function createMethods(
       };
     },
   };
+
+  function dialogObject(dialog: { peer: WorldPeer; top: WorldMessage }): TlObject {
+    return {
+      _cons: "dialog",
+      peer: peerObject(dialog.peer),
+      top_message: dialog.top.id,
+      read_inbox_max_id: dialog.top.id,
+      read_outbox_max_id: dialog.top.id,
+      unread_count: 0,
+      unread_mentions_count: 0,
+      unread_reactions_count: 0,
+      notify_settings: { _cons: "peerNotifySettings" },
+      ...(dialog.peer.type === "channel" ? { pts: world.chats.get(dialog.peer.id)!.pts } : {}),
+    };
+  }
 
   const updatesState = (me: WorldUser, context: CallContext) => ({
     _cons: "updates.state",

@@ -66,3 +66,35 @@ Deno.test("the calls a full client makes at start-up answer valid objects of the
     await emulator.close();
   }
 });
+
+Deno.test("getPeerDialogs gives the asked peers' dialogs; getMessages finds messages by id", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const sender = emulatedSender(emulator, 1);
+  const call = rawCaller(sender, codec);
+  try {
+    await signInWithCode(call, "+15550000001");
+    const bob = emulator.world.users.get(1000002)!;
+    const bobPeer = { _cons: "inputPeerUser", user_id: bob.id, access_hash: bob.accessHash };
+    const peerDialogs = await call({
+      _cons: "messages.getPeerDialogs",
+      peers: [{ _cons: "inputDialogPeer", peer: bobPeer }],
+    });
+    const dialogs = peerDialogs.dialogs as TlObject[];
+    assertEquals(dialogs.map((dialog) => Number((dialog.peer as TlObject).user_id)), [bob.id]);
+    const top = (peerDialogs.messages as TlObject[])[0];
+    assertEquals(top.message, "Fine, testing mtproto2json.");
+    const found = await call({
+      _cons: "messages.getMessages",
+      id: [{ _cons: "inputMessageID", id: top.id }, { _cons: "inputMessageID", id: 999_999 }],
+    });
+    assertEquals((found.messages as TlObject[]).map((message) => message._cons), [
+      "message",
+      "messageEmpty",
+    ]);
+    assertEquals((found.messages as TlObject[])[0].message, "Fine, testing mtproto2json.");
+    assertEquals((found.users as TlObject[]).some((user) => Number(user.id) === bob.id), true);
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
