@@ -106,10 +106,10 @@ await scenario("mtcute 0.30, everything on DC 2", {}, async (client) => {
     return names.join(", ");
   });
   await step("history with Bob", async () => {
-    const messages = await alice.getHistory("bob", { limit: 5 });
+    const messages = await alice.getHistory("bob_example", { limit: 5 });
     return messages.map((message) => JSON.stringify(message.text)).join(", ");
   });
-  await step("sendText", async () => (await alice.sendText("bob", "hello from mtcute")).id);
+  await step("sendText", async () => (await alice.sendText("bob_example", "hello from mtcute")).id);
 });
 
 await scenario(
@@ -131,7 +131,7 @@ await scenario(
       const received = new Promise((resolve) =>
         bob.onNewMessage.add((message) => resolve(message.text))
       );
-      await alice.sendText("bob", "ping from alice");
+      await alice.sendText("bob_example", "ping from alice");
       const text = await Promise.race([
         received,
         new Promise((_, reject) =>

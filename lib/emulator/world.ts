@@ -127,7 +127,7 @@ export class World {
       phone: "15550000002",
       firstName: "Bob",
       lastName: "Example",
-      username: "bob",
+      username: "bob_example",
       homeDc,
       password: {
         algorithm,

@@ -108,11 +108,11 @@ Deno.test("20 connections loading one session line, 100 requests each: every ans
     clients.push(owner);
     await signIn(owner);
     const { session } = await owner.request({ id: 2, session: {} });
-    const names = ["alice", "bob", "example_channel", "nobody_here"];
+    const names = ["alice", "bob_example", "example_channel", "nobody_here"];
     const expected = (name: string, answer: Record<string, unknown>) => {
       if (name === "nobody_here") return answer.error_message === "USERNAME_NOT_OCCUPIED";
       const peer = answer.peer as Record<string, unknown>;
-      const id = name === "alice" ? 1000001 : name === "bob" ? 1000002 : 3000001;
+      const id = name === "alice" ? 1000001 : name === "bob_example" ? 1000002 : 3000001;
       return (peer.user_id ?? peer.channel_id) === id;
     };
     let wrong = 0, answered = 0;

@@ -292,7 +292,7 @@ Deno.test("a message to another account arrives on that account's connection as 
       assertEquals((options.options as Record<string, unknown>).longs_as_strings, true);
       const resolved = await alice.request({
         id: 10,
-        message: { _cons: "contacts.resolveUsername", username: "bob" },
+        message: { _cons: "contacts.resolveUsername", username: "bob_example" },
       });
       const user =
         ((resolved.message as Record<string, unknown>).users as Record<string, unknown>[])[0];

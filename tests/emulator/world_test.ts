@@ -241,7 +241,10 @@ Deno.test("dialogs, history, resolveUsername, full user; sending a message updat
         seen,
         (dialogs.dialogs as TlObject[]).map((dialog) => peerKey(dialog.peer as TlObject)),
       );
-      const resolved = await alice.call({ _cons: "contacts.resolveUsername", username: "bob" });
+      const resolved = await alice.call({
+        _cons: "contacts.resolveUsername",
+        username: "bob_example",
+      });
       const bobUser = (resolved.users as TlObject[])[0];
       const peer = {
         _cons: "inputPeerUser",
@@ -369,4 +372,20 @@ Deno.test("a chosen method answers FLOOD_WAIT_X as many times as configured", as
       }
     },
   );
+});
+
+Deno.test("the world's usernames are as Telegram allows them: 5 to 32 characters", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: quiet });
+  try {
+    const names = [
+      ...[...emulator.world.users.values()].map((user) => user.username),
+      ...[...emulator.world.chats.values()].map((chat) => chat.username),
+    ].filter((name): name is string => name !== undefined);
+    assertEquals(names.length >= 3, true);
+    for (const name of names) {
+      assertEquals(/^[a-zA-Z][a-zA-Z0-9_]{4,31}$/.test(name), true, name);
+    }
+  } finally {
+    await emulator.close();
+  }
 });
