@@ -57,7 +57,7 @@ async function signin(phone: string, password?: string): Promise<string> {
       stderr: () => {},
       readTextFile: (path) => Deno.readTextFile(path),
       writeSecretFile: () => Promise.resolve(),
-      stopped: Promise.resolve(),
+      stopped: new Promise(() => {}), // never: the demo runs signin to its end
       env: () => undefined,
     },
   );
