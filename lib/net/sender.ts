@@ -363,7 +363,6 @@ export class Sender {
     transport: ClientTransport,
     reader: AsyncIterator<Uint8Array>,
   ) {
-    let flooded = false;
     try {
       for (;;) {
         const next = await reader.next();
@@ -382,8 +381,7 @@ export class Sender {
         this.#authKeyUnknown();
         return;
       }
-      flooded = error instanceof TransportError && error.code === 429;
-      if (flooded) this.#backOff();
+      if (error instanceof TransportError && error.code === 429) this.#backOff();
       this.#log(`connection error: ${(error as Error).message}`);
     }
     connection.close();
@@ -391,7 +389,7 @@ export class Sender {
     // Counted as a failure until the next connection delivers a message, so that a server that
     // accepts and drops at once is retried with a growing wait, not in a tight loop.
     this.#failures++;
-    if (!this.#closed) this.#reconnect(flooded);
+    if (!this.#closed) this.#reconnect();
   }
 
   /** `-404`: the key is gone, so is everything sent under it; the owner decides what is next. */
@@ -412,12 +410,12 @@ export class Sender {
     this.#notBefore = this.#timers.now() + backoffMs(attempt, FLOOD_BACKOFF);
   }
 
-  /** Reconnects after a backoff; `-429` (too many connections) waits longer. One at a time. */
-  #reconnect(flooded = false): void {
+  /** Reconnects after a backoff (longer after a `-429`, see #backOff). One at a time. */
+  #reconnect(): void {
     if (this.#reconnectTimer !== undefined) return;
     const attempt = Math.max(0, this.#failures - 1);
     const wait = Math.max(
-      backoffMs(attempt, flooded ? FLOOD_BACKOFF : RECONNECT_BACKOFF),
+      backoffMs(attempt, RECONNECT_BACKOFF),
       this.#notBefore - this.#timers.now(),
     );
     this.#reconnectTimer = this.#timers.setTimeout(() => {
@@ -426,7 +424,7 @@ export class Sender {
       this.connect().catch((error) => {
         if (error instanceof TransportError && error.code === 404) return this.#authKeyUnknown();
         this.#log(`reconnect failed: ${(error as Error).message}`);
-        if (!this.#closed) this.#reconnect(error instanceof TransportError && error.code === 429);
+        if (!this.#closed) this.#reconnect();
       });
     }, wait);
   }
