@@ -102,6 +102,19 @@ export function createMethods(
     }
   };
 
+  /** The channel an InputChannel names, if the viewer may see it. */
+  const inputChannel = (input: unknown, me: WorldUser): WorldChat => {
+    const value = input as TlObject;
+    const chat = world.chats.get(Number(value.channel_id));
+    if (
+      value._cons !== "inputChannel" || !chat || chat.kind !== "channel" ||
+      chat.accessHash !== value.access_hash || !chat.members.includes(me.id)
+    ) {
+      throw new RpcError(400, "CHANNEL_INVALID");
+    }
+    return chat;
+  };
+
   const inputUser = (input: unknown, me: WorldUser): WorldUser | undefined => {
     const value = input as TlObject;
     if (value._cons === "inputUserSelf") return me;
@@ -420,6 +433,89 @@ export function createMethods(
         messages: messages.map((message) => messageObject(message, me.id)),
         ...related(messages, me, wanted),
         state: updatesState(me, context),
+      };
+    },
+
+    // A group's profile: its members (the first one created it), no photo, default settings.
+    "messages.getFullChat": (call, context) => {
+      const me = viewer(context);
+      const chat = world.chats.get(Number(call.chat_id));
+      if (!chat || chat.kind !== "group" || !chat.members.includes(me.id)) {
+        throw new RpcError(400, "CHAT_ID_INVALID");
+      }
+      const [creator, ...others] = chat.members;
+      return {
+        _cons: "messages.chatFull",
+        full_chat: {
+          _cons: "chatFull",
+          id: chat.id,
+          about: "",
+          participants: {
+            _cons: "chatParticipants",
+            chat_id: chat.id,
+            participants: [
+              { _cons: "chatParticipantCreator", user_id: creator },
+              ...others.map((id) => ({
+                _cons: "chatParticipant",
+                user_id: id,
+                inviter_id: creator,
+                date: chat.date,
+              })),
+            ],
+            version: 1,
+          },
+          notify_settings: { _cons: "peerNotifySettings" },
+        },
+        chats: [chatObject(chat)],
+        users: chat.members.map((id) => userObject(world.users.get(id)!, me.id)),
+      };
+    },
+
+    // A channel's profile, with its member count and where the viewer has read to.
+    "channels.getFullChannel": (call, context) => {
+      const me = viewer(context);
+      const chat = inputChannel(call.channel, me);
+      const top = world.history(me.id, { type: "channel", id: chat.id })[0];
+      return {
+        _cons: "messages.chatFull",
+        full_chat: {
+          _cons: "channelFull",
+          id: chat.id,
+          about: "",
+          participants_count: chat.members.length,
+          read_inbox_max_id: top?.id ?? 0,
+          read_outbox_max_id: top?.id ?? 0,
+          unread_count: 0,
+          chat_photo: { _cons: "photoEmpty", id: 0 },
+          notify_settings: { _cons: "peerNotifySettings" },
+          bot_info: [],
+          pts: chat.pts,
+        },
+        chats: [chatObject(chat)],
+        users: [],
+      };
+    },
+
+    // A channel's messages by id; an id it does not have is messageEmpty.
+    "channels.getMessages": (call, context) => {
+      const me = viewer(context);
+      const chat = inputChannel(call.channel, me);
+      const history = world.history(me.id, { type: "channel", id: chat.id });
+      const found: WorldMessage[] = [];
+      const messages = (call.id as TlObject[]).map((input) => {
+        const id = input._cons === "inputMessageID" ? input.id as number : 0;
+        const message = history.find((candidate) => candidate.id === id);
+        if (!message) return { _cons: "messageEmpty", id };
+        found.push(message);
+        return messageObject(message, me.id);
+      });
+      return {
+        _cons: "messages.channelMessages",
+        pts: chat.pts,
+        count: history.length,
+        messages,
+        topics: [],
+        ...related(found, me, [{ type: "channel", id: chat.id }]),
       };
     },
 

@@ -98,3 +98,57 @@ Deno.test("getPeerDialogs gives the asked peers' dialogs; getMessages finds mess
     await emulator.close();
   }
 });
+
+Deno.test("full group and channel profiles, and channel messages by id", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const sender = emulatedSender(emulator, 1);
+  const call = rawCaller(sender, codec);
+  try {
+    await signInWithCode(call, "+15550000001");
+    const group = await call({ _cons: "messages.getFullChat", chat_id: 2000001 });
+    const full = group.full_chat as TlObject;
+    assertEquals(full._cons, "chatFull");
+    assertEquals(
+      ((full.participants as TlObject).participants as TlObject[]).map((p) => p._cons),
+      ["chatParticipantCreator", "chatParticipant"],
+    );
+    const channel = emulator.world.chats.get(3000001)!;
+    const input = {
+      _cons: "inputChannel",
+      channel_id: channel.id,
+      access_hash: channel.accessHash,
+    };
+    const profile = await call({ _cons: "channels.getFullChannel", channel: input });
+    assertEquals((profile.full_chat as TlObject)._cons, "channelFull");
+    assertEquals((profile.full_chat as TlObject).participants_count, 2);
+    const history = await call({
+      _cons: "messages.getHistory",
+      peer: { _cons: "inputPeerChannel", channel_id: channel.id, access_hash: channel.accessHash },
+      offset_id: 0,
+      offset_date: 0,
+      add_offset: 0,
+      limit: 10,
+      max_id: 0,
+      min_id: 0,
+      hash: 0,
+    });
+    const first = (history.messages as TlObject[]).at(-1)!;
+    const found = await call({
+      _cons: "channels.getMessages",
+      channel: input,
+      id: [{ _cons: "inputMessageID", id: first.id }, { _cons: "inputMessageID", id: 4242 }],
+    });
+    assertEquals(found._cons, "messages.channelMessages");
+    assertEquals((found.messages as TlObject[]).map((m) => m._cons), ["message", "messageEmpty"]);
+    assertEquals((found.messages as TlObject[])[0].message, "First post of the channel.");
+    // A channel the viewer gives a wrong access hash for is refused.
+    const wrong = await call({
+      _cons: "channels.getFullChannel",
+      channel: { ...input, access_hash: 1n },
+    });
+    assertEquals(wrong.error_message, "CHANNEL_INVALID");
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
