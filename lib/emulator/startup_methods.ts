@@ -7,6 +7,7 @@
  * @module
  */
 
+import { RpcError } from "../errors.ts";
 import type { TlObject } from "../tl/codec.ts";
 import type { CallContext } from "./server_connection.ts";
 import type { World, WorldUser } from "./world.ts";
@@ -21,6 +22,13 @@ export interface StartupTools {
 }
 
 type Handler = (call: TlObject, context: CallContext) => unknown;
+
+/** An id derived from a name, the same every start (a 53-bit string hash). */
+function stableId(name: string): bigint {
+  let hash = 0;
+  for (const char of name) hash = (hash * 31 + char.codePointAt(0)!) % 2 ** 53;
+  return BigInt(hash);
+}
 
 /** Seconds until a "nothing to show" answer is asked again, as Telegram sets `expires`. */
 const RECHECK_SECONDS = 3600;
@@ -84,6 +92,32 @@ export function startupMethods(tools: StartupTools): Record<string, Handler> {
       chats: [],
       users: [],
     }),
+    // The world has no stickers: Telegram's built-in sets exist, empty; any other is unknown.
+    "messages.getStickerSet": (call) => {
+      const input = call.stickerset as TlObject;
+      if (input._cons === "inputStickerSetEmpty" || input._cons === "inputStickerSetID") {
+        throw new RpcError(400, "STICKERSET_INVALID");
+      }
+      const name = input._cons === "inputStickerSetShortName"
+        ? String(input.short_name)
+        : input._cons.replace("inputStickerSet", "");
+      return {
+        _cons: "messages.stickerSet",
+        set: {
+          _cons: "stickerSet",
+          official: true,
+          id: stableId(name),
+          access_hash: 0n,
+          title: name,
+          short_name: name,
+          count: 0,
+          hash: 0,
+        },
+        packs: [],
+        keywords: [],
+        documents: [],
+      };
+    },
     "messages.getAttachMenuBots": () => ({ _cons: "attachMenuBots", hash: 1, bots: [], users: [] }),
     "contacts.getTopPeers": () => ({
       _cons: "contacts.topPeers",

@@ -27,6 +27,14 @@ const CALLS: [TlObject, string][] = [
   ],
   [{ _cons: "messages.getAttachMenuBots", hash: 0 }, "attachMenuBots"],
   [
+    {
+      _cons: "messages.getStickerSet",
+      stickerset: { _cons: "inputStickerSetAnimatedEmoji" },
+      hash: 0,
+    },
+    "messages.stickerSet",
+  ],
+  [
     { _cons: "contacts.getTopPeers", correspondents: true, offset: 0, limit: 20, hash: 0 },
     "contacts.topPeers",
   ],
