@@ -31,18 +31,32 @@ export function layerViolations(lib: string): string[] {
       problems.push(`lib/${directory.name}/ is in no layer (add it to scripts/check_layers.ts)`);
       continue;
     }
-    for (const file of Deno.readDirSync(`${lib}/${directory.name}`)) {
-      if (!file.name.endsWith(".ts")) continue;
-      const text = Deno.readTextFileSync(`${lib}/${directory.name}/${file.name}`);
-      for (const match of text.matchAll(/from "\.\.\/([a-z_]+)\//g)) {
-        const target = LAYERS[match[1]];
-        if (target === undefined || target >= own) {
-          problems.push(`lib/${directory.name}/${file.name} → lib/${match[1]}/`);
+    for (const file of tsFiles(`${lib}/${directory.name}`, directory.name)) {
+      const text = Deno.readTextFileSync(`${lib}/${file}`);
+      const depth = file.split("/").length - 1; // how many folders below lib/ the file is
+      for (const match of text.matchAll(/from "((?:\.\.\/)+)([a-z_]+)\//g)) {
+        // The folder under lib/ that the import lands in, or the file's own when it stays inside.
+        const ups = match[1].length / 3;
+        if (ups > depth) continue; // out of lib/ altogether: data such as scheme/
+        const target = ups === depth ? match[2] : file.split("/")[0];
+        if (target !== directory.name && !(LAYERS[target] < own)) {
+          problems.push(`lib/${file} → lib/${target}/`);
         }
       }
     }
   }
   return problems;
+}
+
+/** The .ts files under `path`, recursively, as paths relative to lib/. */
+function tsFiles(path: string, relative: string): string[] {
+  const files: string[] = [];
+  for (const entry of Deno.readDirSync(path)) {
+    if (entry.isDirectory) {
+      files.push(...tsFiles(`${path}/${entry.name}`, `${relative}/${entry.name}`));
+    } else if (entry.name.endsWith(".ts")) files.push(`${relative}/${entry.name}`);
+  }
+  return files;
 }
 
 if (import.meta.main) {

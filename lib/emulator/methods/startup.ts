@@ -7,21 +7,12 @@
  * @module
  */
 
-import { RpcError } from "../errors.ts";
-import type { TlObject } from "../tl/codec.ts";
-import type { CallContext } from "./server_connection.ts";
-import type { World, WorldUser } from "./world.ts";
-
-/** What these handlers need from the emulator's other methods. */
-export interface StartupTools {
-  world: World;
-  viewer(context: CallContext): WorldUser;
-  now(context: CallContext): number;
-  userObject(user: WorldUser, viewer: number): TlObject;
-  updatesState(me: WorldUser, context: CallContext): TlObject;
-}
-
-type Handler = (call: TlObject, context: CallContext) => unknown;
+import { RpcError } from "../../errors.ts";
+import type { TlObject } from "../../tl/codec.ts";
+import type { CallContext } from "../server_connection.ts";
+import type { WorldUser } from "../world.ts";
+import { userObject } from "../render.ts";
+import type { Handler, Tools } from "./tools.ts";
 
 /** An id derived from a name, the same every start (a 53-bit string hash). */
 function stableId(name: string): bigint {
@@ -34,8 +25,8 @@ function stableId(name: string): bigint {
 const RECHECK_SECONDS = 3600;
 
 /** The handlers, by method name. */
-export function startupMethods(tools: StartupTools): Record<string, Handler> {
-  const { world, viewer, now, userObject, updatesState } = tools;
+export function startupMethods(tools: Tools): Record<string, Handler> {
+  const { world, viewer, now, updatesState } = tools;
   const others = (me: WorldUser) => [...world.users.values()].filter((user) => user.id !== me.id);
   const emptyPeerDialogs = (_call: TlObject, context: CallContext) => ({
     _cons: "messages.peerDialogs",

@@ -1,0 +1,256 @@
+/**
+ * `messages.*` and `channels.*`: dialogs, history, messages by id, full chat profiles, and sending (with the updates it pushes).
+ *
+ * @module
+ */
+
+import { RpcError } from "../../errors.ts";
+import type { TlObject } from "../../tl/codec.ts";
+import type { WorldMessage } from "../world.ts";
+import { chatObject, messageObject, userObject } from "../render.ts";
+import type { Handler, Tools } from "./tools.ts";
+
+/** The handlers of this namespace, by method name. */
+export function messageMethods(tools: Tools): Record<string, Handler> {
+  const {
+    world,
+    now,
+    viewer,
+    resolvePeer,
+    inputChannel,
+    related,
+    pushToUser,
+    dialogObject,
+    updatesState,
+    newMessageUpdate,
+  } = tools;
+  return {
+    "messages.getDialogs": (call, context) => {
+      const me = viewer(context);
+      const all = world.dialogs(me.id);
+      // Pages continue after the previous page's last dialog: its top message's date and id, and
+      // its peer, as clients send them; dialogs are newest first.
+      const offsetDate = Number(call.offset_date) || 0;
+      const offsetId = Number(call.offset_id) || 0;
+      const offsetPeer = (call.offset_peer as TlObject | undefined)?._cons === "inputPeerEmpty"
+        ? undefined
+        : resolvePeer(call.offset_peer, me);
+      const after = all.filter(({ peer, top }) =>
+        (offsetDate === 0 ||
+          top.date < offsetDate || (top.date === offsetDate && top.id < offsetId)) &&
+        (offsetDate !== 0 || offsetId === 0 || top.id < offsetId) &&
+        !(offsetPeer && peer.type === offsetPeer.type && peer.id === offsetPeer.id)
+      );
+      const dialogs = after.slice(0, Math.min(100, Math.max(0, call.limit as number) || 100));
+      const messages = dialogs.map((dialog) => dialog.top);
+      return {
+        // The whole list fits: messages.dialogs; a page of it: messages.dialogsSlice with the total.
+        ...(dialogs.length === all.length
+          ? { _cons: "messages.dialogs" }
+          : { _cons: "messages.dialogsSlice", count: all.length }),
+        dialogs: dialogs.map(dialogObject),
+        messages: messages.map((message) => messageObject(message, me.id)),
+        ...related(messages, me, dialogs.map((dialog) => dialog.peer)),
+      };
+    },
+
+    // The dialogs of the peers asked for, as a client refreshes some rows of its chat list.
+    "messages.getPeerDialogs": (call, context) => {
+      const me = viewer(context);
+      const wanted = (call.peers as TlObject[]).map((item) => resolvePeer(item.peer, me));
+      const dialogs = world.dialogs(me.id).filter((dialog) =>
+        wanted.some((peer) => peer.type === dialog.peer.type && peer.id === dialog.peer.id)
+      );
+      const messages = dialogs.map((dialog) => dialog.top);
+      return {
+        _cons: "messages.peerDialogs",
+        dialogs: dialogs.map(dialogObject),
+        messages: messages.map((message) => messageObject(message, me.id)),
+        ...related(messages, me, wanted),
+        state: updatesState(me, context),
+      };
+    },
+
+    // A group's profile: its members (the first one created it), no photo, default settings.
+    "messages.getFullChat": (call, context) => {
+      const me = viewer(context);
+      const chat = world.chats.get(Number(call.chat_id));
+      if (!chat || chat.kind !== "group" || !chat.members.includes(me.id)) {
+        throw new RpcError(400, "CHAT_ID_INVALID");
+      }
+      const [creator, ...others] = chat.members;
+      return {
+        _cons: "messages.chatFull",
+        full_chat: {
+          _cons: "chatFull",
+          id: chat.id,
+          about: "",
+          participants: {
+            _cons: "chatParticipants",
+            chat_id: chat.id,
+            participants: [
+              { _cons: "chatParticipantCreator", user_id: creator },
+              ...others.map((id) => ({
+                _cons: "chatParticipant",
+                user_id: id,
+                inviter_id: creator,
+                date: chat.date,
+              })),
+            ],
+            version: 1,
+          },
+          notify_settings: { _cons: "peerNotifySettings" },
+        },
+        chats: [chatObject(chat)],
+        users: chat.members.map((id) => userObject(world.users.get(id)!, me.id)),
+      };
+    },
+
+    // A channel's profile, with its member count and where the viewer has read to.
+    "channels.getFullChannel": (call, context) => {
+      const me = viewer(context);
+      const chat = inputChannel(call.channel, me);
+      const top = world.history(me.id, { type: "channel", id: chat.id })[0];
+      return {
+        _cons: "messages.chatFull",
+        full_chat: {
+          _cons: "channelFull",
+          id: chat.id,
+          about: "",
+          participants_count: chat.members.length,
+          read_inbox_max_id: top?.id ?? 0,
+          read_outbox_max_id: top?.id ?? 0,
+          unread_count: 0,
+          chat_photo: { _cons: "photoEmpty", id: 0 },
+          notify_settings: { _cons: "peerNotifySettings" },
+          bot_info: [],
+          pts: chat.pts,
+        },
+        chats: [chatObject(chat)],
+        users: [],
+      };
+    },
+
+    // A channel's messages by id; an id it does not have is messageEmpty.
+    "channels.getMessages": (call, context) => {
+      const me = viewer(context);
+      const chat = inputChannel(call.channel, me);
+      const history = world.history(me.id, { type: "channel", id: chat.id });
+      const found: WorldMessage[] = [];
+      const messages = (call.id as TlObject[]).map((input) => {
+        const id = input._cons === "inputMessageID" ? input.id as number : 0;
+        const message = history.find((candidate) => candidate.id === id);
+        if (!message) return { _cons: "messageEmpty", id };
+        found.push(message);
+        return messageObject(message, me.id);
+      });
+      return {
+        _cons: "messages.channelMessages",
+        pts: chat.pts,
+        count: history.length,
+        messages,
+        topics: [],
+        ...related(found, me, [{ type: "channel", id: chat.id }]),
+      };
+    },
+
+    // Private and group messages by id; an id the viewer cannot see is messageEmpty.
+    "messages.getMessages": (call, context) => {
+      const me = viewer(context);
+      const visible = (message: WorldMessage) =>
+        message.peer.type === "user"
+          ? message.fromId === me.id || message.peer.id === me.id
+          : message.peer.type === "chat" &&
+            world.chats.get(message.peer.id)!.members.includes(me.id);
+      const found: WorldMessage[] = [];
+      const messages = (call.id as TlObject[]).map((input) => {
+        const id = input._cons === "inputMessageID" ? input.id as number : 0;
+        const message = world.messages.find((candidate) =>
+          candidate.id === id && candidate.peer.type !== "channel" && visible(candidate)
+        );
+        if (!message) return { _cons: "messageEmpty", id };
+        found.push(message);
+        return messageObject(message, me.id);
+      });
+      return { _cons: "messages.messages", messages, topics: [], ...related(found, me) };
+    },
+
+    "messages.getHistory": (call, context) => {
+      const me = viewer(context);
+      const peer = resolvePeer(call.peer, me);
+      const all = world.history(me.id, peer);
+      const offsetId = call.offset_id as number;
+      const limit = Math.min(100, Math.max(1, (call.limit as number) || 20));
+      const start = offsetId > 0 ? all.findIndex((message) => message.id < offsetId) : 0;
+      const page = start < 0
+        ? []
+        : all.slice(start + Math.max(0, call.add_offset as number), start + limit);
+      const base = {
+        messages: page.map((message) => messageObject(message, me.id)),
+        topics: [],
+        ...related(page, me, [peer]),
+      };
+      if (peer.type === "channel") {
+        return {
+          _cons: "messages.channelMessages",
+          pts: world.chats.get(peer.id)!.pts,
+          count: all.length,
+          ...base,
+        };
+      }
+      return { _cons: "messages.messages", ...base };
+    },
+
+    "messages.sendMessage": (call, context) => {
+      const me = viewer(context);
+      const peer = resolvePeer(call.peer, me);
+      const text = String(call.message);
+      if (text.length === 0) throw new RpcError(400, "MESSAGE_EMPTY");
+      if (text.length > 4096) throw new RpcError(400, "MESSAGE_TOO_LONG");
+      const message = world.addMessage(me.id, peer, text, now(context));
+      const recipients = peer.type === "user" ? [peer.id] : world.chats.get(peer.id)!.members;
+      for (const recipient of new Set(recipients)) {
+        if (recipient === me.id) continue;
+        if (peer.type === "user") {
+          pushToUser(recipient, {
+            _cons: "updateShortMessage",
+            id: message.id,
+            user_id: me.id,
+            message: text,
+            pts: message.pts.get(recipient)!,
+            pts_count: 1,
+            date: message.date,
+          });
+        } else {
+          pushToUser(recipient, {
+            _cons: "updates",
+            updates: [newMessageUpdate(message, recipient)],
+            ...related([message], world.users.get(recipient)!),
+            date: message.date,
+            seq: 0,
+          });
+        }
+      }
+      if (peer.type === "channel") {
+        return {
+          _cons: "updates",
+          updates: [
+            { _cons: "updateMessageID", id: message.id, random_id: call.random_id },
+            newMessageUpdate(message, me.id),
+          ],
+          ...related([message], me),
+          date: message.date,
+          seq: 0,
+        };
+      }
+      return {
+        _cons: "updateShortSentMessage",
+        out: true,
+        id: message.id,
+        pts: message.pts.get(me.id)!,
+        pts_count: 1,
+        date: message.date,
+      };
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * What the emulator's API methods share: the clock, the signed-in viewer, reading input peers,
+ * the users and chats a list of messages refers to, dialogs, update state, and pushing updates to
+ * a user's live sessions on every DC.
+ *
+ * @module
+ */
+
+import { RpcError } from "../../errors.ts";
+import type { TlObject } from "../../tl/codec.ts";
+import type { CallContext, DcContext } from "../server_connection.ts";
+import type { World, WorldChat, WorldMessage, WorldPeer, WorldUser } from "../world.ts";
+import { chatObject, messageObject, peerObject, userObject } from "../render.ts";
+
+/** Where the emulator's DCs listen, for help.getConfig's dc_options. */
+export interface DcAddress {
+  id: number;
+  port: number;
+}
+
+/** A method's handler: the call (wrappers removed) and its context, to the result's value. */
+export type Handler = (call: TlObject, context: CallContext) => unknown;
+
+/** The shared helpers, built once per emulator by {@link createTools}. */
+export type Tools = ReturnType<typeof createTools>;
+
+/** Builds the helpers over one world; `allDcs` lists every DC for pushing updates. */
+export function createTools(world: World, allDcs: () => DcContext[]) {
+  const now = (context: CallContext) => Math.floor(context.dc.clock() / 1000);
+  const keyId = (context: CallContext) => context.key.authKey.id.toHex();
+
+  const viewer = (context: CallContext): WorldUser => {
+    const user = context.key.userId === undefined ? undefined : world.users.get(context.key.userId);
+    if (!user) throw new RpcError(401, "AUTH_KEY_UNREGISTERED");
+    return user;
+  };
+
+  const resolvePeer = (input: unknown, me: WorldUser): WorldPeer => {
+    const peer = input as TlObject;
+    switch (peer._cons) {
+      case "inputPeerSelf":
+        return { type: "user", id: me.id };
+      case "inputPeerUser": {
+        const user = world.users.get(Number(peer.user_id));
+        if (!user || (user.id !== me.id && user.accessHash !== peer.access_hash)) {
+          throw new RpcError(400, "PEER_ID_INVALID");
+        }
+        return { type: "user", id: user.id };
+      }
+      case "inputPeerChat": {
+        const chat = world.chats.get(Number(peer.chat_id));
+        if (!chat || chat.kind !== "group" || !chat.members.includes(me.id)) {
+          throw new RpcError(400, "PEER_ID_INVALID");
+        }
+        return { type: "chat", id: chat.id };
+      }
+      case "inputPeerChannel": {
+        const chat = world.chats.get(Number(peer.channel_id));
+        if (!chat || chat.kind !== "channel" || chat.accessHash !== peer.access_hash) {
+          throw new RpcError(400, "CHANNEL_INVALID");
+        }
+        return { type: "channel", id: chat.id };
+      }
+      default:
+        throw new RpcError(400, "PEER_ID_INVALID");
+    }
+  };
+
+  /** The channel an InputChannel names, if the viewer may see it. */
+  const inputChannel = (input: unknown, me: WorldUser): WorldChat => {
+    const value = input as TlObject;
+    const chat = world.chats.get(Number(value.channel_id));
+    if (
+      value._cons !== "inputChannel" || !chat || chat.kind !== "channel" ||
+      chat.accessHash !== value.access_hash || !chat.members.includes(me.id)
+    ) {
+      throw new RpcError(400, "CHANNEL_INVALID");
+    }
+    return chat;
+  };
+
+  const inputUser = (input: unknown, me: WorldUser): WorldUser | undefined => {
+    const value = input as TlObject;
+    if (value._cons === "inputUserSelf") return me;
+    if (value._cons !== "inputUser") return undefined;
+    const user = world.users.get(Number(value.user_id));
+    return user && (user.id === me.id || user.accessHash === value.access_hash) ? user : undefined;
+  };
+
+  /** Users and chats a list of messages refers to. */
+  const related = (messages: WorldMessage[], me: WorldUser, extraPeers: WorldPeer[] = []) => {
+    const userIds = new Set<number>([me.id]);
+    const chatIds = new Set<number>();
+    for (const message of messages) {
+      userIds.add(message.fromId);
+      if (message.peer.type === "user") userIds.add(message.peer.id);
+      else chatIds.add(message.peer.id);
+    }
+    for (const peer of extraPeers) (peer.type === "user" ? userIds : chatIds).add(peer.id);
+    return {
+      users: [...userIds].flatMap((id) =>
+        world.users.has(id) ? [userObject(world.users.get(id)!, me.id)] : []
+      ),
+      chats: [...chatIds].flatMap((id) =>
+        world.chats.has(id) ? [chatObject(world.chats.get(id)!)] : []
+      ),
+    };
+  };
+
+  /** Pushes an update to every live session of a user that takes updates, on every DC. */
+  const pushToUser = (userId: number, update: TlObject, exceptSession?: unknown) => {
+    for (const dc of allDcs()) {
+      for (const session of dc.sessions.values()) {
+        if (session.key.userId !== userId || session === exceptSession || !session.wantsUpdates) {
+          continue;
+        }
+        session.push(dc.codec.encode(update));
+      }
+    }
+  };
+
+  function dialogObject(dialog: { peer: WorldPeer; top: WorldMessage }): TlObject {
+    return {
+      _cons: "dialog",
+      peer: peerObject(dialog.peer),
+      top_message: dialog.top.id,
+      read_inbox_max_id: dialog.top.id,
+      read_outbox_max_id: dialog.top.id,
+      unread_count: 0,
+      unread_mentions_count: 0,
+      unread_reactions_count: 0,
+      notify_settings: { _cons: "peerNotifySettings" },
+      ...(dialog.peer.type === "channel" ? { pts: world.chats.get(dialog.peer.id)!.pts } : {}),
+    };
+  }
+
+  const updatesState = (me: WorldUser, context: CallContext) => ({
+    _cons: "updates.state",
+    pts: me.pts,
+    qts: 0,
+    date: now(context),
+    seq: 0,
+    unread_count: 0,
+  });
+
+  const newMessageUpdate = (message: WorldMessage, viewerId: number) =>
+    message.peer.type === "channel"
+      ? {
+        _cons: "updateNewChannelMessage",
+        message: messageObject(message, viewerId),
+        pts: message.pts.get(0)!,
+        pts_count: 1,
+      }
+      : {
+        _cons: "updateNewMessage",
+        message: messageObject(message, viewerId),
+        pts: message.pts.get(viewerId)!,
+        pts_count: 1,
+      };
+
+  return {
+    world,
+    now,
+    keyId,
+    viewer,
+    resolvePeer,
+    inputChannel,
+    inputUser,
+    related,
+    pushToUser,
+    dialogObject,
+    updatesState,
+    newMessageUpdate,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * How the world's users, chats and messages look as TL objects, in one place for every method.
+ *
+ * @module
+ */
+
+import type { TlObject } from "../tl/codec.ts";
+import type { WorldChat, WorldMessage, WorldPeer, WorldUser } from "./world.ts";
+
+/** A user as `viewer` sees it. */
+export function userObject(user: WorldUser, viewer: number): TlObject {
+  return {
+    _cons: "user",
+    ...(user.id === viewer ? { self: true } : { contact: true, mutual_contact: true }),
+    id: user.id,
+    access_hash: user.accessHash,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    ...(user.username ? { username: user.username } : {}),
+    phone: user.phone,
+    status: { _cons: "userStatusRecently" },
+  };
+}
+
+/** A group or channel. */
+export function chatObject(chat: WorldChat): TlObject {
+  if (chat.kind === "group") {
+    return {
+      _cons: "chat",
+      id: chat.id,
+      title: chat.title,
+      photo: { _cons: "chatPhotoEmpty" },
+      participants_count: chat.members.length,
+      date: chat.date,
+      version: 1,
+    };
+  }
+  return {
+    _cons: "channel",
+    broadcast: true,
+    id: chat.id,
+    access_hash: chat.accessHash,
+    title: chat.title,
+    ...(chat.username ? { username: chat.username } : {}),
+    photo: { _cons: "chatPhotoEmpty" },
+    date: chat.date,
+    participants_count: chat.members.length,
+  };
+}
+
+/** The TL Peer of a world peer. */
+export function peerObject(peer: WorldPeer): TlObject {
+  if (peer.type === "user") return { _cons: "peerUser", user_id: peer.id };
+  if (peer.type === "chat") return { _cons: "peerChat", chat_id: peer.id };
+  return { _cons: "peerChannel", channel_id: peer.id };
+}
+
+/** A message as `viewer` sees it: peer_id is the other side of a private conversation. */
+export function messageObject(message: WorldMessage, viewer: number): TlObject {
+  const peer: WorldPeer = message.peer.type === "user"
+    ? { type: "user", id: message.fromId === viewer ? message.peer.id : message.fromId }
+    : message.peer;
+  return {
+    _cons: "message",
+    ...(message.fromId === viewer ? { out: true } : {}),
+    id: message.id,
+    ...(message.peer.type === "channel"
+      ? { post: true }
+      : { from_id: { _cons: "peerUser", user_id: message.fromId } }),
+    peer_id: peerObject(peer),
+    date: message.date,
+    message: message.text,
+  };
+}
