@@ -34,6 +34,24 @@ function spawn(args: string[], read: "stdout" | "stderr"): Deno.ChildProcess {
   }).spawn();
 }
 
+/** `serve` pointed at the emulator's `line`; resolves with its process and port once it listens. */
+async function startServe(line: unknown, extra: string[] = []) {
+  const child = spawn([
+    "serve",
+    "--port",
+    "0",
+    "--api-id",
+    "12345",
+    "--transport",
+    "intermediate",
+    ...extra,
+    "--server",
+    JSON.stringify(line),
+  ], "stderr");
+  const port = Number((await waitFor(child.stderr, /listening on [\d.]+:(\d+)/))[1]);
+  return { child, port };
+}
+
 async function stop(child: Deno.ChildProcess) {
   child.kill("SIGTERM");
   await child.status;
@@ -67,18 +85,7 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
   const emulator = spawn(["emulator", "--port", "0"], "stdout");
   const line = JSON.parse((await waitFor(emulator.stdout, /^.*\n/))[0]);
   const target = serverFromJson(line.server, defaultServer());
-  const proxy = spawn([
-    "serve",
-    "--port",
-    "0",
-    "--api-id",
-    "12345",
-    "--transport",
-    "intermediate",
-    "--server",
-    JSON.stringify(line),
-  ], "stderr");
-  const port = Number((await waitFor(proxy.stderr, /listening on [\d.]+:(\d+)/))[1]);
+  const { child: proxy, port } = await startServe(line);
   try {
     console.log("\nThe JSON proxy (serve) against the emulator, help.getNearestDc");
     // Latency, one call at a time.
@@ -136,20 +143,7 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
     await stop(proxy);
   }
   // Memory: a fresh serve, with idle signed-in connections that each made one call.
-  const fresh = spawn([
-    "serve",
-    "--port",
-    "0",
-    "--api-id",
-    "12345",
-    "--transport",
-    "intermediate",
-    "--max-connections",
-    "2000",
-    "--server",
-    JSON.stringify(line),
-  ], "stderr");
-  const freshPort = Number((await waitFor(fresh.stderr, /listening on [\d.]+:(\d+)/))[1]);
+  const { child: fresh, port: freshPort } = await startServe(line, ["--max-connections", "2000"]);
   const idle: JsonClient[] = [];
   try {
     const owner = await JsonClient.connect(freshPort);

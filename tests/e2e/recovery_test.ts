@@ -9,7 +9,7 @@ import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { JsonClient } from "./json_client.ts";
-import { waitFor } from "../support/processes.ts";
+import { signInAlice, waitFor } from "../support/processes.ts";
 
 const schema = loadSchema();
 const quiet = () => {};
@@ -26,29 +26,6 @@ function serveFor(line: unknown, timeoutSeconds = 5) {
   }, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
 }
 
-async function signIn(client: JsonClient, phone = "+15550000001") {
-  const sent = await client.request({
-    id: 901,
-    message: {
-      _cons: "auth.sendCode",
-      phone_number: phone,
-      api_id: 12345,
-      api_hash: "hash",
-      settings: { _cons: "codeSettings" },
-    },
-  });
-  const signed = await client.request({
-    id: 902,
-    message: {
-      _cons: "auth.signIn",
-      phone_number: phone,
-      phone_code_hash: (sent.message as Record<string, unknown>).phone_code_hash,
-      phone_code: "12345",
-    },
-  });
-  assertEquals((signed.message as Record<string, unknown>)._cons, "auth.authorization");
-}
-
 const messageOf = (line: Record<string, unknown>) => line.message as Record<string, unknown>;
 
 Deno.test("after the DC restarts with no memory of the key, the connection says the session is dead and works again", async () => {
@@ -58,7 +35,7 @@ Deno.test("after the DC restarts with no memory of the key, the connection says 
   const client = await JsonClient.connect(server.port);
   let restarted: Awaited<ReturnType<typeof startEmulator>> | undefined;
   try {
-    await signIn(client);
+    await signInAlice(client);
     const before = await client.request({
       id: 3,
       message: { _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] },
@@ -85,7 +62,7 @@ Deno.test("after the DC restarts with no memory of the key, the connection says 
       message: { _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] },
     });
     assertEquals(messageOf(me).error_message, "AUTH_KEY_UNREGISTERED");
-    await signIn(client);
+    await signInAlice(client);
     const again = await client.request({
       id: 7,
       message: { _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] },
@@ -106,7 +83,7 @@ Deno.test("20 connections loading one session line, 100 requests each: every ans
   try {
     const owner = await JsonClient.connect(server.port);
     clients.push(owner);
-    await signIn(owner);
+    await signInAlice(owner);
     const { session } = await owner.request({ id: 2, session: {} });
     const names = ["alice", "bob_example", "example_channel", "nobody_here"];
     const expected = (name: string, answer: Record<string, unknown>) => {
