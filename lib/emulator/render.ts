@@ -5,7 +5,7 @@
  */
 
 import type { TlObject } from "../tl/codec.ts";
-import type { WorldChat, WorldMessage, WorldPeer, WorldUser } from "./world.ts";
+import type { WorldChat, WorldFile, WorldMessage, WorldPeer, WorldUser } from "./world.ts";
 
 /** A user as `viewer` sees it. */
 export function userObject(user: WorldUser, viewer: number): TlObject {
@@ -70,5 +70,23 @@ export function messageObject(message: WorldMessage, viewer: number): TlObject {
     peer_id: peerObject(peer),
     date: message.date,
     message: message.text,
+    ...(message.media
+      ? { media: { _cons: "messageMediaDocument", document: documentObject(message.media) } }
+      : {}),
+  };
+}
+
+/** A stored file as the Document a message carries. */
+export function documentObject(file: WorldFile): TlObject {
+  return {
+    _cons: "document",
+    id: file.id,
+    access_hash: file.accessHash,
+    file_reference: new Uint8Array(0),
+    date: file.date ?? 0,
+    mime_type: file.mimeType ?? "application/octet-stream",
+    size: file.bytes.length,
+    dc_id: file.dcId,
+    attributes: file.name ? [{ _cons: "documentAttributeFilename", file_name: file.name }] : [],
   };
 }

@@ -54,6 +54,8 @@ export interface WorldMessage {
   text: string;
   /** pts of the message in each participant's box (channels: in the channel). */
   pts: Map<number, number>;
+  /** A document sent with the message. */
+  media?: WorldFile;
 }
 
 /** A stored file for upload.getFile. */
@@ -62,6 +64,10 @@ export interface WorldFile {
   accessHash: bigint;
   dcId: number;
   bytes: Uint8Array;
+  /** For documents sent as media: the name, type and upload time. */
+  name?: string;
+  mimeType?: string;
+  date?: number;
 }
 
 /** Fault switches of the world (see the README's emulator section). */
@@ -87,6 +93,8 @@ export class World {
   readonly chats = new Map<number, WorldChat>();
   readonly messages: WorldMessage[] = [];
   readonly files = new Map<bigint, WorldFile>();
+  /** Parts uploaded with upload.saveFilePart, by uploader and the client's file id. */
+  readonly uploads = new Map<string, Map<number, Uint8Array>>();
   /** Pending sign-ins by auth key id (hex). */
   readonly signIns = new Map<
     string,
@@ -176,7 +184,13 @@ export class World {
   }
 
   /** Adds a message and advances the pts of every box it lands in. */
-  addMessage(fromId: number, peer: WorldPeer, text: string, date: number): WorldMessage {
+  addMessage(
+    fromId: number,
+    peer: WorldPeer,
+    text: string,
+    date: number,
+    media?: WorldFile,
+  ): WorldMessage {
     const pts = new Map<number, number>();
     let id: number;
     if (peer.type === "channel") {
@@ -192,7 +206,15 @@ export class World {
         if (user) pts.set(member, ++user.pts);
       }
     }
-    const message: WorldMessage = { id, fromId, peer, date, text, pts };
+    const message: WorldMessage = {
+      id,
+      fromId,
+      peer,
+      date,
+      text,
+      pts,
+      ...(media ? { media } : {}),
+    };
     this.messages.push(message);
     return message;
   }

@@ -1,10 +1,9 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
-import { computeSrpAnswer } from "../../lib/crypto/srp.ts";
 import { TlCodec, type TlObject } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { emulatedSender } from "../support/emulated_sender.ts";
-import { rawCaller, signInWithCode } from "../support/raw_calls.ts";
+import { rawCaller, signIn } from "../support/raw_calls.ts";
 
 const codec = new TlCodec(loadSchema());
 const quiet = () => {};
@@ -17,32 +16,6 @@ function client(emulator: Emulator, dcId = 2, onUpdate?: (update: TlObject) => v
   });
   const call = rawCaller(sender, codec);
   return { sender, call };
-}
-
-async function signIn(
-  call: (request: TlObject) => Promise<TlObject>,
-  phone: string,
-  password?: string,
-) {
-  const signed = await signInWithCode(call, phone);
-  if (signed._cons !== "rpc_error" || !password) return signed;
-  const state = await call({ _cons: "account.getPassword" });
-  const algo = state.current_algo as TlObject;
-  const answer = await computeSrpAnswer(
-    password,
-    {
-      salt1: algo.salt1 as Uint8Array,
-      salt2: algo.salt2 as Uint8Array,
-      g: algo.g as number,
-      p: algo.p as Uint8Array,
-    },
-    state.srp_B as Uint8Array,
-    state.srp_id as bigint,
-  );
-  return await call({
-    _cons: "auth.checkPassword",
-    password: { _cons: "inputCheckPasswordSRP", ...answer },
-  });
 }
 
 async function withEmulator(

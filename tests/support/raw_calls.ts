@@ -7,6 +7,7 @@
 
 import type { Sender } from "../../lib/net/sender.ts";
 import type { TlCodec, TlObject } from "../../lib/tl/codec.ts";
+import { computeSrpAnswer } from "../../lib/crypto/srp.ts";
 
 /** A call function over `sender`: the decoded result, `rpc_error` included. */
 export function rawCaller(
@@ -37,5 +38,32 @@ export async function signInWithCode(
     phone_number: phone,
     phone_code_hash: sent.phone_code_hash,
     phone_code: "12345",
+  });
+}
+
+/** Signs in by code, then with the 2FA password (real SRP) when the account has one. */
+export async function signIn(
+  call: (request: TlObject) => Promise<TlObject>,
+  phone: string,
+  password?: string,
+) {
+  const signed = await signInWithCode(call, phone);
+  if (signed._cons !== "rpc_error" || !password) return signed;
+  const state = await call({ _cons: "account.getPassword" });
+  const algo = state.current_algo as TlObject;
+  const answer = await computeSrpAnswer(
+    password,
+    {
+      salt1: algo.salt1 as Uint8Array,
+      salt2: algo.salt2 as Uint8Array,
+      g: algo.g as number,
+      p: algo.p as Uint8Array,
+    },
+    state.srp_B as Uint8Array,
+    state.srp_id as bigint,
+  );
+  return await call({
+    _cons: "auth.checkPassword",
+    password: { _cons: "inputCheckPasswordSRP", ...answer },
   });
 }

@@ -6,7 +6,8 @@
 
 import { RpcError } from "../../errors.ts";
 import type { TlObject } from "../../tl/codec.ts";
-import type { WorldMessage } from "../world.ts";
+import { createHash } from "node:crypto";
+import type { WorldFile, WorldMessage, WorldUser } from "../world.ts";
 import { chatObject, messageObject, userObject } from "../render.ts";
 import type { Handler, Tools } from "./tools.ts";
 
@@ -24,6 +25,50 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
     updatesState,
     newMessageUpdate,
   } = tools;
+
+  /**
+   * Pushes a new message to every other member of its conversation: a private text as the short
+   * updateShortMessage, anything else as updates with the whole message.
+   */
+  const deliver = (message: WorldMessage, me: WorldUser) => {
+    const peer = message.peer;
+    const recipients = peer.type === "user" ? [peer.id] : world.chats.get(peer.id)!.members;
+    for (const recipient of new Set(recipients)) {
+      if (recipient === me.id) continue;
+      if (peer.type === "user" && !message.media) {
+        pushToUser(recipient, {
+          _cons: "updateShortMessage",
+          id: message.id,
+          user_id: me.id,
+          message: message.text,
+          pts: message.pts.get(recipient)!,
+          pts_count: 1,
+          date: message.date,
+        });
+      } else {
+        pushToUser(recipient, {
+          _cons: "updates",
+          updates: [newMessageUpdate(message, recipient)],
+          ...related([message], world.users.get(recipient)!),
+          date: message.date,
+          seq: 0,
+        });
+      }
+    }
+  };
+
+  /** The sender's answer when the short form cannot carry the message. */
+  const sentUpdates = (message: WorldMessage, me: WorldUser, randomId: unknown) => ({
+    _cons: "updates",
+    updates: [
+      { _cons: "updateMessageID", id: message.id, random_id: randomId },
+      newMessageUpdate(message, me.id),
+    ],
+    ...related([message], me),
+    date: message.date,
+    seq: 0,
+  });
+
   return {
     "messages.getDialogs": (call, context) => {
       const me = viewer(context);
@@ -201,6 +246,48 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
       return { _cons: "messages.messages", ...base };
     },
 
+    // A document uploaded with upload.saveFilePart, sent as a message (other media: not yet).
+    "messages.sendMedia": (call, context) => {
+      const me = viewer(context);
+      const peer = resolvePeer(call.peer, me);
+      const media = call.media as TlObject;
+      if (media._cons !== "inputMediaUploadedDocument") {
+        throw new RpcError(400, "MEDIA_TYPE_NOT_IMPLEMENTED_IN_EMULATOR");
+      }
+      const input = media.file as TlObject;
+      const parts = world.uploads.get(`${me.id}:${input.id}`);
+      const count = input.parts as number;
+      const chunks: Uint8Array[] = [];
+      for (let part = 0; part < count; part++) {
+        const chunk = parts?.get(part);
+        if (!chunk) throw new RpcError(400, `FILE_PART_${part}_MISSING`);
+        chunks.push(chunk);
+      }
+      const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+      chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.length), 0);
+      const checksum = input.md5_checksum as string | undefined;
+      if (checksum && createHash("md5").update(bytes).digest("hex") !== checksum.toLowerCase()) {
+        throw new RpcError(400, "MD5_CHECKSUM_INVALID");
+      }
+      world.uploads.delete(`${me.id}:${input.id}`);
+      const named = (media.attributes as TlObject[]).find((attribute) =>
+        attribute._cons === "documentAttributeFilename"
+      );
+      const file: WorldFile = {
+        id: BigInt(world.files.size + 9_000_001),
+        accessHash: BigInt.asIntN(64, BigInt(world.files.size + 1) * 0x9e3779b97f4a7c15n),
+        dcId: context.dc.dcId,
+        bytes,
+        name: String(named?.file_name ?? input.name ?? "file"),
+        mimeType: String(media.mime_type),
+        date: now(context),
+      };
+      world.files.set(file.id, file);
+      const message = world.addMessage(me.id, peer, String(call.message), now(context), file);
+      deliver(message, me);
+      return sentUpdates(message, me, call.random_id);
+    },
+
     "messages.sendMessage": (call, context) => {
       const me = viewer(context);
       const peer = resolvePeer(call.peer, me);
@@ -208,41 +295,8 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
       if (text.length === 0) throw new RpcError(400, "MESSAGE_EMPTY");
       if (text.length > 4096) throw new RpcError(400, "MESSAGE_TOO_LONG");
       const message = world.addMessage(me.id, peer, text, now(context));
-      const recipients = peer.type === "user" ? [peer.id] : world.chats.get(peer.id)!.members;
-      for (const recipient of new Set(recipients)) {
-        if (recipient === me.id) continue;
-        if (peer.type === "user") {
-          pushToUser(recipient, {
-            _cons: "updateShortMessage",
-            id: message.id,
-            user_id: me.id,
-            message: text,
-            pts: message.pts.get(recipient)!,
-            pts_count: 1,
-            date: message.date,
-          });
-        } else {
-          pushToUser(recipient, {
-            _cons: "updates",
-            updates: [newMessageUpdate(message, recipient)],
-            ...related([message], world.users.get(recipient)!),
-            date: message.date,
-            seq: 0,
-          });
-        }
-      }
-      if (peer.type === "channel") {
-        return {
-          _cons: "updates",
-          updates: [
-            { _cons: "updateMessageID", id: message.id, random_id: call.random_id },
-            newMessageUpdate(message, me.id),
-          ],
-          ...related([message], me),
-          date: message.date,
-          seq: 0,
-        };
-      }
+      deliver(message, me);
+      if (peer.type === "channel") return sentUpdates(message, me, call.random_id);
       return {
         _cons: "updateShortSentMessage",
         out: true,

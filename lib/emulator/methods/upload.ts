@@ -6,12 +6,32 @@
 
 import { RpcError } from "../../errors.ts";
 import type { TlObject } from "../../tl/codec.ts";
+import type { CallContext } from "../server_connection.ts";
 import type { Handler, Tools } from "./tools.ts";
+
+/** Telegram's limits: parts of at most 512 KiB, at most 4000 of them. */
+const MAX_PART_BYTES = 512 * 1024;
+const MAX_PARTS = 4000;
 
 /** The handlers of this namespace, by method name. */
 export function uploadMethods(tools: Tools): Record<string, Handler> {
   const { world, viewer } = tools;
+  /** Stores one part of an upload, under the uploader and the client's file id. */
+  const savePart = (call: TlObject, context: CallContext) => {
+    const me = viewer(context);
+    const part = call.file_part as number;
+    const bytes = call.bytes as Uint8Array;
+    if (part < 0 || part >= MAX_PARTS) throw new RpcError(400, "FILE_PART_INVALID");
+    if (bytes.length > MAX_PART_BYTES) throw new RpcError(400, "FILE_PART_TOO_BIG");
+    const key = `${me.id}:${call.file_id}`;
+    let parts = world.uploads.get(key);
+    if (!parts) world.uploads.set(key, parts = new Map());
+    parts.set(part, bytes.slice());
+    return true;
+  };
   return {
+    "upload.saveFilePart": savePart,
+    "upload.saveBigFilePart": savePart,
     "upload.getFile": (call, context) => {
       viewer(context);
       const location = call.location as TlObject;

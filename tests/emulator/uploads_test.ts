@@ -1,0 +1,99 @@
+import { createHash } from "node:crypto";
+import { assertEquals } from "../assert.ts";
+import type { TlObject } from "../../lib/tl/codec.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
+import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
+import { rawCaller, signIn, signInWithCode } from "../support/raw_calls.ts";
+
+Deno.test("a document uploaded in parts is sent as media, pushed to the peer, and downloads whole", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const updates: TlObject[] = [];
+  const alice = emulatedSender(emulator, 1);
+  const bob = emulatedSender(emulator, 1, { onUpdate: (body) => updates.push(codec.decode(body)) });
+  const asAlice = rawCaller(alice, codec), asBob = rawCaller(bob, codec);
+  try {
+    await signInWithCode(asAlice, "+15550000001");
+    await signIn(asBob, "+15550000002", "hunter2");
+    await asBob({ _cons: "updates.getState" }); // Bob's session now takes updates
+    const content = Uint8Array.from({ length: 1_200_000 }, (_, i) => (i * 31) & 0xff);
+    const partSize = 512 * 1024;
+    const parts = Math.ceil(content.length / partSize);
+    const fileId = 77n;
+    for (let part = 0; part < parts; part++) {
+      const saved = await asAlice({
+        _cons: "upload.saveFilePart",
+        file_id: fileId,
+        file_part: part,
+        bytes: content.subarray(part * partSize, (part + 1) * partSize),
+      });
+      assertEquals(saved._cons, "boolTrue");
+    }
+    const bobUser = emulator.world.users.get(1000002)!;
+    const peer = { _cons: "inputPeerUser", user_id: bobUser.id, access_hash: bobUser.accessHash };
+    const media = (file: TlObject) => ({
+      _cons: "inputMediaUploadedDocument",
+      file,
+      mime_type: "application/pdf",
+      attributes: [{ _cons: "documentAttributeFilename", file_name: "report.pdf" }],
+    });
+    const file = {
+      _cons: "inputFile",
+      id: fileId,
+      parts,
+      name: "report.pdf",
+      md5_checksum: createHash("md5").update(content).digest("hex"),
+    };
+    // A part never uploaded, and a wrong checksum, are refused by name.
+    const missing = await asAlice({
+      _cons: "messages.sendMedia",
+      peer,
+      media: media({ ...file, parts: parts + 1 }),
+      message: "",
+      random_id: 1n,
+    });
+    assertEquals(missing.error_message, `FILE_PART_${parts}_MISSING`);
+    const wrong = await asAlice({
+      _cons: "messages.sendMedia",
+      peer,
+      media: media({ ...file, md5_checksum: "0".repeat(32) }),
+      message: "",
+      random_id: 2n,
+    });
+    assertEquals(wrong.error_message, "MD5_CHECKSUM_INVALID");
+    const sent = await asAlice({
+      _cons: "messages.sendMedia",
+      peer,
+      media: media(file),
+      message: "the report",
+      random_id: 3n,
+    });
+    assertEquals(sent._cons, "updates");
+    const newMessage = (sent.updates as TlObject[]).find((u) => u._cons === "updateNewMessage")!;
+    const document = ((newMessage.message as TlObject).media as TlObject).document as TlObject;
+    assertEquals([document.mime_type, Number(document.size)], ["application/pdf", content.length]);
+    // Bob's session gets it pushed, with the document.
+    for (let wait = 0; wait < 50 && updates.length === 0; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const pushed = (updates[0]?.updates as TlObject[] | undefined)?.[0]?.message as TlObject;
+    assertEquals((pushed?.media as TlObject)?._cons, "messageMediaDocument");
+    // And the bytes come back whole.
+    const location = {
+      _cons: "inputDocumentFileLocation",
+      id: document.id,
+      access_hash: document.access_hash,
+      file_reference: new Uint8Array(0),
+      thumb_size: "",
+    };
+    const downloaded = new Uint8Array(content.length);
+    for (let offset = 0; offset < content.length; offset += 1 << 20) {
+      const part = await asBob({ _cons: "upload.getFile", location, offset, limit: 1 << 20 });
+      downloaded.set(part.bytes as Uint8Array, offset);
+    }
+    assertEquals(downloaded, content);
+  } finally {
+    alice.close();
+    bob.close();
+    await emulator.close();
+  }
+});
