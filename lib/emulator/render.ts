@@ -68,6 +68,15 @@ export function messageObject(message: WorldMessage, viewer: number): TlObject {
       ? { post: true }
       : { from_id: { _cons: "peerUser", user_id: message.fromId } }),
     peer_id: peerObject(peer),
+    ...(message.forwardedFrom
+      ? {
+        fwd_from: {
+          _cons: "messageFwdHeader",
+          from_id: peerObject(message.forwardedFrom.peer),
+          date: message.forwardedFrom.date,
+        },
+      }
+      : {}),
     date: message.date,
     message: message.text,
     ...(message.media

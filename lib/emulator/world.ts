@@ -56,6 +56,8 @@ export interface WorldMessage {
   pts: Map<number, number>;
   /** A document sent with the message. */
   media?: WorldFile;
+  /** For a forwarded copy: who wrote the original (a user, or the channel) and when. */
+  forwardedFrom?: { peer: WorldPeer; date: number };
 }
 
 /** A stored file for upload.getFile. */
@@ -190,6 +192,7 @@ export class World {
     text: string,
     date: number,
     media?: WorldFile,
+    forwardedFrom?: { peer: WorldPeer; date: number },
   ): WorldMessage {
     const pts = new Map<number, number>();
     let id: number;
@@ -214,6 +217,7 @@ export class World {
       text,
       pts,
       ...(media ? { media } : {}),
+      ...(forwardedFrom ? { forwardedFrom } : {}),
     };
     this.messages.push(message);
     return message;

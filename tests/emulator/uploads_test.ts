@@ -97,3 +97,42 @@ Deno.test("a document uploaded in parts is sent as media, pushed to the peer, an
     await emulator.close();
   }
 });
+
+Deno.test("forwarded copies name their first author, and keep the text", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const alice = emulatedSender(emulator, 1);
+  const call = rawCaller(alice, codec);
+  try {
+    await signInWithCode(call, "+15550000001");
+    const bob = emulator.world.users.get(1000002)!;
+    const bobPeer = { _cons: "inputPeerUser", user_id: bob.id, access_hash: bob.accessHash };
+    const original = emulator.world.messages.find((m) => m.text === "Hi Alice, how are you?")!;
+    const group = { _cons: "inputPeerChat", chat_id: 2000001 };
+    const forward = (from: TlObject, id: number, random: bigint) =>
+      call({
+        _cons: "messages.forwardMessages",
+        from_peer: from,
+        id: [id],
+        random_id: [random],
+        to_peer: group,
+      });
+    const sent = await forward(bobPeer, original.id, 11n);
+    const copy = (sent.updates as TlObject[]).find((u) => u._cons === "updateNewMessage")!
+      .message as TlObject;
+    assertEquals(copy.message, "Hi Alice, how are you?");
+    const header = copy.fwd_from as TlObject;
+    assertEquals([Number((header.from_id as TlObject).user_id), header.date], [
+      bob.id,
+      original.date,
+    ]);
+    // Forwarding the copy again still names Bob; an unknown id is refused.
+    const again = await forward(group, copy.id as number, 12n);
+    const second = (again.updates as TlObject[]).find((u) => u._cons === "updateNewMessage")!
+      .message as TlObject;
+    assertEquals(Number(((second.fwd_from as TlObject).from_id as TlObject).user_id), bob.id);
+    assertEquals((await forward(bobPeer, 999_999, 13n)).error_message, "MESSAGE_ID_INVALID");
+  } finally {
+    alice.close();
+    await emulator.close();
+  }
+});

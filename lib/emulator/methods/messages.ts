@@ -7,7 +7,7 @@
 import { RpcError } from "../../errors.ts";
 import type { TlObject } from "../../tl/codec.ts";
 import { createHash } from "node:crypto";
-import type { WorldFile, WorldMessage, WorldUser } from "../world.ts";
+import type { WorldFile, WorldMessage, WorldPeer, WorldUser } from "../world.ts";
 import { chatObject, messageObject, userObject } from "../render.ts";
 import type { Handler, Tools } from "./tools.ts";
 
@@ -35,7 +35,7 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
     const recipients = peer.type === "user" ? [peer.id] : world.chats.get(peer.id)!.members;
     for (const recipient of new Set(recipients)) {
       if (recipient === me.id) continue;
-      if (peer.type === "user" && !message.media) {
+      if (peer.type === "user" && !message.media && !message.forwardedFrom) {
         pushToUser(recipient, {
           _cons: "updateShortMessage",
           id: message.id,
@@ -286,6 +286,47 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
       const message = world.addMessage(me.id, peer, String(call.message), now(context), file);
       deliver(message, me);
       return sentUpdates(message, me, call.random_id);
+    },
+
+    // Copies of messages the viewer can see, naming who wrote the original and when.
+    "messages.forwardMessages": (call, context) => {
+      const me = viewer(context);
+      const from = resolvePeer(call.from_peer, me);
+      const to = resolvePeer(call.to_peer, me);
+      const ids = call.id as number[];
+      const randomIds = call.random_id as unknown[];
+      if (ids.length === 0 || ids.length !== randomIds.length) {
+        throw new RpcError(400, "RANDOM_ID_INVALID");
+      }
+      const history = world.history(me.id, from);
+      const copies = ids.map((id) => {
+        const original = history.find((message) => message.id === id);
+        if (!original) throw new RpcError(400, "MESSAGE_ID_INVALID");
+        // A forward of a forward still names the first author.
+        const author: WorldPeer = original.peer.type === "channel"
+          ? original.peer
+          : { type: "user", id: original.fromId };
+        const forwardedFrom = original.forwardedFrom ?? { peer: author, date: original.date };
+        return world.addMessage(
+          me.id,
+          to,
+          original.text,
+          now(context),
+          original.media,
+          forwardedFrom,
+        );
+      });
+      for (const copy of copies) deliver(copy, me);
+      return {
+        _cons: "updates",
+        updates: copies.flatMap((copy, index) => [
+          { _cons: "updateMessageID", id: copy.id, random_id: randomIds[index] },
+          newMessageUpdate(copy, me.id),
+        ]),
+        ...related(copies, me, copies.map((copy) => copy.forwardedFrom!.peer)),
+        date: now(context),
+        seq: 0,
+      };
     },
 
     "messages.sendMessage": (call, context) => {
