@@ -57,8 +57,7 @@ export class ProxyConnection {
   readonly client: Client;
   readonly #write: (line: string) => void;
   readonly #defaults: ProxyDefaults;
-  #inFlight = 0;
-  /** Ids of the requests not answered yet. */
+  /** Ids of the requests not answered yet (their count is what is in flight). */
   readonly #ids = new Set<number>();
   /** Waiting for a request to settle. */
   #settled: (() => void)[] = [];
@@ -128,7 +127,10 @@ export class ProxyConnection {
       return;
     }
     this.#ids.add(id);
-    this.#track(this.#process(id, fields).finally(() => this.#ids.delete(id)));
+    this.#process(id, fields).finally(() => {
+      this.#ids.delete(id);
+      for (const resolve of this.#settled.splice(0)) resolve();
+    });
   }
 
   /** Reports a line that was longer than the limit. */
@@ -147,7 +149,7 @@ export class ProxyConnection {
 
   /** Resolves once fewer than `limit` requests are waiting for their answers. */
   async fewerThan(limit: number): Promise<void> {
-    while (this.#inFlight >= limit) {
+    while (this.#ids.size >= limit) {
       await new Promise<void>((resolve) => this.#settled.push(resolve));
     }
   }
@@ -155,14 +157,6 @@ export class ProxyConnection {
   /** Closes the client's MTProto connections. */
   close(): void {
     this.client.closeConnections();
-  }
-
-  #track(work: Promise<void>): void {
-    this.#inFlight++;
-    work.finally(() => {
-      this.#inFlight--;
-      for (const resolve of this.#settled.splice(0)) resolve();
-    });
   }
 
   async #process(id: number, request: Record<string, unknown>): Promise<void> {
