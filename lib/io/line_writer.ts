@@ -1,7 +1,8 @@
 /**
  * The output side of a line protocol: lines are queued and written in as few writes as possible
- * (all that queued up while the previous write was in flight go out together), the bytes not yet
- * written are counted for back-pressure, and a failed write drops everything at once.
+ * (lines pushed before the writer's first microtask turn go out together, and so do all that
+ * queued up while the previous write was in flight), the bytes not yet written are counted for
+ * back-pressure, and a failed write drops everything at once.
  *
  * @module
  */
@@ -19,7 +20,9 @@
  * out.push("b");
  * out.push("c");
  * await out.flushed();
- * assert.deepEqual(writes, ["a\n", "b\nc\n"]);
+ * out.push("d");
+ * await out.flushed();
+ * assert.deepEqual(writes, ["a\nb\nc\n", "d\n"]);
  * ```
  */
 export class LineWriter {
@@ -70,6 +73,9 @@ export class LineWriter {
 
   async #pump(): Promise<void> {
     this.#writing = true;
+    // Answers settled by one received container are pushed in a run of microtasks: wait for the
+    // run to end, so the first line does not go out alone.
+    await Promise.resolve();
     while (this.#queue.length && !this.#broken) {
       const text = this.#queue.length === 1 ? this.#queue[0] : this.#queue.join("");
       this.#queue = [];
@@ -82,7 +88,7 @@ export class LineWriter {
         this.#queue = [];
         this.#unsent = 0;
       }
-      for (const wake of this.#waiters.splice(0)) wake();
+      if (this.#waiters.length) { for (const wake of this.#waiters.splice(0)) wake(); }
     }
     this.#writing = false;
   }

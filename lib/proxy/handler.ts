@@ -127,10 +127,14 @@ export class ProxyConnection {
       return;
     }
     this.#ids.add(id);
-    this.#process(id, fields).finally(() => {
-      this.#ids.delete(id);
-      for (const resolve of this.#settled.splice(0)) resolve();
-    });
+    this.#process(id, fields);
+  }
+
+  /** Forgets an answered request's id and wakes whoever waits for fewer in flight. */
+  #settle(id: number): void {
+    this.#ids.delete(id);
+    if (this.#settled.length === 0) return;
+    for (const resolve of this.#settled.splice(0)) resolve();
   }
 
   /** Reports a line that was longer than the limit. */
@@ -181,8 +185,10 @@ export class ProxyConnection {
         }
         response.message = await this.client.call(request.message, overrides);
       }
+      this.#settle(id);
       this.#send(response);
     } catch (error) {
+      this.#settle(id);
       this.#send(this.#errorLine(id, error));
     }
   }
