@@ -180,7 +180,9 @@ export class ServerConnection {
     try {
       payloads = this.transport.unpack(chunk);
     } catch (error) {
-      this.dc.log(`dc${this.dc.dcId}: transport error: ${(error as Error).message}`);
+      this.dc.log(
+        `dc${this.dc.dcId} connection ${this.id}: transport error: ${(error as Error).message}`,
+      );
       this.close();
       return;
     }

@@ -13,6 +13,9 @@ import { ByteQueue } from "./byte_queue.ts";
 import { createFraming, type Framing, TRANSPORT_MARKERS, type TransportKind } from "./framing.ts";
 import { acceptObfuscationHeader, createObfuscationHeader } from "./obfuscated.ts";
 
+/** "HEAD", "POST", "GET " and "OPTI" as little-endian words: how an HTTP request starts. */
+const HTTP_FIRST_WORDS = new Set([0x44414548, 0x54534f50, 0x20544547, 0x4954504f]);
+
 /** How a client frames its connection. */
 export interface TransportOptions {
   kind: TransportKind;
@@ -163,6 +166,13 @@ export class ServerTransport {
     if (queue.length < 8) return false;
     const first = queue.peek(8);
     const word = new DataView(first.buffer, first.byteOffset, 8).getUint32(0, true);
+    if (HTTP_FIRST_WORDS.has(word)) {
+      // Obfuscation headers never start with these words, so this is an HTTP client (HTTP
+      // transport or a WebSocket upgrade), or a browser, or a probe.
+      throw new TransportError(
+        "an HTTP request: this server speaks MTProto's TCP transports only (not HTTP or WebSocket)",
+      );
+    }
     if (word === 0xeeeeeeee) return this.#choose("intermediate", 4);
     if (word === 0xdddddddd) return this.#choose("padded", 4);
     // A full-transport frame starts with its length and sequence number 0.

@@ -93,3 +93,16 @@ Deno.test("absurd frame lengths are refused instead of buffered", () => {
     "too large",
   );
 });
+
+Deno.test("an HTTP request or WebSocket upgrade is told this server speaks TCP transports only", () => {
+  for (
+    const start of ["POST /api HTTP/1.1\r\n", "GET /apiws HTTP/1.1\r\n", "HEAD / HTTP/1.1\r\n"]
+  ) {
+    const server = new ServerTransport(secureRandom);
+    assertThrows(
+      () => server.unpack(new TextEncoder().encode(start)),
+      TransportError,
+      "not HTTP or WebSocket",
+    );
+  }
+});
