@@ -15,6 +15,7 @@ import { authMethods } from "./methods/auth.ts";
 import { userMethods } from "./methods/users.ts";
 import { messageMethods } from "./methods/messages.ts";
 import { updateMethods } from "./methods/updates.ts";
+import { readMethods } from "./methods/read.ts";
 import { uploadMethods } from "./methods/upload.ts";
 import { startupMethods } from "./methods/startup.ts";
 import type { World } from "./world.ts";
@@ -53,6 +54,7 @@ export function createMethods(
     ...userMethods(tools),
     ...messageMethods(tools),
     ...updateMethods(tools),
+    ...readMethods(tools),
     ...uploadMethods(tools),
     ...startupMethods(tools),
   };

@@ -60,6 +60,21 @@ export interface WorldMessage {
   forwardedFrom?: { peer: WorldPeer; date: number };
 }
 
+/**
+ * A change other than a new message that moved a user's pts (read receipts), kept so that
+ * updates.getDifference can return it in `other_updates`.
+ */
+export interface WorldBoxEvent {
+  userId: number;
+  pts: number;
+  kind: "read_inbox" | "read_outbox";
+  /** The conversation, as seen by `userId`. */
+  peer: WorldPeer;
+  maxId: number;
+  /** For read_inbox: incoming messages still unread after it. */
+  stillUnread: number;
+}
+
 /** A stored file for upload.getFile. */
 export interface WorldFile {
   id: bigint;
@@ -104,6 +119,10 @@ export class World {
   >();
   /** Exported authorizations: id → user, for auth.importAuthorization on another DC. */
   readonly exported = new Map<bigint, { userId: number; bytes: Uint8Array }>();
+  /** Pts-moving changes other than new messages, in order (see {@link WorldBoxEvent}). */
+  readonly boxEvents: WorldBoxEvent[] = [];
+  /** How far each user has read each conversation: `${reader}:${peer type}:${peer id}` → id. */
+  readonly #readUpTo = new Map<string, number>();
   #nextMessageId = 1;
   #nextUserId = 1000100;
   floodCalls = 0;
@@ -255,6 +274,57 @@ export class World {
       }
       return message.peer.type === peer.type && message.peer.id === peer.id;
     }).reverse();
+  }
+
+  /** The highest message id `reader` has read in the conversation `peer` (as they see it). */
+  readUpTo(reader: number, peer: WorldPeer): number {
+    return this.#readUpTo.get(`${reader}:${peer.type}:${peer.id}`) ?? 0;
+  }
+
+  /** Messages in `peer` that `reader` did not write and has not read yet. */
+  unread(reader: number, peer: WorldPeer): WorldMessage[] {
+    const upTo = this.readUpTo(reader, peer);
+    return this.history(reader, peer).filter((message) =>
+      message.fromId !== reader && message.id > upTo
+    );
+  }
+
+  /**
+   * Marks `peer` read by `reader` up to `maxId` (0: everything) and returns the messages it
+   * newly marked read (none if it was read that far already). Private and group reads move the
+   * reader's pts and each author's; a channel's read position moves nothing but itself.
+   */
+  markRead(reader: number, peer: WorldPeer, maxId: number): WorldMessage[] {
+    const unread = this.unread(reader, peer).filter((message) => !maxId || message.id <= maxId);
+    if (unread.length === 0) return [];
+    const upTo = Math.max(...unread.map((message) => message.id));
+    this.#readUpTo.set(`${reader}:${peer.type}:${peer.id}`, upTo);
+    if (peer.type === "channel") return unread;
+    const user = this.users.get(reader)!;
+    this.boxEvents.push({
+      userId: reader,
+      pts: ++user.pts,
+      kind: "read_inbox",
+      peer,
+      maxId: upTo,
+      stillUnread: this.unread(reader, peer).length,
+    });
+    for (const authorId of new Set(unread.map((message) => message.fromId))) {
+      const author = this.users.get(authorId);
+      if (!author) continue;
+      const authorUpTo = Math.max(
+        ...unread.filter((message) => message.fromId === authorId).map((message) => message.id),
+      );
+      this.boxEvents.push({
+        userId: authorId,
+        pts: ++author.pts,
+        kind: "read_outbox",
+        peer: peer.type === "user" ? { type: "user", id: reader } : peer,
+        maxId: authorUpTo,
+        stillUnread: 0,
+      });
+    }
+    return unread;
   }
 
   /** The conversations of a user, each with its latest message. */

@@ -93,7 +93,7 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
         ...(dialogs.length === all.length
           ? { _cons: "messages.dialogs" }
           : { _cons: "messages.dialogsSlice", count: all.length }),
-        dialogs: dialogs.map(dialogObject),
+        dialogs: dialogs.map((dialog) => dialogObject(dialog, me.id)),
         messages: messages.map((message) => messageObject(message, me.id)),
         ...related(messages, me, dialogs.map((dialog) => dialog.peer)),
       };
@@ -109,7 +109,7 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
       const messages = dialogs.map((dialog) => dialog.top);
       return {
         _cons: "messages.peerDialogs",
-        dialogs: dialogs.map(dialogObject),
+        dialogs: dialogs.map((dialog) => dialogObject(dialog, me.id)),
         messages: messages.map((message) => messageObject(message, me.id)),
         ...related(messages, me, wanted),
         state: updatesState(me, context),

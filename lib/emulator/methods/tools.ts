@@ -9,7 +9,14 @@
 import { RpcError } from "../../errors.ts";
 import type { TlObject } from "../../tl/codec.ts";
 import type { CallContext, DcContext } from "../server_connection.ts";
-import type { World, WorldChat, WorldMessage, WorldPeer, WorldUser } from "../world.ts";
+import type {
+  World,
+  WorldBoxEvent,
+  WorldChat,
+  WorldMessage,
+  WorldPeer,
+  WorldUser,
+} from "../world.ts";
 import { chatObject, messageObject, peerObject, userObject } from "../render.ts";
 
 /** Where the emulator's DCs listen, for help.getConfig's dc_options. */
@@ -119,14 +126,21 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
     }
   };
 
-  function dialogObject(dialog: { peer: WorldPeer; top: WorldMessage }): TlObject {
+  function dialogObject(
+    dialog: { peer: WorldPeer; top: WorldMessage },
+    viewerId: number,
+  ): TlObject {
+    const peer = dialog.peer;
     return {
       _cons: "dialog",
-      peer: peerObject(dialog.peer),
+      peer: peerObject(peer),
       top_message: dialog.top.id,
-      read_inbox_max_id: dialog.top.id,
-      read_outbox_max_id: dialog.top.id,
-      unread_count: 0,
+      read_inbox_max_id: world.readUpTo(viewerId, peer),
+      // What the other side of a private chat has read; groups and channels: taken as read.
+      read_outbox_max_id: peer.type === "user"
+        ? world.readUpTo(peer.id, { type: "user", id: viewerId })
+        : dialog.top.id,
+      unread_count: world.unread(viewerId, peer).length,
       unread_mentions_count: 0,
       unread_reactions_count: 0,
       notify_settings: { _cons: "peerNotifySettings" },
@@ -142,6 +156,25 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
     seq: 0,
     unread_count: 0,
   });
+
+  /** A read receipt from the world's journal as the update Telegram sends for it. */
+  const boxEventUpdate = (event: WorldBoxEvent): TlObject =>
+    event.kind === "read_inbox"
+      ? {
+        _cons: "updateReadHistoryInbox",
+        peer: peerObject(event.peer),
+        max_id: event.maxId,
+        still_unread_count: event.stillUnread,
+        pts: event.pts,
+        pts_count: 1,
+      }
+      : {
+        _cons: "updateReadHistoryOutbox",
+        peer: peerObject(event.peer),
+        max_id: event.maxId,
+        pts: event.pts,
+        pts_count: 1,
+      };
 
   const newMessageUpdate = (message: WorldMessage, viewerId: number) =>
     message.peer.type === "channel"
@@ -170,6 +203,7 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
     pushToUser,
     dialogObject,
     updatesState,
+    boxEventUpdate,
     newMessageUpdate,
   };
 }

@@ -9,7 +9,7 @@ import type { Handler, Tools } from "./tools.ts";
 
 /** The handlers of this namespace, by method name. */
 export function updateMethods(tools: Tools): Record<string, Handler> {
-  const { world, now, viewer, related, updatesState } = tools;
+  const { world, now, viewer, related, updatesState, boxEventUpdate } = tools;
   return {
     "updates.getState": (_call, context) => updatesState(viewer(context), context),
 
@@ -19,15 +19,16 @@ export function updateMethods(tools: Tools): Record<string, Handler> {
       const fresh = world.messages.filter((message) =>
         message.peer.type !== "channel" && (message.pts.get(me.id) ?? 0) > since
       );
-      if (fresh.length === 0) {
+      const events = world.boxEvents.filter((event) => event.userId === me.id && event.pts > since);
+      if (fresh.length === 0 && events.length === 0) {
         return { _cons: "updates.differenceEmpty", date: now(context), seq: 0 };
       }
       return {
         _cons: "updates.difference",
         new_messages: fresh.map((message) => messageObject(message, me.id)),
         new_encrypted_messages: [],
-        other_updates: [],
-        ...related(fresh, me),
+        other_updates: events.map(boxEventUpdate),
+        ...related(fresh, me, events.map((event) => event.peer)),
         state: updatesState(me, context),
       };
     },
