@@ -79,9 +79,31 @@ export function messageObject(message: WorldMessage, viewer: number): TlObject {
       : {}),
     date: message.date,
     message: message.text,
-    ...(message.media
-      ? { media: { _cons: "messageMediaDocument", document: documentObject(message.media) } }
-      : {}),
+    ...(message.media ? { media: mediaObject(message.media) } : {}),
+  };
+}
+
+/** A stored file as the MessageMedia of a message: a photo, or else a document. */
+export function mediaObject(file: WorldFile): TlObject {
+  if (!file.photo) return { _cons: "messageMediaDocument", document: documentObject(file) };
+  return {
+    _cons: "messageMediaPhoto",
+    photo: {
+      _cons: "photo",
+      id: file.id,
+      access_hash: file.accessHash,
+      file_reference: new Uint8Array(0),
+      date: file.date ?? 0,
+      // One size, the original: "y" is Telegram's letter for up to 1280 px, "w" beyond.
+      sizes: [{
+        _cons: "photoSize",
+        type: Math.max(file.photo.width, file.photo.height) > 1280 ? "w" : "y",
+        w: file.photo.width,
+        h: file.photo.height,
+        size: file.bytes.length,
+      }],
+      dc_id: file.dcId,
+    },
   };
 }
 

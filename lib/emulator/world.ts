@@ -54,7 +54,7 @@ export interface WorldMessage {
   text: string;
   /** pts of the message in each participant's box (channels: in the channel). */
   pts: Map<number, number>;
-  /** A document sent with the message. */
+  /** A document or photo sent with the message. */
   media?: WorldFile;
   /** For a forwarded copy: who wrote the original (a user, or the channel) and when. */
   forwardedFrom?: { peer: WorldPeer; date: number };
@@ -81,6 +81,8 @@ export interface WorldFile {
   accessHash: bigint;
   dcId: number;
   bytes: Uint8Array;
+  /** For photos sent as media: the image's size in pixels. */
+  photo?: { width: number; height: number };
   /** For documents sent as media: the name, type and upload time. */
   name?: string;
   mimeType?: string;

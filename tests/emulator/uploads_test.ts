@@ -136,3 +136,57 @@ Deno.test("forwarded copies name their first author, and keep the text", async (
     await emulator.close();
   }
 });
+
+Deno.test("an uploaded image is sent as a photo with its size in pixels, and downloads by photo location", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const alice = emulatedSender(emulator, 1);
+  const call = rawCaller(alice, codec);
+  try {
+    await signInWithCode(call, "+15550000001");
+    // A JPEG header: SOI, an APP0 segment, then SOF0 with height 480 and width 640.
+    const jpeg = new Uint8Array(2048);
+    jpeg.set([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 17, 8, 0x01, 0xe0, 0x02, 0x80]);
+    const sendPhoto = async (bytes: Uint8Array, fileId: bigint) => {
+      await call({ _cons: "upload.saveFilePart", file_id: fileId, file_part: 0, bytes });
+      return await call({
+        _cons: "messages.sendMedia",
+        peer: { _cons: "inputPeerSelf" },
+        media: {
+          _cons: "inputMediaUploadedPhoto",
+          file: { _cons: "inputFile", id: fileId, parts: 1, name: "p.jpg", md5_checksum: "" },
+        },
+        message: "a photo",
+        random_id: fileId,
+      });
+    };
+    const notAnImage = await sendPhoto(new TextEncoder().encode("plain text"), 1n);
+    assertEquals(notAnImage.error_message, "IMAGE_PROCESS_FAILED");
+    const sent = await sendPhoto(jpeg, 2n);
+    const message = (sent.updates as TlObject[]).find((u) => u._cons === "updateNewMessage")!
+      .message as TlObject;
+    const photo = (message.media as TlObject).photo as TlObject;
+    const size = (photo.sizes as TlObject[])[0];
+    assertEquals([(message.media as TlObject)._cons, size.w, size.h, size.size], [
+      "messageMediaPhoto",
+      640,
+      480,
+      2048,
+    ]);
+    const file = await call({
+      _cons: "upload.getFile",
+      location: {
+        _cons: "inputPhotoFileLocation",
+        id: photo.id,
+        access_hash: photo.access_hash,
+        file_reference: photo.file_reference,
+        thumb_size: size.type,
+      },
+      offset: 0,
+      limit: 4096,
+    });
+    assertEquals(file.bytes, jpeg);
+  } finally {
+    alice.close();
+    await emulator.close();
+  }
+});

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import type { WorldFile, WorldMessage, WorldPeer, WorldUser } from "../world.ts";
 import { chatObject, messageObject, userObject } from "../render.ts";
 import type { Handler, Tools } from "./tools.ts";
+import { imageSize } from "../image_size.ts";
 
 /** The handlers of this namespace, by method name. */
 export function messageMethods(tools: Tools): Record<string, Handler> {
@@ -246,12 +247,15 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
       return { _cons: "messages.messages", ...base };
     },
 
-    // A document uploaded with upload.saveFilePart, sent as a message (other media: not yet).
+    // A document or photo uploaded with upload.saveFilePart, sent as a message (other media:
+    // not yet).
     "messages.sendMedia": (call, context) => {
       const me = viewer(context);
       const peer = resolvePeer(call.peer, me);
       const media = call.media as TlObject;
-      if (media._cons !== "inputMediaUploadedDocument") {
+      if (
+        media._cons !== "inputMediaUploadedDocument" && media._cons !== "inputMediaUploadedPhoto"
+      ) {
         throw new RpcError(400, "MEDIA_TYPE_NOT_IMPLEMENTED_IN_EMULATOR");
       }
       const input = media.file as TlObject;
@@ -269,8 +273,12 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
       if (checksum && createHash("md5").update(bytes).digest("hex") !== checksum.toLowerCase()) {
         throw new RpcError(400, "MD5_CHECKSUM_INVALID");
       }
+      const photo = media._cons === "inputMediaUploadedPhoto" ? imageSize(bytes) : undefined;
+      if (media._cons === "inputMediaUploadedPhoto" && !photo) {
+        throw new RpcError(400, "IMAGE_PROCESS_FAILED");
+      }
       world.uploads.delete(`${me.id}:${input.id}`);
-      const named = (media.attributes as TlObject[]).find((attribute) =>
+      const named = ((media.attributes ?? []) as TlObject[]).find((attribute) =>
         attribute._cons === "documentAttributeFilename"
       );
       const file: WorldFile = {
@@ -278,9 +286,11 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
         accessHash: BigInt.asIntN(64, BigInt(world.files.size + 1) * 0x9e3779b97f4a7c15n),
         dcId: context.dc.dcId,
         bytes,
-        name: String(named?.file_name ?? input.name ?? "file"),
-        mimeType: String(media.mime_type),
         date: now(context),
+        ...(photo ? { photo } : {
+          name: String(named?.file_name ?? input.name ?? "file"),
+          mimeType: String(media.mime_type),
+        }),
       };
       world.files.set(file.id, file);
       const message = world.addMessage(me.id, peer, String(call.message), now(context), file);
