@@ -26,6 +26,9 @@ const COMMON_OPTIONS =
   --connect-timeout S  deadline for opening a connection and creating its key (default 10)
   --transport NAME     obfuscated-intermediate (default), obfuscated-abridged,
                        obfuscated-padded, intermediate, abridged, padded or full
+  --pfs                perfect forward secrecy: each connection encrypts under a temporary
+                       key bound to the session's permanent key, renewed daily (or "pfs": true
+                       in a client's server object)
   --max-line BYTES     longest accepted line (default 16777216); longer ones get an error
   --scheme FILE        load this .tl file instead of the shipped API schema (repeatable)
   --verbose            copy every object in and out to stderr, auth keys redacted
@@ -81,6 +84,7 @@ const COMMON_FLAGS = {
   timeout: { type: "string" },
   "connect-timeout": { type: "string" },
   transport: { type: "string" },
+  pfs: { type: "boolean", default: false },
   "max-line": { type: "string" },
   "log-format": { type: "string" },
   scheme: { type: "string", multiple: true },
@@ -111,6 +115,11 @@ export function appIdentity(
   }
   if (apiHash) app.apiHash = apiHash;
   return app;
+}
+
+/** The server with `--pfs` applied (Telegram's DC 2 when no --server was given). */
+export function withPfs(server: ServerTarget | undefined, pfs: boolean): ServerTarget | undefined {
+  return pfs ? { ...(server ?? defaultServer()), pfs: true } : server;
 }
 
 /** Reads `--server`: a `{"server": {...}}` line or the inner object. */
@@ -173,7 +182,10 @@ async function proxyDefaults(
   if (!Number.isInteger(maxLine) || maxLine < 64) {
     throw new UsageError(`--max-line needs a number of bytes ≥ 64`);
   }
-  const server = serverFlag((values.server as string | undefined) ?? io.env("MTPROTO2JSON_SERVER"));
+  const server = withPfs(
+    serverFlag((values.server as string | undefined) ?? io.env("MTPROTO2JSON_SERVER")),
+    values.pfs === true,
+  );
   const defaults: ProxyDefaults = {
     schema,
     app: appIdentity(

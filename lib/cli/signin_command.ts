@@ -10,7 +10,7 @@ import { SigninError, signInFlow, type SigninPrompter } from "../client/signin_f
 import { sessionToJson } from "../client/client.ts";
 import { InterruptedError, lineReader, type PromptReader } from "./prompt_reader.ts";
 import { STOPPED_STATUS } from "./exit_status.ts";
-import { appIdentity, serverFlag } from "./proxy_command.ts";
+import { appIdentity, serverFlag, withPfs } from "./proxy_command.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { parseFlags } from "./flags.ts";
 
@@ -33,6 +33,7 @@ Options:
   --api-hash H         api_hash (env MTPROTO2JSON_API_HASH)
   --server LINE        the server to sign in on: a {"server": {...}} line such as the emulator
                        prints (env MTPROTO2JSON_SERVER; default: Telegram)
+  --pfs                sign in over a temporary key bound to the new permanent key
   --out FILE           also write the line to FILE, readable by you only (mode 0600)
   --scheme FILE        load this .tl file instead of the shipped API schema (repeatable)
   -h, --help           show this help
@@ -67,6 +68,7 @@ export async function runSigninCommand(
       "api-id": { type: "string" },
       "api-hash": { type: "string" },
       server: { type: "string" },
+      pfs: { type: "boolean", default: false },
       out: { type: "string" },
       scheme: { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
@@ -79,7 +81,10 @@ export async function runSigninCommand(
     return 0;
   }
   const schema = await schemaFromFlags(values.scheme ?? [], io.readTextFile);
-  const server = serverFlag(values.server ?? io.env("MTPROTO2JSON_SERVER"));
+  const server = withPfs(
+    serverFlag(values.server ?? io.env("MTPROTO2JSON_SERVER")),
+    values.pfs === true,
+  );
   const app = appIdentity(
     values["api-id"] ?? io.env("MTPROTO2JSON_API_ID"),
     values["api-hash"] ?? io.env("MTPROTO2JSON_API_HASH"),

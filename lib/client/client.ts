@@ -27,7 +27,16 @@ export interface ServerTarget {
   test: boolean;
   /** Framing and obfuscation; obfuscated intermediate when not given. */
   transport?: TransportOptions;
+  /**
+   * Perfect forward secrecy: every connection encrypts under a temporary key bound to the
+   * session's permanent key (renewed before it expires); the permanent key never encrypts a
+   * message.
+   */
+  pfs?: boolean;
 }
+
+/** How long a temporary key lives with PFS (a day, as Telegram's own apps use). */
+export const TEMP_KEY_SECONDS = 24 * 60 * 60;
 
 /** Telegram's production DC 2 with Telegram's published keys: the default target. */
 export function defaultServer(): ServerTarget {
@@ -200,9 +209,12 @@ export class Client {
   currentSession(): SessionState {
     const home = this.#senders.get(this.session.dc);
     if (home?.session) {
-      this.session.authKey = home.session.authKey.key;
-      this.session.sessionId = home.session.sessionId;
-      this.session.salt = home.session.salt;
+      this.session.authKey = home.authKey;
+      // With PFS the session id and salt belong to the temporary key: not worth keeping.
+      if (!this.server.pfs) {
+        this.session.sessionId = home.session.sessionId;
+        this.session.salt = home.session.salt;
+      }
     }
     return this.session;
   }
@@ -414,6 +426,7 @@ export class Client {
           ...(this.session.salt !== undefined ? { salt: this.session.salt } : {}),
         }
         : {}),
+      ...(this.server.pfs ? { tempKeySeconds: TEMP_KEY_SECONDS } : {}),
       onUpdate: (bytes) => {
         if (dc !== this.session.dc) return;
         try {
@@ -506,7 +519,7 @@ export class Client {
   }
 }
 
-/** Reads the JSON `server` object: host, port, dc, rsa (PEM), test, transport. */
+/** Reads the JSON `server` object: host, port, dc, rsa (PEM), test, transport, pfs. */
 export function serverFromJson(
   value: Record<string, unknown>,
   current: ServerTarget,
@@ -537,6 +550,10 @@ export function serverFromJson(
     if (typeof value.transport !== "string") throw new TypeError("server.transport must be a name");
     server.transport = parseTransport(value.transport);
   }
+  if (value.pfs !== undefined) {
+    if (typeof value.pfs !== "boolean") throw new TypeError("server.pfs must be true or false");
+    server.pfs = value.pfs;
+  }
   if (value.rsa !== undefined) {
     const pems = Array.isArray(value.rsa) ? value.rsa : [value.rsa];
     server.publicKeys = pems.map((pem) => {
@@ -556,6 +573,7 @@ export function serverToJson(server: ServerTarget): Record<string, unknown> {
     test: server.test,
     rsa: publicKeyToPem(server.publicKeys[0]),
     ...(server.transport ? { transport: transportName(server.transport) } : {}),
+    ...(server.pfs ? { pfs: true } : {}),
   };
 }
 

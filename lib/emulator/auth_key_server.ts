@@ -32,6 +32,8 @@ import { initialServerSalt, newNonceHash, temporaryAesKeyIv } from "../mtproto/a
 export interface CreatedKey {
   authKey: Uint8Array;
   serverSalt: bigint;
+  /** For a temporary key (`p_q_inner_data_temp_dc`): its lifetime in seconds. */
+  expiresIn?: number;
 }
 
 const G = 3;
@@ -43,6 +45,7 @@ export class AuthKeyServer {
   #p = 0n;
   #q = 0n;
   #newNonce?: Uint8Array;
+  #expiresIn?: number;
   #a = 0n;
   #gA = 0n;
 
@@ -126,6 +129,8 @@ export class AuthKeyServer {
       throw new SecurityError("req_DH_params: wrong p and q");
     }
     this.#newNonce = inner.new_nonce as Uint8Array;
+    // p_q_inner_data_temp(_dc) asks for a temporary key, for perfect forward secrecy.
+    this.#expiresIn = typeof inner.expires_in === "number" ? inner.expires_in : undefined;
     do {
       this.#a = bigintFromBytes(this.random(256));
       this.#gA = modPow(BigInt(G), this.#a, TELEGRAM_DH_PRIME);
@@ -194,6 +199,7 @@ export class AuthKeyServer {
     const created = this.register({
       authKey,
       serverSalt: initialServerSalt(this.#newNonce, this.#serverNonce!),
+      ...(this.#expiresIn !== undefined ? { expiresIn: this.#expiresIn } : {}),
     });
     if (!created) {
       // A key whose id is taken: ask the client for another b.

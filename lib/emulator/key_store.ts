@@ -16,6 +16,12 @@ export interface KeyEntry {
   userId?: number;
   /** The salt the key was created with (new_nonce ⊕ server_nonce), and until when it is taken. */
   firstSalt?: { salt: bigint; until: number };
+  /** A temporary key's end, in unix seconds: past it, the key is forgotten (clients get -404). */
+  expiresAt?: number;
+  /** A temporary key bound with auth.bindTempAuthKey: the permanent key it acts for. */
+  boundTo?: KeyEntry;
+  /** A permanent key: true once a temporary key was bound to it (for the emulator's PFS log). */
+  hasBoundTemp?: boolean;
 }
 
 /** How long a new key's first salt is accepted, in seconds, as Telegram does for a while. */
@@ -44,7 +50,7 @@ export class KeyStore {
    * Registers a new key with the salt it was created with; false when its id is taken (the
    * client must retry with another).
    */
-  register(authKey: Uint8Array, firstSalt?: bigint, now = 0): boolean {
+  register(authKey: Uint8Array, firstSalt?: bigint, now = 0, expiresIn?: number): boolean {
     const key = makeAuthKey(authKey);
     const id = key.id.toHex();
     if (this.#keys.has(id)) return false;
@@ -53,6 +59,7 @@ export class KeyStore {
       ...(firstSalt !== undefined
         ? { firstSalt: { salt: firstSalt, until: now + FIRST_SALT_SECONDS } }
         : {}),
+      ...(expiresIn !== undefined ? { expiresAt: Math.floor(now) + expiresIn } : {}),
     });
     return true;
   }
@@ -62,9 +69,17 @@ export class KeyStore {
     this.#keys.clear();
   }
 
-  /** Finds a key by the 8-byte id at the start of an encrypted message. */
-  find(id: Uint8Array): KeyEntry | undefined {
-    return this.#keys.get(id.toHex());
+  /**
+   * Finds a key by the 8-byte id at the start of an encrypted message; a temporary key that has
+   * expired by `now` (unix seconds) is forgotten instead.
+   */
+  find(id: Uint8Array, now = 0): KeyEntry | undefined {
+    const entry = this.#keys.get(id.toHex());
+    if (entry?.expiresAt !== undefined && now >= entry.expiresAt) {
+      this.#keys.delete(id.toHex());
+      return undefined;
+    }
+    return entry;
   }
 
   /** The salts valid from `now` on, generating more as time passes. */

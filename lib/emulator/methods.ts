@@ -12,6 +12,7 @@ import type { CallContext, DcContext } from "./server_connection.ts";
 import { createTools, type DcAddress, type Handler } from "./methods/tools.ts";
 import { helpMethods } from "./methods/help.ts";
 import { authMethods } from "./methods/auth.ts";
+import { pfsMethods } from "./methods/pfs.ts";
 import { userMethods } from "./methods/users.ts";
 import { messageMethods } from "./methods/messages.ts";
 import { updateMethods } from "./methods/updates.ts";
@@ -51,6 +52,7 @@ export function createMethods(
   const handlers: Record<string, Handler> = {
     ...helpMethods(tools, dcs),
     ...authMethods(tools, dcs, log),
+    ...pfsMethods(tools, log),
     ...userMethods(tools),
     ...messageMethods(tools),
     ...updateMethods(tools),

@@ -24,7 +24,12 @@ import type { KeyEntry, KeyStore } from "./key_store.ts";
 
 /** What an API method handler sees besides the call. */
 export interface CallContext {
+  /** The account's key: the permanent key a bound temporary key acts for, else the key itself. */
   key: KeyEntry;
+  /** The key the call came under (a temporary one, with PFS). */
+  messageKey: KeyEntry;
+  /** The msg_id of the call (auth.bindTempAuthKey's inner message repeats it). */
+  messageId: bigint;
   session: ServerSession;
   dc: DcContext;
   /** The api layer from `invokeWithLayer`, when the client sent one. */
@@ -169,7 +174,8 @@ export class ServerConnection {
       dc.rsaKey,
       dc.random,
       () => dc.clock() / 1000,
-      (created) => dc.keys.register(created.authKey, created.serverSalt, dc.clock() / 1000),
+      (created) =>
+        dc.keys.register(created.authKey, created.serverSalt, dc.clock() / 1000, created.expiresIn),
     );
   }
 
@@ -227,11 +233,18 @@ export class ServerConnection {
   }
 
   #receiveEncrypted(payload: Uint8Array): void {
-    const key = this.dc.keys.find(payload.subarray(0, 8));
+    const key = this.dc.keys.find(payload.subarray(0, 8), this.dc.clock() / 1000);
     if (!key) {
-      // Telegram's answer to an unknown auth key: a -404 transport error.
+      // Telegram's answer to an unknown (or expired temporary) auth key: a -404 transport error.
       this.write(this.transport.packError(404));
       return;
+    }
+    if (key.hasBoundTemp) {
+      // With PFS the permanent key only signs bindings: say so when a client uses it for more.
+      this.dc.log(
+        `dc${this.dc.dcId} connection ${this.id}: a message under permanent key ` +
+          `${key.authKey.id.toHex()}, to which a temporary key is bound`,
+      );
     }
     const message = decryptMessage(key.authKey, payload, "client");
     const now = this.dc.clock() / 1000;
@@ -342,7 +355,7 @@ export class ServerConnection {
       return;
     }
     const forged = this.dc.faults.answerWith?.(innermost(request)._cons);
-    const answer = this.#rpcResult(messageId, forged ?? this.#call(session, request));
+    const answer = this.#rpcResult(messageId, forged ?? this.#call(session, request, messageId));
     session.remember(messageId, answer);
     const slow = this.dc.faults.slow;
     if (slow && innermost(request)._cons === slow.method) {
@@ -458,9 +471,15 @@ export class ServerConnection {
     };
   }
 
-  #call(session: ServerSession, request: TlObject): Uint8Array {
+  #call(session: ServerSession, request: TlObject, messageId: bigint): Uint8Array {
     let call = request;
-    const context: CallContext = { key: session.key, session, dc: this.dc };
+    const context: CallContext = {
+      key: session.key.boundTo ?? session.key,
+      messageKey: session.key,
+      messageId,
+      session,
+      dc: this.dc,
+    };
     let withoutUpdates = false;
     while (SERVICE_WRAPPERS.has(call._cons)) {
       if (call._cons === "invokeWithoutUpdates") withoutUpdates = true;

@@ -30,6 +30,11 @@ export interface ExchangeContext {
   publicKeys: RsaPublicKey[];
   /** The DC id sent in `p_q_inner_data_dc` (test DCs add 10000, media DCs are negative). */
   dcId: number;
+  /**
+   * Asks for a temporary key living this many seconds (`p_q_inner_data_temp_dc`), to be bound
+   * to a permanent key for perfect forward secrecy.
+   */
+  expiresIn?: number;
 }
 
 /** The state after step 1: the nonce the server must echo. */
@@ -71,8 +76,9 @@ export function requestPq(
 }
 
 /**
- * Step 2: checks `resPQ`, factorizes pq and sends `req_DH_params` with `p_q_inner_data_dc`
- * encrypted by RSA_PAD under the first key whose fingerprint the server listed.
+ * Step 2: checks `resPQ`, factorizes pq and sends `req_DH_params` with `p_q_inner_data_dc` (or
+ * `p_q_inner_data_temp_dc` for a temporary key) encrypted by RSA_PAD under the first key whose
+ * fingerprint the server listed.
  */
 export function requestDhParams(
   context: ExchangeContext,
@@ -99,7 +105,7 @@ export function requestDhParams(
   const serverNonce = resPq.server_nonce as Uint8Array;
   const newNonce = context.random(32);
   const inner = context.codec.encode({
-    _cons: "p_q_inner_data_dc",
+    _cons: context.expiresIn === undefined ? "p_q_inner_data_dc" : "p_q_inner_data_temp_dc",
     pq: pqBytes,
     p: bytesFromBigint(p),
     q: bytesFromBigint(q),
@@ -107,6 +113,7 @@ export function requestDhParams(
     server_nonce: serverNonce,
     new_nonce: newNonce,
     dc: context.dcId,
+    ...(context.expiresIn === undefined ? {} : { expires_in: context.expiresIn }),
   });
   const request = context.codec.encode({
     _cons: "req_DH_params",

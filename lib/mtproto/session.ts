@@ -60,6 +60,8 @@ interface Pending {
   /** True while the request waits in the outgoing queue. */
   queued: boolean;
   internal: boolean;
+  /** For a body that names its own msg_id: builds it for the id it goes out under. */
+  build?: (messageId: bigint) => Uint8Array;
 }
 
 interface Outgoing {
@@ -150,8 +152,18 @@ export class ClientSession {
     return this.#queue.length > 0 || this.#acks.length > 0 || this.#extra.length > 0;
   }
 
-  /** Queues a content-related request (a serialized function call); returns its local id. */
-  send(body: Uint8Array): number {
+  /**
+   * Queues a content-related request (a serialized function call); returns its local id. A
+   * request whose body depends on its own msg_id (auth.bindTempAuthKey) is given as a function
+   * of it, called each time the request goes out under a new msg_id.
+   */
+  send(request: Uint8Array | ((messageId: bigint) => Uint8Array)): number {
+    if (typeof request === "function") {
+      const requestId = this.#enqueue(new Uint8Array(0), false);
+      this.#pending.get(requestId)!.build = request;
+      return requestId;
+    }
+    const body = request;
     const requestId = this.#enqueue(body, false);
     const id = peekConstructorId(body);
     if (id === DESTROY_SESSION_ID && body.length >= 12) {
@@ -212,6 +224,21 @@ export class ClientSession {
     }
   }
 
+  /**
+   * Takes over the unanswered requests of the session this one replaces (under a new temporary
+   * key): they go out again here under new msg_ids, keeping their local ids.
+   */
+  adopt(previous: ClientSession): void {
+    for (const pending of previous.#pending.values()) {
+      if (pending.internal) continue;
+      pending.messageIds = [];
+      pending.queued = true;
+      this.#pending.set(pending.requestId, pending);
+      this.#queue.push(pending);
+    }
+    this.#nextRequestId = Math.max(this.#nextRequestId, previous.#nextRequestId);
+  }
+
   /** Starts a new session id (the server will announce new_session_created). */
   renewSession(): void {
     this.sessionId = randomLong(this.#random);
@@ -239,14 +266,15 @@ export class ClientSession {
     let size = 0;
     while (this.#queue.length && messages.length < MAX_CONTAINER_MESSAGES - 2) {
       const pending = this.#queue[0];
-      const body = packGzip(pending.body, COMPRESS_ABOVE);
-      if (messages.length > 0 && size + body.length > MAX_CONTAINER_BYTES) break;
-      this.#queue.shift();
-      pending.queued = false;
       const last = pending.messageIds.at(-1);
       // A request resent after a reconnect keeps its id while the server can still know it.
       const reuse = last !== undefined && this.ids.now() - Number(last >> 32n) < 240;
       const messageId = reuse ? last : this.ids.next();
+      if (pending.build && !reuse) pending.body = pending.build(messageId);
+      const body = packGzip(pending.body, COMPRESS_ABOVE);
+      if (messages.length > 0 && size + body.length > MAX_CONTAINER_BYTES) break;
+      this.#queue.shift();
+      pending.queued = false;
       if (!reuse) {
         pending.messageIds.push(messageId);
         pending.seqNo = this.#nextSeqNo(true);

@@ -22,7 +22,8 @@ import {
   requestPq,
   setClientDhParams,
 } from "../mtproto/auth_key_exchange.ts";
-import { makeAuthKey } from "../mtproto/encrypted_message.ts";
+import { type AuthKey, makeAuthKey } from "../mtproto/encrypted_message.ts";
+import { authKeyIdLong, bindTempAuthKeyCall } from "../mtproto/temp_key_binding.ts";
 import { type Clock, MessageIdGenerator } from "../mtproto/message_id.ts";
 import { packPlainMessage, unpackPlainMessage } from "../mtproto/plain_message.ts";
 import { ClientSession, type SessionEvent } from "../mtproto/session.ts";
@@ -66,7 +67,16 @@ export interface SenderOptions {
   connectTimeoutMs?: number;
   /** Timers for deadlines, backoff, acks and pings; the platform's by default. */
   timers?: Timers;
+  /**
+   * Perfect forward secrecy: messages go under a temporary key of this lifetime (seconds), bound
+   * to the permanent key (`authKey`, or one created first) and renewed before it expires; the
+   * permanent key itself never encrypts a message.
+   */
+  tempKeySeconds?: number;
 }
+
+/** Renew a temporary key when this share of its life is left (and at least a minute). */
+const TEMP_KEY_RENEW_SHARE = 0.1;
 
 interface Waiter {
   resolve(body: Uint8Array): void;
@@ -125,6 +135,10 @@ export class Sender {
   #failures = 0;
   /** After a `-429` (too many connections), no new connection before this time. */
   #notBefore = 0;
+  /** With PFS: the permanent key, and when the temporary key in use expires (server time, s). */
+  #permKey?: AuthKey;
+  #tempExpiresAt = 0;
+  #renewTimer?: TimerId;
   /** How many times the connection was re-established (for tests and logs). */
   reconnects = 0;
 
@@ -134,9 +148,9 @@ export class Sender {
     this.#timers = options.timers ?? realTimers;
   }
 
-  /** The auth key in use, once there is one. */
+  /** The account's key: the permanent one (with PFS the session runs under a temporary key). */
   get authKey(): Uint8Array | undefined {
-    return this.session?.authKey.key;
+    return this.options.tempKeySeconds ? this.#permKey?.key : this.session?.authKey.key;
   }
 
   /** Connects (creating the auth key if needed); resolves once requests can flow. */
@@ -199,6 +213,7 @@ export class Sender {
     this.#timers.clearInterval(this.#ackTimer);
     this.#timers.clearInterval(this.#pingTimer);
     this.#timers.clearTimeout(this.#reconnectTimer);
+    this.#timers.clearTimeout(this.#renewTimer);
     this.#connection?.close();
     this.#connection = undefined;
     this.#failAll(reason);
@@ -281,7 +296,9 @@ export class Sender {
       options.random,
     );
     const reader = connection.readable[Symbol.asyncIterator]();
-    if (!this.session) {
+    if (options.tempKeySeconds) {
+      await this.#ensureBoundTempKey(connection, transport, reader, options.tempKeySeconds);
+    } else if (!this.session) {
       if (options.authKey) {
         this.session = this.#newSession(options.authKey, options.salt ?? 0n, 0, options.sessionId);
       } else {
@@ -297,8 +314,87 @@ export class Sender {
     this.#transport = transport;
     this.#startTimers();
     this.#readLoop(connection, transport, reader);
-    this.session.resendPending();
+    this.session!.resendPending();
     this.#scheduleFlush();
+  }
+
+  /**
+   * PFS: makes sure the permanent key exists, and that a temporary key with time left is bound
+   * to it; a new one is created and bound here, on this connection, before any request goes out
+   * under it. Requests left unanswered under the previous temporary key move to the new session.
+   */
+  async #ensureBoundTempKey(
+    connection: ByteConnection,
+    transport: ClientTransport,
+    reader: AsyncIterator<Uint8Array>,
+    lifetime: number,
+  ): Promise<void> {
+    const { options } = this;
+    this.#permKey ??= makeAuthKey(
+      options.authKey ?? (await this.#createKey(connection, transport, reader)).authKey,
+    );
+    const margin = Math.max(60, lifetime * TEMP_KEY_RENEW_SHARE);
+    if (this.session && this.session.ids.now() < this.#tempExpiresAt - margin) return;
+    const created = await this.#createKey(connection, transport, reader, lifetime);
+    const session = this.#newSession(created.authKey, created.serverSalt, created.timeOffset);
+    const expiresAt = Math.floor(session.ids.now()) + lifetime;
+    await this.#bind(session, this.#permKey, expiresAt, connection, transport, reader);
+    if (this.session) session.adopt(this.session);
+    this.session = session;
+    this.#tempExpiresAt = expiresAt;
+    this.#log(`temporary key bound until ${new Date(expiresAt * 1000).toISOString()}`);
+    this.#timers.clearTimeout(this.#renewTimer);
+    this.#renewTimer = this.#timers.setTimeout(() => {
+      // Reconnecting renews it: #establish finds it near its end.
+      this.#log("renewing the temporary key");
+      this.#failures = 0;
+      this.dropConnection();
+    }, (expiresAt - margin - session.ids.now()) * 1000);
+  }
+
+  /** Sends auth.bindTempAuthKey under the new temporary key and waits for its answer. */
+  async #bind(
+    session: ClientSession,
+    permKey: AuthKey,
+    expiresAt: number,
+    connection: ByteConnection,
+    transport: ClientTransport,
+    reader: AsyncIterator<Uint8Array>,
+  ): Promise<void> {
+    const { codec, random } = this.options;
+    const binding = {
+      tempAuthKeyId: authKeyIdLong(session.authKey),
+      tempSessionId: session.sessionId,
+      expiresAt,
+    };
+    const requestId = session.send((messageId) =>
+      codec.encode(bindTempAuthKeyCall(codec, permKey, binding, messageId, random))
+    );
+    for (;;) {
+      for (let payload; (payload = session.flush());) {
+        await connection.write(transport.pack(payload));
+      }
+      const next = await reader.next();
+      if (next.done) throw new TransportError("connection closed while binding the temporary key");
+      for (const payload of transport.unpack(next.value)) {
+        for (const event of session.receive(payload)) {
+          if (event.type === "failed" && event.requestId === requestId) {
+            throw new BadAnswerError(`auth.bindTempAuthKey: ${event.reason}`);
+          }
+          if (event.type !== "result" || event.requestId !== requestId) continue;
+          const answer = codec.decode(event.body);
+          if (answer._cons === "boolTrue") return;
+          // The permanent key is not (or no longer) known: what -404 means for a plain session.
+          const error = new AuthKeyUnknownError(
+            `AUTH_KEY_UNKNOWN: DC ${this.options.dcId} refused to bind a temporary key to our ` +
+              `permanent key (${answer.error_message ?? answer._cons})`,
+          );
+          this.close(error);
+          this.options.onAuthKeyUnknown?.();
+          throw error;
+        }
+      }
+    }
   }
 
   #newSession(
@@ -322,6 +418,7 @@ export class Sender {
     connection: ByteConnection,
     transport: ClientTransport,
     reader: AsyncIterator<Uint8Array>,
+    expiresIn?: number,
   ) {
     const { options } = this;
     const clock = options.clock ?? Date.now;
@@ -331,6 +428,7 @@ export class Sender {
       random: options.random,
       publicKeys: options.publicKeys,
       dcId: options.dcId,
+      ...(expiresIn !== undefined ? { expiresIn } : {}),
     };
     const pending: Uint8Array[] = [];
     const exchange = async (body: Uint8Array): Promise<Uint8Array> => {
@@ -378,8 +476,15 @@ export class Sender {
     } catch (error) {
       if (error instanceof TransportError && error.code === 404) {
         connection.close();
-        this.#authKeyUnknown();
-        return;
+        if (!this.options.tempKeySeconds) {
+          this.#authKeyUnknown();
+          return;
+        }
+        // PFS: the temporary key is gone (it expired, or the server forgot it). A new one is
+        // bound on reconnecting, and the requests in flight go out again under it; only a
+        // refused binding means the permanent key is gone too.
+        this.#log("the server does not know our temporary key (-404): binding a new one");
+        this.#tempExpiresAt = 0;
       }
       if (error instanceof TransportError && error.code === 429) this.#backOff();
       this.#log(`connection error: ${(error as Error).message}`);
