@@ -69,6 +69,11 @@ export class KeyStore {
     this.#keys.clear();
   }
 
+  /** Forgets the temporary keys (PFS) only, as when they expire: their clients get `-404`. */
+  forgetTemporary(): void {
+    for (const [id, entry] of this.#keys) if (entry.expiresAt !== undefined) this.#keys.delete(id);
+  }
+
   /**
    * Finds a key by the 8-byte id at the start of an encrypted message; a temporary key that has
    * expired by `now` (unix seconds) is forgotten instead.

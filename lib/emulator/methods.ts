@@ -27,6 +27,7 @@ const NO_ACCOUNT_NEEDED = new Set([
   "help.getConfig",
   "help.getNearestDc",
   "auth.sendCode",
+  "auth.bindTempAuthKey",
   "auth.signIn",
   "auth.signUp",
   "auth.checkPassword",

@@ -4,6 +4,7 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { emulatedSender } from "../support/emulated_sender.ts";
 import type { TransportOptions } from "../../lib/transport/transport.ts";
+import { EVERY_TRANSPORT } from "../support/transports.ts";
 
 const schema = loadSchema();
 const codec = new TlCodec(schema);
@@ -38,19 +39,9 @@ function thisDc(answer: Uint8Array): number {
   return config.this_dc as number;
 }
 
-const TRANSPORTS: TransportOptions[] = [
-  { kind: "abridged" },
-  { kind: "intermediate" },
-  { kind: "padded" },
-  { kind: "full" },
-  { kind: "abridged", obfuscated: true },
-  { kind: "intermediate", obfuscated: true },
-  { kind: "padded", obfuscated: true },
-];
-
 Deno.test("an auth key is created and help.getConfig answered on every transport, over 127.0.0.1", async () => {
   await withEmulator({}, async (emulator) => {
-    for (const transport of TRANSPORTS) {
+    for (const transport of EVERY_TRANSPORT) {
       const sender = senderFor(emulator, transport);
       try {
         assertEquals(thisDc(await sender.invoke(getConfig)), 2, JSON.stringify(transport));

@@ -1,0 +1,102 @@
+import { assertEquals, assertRejects } from "../assert.ts";
+import type { TlObject } from "../../lib/tl/codec.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
+import { AuthKeyUnknownError } from "../../lib/net/sender.ts";
+import { EVERY_TRANSPORT } from "../support/transports.ts";
+import { secureRandom } from "../../lib/crypto/random.ts";
+import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
+import { rawCaller, signInWithCode } from "../support/raw_calls.ts";
+
+/** A one-DC emulator whose log lines are kept. */
+async function emulatorWithLog() {
+  const log: string[] = [];
+  const emulator = await startEmulator({
+    port: 0,
+    dcs: 1,
+    log: (line) => log.push(line),
+    world: { homeDc: 1 },
+  });
+  return { emulator, log };
+}
+
+Deno.test("with PFS every transport signs in and calls under a bound temporary key, never the permanent one", async () => {
+  const { emulator, log } = await emulatorWithLog();
+  try {
+    for (const transport of EVERY_TRANSPORT) {
+      const sender = emulatedSender(emulator, 1, { transport, tempKeySeconds: 3600 });
+      try {
+        const call = rawCaller(sender, codec);
+        const signed = await signInWithCode(call, "+15550000001");
+        assertEquals(signed._cons, "auth.authorization");
+        const dialogs = await call({
+          _cons: "messages.getDialogs",
+          offset_date: 0,
+          offset_id: 0,
+          offset_peer: { _cons: "inputPeerEmpty" },
+          limit: 10,
+          hash: 0n,
+        });
+        assertEquals(dialogs._cons, "messages.dialogs");
+        // The session runs under the temporary key; the account's key is the permanent one.
+        assertEquals(sender.session!.authKey.key.toHex() === sender.authKey!.toHex(), false);
+        // A new connection with only the permanent key binds a new temporary key to it and is
+        // the same account, signed in.
+        const again = emulatedSender(emulator, 1, {
+          transport,
+          tempKeySeconds: 3600,
+          authKey: sender.authKey,
+        });
+        try {
+          const me = await rawCaller(again, codec)({
+            _cons: "users.getUsers",
+            id: [{ _cons: "inputUserSelf" }],
+          });
+          assertEquals((me.items as TlObject[])[0].id, 1000001n);
+        } finally {
+          again.close();
+        }
+      } finally {
+        sender.close();
+      }
+    }
+    const bound = log.filter((line) => line.includes("bound to permanent key"));
+    assertEquals(bound.length, EVERY_TRANSPORT.length * 2);
+    assertEquals(log.filter((line) => line.includes("a message under permanent key")), []);
+  } finally {
+    await emulator.close();
+  }
+});
+
+Deno.test("with PFS an unknown permanent key fails the binding as AUTH_KEY_UNKNOWN, and a forgotten temporary key is replaced", async () => {
+  const { emulator, log } = await emulatorWithLog();
+  try {
+    const stranger = emulatedSender(emulator, 1, {
+      tempKeySeconds: 3600,
+      authKey: secureRandom(256),
+    });
+    await assertRejects(
+      () => stranger.invoke(codec.encode({ _cons: "help.getNearestDc" })),
+      AuthKeyUnknownError,
+      "ENCRYPTED_MESSAGE_INVALID",
+    );
+    assertEquals(stranger.closed, true);
+    assertEquals(log.some((line) => line.includes("refused: no such permanent key")), true);
+
+    const sender = emulatedSender(emulator, 1, { tempKeySeconds: 3600 });
+    try {
+      const call = rawCaller(sender, codec);
+      await signInWithCode(call, "+15550000001");
+      const firstTemp = sender.session!.authKey.key;
+      // The DC forgets its temporary keys (as on a restart or when they expire): the next call
+      // binds a new one and is still the signed-in account.
+      emulator.contexts[0].keys.forgetTemporary();
+      const me = await call({ _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] });
+      assertEquals((me.items as TlObject[])[0].id, 1000001n);
+      assertEquals(sender.session!.authKey.key.toHex() === firstTemp.toHex(), false);
+    } finally {
+      sender.close();
+    }
+  } finally {
+    await emulator.close();
+  }
+});
