@@ -1,6 +1,6 @@
 /**
  * Drives the emulator with an independent, well-known MTProto client, mtcute 0.30 (layer 227),
- * and prints one line per step. This is how the emulator's acceptance by a client that is not
+ * without and with perfect forward secrecy, and prints one line per step. This is how the emulator's acceptance by a client that is not
  * this project's own is checked; it needs the npm registry the first time (for mtcute), so it is
  * a script to run by hand, not part of the tests:
  *
@@ -43,14 +43,22 @@ async function step(name, run) {
   }
 }
 
-/** One scenario against a fresh emulator; `world` switches the home and files DCs. */
-async function scenario(title, world, body) {
-  console.log(`\n${title}`);
+/**
+ * One scenario against a fresh emulator; `world` switches the home and files DCs, `pfs` makes
+ * mtcute bind temporary keys (and the emulator's log is then checked for messages under a
+ * permanent key).
+ */
+async function scenario(title, world, pfs, body) {
+  console.log(`\n${title}${pfs ? ", with PFS" : ""}`);
+  const lines = [];
   const emulator = await startEmulator({
     port: 0,
     schema,
     world,
-    log: Deno.env.get("VERBOSE") ? (line) => console.error(`[emulator] ${line}`) : () => {},
+    log: (line) => {
+      lines.push(line);
+      if (Deno.env.get("VERBOSE")) console.error(`[emulator] ${line}`);
+    },
   });
   const pem = publicKeyToPem(emulator.rsaKey);
   const home = emulator.dcs[1];
@@ -65,6 +73,7 @@ async function scenario(title, world, body) {
         media: { id: home.id, ipAddress: "127.0.0.1", port: home.port },
       },
       logLevel: Number(Deno.env.get("MTCUTE_LOG") ?? 0),
+      network: { usePfs: pfs },
     });
     addPublicKey(tg.crypto ?? tg._client?.crypto ?? tg.mt?.crypto, pem);
     clients.push(tg);
@@ -72,6 +81,15 @@ async function scenario(title, world, body) {
   };
   try {
     await body(client);
+    if (pfs) {
+      await step("PFS: temporary keys bound, no message under a permanent key", () => {
+        const bound = lines.filter((line) => line.includes("bound to permanent key")).length;
+        const under = lines.filter((line) => line.includes("a message under permanent key"));
+        if (bound === 0) throw new Error("no temporary key was bound");
+        if (under.length) throw new Error(under[0]);
+        return `${bound} bound`;
+      });
+    }
   } finally {
     await Promise.all(clients.map((tg) => tg.destroy().catch(() => {})));
     await emulator.close();
@@ -86,69 +104,75 @@ const FILE = {
   thumbSize: "",
 };
 
-await scenario("mtcute 0.30, everything on DC 2", {}, async (client) => {
-  const alice = client();
-  await step("key exchange and connect", () => alice.connect());
-  await step("help.getConfig", async () => {
-    const config = await alice.call({ _: "help.getConfig" });
-    return `this_dc ${config.thisDc}, ${config.dcOptions.length} dc_options`;
-  });
-  await step("sign in +15550000001 with code 12345", async () => {
-    const me = await alice.start({ phone: "+15550000001", code: "12345" });
-    return me.displayName;
-  });
-  await step("dialogs, page by page", async () => {
-    const names = [];
-    for await (const dialog of alice.iterDialogs({ limit: 10 })) {
-      names.push(dialog.peer.displayName);
-    }
-    if (names.length !== 3) throw new Error(`expected 3 dialogs, got ${names.join(", ")}`);
-    return names.join(", ");
-  });
-  await step("history with Bob", async () => {
-    const messages = await alice.getHistory("bob_example", { limit: 5 });
-    return messages.map((message) => JSON.stringify(message.text)).join(", ");
-  });
-  await step("sendText", async () => (await alice.sendText("bob_example", "hello from mtcute")).id);
-});
-
-await scenario(
-  "mtcute 0.30, accounts on DC 1, files on DC 3",
-  { homeDc: 1, filesDc: 3 },
-  async (client) => {
-    const alice = client(), bob = client();
-    await step("sign in after PHONE_MIGRATE_1", async () => {
-      return (await alice.start({ phone: "+15550000001", code: "12345" })).displayName;
+for (const pfs of [false, true]) {
+  await scenario("mtcute 0.30, everything on DC 2", {}, pfs, async (client) => {
+    const alice = client();
+    await step("key exchange and connect", () => alice.connect());
+    await step("help.getConfig", async () => {
+      const config = await alice.call({ _: "help.getConfig" });
+      return `this_dc ${config.thisDc}, ${config.dcOptions.length} dc_options`;
     });
-    await step("2FA sign-in (SRP, password hunter2)", async () => {
-      const me = await bob.start({ phone: "+15550000002", code: "12345", password: "hunter2" });
+    await step("sign in +15550000001 with code 12345", async () => {
+      const me = await alice.start({ phone: "+15550000001", code: "12345" });
       return me.displayName;
     });
-    await step("Bob's client receives Alice's message as an update", async () => {
-      // start() returns before mtcute's update loop has loaded its state, and mtcute drops an
-      // update that arrives in between; give the loop a moment to start.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const received = new Promise((resolve) =>
-        bob.onNewMessage.add((message) => resolve(message.text))
-      );
-      await alice.sendText("bob_example", "ping from alice");
-      const text = await Promise.race([
-        received,
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error("no update within 5 s")), 5000)
-        ),
-      ]);
-      return JSON.stringify(text);
+    await step("dialogs, page by page", async () => {
+      const names = [];
+      for await (const dialog of alice.iterDialogs({ limit: 10 })) {
+        names.push(dialog.peer.displayName);
+      }
+      if (names.length !== 3) throw new Error(`expected 3 dialogs, got ${names.join(", ")}`);
+      return names.join(", ");
     });
-    await step("upload.getFile on DC 3 (export/import authorization)", async () => {
-      const part = await alice.call(
-        { _: "upload.getFile", location: FILE, offset: 0, limit: 4096 },
-        { dcId: 3 },
-      );
-      return `${part.bytes.length} bytes`;
+    await step("history with Bob", async () => {
+      const messages = await alice.getHistory("bob_example", { limit: 5 });
+      return messages.map((message) => JSON.stringify(message.text)).join(", ");
     });
-  },
-);
+    await step(
+      "sendText",
+      async () => (await alice.sendText("bob_example", "hello from mtcute")).id,
+    );
+  });
+
+  await scenario(
+    "mtcute 0.30, accounts on DC 1, files on DC 3",
+    { homeDc: 1, filesDc: 3 },
+    pfs,
+    async (client) => {
+      const alice = client(), bob = client();
+      await step("sign in after PHONE_MIGRATE_1", async () => {
+        return (await alice.start({ phone: "+15550000001", code: "12345" })).displayName;
+      });
+      await step("2FA sign-in (SRP, password hunter2)", async () => {
+        const me = await bob.start({ phone: "+15550000002", code: "12345", password: "hunter2" });
+        return me.displayName;
+      });
+      await step("Bob's client receives Alice's message as an update", async () => {
+        // start() returns before mtcute's update loop has loaded its state, and mtcute drops an
+        // update that arrives in between; give the loop a moment to start.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const received = new Promise((resolve) =>
+          bob.onNewMessage.add((message) => resolve(message.text))
+        );
+        await alice.sendText("bob_example", "ping from alice");
+        const text = await Promise.race([
+          received,
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error("no update within 5 s")), 5000)
+          ),
+        ]);
+        return JSON.stringify(text);
+      });
+      await step("upload.getFile on DC 3 (export/import authorization)", async () => {
+        const part = await alice.call(
+          { _: "upload.getFile", location: FILE, offset: 0, limit: 4096 },
+          { dcId: 3 },
+        );
+        return `${part.bytes.length} bytes`;
+      });
+    },
+  );
+}
 
 console.log(`\n${failures === 0 ? "all steps passed" : `${failures} step(s) failed`}`);
 Deno.exit(failures === 0 ? 0 : 1);

@@ -5,7 +5,7 @@ import { AuthKeyUnknownError } from "../../lib/net/sender.ts";
 import { EVERY_TRANSPORT } from "../support/transports.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
-import { rawCaller, signInWithCode } from "../support/raw_calls.ts";
+import { rawCaller, signIn, signInWithCode } from "../support/raw_calls.ts";
 
 /** A one-DC emulator whose log lines are kept. */
 async function emulatorWithLog() {
@@ -97,6 +97,37 @@ Deno.test("with PFS an unknown permanent key fails the binding as AUTH_KEY_UNKNO
       sender.close();
     }
   } finally {
+    await emulator.close();
+  }
+});
+
+Deno.test("with PFS the account's updates are pushed to the session under the temporary key", async () => {
+  const { emulator } = await emulatorWithLog();
+  const pushed: TlObject[] = [];
+  const alice = emulatedSender(emulator, 1, { tempKeySeconds: 3600 });
+  const bob = emulatedSender(emulator, 1, {
+    tempKeySeconds: 3600,
+    onUpdate: (body) => pushed.push(codec.decode(body)),
+  });
+  try {
+    const asAlice = rawCaller(alice, codec), asBob = rawCaller(bob, codec);
+    await signInWithCode(asAlice, "+15550000001");
+    await signIn(asBob, "+15550000002", "hunter2");
+    await asBob({ _cons: "updates.getState" });
+    const bobUser = emulator.world.users.get(1000002)!;
+    await asAlice({
+      _cons: "messages.sendMessage",
+      peer: { _cons: "inputPeerUser", user_id: bobUser.id, access_hash: bobUser.accessHash },
+      message: "under a temporary key",
+      random_id: 1n,
+    });
+    for (let wait = 0; wait < 50 && pushed.length === 0; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assertEquals(pushed[0]?.message, "under a temporary key");
+  } finally {
+    alice.close();
+    bob.close();
     await emulator.close();
   }
 });

@@ -118,7 +118,9 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
   const pushToUser = (userId: number, update: TlObject, exceptSession?: unknown) => {
     for (const dc of allDcs()) {
       for (const session of dc.sessions.values()) {
-        if (session.key.userId !== userId || session === exceptSession || !session.wantsUpdates) {
+        // A bound temporary key's sessions belong to its permanent key's account.
+        const account = session.key.boundTo ?? session.key;
+        if (account.userId !== userId || session === exceptSession || !session.wantsUpdates) {
           continue;
         }
         session.push(dc.codec.encode(update));
