@@ -90,7 +90,7 @@ try {
   await step("sign in +15550000001 after PHONE_MIGRATE_1", async () => {
     await alice.start({
       phoneNumber: "+15550000001",
-      phoneCode: async () => "12345",
+      phoneCode: () => Promise.resolve("12345"),
       onError: fail,
     });
     return (await alice.getMe()).firstName;
@@ -98,8 +98,8 @@ try {
   await step("2FA sign-in (SRP, password hunter2)", async () => {
     await bob.start({
       phoneNumber: "+15550000002",
-      phoneCode: async () => "12345",
-      password: async () => "hunter2",
+      phoneCode: () => Promise.resolve("12345"),
+      password: () => Promise.resolve("hunter2"),
       onError: fail,
     });
     return (await bob.getMe()).firstName;

@@ -128,6 +128,11 @@ for (const pfs of [false, true]) {
       const messages = await alice.getHistory("bob_example", { limit: 5 });
       return messages.map((message) => JSON.stringify(message.text)).join(", ");
     });
+    await step("read history", async () => {
+      await alice.readHistory("bob_example");
+      const [dialog] = await alice.getPeerDialogs(["bob_example"]);
+      return `unread with Bob now ${dialog.unreadCount}`;
+    });
     await step(
       "sendText",
       async () => (await alice.sendText("bob_example", "hello from mtcute")).id,

@@ -75,7 +75,7 @@ export interface SenderOptions {
   tempKeySeconds?: number;
 }
 
-/** Renew a temporary key when this share of its life is left (and at least a minute). */
+/** Renew a temporary key when this share of its life is left (at least a minute, at most half). */
 const TEMP_KEY_RENEW_SHARE = 0.1;
 
 interface Waiter {
@@ -333,7 +333,8 @@ export class Sender {
     this.#permKey ??= makeAuthKey(
       options.authKey ?? (await this.#createKey(connection, transport, reader)).authKey,
     );
-    const margin = Math.max(60, lifetime * TEMP_KEY_RENEW_SHARE);
+    // A day's key is renewed 2.4 h before its end; a short-lived one (tests) half-way.
+    const margin = Math.min(lifetime / 2, Math.max(60, lifetime * TEMP_KEY_RENEW_SHARE));
     if (this.session && this.session.ids.now() < this.#tempExpiresAt - margin) return;
     const created = await this.#createKey(connection, transport, reader, lifetime);
     const session = this.#newSession(created.authKey, created.serverSalt, created.timeOffset);

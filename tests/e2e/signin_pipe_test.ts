@@ -200,3 +200,28 @@ Deno.test("no answer within the timeout gives rpc_timeout, and the late answer i
     await emulator.close();
   }
 });
+
+Deno.test('signin --pfs, then pipe with "pfs": true, never send a message under the permanent key', async () => {
+  const log: string[] = [];
+  const emulator = await startEmulator({ port: 0, log: (line) => log.push(line) });
+  try {
+    const server = JSON.stringify(emulator.serverLine());
+    const result = await signin(
+      ["--pfs", "--server", server, "--phone", "+15550000001"],
+      "12345\n",
+    );
+    assertEquals(result.status, 0, result.stderr);
+    const piped = await pipe(
+      { ...emulator.serverLine().server, pfs: true },
+      result.stdout +
+        '{"id": 2, "message": {"_cons": "users.getUsers", "id": [{"_cons": "inputUserSelf"}]}}\n',
+    );
+    assertEquals(piped.code, 0, piped.stderr);
+    const byId = new Map(piped.lines.map((response) => [response.id, response]));
+    assertEquals(byId.get(2).message[0].first_name, "Alice");
+    assertEquals(log.filter((line) => line.includes("bound to permanent key")).length, 2);
+    assertEquals(log.filter((line) => line.includes("a message under permanent key")), []);
+  } finally {
+    await emulator.close();
+  }
+});

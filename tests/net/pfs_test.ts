@@ -131,3 +131,34 @@ Deno.test("with PFS the account's updates are pushed to the session under the te
     await emulator.close();
   }
 });
+
+Deno.test("with PFS a temporary key is renewed before it expires, and calls go on across the renewal", async () => {
+  const { emulator, log } = await emulatorWithLog();
+  // A 2-second key is renewed after one second.
+  const said: string[] = [];
+  const sender = emulatedSender(emulator, 1, {
+    tempKeySeconds: 2,
+    log: (line) => said.push(line),
+  });
+  try {
+    const call = rawCaller(sender, codec);
+    await signInWithCode(call, "+15550000001");
+    const first = sender.session!.authKey.key.toHex();
+    const answers: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const me = await call({ _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] });
+      answers.push(String((me.items as TlObject[])[0].id));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assertEquals(answers.every((id) => id === "1000001"), true);
+    assertEquals(sender.session!.authKey.key.toHex() === first, false);
+    // Renewed ahead of time, not replaced after the server forgot it.
+    assertEquals(said.includes("renewing the temporary key"), true);
+    assertEquals(said.some((line) => line.includes("(-404)")), false);
+    assertEquals(log.filter((line) => line.includes("bound to permanent key")).length >= 2, true);
+    assertEquals(log.filter((line) => line.includes("a message under permanent key")), []);
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
