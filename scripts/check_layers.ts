@@ -15,6 +15,7 @@ export const LAYERS: Record<string, number> = {
   mtproto: 2,
   transport: 2,
   net: 3,
+  updates: 3,
   client: 4,
   emulator: 4,
   proxy: 5,
