@@ -25,10 +25,14 @@ Options:
   --dcs N              number of DCs (default 3)
   --key FILE           RSA private key (PKCS#8 PEM); created there if missing, so the server line
                        stays valid across restarts (default: a new key every start)
-  --world FILE         JSON with the world's switches: {"homeDc", "filesDc", "floodWait", "epoch"}
+  --world FILE         JSON with the world's switches: {"homeDc", "filesDc", "floodWait",
+                       "epoch", "dropUpdatesEvery", "tooLongEvery", "differenceLimit",
+                       "differenceTooLongAfter"}
   --home-dc N          every account lives on DC N (sign-in elsewhere gets PHONE_MIGRATE_N)
   --files-dc N         stored files live on DC N (downloads elsewhere get FILE_MIGRATE_N)
   --flood-wait M:S[:T] answer method M with FLOOD_WAIT_S (the first T calls)
+  --drop-updates N     silently drop every Nth update push (clients see a gap to fill)
+  --too-long-every N   push updatesTooLong instead of every Nth update
   --salt-seconds S     rotate server salts every S seconds (default 3600)
   --clock-skew S       run every DC's clock S seconds ahead (negative: behind)
   --drop-every N       close a connection after every N messages received
@@ -62,6 +66,8 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     "home-dc": { type: "string" },
     "files-dc": { type: "string" },
     "flood-wait": { type: "string" },
+    "drop-updates": { type: "string" },
+    "too-long-every": { type: "string" },
     "salt-seconds": { type: "string", multiple: true },
     "clock-skew": { type: "string", multiple: true },
     "drop-every": { type: "string", multiple: true },
@@ -86,6 +92,10 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
   if (homeDc !== undefined) world.homeDc = homeDc;
   const filesDc = number("files-dc", values["files-dc"], 1);
   if (filesDc !== undefined) world.filesDc = filesDc;
+  const dropUpdates = number("drop-updates", values["drop-updates"], 1);
+  if (dropUpdates !== undefined) world.dropUpdatesEvery = dropUpdates;
+  const tooLong = number("too-long-every", values["too-long-every"], 1);
+  if (tooLong !== undefined) world.tooLongEvery = tooLong;
   if (values["flood-wait"]) {
     const [method, seconds, times] = values["flood-wait"].split(":");
     if (!method || !seconds) {

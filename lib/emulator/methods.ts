@@ -17,6 +17,7 @@ import { userMethods } from "./methods/users.ts";
 import { messageMethods } from "./methods/messages.ts";
 import { updateMethods } from "./methods/updates.ts";
 import { readMethods } from "./methods/read.ts";
+import { changeMethods } from "./methods/changes.ts";
 import { uploadMethods } from "./methods/upload.ts";
 import { startupMethods } from "./methods/startup.ts";
 import type { World } from "./world.ts";
@@ -58,6 +59,7 @@ export function createMethods(
     ...messageMethods(tools),
     ...updateMethods(tools),
     ...readMethods(tools),
+    ...changeMethods(tools),
     ...uploadMethods(tools),
     ...startupMethods(tools),
   };

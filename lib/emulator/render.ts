@@ -79,6 +79,7 @@ export function messageObject(message: WorldMessage, viewer: number): TlObject {
       : {}),
     date: message.date,
     message: message.text,
+    ...(message.editDate ? { edit_date: message.editDate } : {}),
     ...(message.media ? { media: mediaObject(message.media) } : {}),
   };
 }

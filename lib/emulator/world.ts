@@ -23,6 +23,8 @@ export interface WorldUser {
   password?: { algorithm: SrpAlgorithm; verifier: bigint; hint: string };
   /** Update sequence of the user's message box. */
   pts: number;
+  /** Sequence number of the `updates` containers pushed to the user. */
+  seq?: number;
 }
 
 /** A basic group or a channel. */
@@ -58,21 +60,33 @@ export interface WorldMessage {
   media?: WorldFile;
   /** For a forwarded copy: who wrote the original (a user, or the channel) and when. */
   forwardedFrom?: { peer: WorldPeer; date: number };
+  /** Set by an edit: when. */
+  editDate?: number;
+  /** Set by a deletion: the message stays only for the journal. */
+  deleted?: boolean;
 }
 
 /**
- * A change other than a new message that moved a user's pts (read receipts), kept so that
- * updates.getDifference can return it in `other_updates`.
+ * One change in a message box, as journaled for updates.getDifference and
+ * updates.getChannelDifference: a user's common box (`userId`) or a channel's (`channelId`).
  */
 export interface WorldBoxEvent {
-  userId: number;
+  userId?: number;
+  channelId?: number;
+  /** The box's pts after the change, and how many events it counts for. */
   pts: number;
-  kind: "read_inbox" | "read_outbox";
-  /** The conversation, as seen by `userId`. */
-  peer: WorldPeer;
-  maxId: number;
-  /** For read_inbox: incoming messages still unread after it. */
-  stillUnread: number;
+  ptsCount: number;
+  date: number;
+  kind: "new" | "edit" | "delete" | "read_inbox" | "read_outbox";
+  /** new, edit: the message (as it is now). */
+  message?: WorldMessage;
+  /** delete: the ids deleted. */
+  messageIds?: number[];
+  /** read_inbox, read_outbox: the conversation as `userId` sees it, and up to where. */
+  peer?: WorldPeer;
+  maxId?: number;
+  /** read_inbox: incoming messages still unread after it. */
+  stillUnread?: number;
 }
 
 /** A stored file for upload.getFile. */
@@ -99,6 +113,14 @@ export interface WorldOptions {
   floodWait?: { method: string; seconds: number; times?: number };
   /** Start of the world's history, in unix seconds. */
   epoch?: number;
+  /** Fault: every Nth update push is silently not sent (clients see a gap). */
+  dropUpdatesEvery?: number;
+  /** Fault: every Nth update push is replaced by updatesTooLong. */
+  tooLongEvery?: number;
+  /** updates.getDifference / getChannelDifference return at most this many events (100). */
+  differenceLimit?: number;
+  /** A difference further behind than this many events is "too long" (10000). */
+  differenceTooLongAfter?: number;
 }
 
 /** The login code the emulator "sends" to every phone. */
@@ -121,13 +143,15 @@ export class World {
   >();
   /** Exported authorizations: id → user, for auth.importAuthorization on another DC. */
   readonly exported = new Map<bigint, { userId: number; bytes: Uint8Array }>();
-  /** Pts-moving changes other than new messages, in order (see {@link WorldBoxEvent}). */
+  /** Every change of every box, in order (see {@link WorldBoxEvent}). */
   readonly boxEvents: WorldBoxEvent[] = [];
   /** How far each user has read each conversation: `${reader}:${peer type}:${peer id}` → id. */
   readonly #readUpTo = new Map<string, number>();
   #nextMessageId = 1;
   #nextUserId = 1000100;
   floodCalls = 0;
+  /** Update pushes so far (for the fault switches). */
+  pushes = 0;
 
   private constructor(readonly options: WorldOptions) {}
 
@@ -221,13 +245,11 @@ export class World {
       const channel = this.chats.get(peer.id)!;
       id = this.messages.filter((m) => m.peer.type === "channel" && m.peer.id === peer.id).length +
         1;
-      pts.set(0, ++channel.pts);
+      pts.set(0, channel.pts + 1);
     } else {
       id = this.#nextMessageId++;
-      const members = peer.type === "user" ? [fromId, peer.id] : this.chats.get(peer.id)!.members;
-      for (const member of new Set(members)) {
-        const user = this.users.get(member);
-        if (user) pts.set(member, ++user.pts);
+      for (const member of this.membersOf(peer, fromId)) {
+        pts.set(member, this.users.get(member)!.pts + 1);
       }
     }
     const message: WorldMessage = {
@@ -241,7 +263,42 @@ export class World {
       ...(forwardedFrom ? { forwardedFrom } : {}),
     };
     this.messages.push(message);
+    this.journal(message.peer, fromId, date, { kind: "new", message });
     return message;
+  }
+
+  /** The users whose common box a conversation's changes land in (a channel: none). */
+  membersOf(peer: WorldPeer, fromId: number): number[] {
+    if (peer.type === "channel") return [];
+    const members = peer.type === "user" ? [fromId, peer.id] : this.chats.get(peer.id)!.members;
+    return [...new Set(members)].filter((member) => this.users.has(member));
+  }
+
+  /**
+   * Records a change of the conversation `peer` (of which `actorId` is a member): one event in
+   * the channel's box, or one in each member's common box, each advancing its pts by `count`.
+   */
+  journal(
+    peer: WorldPeer,
+    actorId: number,
+    date: number,
+    change: Omit<WorldBoxEvent, "pts" | "ptsCount" | "date" | "userId" | "channelId">,
+    count = 1,
+  ): WorldBoxEvent[] {
+    const events: WorldBoxEvent[] = [];
+    if (peer.type === "channel") {
+      const channel = this.chats.get(peer.id)!;
+      channel.pts += count;
+      events.push({ channelId: channel.id, pts: channel.pts, ptsCount: count, date, ...change });
+    } else {
+      for (const member of this.membersOf(peer, actorId)) {
+        const user = this.users.get(member)!;
+        user.pts += count;
+        events.push({ userId: member, pts: user.pts, ptsCount: count, date, ...change });
+      }
+    }
+    this.boxEvents.push(...events);
+    return events;
   }
 
   /** Creates a user for a phone number that signed up. */
@@ -269,6 +326,7 @@ export class World {
   /** Messages a user can see in a conversation, newest first. */
   history(viewer: number, peer: WorldPeer): WorldMessage[] {
     return this.messages.filter((message) => {
+      if (message.deleted) return false;
       if (peer.type === "user") {
         return message.peer.type === "user" &&
           ((message.fromId === viewer && message.peer.id === peer.id) ||
@@ -303,9 +361,12 @@ export class World {
     this.#readUpTo.set(`${reader}:${peer.type}:${peer.id}`, upTo);
     if (peer.type === "channel") return unread;
     const user = this.users.get(reader)!;
+    const date = Math.max(...unread.map((message) => message.date));
     this.boxEvents.push({
       userId: reader,
       pts: ++user.pts,
+      ptsCount: 1,
+      date,
       kind: "read_inbox",
       peer,
       maxId: upTo,
@@ -320,10 +381,11 @@ export class World {
       this.boxEvents.push({
         userId: authorId,
         pts: ++author.pts,
+        ptsCount: 1,
+        date,
         kind: "read_outbox",
         peer: peer.type === "user" ? { type: "user", id: reader } : peer,
         maxId: authorUpTo,
-        stillUnread: 0,
       });
     }
     return unread;
@@ -333,6 +395,7 @@ export class World {
   dialogs(viewer: number): { peer: WorldPeer; top: WorldMessage }[] {
     const latest = new Map<string, { peer: WorldPeer; top: WorldMessage }>();
     for (const message of this.messages) {
+      if (message.deleted) continue;
       let peer: WorldPeer;
       if (message.peer.type === "user") {
         if (message.fromId !== viewer && message.peer.id !== viewer) continue;

@@ -31,9 +31,17 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
    * Pushes a new message to every other member of its conversation: a private text as the short
    * updateShortMessage, anything else as updates with the whole message.
    */
-  const deliver = (message: WorldMessage, me: WorldUser) => {
+  const deliver = (message: WorldMessage, me: WorldUser, session: unknown) => {
     const peer = message.peer;
     const recipients = peer.type === "user" ? [peer.id] : world.chats.get(peer.id)!.members;
+    // The sender's other sessions see the message too, as on Telegram.
+    pushToUser(me.id, {
+      _cons: "updates",
+      updates: [newMessageUpdate(message, me.id)],
+      ...related([message], me),
+      date: message.date,
+      seq: 0,
+    }, session);
     for (const recipient of new Set(recipients)) {
       if (recipient === me.id) continue;
       if (peer.type === "user" && !message.media && !message.forwardedFrom) {
@@ -212,7 +220,8 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
       const messages = (call.id as TlObject[]).map((input) => {
         const id = input._cons === "inputMessageID" ? input.id as number : 0;
         const message = world.messages.find((candidate) =>
-          candidate.id === id && candidate.peer.type !== "channel" && visible(candidate)
+          candidate.id === id && candidate.peer.type !== "channel" && !candidate.deleted &&
+          visible(candidate)
         );
         if (!message) return { _cons: "messageEmpty", id };
         found.push(message);
@@ -294,7 +303,7 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
       };
       world.files.set(file.id, file);
       const message = world.addMessage(me.id, peer, String(call.message), now(context), file);
-      deliver(message, me);
+      deliver(message, me, context.session);
       return sentUpdates(message, me, call.random_id);
     },
 
@@ -326,7 +335,7 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
           forwardedFrom,
         );
       });
-      for (const copy of copies) deliver(copy, me);
+      for (const copy of copies) deliver(copy, me, context.session);
       return {
         _cons: "updates",
         updates: copies.flatMap((copy, index) => [
@@ -346,7 +355,7 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
       if (text.length === 0) throw new RpcError(400, "MESSAGE_EMPTY");
       if (text.length > 4096) throw new RpcError(400, "MESSAGE_TOO_LONG");
       const message = world.addMessage(me.id, peer, text, now(context));
-      deliver(message, me);
+      deliver(message, me, context.session);
       if (peer.type === "channel") return sentUpdates(message, me, call.random_id);
       return {
         _cons: "updateShortSentMessage",

@@ -7,31 +7,12 @@
  */
 
 import { RpcError } from "../../errors.ts";
-import type { WorldBoxEvent, WorldPeer, WorldUser } from "../world.ts";
+import type { WorldPeer } from "../world.ts";
 import type { Handler, Tools } from "./tools.ts";
 
 /** The handlers of this namespace, by method name. */
 export function readMethods(tools: Tools): Record<string, Handler> {
-  const { world, viewer, resolvePeer, inputChannel, pushToUser, boxEventUpdate, now, related } =
-    tools;
-
-  /** Pushes the receipts `markRead` journaled, each to its user (the reader's own session aside). */
-  const pushReceipts = (events: WorldBoxEvent[], me: WorldUser, date: number, session: unknown) => {
-    for (const event of events) {
-      const user = world.users.get(event.userId)!;
-      pushToUser(
-        event.userId,
-        {
-          _cons: "updates",
-          updates: [boxEventUpdate(event)],
-          ...related([], user, [event.peer]),
-          date,
-          seq: 0,
-        },
-        event.userId === me.id ? session : undefined,
-      );
-    }
-  };
+  const { world, viewer, resolvePeer, inputChannel, pushToUser, pushEvents, now, related } = tools;
 
   return {
     "messages.readHistory": (call, context) => {
@@ -43,7 +24,8 @@ export function readMethods(tools: Tools): Record<string, Handler> {
       }
       const journaled = world.boxEvents.length;
       const read = world.markRead(me.id, peer, Number(call.max_id) || 0);
-      pushReceipts(world.boxEvents.slice(journaled), me, now(context), context.session);
+      // The reader's other sessions and each author learn of it.
+      pushEvents(world.boxEvents.slice(journaled), context.session);
       return {
         _cons: "messages.affectedMessages",
         pts: me.pts,

@@ -114,8 +114,20 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
     };
   };
 
-  /** Pushes an update to every live session of a user that takes updates, on every DC. */
+  /**
+   * Pushes an update to every live session of a user that takes updates, on every DC. An
+   * `updates` container gets the user's next seq. The fault switches apply here: every Nth push
+   * dropped (`dropUpdatesEvery`) or replaced by updatesTooLong (`tooLongEvery`).
+   */
   const pushToUser = (userId: number, update: TlObject, exceptSession?: unknown) => {
+    const user = world.users.get(userId);
+    if (update._cons === "updates" && user) {
+      update = { ...update, seq: user.seq = (user.seq ?? 0) + 1 };
+    }
+    const count = ++world.pushes;
+    const { dropUpdatesEvery, tooLongEvery } = world.options;
+    if (dropUpdatesEvery && count % dropUpdatesEvery === 0) return;
+    if (tooLongEvery && count % tooLongEvery === 0) update = { _cons: "updatesTooLong" };
     for (const dc of allDcs()) {
       for (const session of dc.sessions.values()) {
         // A bound temporary key's sessions belong to its permanent key's account.
@@ -155,28 +167,73 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
     pts: me.pts,
     qts: 0,
     date: now(context),
-    seq: 0,
+    seq: me.seq ?? 0,
     unread_count: 0,
   });
 
-  /** A read receipt from the world's journal as the update Telegram sends for it. */
-  const boxEventUpdate = (event: WorldBoxEvent): TlObject =>
-    event.kind === "read_inbox"
-      ? {
-        _cons: "updateReadHistoryInbox",
-        peer: peerObject(event.peer),
-        max_id: event.maxId,
-        still_unread_count: event.stillUnread,
-        pts: event.pts,
-        pts_count: 1,
+  /** A journaled change as the update Telegram sends for it, as `viewerId` sees it. */
+  const eventUpdate = (event: WorldBoxEvent, viewerId: number): TlObject => {
+    const moved = { pts: event.pts, pts_count: event.ptsCount };
+    const inChannel = event.channelId !== undefined;
+    switch (event.kind) {
+      case "new":
+        return {
+          _cons: inChannel ? "updateNewChannelMessage" : "updateNewMessage",
+          message: messageObject(event.message!, viewerId),
+          ...moved,
+        };
+      case "edit":
+        return {
+          _cons: inChannel ? "updateEditChannelMessage" : "updateEditMessage",
+          message: messageObject(event.message!, viewerId),
+          ...moved,
+        };
+      case "delete":
+        return inChannel
+          ? {
+            _cons: "updateDeleteChannelMessages",
+            channel_id: event.channelId,
+            messages: event.messageIds,
+            ...moved,
+          }
+          : { _cons: "updateDeleteMessages", messages: event.messageIds, ...moved };
+      case "read_inbox":
+        return {
+          _cons: "updateReadHistoryInbox",
+          peer: peerObject(event.peer!),
+          max_id: event.maxId,
+          still_unread_count: event.stillUnread,
+          ...moved,
+        };
+      case "read_outbox":
+        return {
+          _cons: "updateReadHistoryOutbox",
+          peer: peerObject(event.peer!),
+          max_id: event.maxId,
+          ...moved,
+        };
+    }
+  };
+
+  /** Pushes each journaled event to its user, in an `updates` with what it refers to. */
+  const pushEvents = (events: WorldBoxEvent[], exceptSession?: unknown) => {
+    for (const event of events) {
+      const targets = event.userId !== undefined
+        ? [event.userId]
+        : world.chats.get(event.channelId!)!.members;
+      for (const userId of targets) {
+        const user = world.users.get(userId);
+        if (!user) continue;
+        pushToUser(userId, {
+          _cons: "updates",
+          updates: [eventUpdate(event, userId)],
+          ...related(event.message ? [event.message] : [], user, event.peer ? [event.peer] : []),
+          date: event.date,
+          seq: 0,
+        }, exceptSession);
       }
-      : {
-        _cons: "updateReadHistoryOutbox",
-        peer: peerObject(event.peer),
-        max_id: event.maxId,
-        pts: event.pts,
-        pts_count: 1,
-      };
+    }
+  };
 
   const newMessageUpdate = (message: WorldMessage, viewerId: number) =>
     message.peer.type === "channel"
@@ -205,7 +262,8 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
     pushToUser,
     dialogObject,
     updatesState,
-    boxEventUpdate,
+    eventUpdate,
+    pushEvents,
     newMessageUpdate,
   };
 }
