@@ -131,9 +131,14 @@ const sent = await alice.request({
 });
 show("sent", sent.message);
 
-step("5. Bob's connection receives the message, unasked, with id 0");
-const update = await bob.next((line) => line.id === 0);
-show("update", update);
+/** The part of a message the demo prints. */
+type TlText = { message: string };
+
+step("5. Bob's connection receives the message, unasked, with id 0 and a resume cursor");
+const update = await bob.next((line) => line.id === 0 && line.message !== undefined);
+const [received] = (update.message as { updates: { _cons: string; message: TlText }[] }).updates;
+show("update", `${received._cons}: ${JSON.stringify(received.message.message)}`);
+show("cursor", update.cursor);
 
 alice.close();
 bob.close();

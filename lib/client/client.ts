@@ -95,8 +95,13 @@ export interface ClientOptions {
   behaviour?: Partial<ClientBehaviour>;
   transport?: TransportOptions;
   random?: RandomSource;
-  /** Called with each update, already decoded in the JSON form. */
-  onUpdate?: (update: TlObject) => void;
+  /** Called with each update, already decoded in the JSON form, and the DC that pushed it. */
+  onUpdate?: (update: TlObject, dc: number) => void;
+  /**
+   * Called when updates pushed by the home DC may have been missed: the connection was
+   * re-established, or the server started a new session.
+   */
+  onMissedUpdates?: () => void;
   /** Called with events about the client itself, e.g. `{type: "session_dead", reason}`. */
   onEvent?: (event: ClientEvent) => void;
   log?: (line: string) => void;
@@ -428,15 +433,20 @@ export class Client {
         : {}),
       ...(this.server.pfs ? { tempKeySeconds: TEMP_KEY_SECONDS } : {}),
       onUpdate: (bytes) => {
-        if (dc !== this.session.dc) return;
         try {
-          this.#options.onUpdate?.(this.#output.decode(bytes));
+          this.#options.onUpdate?.(this.#output.decode(bytes), dc);
         } catch (error) {
           this.#log(`an update could not be decoded: ${(error as Error).message}`);
         }
       },
       // A new session needs initConnection again.
-      onNewSession: () => this.#initialized.delete(sender),
+      onNewSession: () => {
+        this.#initialized.delete(sender);
+        if (dc === this.session.dc) this.#options.onMissedUpdates?.();
+      },
+      onReconnect: () => {
+        if (dc === this.session.dc) this.#options.onMissedUpdates?.();
+      },
       onAuthKeyUnknown: () => this.#senderLost(dc, sender),
       ...(this.#options.log ? { log: this.#options.log } : {}),
     });

@@ -53,6 +53,8 @@ export interface SenderOptions {
   onUpdate?: (body: Uint8Array) => void;
   /** Called when the server announces a new session (updates may have been missed). */
   onNewSession?: () => void;
+  /** Called after a dropped connection is established again (updates may have been missed). */
+  onReconnect?: () => void;
   /**
    * Called once when the server says it does not know the auth key (`-404`): the sender is then
    * closed, and its owner decides whether to create a new key.
@@ -316,6 +318,7 @@ export class Sender {
     this.#readLoop(connection, transport, reader);
     this.session!.resendPending();
     this.#scheduleFlush();
+    if (this.reconnects > 0) this.options.onReconnect?.();
   }
 
   /**

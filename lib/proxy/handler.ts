@@ -23,6 +23,11 @@ import {
 import type { TlSchema } from "../tl/schema.ts";
 import type { LogFields } from "../io/log_format.ts";
 import type { TransportOptions } from "../transport/transport.ts";
+import { ManagedUpdates } from "../client/managed_updates.ts";
+import { BadCursorError, decodeCursor } from "../updates/cursor.ts";
+
+/** How updates reach the client: managed (gap-free, with a cursor) or raw (as pushed). */
+export type UpdatesMode = "managed" | "raw";
 
 /** What every connection of a proxy starts with. */
 export interface ProxyDefaults {
@@ -36,6 +41,8 @@ export interface ProxyDefaults {
   /** Include stack traces in error lines (`--send-tracebacks`). */
   sendTracebacks?: boolean;
   log?: (line: string, fields?: LogFields) => void;
+  /** How updates reach clients unless a connection says otherwise (default managed). */
+  updates?: UpdatesMode;
 }
 
 /** The id given to errors in lines that have no usable id. */
@@ -61,21 +68,29 @@ export class ProxyConnection {
   readonly #ids = new Set<number>();
   /** Waiting for a request to settle. */
   #settled: (() => void)[] = [];
+  #updatesMode: UpdatesMode;
+  readonly #managed: ManagedUpdates;
 
   /** `write` sends one line (without its newline) to the client. */
   constructor(defaults: ProxyDefaults, write: (line: string) => void) {
     this.#defaults = defaults;
     this.#write = write;
+    this.#updatesMode = defaults.updates ?? "managed";
     this.client = new Client({
       schema: defaults.schema,
       ...(defaults.server ? { server: defaults.server } : {}),
       app: defaults.app,
       ...(defaults.behaviour ? { behaviour: defaults.behaviour } : {}),
       ...(defaults.transport ? { transport: defaults.transport } : {}),
-      onUpdate: (update) => this.#send({ id: 0, message: update }),
+      onUpdate: (update, dc) => {
+        if (this.#updatesMode === "managed") this.#managed.push(update);
+        else if (dc === this.client.session.dc) this.#send({ id: 0, message: update });
+      },
+      onMissedUpdates: () => this.#managed.missed(),
       onEvent: (event) => this.#send({ id: 0, event }),
       ...(defaults.log ? { log: defaults.log } : {}),
     });
+    this.#managed = new ManagedUpdates(this.client, (line) => this.#send(line));
   }
 
   /** Handles one received line; the response is written when ready. */
@@ -160,7 +175,28 @@ export class ProxyConnection {
 
   /** Closes the client's MTProto connections. */
   close(): void {
+    this.#managed.stop();
     this.client.closeConnections();
+  }
+
+  /**
+   * Managed updates follow the account: they start when a signed-in session is loaded (from its
+   * cursor, if it has one) or when an account signs in, and stop when it logs out.
+   */
+  #afterCall(call: Record<string, unknown>, result: unknown): void {
+    if (this.#updatesMode !== "managed") return;
+    const value = result as Record<string, unknown>;
+    if (call._cons === "auth.logOut") this.#managed.stop();
+    else if (this.#managed.started) this.#managed.callResult(call as never, result);
+    else if (value?._cons === "auth.authorization") this.#managed.start();
+  }
+
+  /** Sets how updates reach this connection; managed ones start at once if signed in. */
+  #setUpdatesMode(mode: UpdatesMode): void {
+    if (mode === this.#updatesMode) return;
+    this.#updatesMode = mode;
+    if (mode === "raw") this.#managed.stop();
+    else if (this.client.session.userId !== undefined) this.#managed.start();
   }
 
   async #process(id: number, request: Record<string, unknown>): Promise<void> {
@@ -184,6 +220,7 @@ export class ProxyConnection {
           ]);
         }
         response.message = await this.client.call(request.message, overrides);
+        this.#afterCall(request.message, response.message);
       }
       this.#settle(id);
       this.#send(response);
@@ -197,11 +234,24 @@ export class ProxyConnection {
     const options = objectOf(value, "options");
     const update: Partial<ClientBehaviour> = {};
     for (const [name, setting] of Object.entries(options)) {
+      if (name === "updates") {
+        // The connection's, even next to a message: updates are not one call's.
+        if (setting !== "managed" && setting !== "raw") {
+          throw new BadRequestError(
+            "BadOption",
+            `option updates must be "managed" or "raw", got ${JSON.stringify(setting)}`,
+          );
+        }
+        this.#setUpdatesMode(setting);
+        continue;
+      }
       const option = OPTIONS[name];
       if (!option) {
         throw new BadRequestError(
           "BadOption",
-          `unknown option ${JSON.stringify(name)}; known: ${Object.keys(OPTIONS).join(", ")}`,
+          `unknown option ${JSON.stringify(name)}; known: ${
+            [...Object.keys(OPTIONS), "updates"].join(", ")
+          }`,
         );
       }
       const { key, min, max } = option;
@@ -227,9 +277,12 @@ export class ProxyConnection {
   /** Every option as it applies: the connection's, with `overrides` on top. */
   #showOptions(overrides: Partial<ClientBehaviour>): Record<string, unknown> {
     const behaviour = { ...this.client.behaviour, ...overrides };
-    return Object.fromEntries(
-      Object.entries(OPTIONS).map(([name, { key }]) => [name, behaviour[key]]),
-    );
+    return {
+      ...Object.fromEntries(
+        Object.entries(OPTIONS).map(([name, { key }]) => [name, behaviour[key]]),
+      ),
+      updates: this.#updatesMode,
+    };
   }
 
   #server(value: unknown): Record<string, unknown> {
@@ -253,13 +306,24 @@ export class ProxyConnection {
             serverFromJson(objectOf(fields.server, "session.server"), this.client.server),
           );
         }
+        const cursor = fields.updates_cursor;
+        if (cursor !== undefined) decodeCursor(cursor); // refused before anything changes
         this.client.setSession(sessionFromJson(fields, this.client.server.dc));
+        if (this.#updatesMode === "managed" && fields.auth_key !== undefined) {
+          if (this.client.session.userId !== undefined) this.#managed.start(cursor as string);
+          else this.#managed.stop();
+        }
       } catch (error) {
         if (error instanceof BadRequestError) throw error;
+        if (error instanceof BadCursorError) throw new BadRequestError("BadCursor", error.message);
         throw new BadRequestError("BadSession", (error as Error).message);
       }
     }
-    return sessionToJson(this.client.currentSession(), this.client.server);
+    const cursor = this.#managed.cursor();
+    return {
+      ...sessionToJson(this.client.currentSession(), this.client.server),
+      ...(cursor !== undefined ? { updates_cursor: cursor } : {}),
+    };
   }
 
   #errorLine(id: number, error: unknown): Record<string, unknown> {

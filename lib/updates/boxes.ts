@@ -22,8 +22,19 @@ export interface BoxMove {
   count: number;
 }
 
-/** A long id (number, bigint or decimal string in the JSON form) as a number. */
-export const idOf = (value: unknown): number => Number(value);
+/**
+ * A `long` in any form the codecs give (number, bigint, decimal string, or the `JSON.rawJSON`
+ * digits of the JSON form) as its decimal text.
+ */
+export function longText(value: unknown): string {
+  if (typeof value === "object" && value !== null && "rawJSON" in value) {
+    return String((value as { rawJSON: unknown }).rawJSON);
+  }
+  return String(value);
+}
+
+/** A long id as a number (ids of users, chats and channels fit). */
+export const idOf = (value: unknown): number => Number(longText(value));
 
 /** The box of channel `id`. */
 export const channelBox = (id: unknown): BoxName => `channel:${idOf(id)}`;

@@ -21,6 +21,7 @@ import {
   channelOfBox,
   expandShort,
   idOf,
+  longText,
   moveOf,
   shortUsers,
 } from "./boxes.ts";
@@ -207,7 +208,7 @@ export class UpdateState {
     if (Array.isArray(object.chats)) {
       for (const chat of object.chats as TlObject[]) {
         if (chat._cons === "channel" && chat.access_hash !== undefined && !chat.min) {
-          this.#hashes.set(idOf(chat.id), String(chat.access_hash));
+          this.#hashes.set(idOf(chat.id), longText(chat.access_hash));
         }
       }
     }

@@ -52,7 +52,9 @@ Deno.test("after the DC restarts with no memory of the key, the connection says 
     // The first call after the restart meets the forgotten key: a named error, not a hang.
     const met = await client.request({ id: 4, message: { _cons: "help.getNearestDc" } });
     assertEquals(met.error, "AuthKeyUnknown", JSON.stringify(met));
-    const dead = await client.next((line) => line.id === 0 && line.event !== undefined);
+    const dead = await client.next((line) =>
+      line.id === 0 && (line.event as { type?: string })?.type === "session_dead"
+    );
     assertEquals(dead.event, { type: "session_dead", reason: "AUTH_KEY_UNKNOWN", dc: 1 });
     // Then a new key: calls work again, and account calls say the sign-in is gone.
     const nearest = await client.request({ id: 5, message: { _cons: "help.getNearestDc" } });

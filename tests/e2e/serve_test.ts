@@ -102,7 +102,8 @@ Deno.test("the original README's examples work through serve, with responses of 
           limit: 0,
         },
       });
-      assertEquals(dialogs.id, 1);
+      assertEquals(dialogs.id, 1, JSON.stringify(dialogs));
+      assertEquals(dialogs.error, undefined, JSON.stringify(dialogs));
       assertEquals((dialogs.message as Record<string, unknown>)._cons, "messages.dialogs");
       // Any other missing field is still an error naming it.
       const missing = await client.request({
@@ -312,9 +313,33 @@ Deno.test("a message to another account arrives on that account's connection as 
         "updateShortSentMessage",
         JSON.stringify(sent),
       );
-      const update = await bob.next((line) => line.id === 0);
-      assertEquals((update.message as Record<string, unknown>)._cons, "updateShortMessage");
-      assertEquals((update.message as Record<string, unknown>).message, "hi Bob");
+      // Managed (the default): the full message, with the users it names and a cursor.
+      const update = await bob.next((line) => line.id === 0 && line.message !== undefined);
+      const updates = update.message as Record<string, unknown>;
+      const [first] = updates.updates as Record<string, unknown>[];
+      assertEquals(first._cons, "updateNewMessage");
+      assertEquals((first.message as Record<string, unknown>).message, "hi Bob");
+      assertEquals(
+        (updates.users as Record<string, unknown>[]).some((u) => u.first_name === "Alice"),
+        true,
+      );
+      assertEquals(typeof update.cursor, "string");
+      // Raw: what Telegram pushed, as it pushed it.
+      await bob.request({ id: 20, options: { updates: "raw" } });
+      await alice.request({
+        id: 12,
+        message: {
+          _cons: "messages.sendMessage",
+          peer: { _cons: "inputPeerUser", user_id: user.id, access_hash: accessHash },
+          message: "hi again",
+          random_id: 8,
+        },
+      });
+      const raw = await bob.next((line) =>
+        line.id === 0 && (line.message as Record<string, unknown>)?._cons === "updateShortMessage"
+      );
+      assertEquals((raw.message as Record<string, unknown>).message, "hi again");
+      assertEquals(raw.cursor, undefined);
     } finally {
       alice.close();
       bob.close();

@@ -1,0 +1,142 @@
+/**
+ * Managed updates for one account: the edge around the update state machine
+ * (`lib/updates/update_state.ts`). It feeds the machine what the client receives and the results
+ * of the account's calls, makes the calls the machine asks for (getState, getDifference,
+ * getChannelDifference) through the client, runs its deadline timer, and emits each output as a
+ * line of the JSON protocol: `{"id": 0, "message": {...}, "cursor": "..."}` or
+ * `{"id": 0, "event": {...}}`.
+ *
+ * @module
+ */
+
+import type { TlObject } from "../tl/codec.ts";
+import { type UpdateOutput, UpdateState } from "../updates/update_state.ts";
+import type { Client } from "./client.ts";
+import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
+
+/** Where the lines go. */
+export type ManagedLine = Record<string, unknown>;
+
+/** The platform's timers, unreferenced: a managed account never keeps the process alive. */
+const platformTimers: Timers = {
+  ...realTimers,
+  setTimeout: (run, ms) => {
+    const id = setTimeout(run, ms);
+    Deno.unrefTimer(id as unknown as number);
+    return id;
+  },
+};
+
+/** Drives one account's update state over a client. */
+export class ManagedUpdates {
+  readonly #client: Client;
+  readonly #emit: (line: ManagedLine) => void;
+  readonly #timers: Timers;
+  #state?: UpdateState;
+  #timer?: TimerId;
+  /** Counts starts, so that answers to a stopped run's calls are ignored. */
+  #run = 0;
+
+  constructor(client: Client, emit: (line: ManagedLine) => void, timers: Timers = platformTimers) {
+    this.#client = client;
+    this.#emit = emit;
+    this.#timers = timers;
+  }
+
+  /** True once started (a session is loaded or an account signed in) and not stopped. */
+  get started(): boolean {
+    return this.#state !== undefined;
+  }
+
+  /** The cursor after the last line emitted, once started. */
+  cursor(): string | undefined {
+    return this.#state?.cursor();
+  }
+
+  /**
+   * Starts (or restarts) managing the client's account: from `cursor`, everything after it is
+   * delivered first; without one, the current state is fetched, which subscribes the session.
+   * Throws BadCursorError for a cursor this proxy did not write.
+   */
+  start(cursor?: string): void {
+    this.stop();
+    const state = new UpdateState({ clock: () => this.#timers.now() });
+    state.start(cursor);
+    state.selfId = this.#client.session.userId;
+    this.#state = state;
+    this.#run++;
+    this.#pump();
+  }
+
+  /** Stops: no more calls or lines (the account logged out, or the connection closed). */
+  stop(): void {
+    this.#timers.clearTimeout(this.#timer);
+    this.#state = undefined;
+    this.#run++;
+  }
+
+  /** An update the client received. */
+  push(update: TlObject): void {
+    if (!this.#state) return;
+    this.#out(this.#state.push(update));
+    this.#pump();
+  }
+
+  /** The result of one of the account's own calls (it may move the state). */
+  callResult(call: TlObject, result: unknown): void {
+    if (!this.#state || typeof result !== "object" || result === null) return;
+    this.#out(this.#state.callResult(call, result as TlObject));
+    this.#pump();
+  }
+
+  /** Updates may have been missed (a reconnect, a new session): they are fetched. */
+  missed(): void {
+    if (!this.#state) return;
+    this.#state.reset();
+    this.#pump();
+  }
+
+  #pump(): void {
+    const state = this.#state;
+    if (!state) return;
+    for (const request of state.nextRequests()) this.#ask(state, request);
+    this.#timers.clearTimeout(this.#timer);
+    const wait = Math.max(0, state.nextDeadline() - this.#timers.now());
+    this.#timer = this.#timers.setTimeout(() => {
+      if (this.#state !== state) return;
+      state.tick();
+      this.#pump();
+    }, Math.min(wait, 2 ** 31 - 1));
+  }
+
+  async #ask(state: UpdateState, request: TlObject): Promise<void> {
+    const run = this.#run;
+    let result: TlObject | undefined;
+    try {
+      result = await this.#client.call(request) as TlObject;
+    } catch {
+      result = undefined;
+    }
+    if (this.#run !== run || this.#state !== state) return;
+    if (!result || result._cons === "rpc_error" || result._cons === "rpc_timeout") {
+      if (result?._cons === "rpc_error" && result.error_code === 401) {
+        // The authorization is gone: nothing more will come until a new sign-in.
+        this.#emit({ id: 0, event: { type: "session_dead", reason: result.error_message } });
+        this.stop();
+        return;
+      }
+      state.failed(request);
+    } else {
+      this.#out(state.answer(request, result));
+    }
+    this.#pump();
+  }
+
+  #out(outputs: UpdateOutput[]): void {
+    for (const output of outputs) {
+      if (output.kind === "updates") {
+        this.#emit({ id: 0, message: output.value, cursor: output.cursor });
+      } else this.#emit({ id: 0, event: output.event });
+    }
+  }
+}
