@@ -221,6 +221,8 @@ export class UpdateState {
     const out: UpdateOutput[] = [];
     switch (value._cons) {
       case "updatesTooLong":
+        // Too much to push: the client is told, and the difference brings what it can.
+        out.push({ kind: "event", event: { type: "too_long", box: COMMON } });
         this.#want(COMMON);
         return out;
       case "updateShortMessage":
