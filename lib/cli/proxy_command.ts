@@ -9,6 +9,8 @@ import type { AppIdentity, ServerTarget } from "../client/client.ts";
 import { defaultServer, serverFromJson } from "../client/client.ts";
 import type { ProxyDefaults } from "../proxy/handler.ts";
 import { serve } from "../proxy/serve.ts";
+import { type AccountStore, openSqliteStore } from "../proxy/account_store.ts";
+import { HeldAccounts } from "../proxy/held_accounts.ts";
 import { serveLines } from "../proxy/serve_lines.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
@@ -26,6 +28,8 @@ const COMMON_OPTIONS =
   --connect-timeout S  deadline for opening a connection and creating its key (default 10)
   --transport NAME     obfuscated-intermediate (default), obfuscated-abridged,
                        obfuscated-padded, intermediate, abridged, padded or full
+  --updates MODE       managed (default: gap-free, in order, with a resume cursor) or raw (as
+                       Telegram pushed them); a connection may choose with {"options": ...}
   --pfs                perfect forward secrecy: each connection encrypts under a temporary
                        key bound to the session's permanent key, renewed daily (or "pfs": true
                        in a client's server object)
@@ -54,6 +58,10 @@ Options:
                        (visible in ps: prefer MTPROTO2JSON_TOKEN or --token-file)
   --token-file FILE    read the token from FILE (its first line)
   --max-connections N  serve at most N connections at once (default 1000)
+  --state DIR          hold signed-in accounts in DIR (SQLite, mode 0600): they stay connected
+                       when their connections close, journal their updates, survive restarts
+  --journal N          keep the last N update lines per held account (default 10000); an
+                       older cursor is served from getDifference
 ${COMMON_OPTIONS}
 `;
 
@@ -85,6 +93,7 @@ const COMMON_FLAGS = {
   "connect-timeout": { type: "string" },
   transport: { type: "string" },
   pfs: { type: "boolean", default: false },
+  updates: { type: "string" },
   "max-line": { type: "string" },
   "log-format": { type: "string" },
   scheme: { type: "string", multiple: true },
@@ -186,7 +195,12 @@ async function proxyDefaults(
     serverFlag((values.server as string | undefined) ?? io.env("MTPROTO2JSON_SERVER")),
     values.pfs === true,
   );
+  const updates = values.updates as string | undefined;
+  if (updates !== undefined && updates !== "managed" && updates !== "raw") {
+    throw new UsageError(`--updates must be managed or raw, got "${updates}"`);
+  }
   const defaults: ProxyDefaults = {
+    ...(updates ? { updates } : {}),
     schema,
     app: appIdentity(
       (values["api-id"] as string | undefined) ?? io.env("MTPROTO2JSON_API_ID"),
@@ -218,6 +232,8 @@ export async function runServeCommand(
       token: { type: "string" },
       "token-file": { type: "string" },
       "max-connections": { type: "string" },
+      state: { type: "string" },
+      journal: { type: "string" },
     },
     false,
     io.env,
@@ -225,6 +241,10 @@ export async function runServeCommand(
   if (values.help) {
     await io.stdout(SERVE_HELP);
     return 0;
+  }
+  const journal = values.journal === undefined ? 10_000 : Number(values.journal);
+  if (!Number.isInteger(journal) || journal < 1) {
+    throw new UsageError(`--journal needs a positive number of lines, got "${values.journal}"`);
   }
   const { defaults, maxLine } = await proxyDefaults(values, io, version);
   const port = Number(values.port);
@@ -244,6 +264,22 @@ export async function runServeCommand(
       `--max-connections needs a positive number, got "${values["max-connections"]}"`,
     );
   }
+  let store: AccountStore | undefined;
+  if (values.state !== undefined) {
+    try {
+      store = openSqliteStore(values.state);
+    } catch (error) {
+      logger(values, io)(`mtproto2json: --state ${values.state}: ${(error as Error).message}`, {
+        level: "error",
+      });
+      return 2;
+    }
+    defaults.held = new HeldAccounts(defaults, store, journal);
+    const restored = defaults.held.restore();
+    if (restored) {
+      logger(values, io)(`mtproto2json serve: ${restored} held account(s) reconnecting`);
+    }
+  }
   let server;
   try {
     server = serve(defaults, {
@@ -260,6 +296,8 @@ export async function runServeCommand(
   logger(values, io)(`mtproto2json serve: listening on ${values.host}:${server.port}`);
   await io.stopped;
   await server.close();
+  defaults.held?.close();
+  store?.close();
   return 0;
 }
 

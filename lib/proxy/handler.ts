@@ -25,6 +25,7 @@ import type { LogFields } from "../io/log_format.ts";
 import type { TransportOptions } from "../transport/transport.ts";
 import { ManagedUpdates } from "../client/managed_updates.ts";
 import { BadCursorError, decodeCursor } from "../updates/cursor.ts";
+import type { HeldAccount, HeldAccounts } from "./held_accounts.ts";
 
 /** How updates reach the client: managed (gap-free, with a cursor) or raw (as pushed). */
 export type UpdatesMode = "managed" | "raw";
@@ -43,6 +44,8 @@ export interface ProxyDefaults {
   log?: (line: string, fields?: LogFields) => void;
   /** How updates reach clients unless a connection says otherwise (default managed). */
   updates?: UpdatesMode;
+  /** `serve --state`: signed-in accounts are held here and shared by their connections. */
+  held?: HeldAccounts;
 }
 
 /** The id given to errors in lines that have no usable id. */
@@ -61,7 +64,11 @@ const OPTIONS: Record<string, { key: keyof ClientBehaviour; min?: number; max?: 
 
 /** One client connection of the JSON protocol. */
 export class ProxyConnection {
-  readonly client: Client;
+  /** The client calls go to: the connection's own, or the held account's it attached to. */
+  client: Client;
+  readonly #ownClient: Client;
+  #held?: HeldAccount;
+  readonly #heldSink = (line: Record<string, unknown>) => this.#send(line);
   readonly #write: (line: string) => void;
   readonly #defaults: ProxyDefaults;
   /** Ids of the requests not answered yet (their count is what is in flight). */
@@ -91,6 +98,7 @@ export class ProxyConnection {
       ...(defaults.log ? { log: defaults.log } : {}),
     });
     this.#managed = new ManagedUpdates(this.client, (line) => this.#send(line));
+    this.#ownClient = this.client;
   }
 
   /** Handles one received line; the response is written when ready. */
@@ -176,7 +184,17 @@ export class ProxyConnection {
   /** Closes the client's MTProto connections. */
   close(): void {
     this.#managed.stop();
-    this.client.closeConnections();
+    this.#held?.detach(this.#heldSink);
+    this.#ownClient.closeConnections();
+  }
+
+  /** Makes this connection one of a held account's: its calls and updates are the account's. */
+  #attach(account: HeldAccount, cursor?: string): void {
+    this.#managed.stop();
+    this.#held?.detach(this.#heldSink);
+    this.#held = account;
+    this.client = account.client;
+    account.attach(this.#heldSink, cursor);
   }
 
   /**
@@ -186,9 +204,24 @@ export class ProxyConnection {
   #afterCall(call: Record<string, unknown>, result: unknown): void {
     if (this.#updatesMode !== "managed") return;
     const value = result as Record<string, unknown>;
-    if (call._cons === "auth.logOut") this.#managed.stop();
+    const held = this.#defaults.held;
+    if (call._cons === "auth.logOut") {
+      this.#managed.stop();
+      if (this.#held) {
+        held!.forget(this.#held);
+        this.#held = undefined;
+        this.client = this.#ownClient;
+        this.client.setSession({ dc: this.client.server.dc });
+      }
+    } else if (this.#held) this.#held.callResult(call as never, result);
     else if (this.#managed.started) this.#managed.callResult(call as never, result);
-    else if (value?._cons === "auth.authorization") this.#managed.start();
+    else if (value?._cons === "auth.authorization") {
+      if (!held) return this.#managed.start();
+      // Signed in here: the account is held from now on, by a client of its own.
+      const session = sessionToJson(this.client.currentSession(), this.client.server);
+      this.client.closeConnections();
+      this.#attach(held.hold(session));
+    }
   }
 
   /** Sets how updates reach this connection; managed ones start at once if signed in. */
@@ -308,7 +341,21 @@ export class ProxyConnection {
         }
         const cursor = fields.updates_cursor;
         if (cursor !== undefined) decodeCursor(cursor); // refused before anything changes
-        this.client.setSession(sessionFromJson(fields, this.client.server.dc));
+        const session = sessionFromJson(fields, this.client.server.dc);
+        const held = this.#defaults.held;
+        if (
+          held && this.#updatesMode === "managed" && session.userId !== undefined &&
+          session.authKey !== undefined
+        ) {
+          this.#attach(held.hold(sessionToJson(session, this.client.server)), cursor as string);
+          return this.#held!.session();
+        }
+        if (this.#held) {
+          this.#held.detach(this.#heldSink);
+          this.#held = undefined;
+          this.client = this.#ownClient;
+        }
+        this.client.setSession(session);
         if (this.#updatesMode === "managed" && fields.auth_key !== undefined) {
           if (this.client.session.userId !== undefined) this.#managed.start(cursor as string);
           else this.#managed.stop();
@@ -319,6 +366,7 @@ export class ProxyConnection {
         throw new BadRequestError("BadSession", (error as Error).message);
       }
     }
+    if (this.#held) return this.#held.session();
     const cursor = this.#managed.cursor();
     return {
       ...sessionToJson(this.client.currentSession(), this.client.server),
