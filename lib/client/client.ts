@@ -599,8 +599,14 @@ export function sessionFromJson(value: Record<string, unknown>, currentDc: numbe
     session.authKey = key;
   }
   // Older sessions wrote ids as unsigned or even wider numbers; keep their low 64 bits.
-  const long = (name: string, text: unknown) => {
-    if (text === undefined) return undefined;
+  const long = (name: string, value: unknown) => {
+    if (value === undefined) return undefined;
+    // What sessionToJson wrote, not yet through JSON text: a bigint or JSON.rawJSON digits.
+    const text = typeof value === "bigint"
+      ? value.toString()
+      : typeof value === "object" && value !== null && "rawJSON" in value
+      ? String((value as { rawJSON: unknown }).rawJSON)
+      : value;
     if (typeof text === "number" && Number.isInteger(text)) return BigInt.asIntN(64, BigInt(text));
     if (typeof text === "string" && /^-?\d+$/.test(text)) return BigInt.asIntN(64, BigInt(text));
     throw new TypeError(`session.${name} must be an integer`);

@@ -48,6 +48,11 @@ export class ManagedUpdates {
     return this.#state !== undefined;
   }
 
+  /** True while catching up (after a start, until `synced`). */
+  get syncing(): boolean {
+    return this.#state?.syncing ?? false;
+  }
+
   /** The cursor after the last line emitted, once started. */
   cursor(): string | undefined {
     return this.#state?.cursor();

@@ -64,6 +64,8 @@ export class HeldAccount {
   readonly #sinks = new Set<LineSink>();
   /** Connections catching up with a difference of their own: live lines wait for them. */
   readonly #waiting = new Map<LineSink, ManagedLine[]>();
+  /** Connections that came while the account itself was catching up (after a restart). */
+  #early: [LineSink, string | undefined][] = [];
 
   constructor(
     defaults: HeldDefaults,
@@ -116,6 +118,11 @@ export class HeldAccount {
    * when it reaches back that far, else from a difference), then `synced`, then live lines.
    */
   attach(sink: LineSink, cursor?: string): void {
+    if (this.#managed.syncing) {
+      // Its journal is still filling with what came while nobody held it: wait for that.
+      this.#early.push([sink, cursor]);
+      return;
+    }
     if (cursor === undefined) {
       this.#sinks.add(sink);
       sink({ id: 0, event: { type: "synced", cursor: this.cursor(), recovered: 0 } });
@@ -140,6 +147,7 @@ export class HeldAccount {
   detach(sink: LineSink): void {
     this.#sinks.delete(sink);
     this.#waiting.delete(sink);
+    this.#early = this.#early.filter(([early]) => early !== sink);
   }
 
   /** Feeds the result of a call made on the shared client (it may move the state). */
@@ -164,6 +172,7 @@ export class HeldAccount {
     } else if ((line.event as { type?: string })?.type === "synced") {
       // The account's own catching up (at start): connections get their own synced.
       this.#cursor = withJournal((line.event as { cursor: string }).cursor, this.#seq);
+      for (const [sink, cursor] of this.#early.splice(0)) this.attach(sink, cursor);
       return;
     }
     this.#fanOut(line);
