@@ -168,7 +168,10 @@ export class HeldAccount {
       line = { ...line, cursor };
       this.#cursor = cursor;
       this.#store.append(this.keyId, [{ seq: this.#seq, line: JSON.stringify(line) }], cursor);
-      if (this.#seq % 256 === 0) this.#store.trim(this.keyId, this.#journalLimit);
+      // Trimmed now and then: a quarter of the bound (at most 256 lines) past it at most.
+      if (this.#seq % Math.max(1, Math.min(256, this.#journalLimit >> 2)) === 0) {
+        this.#store.trim(this.keyId, this.#journalLimit);
+      }
     } else if ((line.event as { type?: string })?.type === "synced") {
       // The account's own catching up (at start): connections get their own synced.
       this.#cursor = withJournal((line.event as { cursor: string }).cursor, this.#seq);

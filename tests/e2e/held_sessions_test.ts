@@ -190,3 +190,69 @@ Deno.test("three connections on one held account all get Bob's message, and thei
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a cursor older than the journal reaches is served from getDifference, exactly", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const dir = await Deno.makeTempDir();
+  const store = openSqliteStore(dir);
+  const defaults: ProxyDefaults = {
+    schema: loadSchema(),
+    server: serverFlag(JSON.stringify(emulator.serverLine(1)))!,
+    app: appIdentity("12345", "hash", "test"),
+    behaviour: { timeoutSeconds: 5 },
+    transport: { kind: "intermediate" },
+  };
+  defaults.held = new HeldAccounts(defaults, store, 10); // a journal of 10 lines
+  const proxy = serve(defaults, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
+  const sender = emulatedSender(emulator, 1);
+  try {
+    const bob = rawCaller(sender, codec);
+    await signIn(bob, "+15550000002", "hunter2");
+    const alice = await JsonClient.connect(proxy.port);
+    const session = await signInAlice(alice) as Line;
+    const synced = await alice.next(isSynced);
+    alice.close();
+    const aliceUser = emulator.world.users.get(1000001)!;
+    const peer = {
+      _cons: "inputPeerUser",
+      user_id: aliceUser.id,
+      access_hash: aliceUser.accessHash,
+    };
+    for (let i = 0; i < 40; i++) {
+      await bob({
+        _cons: "messages.sendMessage",
+        peer,
+        message: `m${i}`,
+        random_id: BigInt(i + 1),
+      });
+    }
+    // The held account journals all 40 (and keeps the last 10 or so).
+    await until(() => (store.journalBounds(keyOf(store))?.last ?? 0) >= 40);
+    assertEquals(store.journalBounds(keyOf(store))!.first > 1, true);
+    const back = await JsonClient.connect(proxy.port);
+    try {
+      await back.request({
+        id: 1,
+        session: { ...session, updates_cursor: (synced.event as Line).cursor },
+      });
+      const done = await back.next(isSynced, 20_000);
+      const texts = back.updates.map(textOf).filter((text) => text !== undefined);
+      assertEquals(texts, Array.from({ length: 40 }, (_, i) => `m${i}`));
+      assertEquals((done.event as Line).recovered, 40);
+    } finally {
+      back.close();
+    }
+  } finally {
+    sender.close();
+    await proxy.close();
+    defaults.held.close();
+    store.close();
+    await emulator.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The key id of the store's only account. */
+function keyOf(store: ReturnType<typeof openSqliteStore>): string {
+  return store.accounts()[0].keyId;
+}
