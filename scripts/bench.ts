@@ -29,6 +29,7 @@ import {
 } from "../lib/mtproto/auth_key_exchange.ts";
 import { Sender } from "../lib/net/sender.ts";
 import { benchServe } from "./bench_serve.ts";
+import { benchUpdates } from "./bench_updates.ts";
 
 /**
  * Runs `fn` repeatedly for about `milliseconds` after a warm-up, in batches of about 20 ms, and
@@ -275,3 +276,4 @@ sender.close();
 
 await benchServe(schema, report);
 await emulator.close();
+await benchUpdates(schema, report);

@@ -26,7 +26,7 @@ const app = {
 };
 
 /** Starts a subcommand; the stream not named in `read` is discarded (a full pipe would block). */
-function spawn(args: string[], read: "stdout" | "stderr"): Deno.ChildProcess {
+export function spawn(args: string[], read: "stdout" | "stderr"): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${root}main.ts`, ...args],
     stdout: read === "stdout" ? "piped" : "null",
@@ -35,7 +35,7 @@ function spawn(args: string[], read: "stdout" | "stderr"): Deno.ChildProcess {
 }
 
 /** `serve` pointed at the emulator's `line`; resolves with its process and port once it listens. */
-async function startServe(line: unknown, extra: string[] = []) {
+export async function startServe(line: unknown, extra: string[] = []) {
   const child = spawn([
     "serve",
     "--port",
@@ -52,7 +52,8 @@ async function startServe(line: unknown, extra: string[] = []) {
   return { child, port };
 }
 
-async function stop(child: Deno.ChildProcess) {
+/** Ends a subcommand with SIGTERM, as a user would, and waits for it. */
+export async function stop(child: Deno.ChildProcess) {
   child.kill("SIGTERM");
   await child.status;
 }

@@ -1,0 +1,139 @@
+/**
+ * The managed-updates part of `deno task bench`: updates delivered per second through
+ * `serve --state`, and the time to resume 1000 missed updates from a held account's journal and,
+ * without `--state`, from getDifference. The emulator and `serve` run as processes of their own;
+ * the messages are ones Alice sends to herself from another session (which Telegram, and the
+ * emulator, push to her other sessions).
+ *
+ * @module
+ */
+
+import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
+import { openSqliteStore } from "../lib/proxy/account_store.ts";
+import type { TlSchema } from "../lib/tl/schema.ts";
+import { JsonClient } from "../tests/e2e/json_client.ts";
+import { signInAlice, waitFor } from "../tests/support/processes.ts";
+import { spawn, startServe, stop } from "./bench_serve.ts";
+
+type Report = (label: string, value: string, target?: string) => void;
+type Line = Record<string, unknown>;
+
+const app = {
+  apiId: 12345,
+  apiHash: "hash",
+  deviceModel: "bench",
+  systemVersion: "1",
+  appVersion: "1",
+  langCode: "en",
+};
+const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
+const messages = (client: JsonClient) => client.updates.filter((line) => line.message).length;
+
+async function until(test: () => boolean, ms = 60_000) {
+  for (const end = Date.now() + ms; !test() && Date.now() < end;) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  if (!test()) throw new Error("bench: not delivered within a minute");
+}
+
+/** Runs the managed-updates benchmarks and reports each figure. */
+export async function benchUpdates(schema: TlSchema, report: Report): Promise<void> {
+  const emulator = spawn(["emulator", "--port", "0"], "stdout");
+  const line = JSON.parse((await waitFor(emulator.stdout, /^.*\n/))[0]);
+  const dir = await Deno.makeTempDir();
+  const held = await startServe(line, ["--state", dir]);
+  const plain = await startServe(line);
+  const sender = new Client({
+    schema,
+    server: serverFromJson(line.server, defaultServer()),
+    app,
+    transport: { kind: "intermediate" },
+  });
+  let sent = 0;
+  /** Alice writes `count` messages to herself, 50 at a time. */
+  const write = async (count: number) => {
+    const target = sent + count;
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      while (sent < target) {
+        const n = ++sent;
+        await sender.call({
+          _cons: "messages.sendMessage",
+          peer: { _cons: "inputPeerSelf" },
+          message: `bench ${n}`,
+          random_id: n,
+        });
+      }
+    }));
+  };
+  const store = openSqliteStore(dir);
+  try {
+    console.log("\nManaged updates (Alice's messages to herself, from another session)");
+    const code = await sender.call({
+      _cons: "auth.sendCode",
+      phone_number: "+15550000001",
+      api_id: 12345,
+      api_hash: "hash",
+      settings: { _cons: "codeSettings" },
+    }) as Line;
+    await sender.call({
+      _cons: "auth.signIn",
+      phone_number: "+15550000001",
+      phone_code_hash: code.phone_code_hash,
+      phone_code: "12345",
+    });
+
+    // Live, through serve --state.
+    const live = await JsonClient.connect(held.port);
+    const session = await signInAlice(live) as Line;
+    await live.next(isSynced);
+    const start = performance.now();
+    await write(3000);
+    await until(() => messages(live) >= 3000);
+    report(
+      "  managed updates delivered live through serve --state (3000, sent 50 at a time)",
+      `${(3000 / ((performance.now() - start) / 1000)).toFixed(0)} /s`,
+    );
+    const cursor = live.updates.filter((l) => l.message).at(-1)!.cursor;
+    live.close();
+
+    // 1000 missed, resumed from the held account's journal.
+    const journaled = () => store.journalBounds(store.accounts()[0].keyId)?.last ?? 0;
+    const before = journaled();
+    await write(1000);
+    await until(() => journaled() >= before + 1000);
+    const back = await JsonClient.connect(held.port);
+    let begin = performance.now();
+    await back.request({ id: 1, session: { ...session, updates_cursor: cursor } });
+    await back.next(isSynced, 60_000);
+    report(
+      "  resume 1000 missed updates from the journal (serve --state)",
+      `${(performance.now() - begin).toFixed(0)} ms (${messages(back)} lines)`,
+    );
+    back.close();
+
+    // 1000 missed, resumed with getDifference (serve without --state).
+    const first = await JsonClient.connect(plain.port);
+    const plainSession = await signInAlice(first) as Line;
+    await first.next(isSynced);
+    const plainCursor = ((await first.request({ id: 904, session: {} })).session as Line)
+      .updates_cursor;
+    first.close();
+    await write(1000);
+    const again = await JsonClient.connect(plain.port);
+    begin = performance.now();
+    await again.request({ id: 1, session: { ...plainSession, updates_cursor: plainCursor } });
+    await again.next(isSynced, 60_000);
+    report(
+      "  resume 1000 missed updates with getDifference (no --state)",
+      `${(performance.now() - begin).toFixed(0)} ms (${messages(again)} lines)`,
+    );
+    again.close();
+  } finally {
+    sender.closeConnections();
+    store.close();
+    await stop(held.child);
+    await stop(plain.child);
+    await stop(emulator);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
