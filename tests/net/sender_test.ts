@@ -96,7 +96,10 @@ Deno.test("a request's timeout counts from submission, connecting included; the 
 });
 
 Deno.test("a dropped connection is retried after growing, jittered waits, one attempt at a time", async () => {
-  const { emulator, dc, timers, sender, connects } = await setup();
+  let reconnected = 0;
+  const { emulator, dc, timers, sender, connects } = await setup({
+    onReconnect: () => reconnected++,
+  });
   try {
     await sender.connect();
     assertEquals(codec.decode(await sender.invoke(ping(1))).ping_id, 1n);
@@ -117,6 +120,8 @@ Deno.test("a dropped connection is retried after growing, jittered waits, one at
     await timers.advance(RECONNECT_BACKOFF.capMs);
     assertEquals(codec.decode(await pending).ping_id, 2n);
     assertEquals(dc.opened - dc.closed, 1, "exactly one live connection");
+    // Its owner is told once, to fetch the updates pushed while it was away.
+    assertEquals(reconnected, 1);
   } finally {
     sender.close();
     await emulator.close();

@@ -235,3 +235,17 @@ Deno.test("a long silence asks for a difference, which keeps Telegram pushing", 
   machine.tick();
   assertEquals(machine.nextRequests()[0]._cons, "updates.getDifference");
 });
+
+Deno.test("a reconnect or a new server session asks for what was pushed meanwhile, known channels included", () => {
+  const { machine } = synced();
+  machine.push(push({
+    _cons: "updateNewChannelMessage",
+    message: { _cons: "message", id: 1, peer_id: { _cons: "peerChannel", channel_id: channel.id } },
+    pts: 50,
+    pts_count: 1,
+  }));
+  assertEquals(machine.nextRequests(), []);
+  machine.reset();
+  const requests = machine.nextRequests().map((request) => [request._cons, request.pts]);
+  assertEquals(requests, [["updates.getDifference", 10], ["updates.getChannelDifference", 50]]);
+});
