@@ -27,6 +27,7 @@ import {
 } from "./boxes.ts";
 import { type CursorValue, decodeCursor, encodeCursor, type UpdateStateValues } from "./cursor.ts";
 import { affectedUpdate, sentMessage } from "./call_results.ts";
+import { readChannelDifference, readDifference } from "./difference.ts";
 
 /** What the state machine reports besides update lines. */
 export type UpdateEvent =
@@ -305,77 +306,38 @@ export class UpdateState {
 
   #onDifference(result: TlObject, out: UpdateOutput[]): void {
     const state = this.#state!;
-    switch (result._cons) {
-      case "updates.differenceEmpty":
-        state.date = result.date as number;
-        state.seq = result.seq as number;
+    const difference = readDifference(result);
+    switch (difference.kind) {
+      case "empty":
+        state.date = difference.date;
+        state.seq = difference.seq;
         return;
-      case "updates.differenceTooLong":
-        state.pts = result.pts as number;
+      case "too_long":
+        state.pts = difference.pts;
         out.push({ kind: "event", event: { type: "too_long", box: COMMON } });
         this.#want(COMMON);
         return;
     }
-    const items: TlObject[] = [
-      ...(result.new_messages as TlObject[]).map((message) => ({
-        _cons: "updateNewMessage",
-        message,
-        pts: 0,
-        pts_count: 0,
-      })),
-      ...(result.new_encrypted_messages as TlObject[]).map((message) => ({
-        _cons: "updateNewEncryptedMessage",
-        message,
-        qts: 0,
-      })),
-    ];
-    const channelUpdates: TlObject[] = [];
-    for (const update of result.other_updates as TlObject[]) {
-      const move = moveOf(update);
-      if (
-        update._cons === "updateChannelTooLong" ||
-        (move && move.box !== COMMON && move.box !== "secret")
-      ) {
-        channelUpdates.push(update);
-      } else items.push(update);
-    }
-    const next =
-      (result._cons === "updates.differenceSlice"
-        ? result.intermediate_state
-        : result.state) as TlObject;
-    this.#deliverDifference(COMMON, items, result, () => {
-      state.pts = next.pts as number;
-      state.qts = next.qts as number;
-      state.date = next.date as number;
-      state.seq = next.seq as number;
+    this.#deliverDifference(COMMON, difference.items, result, () => {
+      Object.assign(state, difference.next);
     }, out);
-    for (const update of channelUpdates) this.#process(update, result, out);
-    if (result._cons === "updates.differenceSlice") this.#want(COMMON);
+    for (const update of difference.channelUpdates) this.#process(update, result, out);
+    if (difference.slice) this.#want(COMMON);
   }
 
   #onChannelDifference(box: BoxName, result: TlObject, out: UpdateOutput[]): void {
     const state = this.#state!;
     const id = channelOfBox(box)!;
-    if (result._cons === "updates.channelDifferenceTooLong") {
-      state.channels[id] = (result.dialog as TlObject).pts as number;
+    const difference = readChannelDifference(result);
+    if (difference.kind === "too_long") {
+      state.channels[id] = difference.pts;
       out.push({ kind: "event", event: { type: "too_long", box } });
       return;
     }
-    const items = result._cons === "updates.channelDifference"
-      ? [
-        ...(result.new_messages as TlObject[]).map((message) => ({
-          _cons: "updateNewChannelMessage",
-          message,
-          pts: 0,
-          pts_count: 0,
-        })),
-        ...(result.other_updates as TlObject[]),
-      ]
-      : [];
-    this.#deliverDifference(box, items, result, () => {
-      state.channels[id] = result.pts as number;
+    this.#deliverDifference(box, difference.items, result, () => {
+      state.channels[id] = difference.pts;
     }, out);
-    if (!result.final) this.#want(box);
+    if (!difference.final) this.#want(box);
   }
 
   /**
