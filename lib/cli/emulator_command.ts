@@ -44,6 +44,10 @@ Options:
 The last three take VALUE@DC to apply to one DC only, and may be repeated:
   --clock-skew 3600@3 --drop-every 50@2
   -h, --help           show this help
+
+Every flag may be given instead as an environment variable MTPROTO2JSON_EMULATOR_<FLAG>:
+--port as MTPROTO2JSON_EMULATOR_PORT, --home-dc as MTPROTO2JSON_EMULATOR_HOME_DC, and so on
+(repeatable flags comma-separated). A flag on the command line wins.
 `;
 
 /** I/O of the emulator command. */
@@ -54,27 +58,34 @@ export interface EmulatorCommandIo {
   writeSecretFile: (path: string, text: string) => Promise<void>;
   /** Resolves when the process should stop (Ctrl-C). */
   stopped: Promise<void>;
+  /** Reads an environment variable (none when left out). */
+  env?: (name: string) => string | undefined;
 }
 
 /** Runs the emulator until stopped; returns the exit status. */
 export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo): Promise<number> {
-  const { values } = parseFlags(args, {
-    port: { type: "string" },
-    dcs: { type: "string" },
-    key: { type: "string" },
-    world: { type: "string" },
-    "home-dc": { type: "string" },
-    "files-dc": { type: "string" },
-    "flood-wait": { type: "string" },
-    "drop-updates": { type: "string" },
-    "too-long-every": { type: "string" },
-    "salt-seconds": { type: "string", multiple: true },
-    "clock-skew": { type: "string", multiple: true },
-    "drop-every": { type: "string", multiple: true },
-    slow: { type: "string" },
-    scheme: { type: "string", multiple: true },
-    help: { type: "boolean", short: "h", default: false },
-  });
+  const { values } = parseFlags(
+    args,
+    {
+      port: { type: "string" },
+      dcs: { type: "string" },
+      key: { type: "string" },
+      world: { type: "string" },
+      "home-dc": { type: "string" },
+      "files-dc": { type: "string" },
+      "flood-wait": { type: "string" },
+      "drop-updates": { type: "string" },
+      "too-long-every": { type: "string" },
+      "salt-seconds": { type: "string", multiple: true },
+      "clock-skew": { type: "string", multiple: true },
+      "drop-every": { type: "string", multiple: true },
+      slow: { type: "string" },
+      scheme: { type: "string", multiple: true },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    false,
+    (name) => io.env?.(name.replace("MTPROTO2JSON_", "MTPROTO2JSON_EMULATOR_")),
+  );
   if (values.help) {
     await io.write(EMULATOR_HELP);
     return 0;

@@ -10,6 +10,7 @@ import { runTlCommand, TL_HELP } from "./tl_command.ts";
 import { runEmulatorCommand } from "./emulator_command.ts";
 import { runPipeCommand, runServeCommand } from "./proxy_command.ts";
 import { runSigninCommand } from "./signin_command.ts";
+import { runHealthCommand } from "./health_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { closest } from "./flags.ts";
 import type { PromptReader } from "./prompt_reader.ts";
@@ -17,7 +18,7 @@ import { STOPPED_STATUS } from "./exit_status.ts";
 
 export { STOPPED_STATUS };
 
-const SUBCOMMANDS = ["serve", "pipe", "signin", "emulator", "tl"];
+const SUBCOMMANDS = ["serve", "pipe", "signin", "emulator", "tl", "health"];
 
 /** The release version, from `deno.json`. */
 export const VERSION: string = denoConfig.version;
@@ -33,10 +34,15 @@ Subcommands:
   signin    sign in (phone, code, 2FA password) and print a session line to resume the account
   emulator  a local test double of Telegram's DCs on 127.0.0.1 (real MTProto, in-memory world)
   tl        encode JSON to TL, decode TL to JSON, describe schema entries
+  health    ask a running serve how it is (for HEALTHCHECK and supervisors); exit 0 when well
 
 Options:
   -h, --help       show this help (or a subcommand's: mtproto2json tl --help)
   -V, --version    print the version and the TL layer
+
+Exit status: 0 done; 1 failed (a call, a bad line for tl, an unhealthy serve); 2 usage error or a
+refused start (a busy port, a non-loopback address without a token); 130 stopped by SIGINT or
+SIGTERM.
 `;
 
 /** Where the CLI writes; replaced in tests. */
@@ -110,10 +116,23 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           readTextFile: io.readTextFile,
           writeSecretFile: io.writeSecretFile,
           stopped: io.stopped,
+          env: io.env,
+        });
+      case "health":
+        return await runHealthCommand(rest, {
+          stdout: io.stdout,
+          stderr: io.stderr,
+          readTextFile: io.readTextFile,
+          env: io.env,
         });
       case "tl":
         return await untilStopped(
-          runTlCommand(rest, { stdin: io.stdin, write: io.stdout, readTextFile: io.readTextFile }),
+          runTlCommand(rest, {
+            stdin: io.stdin,
+            write: io.stdout,
+            readTextFile: io.readTextFile,
+            env: io.env,
+          }),
           io.stopped,
           "tl",
           io,

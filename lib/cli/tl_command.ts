@@ -31,6 +31,8 @@ Options:
 A line that fails gets a one-line JSON error on stdout, {"error", "msg", "line"}, and the
 rest are still processed; the exit status is 1 if any line failed.
 
+Environment: MTPROTO2JSON_SCHEME (comma-separated files) stands for --scheme, as for serve.
+
 Example:
   echo '{"_cons":"inputPeerUser","user_id":1,"access_hash":2}' | mtproto2json tl encode
 `;
@@ -40,16 +42,23 @@ export interface TlCommandIo {
   stdin: ReadableStream<Uint8Array>;
   write: (text: string) => void | Promise<void>;
   readTextFile: (path: string) => Promise<string>;
+  /** Reads an environment variable (none when left out). */
+  env?: (name: string) => string | undefined;
 }
 
 /** Runs `mtproto2json tl ...` and returns the exit status. */
 export async function runTlCommand(args: string[], io: TlCommandIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    base64: { type: "boolean", default: false },
-    "long-strings": { type: "boolean", default: false },
-    scheme: { type: "string", multiple: true },
-    help: { type: "boolean", short: "h", default: false },
-  }, true);
+  const { values, positionals } = parseFlags(
+    args,
+    {
+      base64: { type: "boolean", default: false },
+      "long-strings": { type: "boolean", default: false },
+      scheme: { type: "string", multiple: true },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    true,
+    (name) => (name === "MTPROTO2JSON_SCHEME" ? io.env?.(name) : undefined),
+  );
   const [action, ...rest] = positionals;
   if (values.help || action === undefined) {
     await io.write(TL_HELP);

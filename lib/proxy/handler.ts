@@ -46,6 +46,8 @@ export interface ProxyDefaults {
   updates?: UpdatesMode;
   /** `serve --state`: signed-in accounts are held here and shared by their connections. */
   held?: HeldAccounts;
+  /** What a `{"health": {}}` request reports (serve fills in its connections). */
+  health?: () => Record<string, unknown>;
 }
 
 /** The id given to errors in lines that have no usable id. */
@@ -243,6 +245,10 @@ export class ProxyConnection {
         overrides = this.#readOptions(request.options);
         if (!own) this.client.configure(overrides);
         response.options = this.#showOptions(overrides);
+      }
+      if (request.health !== undefined) {
+        response.health = this.#defaults.health?.() ??
+          { status: "ok", connections: 1, held_accounts: 0 };
       }
       if (request.server !== undefined) response.server = this.#server(request.server);
       if (request.session !== undefined) response.session = this.#session(request.session);

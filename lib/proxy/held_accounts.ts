@@ -239,6 +239,11 @@ export class HeldAccounts {
     this.#journalLimit = journalLimit;
   }
 
+  /** How many accounts are held. */
+  get size(): number {
+    return this.#accounts.size;
+  }
+
   /** Restores every stored account; each reconnects and catches up from its cursor. */
   restore(): number {
     for (const stored of this.#store.accounts()) {

@@ -77,6 +77,15 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
   const maxConnections = options.maxConnections ?? 1000;
   let connections = 0;
   const sockets = new Set<Deno.TcpConn>();
+  const started = Date.now();
+  // For health checks (a container's HEALTHCHECK, a load balancer): alive, and how busy.
+  const health = () => ({
+    status: "ok",
+    uptime_s: Math.floor((Date.now() - started) / 1000),
+    connections: sockets.size,
+    held_accounts: defaults.held?.size ?? 0,
+    version: defaults.app.appVersion,
+  });
   const serving = acceptLoop(listener, (socket) => {
     if (sockets.size >= maxConnections) {
       const line = JSON.stringify({
@@ -97,6 +106,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
       log && ((line: string, fields?: LogFields) => log(line, { ...fields, connection }));
     const own: ProxyDefaults = {
       ...defaults,
+      health,
       ...(defaults.log ? { log: tagged(defaults.log) } : {}),
       ...(defaults.verbose ? { verbose: tagged(defaults.verbose) } : {}),
     };

@@ -154,3 +154,15 @@ Deno.test("--log-format json: one object a line, each naming its connection", as
   ]);
   assertEquals(typeof logged[0].time, "string");
 });
+
+Deno.test("every subcommand's --help names its environment variables, and the emulator reads them", async () => {
+  for (const subcommand of ["serve", "pipe", "signin", "emulator", "tl", "health"]) {
+    const help = await run([subcommand, "--help"]);
+    assertEquals(help.status, 0);
+    assertEquals(/MTPROTO2JSON_[A-Z_]+/.test(help.stdout), true, `${subcommand} --help`);
+  }
+  // A bad value from the environment is reported as the flag's.
+  const emulator = await run(["emulator"], { MTPROTO2JSON_EMULATOR_HOME_DC: "zero" });
+  assertEquals(emulator.status, 2);
+  assertEquals(emulator.stderr.includes("--home-dc"), true, emulator.stderr);
+});

@@ -256,3 +256,40 @@ Deno.test("a cursor older than the journal reaches is served from getDifference,
 function keyOf(store: ReturnType<typeof openSqliteStore>): string {
   return store.accounts()[0].keyId;
 }
+
+Deno.test("mtproto2json health asks serve how it is: held accounts, connections, uptime; 1 when nobody answers", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const dir = await Deno.makeTempDir();
+  const proxy = await startServe(emulator.serverLine(1), dir);
+  const health = async (port: number) => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${root}main.ts`, "health", "--port", String(port), "--timeout", "2"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      code: output.code,
+      stdout: new TextDecoder().decode(output.stdout),
+      stderr: new TextDecoder().decode(output.stderr),
+    };
+  };
+  const alice = await JsonClient.connect(proxy.port);
+  try {
+    await signInAlice(alice);
+    await alice.next(isSynced);
+    const well = await health(proxy.port);
+    assertEquals(well.code, 0, well.stderr);
+    const report = JSON.parse(well.stdout);
+    assertEquals([report.status, report.held_accounts, report.connections], ["ok", 1, 2]);
+    assertEquals(typeof report.uptime_s, "number");
+  } finally {
+    alice.close();
+    proxy.child.kill("SIGTERM");
+    await proxy.child.status;
+    await emulator.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  const down = await health(proxy.port);
+  assertEquals(down.code, 1);
+  assertEquals(down.stderr.includes(`127.0.0.1:${proxy.port}`), true, down.stderr);
+});
