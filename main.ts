@@ -4,6 +4,7 @@
  * @module
  */
 
+import "./lib/cli/require_deno.ts";
 import { runCli } from "./lib/cli/run.ts";
 import { terminalReader } from "./lib/cli/prompt_reader.ts";
 
@@ -27,7 +28,7 @@ if (import.meta.main) {
     stderr: write(Deno.stderr),
     readTextFile: (path) => Deno.readTextFile(path),
     writeSecretFile: (path, text) => Deno.writeTextFile(path, text, { mode: 0o600 }),
-    env: (name) => Deno.env.get(name),
+    env: readEnvironment,
     ...(Deno.stdin.isTerminal() ? { prompts: terminalReader(Deno.stdin) } : {}),
     stopped: new Promise<void>((resolve) => {
       Deno.addSignalListener("SIGINT", () => resolve());
@@ -38,4 +39,16 @@ if (import.meta.main) {
   // Stopped in the middle of a hidden prompt, the terminal must not stay in raw mode.
   if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(false);
   Deno.exit(status);
+}
+
+/** An environment variable; none when run without permission to read the environment. */
+function readEnvironment(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      return undefined;
+    }
+    throw error;
+  }
 }

@@ -65,7 +65,7 @@ export async function benchUpdates(schema: TlSchema, report: Report): Promise<vo
       }
     }));
   };
-  const store = openSqliteStore(dir);
+  const store = await openSqliteStore(dir);
   try {
     console.log("\nManaged updates (Alice's messages to herself, from another session)");
     const code = await sender.call({

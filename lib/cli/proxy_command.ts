@@ -267,7 +267,7 @@ export async function runServeCommand(
   let store: AccountStore | undefined;
   if (values.state !== undefined) {
     try {
-      store = openSqliteStore(values.state);
+      store = await openSqliteStore(values.state);
     } catch (error) {
       logger(values, io)(`mtproto2json: --state ${values.state}: ${(error as Error).message}`, {
         level: "error",

@@ -7,8 +7,6 @@
  * @module
  */
 
-import { DatabaseSync } from "node:sqlite";
-
 /** One held account as stored. */
 export interface StoredAccount {
   /** The auth key id (hex) the account is found by. */
@@ -45,9 +43,10 @@ export interface AccountStore {
 
 /**
  * Opens (creating if needed) the SQLite store in `dir`: the directory is made mode 0700 and the
- * database file 0600, since sessions hold auth keys.
+ * database file 0600, since sessions hold auth keys. SQLite is loaded only here, when asked for.
  */
-export function openSqliteStore(dir: string): AccountStore {
+export async function openSqliteStore(dir: string): Promise<AccountStore> {
+  const { DatabaseSync } = await import("node:sqlite");
   Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = `${dir}/mtproto2json.sqlite`;
   try {

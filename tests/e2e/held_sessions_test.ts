@@ -3,7 +3,7 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
-import { openSqliteStore } from "../../lib/proxy/account_store.ts";
+import { type AccountStore, openSqliteStore } from "../../lib/proxy/account_store.ts";
 import { HeldAccounts } from "../../lib/proxy/held_accounts.ts";
 import type { ProxyDefaults } from "../../lib/proxy/handler.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
@@ -108,7 +108,7 @@ Deno.test("serve --state killed with SIGKILL while Alice is away: after a restar
 Deno.test("three connections on one held account all get Bob's message, and their calls share one session", async () => {
   const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
   const dir = await Deno.makeTempDir();
-  const store = openSqliteStore(`${dir}/state`);
+  const store = await openSqliteStore(`${dir}/state`);
   const defaults: ProxyDefaults = {
     schema: loadSchema(),
     server: serverFlag(JSON.stringify(emulator.serverLine(1)))!,
@@ -194,7 +194,7 @@ Deno.test("three connections on one held account all get Bob's message, and thei
 Deno.test("a cursor older than the journal reaches is served from getDifference, exactly", async () => {
   const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
   const dir = await Deno.makeTempDir();
-  const store = openSqliteStore(dir);
+  const store = await openSqliteStore(dir);
   const defaults: ProxyDefaults = {
     schema: loadSchema(),
     server: serverFlag(JSON.stringify(emulator.serverLine(1)))!,
@@ -253,7 +253,7 @@ Deno.test("a cursor older than the journal reaches is served from getDifference,
 });
 
 /** The key id of the store's only account. */
-function keyOf(store: ReturnType<typeof openSqliteStore>): string {
+function keyOf(store: AccountStore): string {
   return store.accounts()[0].keyId;
 }
 
