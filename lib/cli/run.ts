@@ -40,9 +40,9 @@ Options:
   -h, --help       show this help (or a subcommand's: mtproto2json tl --help)
   -V, --version    print the version and the TL layer
 
-Exit status: 0 done; 1 failed (a call, a bad line for tl, an unhealthy serve); 2 usage error or a
-refused start (a busy port, a non-loopback address without a token); 130 stopped by SIGINT or
-SIGTERM.
+Exit status: 0 done (serve and emulator also when stopped by SIGINT or SIGTERM); 1 failed (a
+sign-in, a bad line for tl, an unhealthy serve); 2 usage error or a refused start (a busy port, a
+non-loopback address without a token); 130 pipe, signin or tl stopped by SIGINT or SIGTERM.
 `;
 
 /** Where the CLI writes; replaced in tests. */
