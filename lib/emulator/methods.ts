@@ -18,6 +18,7 @@ import { messageMethods } from "./methods/messages.ts";
 import { updateMethods } from "./methods/updates.ts";
 import { readMethods } from "./methods/read.ts";
 import { changeMethods } from "./methods/changes.ts";
+import { messageActionMethods } from "./methods/message_actions.ts";
 import { uploadMethods } from "./methods/upload.ts";
 import { startupMethods } from "./methods/startup.ts";
 import type { World } from "./world.ts";
@@ -60,6 +61,7 @@ export function createMethods(
     ...updateMethods(tools),
     ...readMethods(tools),
     ...changeMethods(tools),
+    ...messageActionMethods(tools),
     ...uploadMethods(tools),
     ...startupMethods(tools),
   };

@@ -80,7 +80,22 @@ export function messageObject(message: WorldMessage, viewer: number): TlObject {
     date: message.date,
     message: message.text,
     ...(message.editDate ? { edit_date: message.editDate } : {}),
+    ...(message.pinned ? { pinned: true } : {}),
+    ...(message.reactions?.size ? { reactions: reactionsObject(message, viewer) } : {}),
     ...(message.media ? { media: mediaObject(message.media) } : {}),
+  };
+}
+
+/** A message's reactions as `messageReactions`, marking the viewer's own choice. */
+export function reactionsObject(message: WorldMessage, viewer: number): TlObject {
+  return {
+    _cons: "messageReactions",
+    results: [...message.reactions!].map(([emoticon, users], index) => ({
+      _cons: "reactionCount",
+      ...(users.has(viewer) ? { chosen_order: index } : {}),
+      reaction: { _cons: "reactionEmoji", emoticon },
+      count: users.size,
+    })),
   };
 }
 

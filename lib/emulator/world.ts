@@ -64,6 +64,10 @@ export interface WorldMessage {
   editDate?: number;
   /** Set by a deletion: the message stays only for the journal. */
   deleted?: boolean;
+  /** Pinned in its conversation. */
+  pinned?: boolean;
+  /** Reactions: each emoticon and who chose it. */
+  reactions?: Map<string, Set<number>>;
 }
 
 /**
@@ -77,10 +81,10 @@ export interface WorldBoxEvent {
   pts: number;
   ptsCount: number;
   date: number;
-  kind: "new" | "edit" | "delete" | "read_inbox" | "read_outbox";
+  kind: "new" | "edit" | "delete" | "read_inbox" | "read_outbox" | "pin" | "unpin";
   /** new, edit: the message (as it is now). */
   message?: WorldMessage;
-  /** delete: the ids deleted. */
+  /** delete, pin, unpin: the ids concerned. */
   messageIds?: number[];
   /** read_inbox, read_outbox: the conversation as `userId` sees it, and up to where. */
   peer?: WorldPeer;

@@ -212,6 +212,15 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
           max_id: event.maxId,
           ...moved,
         };
+      case "pin":
+      case "unpin":
+        return {
+          _cons: inChannel ? "updatePinnedChannelMessages" : "updatePinnedMessages",
+          ...(event.kind === "pin" ? { pinned: true } : {}),
+          ...(inChannel ? { channel_id: event.channelId } : { peer: peerObject(event.peer!) }),
+          messages: event.messageIds,
+          ...moved,
+        };
     }
   };
 
