@@ -5,7 +5,13 @@ import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { JsonClient } from "../e2e/json_client.ts";
 import { signInAlice } from "../support/processes.ts";
-import { mismatch, type Transcript, transcriptsOf } from "./transcripts.ts";
+import {
+  mismatch,
+  type Program,
+  programsOf,
+  type Transcript,
+  transcriptsOf,
+} from "./transcripts.ts";
 
 const docs = new URL("../../docs/", import.meta.url).pathname;
 const schema = loadSchema();
@@ -66,10 +72,106 @@ async function replay(transcript: Transcript): Promise<void> {
   }
 }
 
-for await (const entry of Deno.readDir(docs)) {
-  if (!entry.name.endsWith(".md")) continue;
-  const text = await Deno.readTextFile(`${docs}${entry.name}`);
-  for (const transcript of transcriptsOf(`docs/${entry.name}`, text)) {
-    Deno.test(`docs/${entry.name}:${transcript.line} runs as shown`, () => replay(transcript));
+const root = new URL("../../", import.meta.url).pathname;
+
+/** A port nobody listens on now. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
+ * Runs a document's programs in order as one shell session in an empty directory, with
+ * `mtproto2json` on the PATH (this source tree), serve's port in MTPROTO2JSON_PORT (the clients
+ * read it too) and the emulator on free ports; checks every `=> text` the programs promise.
+ */
+async function runPrograms(file: string, programs: Program[]): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/bin`);
+    await Deno.writeTextFile(
+      `${dir}/bin/mtproto2json`,
+      `#!/bin/sh\nexec "${Deno.execPath()}" run -A --config "${root}deno.json" "${root}main.ts" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const parts = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"];
+    programs.forEach((program, index) => {
+      if (program.language === "sh") parts.push(program.code);
+      else {
+        const [extension, runner] = {
+          python: ["py", "python3"],
+          js: ["mjs", "node"],
+          ts: ["ts", `"${Deno.execPath()}" run -A --no-config`],
+        }[program.language];
+        const name = `example${index}.${extension}`;
+        parts.push(`cat > ${name} <<'EXAMPLE_END'\n${program.code}EXAMPLE_END`);
+        parts.push(`${runner} ${name}`);
+      }
+    });
+    const output = await new Deno.Command("bash", {
+      args: ["-c", parts.join("\n")],
+      cwd: dir,
+      env: {
+        PATH: `${dir}/bin:${Deno.env.get("PATH")}`,
+        MTPROTO2JSON_PORT: String(freePort()),
+        MTPROTO2JSON_EMULATOR_PORT: "0",
+        NO_COLOR: "1",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    const stderr = new TextDecoder().decode(output.stderr);
+    if (output.code !== 0) {
+      throw new Error(
+        `${file}: the examples ended with status ${output.code}\n${stdout}\n${stderr}`,
+      );
+    }
+    for (const program of programs) {
+      for (const expected of program.expects) {
+        if (!stdout.includes(expected)) {
+          throw new Error(
+            `${file}:${program.line}: output lacks ${JSON.stringify(expected)}\n${stdout}`,
+          );
+        }
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 }
+
+// The README's quick start is run too.
+const readme = await Deno.readTextFile(`${root}README.md`);
+Deno.test("README.md: its quick start runs as shown", () =>
+  runPrograms("README.md", programsOf("README.md", readme)));
+
+for await (const entry of Deno.readDir(docs)) {
+  if (!entry.name.endsWith(".md")) continue;
+  const file = `docs/${entry.name}`;
+  const text = await Deno.readTextFile(`${docs}${entry.name}`);
+  for (const transcript of transcriptsOf(file, text)) {
+    Deno.test(`${file}:${transcript.line} runs as shown`, () => replay(transcript));
+  }
+  const programs = programsOf(file, text);
+  if (programs.length) {
+    Deno.test(`${file}: its programs run as shown`, () => runPrograms(file, programs));
+  }
+}
+
+Deno.test("every example in docs/ is one the tests run: a transcript or a program marked run", async () => {
+  for await (const entry of Deno.readDir(docs)) {
+    if (!entry.name.endsWith(".md")) continue;
+    const lines = (await Deno.readTextFile(`${docs}${entry.name}`)).split("\n");
+    let inside = false;
+    lines.forEach((line, index) => {
+      if (!line.startsWith("```")) return;
+      if (!inside && !/^```(jsonl( .*)?|(sh|python|js|ts) run|text)$/.test(line)) {
+        throw new Error(`docs/${entry.name}:${index + 1}: ${line} is not run by the tests`);
+      }
+      inside = !inside;
+    });
+  }
+});

@@ -36,7 +36,13 @@ export function transcriptsOf(file: string, text: string): Transcript[] {
         if (lines[i].trim() !== "") throw new Error(`${file}:${i + 1}: not a "> " or "< " line`);
         continue;
       }
-      const value = JSON.parse(step[2]);
+      // A line that is not JSON may be sent (to show the error it gets): its error has id -2.
+      let value: Record<string, unknown> = { id: -2 };
+      try {
+        value = JSON.parse(step[2]);
+      } catch (error) {
+        if (step[1] === "<") throw new Error(`${file}:${i + 1}: ${(error as Error).message}`);
+      }
       transcript.steps.push(
         step[1] === ">"
           ? { send: step[2], id: value.id ?? 1, line: i + 1 }
@@ -80,4 +86,39 @@ export function mismatch(expected: unknown, actual: unknown, path = ""): string 
   return Object.is(expected, actual)
     ? undefined
     : `${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+}
+
+/** A runnable example: a shell, Python or JavaScript block marked `run`. */
+export interface Program {
+  file: string;
+  line: number;
+  language: "sh" | "python" | "js" | "ts";
+  code: string;
+  /** Text its output must contain: the `# => ...` / `// => ...` comments in it. */
+  expects: string[];
+}
+
+/** The runnable examples of one Markdown text (blocks opened as ```sh run, ```python run, …). */
+export function programsOf(file: string, text: string): Program[] {
+  const programs: Program[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(sh|python|js|ts) run$/.exec(lines[i]);
+    if (!open) continue;
+    const start = i + 1;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i] !== "```"; i++) body.push(lines[i]);
+    const expects = body.flatMap((line) => {
+      const match = /(?:#|\/\/) => (.*)$/.exec(line);
+      return match ? [match[1].trim()] : [];
+    });
+    programs.push({
+      file,
+      line: start,
+      language: open[1] as Program["language"],
+      code: body.join("\n") + "\n",
+      expects,
+    });
+  }
+  return programs;
 }
