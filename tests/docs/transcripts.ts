@@ -92,7 +92,7 @@ export function mismatch(expected: unknown, actual: unknown, path = ""): string 
 export interface Program {
   file: string;
   line: number;
-  language: "sh" | "python" | "js" | "ts";
+  language: "sh" | "python" | "js" | "ts" | "go";
   code: string;
   /** Text its output must contain: the `# => ...` / `// => ...` comments in it. */
   expects: string[];
@@ -103,7 +103,7 @@ export function programsOf(file: string, text: string): Program[] {
   const programs: Program[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(sh|python|js|ts) run$/.exec(lines[i]);
+    const open = /^```(sh|python|js|ts|go) run$/.exec(lines[i]);
     if (!open) continue;
     const start = i + 1;
     const body: string[] = [];
