@@ -18,17 +18,15 @@ import {
   type ServerTarget,
   serverToJson,
   sessionFromJson,
-  sessionToJson,
 } from "../client/client.ts";
 import type { TlSchema } from "../tl/schema.ts";
 import type { LogFields } from "../io/log_format.ts";
 import type { TransportOptions } from "../transport/transport.ts";
-import { ManagedUpdates } from "../client/managed_updates.ts";
 import { BadCursorError, decodeCursor } from "../updates/cursor.ts";
-import type { HeldAccount, HeldAccounts } from "./held_accounts.ts";
+import type { HeldAccounts } from "./held_accounts.ts";
+import { ConnectionAccount, type UpdatesMode } from "./connection_account.ts";
 
-/** How updates reach the client: managed (gap-free, with a cursor) or raw (as pushed). */
-export type UpdatesMode = "managed" | "raw";
+export type { UpdatesMode } from "./connection_account.ts";
 
 /** What every connection of a proxy starts with. */
 export interface ProxyDefaults {
@@ -66,41 +64,41 @@ const OPTIONS: Record<string, { key: keyof ClientBehaviour; min?: number; max?: 
 
 /** One client connection of the JSON protocol. */
 export class ProxyConnection {
-  /** The client calls go to: the connection's own, or the held account's it attached to. */
-  client: Client;
-  readonly #ownClient: Client;
-  #held?: HeldAccount;
-  readonly #heldSink = (line: Record<string, unknown>) => this.#send(line);
   readonly #write: (line: string) => void;
   readonly #defaults: ProxyDefaults;
   /** Ids of the requests not answered yet (their count is what is in flight). */
   readonly #ids = new Set<number>();
   /** Waiting for a request to settle. */
   #settled: (() => void)[] = [];
-  #updatesMode: UpdatesMode;
-  readonly #managed: ManagedUpdates;
+  /** Which client calls go to, and how updates reach this connection. */
+  readonly #account: ConnectionAccount;
 
   /** `write` sends one line (without its newline) to the client. */
   constructor(defaults: ProxyDefaults, write: (line: string) => void) {
     this.#defaults = defaults;
     this.#write = write;
-    this.#updatesMode = defaults.updates ?? "managed";
-    this.client = new Client({
-      schema: defaults.schema,
-      ...(defaults.server ? { server: defaults.server } : {}),
-      app: defaults.app,
-      ...(defaults.behaviour ? { behaviour: defaults.behaviour } : {}),
-      ...(defaults.transport ? { transport: defaults.transport } : {}),
-      onUpdate: (update, dc) => {
-        if (this.#updatesMode === "managed") this.#managed.push(update);
-        else if (dc === this.client.session.dc) this.#send({ id: 0, message: update });
-      },
-      onMissedUpdates: () => this.#managed.missed(),
-      onEvent: (event) => this.#send({ id: 0, event }),
-      ...(defaults.log ? { log: defaults.log } : {}),
-    });
-    this.#managed = new ManagedUpdates(this.client, (line) => this.#send(line));
-    this.#ownClient = this.client;
+    this.#account = new ConnectionAccount(
+      ({ onUpdate, onMissed }) =>
+        new Client({
+          schema: defaults.schema,
+          ...(defaults.server ? { server: defaults.server } : {}),
+          app: defaults.app,
+          ...(defaults.behaviour ? { behaviour: defaults.behaviour } : {}),
+          ...(defaults.transport ? { transport: defaults.transport } : {}),
+          onUpdate,
+          onMissedUpdates: onMissed,
+          onEvent: (event) => this.#send({ id: 0, event }),
+          ...(defaults.log ? { log: defaults.log } : {}),
+        }),
+      (line) => this.#send(line),
+      defaults.updates ?? "managed",
+      defaults.held,
+    );
+  }
+
+  /** The client this connection's calls go to (a held account's, once attached to one). */
+  get client(): Client {
+    return this.#account.client;
   }
 
   /** Handles one received line; the response is written when ready. */
@@ -183,55 +181,9 @@ export class ProxyConnection {
     }
   }
 
-  /** Closes the client's MTProto connections. */
+  /** Closes the connection's MTProto connections (a held account stays connected). */
   close(): void {
-    this.#managed.stop();
-    this.#held?.detach(this.#heldSink);
-    this.#ownClient.closeConnections();
-  }
-
-  /** Makes this connection one of a held account's: its calls and updates are the account's. */
-  #attach(account: HeldAccount, cursor?: string): void {
-    this.#managed.stop();
-    this.#held?.detach(this.#heldSink);
-    this.#held = account;
-    this.client = account.client;
-    account.attach(this.#heldSink, cursor);
-  }
-
-  /**
-   * Managed updates follow the account: they start when a signed-in session is loaded (from its
-   * cursor, if it has one) or when an account signs in, and stop when it logs out.
-   */
-  #afterCall(call: Record<string, unknown>, result: unknown): void {
-    if (this.#updatesMode !== "managed") return;
-    const value = result as Record<string, unknown>;
-    const held = this.#defaults.held;
-    if (call._cons === "auth.logOut") {
-      this.#managed.stop();
-      if (this.#held) {
-        held!.forget(this.#held);
-        this.#held = undefined;
-        this.client = this.#ownClient;
-        this.client.setSession({ dc: this.client.server.dc });
-      }
-    } else if (this.#held) this.#held.callResult(call as never, result);
-    else if (this.#managed.started) this.#managed.callResult(call as never, result);
-    else if (value?._cons === "auth.authorization") {
-      if (!held) return this.#managed.start();
-      // Signed in here: the account is held from now on, by a client of its own.
-      const session = sessionToJson(this.client.currentSession(), this.client.server);
-      this.client.closeConnections();
-      this.#attach(held.hold(session));
-    }
-  }
-
-  /** Sets how updates reach this connection; managed ones start at once if signed in. */
-  #setUpdatesMode(mode: UpdatesMode): void {
-    if (mode === this.#updatesMode) return;
-    this.#updatesMode = mode;
-    if (mode === "raw") this.#managed.stop();
-    else if (this.client.session.userId !== undefined) this.#managed.start();
+    this.#account.close();
   }
 
   async #process(id: number, request: Record<string, unknown>): Promise<void> {
@@ -259,7 +211,7 @@ export class ProxyConnection {
           ]);
         }
         response.message = await this.client.call(request.message, overrides);
-        this.#afterCall(request.message, response.message);
+        this.#account.afterCall(request.message, response.message);
       }
       this.#settle(id);
       this.#send(response);
@@ -281,7 +233,7 @@ export class ProxyConnection {
             `option updates must be "managed" or "raw", got ${JSON.stringify(setting)}`,
           );
         }
-        this.#setUpdatesMode(setting);
+        this.#account.setMode(setting);
         continue;
       }
       const option = OPTIONS[name];
@@ -320,13 +272,17 @@ export class ProxyConnection {
       ...Object.fromEntries(
         Object.entries(OPTIONS).map(([name, { key }]) => [name, behaviour[key]]),
       ),
-      updates: this.#updatesMode,
+      updates: this.#account.mode,
     };
   }
 
   #server(value: unknown): Record<string, unknown> {
     const fields = objectOf(value, "server");
     if (Object.keys(fields).length > 0) {
+      if (this.client !== this.#account.own) {
+        // Shared with other connections: its server is the one its session was held with.
+        throw new BadRequestError("BadServer", "a held account's server cannot be changed");
+      }
       try {
         this.client.setServer(serverFromJson(fields, this.client.server));
       } catch (error) {
@@ -340,44 +296,24 @@ export class ProxyConnection {
     const fields = objectOf(value, "session");
     if (Object.keys(fields).length > 0) {
       try {
+        const own = this.#account.own;
         if (fields.server !== undefined) {
-          this.client.setServer(
-            serverFromJson(objectOf(fields.server, "session.server"), this.client.server),
-          );
+          own.setServer(serverFromJson(objectOf(fields.server, "session.server"), own.server));
         }
         const cursor = fields.updates_cursor;
         if (cursor !== undefined) decodeCursor(cursor); // refused before anything changes
-        const session = sessionFromJson(fields, this.client.server.dc);
-        const held = this.#defaults.held;
-        if (
-          held && this.#updatesMode === "managed" && session.userId !== undefined &&
-          session.authKey !== undefined
-        ) {
-          this.#attach(held.hold(sessionToJson(session, this.client.server)), cursor as string);
-          return this.#held!.session();
-        }
-        if (this.#held) {
-          this.#held.detach(this.#heldSink);
-          this.#held = undefined;
-          this.client = this.#ownClient;
-        }
-        this.client.setSession(session);
-        if (this.#updatesMode === "managed" && fields.auth_key !== undefined) {
-          if (this.client.session.userId !== undefined) this.#managed.start(cursor as string);
-          else this.#managed.stop();
-        }
+        return this.#account.load(
+          sessionFromJson(fields, own.server.dc),
+          cursor as string | undefined,
+          fields.auth_key !== undefined,
+        );
       } catch (error) {
         if (error instanceof BadRequestError) throw error;
         if (error instanceof BadCursorError) throw new BadRequestError("BadCursor", error.message);
         throw new BadRequestError("BadSession", (error as Error).message);
       }
     }
-    if (this.#held) return this.#held.session();
-    const cursor = this.#managed.cursor();
-    return {
-      ...sessionToJson(this.client.currentSession(), this.client.server),
-      ...(cursor !== undefined ? { updates_cursor: cursor } : {}),
-    };
+    return this.#account.session();
   }
 
   #errorLine(id: number, error: unknown): Record<string, unknown> {

@@ -1,0 +1,140 @@
+/**
+ * The account side of one JSON connection: which client its calls go to (its own, or the held
+ * account's it attached to under `serve --state`), and how updates reach it (managed, following
+ * the account's sign-in, session loads and log-out; or raw, as pushed).
+ *
+ * @module
+ */
+
+import { type Client, type SessionState, sessionToJson } from "../client/client.ts";
+import { ManagedUpdates } from "../client/managed_updates.ts";
+import type { TlObject } from "../tl/codec.ts";
+import type { HeldAccount, HeldAccounts } from "./held_accounts.ts";
+
+/** How updates reach the client: managed (gap-free, in order, with a cursor) or raw (as pushed). */
+export type UpdatesMode = "managed" | "raw";
+
+type Line = Record<string, unknown>;
+
+/** One connection's account and updates. */
+export class ConnectionAccount {
+  /** The connection's own client (the one it keeps when not attached to a held account). */
+  readonly own: Client;
+  #mode: UpdatesMode;
+  readonly #managed: ManagedUpdates;
+  readonly #held?: HeldAccounts;
+  #attached?: HeldAccount;
+  readonly #sink: (line: Line) => void;
+
+  /** `build` makes the own client, given the handlers for its updates; `send` writes a line. */
+  constructor(
+    build: (
+      handlers: { onUpdate: (update: TlObject, dc: number) => void; onMissed: () => void },
+    ) => Client,
+    send: (line: Line) => void,
+    mode: UpdatesMode,
+    held?: HeldAccounts,
+  ) {
+    this.#mode = mode;
+    this.#held = held;
+    this.#sink = send;
+    this.own = build({
+      onUpdate: (update, dc) => {
+        if (this.#mode === "managed") this.#managed.push(update);
+        else if (dc === this.own.session.dc) send({ id: 0, message: update });
+      },
+      onMissed: () => this.#managed.missed(),
+    });
+    this.#managed = new ManagedUpdates(this.own, send);
+  }
+
+  /** The client calls go to. */
+  get client(): Client {
+    return this.#attached?.client ?? this.own;
+  }
+
+  /** How updates reach this connection. */
+  get mode(): UpdatesMode {
+    return this.#mode;
+  }
+
+  /** Switches how updates reach this connection; managed ones start at once if signed in. */
+  setMode(mode: UpdatesMode): void {
+    if (mode === this.#mode) return;
+    this.#mode = mode;
+    if (mode === "raw") this.#managed.stop();
+    else if (this.own.session.userId !== undefined && !this.#attached) this.#managed.start();
+  }
+
+  /**
+   * Loads a session (already checked): a signed-in one is held and attached to under
+   * `serve --state`, else it goes to the own client and starts its managed updates (from
+   * `cursor`). Returns the session object to answer with.
+   */
+  load(session: SessionState, cursor: string | undefined, withKey: boolean): Line {
+    if (this.#held && this.#mode === "managed" && session.userId !== undefined && session.authKey) {
+      this.#attach(this.#held.hold(sessionToJson(session, this.own.server)), cursor);
+      return this.#attached!.session();
+    }
+    this.#detach();
+    this.own.setSession(session);
+    if (this.#mode === "managed" && withKey) {
+      if (session.userId !== undefined) this.#managed.start(cursor);
+      else this.#managed.stop();
+    }
+    return this.session();
+  }
+
+  /** The session object as it stands, with the updates cursor once managed. */
+  session(): Line {
+    if (this.#attached) return this.#attached.session();
+    const cursor = this.#managed.cursor();
+    return {
+      ...sessionToJson(this.own.currentSession(), this.own.server),
+      ...(cursor !== undefined ? { updates_cursor: cursor } : {}),
+    };
+  }
+
+  /**
+   * What a call's result means for updates: it may move the state; a sign-in starts managed
+   * updates (holding the account under `--state`); a log-out stops them (and forgets it).
+   */
+  afterCall(call: TlObject, result: unknown): void {
+    if (this.#mode !== "managed") return;
+    if (call._cons === "auth.logOut") {
+      this.#managed.stop();
+      if (this.#attached) {
+        this.#held!.forget(this.#attached);
+        this.#attached = undefined;
+        this.own.setSession({ dc: this.own.server.dc });
+      }
+    } else if (this.#attached) this.#attached.callResult(call, result);
+    else if (this.#managed.started) this.#managed.callResult(call, result);
+    else if ((result as TlObject | undefined)?._cons === "auth.authorization") {
+      if (!this.#held) return this.#managed.start();
+      // Signed in here: from now on the account is held, by a client of its own.
+      const session = sessionToJson(this.own.currentSession(), this.own.server);
+      this.own.closeConnections();
+      this.#attach(this.#held.hold(session));
+    }
+  }
+
+  /** The connection is gone: its updates stop, a held account is only detached from. */
+  close(): void {
+    this.#managed.stop();
+    this.#detach();
+    this.own.closeConnections();
+  }
+
+  #attach(account: HeldAccount, cursor?: string): void {
+    this.#managed.stop();
+    this.#detach();
+    this.#attached = account;
+    account.attach(this.#sink, cursor);
+  }
+
+  #detach(): void {
+    this.#attached?.detach(this.#sink);
+    this.#attached = undefined;
+  }
+}
