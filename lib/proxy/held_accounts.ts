@@ -64,6 +64,8 @@ export class HeldAccount {
   readonly #sinks = new Set<LineSink>();
   /** Connections catching up with a difference of their own: live lines wait for them. */
   readonly #waiting = new Map<LineSink, ManagedLine[]>();
+  /** Called when the account's authorization is gone (set by its registry). */
+  onDead?: () => void;
   /** Connections that came while the account itself was catching up (after a restart). */
   #early: [LineSink, string | undefined][] = [];
 
@@ -92,7 +94,16 @@ export class HeldAccount {
       ...(defaults.transport ? { transport: defaults.transport } : {}),
       onUpdate: (update) => this.#managed.push(update),
       onMissedUpdates: () => this.#managed.missed(),
-      onEvent: (event) => this.#fanOut({ id: 0, event }),
+      onEvent: (event) => {
+        // The DC forgot the key: the authorization is gone, and a restart must not bring back
+        // an account that can no longer act. Its connections are told and stay usable.
+        if (event.type === "session_dead") {
+          this.#store.forget(this.keyId);
+          this.#managed.stop();
+          this.onDead?.();
+        }
+        this.#fanOut({ id: 0, event });
+      },
       ...(defaults.log ? { log: defaults.log } : {}),
     });
     this.#managed = new ManagedUpdates(this.client, (line) => this.#onLine(line));
@@ -254,7 +265,7 @@ export class HeldAccounts {
         stored.session,
         stored.cursor,
       );
-      this.#accounts.set(account.keyId, account);
+      this.#keep(account);
     }
     return this.#accounts.size;
   }
@@ -272,8 +283,15 @@ export class HeldAccounts {
     known?.close();
     this.#store.saveAccount({ keyId, session });
     const account = new HeldAccount(this.#defaults, this.#store, this.#journalLimit, session);
-    this.#accounts.set(keyId, account);
+    this.#keep(account);
     return account;
+  }
+
+  #keep(account: HeldAccount): void {
+    this.#accounts.set(account.keyId, account);
+    account.onDead = () => {
+      if (this.#accounts.get(account.keyId) === account) this.#accounts.delete(account.keyId);
+    };
   }
 
   /** Forgets an account (after auth.logOut): its client stops and its journal goes. */

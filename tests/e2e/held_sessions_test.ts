@@ -293,3 +293,40 @@ Deno.test("mtproto2json health asks serve how it is: held accounts, connections,
   assertEquals(down.code, 1);
   assertEquals(down.stderr.includes(`127.0.0.1:${proxy.port}`), true, down.stderr);
 });
+
+Deno.test("a held account whose key the DC forgot tells its connections, and is not held any more", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const dir = await Deno.makeTempDir();
+  const store = await openSqliteStore(dir);
+  const defaults: ProxyDefaults = {
+    schema: loadSchema(),
+    server: serverFlag(JSON.stringify(emulator.serverLine(1)))!,
+    app: appIdentity("12345", "hash", "test"),
+    behaviour: { timeoutSeconds: 5 },
+    transport: { kind: "intermediate" },
+  };
+  defaults.held = new HeldAccounts(defaults, store, 100);
+  const proxy = serve(defaults, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
+  const alice = await JsonClient.connect(proxy.port);
+  try {
+    await signInAlice(alice);
+    await alice.next(isSynced);
+    assertEquals(store.accounts().length, 1);
+    emulator.contexts[0].keys.forgetAll();
+    const met = await alice.request({ id: 5, message: { _cons: "help.getNearestDc" } });
+    assertEquals(met.error, "AuthKeyUnknown", JSON.stringify(met));
+    await alice.next((line) => line.id === 0 && (line.event as Line)?.type === "session_dead");
+    assertEquals(store.accounts().length, 0);
+    assertEquals(defaults.held.size, 0);
+    // The connection goes on: a new key, and help calls work.
+    const again = await alice.request({ id: 6, message: { _cons: "help.getNearestDc" } });
+    assertEquals((again.message as TlObject)._cons, "nearestDc");
+  } finally {
+    alice.close();
+    await proxy.close();
+    defaults.held.close();
+    store.close();
+    await emulator.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
