@@ -10,13 +10,14 @@
 import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
 import type { TlSchema } from "../lib/tl/schema.ts";
 import { JsonClient } from "../tests/e2e/json_client.ts";
-import { rssMb, signInAlice, waitFor } from "../tests/support/processes.ts";
+import { rssMb, signInAlice, startServeProcess, waitFor } from "../tests/support/processes.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
 
 const root = new URL("../", import.meta.url).pathname;
 const nearest = { _cons: "help.getNearestDc" };
-const app = {
+/** The app identity the bench's direct clients send. */
+export const app = {
   apiId: 12345,
   apiHash: "hash",
   deviceModel: "bench",
@@ -32,24 +33,6 @@ export function spawn(args: string[], read: "stdout" | "stderr"): Deno.ChildProc
     stdout: read === "stdout" ? "piped" : "null",
     stderr: read === "stderr" ? "piped" : "null",
   }).spawn();
-}
-
-/** `serve` pointed at the emulator's `line`; resolves with its process and port once it listens. */
-export async function startServe(line: unknown, extra: string[] = []) {
-  const child = spawn([
-    "serve",
-    "--port",
-    "0",
-    "--api-id",
-    "12345",
-    "--transport",
-    "intermediate",
-    ...extra,
-    "--server",
-    JSON.stringify(line),
-  ], "stderr");
-  const port = Number((await waitFor(child.stderr, /listening on [\d.]+:(\d+)/))[1]);
-  return { child, port };
 }
 
 /** Ends a subcommand with SIGTERM, as a user would, and waits for it. */
@@ -174,7 +157,7 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
   const emulator = spawn(["emulator", "--port", "0"], "stdout");
   const line = JSON.parse((await waitFor(emulator.stdout, /^.*\n/))[0]);
   const target = serverFromJson(line.server, defaultServer());
-  const { child: proxy, port } = await startServe(line);
+  const { child: proxy, port } = await startServeProcess(line);
   try {
     console.log("\nThe JSON proxy (serve) against the emulator, help.getNearestDc");
     // Latency, one call at a time.
@@ -244,7 +227,10 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
     await stop(proxy);
   }
   // Memory: a fresh serve, with idle signed-in connections that each made one call.
-  const { child: fresh, port: freshPort } = await startServe(line, ["--max-connections", "2000"]);
+  const { child: fresh, port: freshPort } = await startServeProcess(line, [
+    "--max-connections",
+    "2000",
+  ]);
   const idle: JsonClient[] = [];
   try {
     const owner = await JsonClient.connect(freshPort);

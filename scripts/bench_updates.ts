@@ -12,20 +12,12 @@ import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
 import { openSqliteStore } from "../lib/proxy/account_store.ts";
 import type { TlSchema } from "../lib/tl/schema.ts";
 import { JsonClient } from "../tests/e2e/json_client.ts";
-import { signInAlice, waitFor } from "../tests/support/processes.ts";
-import { spawn, startServe, stop } from "./bench_serve.ts";
+import { signInAlice, startServeProcess, waitFor } from "../tests/support/processes.ts";
+import { app, spawn, stop } from "./bench_serve.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
 type Line = Record<string, unknown>;
 
-const app = {
-  apiId: 12345,
-  apiHash: "hash",
-  deviceModel: "bench",
-  systemVersion: "1",
-  appVersion: "1",
-  langCode: "en",
-};
 const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
 const messages = (client: JsonClient) => client.updates.filter((line) => line.message).length;
 
@@ -41,8 +33,8 @@ export async function benchUpdates(schema: TlSchema, report: Report): Promise<vo
   const emulator = spawn(["emulator", "--port", "0"], "stdout");
   const line = JSON.parse((await waitFor(emulator.stdout, /^.*\n/))[0]);
   const dir = await Deno.makeTempDir();
-  const held = await startServe(line, ["--state", dir]);
-  const plain = await startServe(line);
+  const held = await startServeProcess(line, ["--state", dir]);
+  const plain = await startServeProcess(line);
   const sender = new Client({
     schema,
     server: serverFromJson(line.server, defaultServer()),

@@ -21,22 +21,10 @@ import bigInt from "npm:big-integer@1.6.52";
 import { rsaFingerprint } from "../lib/crypto/rsa.ts";
 import { startEmulator } from "../lib/emulator/emulator.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
+import { finish, step } from "./check_steps.js";
 
 // GramJS reads only its own layer's objects: the emulator serves that layer, as `--scheme` would.
 const schema = loadSchema([{ name: `gramjs-${LAYER}.tl`, text: `${apiText}\n// LAYER ${LAYER}` }]);
-let failures = 0;
-
-/** Runs one step, printing ✓ or ✗ with what it returned or threw. */
-async function step(name, run) {
-  try {
-    const detail = await run();
-    console.log(`✓ ${name}${detail === undefined ? "" : `: ${detail}`}`);
-  } catch (error) {
-    failures++;
-    console.log(`✗ ${name}: ${error?.errorMessage ?? error?.message ?? error}`);
-  }
-}
-
 const emulator = await startEmulator({
   port: 0,
   schema,
@@ -151,5 +139,4 @@ try {
   await emulator.close();
 }
 
-console.log(`\n${failures === 0 ? "all steps passed" : `${failures} step(s) failed`}`);
-Deno.exit(failures === 0 ? 0 : 1);
+finish();

@@ -26,23 +26,11 @@ import { publicKeyToPem } from "../lib/crypto/rsa.ts";
 import { startEmulator } from "../lib/emulator/emulator.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
 import { schemaTexts } from "./update_scheme.ts";
+import { finish, step } from "./check_steps.js";
 
 const texts = schemaTexts({ api, mtproto });
 // mtcute reads only layer 227 objects: the emulator serves its layer, as `--scheme` would.
 const schema = loadSchema([{ name: `mtcute-${texts.layer}.tl`, text: texts.apiText }]);
-let failures = 0;
-
-/** Runs one step, printing ✓ or ✗ with what it returned or threw. */
-async function step(name, run) {
-  try {
-    const detail = await run();
-    console.log(`✓ ${name}${detail === undefined ? "" : `: ${detail}`}`);
-  } catch (error) {
-    failures++;
-    console.log(`✗ ${name}: ${error?.message ?? error}`);
-  }
-}
-
 /**
  * One scenario against a fresh emulator; `world` switches the home and files DCs, `pfs` makes
  * mtcute bind temporary keys (and the emulator's log is then checked for messages under a
@@ -179,5 +167,4 @@ for (const pfs of [false, true]) {
   );
 }
 
-console.log(`\n${failures === 0 ? "all steps passed" : `${failures} step(s) failed`}`);
-Deno.exit(failures === 0 ? 0 : 1);
+finish();

@@ -235,7 +235,7 @@ export class UpdateState {
         }
         break;
       case "updateShortSentMessage":
-        this.#process(sentMessage(value, undefined, this.selfId), this.#container([], value), out);
+        this.#process(sentMessage(value, undefined, this.selfId), this.#container(value), out);
         return out;
     }
     const full = expandShort(value, this.selfId);
@@ -250,7 +250,7 @@ export class UpdateState {
     this.learn(result);
     const out: UpdateOutput[] = [];
     if (result._cons === "updateShortSentMessage") {
-      this.#process(sentMessage(result, call, this.selfId), this.#container([], result), out);
+      this.#process(sentMessage(result, call, this.selfId), this.#container(result), out);
       return out;
     }
     if (typeof result._cons === "string" && /^update(s|sCombined|Short\w*)$/.test(result._cons)) {
@@ -261,7 +261,7 @@ export class UpdateState {
       String(result._cons).startsWith("messages.affected")
     ) {
       const { update, refetch } = affectedUpdate(call, result, this.selfId);
-      if (update) this.#process(update, this.#container([], result), out);
+      if (update) this.#process(update, this.#container(result), out);
       if (refetch) this.#want(refetch);
     }
     return out;
@@ -492,8 +492,9 @@ export class UpdateState {
     };
   }
 
-  #container(users: TlObject[], value: TlObject): TlObject {
-    return { _cons: "updates", users, chats: [], date: value.date };
+  /** The container of an update that came without one (a call's result): no users or chats. */
+  #container(value: TlObject): TlObject {
+    return { _cons: "updates", users: [], chats: [], date: value.date };
   }
 
   #cursor(): string {

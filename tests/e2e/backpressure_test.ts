@@ -6,9 +6,7 @@
 import { assertEquals } from "../assert.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { JsonClient } from "./json_client.ts";
-import { rssMb, signInAlice, waitFor } from "../support/processes.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
+import { rssMb, signInAlice, startServeProcess } from "../support/processes.ts";
 
 Deno.test("a client that never reads 20,000 answers keeps serve's memory bounded; once it leaves, others are served at once", async () => {
   const emulator = await startEmulator({
@@ -17,28 +15,10 @@ Deno.test("a client that never reads 20,000 answers keeps serve's memory bounded
     log: () => {},
     world: { homeDc: 1, filesDc: 1 },
   });
-  const serve = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${root}main.ts`,
-      "serve",
-      "--port",
-      "0",
-      "--api-id",
-      "1",
-      "--transport",
-      "intermediate",
-      "--server",
-      JSON.stringify(emulator.serverLine(1)),
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const { child: serve, port } = await startServeProcess(emulator.serverLine(1));
   const clients: JsonClient[] = [];
   let hog: Deno.TcpConn | undefined;
   try {
-    const port = Number((await waitFor(serve.stderr, /listening on [\d.]+:(\d+)/))[1]);
     const owner = await JsonClient.connect(port);
     clients.push(owner);
     const session = await signInAlice(owner, 1);

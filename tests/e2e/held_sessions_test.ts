@@ -8,7 +8,7 @@ import { HeldAccounts } from "../../lib/proxy/held_accounts.ts";
 import type { ProxyDefaults } from "../../lib/proxy/handler.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
 import { JsonClient } from "./json_client.ts";
-import { signInAlice, waitFor } from "../support/processes.ts";
+import { signInAlice, startServeProcess } from "../support/processes.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn } from "../support/raw_calls.ts";
 
@@ -26,30 +26,7 @@ async function until(test: () => boolean, ms = 10_000) {
 }
 
 /** `mtproto2json serve --state DIR` as a process; resolves once it listens. */
-async function startServe(line: unknown, dir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${root}main.ts`,
-      "serve",
-      "--port",
-      "0",
-      "--api-id",
-      "12345",
-      "--transport",
-      "intermediate",
-      "--state",
-      dir,
-      "--server",
-      JSON.stringify(line),
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const port = Number((await waitFor(child.stderr, /listening on [\d.]+:(\d+)/))[1]);
-  return { child, port };
-}
+const startServe = (line: unknown, dir: string) => startServeProcess(line, ["--state", dir]);
 
 Deno.test("serve --state killed with SIGKILL while Alice is away: after a restart she gets exactly what Bob sent", async () => {
   const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
@@ -105,10 +82,23 @@ Deno.test("serve --state killed with SIGKILL while Alice is away: after a restar
   }
 });
 
-Deno.test("three connections on one held account all get Bob's message, and their calls share one session", async () => {
+/** A held-sessions world: emulator, serve with `--state` in-process, and Bob on a raw client. */
+interface HeldWorld {
+  emulator: Awaited<ReturnType<typeof startEmulator>>;
+  store: AccountStore;
+  held: HeldAccounts;
+  port: number;
+  /** The `--state` directory. */
+  state: string;
+  bob: (call: TlObject) => Promise<TlObject>;
+}
+
+/** Runs `run` in a fresh held-sessions world whose journals keep `journal` lines. */
+async function withHeldServe(journal: number, run: (world: HeldWorld) => Promise<void>) {
   const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
   const dir = await Deno.makeTempDir();
-  const store = await openSqliteStore(`${dir}/state`);
+  const state = `${dir}/state`;
+  const store = await openSqliteStore(state);
   const defaults: ProxyDefaults = {
     schema: loadSchema(),
     server: serverFlag(JSON.stringify(emulator.serverLine(1)))!,
@@ -116,99 +106,95 @@ Deno.test("three connections on one held account all get Bob's message, and thei
     behaviour: { timeoutSeconds: 5 },
     transport: { kind: "intermediate" },
   };
-  defaults.held = new HeldAccounts(defaults, store, 1000);
+  const held = new HeldAccounts(defaults, store, journal);
+  defaults.held = held;
   const proxy = serve(defaults, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
   const sender = emulatedSender(emulator, 1);
-  const connections: JsonClient[] = [];
   try {
     const bob = rawCaller(sender, codec);
     await signIn(bob, "+15550000002", "hunter2");
-    const first = await JsonClient.connect(proxy.port);
-    connections.push(first);
-    const session = await signInAlice(first) as Line;
-    await first.next(isSynced);
-    const sessionsOfAlice = () =>
-      [...emulator.contexts[0].sessions.values()].filter((s) => s.key.userId === 1000001).length;
-    const before = sessionsOfAlice();
-    for (let i = 0; i < 2; i++) {
-      const other = await JsonClient.connect(proxy.port);
-      connections.push(other);
-      await other.request({ id: 1, session });
-      await other.next(isSynced);
-    }
-    const aliceUser = emulator.world.users.get(1000001)!;
-    await bob({
-      _cons: "messages.sendMessage",
-      peer: { _cons: "inputPeerUser", user_id: aliceUser.id, access_hash: aliceUser.accessHash },
-      message: "to all of Alice's connections",
-      random_id: 99n,
-    });
-    await until(() =>
-      connections.every((c) =>
-        c.updates.some((line) => textOf(line) === "to all of Alice's connections")
-      )
-    );
-    for (const connection of connections) {
-      assertEquals(
-        connection.updates.filter((line) => textOf(line) === "to all of Alice's connections")
-          .length,
-        1,
-      );
-    }
-    // 3 × 100 calls at once, each answer to its own request.
-    await Promise.all(
-      connections.map((connection, c) =>
-        Promise.all(Array.from({ length: 100 }, async (_, i) => {
-          const id = 1000 + c * 1000 + i;
-          const answer = await connection.request({
-            id,
-            message: {
-              _cons: "messages.getPeerDialogs",
-              peers: [{ _cons: "inputDialogPeer", peer: { _cons: "inputPeerSelf" } }],
-            },
-          });
-          assertEquals(answer.id, id);
-          assertEquals(
-            (answer.message as TlObject)?._cons,
-            "messages.peerDialogs",
-            JSON.stringify(answer),
-          );
-        }))
-      ),
-    );
-    assertEquals(sessionsOfAlice(), before);
-    // The store holds auth keys: its owner alone may read it.
-    assertEquals(Deno.statSync(`${dir}/state/mtproto2json.sqlite`).mode! & 0o777, 0o600);
-    assertEquals(Deno.statSync(`${dir}/state`).mode! & 0o777, 0o700);
+    await run({ emulator, store, held, port: proxy.port, state, bob });
   } finally {
-    for (const connection of connections) connection.close();
     sender.close();
     await proxy.close();
-    defaults.held.close();
+    held.close();
     store.close();
     await emulator.close();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("three connections on one held account all get Bob's message, and their calls share one session", async () => {
+  await withHeldServe(1000, async ({ emulator, port, state, bob }) => {
+    const connections: JsonClient[] = [];
+    try {
+      const first = await JsonClient.connect(port);
+      connections.push(first);
+      const session = await signInAlice(first) as Line;
+      await first.next(isSynced);
+      const sessionsOfAlice = () =>
+        [...emulator.contexts[0].sessions.values()].filter((s) => s.key.userId === 1000001).length;
+      const before = sessionsOfAlice();
+      for (let i = 0; i < 2; i++) {
+        const other = await JsonClient.connect(port);
+        connections.push(other);
+        await other.request({ id: 1, session });
+        await other.next(isSynced);
+      }
+      const aliceUser = emulator.world.users.get(1000001)!;
+      await bob({
+        _cons: "messages.sendMessage",
+        peer: { _cons: "inputPeerUser", user_id: aliceUser.id, access_hash: aliceUser.accessHash },
+        message: "to all of Alice's connections",
+        random_id: 99n,
+      });
+      await until(() =>
+        connections.every((c) =>
+          c.updates.some((line) => textOf(line) === "to all of Alice's connections")
+        )
+      );
+      for (const connection of connections) {
+        assertEquals(
+          connection.updates.filter((line) => textOf(line) === "to all of Alice's connections")
+            .length,
+          1,
+        );
+      }
+      // 3 × 100 calls at once, each answer to its own request.
+      await Promise.all(
+        connections.map((connection, c) =>
+          Promise.all(Array.from({ length: 100 }, async (_, i) => {
+            const id = 1000 + c * 1000 + i;
+            const answer = await connection.request({
+              id,
+              message: {
+                _cons: "messages.getPeerDialogs",
+                peers: [{ _cons: "inputDialogPeer", peer: { _cons: "inputPeerSelf" } }],
+              },
+            });
+            assertEquals(answer.id, id);
+            assertEquals(
+              (answer.message as TlObject)?._cons,
+              "messages.peerDialogs",
+              JSON.stringify(answer),
+            );
+          }))
+        ),
+      );
+      assertEquals(sessionsOfAlice(), before);
+      // The store holds auth keys: its owner alone may read it.
+      assertEquals(Deno.statSync(`${state}/mtproto2json.sqlite`).mode! & 0o777, 0o600);
+      assertEquals(Deno.statSync(state).mode! & 0o777, 0o700);
+    } finally {
+      for (const connection of connections) connection.close();
+    }
+  });
 });
 
 Deno.test("a cursor older than the journal reaches is served from getDifference, exactly", async () => {
-  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
-  const dir = await Deno.makeTempDir();
-  const store = await openSqliteStore(dir);
-  const defaults: ProxyDefaults = {
-    schema: loadSchema(),
-    server: serverFlag(JSON.stringify(emulator.serverLine(1)))!,
-    app: appIdentity("12345", "hash", "test"),
-    behaviour: { timeoutSeconds: 5 },
-    transport: { kind: "intermediate" },
-  };
-  defaults.held = new HeldAccounts(defaults, store, 10); // a journal of 10 lines
-  const proxy = serve(defaults, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
-  const sender = emulatedSender(emulator, 1);
-  try {
-    const bob = rawCaller(sender, codec);
-    await signIn(bob, "+15550000002", "hunter2");
-    const alice = await JsonClient.connect(proxy.port);
+  // A journal of 10 lines.
+  await withHeldServe(10, async ({ store, emulator, port, bob }) => {
+    const alice = await JsonClient.connect(port);
     const session = await signInAlice(alice) as Line;
     const synced = await alice.next(isSynced);
     alice.close();
@@ -229,7 +215,7 @@ Deno.test("a cursor older than the journal reaches is served from getDifference,
     // The held account journals all 40 (and keeps the last 10 or so).
     await until(() => (store.journalBounds(keyOf(store))?.last ?? 0) >= 40);
     assertEquals(store.journalBounds(keyOf(store))!.first > 1, true);
-    const back = await JsonClient.connect(proxy.port);
+    const back = await JsonClient.connect(port);
     try {
       await back.request({
         id: 1,
@@ -242,14 +228,7 @@ Deno.test("a cursor older than the journal reaches is served from getDifference,
     } finally {
       back.close();
     }
-  } finally {
-    sender.close();
-    await proxy.close();
-    defaults.held.close();
-    store.close();
-    await emulator.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** The key id of the store's only account. */
@@ -295,38 +274,23 @@ Deno.test("mtproto2json health asks serve how it is: held accounts, connections,
 });
 
 Deno.test("a held account whose key the DC forgot tells its connections, and is not held any more", async () => {
-  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
-  const dir = await Deno.makeTempDir();
-  const store = await openSqliteStore(dir);
-  const defaults: ProxyDefaults = {
-    schema: loadSchema(),
-    server: serverFlag(JSON.stringify(emulator.serverLine(1)))!,
-    app: appIdentity("12345", "hash", "test"),
-    behaviour: { timeoutSeconds: 5 },
-    transport: { kind: "intermediate" },
-  };
-  defaults.held = new HeldAccounts(defaults, store, 100);
-  const proxy = serve(defaults, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
-  const alice = await JsonClient.connect(proxy.port);
-  try {
-    await signInAlice(alice);
-    await alice.next(isSynced);
-    assertEquals(store.accounts().length, 1);
-    emulator.contexts[0].keys.forgetAll();
-    const met = await alice.request({ id: 5, message: { _cons: "help.getNearestDc" } });
-    assertEquals(met.error, "AuthKeyUnknown", JSON.stringify(met));
-    await alice.next((line) => line.id === 0 && (line.event as Line)?.type === "session_dead");
-    assertEquals(store.accounts().length, 0);
-    assertEquals(defaults.held.size, 0);
-    // The connection goes on: a new key, and help calls work.
-    const again = await alice.request({ id: 6, message: { _cons: "help.getNearestDc" } });
-    assertEquals((again.message as TlObject)._cons, "nearestDc");
-  } finally {
-    alice.close();
-    await proxy.close();
-    defaults.held.close();
-    store.close();
-    await emulator.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withHeldServe(100, async ({ emulator, store, held, port }) => {
+    const alice = await JsonClient.connect(port);
+    try {
+      await signInAlice(alice);
+      await alice.next(isSynced);
+      assertEquals(store.accounts().length, 1);
+      emulator.contexts[0].keys.forgetAll();
+      const met = await alice.request({ id: 5, message: { _cons: "help.getNearestDc" } });
+      assertEquals(met.error, "AuthKeyUnknown", JSON.stringify(met));
+      await alice.next((line) => line.id === 0 && (line.event as Line)?.type === "session_dead");
+      assertEquals(store.accounts().length, 0);
+      assertEquals(held.size, 0);
+      // The connection goes on: a new key, and help calls work.
+      const again = await alice.request({ id: 6, message: { _cons: "help.getNearestDc" } });
+      assertEquals((again.message as TlObject)._cons, "nearestDc");
+    } finally {
+      alice.close();
+    }
+  });
 });

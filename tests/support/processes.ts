@@ -7,6 +7,40 @@
 
 import type { JsonClient } from "../e2e/json_client.ts";
 
+const root = new URL("../../", import.meta.url).pathname;
+
+/**
+ * `mtproto2json serve` as a process pointed at the emulator's `line` (intermediate transport, api
+ * id 12345, `extra` flags added); resolves with the process and its port once it listens. Its
+ * stdout is discarded and its stderr drained after the listening line.
+ */
+export async function startServeProcess(
+  line: unknown,
+  extra: string[] = [],
+): Promise<{ child: Deno.ChildProcess; port: number }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${root}main.ts`,
+      "serve",
+      "--port",
+      "0",
+      "--api-id",
+      "12345",
+      "--transport",
+      "intermediate",
+      ...extra,
+      "--server",
+      JSON.stringify(line),
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const port = Number((await waitFor(child.stderr, /listening on [\d.]+:(\d+)/))[1]);
+  return { child, port };
+}
+
 /**
  * Reads `stream` until `pattern` matches what was read, then keeps draining it in the background
  * (a child blocked on a full pipe would hang); returns the match.
