@@ -266,18 +266,25 @@ export async function runServeCommand(
   }
   let store: AccountStore | undefined;
   if (values.state !== undefined) {
+    const log = logger(values, io);
     try {
-      store = await openSqliteStore(values.state);
+      store = await openSqliteStore(values.state, {
+        log: (line) => log(`mtproto2json serve: --state ${line}`),
+      });
+      // Store trouble is always logged, whatever else is.
+      defaults.held = new HeldAccounts(defaults, store, {
+        journalLimit: journal,
+        log: (line) => log(`mtproto2json serve: ${line}`, { level: "error" }),
+      });
+      const restored = defaults.held.restore();
+      if (restored) log(`mtproto2json serve: ${restored} held account(s) reconnecting`);
     } catch (error) {
-      logger(values, io)(`mtproto2json: --state ${values.state}: ${(error as Error).message}`, {
+      defaults.held?.close();
+      store?.close();
+      log(`mtproto2json: --state ${values.state}: ${(error as Error).message}`, {
         level: "error",
       });
       return 2;
-    }
-    defaults.held = new HeldAccounts(defaults, store, journal);
-    const restored = defaults.held.restore();
-    if (restored) {
-      logger(values, io)(`mtproto2json serve: ${restored} held account(s) reconnecting`);
     }
   }
   let server;

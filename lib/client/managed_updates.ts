@@ -11,6 +11,7 @@
 
 import type { TlObject } from "../tl/codec.ts";
 import { type UpdateOutput, UpdateState } from "../updates/update_state.ts";
+import { checkCursorAccount } from "../updates/cursor.ts";
 import type { Client } from "./client.ts";
 import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
 
@@ -66,8 +67,9 @@ export class ManagedUpdates {
   start(cursor?: string): void {
     this.stop();
     const state = new UpdateState({ clock: () => this.#timers.now() });
-    state.start(cursor);
     state.selfId = this.#client.session.userId;
+    if (cursor !== undefined) checkCursorAccount(cursor, state.selfId);
+    state.start(cursor);
     this.#state = state;
     this.#run++;
     this.#pump();

@@ -1,11 +1,17 @@
 /**
- * Where `serve --state DIR` keeps held accounts: each account's session (its auth key included)
- * and update cursor, and its journal of managed update lines. Behind a small interface so that a
- * server database can back several `serve` instances later; the default is an embedded SQLite
- * file (Deno's `node:sqlite`) in DIR, readable by its owner only.
+ * Where `serve --state DIR` keeps held accounts: each account's session (its auth key included),
+ * its durable update cursor, and its journal of managed update lines. Behind a small interface so
+ * that a server database can back several `serve` instances later; the default is an embedded
+ * SQLite file (Deno's `node:sqlite`) in DIR, readable by its owner only, and owned by one process
+ * at a time.
+ *
+ * Every write is one transaction: it happens whole or not at all, and a failure (a full disk, a
+ * read-only or failing device) is thrown as a {@link StoreWriteError} for the caller to handle.
  *
  * @module
  */
+
+import { Mtproto2jsonError } from "../errors.ts";
 
 /** One held account as stored. */
 export interface StoredAccount {
@@ -13,8 +19,10 @@ export interface StoredAccount {
   keyId: string;
   /** The session object of the JSON protocol (auth key, dc, user id, server, ...). */
   session: Record<string, unknown>;
-  /** The account's update cursor after the last journaled line. */
+  /** The account's update cursor after the last journaled line, once it has one. */
   cursor?: string;
+  /** Which journal the account's positions count in (see `CursorValue.epoch`). */
+  epoch?: string;
 }
 
 /** A journaled line and its position in the account's journal. */
@@ -26,9 +34,12 @@ export interface JournalEntry {
 /** What held accounts need from storage. */
 export interface AccountStore {
   accounts(): StoredAccount[];
-  /** Adds or replaces an account's session (and cursor). */
+  /**
+   * Adds or replaces an account (session, epoch and cursor as given). A new epoch drops the
+   * journal of the old one in the same transaction.
+   */
   saveAccount(account: StoredAccount): void;
-  /** Appends lines to an account's journal and records its cursor, at once. */
+  /** Appends lines to an account's journal and records its cursor, in one transaction. */
   append(keyId: string, entries: JournalEntry[], cursor: string): void;
   /** The entries after `afterSeq`, oldest first. */
   journal(keyId: string, afterSeq: number): JournalEntry[];
@@ -41,41 +52,112 @@ export interface AccountStore {
   close(): void;
 }
 
+/** A store write that did not happen (disk full, read-only, I/O error); nothing of it was kept. */
+export class StoreWriteError extends Mtproto2jsonError {
+  override name = "StoreWriteError";
+}
+
+/** Another process owns the state directory. */
+export class StoreLockedError extends Mtproto2jsonError {
+  override name = "StoreLocked";
+}
+
+/** The database file is damaged or is not one of ours. */
+export class StoreCorruptError extends Mtproto2jsonError {
+  override name = "StoreCorrupt";
+}
+
+/** How a store is opened. */
+export interface OpenStoreOptions {
+  /** Told about what opening changed on its own (a directory made private). */
+  log?: (line: string) => void;
+}
+
+const FILE = "mtproto2json.sqlite";
+const OWNER = "owner.json";
+
 /**
- * Opens (creating if needed) the SQLite store in `dir`: the directory is made mode 0700 and the
- * database file 0600, since sessions hold auth keys. SQLite is loaded only here, when asked for.
+ * Opens (creating if needed) the SQLite store in `dir`, and owns it until closed or until this
+ * process ends: a second process gets {@link StoreLockedError} naming the first. The lock is
+ * SQLite's exclusive file lock, which the system releases with its holder, so a SIGKILL leaves no
+ * stale lock. The directory is made mode 0700 and the files 0600, since sessions hold auth keys.
+ * A damaged database is refused with {@link StoreCorruptError}.
  */
-export async function openSqliteStore(dir: string): Promise<AccountStore> {
+export async function openSqliteStore(
+  dir: string,
+  options: OpenStoreOptions = {},
+): Promise<AccountStore> {
   const { DatabaseSync } = await import("node:sqlite");
   Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = `${dir}/mtproto2json.sqlite`;
+  const mode = Deno.statSync(dir).mode;
+  if (mode !== null && (mode & 0o077) !== 0) {
+    Deno.chmodSync(dir, 0o700);
+    options.log?.(
+      `${dir} was readable by others (mode ${(mode & 0o777).toString(8)}); made it 0700, since ` +
+        `it holds auth keys`,
+    );
+  }
+  const path = `${dir}/${FILE}`;
   try {
     Deno.writeFileSync(path, new Uint8Array(0), { createNew: true, mode: 0o600 });
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
   Deno.chmodSync(path, 0o600);
-  const db = new DatabaseSync(path);
-  db.exec(`
-    PRAGMA journal_mode = WAL;
-    PRAGMA synchronous = NORMAL;
-    CREATE TABLE IF NOT EXISTS accounts (
-      key_id TEXT PRIMARY KEY, session TEXT NOT NULL, cursor TEXT);
-    CREATE TABLE IF NOT EXISTS journal (
-      key_id TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
-      PRIMARY KEY (key_id, seq));
-  `);
-  // WAL and its index are created beside the file: keep them private too.
-  for (const suffix of ["-wal", "-shm"]) {
-    try {
-      Deno.chmodSync(path + suffix, 0o600);
-    } catch { /* not there yet */ }
+  let db: InstanceType<typeof DatabaseSync>;
+  try {
+    db = new DatabaseSync(path);
+  } catch (error) {
+    throw corrupt(path, error);
   }
+  try {
+    // Exclusive locking: the first transaction takes the file lock and keeps it until close.
+    db.exec("PRAGMA locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+    db.exec("COMMIT");
+  } catch (error) {
+    db.close();
+    if (/locked|busy/i.test((error as Error).message)) throw locked(dir);
+    throw corrupt(path, error);
+  }
+  try {
+    writeOwner(dir);
+    const check = db.prepare("PRAGMA quick_check").all() as Record<string, string>[];
+    const verdict = check.map((row) => Object.values(row)[0]).join("; ");
+    if (verdict !== "ok") throw new Error(verdict);
+    db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      CREATE TABLE IF NOT EXISTS accounts (
+        key_id TEXT PRIMARY KEY, session TEXT NOT NULL, cursor TEXT);
+      CREATE TABLE IF NOT EXISTS journal (
+        key_id TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,
+        PRIMARY KEY (key_id, seq));
+    `);
+    const columns = db.prepare("PRAGMA table_info(accounts)").all() as { name: string }[];
+    if (!columns.some((column) => column.name === "epoch")) {
+      db.exec("ALTER TABLE accounts ADD COLUMN epoch TEXT");
+    }
+  } catch (error) {
+    db.close();
+    if (error instanceof StoreLockedError) throw error;
+    throw corrupt(path, error);
+  }
+  // The WAL is created beside the file: keep it private too.
+  try {
+    Deno.chmodSync(path + "-wal", 0o600);
+  } catch { /* not there yet */ }
+  return sqliteStore(db, dir);
+}
+
+// deno-lint-ignore no-explicit-any
+function sqliteStore(db: any, dir: string): AccountStore {
   const upsert = db.prepare(
-    "INSERT INTO accounts (key_id, session, cursor) VALUES (?, ?, ?) " +
+    "INSERT INTO accounts (key_id, session, cursor, epoch) VALUES (?, ?, ?, ?) " +
       "ON CONFLICT(key_id) DO UPDATE SET session = excluded.session, " +
-      "cursor = coalesce(excluded.cursor, accounts.cursor)",
+      "cursor = excluded.cursor, epoch = excluded.epoch",
   );
+  const epochOf = db.prepare("SELECT epoch FROM accounts WHERE key_id = ?");
   const setCursor = db.prepare("UPDATE accounts SET cursor = ? WHERE key_id = ?");
   const insert = db.prepare("INSERT OR REPLACE INTO journal (key_id, seq, line) VALUES (?, ?, ?)");
   const after = db.prepare(
@@ -87,30 +169,54 @@ export async function openSqliteStore(dir: string): Promise<AccountStore> {
   const trim = db.prepare(
     "DELETE FROM journal WHERE key_id = ? AND seq <= (SELECT max(seq) FROM journal WHERE key_id = ?) - ?",
   );
-  const transaction = (run: () => void) => {
-    db.exec("BEGIN");
+  const dropJournal = db.prepare("DELETE FROM journal WHERE key_id = ?");
+  const dropAccount = db.prepare("DELETE FROM accounts WHERE key_id = ?");
+  /** One transaction; any failure is a StoreWriteError with SQLite's reason, nothing kept. */
+  const write = (what: string, run: () => void) => {
+    try {
+      db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw new StoreWriteError(`${what}: ${(error as Error).message}`, { cause: error });
+    }
     try {
       run();
       db.exec("COMMIT");
     } catch (error) {
-      db.exec("ROLLBACK");
-      throw error;
+      // SQLite may already have rolled back on its own (a full disk does): then there is none.
+      try {
+        db.exec("ROLLBACK");
+      } catch { /* no transaction was left */ }
+      throw new StoreWriteError(`${what}: ${(error as Error).message}`, { cause: error });
     }
   };
   return {
     accounts: () =>
-      (db.prepare("SELECT key_id, session, cursor FROM accounts").all() as Record<string, string>[])
-        .map((row) => ({
-          keyId: row.key_id,
-          session: JSON.parse(row.session),
-          ...(row.cursor ? { cursor: row.cursor } : {}),
-        })),
+      (db.prepare("SELECT key_id, session, cursor, epoch FROM accounts").all() as Record<
+        string,
+        string
+      >[]).map((row) => ({
+        keyId: row.key_id,
+        session: JSON.parse(row.session),
+        ...(row.cursor ? { cursor: row.cursor } : {}),
+        ...(row.epoch ? { epoch: row.epoch } : {}),
+      })),
     saveAccount: (account) =>
-      void upsert.run(account.keyId, JSON.stringify(account.session), account.cursor ?? null),
+      write("saving a held account", () => {
+        const stored = epochOf.get(account.keyId) as { epoch: string | null } | undefined;
+        if (stored && stored.epoch !== (account.epoch ?? null)) dropJournal.run(account.keyId);
+        upsert.run(
+          account.keyId,
+          JSON.stringify(account.session),
+          account.cursor ?? null,
+          account.epoch ?? null,
+        );
+      }),
     append: (keyId, entries, cursor) =>
-      transaction(() => {
+      write("journaling updates", () => {
         for (const entry of entries) insert.run(keyId, entry.seq, entry.line);
-        setCursor.run(cursor, keyId);
+        if (Number(setCursor.run(cursor, keyId).changes) !== 1) {
+          throw new Error("the account is not stored");
+        }
       }),
     journal: (keyId, afterSeq) =>
       (after.all(keyId, afterSeq) as { seq: number; line: string }[]).map((row) => ({
@@ -121,12 +227,44 @@ export async function openSqliteStore(dir: string): Promise<AccountStore> {
       const row = bounds.get(keyId) as { first: number | null; last: number | null };
       return row.first === null ? undefined : { first: Number(row.first), last: Number(row.last) };
     },
-    trim: (keyId, keep) => void trim.run(keyId, keyId, keep),
+    trim: (keyId, keep) => write("trimming a journal", () => void trim.run(keyId, keyId, keep)),
     forget: (keyId) =>
-      transaction(() => {
-        db.prepare("DELETE FROM journal WHERE key_id = ?").run(keyId);
-        db.prepare("DELETE FROM accounts WHERE key_id = ?").run(keyId);
+      write("forgetting a held account", () => {
+        dropJournal.run(keyId);
+        dropAccount.run(keyId);
       }),
-    close: () => db.close(),
+    close: () => {
+      try {
+        Deno.removeSync(`${dir}/${OWNER}`);
+      } catch { /* gone already */ }
+      db.close();
+    },
   };
+}
+
+/** Records who owns the directory, so that a second process can name it. */
+function writeOwner(dir: string): void {
+  const owner = { pid: Deno.pid, hostname: Deno.hostname(), since: new Date().toISOString() };
+  Deno.writeTextFileSync(`${dir}/${OWNER}`, JSON.stringify(owner) + "\n", { mode: 0o600 });
+}
+
+function locked(dir: string): StoreLockedError {
+  let who = "another process";
+  try {
+    const owner = JSON.parse(Deno.readTextFileSync(`${dir}/${OWNER}`));
+    who = `process ${owner.pid} on ${owner.hostname} (since ${owner.since})`;
+  } catch { /* not written yet */ }
+  return new StoreLockedError(
+    `${dir} is in use by ${who}: one serve per state directory. Stop that one, or give this ` +
+      `one another --state directory.`,
+  );
+}
+
+function corrupt(path: string, error: unknown): StoreCorruptError {
+  return new StoreCorruptError(
+    `${path} is damaged or not a mtproto2json store (${(error as Error).message}). Restore it ` +
+      `from a backup, or move it away to start with an empty store: held accounts are then ` +
+      `held again when their sessions are loaded, and clients' cursors still resume exactly.`,
+    { cause: error },
+  );
 }

@@ -6,9 +6,15 @@
  * @module
  */
 
-import { type Client, type SessionState, sessionToJson } from "../client/client.ts";
-import { ManagedUpdates } from "../client/managed_updates.ts";
+import {
+  type Client,
+  type ClientBehaviour,
+  type SessionState,
+  sessionToJson,
+} from "../client/client.ts";
+import { type ManagedLine, ManagedUpdates } from "../client/managed_updates.ts";
 import type { TlObject } from "../tl/codec.ts";
+import { withLongForm } from "../tl/long_form.ts";
 import type { HeldAccount, HeldAccounts } from "./held_accounts.ts";
 
 /** How updates reach the client: managed (gap-free, in order, with a cursor) or raw (as pushed). */
@@ -24,7 +30,18 @@ export class ConnectionAccount {
   readonly #managed: ManagedUpdates;
   readonly #held?: HeldAccounts;
   #attached?: HeldAccount;
-  readonly #sink: (line: Line) => void;
+  readonly #send: (line: Line) => void;
+  /**
+   * Where a held account's lines come in: they are in the default JSON form, and are re-spelled
+   * here with this connection's options, whether they are live, from the journal or from a
+   * difference of its own.
+   */
+  readonly #sink = (line: ManagedLine) =>
+    this.#send(
+      this.own.behaviour.longsAsStrings
+        ? withLongForm(this.own.schema, line, "string") as Line
+        : line,
+    );
 
   /** `build` makes the own client, given the handlers for its updates; `send` writes a line. */
   constructor(
@@ -37,7 +54,7 @@ export class ConnectionAccount {
   ) {
     this.#mode = mode;
     this.#held = held;
-    this.#sink = send;
+    this.#send = send;
     this.own = build({
       onUpdate: (update, dc) => {
         if (this.#mode === "managed") this.#managed.push(update);
@@ -51,6 +68,14 @@ export class ConnectionAccount {
   /** The client calls go to. */
   get client(): Client {
     return this.#attached?.client ?? this.own;
+  }
+
+  /**
+   * The behaviour for one call: the connection's own options (a held account's client is shared,
+   * so options set on this connection never reach it), with the request's `overrides` on top.
+   */
+  callBehaviour(overrides: Partial<ClientBehaviour>): Partial<ClientBehaviour> {
+    return this.#attached ? { ...this.own.behaviour, ...overrides } : overrides;
   }
 
   /** How updates reach this connection. */

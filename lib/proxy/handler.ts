@@ -22,7 +22,7 @@ import {
 import type { TlSchema } from "../tl/schema.ts";
 import type { LogFields } from "../io/log_format.ts";
 import type { TransportOptions } from "../transport/transport.ts";
-import { BadCursorError, decodeCursor } from "../updates/cursor.ts";
+import { BadCursorError, checkCursorAccount } from "../updates/cursor.ts";
 import type { HeldAccounts } from "./held_accounts.ts";
 import { ConnectionAccount, type UpdatesMode } from "./connection_account.ts";
 
@@ -195,7 +195,8 @@ export class ProxyConnection {
       let overrides: Partial<ClientBehaviour> = {};
       if (request.options !== undefined) {
         overrides = this.#readOptions(request.options);
-        if (!own) this.client.configure(overrides);
+        // A connection's options are its own: a held account's client is shared.
+        if (!own) this.#account.own.configure(overrides);
         response.options = this.#showOptions(overrides);
       }
       if (request.health !== undefined) {
@@ -210,7 +211,10 @@ export class ProxyConnection {
             "message",
           ]);
         }
-        response.message = await this.client.call(request.message, overrides);
+        response.message = await this.client.call(
+          request.message,
+          this.#account.callBehaviour(overrides),
+        );
         this.#account.afterCall(request.message, response.message);
       }
       this.#settle(id);
@@ -267,7 +271,7 @@ export class ProxyConnection {
 
   /** Every option as it applies: the connection's, with `overrides` on top. */
   #showOptions(overrides: Partial<ClientBehaviour>): Record<string, unknown> {
-    const behaviour = { ...this.client.behaviour, ...overrides };
+    const behaviour = { ...this.#account.own.behaviour, ...overrides };
     return {
       ...Object.fromEntries(
         Object.entries(OPTIONS).map(([name, { key }]) => [name, behaviour[key]]),
@@ -301,9 +305,11 @@ export class ProxyConnection {
           own.setServer(serverFromJson(objectOf(fields.server, "session.server"), own.server));
         }
         const cursor = fields.updates_cursor;
-        if (cursor !== undefined) decodeCursor(cursor); // refused before anything changes
+        const session = sessionFromJson(fields, own.server.dc);
+        // Refused before anything changes: not ours, out of range, or another account's.
+        if (cursor !== undefined) checkCursorAccount(cursor, session.userId);
         return this.#account.load(
-          sessionFromJson(fields, own.server.dc),
+          session,
           cursor as string | undefined,
           fields.auth_key !== undefined,
         );

@@ -25,11 +25,22 @@ export interface CursorValue {
   /** Items of the difference for `skipBox` that starting from `state` were delivered already. */
   skip: number;
   skipBox?: string;
+  /** The account (user id) whose state this is: a cursor resumes only that account. */
+  account?: number;
   /** Position in a held session's journal (serve --state), when it came from one. */
   journal?: number;
+  /**
+   * Which journal `journal` counts in: a held account's journal gets a new epoch whenever it
+   * starts without a stored state (a new store, an emptied one), so that a position from another
+   * journal is never read as one of this journal's.
+   */
+  epoch?: string;
   /** Access hashes of the channels in `state`, to ask for their differences after a resume. */
   hashes?: Record<string, string>;
 }
+
+const INT32_MAX = 2 ** 31 - 1;
+const UINT32_MAX = 2 ** 32 - 1;
 
 /** A cursor that is not one this proxy wrote. */
 export class BadCursorError extends Mtproto2jsonError {
@@ -57,7 +68,9 @@ export function encodeCursor(value: CursorValue): string {
     s: state.seq,
     c: state.channels,
     ...(value.skip ? { k: value.skip, b: value.skipBox } : {}),
+    ...(value.account !== undefined ? { u: value.account } : {}),
     ...(value.journal !== undefined ? { j: value.journal } : {}),
+    ...(value.epoch !== undefined ? { e: value.epoch } : {}),
     ...(value.hashes && Object.keys(value.hashes).length ? { h: value.hashes } : {}),
   };
   return btoa(JSON.stringify(compact)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
@@ -74,17 +87,27 @@ export function decodeCursor(text: unknown): CursorValue {
   } catch {
     throw new BadCursorError("updates_cursor is not a cursor this proxy wrote");
   }
-  const int = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
+  // TL's int fields are 32-bit (pts, qts, seq) and dates unsigned 32-bit: anything past those
+  // was not written by this proxy, and resuming from it would skip what Telegram still has.
+  const upTo = (limit: number) => (value: unknown) =>
+    Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= limit;
+  const int32 = upTo(INT32_MAX);
+  const count = upTo(Number.MAX_SAFE_INTEGER);
   const channels = compact.c as Record<string, number>;
+  const channelId = (id: string) => /^\d{1,16}$/.test(id) && Number.isSafeInteger(Number(id));
   if (
-    compact.v !== 1 || !int(compact.p) || !int(compact.q) || !int(compact.d) || !int(compact.s) ||
-    typeof channels !== "object" || channels === null ||
-    !Object.entries(channels).every(([id, pts]) => /^\d+$/.test(id) && int(pts)) ||
-    (compact.k !== undefined && (!int(compact.k) || typeof compact.b !== "string")) ||
-    (compact.j !== undefined && !int(compact.j)) ||
+    compact.v !== 1 || !int32(compact.p) || !int32(compact.q) || !upTo(UINT32_MAX)(compact.d) ||
+    !int32(compact.s) || typeof channels !== "object" || channels === null ||
+    Array.isArray(channels) ||
+    !Object.entries(channels).every(([id, pts]) => channelId(id) && int32(pts)) ||
+    (compact.k !== undefined && (!int32(compact.k) || typeof compact.b !== "string")) ||
+    (compact.u !== undefined && !count(compact.u)) ||
+    (compact.j !== undefined && !count(compact.j)) ||
+    (compact.e !== undefined &&
+      (typeof compact.e !== "string" || !/^[0-9a-f]{1,64}$/.test(compact.e))) ||
     (compact.h !== undefined && (typeof compact.h !== "object" || compact.h === null ||
       !Object.entries(compact.h).every(([id, hash]) =>
-        /^\d+$/.test(id) && typeof hash === "string" && /^-?\d{1,20}$/.test(hash)
+        channelId(id) && typeof hash === "string" && /^-?\d{1,20}$/.test(hash)
       )))
   ) {
     throw new BadCursorError("updates_cursor is not a cursor this proxy wrote");
@@ -99,7 +122,34 @@ export function decodeCursor(text: unknown): CursorValue {
     },
     skip: (compact.k as number | undefined) ?? 0,
     ...(compact.k !== undefined ? { skipBox: compact.b as string } : {}),
+    ...(compact.u !== undefined ? { account: compact.u as number } : {}),
     ...(compact.j !== undefined ? { journal: compact.j as number } : {}),
+    ...(compact.e !== undefined ? { epoch: compact.e as string } : {}),
     ...(compact.h !== undefined ? { hashes: { ...(compact.h as Record<string, string>) } } : {}),
   };
+}
+
+/**
+ * Refuses a cursor taken on another account: resuming Bob's position on Alice's session would
+ * skip or repeat her updates silently. Cursors written before cursors named their account pass.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkCursorAccount, encodeCursor } from "./cursor.ts";
+ * const state = { pts: 1, qts: 0, date: 1, seq: 0, channels: {} };
+ * const bobs = encodeCursor({ state, skip: 0, account: 2 });
+ * assert.throws(() => checkCursorAccount(bobs, 1), { name: "BadCursor" });
+ * checkCursorAccount(bobs, 2);
+ * ```
+ */
+export function checkCursorAccount(cursor: unknown, userId: number | undefined): CursorValue {
+  const value = decodeCursor(cursor);
+  if (value.account !== undefined && userId !== undefined && value.account !== userId) {
+    throw new BadCursorError(
+      `updates_cursor belongs to another account (user ${value.account}), not to this ` +
+        `session's user ${userId}`,
+    );
+  }
+  return value;
 }

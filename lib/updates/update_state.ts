@@ -508,6 +508,7 @@ export class UpdateState {
       state: { ...state, channels: { ...state.channels } },
       skip: this.#skip,
       ...(this.#skip ? { skipBox: this.#skipBox } : {}),
+      ...(this.selfId !== undefined ? { account: this.selfId } : {}),
       hashes,
     };
     return encodeCursor(value);

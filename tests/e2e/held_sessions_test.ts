@@ -106,7 +106,7 @@ async function withHeldServe(journal: number, run: (world: HeldWorld) => Promise
     behaviour: { timeoutSeconds: 5 },
     transport: { kind: "intermediate" },
   };
-  const held = new HeldAccounts(defaults, store, journal);
+  const held = new HeldAccounts(defaults, store, { journalLimit: journal });
   defaults.held = held;
   const proxy = serve(defaults, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
   const sender = emulatedSender(emulator, 1);
