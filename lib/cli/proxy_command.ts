@@ -55,7 +55,9 @@ Options:
   --host HOST          bind to HOST (default 127.0.0.1); any other address needs --token
   --port PORT          listen on PORT (default 1543)
   --token SECRET       clients must send {"token": "SECRET"} as their first line, within 10 s
-                       (visible in ps: prefer MTPROTO2JSON_TOKEN or --token-file)
+                       (visible in ps: prefer MTPROTO2JSON_TOKEN or --token-file); a wrong one
+                       is refused after 250 ms doubling per failure in a row up to 10 s, and
+                       the address's next connections wait too; counted in health, logged
   --token-file FILE    read the token from FILE (its first line)
   --max-connections N  serve at most N connections at once (default 1000)
   --state DIR          hold signed-in accounts in DIR (SQLite, mode 0600): they stay connected

@@ -10,6 +10,7 @@ import { serveLines } from "./serve_lines.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 import { readChunks } from "../net/read_chunks.ts";
 import type { LogFields } from "../io/log_format.ts";
+import { TokenGuard, type TokenGuardOptions } from "./token_guard.ts";
 
 /** Where and how to listen. */
 export interface ServeOptions {
@@ -21,6 +22,8 @@ export interface ServeOptions {
   maxConnections?: number;
   /** With a token: how long a new connection has to present it (default 10 s). */
   tokenDeadlineMs?: number;
+  /** With a token: how wrong ones are delayed per address (defaults in token_guard.ts). */
+  tokenThrottle?: Omit<TokenGuardOptions, "log">;
 }
 
 /** A running server. */
@@ -78,6 +81,12 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
   let connections = 0;
   const sockets = new Set<Deno.TcpConn>();
   const started = Date.now();
+  const serverLog = defaults.log ??
+    ((line: string) => console.error(`mtproto2json serve: ${line}`));
+  // Only the token guards a non-loopback bind, so guessing it is slowed, counted and logged.
+  const guard = options.token
+    ? new TokenGuard({ ...options.tokenThrottle, log: (line) => serverLog(line) })
+    : undefined;
   // For health checks (a container's HEALTHCHECK, a load balancer): alive, and how busy.
   const health = () => ({
     status: "ok",
@@ -85,6 +94,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     connections: sockets.size,
     held_accounts: defaults.held?.size ?? 0,
     version: defaults.app.appVersion,
+    token_failures: guard?.stats() ?? { total: 0, addresses_throttled: 0 },
   });
   const serving = acceptLoop(listener, (socket) => {
     if (sockets.size >= maxConnections) {
@@ -122,15 +132,17 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
         maxLine: options.maxLine,
         ...(options.token ? { token: options.token } : {}),
         tokenDeadlineMs: options.tokenDeadlineMs ?? 10_000,
+        ...(guard ? { guard, address: (socket.remoteAddr as Deno.NetAddr).hostname } : {}),
       });
       sockets.delete(socket);
       closeQuietly(socket);
     })();
-  }, defaults.log ?? ((line) => console.error(`mtproto2json serve: ${line}`)));
+  }, serverLog);
   return {
     port: (listener.addr as Deno.NetAddr).port,
     async close() {
       listener.close();
+      guard?.close();
       for (const socket of sockets) {
         closeQuietly(socket);
       }

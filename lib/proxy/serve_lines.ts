@@ -13,6 +13,8 @@
 import { type Line, readLineBatches } from "../io/lines.ts";
 import { LineWriter } from "../io/line_writer.ts";
 import { ProxyConnection, type ProxyDefaults } from "./handler.ts";
+import { parseJsonExact, rawJson } from "../tl/json.ts";
+import type { TokenGuard } from "./token_guard.ts";
 
 /** Stop reading a client's requests while this many characters of its answers are unsent… */
 export const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
@@ -29,8 +31,12 @@ export interface LineSession {
   maxLine: number;
   /** A shared secret the first line must present as {"token": ...}. */
   token?: string;
-  /** How long the token line may take to arrive (default 10 s). */
+  /** How long the token line may take to arrive (default 10 s), counted once it is read. */
   tokenDeadlineMs?: number;
+  /** Delays and counts wrong tokens per client address (`serve` shares one among its clients). */
+  guard?: TokenGuard;
+  /** The client's address, as the guard counts it. */
+  address?: string;
 }
 
 /**
@@ -53,6 +59,20 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
   };
   try {
     if (!authorized) {
+      const guard = stream.guard;
+      const address = stream.address ?? "unknown";
+      // An address still paying for its wrong tokens is not read until it has paid.
+      const admission = guard?.admit(address);
+      if (admission?.kind === "turned_away") {
+        refuse(
+          `too many wrong tokens from this address; try again in ${
+            Math.ceil(admission.retryInMs / 1000)
+          } s`,
+        );
+        await output.flushed();
+        return false;
+      }
+      if (admission) await guard!.sleep(admission.waitMs);
       // A connection that never presents its token must not hold its place for ever.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<"late">((resolve) => {
@@ -60,17 +80,25 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
       });
       const first = await Promise.race([batches.next(), late]).finally(() => clearTimeout(timer));
       if (first === "late" || first.done) {
+        // Not a guess: nothing was presented, so nothing is counted.
         if (first === "late") refuse("no token line within the deadline");
         await output.flushed();
         return false;
       }
       const [line, ...rest] = first.value;
-      authorized = line.kind === "line" && presentsToken(line.text, stream.token!);
-      if (!authorized) {
+      const text = line.kind === "line" ? line.text : "";
+      const request = presentsToken(text, stream.token!);
+      if (!request) {
+        // The refusal waits, so that guessing is slow however many connections guess.
+        if (guard) await guard.sleep(guard.failed(address));
         refuse('the first line must be {"token": "..."} with the server\'s token');
         await output.flushed();
         return false;
       }
+      authorized = true;
+      // The token line may carry a request too; it goes on without the token, which must never
+      // be echoed or logged.
+      if (Object.keys(request).length > 0) connection.handleLine(withoutToken(text));
       handleAll(rest);
     }
     for (let next; !(next = await batches.next()).done;) {
@@ -92,13 +120,34 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
   return authorized;
 }
 
-function presentsToken(text: string, token: string): boolean {
+/**
+ * The first line's other keys when it presents the right token (an empty object when the token is
+ * all it has), or undefined.
+ */
+function presentsToken(text: string, token: string): Record<string, unknown> | undefined {
+  let value: unknown;
   try {
-    const value = JSON.parse(text);
-    return typeof value?.token === "string" && timingSafeEqual(value.token, token);
+    value = parseJsonExact(text);
   } catch {
-    return false;
+    return undefined;
   }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const { token: presented, ...request } = value as Record<string, unknown>;
+  return typeof presented === "string" && timingSafeEqual(presented, token) ? request : undefined;
+}
+
+/**
+ * The line re-serialized without its `token` key, every number literal kept as written (so a
+ * 64-bit integer is still the integer the client sent, not a rounded double or a string).
+ */
+function withoutToken(text: string): string {
+  const value = JSON.parse(
+    text,
+    (_key: string, item: unknown, context?: { source: string }) =>
+      typeof item === "number" && context ? rawJson(context.source) : item,
+  );
+  delete value.token;
+  return JSON.stringify(value);
 }
 
 function timingSafeEqual(a: string, b: string): boolean {
