@@ -128,6 +128,10 @@ export async function openSqliteStore(
     db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
+      -- A small WAL, given back after each checkpoint: on a small or nearly full disk the log
+      -- must not be what fills it.
+      PRAGMA wal_autocheckpoint = 256;
+      PRAGMA journal_size_limit = 1048576;
       CREATE TABLE IF NOT EXISTS accounts (
         key_id TEXT PRIMARY KEY, session TEXT NOT NULL, cursor TEXT);
       CREATE TABLE IF NOT EXISTS journal (

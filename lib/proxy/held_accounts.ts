@@ -82,17 +82,39 @@ export function keyIdOf(session: Record<string, unknown>): string | undefined {
   return key ? makeAuthKey(key).id.toHex() : undefined;
 }
 
-/** True when a line moves a box to at most where `reached` already is. */
-function coveredBy(line: ManagedLine, reached: CursorValue["state"]): boolean {
+/**
+ * What a connection that caught up on a difference of its own already has: the state its
+ * difference reached, and which updates it delivered (the account may deliver the same ones from a
+ * difference of its own, where an update carries no pts to compare).
+ */
+interface Floor {
+  state: CursorValue["state"];
+  delivered: Set<string>;
+}
+
+/** An update's identity apart from how it arrived (pushed with its pts, or recovered without). */
+function identityOf(line: ManagedLine): string | undefined {
+  const update = ((line.message as TlObject | undefined)?.updates as TlObject[])?.[0];
+  if (!update) return undefined;
+  const { pts: _pts, pts_count: _count, qts: _qts, ...rest } = update;
+  return JSON.stringify(rest);
+}
+
+/** True when the connection with this floor already has the line. */
+function coveredBy(line: ManagedLine, floor: Floor): boolean {
   const update = ((line.message as TlObject | undefined)?.updates as TlObject[])?.[0];
   const move = update && moveOf(update);
-  if (!move) return false;
-  const local = move.box === "common"
-    ? reached.pts
-    : move.box === "secret"
-    ? reached.qts
-    : reached.channels[channelOfBox(move.box)!];
-  return local !== undefined && move.to <= local;
+  if (move && move.to > 0) {
+    const reached = floor.state;
+    const local = move.box === "common"
+      ? reached.pts
+      : move.box === "secret"
+      ? reached.qts
+      : reached.channels[channelOfBox(move.box)!];
+    if (local !== undefined) return move.to <= local;
+  }
+  const identity = identityOf(line);
+  return identity !== undefined && floor.delivered.has(identity);
 }
 
 /**
@@ -100,7 +122,7 @@ function coveredBy(line: ManagedLine, reached: CursorValue["state"]): boolean {
  * raised to the floor box by box. While the floor is ahead anywhere, that state is not a journal
  * position (it is resumed by difference); once it is not, the line's own cursor is exact.
  */
-function mergedCursor(cursor: string, floor: CursorValue["state"]): {
+function mergedCursor(cursor: string, { state: floor }: Floor): {
   cursor: string;
   caughtUp: boolean;
 } {
@@ -164,7 +186,7 @@ export class HeldAccount {
   #retry?: TimerId;
   #nextRetryMs: number;
   /** Live connections; those that caught up on a difference of their own have a floor. */
-  readonly #sinks = new Map<LineSink, CursorValue["state"] | undefined>();
+  readonly #sinks = new Map<LineSink, Floor | undefined>();
   /** Connections catching up with a difference of their own: live lines wait for them. */
   readonly #waiting = new Map<LineSink, ManagedLine[]>();
   /** Called when the account's authorization is gone (set by its registry). */
@@ -433,17 +455,20 @@ export class HeldAccount {
     const buffer: ManagedLine[] = [];
     this.#waiting.set(sink, buffer);
     let recovered = 0;
+    const delivered = new Set<string>();
     const catchUp = new ManagedUpdates(this.client, (line) => {
       if (!this.#waiting.has(sink)) return catchUp.stop();
       const event = line.event as { type?: string; cursor?: string } | undefined;
       if (event?.type !== "synced") {
         if (line.message !== undefined) recovered++;
+        const identity = identityOf(line);
+        if (identity !== undefined) delivered.add(identity);
         sink(line);
         return;
       }
       catchUp.stop();
       this.#waiting.delete(sink);
-      const reached = decodeCursor(event.cursor!).state;
+      const reached = { state: decodeCursor(event.cursor!).state, delivered };
       // Lines the difference already gave stay dropped for this connection, and until the
       // account's state passes where the difference reached, its cursors are that merged state.
       this.#sinks.set(sink, reached);

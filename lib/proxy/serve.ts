@@ -88,14 +88,20 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     ? new TokenGuard({ ...options.tokenThrottle, log: (line) => serverLog(line) })
     : undefined;
   // For health checks (a container's HEALTHCHECK, a load balancer): alive, and how busy.
-  const health = () => ({
-    status: "ok",
-    uptime_s: Math.floor((Date.now() - started) / 1000),
-    connections: sockets.size,
-    held_accounts: defaults.held?.size ?? 0,
-    version: defaults.app.appVersion,
-    token_failures: guard?.stats() ?? { total: 0, addresses_throttled: 0 },
-  });
+  // A store that cannot be written is "degraded": serving goes on, but held accounts' updates
+  // wait for it (the health subcommand exits 1, so a supervisor sees it).
+  const health = () => {
+    const store = defaults.held?.health();
+    return {
+      status: store?.store === "failing" ? "degraded" : "ok",
+      uptime_s: Math.floor((Date.now() - started) / 1000),
+      connections: sockets.size,
+      held_accounts: defaults.held?.size ?? 0,
+      ...store,
+      version: defaults.app.appVersion,
+      token_failures: guard?.stats() ?? { total: 0, addresses_throttled: 0 },
+    };
+  };
   const serving = acceptLoop(listener, (socket) => {
     if (sockets.size >= maxConnections) {
       const line = JSON.stringify({

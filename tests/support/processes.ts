@@ -12,12 +12,12 @@ const root = new URL("../../", import.meta.url).pathname;
 /**
  * `mtproto2json serve` as a process pointed at the emulator's `line` (intermediate transport, api
  * id 12345, `extra` flags added); resolves with the process and its port once it listens. Its
- * stdout is discarded and its stderr drained after the listening line.
+ * stdout is discarded and its stderr kept (`stderr()` reads what it printed so far).
  */
 export async function startServeProcess(
   line: unknown,
   extra: string[] = [],
-): Promise<{ child: Deno.ChildProcess; port: number }> {
+): Promise<{ child: Deno.ChildProcess; port: number; stderr: () => string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -37,8 +37,9 @@ export async function startServeProcess(
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const port = Number((await waitFor(child.stderr, /listening on [\d.]+:(\d+)/))[1]);
-  return { child, port };
+  const printed: string[] = [];
+  const port = Number((await waitFor(child.stderr, /listening on [\d.]+:(\d+)/, printed))[1]);
+  return { child, port, stderr: () => printed.join("") };
 }
 
 /**
@@ -48,6 +49,7 @@ export async function startServeProcess(
 export async function waitFor(
   stream: ReadableStream<Uint8Array>,
   pattern: RegExp,
+  printed: string[] = [],
 ): Promise<RegExpExecArray> {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
@@ -56,8 +58,9 @@ export async function waitFor(
     if (done) throw new Error(`the process ended before printing ${pattern}: ${text}`);
     text += value;
   }
+  printed.push(text);
   (async () => {
-    while (!(await reader.read()).done);
+    for (let next; !(next = await reader.read()).done;) printed.push(next.value);
   })().catch(() => {});
   return pattern.exec(text)!;
 }
