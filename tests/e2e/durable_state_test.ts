@@ -178,12 +178,13 @@ Deno.test("a second serve on the same --state exits 2 naming the first; after a 
   }
 });
 
-/** Runs `mtproto2json serve ARGS` to its end (it is expected to refuse to start). */
+/** Runs `mtproto2json serve ARGS`, expected to refuse to start (killed after 20 s if it runs). */
 async function serveCommand(args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${root}main.ts`, "serve", "--api-id", "12345", ...args],
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(20_000),
   }).output();
   return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
 }
