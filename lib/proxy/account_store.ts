@@ -248,7 +248,11 @@ function sqliteStore(db: any, dir: string): AccountStore {
 
 /** Records who owns the directory, so that a second process can name it. */
 function writeOwner(dir: string): void {
-  const owner = { pid: Deno.pid, hostname: Deno.hostname(), since: new Date().toISOString() };
+  let hostname = "this host";
+  try {
+    hostname = Deno.hostname();
+  } catch { /* the name needs --allow-sys, which the executable is not given */ }
+  const owner = { pid: Deno.pid, hostname, since: new Date().toISOString() };
   Deno.writeTextFileSync(`${dir}/${OWNER}`, JSON.stringify(owner) + "\n", { mode: 0o600 });
 }
 
