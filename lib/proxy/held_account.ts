@@ -1,0 +1,411 @@
+/**
+ * One account held by `serve --state DIR`: it stays connected to Telegram after its JSON
+ * connections close, keeps its managed update state, and journals every update line (bounded)
+ * in the store, so that a connection that comes back with its cursor gets exactly what it
+ * missed — from the journal, or, where the journal cannot say (trimmed, another store, a damaged
+ * one), from a difference of its own from the cursor's state. Connections that load the same
+ * account share its one client and each receive its updates. Held accounts survive a restart:
+ * they are restored from the store and catch up from their stored state.
+ *
+ * Durability: a line reaches connections only once it is journaled, and the account's stored
+ * state moves only with its journal rows. When the store cannot be written (a full disk, an I/O
+ * error), the account stops taking updates, says so in `health`, and probes the store with
+ * backoff; once a write goes through it fetches what it missed by difference from its stored
+ * state, so nothing is lost or repeated.
+ *
+ * @module
+ */
+
+import {
+  Client,
+  type ClientBehaviour,
+  defaultServer,
+  serverFromJson,
+  type ServerTarget,
+  sessionFromJson,
+  sessionToJson,
+} from "../client/client.ts";
+import { type ManagedLine, ManagedUpdates } from "../client/managed_updates.ts";
+import { makeAuthKey } from "../mtproto/encrypted_message.ts";
+import type { TlObject } from "../tl/codec.ts";
+import type { TlSchema } from "../tl/schema.ts";
+import { parseJsonExact } from "../tl/json.ts";
+import { withLongForm } from "../tl/long_form.ts";
+import type { TransportOptions } from "../transport/transport.ts";
+import type { AppIdentity } from "../client/client.ts";
+import { decodeCursor, encodeCursor } from "../updates/cursor.ts";
+import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
+import type { AccountStore, StoredAccount } from "./account_store.ts";
+import { coveredBy, type Floor, identityOf, mergedCursor } from "./catch_up_floor.ts";
+
+/** What a held account's client is built from. */
+export interface HeldDefaults {
+  schema: TlSchema;
+  server?: ServerTarget;
+  app: AppIdentity;
+  behaviour?: Partial<ClientBehaviour>;
+  transport?: TransportOptions;
+  log?: (line: string) => void;
+}
+
+/** How held accounts keep their journals and report trouble. */
+export interface HeldOptions {
+  /** Update lines kept per account (default 10,000). */
+  journalLimit?: number;
+  /** Where store failures and recoveries are logged (always, whatever the log level). */
+  log?: (line: string) => void;
+  /** Timers for the store probes (the platform's by default). */
+  timers?: Timers;
+  /** The first wait before probing a failing store, doubled each time up to 30 s (default 1 s). */
+  retryMs?: number;
+}
+
+/** A connection's way to receive an account's lines (long fields in the default JSON form). */
+export type LineSink = (line: ManagedLine) => void;
+
+const MAX_RETRY_MS = 30_000;
+
+/** The cursor with the journal position added. */
+function withJournal(cursor: string, epoch: string, seq: number): string {
+  return encodeCursor({ ...decodeCursor(cursor), journal: seq, epoch });
+}
+
+/** A fresh journal epoch: 64 random bits in hex. */
+function newEpoch(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)))
+    .map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** The auth key id (hex) of a session object, or undefined when it has no key. */
+export function keyIdOf(session: Record<string, unknown>): string | undefined {
+  const key = sessionFromJson(session, 2).authKey;
+  return key ? makeAuthKey(key).id.toHex() : undefined;
+}
+
+/** One held account. */
+export class HeldAccount {
+  readonly client: Client;
+  readonly keyId: string;
+  readonly #schema: TlSchema;
+  readonly #managed: ManagedUpdates;
+  readonly #store: AccountStore;
+  readonly #journalLimit: number;
+  readonly #log: (line: string) => void;
+  readonly #timers: Timers;
+  readonly #retryMs: number;
+  readonly #session: Record<string, unknown>;
+  /** Which journal this account's positions count in. */
+  readonly #epoch: string;
+  /** The last journaled position. */
+  #seq: number;
+  /** The stored cursor: the state after the last journaled line; undefined until first stored. */
+  #durable?: string;
+  /** Why the store failed, while it does. */
+  #failure?: string;
+  #retry?: TimerId;
+  #nextRetryMs: number;
+  /** Live connections; those that caught up on a difference of their own have a floor. */
+  readonly #sinks = new Map<LineSink, Floor | undefined>();
+  /** Connections catching up with a difference of their own: live lines wait for them. */
+  readonly #waiting = new Map<LineSink, ManagedLine[]>();
+  /** Called when the account's authorization is gone (set by its registry). */
+  onDead?: () => void;
+  /** Connections that came while the account had no stored state to give them yet. */
+  #early: [LineSink, string | undefined][] = [];
+
+  constructor(
+    defaults: HeldDefaults,
+    store: AccountStore,
+    options: HeldOptions,
+    stored: StoredAccount,
+  ) {
+    this.#store = store;
+    this.#schema = defaults.schema;
+    this.#journalLimit = options.journalLimit ?? 10_000;
+    this.#log = options.log ?? defaults.log ?? (() => {});
+    this.#timers = options.timers ?? realTimers;
+    this.#retryMs = options.retryMs ?? 1000;
+    this.#nextRetryMs = this.#retryMs;
+    const session = stored.session;
+    this.#session = session;
+    this.keyId = keyIdOf(session)!;
+    const server = session.server && typeof session.server === "object"
+      ? serverFromJson(
+        session.server as Record<string, unknown>,
+        defaults.server ?? defaultServer(),
+      )
+      : defaults.server;
+    this.client = new Client({
+      schema: defaults.schema,
+      ...(server ? { server } : {}),
+      session: sessionFromJson(session, server?.dc ?? 2),
+      app: defaults.app,
+      // Shared by connections with options of their own: its lines are in the default form,
+      // and each connection's writer re-spells them as that connection asked.
+      behaviour: { ...defaults.behaviour, longsAsStrings: false },
+      ...(defaults.transport ? { transport: defaults.transport } : {}),
+      onUpdate: (update) => this.#managed.push(update),
+      onMissedUpdates: () => this.#managed.missed(),
+      onEvent: (event) => {
+        // The DC forgot the key: the authorization is gone, and a restart must not bring back
+        // an account that can no longer act. Its connections are told and stay usable.
+        if (event.type === "session_dead") {
+          this.#forgetQuietly();
+          this.#managed.stop();
+          this.#timers.clearTimeout(this.#retry);
+          this.onDead?.();
+        }
+        this.#fanOut({ id: 0, event });
+      },
+      ...(defaults.log ? { log: defaults.log } : {}),
+    });
+    this.#managed = new ManagedUpdates(this.client, (line) => this.#onLine(line));
+    const from = stored.cursor !== undefined ? decodeCursor(stored.cursor) : undefined;
+    if (from && stored.epoch !== undefined && from.epoch === stored.epoch) {
+      // Restored: catch up from the stored state, journaling what came meanwhile.
+      this.#epoch = stored.epoch;
+      this.#seq = from.journal ?? 0;
+      this.#durable = stored.cursor;
+      this.#managed.start(stored.cursor);
+      return;
+    }
+    // A journal of its own from here: positions of any earlier one are not this one's. A stored
+    // state without an epoch (a store of an older version) is still a state to resume from.
+    this.#epoch = newEpoch();
+    this.#seq = 0;
+    this.#durable = from ? withJournal(stored.cursor!, this.#epoch, 0) : undefined;
+    this.#persist(() =>
+      store.saveAccount({
+        keyId: this.keyId,
+        session,
+        epoch: this.#epoch,
+        ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
+      })
+    );
+    if (!this.#failure) this.#managed.start(this.#durable);
+  }
+
+  /** The cursor after the last line journaled (once the account has a stored state). */
+  cursor(): string | undefined {
+    return this.#durable;
+  }
+
+  /** Why the store fails for this account, while it does. */
+  get storeFailure(): string | undefined {
+    return this.#failure;
+  }
+
+  /** The session object as it stands (with the account's cursor once it has one). */
+  session(): Record<string, unknown> {
+    return {
+      ...sessionToJson(this.client.currentSession(), this.client.server),
+      ...(this.#durable !== undefined ? { updates_cursor: this.#durable } : {}),
+    };
+  }
+
+  /**
+   * Attaches a connection: with a cursor, what followed it is delivered first (from the journal
+   * when the cursor is a position in it, else from a difference), then `synced`, then live lines.
+   */
+  attach(sink: LineSink, cursor?: string): void {
+    if (this.#managed.syncing || this.#durable === undefined) {
+      // No stored state yet, or the journal is still filling with what came while nobody held
+      // the account: a cursor handed out now could not be resumed exactly. Wait for it.
+      this.#early.push([sink, cursor]);
+      return;
+    }
+    if (cursor === undefined) {
+      this.#sinks.set(sink, undefined);
+      sink({ id: 0, event: { type: "synced", cursor: this.#durable, recovered: 0 } });
+      return;
+    }
+    const from = decodeCursor(cursor);
+    let entries: { line: string }[] | undefined;
+    if (from.epoch === this.#epoch && from.journal !== undefined && from.journal <= this.#seq) {
+      try {
+        const first = this.#store.journalBounds(this.keyId)?.first ?? this.#seq + 1;
+        // Synchronous from the read to the registration: no live line can fall in between.
+        if (from.journal + 1 >= first) entries = this.#store.journal(this.keyId, from.journal);
+      } catch (error) {
+        this.#log(`store: cannot read the journal of ${this.#name()}: ${(error as Error).message}`);
+      }
+    }
+    if (!entries) return this.#catchUp(sink, cursor);
+    for (const entry of entries) {
+      sink(withLongForm(this.#schema, parseJsonExact(entry.line), "json") as ManagedLine);
+    }
+    this.#sinks.set(sink, undefined);
+    sink({ id: 0, event: { type: "synced", cursor: this.#durable, recovered: entries.length } });
+  }
+
+  /** Detaches a connection (the account stays held). */
+  detach(sink: LineSink): void {
+    this.#sinks.delete(sink);
+    this.#waiting.delete(sink);
+    this.#early = this.#early.filter(([early]) => early !== sink);
+  }
+
+  /** Feeds the result of a call made on the shared client (it may move the state). */
+  callResult(call: TlObject, result: unknown): void {
+    this.#managed.callResult(call, result);
+  }
+
+  /** Stops the account's client. */
+  close(): void {
+    this.#managed.stop();
+    this.#timers.clearTimeout(this.#retry);
+    this.client.closeConnections();
+  }
+
+  /** Forgets the account in the store (after auth.logOut); a failure is logged. */
+  forget(): void {
+    this.close();
+    this.#forgetQuietly();
+  }
+
+  #forgetQuietly(): void {
+    try {
+      this.#store.forget(this.keyId);
+    } catch (error) {
+      this.#log(`store: cannot forget ${this.#name()}: ${(error as Error).message}`);
+    }
+  }
+
+  #name(): string {
+    return `held account ${this.keyId}`;
+  }
+
+  #onLine(line: ManagedLine): void {
+    // After a failed write the rest of that batch is dropped: it is fetched again later.
+    if (this.#failure) return;
+    if (line.message !== undefined) {
+      const seq = this.#seq + 1;
+      const cursor = withJournal(line.cursor as string, this.#epoch, seq);
+      const stamped = { ...line, cursor };
+      const entry = { seq, line: JSON.stringify(stamped) };
+      if (!this.#persist(() => this.#store.append(this.keyId, [entry], cursor))) return;
+      this.#seq = seq;
+      this.#durable = cursor;
+      // Trimmed now and then: a quarter of the bound (at most 256 lines) past it at most.
+      if (seq % Math.max(1, Math.min(256, this.#journalLimit >> 2)) === 0) {
+        try {
+          this.#store.trim(this.keyId, this.#journalLimit);
+        } catch (error) {
+          // Nothing is lost by a journal longer than its bound: the next trim tries again.
+          this.#log(
+            `store: cannot trim the journal of ${this.#name()}: ${(error as Error).message}`,
+          );
+        }
+      }
+      this.#fanOut(stamped);
+      return;
+    }
+    if ((line.event as { type?: string })?.type === "synced") {
+      // The account's own catching up: its state is stored before anyone is told a cursor.
+      const cursor = withJournal((line.event as { cursor: string }).cursor, this.#epoch, this.#seq);
+      if (!this.#persist(() => this.#store.append(this.keyId, [], cursor))) return;
+      this.#durable = cursor;
+      for (const [sink, early] of this.#early.splice(0)) this.attach(sink, early);
+      return;
+    }
+    this.#fanOut(line);
+  }
+
+  /** Runs a store write; a failure stops the account's updates until the store works again. */
+  #persist(write: () => void): boolean {
+    try {
+      write();
+      return true;
+    } catch (error) {
+      this.#fail(error as Error);
+      return false;
+    }
+  }
+
+  #fail(error: Error): void {
+    const first = this.#failure === undefined;
+    this.#failure = error.message;
+    this.#managed.stop();
+    if (first) {
+      this.#log(
+        `store: ${this.#name()}: ${error.message}. Its updates wait; they are fetched again once ` +
+          `the store can be written.`,
+      );
+    }
+    this.#timers.clearTimeout(this.#retry);
+    this.#retry = this.#timers.setTimeout(() => this.#probe(), this.#nextRetryMs);
+    this.#nextRetryMs = Math.min(MAX_RETRY_MS, this.#nextRetryMs * 2);
+  }
+
+  /** Tries the store again; on success the account fetches what it missed from its stored state. */
+  #probe(): void {
+    try {
+      this.#store.saveAccount({
+        keyId: this.keyId,
+        session: this.#session,
+        epoch: this.#epoch,
+        ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
+      });
+    } catch (error) {
+      const cause = (error as Error).message;
+      if (cause !== this.#failure) this.#log(`store: ${this.#name()}: still failing: ${cause}`);
+      this.#failure = undefined; // so that #fail logs only a change of cause
+      this.#fail(error as Error);
+      return;
+    }
+    this.#failure = undefined;
+    this.#nextRetryMs = this.#retryMs;
+    this.#log(`store: ${this.#name()} can be written again; fetching what it missed`);
+    this.#managed.start(this.#durable);
+  }
+
+  #fanOut(line: ManagedLine): void {
+    for (const sink of this.#sinks.keys()) this.#fanOutTo(sink, line);
+    for (const buffer of this.#waiting.values()) buffer.push(line);
+  }
+
+  /** One line to one connection, past its floor if it has one. */
+  #fanOutTo(sink: LineSink, line: ManagedLine): void {
+    const floor = this.#sinks.get(sink);
+    if (!floor || line.cursor === undefined) return sink(line);
+    if (coveredBy(line, floor)) return;
+    const { cursor, caughtUp } = mergedCursor(line.cursor as string, floor);
+    if (caughtUp) this.#sinks.set(sink, undefined);
+    sink({ ...line, cursor });
+  }
+
+  /**
+   * Past the journal's reach: a difference of this connection's own from its cursor, over the
+   * shared client. Live lines meanwhile wait; those the difference already covered are dropped.
+   */
+  #catchUp(sink: LineSink, cursor: string): void {
+    const buffer: ManagedLine[] = [];
+    this.#waiting.set(sink, buffer);
+    let recovered = 0;
+    const delivered = new Set<string>();
+    const catchUp = new ManagedUpdates(this.client, (line) => {
+      if (!this.#waiting.has(sink)) return catchUp.stop();
+      const event = line.event as { type?: string; cursor?: string } | undefined;
+      if (event?.type !== "synced") {
+        if (line.message !== undefined) recovered++;
+        const identity = identityOf(line);
+        if (identity !== undefined) delivered.add(identity);
+        sink(line);
+        return;
+      }
+      catchUp.stop();
+      this.#waiting.delete(sink);
+      const reached = { state: decodeCursor(event.cursor!).state, delivered };
+      // Lines the difference already gave stay dropped for this connection, and until the
+      // account's state passes where the difference reached, its cursors are that merged state.
+      this.#sinks.set(sink, reached);
+      for (const live of buffer) {
+        if (this.#sinks.has(sink)) this.#fanOutTo(sink, live);
+      }
+      const floor = this.#sinks.get(sink);
+      const { cursor } = floor ? mergedCursor(this.#durable!, floor) : { cursor: this.#durable! };
+      sink({ id: 0, event: { type: "synced", cursor, recovered } });
+    });
+    catchUp.start(cursor);
+  }
+}
