@@ -21,6 +21,10 @@ import { changeMethods } from "./methods/changes.ts";
 import { messageActionMethods } from "./methods/message_actions.ts";
 import { uploadMethods } from "./methods/upload.ts";
 import { startupMethods } from "./methods/startup.ts";
+import { dialogMethods } from "./methods/dialogs.ts";
+import { presenceMethods } from "./methods/presence.ts";
+import { accountMethods } from "./methods/account.ts";
+import { localeMethods } from "./methods/locale.ts";
 import type { World } from "./world.ts";
 
 export type { DcAddress };
@@ -41,6 +45,12 @@ const NO_ACCOUNT_NEEDED = new Set([
   "help.getTermsOfServiceUpdate",
   "help.getPeerColors",
   "help.getPeerProfileColors",
+  "help.getCountriesList",
+  "langpack.getLangPack",
+  "langpack.getStrings",
+  "langpack.getDifference",
+  "langpack.getLanguages",
+  "langpack.getLanguage",
 ]);
 
 /** Builds the dispatcher a DC calls for every API request. */
@@ -51,7 +61,7 @@ export function createMethods(
   log: (line: string) => void,
 ): (call: TlObject, context: CallContext) => unknown {
   const tools = createTools(world, allDcs);
-  const { viewer } = tools;
+  const { viewer, now } = tools;
   const handlers: Record<string, Handler> = {
     ...helpMethods(tools, dcs),
     ...authMethods(tools, dcs, log),
@@ -64,6 +74,10 @@ export function createMethods(
     ...messageActionMethods(tools),
     ...uploadMethods(tools),
     ...startupMethods(tools),
+    ...dialogMethods(tools),
+    ...presenceMethods(tools),
+    ...accountMethods(tools),
+    ...localeMethods(),
   };
   return (call, context) => {
     const flood = world.options.floodWait;
@@ -72,7 +86,12 @@ export function createMethods(
     }
     const handler = handlers[call._cons];
     if (!handler) throw new RpcError(400, "METHOD_NOT_IMPLEMENTED_IN_EMULATOR");
-    if (!NO_ACCOUNT_NEEDED.has(call._cons)) viewer(context);
+    if (!NO_ACCOUNT_NEEDED.has(call._cons)) {
+      viewer(context);
+      // The session list shows when each signed-in key last called.
+      const authorization = world.authorizations.of(context.key);
+      if (authorization) authorization.active = now(context);
+    }
     return handler(call, context);
   };
 }

@@ -18,8 +18,19 @@ export function userObject(user: WorldUser, viewer: number): TlObject {
     last_name: user.lastName,
     ...(user.username ? { username: user.username } : {}),
     phone: user.phone,
-    status: { _cons: "userStatusRecently" },
+    status: statusObject(user),
   };
+}
+
+/**
+ * A user's UserStatus: online until a time, offline since one, or "recently" for a user who never
+ * said (clients turn an online status into offline themselves once it expires).
+ */
+export function statusObject(user: WorldUser): TlObject {
+  if (!user.status) return { _cons: "userStatusRecently" };
+  return user.status.online
+    ? { _cons: "userStatusOnline", expires: user.status.until }
+    : { _cons: "userStatusOffline", was_online: user.status.until };
 }
 
 /** A group or channel. */

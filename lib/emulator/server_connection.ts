@@ -21,6 +21,7 @@ import { packRpcResult } from "../mtproto/rpc_result.ts";
 import { ServerTransport } from "../transport/transport.ts";
 import { AuthKeyServer } from "./auth_key_server.ts";
 import type { KeyEntry, KeyStore } from "./key_store.ts";
+import type { AppInfo } from "./authorizations.ts";
 
 /** What an API method handler sees besides the call. */
 export interface CallContext {
@@ -96,6 +97,8 @@ export class ServerSession {
   /** Content messages sent, by their own msg_id, for a client's msg_resend_req. */
   readonly sent = new Map<bigint, Uint8Array>();
   layer?: number;
+  /** What the client said about itself in initConnection, for account.getAuthorizations. */
+  app?: AppInfo;
   /**
    * Whether updates are pushed here: as on Telegram, once the session makes a call that is not
    * wrapped in `invokeWithoutUpdates` (clients wrap the calls of their download and upload
@@ -494,6 +497,14 @@ export class ServerConnection {
           );
         }
         session.layer = context.layer = layer;
+      }
+      if (call._cons === "initConnection") {
+        session.app = {
+          apiId: Number(call.api_id),
+          deviceModel: String(call.device_model ?? ""),
+          systemVersion: String(call.system_version ?? ""),
+          appVersion: String(call.app_version ?? ""),
+        };
       }
       const inner = call.query;
       if (!isTlObject(inner)) return this.#errorBody(400, "INPUT_REQUEST_INVALID");

@@ -6,9 +6,11 @@
  * @module
  */
 
-import { bytesFromBigint } from "../crypto/bigint.ts";
-import { TELEGRAM_DH_PRIME } from "../crypto/dh.ts";
-import { passwordVerifier, type SrpAlgorithm } from "../crypto/srp.ts";
+import type { SrpAlgorithm } from "../crypto/srp.ts";
+import { populateDefaultWorld } from "./world_default.ts";
+import { Authorizations } from "./authorizations.ts";
+
+export { ARCHIVE_FOLDER, SECOND_USER_PASSWORD } from "./world_default.ts";
 
 /** A user of the emulated world. */
 export interface WorldUser {
@@ -25,6 +27,11 @@ export interface WorldUser {
   pts: number;
   /** Sequence number of the `updates` containers pushed to the user. */
   seq?: number;
+  /**
+   * Presence from account.updateStatus: online until `until`, or offline since it (unix
+   * seconds). Unset: "recently", as Telegram shows a user who never said.
+   */
+  status?: { online: boolean; until: number };
 }
 
 /** A basic group or a channel. */
@@ -81,7 +88,7 @@ export interface WorldBoxEvent {
   pts: number;
   ptsCount: number;
   date: number;
-  kind: "new" | "edit" | "delete" | "read_inbox" | "read_outbox" | "pin" | "unpin";
+  kind: "new" | "edit" | "delete" | "read_inbox" | "read_outbox" | "pin" | "unpin" | "folders";
   /** new, edit: the message (as it is now). */
   message?: WorldMessage;
   /** delete, pin, unpin: the ids concerned. */
@@ -91,6 +98,8 @@ export interface WorldBoxEvent {
   maxId?: number;
   /** read_inbox: incoming messages still unread after it. */
   stillUnread?: number;
+  /** folders: the dialogs moved, each to its new folder (0: the main list, 1: the archive). */
+  folderPeers?: { peer: WorldPeer; folderId: number }[];
 }
 
 /** A stored file for upload.getFile. */
@@ -129,8 +138,6 @@ export interface WorldOptions {
 
 /** The login code the emulator "sends" to every phone. */
 export const LOGIN_CODE = "12345";
-/** The 2FA password of the second user. */
-export const SECOND_USER_PASSWORD = "hunter2";
 
 /** The whole world. */
 export class World {
@@ -146,11 +153,18 @@ export class World {
     { phone: string; phoneCodeHash: string; passwordOk?: boolean }
   >();
   /** Exported authorizations: id → user, for auth.importAuthorization on another DC. */
-  readonly exported = new Map<bigint, { userId: number; bytes: Uint8Array }>();
+  readonly exported = new Map<
+    bigint,
+    { userId: number; bytes: Uint8Array; authorization?: bigint }
+  >();
   /** Every change of every box, in order (see {@link WorldBoxEvent}). */
   readonly boxEvents: WorldBoxEvent[] = [];
   /** How far each user has read each conversation: `${reader}:${peer type}:${peer id}` → id. */
   readonly #readUpTo = new Map<string, number>();
+  /** The folder of each dialog not in the main list: `${viewer}:${peer type}:${peer id}` → id. */
+  readonly #folders = new Map<string, number>();
+  /** Every signed-in auth key, by account (account.getAuthorizations). */
+  readonly authorizations = new Authorizations();
   #nextMessageId = 1;
   #nextUserId = 1000100;
   floodCalls = 0;
@@ -162,75 +176,7 @@ export class World {
   /** Builds the default world (the 2FA verifier takes a PBKDF2, hence async). */
   static async create(options: WorldOptions = {}): Promise<World> {
     const world = new World(options);
-    const homeDc = options.homeDc ?? 2;
-    const epoch = options.epoch ?? 1_700_000_000;
-    const algorithm: SrpAlgorithm = {
-      salt1: Uint8Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff),
-      salt2: Uint8Array.from({ length: 16 }, (_, i) => (i * 53 + 7) & 0xff),
-      g: 3,
-      p: bytesFromBigint(TELEGRAM_DH_PRIME, 256),
-    };
-    const alice: WorldUser = {
-      id: 1000001,
-      accessHash: -8446744073709551615n,
-      phone: "15550000001",
-      firstName: "Alice",
-      lastName: "Example",
-      username: "alice",
-      homeDc,
-      pts: 0,
-    };
-    const bob: WorldUser = {
-      id: 1000002,
-      accessHash: 5446744073709551616n,
-      phone: "15550000002",
-      firstName: "Bob",
-      lastName: "Example",
-      username: "bob_example",
-      homeDc,
-      password: {
-        algorithm,
-        verifier: await passwordVerifier(SECOND_USER_PASSWORD, algorithm),
-        hint: "the classic",
-      },
-      pts: 0,
-    };
-    world.users.set(alice.id, alice);
-    world.users.set(bob.id, bob);
-    world.chats.set(2000001, {
-      id: 2000001,
-      kind: "group",
-      accessHash: 0n,
-      title: "Example Group",
-      members: [alice.id, bob.id],
-      date: epoch,
-      pts: 0,
-    });
-    world.chats.set(3000001, {
-      id: 3000001,
-      kind: "channel",
-      accessHash: 7000000000000000001n,
-      title: "Example Channel",
-      username: "example_channel",
-      members: [alice.id, bob.id],
-      date: epoch,
-      pts: 0,
-    });
-    const say = (fromId: number, peer: WorldPeer, text: string, minutes: number) =>
-      world.addMessage(fromId, peer, text, epoch + minutes * 60);
-    say(alice.id, { type: "user", id: bob.id }, "Hi Bob!", 1);
-    say(bob.id, { type: "user", id: alice.id }, "Hi Alice, how are you?", 2);
-    say(alice.id, { type: "user", id: bob.id }, "Fine, testing mtproto2json.", 3);
-    say(alice.id, { type: "chat", id: 2000001 }, "Welcome to the group.", 4);
-    say(bob.id, { type: "chat", id: 2000001 }, "Thanks!", 5);
-    say(alice.id, { type: "channel", id: 3000001 }, "First post of the channel.", 6);
-    say(alice.id, { type: "channel", id: 3000001 }, "Second post, with a file.", 7);
-    world.files.set(9000001n, {
-      id: 9000001n,
-      accessHash: 9100000000000000001n,
-      dcId: options.filesDc ?? 2,
-      bytes: Uint8Array.from({ length: 10000 }, (_, i) => (i * 7) & 0xff),
-    });
+    await populateDefaultWorld(world, options);
     return world;
   }
 
@@ -395,8 +341,46 @@ export class World {
     return unread;
   }
 
-  /** The conversations of a user, each with its latest message. */
-  dialogs(viewer: number): { peer: WorldPeer; top: WorldMessage }[] {
+  /** The folder `viewer` keeps the dialog with `peer` in: 0 (the main list) or 1 (the archive). */
+  folderOf(viewer: number, peer: WorldPeer): number {
+    return this.#folders.get(`${viewer}:${peer.type}:${peer.id}`) ?? 0;
+  }
+
+  /** Moves a dialog of `viewer` to a folder, without journaling (see {@link moveToFolder}). */
+  setFolder(viewer: number, peer: WorldPeer, folderId: number): void {
+    const key = `${viewer}:${peer.type}:${peer.id}`;
+    if (folderId === 0) this.#folders.delete(key);
+    else this.#folders.set(key, folderId);
+  }
+
+  /**
+   * Moves dialogs of `viewer` between folders as folders.editPeerFolders does: one event in the
+   * viewer's common box (updateFolderPeers carries a pts), whichever kind of peer moved.
+   */
+  moveToFolder(
+    viewer: number,
+    moves: { peer: WorldPeer; folderId: number }[],
+    date: number,
+  ): WorldBoxEvent {
+    for (const move of moves) this.setFolder(viewer, move.peer, move.folderId);
+    const user = this.users.get(viewer)!;
+    const event: WorldBoxEvent = {
+      userId: viewer,
+      pts: ++user.pts,
+      ptsCount: 1,
+      date,
+      kind: "folders",
+      folderPeers: moves,
+    };
+    this.boxEvents.push(event);
+    return event;
+  }
+
+  /**
+   * The conversations of a user, each with its latest message, newest first; with `folderId`,
+   * only those in that folder.
+   */
+  dialogs(viewer: number, folderId?: number): { peer: WorldPeer; top: WorldMessage }[] {
     const latest = new Map<string, { peer: WorldPeer; top: WorldMessage }>();
     for (const message of this.messages) {
       if (message.deleted) continue;
@@ -410,6 +394,8 @@ export class World {
       }
       latest.set(`${peer.type}:${peer.id}`, { peer, top: message });
     }
-    return [...latest.values()].sort((a, b) => b.top.date - a.top.date || b.top.id - a.top.id);
+    return [...latest.values()]
+      .filter((dialog) => folderId === undefined || this.folderOf(viewer, dialog.peer) === folderId)
+      .sort((a, b) => b.top.date - a.top.date || b.top.id - a.top.id);
   }
 }

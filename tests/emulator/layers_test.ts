@@ -45,3 +45,29 @@ Deno.test("the emulator serves another layer's schema, fitting its world to it",
     await emulator.close();
   }
 });
+
+Deno.test("getDialogFilters answers the type the served layer declares: a bare vector in older layers", async () => {
+  const shipped = await Deno.readTextFile(new URL("../../scheme/api.tl", import.meta.url));
+  // Before layer 177 the method returned Vector<DialogFilter> (its id then was f19ed96d).
+  const older = shipped.replace(
+    /^messages\.getDialogFilters#efd48c89 .*$/m,
+    "messages.getDialogFilters#f19ed96d = Vector<DialogFilter>;",
+  );
+  for (const [text, expected] of [[shipped, "messages.dialogFilters"], [older, "vector"]]) {
+    const codec = new TlCodec(loadSchema([{ name: "api.tl", text }]));
+    const emulator = await startEmulator({
+      port: 0,
+      schema: codec.schema,
+      log: () => {},
+    });
+    const sender = emulatedSender(emulator);
+    const call = rawCaller(sender, codec);
+    try {
+      await signInWithCode(call, "+15550000001");
+      assertEquals((await call({ _cons: "messages.getDialogFilters" }))._cons, expected);
+    } finally {
+      sender.close();
+      await emulator.close();
+    }
+  }
+});

@@ -52,13 +52,85 @@ const CALLS: [TlObject, string][] = [
   ],
 ];
 
+/** Calls an app makes before sign-in (localization), answered then as on Telegram. */
+const BEFORE_SIGN_IN: [TlObject, string][] = [
+  [{ _cons: "help.getCountriesList", lang_code: "en", hash: 0 }, "help.countriesList"],
+  [{ _cons: "langpack.getLangPack", lang_pack: "android", lang_code: "en" }, "langPackDifference"],
+  [{ _cons: "langpack.getStrings", lang_pack: "android", lang_code: "en", keys: ["k"] }, "vector"],
+  [
+    { _cons: "langpack.getDifference", lang_pack: "android", lang_code: "en", from_version: 0 },
+    "langPackDifference",
+  ],
+  [{ _cons: "langpack.getLanguages", lang_pack: "android" }, "vector"],
+  [{ _cons: "langpack.getLanguage", lang_pack: "android", lang_code: "en" }, "langPackLanguage"],
+];
+
+/** Calls an app makes every day once signed in (see also the dedicated tests of each). */
+const EVERY_DAY: [TlObject, string][] = [
+  [
+    {
+      _cons: "messages.getDialogs",
+      folder_id: 1,
+      offset_date: 0,
+      offset_id: 0,
+      offset_peer: { _cons: "inputPeerEmpty" },
+      limit: 20,
+      hash: 0,
+    },
+    "messages.dialogs",
+  ],
+  [
+    {
+      _cons: "folders.editPeerFolders",
+      folder_peers: [{
+        _cons: "inputFolderPeer",
+        peer: {
+          _cons: "inputPeerChannel",
+          channel_id: 3000002,
+          access_hash: 7000000000000000002n,
+        },
+        folder_id: 1,
+      }],
+    },
+    "updates",
+  ],
+  [{ _cons: "account.getAuthorizations" }, "account.authorizations"],
+  [{ _cons: "auth.resetAuthorizations" }, "boolTrue"],
+  [{ _cons: "account.updateStatus", offline: { _cons: "boolFalse" } }, "boolTrue"],
+  [
+    {
+      _cons: "account.registerDevice",
+      token_type: 2,
+      token: "t",
+      app_sandbox: { _cons: "boolFalse" },
+      secret: new Uint8Array(0),
+      other_uids: [],
+    },
+    "boolTrue",
+  ],
+  [{ _cons: "account.unregisterDevice", token_type: 2, token: "t", other_uids: [] }, "boolTrue"],
+  [
+    {
+      _cons: "messages.setTyping",
+      peer: { _cons: "inputPeerSelf" },
+      action: { _cons: "sendMessageTypingAction" },
+    },
+    "boolTrue",
+  ],
+  [{ _cons: "contacts.getStatuses" }, "vector"],
+];
+
 Deno.test("the calls a full client makes at start-up answer valid objects of their types", async () => {
   const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
   const sender = emulatedSender(emulator, 1);
   const call = rawCaller(sender, codec);
   try {
+    for (const [request, expected] of BEFORE_SIGN_IN) {
+      const answer = await call(request);
+      assertEquals(answer._cons, expected, `${request._cons}: ${JSON.stringify(answer._cons)}`);
+    }
     assertEquals((await signInWithCode(call, "+15550000001"))._cons, "auth.authorization");
-    for (const [request, expected] of CALLS) {
+    for (const [request, expected] of [...CALLS, ...EVERY_DAY]) {
       // rawCaller decodes by the method's declared result type: another type would throw.
       const answer = await call(request);
       assertEquals(answer._cons, expected, `${request._cons}: ${JSON.stringify(answer._cons)}`);
@@ -155,6 +227,52 @@ Deno.test("full group and channel profiles, and channel messages by id", async (
       channel: { ...input, access_hash: 1n },
     });
     assertEquals(wrong.error_message, "CHANNEL_INVALID");
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("users.getFullUser of someone seen only in a dialog: by access hash or by the message", async () => {
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  // A stranger, in no group with Alice and not among her contacts' chats, writes to her.
+  const carol = emulator.world.addUser("15550000100", "Carol", "Example", 1);
+  const hello = emulator.world.addMessage(carol.id, { type: "user", id: 1000001 }, "Hello!", 1);
+  const sender = emulatedSender(emulator, 1);
+  const call = rawCaller(sender, codec);
+  try {
+    await signInWithCode(call, "+15550000001");
+    const dialogs = await call({
+      _cons: "messages.getDialogs",
+      offset_date: 0,
+      offset_id: 0,
+      offset_peer: { _cons: "inputPeerEmpty" },
+      limit: 20,
+      hash: 0,
+    });
+    const seen = (dialogs.users as TlObject[]).find((user) => user.first_name === "Carol")!;
+    const full = await call({
+      _cons: "users.getFullUser",
+      id: { _cons: "inputUser", user_id: seen.id, access_hash: seen.access_hash },
+    });
+    assertEquals(
+      [(full.full_user as TlObject).id, (full.full_user as TlObject).common_chats_count],
+      [
+        BigInt(carol.id),
+        0,
+      ],
+    );
+    const carolPeer = { _cons: "inputPeerUser", user_id: seen.id, access_hash: seen.access_hash };
+    const byMessage = await call({
+      _cons: "users.getFullUser",
+      id: { _cons: "inputUserFromMessage", peer: carolPeer, msg_id: hello.id, user_id: seen.id },
+    });
+    assertEquals((byMessage.full_user as TlObject).id, BigInt(carol.id));
+    const notThere = await call({
+      _cons: "users.getFullUser",
+      id: { _cons: "inputUserFromMessage", peer: carolPeer, msg_id: 999, user_id: seen.id },
+    });
+    assertEquals(notThere.error_message, "USER_ID_INVALID");
   } finally {
     sender.close();
     await emulator.close();

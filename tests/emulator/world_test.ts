@@ -47,7 +47,7 @@ Deno.test("before sign-in, account calls answer 401 AUTH_KEY_UNREGISTERED; unkno
         error_code: 401,
         error_message: "AUTH_KEY_UNREGISTERED",
       });
-      const unknown = await call({ _cons: "help.getCountriesList", lang_code: "en", hash: 0 });
+      const unknown = await call({ _cons: "help.getInviteText" });
       assertEquals(unknown.error_message, "METHOD_NOT_IMPLEMENTED_IN_EMULATOR");
       const nearest = await call({ _cons: "help.getNearestDc" });
       assertEquals(nearest.this_dc, 2);

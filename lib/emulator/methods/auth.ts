@@ -20,11 +20,12 @@ export function authMethods(
   dcs: () => DcAddress[],
   log: (line: string) => void,
 ): Record<string, Handler> {
-  const { world, keyId, viewer } = tools;
+  const { world, keyId, viewer, now } = tools;
   const challenges = new Map<bigint, { userId: number; challenge: SrpServerChallenge }>();
   let nextSrpId = 1n;
 
-  const signedIn = (context: CallContext, user: WorldUser) => {
+  const signedIn = (context: CallContext, user: WorldUser, parent?: bigint) => {
+    world.authorizations.add(context.key, user.id, now(context), context.session.app, parent);
     context.key.userId = user.id;
     world.signIns.delete(keyId(context));
     log(`dc${context.dc.dcId}: ${user.firstName} (+${user.phone}) signed in`);
@@ -149,7 +150,12 @@ export function authMethods(
       if (!dcs().some((dc) => dc.id === dcId)) throw new RpcError(400, "DC_ID_INVALID");
       const id = bigintFromBytes(context.dc.random(7));
       const bytes = context.dc.random(32);
-      world.exported.set(id, { userId: me.id, bytes });
+      const parent = world.authorizations.of(context.key);
+      world.exported.set(id, {
+        userId: me.id,
+        bytes,
+        ...(parent ? { authorization: parent.parent ?? parent.hash } : {}),
+      });
       return { _cons: "auth.exportedAuthorization", id, bytes };
     },
 
@@ -159,11 +165,12 @@ export function authMethods(
         throw new RpcError(400, "AUTH_BYTES_INVALID");
       }
       world.exported.delete(call.id as bigint);
-      return signedIn(context, world.users.get(entry.userId)!);
+      return signedIn(context, world.users.get(entry.userId)!, entry.authorization);
     },
 
     "auth.logOut": (_call, context) => {
       viewer(context);
+      world.authorizations.drop(context.key);
       context.key.userId = undefined;
       return { _cons: "auth.loggedOut" };
     },

@@ -1,5 +1,6 @@
 /**
- * `messages.*` and `channels.*`: dialogs, history, messages by id, full chat profiles, and sending (with the updates it pushes).
+ * `messages.*` and `channels.*`: history, messages by id, full chat profiles, and sending (with
+ * the updates it pushes). The chat list is in `dialogs.ts`.
  *
  * @module
  */
@@ -22,8 +23,6 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
     inputChannel,
     related,
     pushToUser,
-    dialogObject,
-    updatesState,
     newMessageUpdate,
   } = tools;
 
@@ -79,52 +78,6 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
   });
 
   return {
-    "messages.getDialogs": (call, context) => {
-      const me = viewer(context);
-      const all = world.dialogs(me.id);
-      // Pages continue after the previous page's last dialog: its top message's date and id, and
-      // its peer, as clients send them; dialogs are newest first.
-      const offsetDate = Number(call.offset_date) || 0;
-      const offsetId = Number(call.offset_id) || 0;
-      const offsetPeer = (call.offset_peer as TlObject | undefined)?._cons === "inputPeerEmpty"
-        ? undefined
-        : resolvePeer(call.offset_peer, me);
-      const after = all.filter(({ peer, top }) =>
-        (offsetDate === 0 ||
-          top.date < offsetDate || (top.date === offsetDate && top.id < offsetId)) &&
-        (offsetDate !== 0 || offsetId === 0 || top.id < offsetId) &&
-        !(offsetPeer && peer.type === offsetPeer.type && peer.id === offsetPeer.id)
-      );
-      const dialogs = after.slice(0, Math.min(100, Math.max(0, call.limit as number) || 100));
-      const messages = dialogs.map((dialog) => dialog.top);
-      return {
-        // The whole list fits: messages.dialogs; a page of it: messages.dialogsSlice with the total.
-        ...(dialogs.length === all.length
-          ? { _cons: "messages.dialogs" }
-          : { _cons: "messages.dialogsSlice", count: all.length }),
-        dialogs: dialogs.map((dialog) => dialogObject(dialog, me.id)),
-        messages: messages.map((message) => messageObject(message, me.id)),
-        ...related(messages, me, dialogs.map((dialog) => dialog.peer)),
-      };
-    },
-
-    // The dialogs of the peers asked for, as a client refreshes some rows of its chat list.
-    "messages.getPeerDialogs": (call, context) => {
-      const me = viewer(context);
-      const wanted = (call.peers as TlObject[]).map((item) => resolvePeer(item.peer, me));
-      const dialogs = world.dialogs(me.id).filter((dialog) =>
-        wanted.some((peer) => peer.type === dialog.peer.type && peer.id === dialog.peer.id)
-      );
-      const messages = dialogs.map((dialog) => dialog.top);
-      return {
-        _cons: "messages.peerDialogs",
-        dialogs: dialogs.map((dialog) => dialogObject(dialog, me.id)),
-        messages: messages.map((message) => messageObject(message, me.id)),
-        ...related(messages, me, wanted),
-        state: updatesState(me, context),
-      };
-    },
-
     // A group's profile: its members (the first one created it), no photo, default settings.
     "messages.getFullChat": (call, context) => {
       const me = viewer(context);

@@ -65,7 +65,6 @@ export function startupMethods(tools: Tools): Record<string, Handler> {
       sound: { _cons: "notificationSoundDefault" },
       show_previews: { _cons: "boolTrue" },
     }),
-    "messages.getDialogFilters": () => ({ _cons: "messages.dialogFilters", filters: [] }),
     "messages.getAvailableReactions": () => ({
       _cons: "messages.availableReactions",
       hash: 1,

@@ -86,9 +86,25 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
     return chat;
   };
 
+  /**
+   * The user an InputUser names, if the viewer may see it: by access hash, or as seen in a
+   * message the viewer can see (inputUserFromMessage, how Telegram lets a client name a user it
+   * has no access hash for).
+   */
   const inputUser = (input: unknown, me: WorldUser): WorldUser | undefined => {
     const value = input as TlObject;
     if (value._cons === "inputUserSelf") return me;
+    if (value._cons === "inputUserFromMessage") {
+      const user = world.users.get(Number(value.user_id));
+      const where = resolvePeer(value.peer, me);
+      const message = world.history(me.id, where).find((candidate) =>
+        candidate.id === value.msg_id
+      );
+      const seen = message &&
+        (message.fromId === user?.id ||
+          (message.peer.type === "user" && message.peer.id === user?.id));
+      return seen ? user : undefined;
+    }
     if (value._cons !== "inputUser") return undefined;
     const user = world.users.get(Number(value.user_id));
     return user && (user.id === me.id || user.accessHash === value.access_hash) ? user : undefined;
@@ -140,6 +156,21 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
     }
   };
 
+  /**
+   * Pushes an update that only matters while it is fresh (typing, presence) to a user's live
+   * sessions, as updateShort. It is never journaled, so getDifference never returns it, and the
+   * fault switches skip it: they exist to open gaps, and an update without pts leaves none.
+   */
+  const pushLive = (userId: number, update: TlObject, date: number) => {
+    for (const dc of allDcs()) {
+      for (const session of dc.sessions.values()) {
+        const account = session.key.boundTo ?? session.key;
+        if (account.userId !== userId || !session.wantsUpdates) continue;
+        session.push(dc.codec.encode({ _cons: "updateShort", update, date }));
+      }
+    }
+  };
+
   function dialogObject(
     dialog: { peer: WorldPeer; top: WorldMessage },
     viewerId: number,
@@ -159,6 +190,7 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
       unread_reactions_count: 0,
       notify_settings: { _cons: "peerNotifySettings" },
       ...(dialog.peer.type === "channel" ? { pts: world.chats.get(dialog.peer.id)!.pts } : {}),
+      ...(world.folderOf(viewerId, peer) ? { folder_id: world.folderOf(viewerId, peer) } : {}),
     };
   }
 
@@ -221,8 +253,24 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
           messages: event.messageIds,
           ...moved,
         };
+      case "folders":
+        return {
+          _cons: "updateFolderPeers",
+          folder_peers: event.folderPeers!.map((move) => ({
+            _cons: "folderPeer",
+            peer: peerObject(move.peer),
+            folder_id: move.folderId,
+          })),
+          ...moved,
+        };
     }
   };
+
+  /** The peers a journaled event names besides its message's. */
+  const eventPeers = (event: WorldBoxEvent): WorldPeer[] => [
+    ...(event.peer ? [event.peer] : []),
+    ...(event.folderPeers ?? []).map((move) => move.peer),
+  ];
 
   /** Pushes each journaled event to its user, in an `updates` with what it refers to. */
   const pushEvents = (events: WorldBoxEvent[], exceptSession?: unknown) => {
@@ -236,7 +284,7 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
         pushToUser(userId, {
           _cons: "updates",
           updates: [eventUpdate(event, userId)],
-          ...related(event.message ? [event.message] : [], user, event.peer ? [event.peer] : []),
+          ...related(event.message ? [event.message] : [], user, eventPeers(event)),
           date: event.date,
           seq: 0,
         }, exceptSession);
@@ -269,9 +317,11 @@ export function createTools(world: World, allDcs: () => DcContext[]) {
     inputUser,
     related,
     pushToUser,
+    pushLive,
     dialogObject,
     updatesState,
     eventUpdate,
+    eventPeers,
     pushEvents,
     newMessageUpdate,
   };

@@ -14,15 +14,24 @@ import type { Handler, Tools } from "./tools.ts";
 
 /** The handlers of this namespace, by method name. */
 export function updateMethods(tools: Tools): Record<string, Handler> {
-  const { world, now, viewer, related, updatesState, eventUpdate, inputChannel, dialogObject } =
-    tools;
+  const {
+    world,
+    now,
+    viewer,
+    related,
+    updatesState,
+    eventUpdate,
+    eventPeers,
+    inputChannel,
+    dialogObject,
+  } = tools;
   const limitOf = () => world.options.differenceLimit ?? 100;
   const tooLongAfter = () => world.options.differenceTooLongAfter ?? 10_000;
 
   /** The messages and peers a list of events refers to, for users and chats. */
   const references = (events: WorldBoxEvent[], me: WorldUser) => {
     const messages = events.flatMap((event) => (event.message ? [event.message] : []));
-    const peers = events.flatMap((event) => (event.peer ? [event.peer] : []));
+    const peers = events.flatMap(eventPeers);
     return related(messages, me, peers);
   };
 

@@ -32,7 +32,12 @@ export function userMethods(tools: Tools): Record<string, Handler> {
           about: `${user.firstName} lives in the mtproto2json emulator.`,
           settings: { _cons: "peerSettings" },
           notify_settings: { _cons: "peerNotifySettings" },
-          common_chats_count: 2,
+          // Groups and channels both are in, as the profile's "groups in common".
+          common_chats_count: user.id === me.id
+            ? 0
+            : [...world.chats.values()].filter((chat) =>
+              chat.members.includes(me.id) && chat.members.includes(user.id)
+            ).length,
         },
         chats: [],
         users: [userObject(user, me.id)],
