@@ -9,13 +9,20 @@
  */
 
 import { RpcError } from "../errors.ts";
-import { decideRetry } from "./retry_policy.ts";
+import { decideReconnect, decideRetry } from "./retry_policy.ts";
 import { type RandomSource, secureRandom } from "../crypto/random.ts";
 import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/rsa.ts";
 import { TELEGRAM_PUBLIC_KEYS } from "../crypto/public_keys.ts";
 import { isTlObject, sharedCodec, type TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TlSchema } from "../tl/schema.ts";
-import { AuthKeyUnknownError, RequestTimeoutError, Sender } from "../net/sender.ts";
+import {
+  AuthKeyUnknownError,
+  ConnectionFailedError,
+  ConnectTimeoutError,
+  RequestTimeoutError,
+  Sender,
+  SenderClosedError,
+} from "../net/sender.ts";
 import { parseTransport, transportName, type TransportOptions } from "../transport/transport.ts";
 
 /** Where the client connects: one DC's address, its keys, and whether it is a test DC. */
@@ -119,7 +126,18 @@ export type ClientEvent =
 interface CallContext {
   deadline: number;
   behaviour: ClientBehaviour;
+  /** Connection failures met so far (refused, reset, …), for the backoff between tries. */
+  connectFailures: number;
+  /** `closeConnections` calls when the call began: one more means its owner closed the client. */
+  closes: number;
 }
+
+/**
+ * A call that will get no answer because its connection was closed under it (the owner closed
+ * the client, or switched server after the call went out). It reaches the caller as
+ * `rpc_timeout` with this message, not as an error.
+ */
+class CallCutOffError extends RequestTimeoutError {}
 
 const WRAPPERS = new Set(["invokeWithLayer", "initConnection"]);
 /** MTProto's own functions: answered by the protocol layer, never wrapped in initConnection. */
@@ -155,6 +173,10 @@ export class Client {
   readonly app: AppIdentity;
   behaviour: ClientBehaviour;
   readonly #senders = new Map<number, Sender>();
+  /** Senders closed because the server, the session or the home DC changed: their calls move. */
+  readonly #replaced = new WeakSet<Sender>();
+  /** How many times `closeConnections` was called (the owner closing, not a switch). */
+  #closes = 0;
   readonly #initialized = new WeakSet<Sender>();
   readonly #authorizedDcs = new Set<number>();
   #dcAddresses?: Map<number, { host: string; port: number }>;
@@ -194,20 +216,33 @@ export class Client {
     if (strings !== this.behaviour.longsAsStrings) this.#output = this.#jsonCodec();
   }
 
-  /** Points the client at another server; open connections close. */
+  /**
+   * Points the client at another server; open connections close. Calls in flight that had not
+   * gone out yet are sent to the new server; those that had end as `rpc_timeout` with
+   * `maybe_executed` (they may have run on the old one, whose answer will not come).
+   */
   setServer(server: ServerTarget): void {
     this.server = server;
     this.session = { ...this.session, dc: server.dc };
     this.#dcAddresses = undefined;
-    this.closeConnections();
+    this.#replaceConnections();
   }
 
-  /** Loads a session; open connections close and the next call resumes it. */
+  /** Loads a session; open connections close (calls in flight as for `setServer`). */
   setSession(session: SessionState): void {
     this.session = session;
     this.#authorizedDcs.clear();
     if (session.userId !== undefined) this.#authorizedDcs.add(session.dc);
-    this.closeConnections();
+    this.#replaceConnections();
+  }
+
+  /** Closes every connection for a switch: calls in flight on them move on, see `setServer`. */
+  #replaceConnections(): void {
+    for (const sender of this.#senders.values()) {
+      this.#replaced.add(sender);
+      sender.close();
+    }
+    this.#senders.clear();
   }
 
   /** The session as it stands (the home sender's live key, salt and id included). */
@@ -224,8 +259,12 @@ export class Client {
     return this.session;
   }
 
-  /** Closes every MTProto connection of this client. */
+  /**
+   * Closes every MTProto connection of this client. Calls in flight end as `rpc_timeout` (with
+   * `maybe_executed` when they went out) and are not tried again; later calls connect anew.
+   */
   closeConnections(): void {
+    this.#closes++;
     for (const sender of this.#senders.values()) sender.close();
     this.#senders.clear();
   }
@@ -238,7 +277,12 @@ export class Client {
   async call(request: TlObject, overrides: Partial<ClientBehaviour> = {}): Promise<CallResult> {
     const own = Object.keys(overrides).length > 0;
     const behaviour = own ? { ...this.behaviour, ...overrides } : this.behaviour;
-    const context = { deadline: Date.now() + behaviour.timeoutSeconds * 1000, behaviour };
+    const context = {
+      deadline: Date.now() + behaviour.timeoutSeconds * 1000,
+      behaviour,
+      connectFailures: 0,
+      closes: this.#closes,
+    };
     const body = this.#input.encode(request);
     const resultType = this.#input.resultType(request) ?? "Object";
     const output = overrides.longsAsStrings === undefined ||
@@ -256,9 +300,15 @@ export class Client {
       );
     } catch (error) {
       if (!(error instanceof RequestTimeoutError)) throw error;
+      const waited = `no answer from Telegram within ${behaviour.timeoutSeconds} s`;
       return {
         _cons: "rpc_timeout",
-        error_message: `no answer from Telegram within ${behaviour.timeoutSeconds} s`,
+        // Which step got no answer: the TCP connect, the key exchange, the first call, …
+        error_message: error instanceof CallCutOffError
+          ? error.message
+          : error.waitingFor
+          ? `${waited}: ${error.waitingFor}`
+          : waited,
         // False only when the request never left this process: then it surely did not run.
         maybe_executed: error.maybeExecuted,
       };
@@ -297,7 +347,15 @@ export class Client {
     context: CallContext,
   ): Promise<CallResult> {
     const left = () => context.deadline - Date.now();
+    if (context.closes !== this.#closes) {
+      // The owner closed the client while this call waited to be tried again.
+      throw new CallCutOffError(
+        "the connection to Telegram was closed before an answer came",
+        attempt > 0,
+      );
+    }
     if (left() <= 0) throw new RequestTimeoutError("the deadline passed", attempt > 0);
+    const home = this.session.dc;
     const sender = await this.#senderFor(dc, context);
     const wrapped = this.#wrapInit(sender, request, body, context.behaviour);
     let answer: Uint8Array;
@@ -306,6 +364,33 @@ export class Client {
     } catch (error) {
       if (error instanceof RpcError) {
         return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };
+      }
+      if (error instanceof ConnectionFailedError || error instanceof ConnectTimeoutError) {
+        // Refused, reset, closed during the key exchange, …: the request did not go out; try
+        // again after a wait, as after any dropped connection, while the deadline allows.
+        const decision = decideReconnect(error, context.connectFailures++, left());
+        // Not logged: `signin` prints the log, and a failure that heals is not worth a line.
+        if (decision.action !== "wait") throw error;
+        await new Promise((resolve) => setTimeout(resolve, decision.ms));
+        return await this.#callOn(dc, request, body, decode, attempt, context);
+      }
+      if (error instanceof SenderClosedError) {
+        if (!this.#replaced.has(sender)) {
+          throw new CallCutOffError(
+            "the connection to Telegram was closed before an answer came",
+            error.maybeExecuted || attempt > 0,
+          );
+        }
+        if (error.maybeExecuted) {
+          throw new CallCutOffError(
+            "the server was changed while the call was in flight: it may have run on the " +
+              "previous server, whose answer will not come",
+            true,
+          );
+        }
+        // It never went out: the new server (or home DC) gets it, as if it had been made now.
+        const target = dc === home ? this.session.dc : dc;
+        return await this.#callOn(target, request, body, decode, attempt, context);
       }
       // A non-home DC that lost our key: the next try creates a new one and imports the
       // authorization again (see #senderLost).
@@ -334,7 +419,12 @@ export class Client {
       const target = decision.dc;
       this.#log(`${error.errorMessage}: the account's home is DC ${target}`);
       const address = await this.#addressOf(target, context);
-      this.#senders.get(this.session.dc)?.close();
+      const previous = this.#senders.get(this.session.dc);
+      if (previous) {
+        // Calls in flight there move to the new home DC (or end as maybe executed).
+        this.#replaced.add(previous);
+        previous.close();
+      }
       this.#senders.delete(this.session.dc);
       // The home DC becomes the target: sessions printed from now on point at it.
       this.server = { ...this.server, ...address, dc: target };

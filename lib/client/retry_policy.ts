@@ -7,6 +7,7 @@
  */
 
 import type { RpcError } from "../errors.ts";
+import { backoffMs, RECONNECT_BACKOFF } from "../net/backoff.ts";
 
 /** The switches the policy reads. */
 export interface RetryOptions {
@@ -77,4 +78,32 @@ export function decideRetry(
     return { action: "wait", ms: 1000 * 2 ** attempt, reason: message };
   }
   return { action: "return" };
+}
+
+/**
+ * Decides what to do after the connection failed before the request could go out (refused,
+ * reset, a broken pipe, closed during the key exchange, no answer within the connect deadline):
+ * try again after a growing, jittered wait (as after any dropped connection) when the wait ends
+ * before the request's deadline, else give the error to the caller. `failures` counts this
+ * request's connection failures before this one (0 for the first); `leftMs` is what is left of
+ * its deadline.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decideReconnect } from "./retry_policy.ts";
+ * const refused = new Error("refused");
+ * assert.equal(decideReconnect(refused, 0, 10_000).action, "wait");
+ * assert.deepEqual(decideReconnect(refused, 0, 10), { action: "return" });
+ * ```
+ */
+export function decideReconnect(
+  error: Error,
+  failures: number,
+  leftMs: number,
+  random: () => number = Math.random,
+): RetryDecision {
+  const ms = backoffMs(failures, RECONNECT_BACKOFF, random);
+  if (ms >= leftMs) return { action: "return" };
+  return { action: "wait", ms, reason: `${error.name}: ${error.message}` };
 }

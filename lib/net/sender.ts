@@ -85,28 +85,65 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/**
+ * How far a connection has come, so that a failure or a missing answer can say which step it
+ * was: the TCP connect, the key exchange, the binding of a temporary key (PFS), the first call on
+ * the new connection, or (once the server has answered something on it) the call itself.
+ */
+export type ConnectStep =
+  | "tcp_connect"
+  | "key_exchange"
+  | "temp_key_binding"
+  | "first_call"
+  | "answer";
+
 /** A request that got no answer in time. */
 export class RequestTimeoutError extends Mtproto2jsonError {
   override name = "RequestTimeoutError";
-  /** Creates the error; `maybeExecuted` is false when the request never left this process. */
-  constructor(message: string, readonly maybeExecuted: boolean) {
+  /**
+   * Creates the error; `maybeExecuted` is false when the request never left this process, and
+   * `waitingFor` says which step got no answer (see {@link ConnectStep}) when it is known.
+   */
+  constructor(message: string, readonly maybeExecuted: boolean, readonly waitingFor?: string) {
     super(message);
   }
 }
 
-/** The connection could not be opened (refused, unreachable, reset while opening). */
+/**
+ * The connection failed before it was ready: refused, unreachable, reset, a broken pipe, or closed
+ * by the server during the key exchange. `step` says how far it had come; the message names the
+ * address, the step and the system's reason.
+ */
 export class ConnectionFailedError extends Mtproto2jsonError {
   override name = "ConnectionFailed";
+  /** Creates the error for a failure at `step`. */
+  constructor(message: string, readonly step: ConnectStep = "tcp_connect") {
+    super(message);
+  }
 }
 
-/** Opening the connection or creating the auth key took longer than its deadline. */
+/**
+ * Opening the connection or creating the auth key took longer than its deadline; `step` is the
+ * one that got no answer (the TCP connect, the key exchange or the binding of a temporary key).
+ */
 export class ConnectTimeoutError extends Mtproto2jsonError {
   override name = "ConnectTimeout";
+  /** Creates the error for a deadline that passed at `step`. */
+  constructor(message: string, readonly step: ConnectStep = "tcp_connect") {
+    super(message);
+  }
 }
 
-/** Thrown to pending requests when the sender is closed. */
+/**
+ * Thrown to pending requests when the sender is closed; `maybeExecuted` is false when the request
+ * never left this process (then it can be sent elsewhere without running twice).
+ */
 export class SenderClosedError extends Mtproto2jsonError {
   override name = "SenderClosedError";
+  /** Creates the error; `maybeExecuted` says whether the request went out. */
+  constructor(message: string, readonly maybeExecuted = false) {
+    super(message);
+  }
 }
 
 /** An answer arrived but could not be unpacked (e.g. it would inflate past the budget). */
@@ -129,6 +166,14 @@ export class Sender {
   #flushScheduled = false;
   #closed = false;
   #connecting?: Promise<void>;
+  /** The connection being opened (before it carries requests), closed by `close`. */
+  #opening?: ByteConnection;
+  /** How far the current (or next) connection has come. */
+  #step: ConnectStep = "tcp_connect";
+  /** During the key exchange: the message waiting for its answer. */
+  #exchangeMessage = "req_pq_multi";
+  /** Requests sent under an earlier temporary key (PFS), whose new session forgot they went out. */
+  readonly #sentEarlier = new Set<number>();
   readonly #timers: Timers;
   #ackTimer?: TimerId;
   #pingTimer?: TimerId;
@@ -176,10 +221,17 @@ export class Sender {
       if (timeoutMs === undefined) return;
       timer = this.#timers.setTimeout(() => {
         request.expired = true;
-        const sent = request.id !== undefined && this.session!.wasSent(request.id);
+        const sent = request.id !== undefined && this.#wasSent(request.id);
         if (request.id !== undefined) this.cancel(request.id);
         this.#scheduleFlush();
-        reject(new RequestTimeoutError(`no answer within ${timeoutMs / 1000} s`, sent));
+        const waitingFor = this.waitingFor(sent);
+        reject(
+          new RequestTimeoutError(
+            `no answer within ${timeoutMs / 1000} s: ${waitingFor}`,
+            sent,
+            waitingFor,
+          ),
+        );
       }, timeoutMs);
     });
     try {
@@ -190,7 +242,16 @@ export class Sender {
   }
 
   async #submit(body: Uint8Array, request: { id?: number; expired: boolean }) {
-    if (!this.session || !this.#connection) await this.connect();
+    if (!this.session || !this.#connection) {
+      try {
+        await this.connect();
+      } catch (error) {
+        // Closed while connecting: what failed is the connection we gave up, not this request.
+        const ours = error instanceof ConnectionFailedError || error instanceof ConnectTimeoutError;
+        if (this.#closed && ours) throw new SenderClosedError("the connection was closed");
+        throw error;
+      }
+    }
     // The deadline may have passed while connecting: then the request is not sent at all.
     if (request.expired) return new Promise<never>(() => {});
     if (this.#closed) throw new SenderClosedError("the connection is closed");
@@ -207,18 +268,46 @@ export class Sender {
   cancel(requestId: number): void {
     this.session?.cancel(requestId);
     this.#waiters.delete(requestId);
+    this.#sentEarlier.delete(requestId);
   }
 
-  /** Closes for good; pending requests fail with `reason` ({@link SenderClosedError} by default). */
+  /**
+   * Closes for good; pending requests fail with `reason` ({@link SenderClosedError} by default,
+   * then each says whether it went out). A connection still being opened is closed too.
+   */
   close(reason: Error = new SenderClosedError("the connection was closed")): void {
     this.#closed = true;
     this.#timers.clearInterval(this.#ackTimer);
     this.#timers.clearInterval(this.#pingTimer);
     this.#timers.clearTimeout(this.#reconnectTimer);
     this.#timers.clearTimeout(this.#renewTimer);
+    this.#opening?.close();
     this.#connection?.close();
     this.#connection = undefined;
     this.#failAll(reason);
+  }
+
+  /**
+   * Which step the sender waits for, in words, for error messages: "the TCP connect to … got no
+   * answer", "… accepted TCP but did not answer the key exchange (req_DH_params)", "… did not
+   * answer the first call on a new connection", … `sent` says whether the request in question
+   * went out (once it did, it is its answer that is missing).
+   */
+  waitingFor(sent = false): string {
+    const { host, port, dcId } = this.options;
+    const at = `${host}:${port} (DC ${dcId})`;
+    switch (this.#step) {
+      case "tcp_connect":
+        return `the TCP connect to ${at} got no answer`;
+      case "key_exchange":
+        return `${at} accepted TCP but did not answer the key exchange (${this.#exchangeMessage})`;
+      case "temp_key_binding":
+        return `${at} did not answer the binding of a temporary key (auth.bindTempAuthKey)`;
+      case "first_call":
+        return `${at} is connected and has the key, but did not answer the first call`;
+      case "answer":
+        return sent ? `${at} did not answer this call` : `the call did not go out to ${at} in time`;
+    }
   }
 
   /** True once closed: a closed sender is never used again. */
@@ -246,14 +335,17 @@ export class Sender {
     let connection: ByteConnection | undefined;
     let timedOut = false;
     let timer: TimerId;
+    this.#step = "tcp_connect";
     const deadline = new Promise<never>((_, reject) => {
       timer = this.#timers.setTimeout(() => {
         timedOut = true;
+        const step = this.#step;
+        const waitingFor = this.waitingFor();
         connection?.close();
         reject(
           new ConnectTimeoutError(
-            `no connection to ${options.host}:${options.port} (DC ${options.dcId}) within ` +
-              `${deadlineMs / 1000} s`,
+            `no connection within ${deadlineMs / 1000} s: ${waitingFor}`,
+            step,
           ),
         );
       }, deadlineMs);
@@ -263,6 +355,7 @@ export class Sender {
         deadline,
         this.#establish((opened) => {
           connection = opened;
+          this.#opening = opened;
           // Opened after the deadline or after close(): nobody will use it.
           if (timedOut || this.#closed) opened.close();
         }),
@@ -271,10 +364,48 @@ export class Sender {
       connection?.close();
       this.#failures++;
       if (error instanceof TransportError && error.code === 429) this.#backOff();
-      throw error;
+      throw this.#named(error);
     } finally {
+      this.#opening = undefined;
       this.#timers.clearTimeout(timer);
     }
+  }
+
+  /**
+   * A failure while opening as one of the documented errors: a socket error (reset, broken pipe,
+   * …) becomes {@link ConnectionFailedError} naming the address and the step it happened at.
+   */
+  #named(error: unknown): Error {
+    if (error instanceof Mtproto2jsonError) return error;
+    const { host, port, dcId } = this.options;
+    const reason = error instanceof Error ? error.message : String(error);
+    return new ConnectionFailedError(
+      `the connection to ${host}:${port} (DC ${dcId}) failed ${this.#stepPhrase()}: ${reason}`,
+      this.#step,
+    );
+  }
+
+  /** Where a connection attempt is, as a phrase: "during the key exchange (req_DH_params)". */
+  #stepPhrase(): string {
+    switch (this.#step) {
+      case "tcp_connect":
+        return "at the TCP connect";
+      case "key_exchange":
+        return `during the key exchange (${this.#exchangeMessage})`;
+      case "temp_key_binding":
+        return "while binding a temporary key";
+      default:
+        return "before it was ready";
+    }
+  }
+
+  /** The server closed the connection before it was ready. */
+  #closedEarly(): ConnectionFailedError {
+    const { host, port, dcId } = this.options;
+    return new ConnectionFailedError(
+      `${host}:${port} (DC ${dcId}) closed the connection ${this.#stepPhrase()}`,
+      this.#step,
+    );
   }
 
   /** Connects and, when there is no key yet, creates one; then starts reading. */
@@ -287,12 +418,14 @@ export class Sender {
     } catch (error) {
       if (error instanceof Mtproto2jsonError) throw error;
       throw new ConnectionFailedError(
-        `cannot reach ${options.host}:${options.port} (DC ${options.dcId}): ${
+        `cannot reach ${options.host}:${options.port} (DC ${options.dcId}) at the TCP connect: ${
           (error as Error).message
         }`,
       );
     }
     opened(connection);
+    this.#step = "key_exchange";
+    this.#exchangeMessage = "req_pq_multi";
     const transport = new ClientTransport(
       { ...options.transport, dcId: options.dcId },
       options.random,
@@ -312,6 +445,7 @@ export class Sender {
       connection.close();
       return;
     }
+    this.#step = "first_call";
     this.#connection = connection;
     this.#transport = transport;
     this.#startTimers();
@@ -342,8 +476,16 @@ export class Sender {
     const created = await this.#createKey(connection, transport, reader, lifetime);
     const session = this.#newSession(created.authKey, created.serverSalt, created.timeOffset);
     const expiresAt = Math.floor(session.ids.now()) + lifetime;
+    this.#step = "temp_key_binding";
     await this.#bind(session, this.#permKey, expiresAt, connection, transport, reader);
-    if (this.session) session.adopt(this.session);
+    if (this.session) {
+      // The new session sends them afresh and forgets they went out before: remember it here,
+      // so that a timeout still says they may have run.
+      for (const requestId of this.#waiters.keys()) {
+        if (this.session.wasSent(requestId)) this.#sentEarlier.add(requestId);
+      }
+      session.adopt(this.session);
+    }
     this.session = session;
     this.#tempExpiresAt = expiresAt;
     this.#log(`temporary key bound until ${new Date(expiresAt * 1000).toISOString()}`);
@@ -379,7 +521,7 @@ export class Sender {
         await connection.write(transport.pack(payload));
       }
       const next = await reader.next();
-      if (next.done) throw new TransportError("connection closed while binding the temporary key");
+      if (next.done) throw this.#closedEarly();
       for (const payload of transport.unpack(next.value)) {
         for (const event of session.receive(payload)) {
           if (event.type === "failed" && event.requestId === requestId) {
@@ -435,25 +577,35 @@ export class Sender {
       ...(expiresIn !== undefined ? { expiresIn } : {}),
     };
     const pending: Uint8Array[] = [];
-    const exchange = async (body: Uint8Array): Promise<Uint8Array> => {
+    const exchange = async (body: Uint8Array, message: string): Promise<Uint8Array> => {
+      this.#step = "key_exchange";
+      this.#exchangeMessage = message;
       await connection.write(transport.pack(packPlainMessage(ids.next(), body)));
       while (pending.length === 0) {
         const next = await reader.next();
-        if (next.done) throw new TransportError("connection closed during the key exchange");
+        if (next.done) throw this.#closedEarly();
         pending.push(...transport.unpack(next.value));
       }
       return unpackPlainMessage(pending.shift()!).body;
     };
     const step1 = requestPq(context);
-    const step2 = requestDhParams(context, step1.state, await exchange(step1.request));
+    const step2 = requestDhParams(
+      context,
+      step1.state,
+      await exchange(step1.request, "req_pq_multi"),
+    );
     let step3 = setClientDhParams(
       context,
       step2.state,
-      await exchange(step2.request),
+      await exchange(step2.request, "req_DH_params"),
       clock() / 1000,
     );
     for (let attempt = 0; attempt < 5; attempt++) {
-      const result = finishExchange(context, step3.state, await exchange(step3.request));
+      const result = finishExchange(
+        context,
+        step3.state,
+        await exchange(step3.request, "set_client_DH_params"),
+      );
       if ("done" in result) return result.done;
       step3 = result.retry;
     }
@@ -470,6 +622,7 @@ export class Sender {
         const next = await reader.next();
         if (next.done) break;
         for (const payload of transport.unpack(next.value)) {
+          this.#step = "answer";
           const events = this.session!.receive(payload);
           if (events.some((event) => event.type !== "dropped")) this.#failures = 0;
           this.#dispatch(events);
@@ -494,7 +647,10 @@ export class Sender {
       this.#log(`connection error: ${(error as Error).message}`);
     }
     connection.close();
-    if (this.#connection === connection) this.#connection = undefined;
+    if (this.#connection === connection) {
+      this.#connection = undefined;
+      this.#step = "tcp_connect";
+    }
     // Counted as a failure until the next connection delivers a message, so that a server that
     // accepts and drops at once is retried with a growing wait, not in a tight loop.
     this.#failures++;
@@ -544,12 +700,14 @@ export class Sender {
         case "result": {
           const waiter = this.#waiters.get(event.requestId);
           this.#waiters.delete(event.requestId);
+          this.#sentEarlier.delete(event.requestId);
           waiter?.resolve(event.body);
           break;
         }
         case "failed": {
           const waiter = this.#waiters.get(event.requestId);
           this.#waiters.delete(event.requestId);
+          this.#sentEarlier.delete(event.requestId);
           waiter?.reject(
             event.code === 0
               ? new BadAnswerError(event.reason)
@@ -571,8 +729,21 @@ export class Sender {
   }
 
   #failAll(error: Error): void {
-    for (const waiter of this.#waiters.values()) waiter.reject(error);
+    for (const [requestId, waiter] of this.#waiters) {
+      // Each request says whether it went out: one that did not can be sent elsewhere.
+      waiter.reject(
+        error instanceof SenderClosedError
+          ? new SenderClosedError(error.message, this.#wasSent(requestId))
+          : error,
+      );
+    }
     this.#waiters.clear();
+    this.#sentEarlier.clear();
+  }
+
+  /** True when the request went out at least once (under this session or an earlier one). */
+  #wasSent(requestId: number): boolean {
+    return this.#sentEarlier.has(requestId) || (this.session?.wasSent(requestId) ?? false);
   }
 
   #scheduleFlush(): void {
