@@ -365,6 +365,12 @@ export class Client {
       if (error instanceof RpcError) {
         return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };
       }
+      const unsent = error instanceof ConnectionFailedError ||
+        error instanceof ConnectTimeoutError ||
+        ((error instanceof RequestTimeoutError || error instanceof SenderClosedError) &&
+          !error.maybeExecuted);
+      // initConnection did not go out with it: the next call on this connection carries it.
+      if (unsent && wrapped !== body) this.#initialized.delete(sender);
       if (error instanceof ConnectionFailedError || error instanceof ConnectTimeoutError) {
         // Refused, reset, closed during the key exchange, …: the request did not go out; try
         // again after a wait, as after any dropped connection, while the deadline allows.

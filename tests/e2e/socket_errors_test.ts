@@ -238,6 +238,9 @@ Deno.test("a server that closes the connection during the key exchange is retrie
       const { line } = await timed(client, 1, { timeout: 8 });
       assertEquals(cons(line), "nearestDc", JSON.stringify(line));
       assertEquals(flaky.accepted(), 3);
+      // The call that finally went out still carried invokeWithLayer(initConnection(...)).
+      const sessions = [...emulator.contexts[0].sessions.values()];
+      assertEquals(sessions.map((session) => session.layer), [schema.layer]);
 
       await point(closing.port);
       const end = await timed(client, 2, { timeout: 1 });
