@@ -5,7 +5,6 @@
  *   deno run -A scripts/update_model.ts --seeds 10000 [--from 1] [--steps 12]
  *   deno run -A scripts/update_model.ts --seed 1234 --steps 12     (replays one, with its steps)
  *   ... --verbose                                                   (and every line Alice took)
- *   ... --ci                          (only the steps CI takes; see KNOWN_BUG in the support module)
  *
  * Prints progress, and each failure with the steps that led to it and its replay line; exits 1
  * when any seed failed. Talks only to 127.0.0.1 (the emulator and serve).
@@ -27,8 +26,6 @@ const { values } = parseArgs({
     batch: { type: "string" },
     /** Every line Alice takes, in the trace. */
     verbose: { type: "boolean" },
-    /** Only the steps CI takes (around the known bug of held_accounts.ts floors). */
-    ci: { type: "boolean" },
   },
 });
 const steps = Number(values.steps ?? 12);
@@ -46,10 +43,7 @@ try {
       await world?.close();
       world = await ModelWorld.start();
     }
-    const result = await runSeed(world!, from + i, steps, {
-      set: values.ci ? "ci" : "full",
-      verbose: values.verbose,
-    });
+    const result = await runSeed(world!, from + i, steps, { verbose: values.verbose });
     if (single) console.log(result.trace.join("\n"));
     if (!result.ok) {
       failures.push(describeFailure(result));

@@ -36,7 +36,6 @@ import type { AppIdentity } from "../client/client.ts";
 import { decodeCursor, encodeCursor } from "../updates/cursor.ts";
 import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
 import type { AccountStore, StoredAccount } from "./account_store.ts";
-import { coveredBy, type Floor, identityOf, mergedCursor } from "./catch_up_floor.ts";
 
 /** What a held account's client is built from. */
 export interface HeldDefaults {
@@ -82,6 +81,19 @@ export function keyIdOf(session: Record<string, unknown>): string | undefined {
   return key ? makeAuthKey(key).id.toHex() : undefined;
 }
 
+/**
+ * True when two cursors stand for the same position in Telegram's update state (a journal
+ * position aside): the same pts, qts and channel pts, and neither inside a difference.
+ */
+function sameState(a: string, b: string): boolean {
+  const x = decodeCursor(a);
+  const y = decodeCursor(b);
+  if (x.skip || y.skip || x.state.pts !== y.state.pts || x.state.qts !== y.state.qts) return false;
+  const channels = Object.keys(x.state.channels);
+  return channels.length === Object.keys(y.state.channels).length &&
+    channels.every((id) => x.state.channels[id] === y.state.channels[id]);
+}
+
 /** One held account. */
 export class HeldAccount {
   readonly client: Client;
@@ -104,10 +116,14 @@ export class HeldAccount {
   #failure?: string;
   #retry?: TimerId;
   #nextRetryMs: number;
-  /** Live connections; those that caught up on a difference of their own have a floor. */
-  readonly #sinks = new Map<LineSink, Floor | undefined>();
-  /** Connections catching up with a difference of their own: live lines wait for them. */
-  readonly #waiting = new Map<LineSink, ManagedLine[]>();
+  /** Connections that get the account's lines. */
+  readonly #sinks = new Set<LineSink>();
+  /**
+   * Connections whose cursor is no position in the journal: each follows an update state
+   * machine of its own over the shared client (so its stream is exact by construction), until
+   * its state meets the account's and it joins the account's lines.
+   */
+  readonly #private = new Map<LineSink, { updates: ManagedUpdates; cursor?: string }>();
   /** Called when the account's authorization is gone (set by its registry). */
   onDead?: () => void;
   /** Connections that came while the account had no stored state to give them yet. */
@@ -144,18 +160,26 @@ export class HeldAccount {
       // and each connection's writer re-spells them as that connection asked.
       behaviour: { ...defaults.behaviour, longsAsStrings: false },
       ...(defaults.transport ? { transport: defaults.transport } : {}),
-      onUpdate: (update) => this.#managed.push(update),
-      onMissedUpdates: () => this.#managed.missed(),
+      onUpdate: (update) => {
+        this.#managed.push(update);
+        for (const { updates } of this.#private.values()) updates.push(update);
+      },
+      onMissedUpdates: () => {
+        this.#managed.missed();
+        for (const { updates } of this.#private.values()) updates.missed();
+      },
       onEvent: (event) => {
         // The DC forgot the key: the authorization is gone, and a restart must not bring back
         // an account that can no longer act. Its connections are told and stay usable.
         if (event.type === "session_dead") {
           this.#forgetQuietly();
           this.#managed.stop();
+          for (const { updates } of this.#private.values()) updates.stop();
           this.#timers.clearTimeout(this.#retry);
           this.onDead?.();
         }
-        this.#fanOut({ id: 0, event });
+        // The client's own events concern every connection, on the account's lines or not.
+        for (const sink of [...this.#sinks, ...this.#private.keys()]) sink({ id: 0, event });
       },
       ...(defaults.log ? { log: defaults.log } : {}),
     });
@@ -215,7 +239,7 @@ export class HeldAccount {
       return;
     }
     if (cursor === undefined) {
-      this.#sinks.set(sink, undefined);
+      this.#sinks.add(sink);
       sink({ id: 0, event: { type: "synced", cursor: this.#durable, recovered: 0 } });
       return;
     }
@@ -230,29 +254,33 @@ export class HeldAccount {
         this.#log(`store: cannot read the journal of ${this.#name()}: ${(error as Error).message}`);
       }
     }
-    if (!entries) return this.#catchUp(sink, cursor);
+    if (!entries) return this.#follow(sink, cursor);
     for (const entry of entries) {
       sink(withLongForm(this.#schema, parseJsonExact(entry.line), "json") as ManagedLine);
     }
-    this.#sinks.set(sink, undefined);
+    this.#sinks.add(sink);
     sink({ id: 0, event: { type: "synced", cursor: this.#durable, recovered: entries.length } });
   }
 
   /** Detaches a connection (the account stays held). */
   detach(sink: LineSink): void {
     this.#sinks.delete(sink);
-    this.#waiting.delete(sink);
+    this.#private.get(sink)?.updates.stop();
+    this.#private.delete(sink);
     this.#early = this.#early.filter(([early]) => early !== sink);
   }
 
   /** Feeds the result of a call made on the shared client (it may move the state). */
   callResult(call: TlObject, result: unknown): void {
     this.#managed.callResult(call, result);
+    for (const { updates } of this.#private.values()) updates.callResult(call, result);
   }
 
   /** Stops the account's client. */
   close(): void {
     this.#managed.stop();
+    for (const { updates } of this.#private.values()) updates.stop();
+    this.#private.clear();
     this.#timers.clearTimeout(this.#retry);
     this.client.closeConnections();
   }
@@ -360,52 +388,49 @@ export class HeldAccount {
   }
 
   #fanOut(line: ManagedLine): void {
-    for (const sink of this.#sinks.keys()) this.#fanOutTo(sink, line);
-    for (const buffer of this.#waiting.values()) buffer.push(line);
-  }
-
-  /** One line to one connection, past its floor if it has one. */
-  #fanOutTo(sink: LineSink, line: ManagedLine): void {
-    const floor = this.#sinks.get(sink);
-    if (!floor || line.cursor === undefined) return sink(line);
-    if (coveredBy(line, floor)) return;
-    const { cursor, caughtUp } = mergedCursor(line.cursor as string, floor);
-    if (caughtUp) this.#sinks.set(sink, undefined);
-    sink({ ...line, cursor });
+    for (const sink of this.#sinks) sink(line);
+    if (line.message === undefined) return;
+    // A connection on its own state that already delivered this very state joins here.
+    for (const [sink, { cursor }] of this.#private) {
+      if (cursor !== undefined && sameState(cursor, line.cursor as string)) this.#join(sink);
+    }
   }
 
   /**
-   * Past the journal's reach: a difference of this connection's own from its cursor, over the
-   * shared client. Live lines meanwhile wait; those the difference already covered are dropped.
+   * A connection whose cursor is no position in the journal: an update state machine of its own
+   * from its cursor, over the shared client — a difference first, then live updates — until a
+   * line it delivered has the very state of the account's journal position.
    */
-  #catchUp(sink: LineSink, cursor: string): void {
-    const buffer: ManagedLine[] = [];
-    this.#waiting.set(sink, buffer);
+  #follow(sink: LineSink, cursor: string): void {
     let recovered = 0;
-    const delivered = new Set<string>();
-    const catchUp = new ManagedUpdates(this.client, (line) => {
-      if (!this.#waiting.has(sink)) return catchUp.stop();
+    let synced = false;
+    const updates = new ManagedUpdates(this.client, (line) => {
+      const own = this.#private.get(sink);
+      if (own?.updates !== updates) return updates.stop();
       const event = line.event as { type?: string; cursor?: string } | undefined;
-      if (event?.type !== "synced") {
-        if (line.message !== undefined) recovered++;
-        const identity = identityOf(line);
-        if (identity !== undefined) delivered.add(identity);
+      if (event?.type === "synced") {
+        if (synced) return;
+        synced = true;
+        own.cursor = event.cursor;
+        sink({ id: 0, event: { type: "synced", cursor: event.cursor, recovered } });
+      } else if (line.message !== undefined) {
+        if (!synced) recovered++;
+        own.cursor = line.cursor as string;
         sink(line);
-        return;
+      } else return sink(line);
+      if (synced && this.#durable !== undefined && sameState(own.cursor!, this.#durable)) {
+        this.#join(sink);
       }
-      catchUp.stop();
-      this.#waiting.delete(sink);
-      const reached = { state: decodeCursor(event.cursor!).state, delivered };
-      // Lines the difference already gave stay dropped for this connection, and until the
-      // account's state passes where the difference reached, its cursors are that merged state.
-      this.#sinks.set(sink, reached);
-      for (const live of buffer) {
-        if (this.#sinks.has(sink)) this.#fanOutTo(sink, live);
-      }
-      const floor = this.#sinks.get(sink);
-      const { cursor } = floor ? mergedCursor(this.#durable!, floor) : { cursor: this.#durable! };
-      sink({ id: 0, event: { type: "synced", cursor, recovered } });
     });
-    catchUp.start(cursor);
+    this.#private.set(sink, { updates });
+    updates.start(cursor);
+  }
+
+  /** From now on the connection gets the account's lines (its state is the account's). */
+  #join(sink: LineSink): void {
+    if (this.#failure || this.#managed.syncing) return;
+    this.#private.get(sink)?.updates.stop();
+    this.#private.delete(sink);
+    this.#sinks.add(sink);
   }
 }

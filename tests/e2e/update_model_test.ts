@@ -86,14 +86,12 @@ Deno.test(`held sessions' updates, model-based: ${SEEDS} seeds of ${STEPS} rando
   // Steps: Alice attaches (last cursor, first synced's, none) and detaches; Bob sends, edits and
   // deletes in the chat, the group and the channel; serve restarted gracefully or killed (a real
   // SIGKILL for process seeds); journal bounds 1, 10, 10,000; store writes failing and healing;
-  // pushes dropped. Store faults and dropped pushes run only with the 10,000-line journal here:
-  // with shorter ones they meet the known bug named by KNOWN_BUG in tests/support/update_model.ts
-  // (`scripts/update_model.ts --seeds N` without --ci shows it).
+  // pushes dropped.
   const world = await ModelWorld.start();
   const results: SeedResult[] = [];
   try {
     for (let seed = 1; seed <= SEEDS; seed++) {
-      const result = await runSeed(world, seed, STEPS, { set: "ci" });
+      const result = await runSeed(world, seed, STEPS);
       results.push(result);
       if (results.filter((each) => !each.ok).length >= 3) break;
     }

@@ -107,29 +107,9 @@ export interface Action {
   ids: number[];
 }
 
-/**
- * Which steps a seed may take. "ci" leaves out what meets a known bug of lib/proxy/held_accounts.ts
- * (see {@link KNOWN_BUG}): store faults and dropped pushes only where the journal (10,000 lines)
- * serves every resume, so that no connection catches up on a difference of its own while the
- * account later fetches one. "full" takes every step kind with every journal bound.
- */
-export type StepSet = "ci" | "full";
-
-/**
- * The known bug "ci" steps around: a connection that caught up on a difference of its own (its
- * cursor was past the journal's reach) has a floor; when the account then fetches a difference
- * of its own (after a store failure heals, or to fill a gap of dropped pushes), its new messages
- * carry no pts, so the floor cannot place them: those the connection had before its cursor are
- * delivered again, and those after it get a cursor merged with the floor that does not count
- * them, so resuming from it delivers them again.
- */
-export const KNOWN_BUG =
-  "held_accounts.ts floors: recovered items (no pts) repeated to a connection that caught up by difference";
-
 /** A seed's replay command line. */
-export function replayLine(seed: number, steps: number, set: StepSet = "full"): string {
-  return `deno run -A scripts/update_model.ts --seed ${seed} --steps ${steps}` +
-    (set === "ci" ? " --ci" : "");
+export function replayLine(seed: number, steps: number): string {
+  return `deno run -A scripts/update_model.ts --seed ${seed} --steps ${steps}`;
 }
 
 /** The seeded generator of a run: mulberry32, floats in [0, 1). */
@@ -541,7 +521,6 @@ async function processServe(
 export interface SeedResult {
   seed: number;
   steps: number;
-  set: StepSet;
   ok: boolean;
   /** The steps taken, one line each. */
   trace: string[];
@@ -592,19 +571,14 @@ class SeedRun {
   readonly messages: { id: number; peer: Peer }[] = [];
   #text = 0;
 
-  /** Whether store faults and dropped pushes are in this seed's steps. */
-  readonly faults: boolean;
-
   constructor(
     readonly world: ModelWorld,
     readonly seed: number,
     readonly state: string,
-    set: StepSet,
   ) {
     this.random = seededRandom(seed);
     this.journal = [1, 10, 10_000][Math.floor(this.random() * 3)];
     this.inProcess = this.random() >= 0.15;
-    this.faults = set === "full" || this.journal === 10_000;
     this.log = new ActionLog(world.now());
   }
 
@@ -777,9 +751,9 @@ class SeedRun {
       ["delete", this.messages.length ? 2 : 0],
       ["restart", 1],
       ["kill", 1],
-      ["store_fault", this.faults && this.inProcess && !this.fault.failing ? 1 : 0],
+      ["store_fault", this.inProcess && !this.fault.failing ? 1 : 0],
       ["store_heal", this.fault.failing ? 3 : 0],
-      ["drop_on", this.faults && !this.dropOn ? 1 : 0],
+      ["drop_on", !this.dropOn ? 1 : 0],
       ["drop_off", this.dropOn ? 3 : 0],
     ];
     const total = weights.reduce((sum, [, weight]) => sum + weight, 0);
@@ -906,17 +880,14 @@ export async function runSeed(
   world: ModelWorld,
   seed: number,
   steps: number,
-  options: { set?: StepSet; verbose?: boolean } = {},
+  options: { verbose?: boolean } = {},
 ): Promise<SeedResult> {
-  const set = options.set ?? "full";
   const started = Date.now();
   const dir = await Deno.makeTempDir({ prefix: "update_model_" });
-  const run = new SeedRun(world, seed, `${dir}/state`, set);
+  const run = new SeedRun(world, seed, `${dir}/state`);
   run.verbose = options.verbose ?? false;
   run.note(
-    `seed ${seed} (${set}): journal ${run.journal}, serve ${
-      run.inProcess ? "in-process" : "as a process"
-    }, faults ${run.faults ? "on" : "off"}`,
+    `seed ${seed}: journal ${run.journal}, serve ${run.inProcess ? "in-process" : "as a process"}`,
   );
   world.emulator.world.pushes = 0;
   let error: string | undefined;
@@ -946,7 +917,6 @@ export async function runSeed(
   return {
     seed,
     steps,
-    set,
     ok: error === undefined,
     trace: run.trace,
     ...(error !== undefined ? { error } : {}),
@@ -961,6 +931,6 @@ export function describeFailure(result: SeedResult): string {
   return [
     `seed ${result.seed} failed: ${result.error}`,
     ...result.trace.map((line) => `  ${line}`),
-    `  replay: ${replayLine(result.seed, result.steps, result.set)}`,
+    `  replay: ${replayLine(result.seed, result.steps)}`,
   ].join("\n");
 }
