@@ -8,15 +8,22 @@ import { listenHostile } from "../support/hostile_dc.ts";
 const root = new URL("../../", import.meta.url).pathname;
 const codec = new TlCodec(loadSchema());
 
-/** Starts a subcommand with stdin held open; returns it once it has had time to start. */
-async function start(args: string[], ready: RegExp) {
+/**
+ * Starts a subcommand with stdin held open, writes `input` to it, and returns it once its stderr
+ * (or stdout, `from`) matched `ready`.
+ */
+async function start(args: string[], ready: RegExp, input = "", from = "stderr") {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${root}main.ts`, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const writer = child.stdin.getWriter();
+  if (input) await writer.write(new TextEncoder().encode(input));
+  writer.releaseLock();
+  const stream = from === "stdout" ? child.stdout : child.stderr;
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   while (!ready.test(text)) {
     const { value, done } = await reader.read();
@@ -41,9 +48,10 @@ Deno.test("pipe, tl, signin and serve end on SIGTERM, even with a request hangin
   });
   try {
     const cases: [string[], RegExp, number][] = [
-      // Deno prints "Check ..." or nothing before the command runs; a short settle is enough.
-      [["pipe", "--server", target], /^/, STOPPED_STATUS],
-      [["tl", "decode"], /^/, STOPPED_STATUS],
+      // pipe logs the request it read (--verbose): by then it is running and the call hangs.
+      [["pipe", "--verbose", "--server", target], /in  \{/, STOPPED_STATUS],
+      // tl decodes a first line (boolTrue) and waits for more.
+      [["tl", "decode"], /boolTrue/, STOPPED_STATUS],
       [
         ["signin", "--api-id", "1", "--api-hash", "h", "--server", target],
         /[Pp]hone/,
@@ -51,16 +59,14 @@ Deno.test("pipe, tl, signin and serve end on SIGTERM, even with a request hangin
       ],
       [["serve", "--port", "0", "--server", target], /listening on/, 0],
     ];
+    // A call that can only hang: the DC never answers and the timeout is long.
+    const hanging = '{"id": 1, "options": {"timeout": 600, "connect_timeout": 600}, ' +
+      '"message": {"_cons": "help.getConfig"}}\n';
     for (const [args, ready, expected] of cases) {
-      const child = await start(args, ready);
+      const child = args[0] === "tl"
+        ? await start(args, ready, "b5757299\n", "stdout")
+        : await start(args, ready, args[0] === "pipe" ? hanging : "");
       const writer = child.stdin.getWriter();
-      if (args[0] === "pipe") {
-        // A call that can only hang: the DC never answers and the timeout is long.
-        await writer.write(new TextEncoder().encode(
-          '{"id": 1, "options": {"timeout": 600, "connect_timeout": 600}, ' +
-            '"message": {"_cons": "help.getConfig"}}\n',
-        ));
-      }
       await new Promise((resolve) => setTimeout(resolve, 300));
       const stopped = performance.now();
       child.kill("SIGTERM");
