@@ -18,6 +18,7 @@ import { MSG_CONTAINER_ID, packContainer, unpackContainer } from "../mtproto/con
 import { packGzip, unpackGzip } from "../mtproto/gzip_packed.ts";
 import { peekConstructorId } from "../mtproto/peek.ts";
 import { packRpcResult } from "../mtproto/rpc_result.ts";
+import { innermostCall, INVOKE_WRAPPERS } from "../mtproto/invoke_wrappers.ts";
 import { ServerTransport } from "../transport/transport.ts";
 import { AuthKeyServer } from "./auth_key_server.ts";
 import type { KeyEntry, KeyStore } from "./key_store.ts";
@@ -67,25 +68,9 @@ export interface DcContext {
   log(line: string): void;
 }
 
-const SERVICE_WRAPPERS = new Set([
-  "invokeWithLayer",
-  "initConnection",
-  "invokeWithoutUpdates",
-  "invokeAfterMsg",
-  "invokeAfterMsgs",
-  "invokeWithMessagesRange",
-  "invokeWithTakeout",
-]);
 const ANSWER_CACHE = 2048;
 let connectionCount = 0;
 const GZIP_ABOVE = 4096;
-
-/** The call inside wrappers such as invokeWithLayer(initConnection(...)). */
-function innermost(request: TlObject): TlObject {
-  let call = request;
-  while (SERVICE_WRAPPERS.has(call._cons) && isTlObject(call.query)) call = call.query;
-  return call;
-}
 
 /** An MTProto session on the server: ids, seqnos, and the answers kept for resends. */
 export class ServerSession {
@@ -357,11 +342,11 @@ export class ServerConnection {
       out.push({ body: cached, contentRelated: true, response: true });
       return;
     }
-    const forged = this.dc.faults.answerWith?.(innermost(request)._cons);
+    const forged = this.dc.faults.answerWith?.(innermostCall(request)._cons);
     const answer = this.#rpcResult(messageId, forged ?? this.#call(session, request, messageId));
     session.remember(messageId, answer);
     const slow = this.dc.faults.slow;
-    if (slow && innermost(request)._cons === slow.method) {
+    if (slow && innermostCall(request)._cons === slow.method) {
       const timer = setTimeout(() => {
         if (!this.closed) {
           this.sendToSession(session, [{ body: answer, contentRelated: true, response: true }]);
@@ -484,7 +469,7 @@ export class ServerConnection {
       dc: this.dc,
     };
     let withoutUpdates = false;
-    while (SERVICE_WRAPPERS.has(call._cons)) {
+    while (INVOKE_WRAPPERS.has(call._cons)) {
       if (call._cons === "invokeWithoutUpdates") withoutUpdates = true;
       if (call._cons === "invokeWithLayer") {
         const layer = call.layer as number;
