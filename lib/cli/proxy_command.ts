@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { AppIdentity, ServerTarget } from "../client/client.ts";
-import { defaultServer, serverFromJson } from "../client/client.ts";
+import type { AppIdentity } from "../client/init_connection.ts";
+import { defaultServer, serverFromJson, type ServerTarget } from "../client/session_json.ts";
 import type { ProxyDefaults } from "../proxy/handler.ts";
 import { serve } from "../proxy/serve.ts";
 import { type AccountStore, openSqliteStore } from "../proxy/account_store.ts";

@@ -7,7 +7,7 @@
 
 import { Client } from "../client/client.ts";
 import { SigninError, signInFlow, type SigninPrompter } from "../client/signin_flow.ts";
-import { sessionToJson } from "../client/client.ts";
+import { sessionToJson } from "../client/session_json.ts";
 import { InterruptedError, lineReader, type PromptReader } from "./prompt_reader.ts";
 import { STOPPED_STATUS } from "./exit_status.ts";
 import { appIdentity, serverFlag, withPfs } from "./proxy_command.ts";

@@ -6,12 +6,8 @@
  * @module
  */
 
-import {
-  type Client,
-  type ClientBehaviour,
-  type SessionState,
-  sessionToJson,
-} from "../client/client.ts";
+import type { Client, ClientBehaviour } from "../client/client.ts";
+import { type SessionState, sessionToJson } from "../client/session_json.ts";
 import { type ManagedLine, ManagedUpdates } from "../client/managed_updates.ts";
 import type { TlObject } from "../tl/codec.ts";
 import { withLongForm } from "../tl/long_form.ts";

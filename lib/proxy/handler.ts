@@ -10,15 +10,14 @@
 import { Mtproto2jsonError, TlEncodeError } from "../errors.ts";
 import { isTlObject } from "../tl/codec.ts";
 import { parseJsonExact } from "../tl/json.ts";
+import { Client, type ClientBehaviour } from "../client/client.ts";
+import type { AppIdentity } from "../client/init_connection.ts";
 import {
-  type AppIdentity,
-  Client,
-  type ClientBehaviour,
   serverFromJson,
   type ServerTarget,
   serverToJson,
   sessionFromJson,
-} from "../client/client.ts";
+} from "../client/session_json.ts";
 import type { TlSchema } from "../tl/schema.ts";
 import type { LogFields } from "../io/log_format.ts";
 import type { TransportOptions } from "../transport/transport.ts";

@@ -16,15 +16,14 @@
  * @module
  */
 
+import { Client, type ClientBehaviour } from "../client/client.ts";
 import {
-  Client,
-  type ClientBehaviour,
   defaultServer,
   serverFromJson,
   type ServerTarget,
   sessionFromJson,
   sessionToJson,
-} from "../client/client.ts";
+} from "../client/session_json.ts";
 import { type ManagedLine, ManagedUpdates } from "../client/managed_updates.ts";
 import { makeAuthKey } from "../mtproto/encrypted_message.ts";
 import type { TlObject } from "../tl/codec.ts";
@@ -32,7 +31,7 @@ import type { TlSchema } from "../tl/schema.ts";
 import { parseJsonExact } from "../tl/json.ts";
 import { withLongForm } from "../tl/long_form.ts";
 import type { TransportOptions } from "../transport/transport.ts";
-import type { AppIdentity } from "../client/client.ts";
+import type { AppIdentity } from "../client/init_connection.ts";
 import { decodeCursor, encodeCursor } from "../updates/cursor.ts";
 import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
 import type { AccountStore, StoredAccount } from "./account_store.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { sessionFromJson } from "../client/client.ts";
+import { sessionFromJson } from "../client/session_json.ts";
 import type { AccountStore } from "./account_store.ts";
 import { HeldAccount, type HeldDefaults, type HeldOptions, keyIdOf } from "./held_account.ts";
 

@@ -1,0 +1,278 @@
+/**
+ * Where a client's calls go: one MTProto sender per DC, the session's home DC, the other DCs'
+ * addresses (from `help.getConfig`, asked of the home DC once), the DCs the signed-in account was
+ * exported to, and the move to a new home DC when Telegram answers `*_MIGRATE_X`.
+ *
+ * @module
+ */
+
+import { RpcError } from "../errors.ts";
+import { type RandomSource, secureRandom } from "../crypto/random.ts";
+import { innermostCall } from "../mtproto/invoke_wrappers.ts";
+import { Sender } from "../net/sender.ts";
+import { isTlObject, type TlCodec, type TlObject } from "../tl/codec.ts";
+import type { TransportOptions } from "../transport/transport.ts";
+import type { ServerTarget, SessionState } from "./session_json.ts";
+
+/** How long a temporary key lives with PFS (a day, as Telegram's own apps use). */
+export const TEMP_KEY_SECONDS = 24 * 60 * 60;
+
+/** Something the client tells its owner unasked. */
+export type ClientEvent =
+  /** The home DC no longer knows the signed-in account's key: calls fail until a new sign-in. */
+  { type: "session_dead"; reason: string; dc: number };
+
+/**
+ * A call the router makes for itself on DC `dc` (`help.getConfig`, exporting and importing the
+ * authorization), decoded natively by `resultType`; it runs under the deadline and retries of the
+ * call that needed it.
+ */
+export type DcCall = (dc: number, request: TlObject, resultType: string) => Promise<TlObject>;
+
+/** What a router is built from. */
+export interface DcRouterOptions {
+  server: ServerTarget;
+  session: SessionState;
+  /** The native codec the senders encode and decode with. */
+  codec: TlCodec;
+  /** Framing and obfuscation when the server names none. */
+  transport?: TransportOptions;
+  random?: RandomSource;
+  /** The deadline for opening a connection and creating its key, read when a sender is made. */
+  connectTimeoutMs(): number;
+  /** Called with each update's bytes and the DC that pushed it. */
+  onUpdate(bytes: Uint8Array, dc: number): void;
+  /** Called when a DC starts a new session on `sender`: its next call needs initConnection. */
+  onNewSession(sender: Sender): void;
+  /** Called when updates pushed by the home DC may have been missed. */
+  onMissedUpdates?: () => void;
+  onEvent?: (event: ClientEvent) => void;
+  log?: (line: string) => void;
+}
+
+/** Calls whose success means the session now acts for a user. */
+const SIGN_IN_METHODS = new Set([
+  "auth.signIn",
+  "auth.signUp",
+  "auth.checkPassword",
+  "auth.importAuthorization",
+  "auth.importBotAuthorization",
+]);
+
+/** The senders of one client, one per DC, and what it knows about each DC. */
+export class DcRouter {
+  #server: ServerTarget;
+  #session: SessionState;
+  readonly #senders = new Map<number, Sender>();
+  /** Senders closed because the server, the session or the home DC changed: their calls move. */
+  readonly #replaced = new WeakSet<Sender>();
+  readonly #authorizedDcs = new Set<number>();
+  #dcAddresses?: Map<number, { host: string; port: number }>;
+  readonly #options: DcRouterOptions;
+
+  /** Creates a router; nothing connects until a sender is asked for. */
+  constructor(options: DcRouterOptions) {
+    this.#options = options;
+    this.#server = options.server;
+    this.#session = options.session;
+  }
+
+  /** The server the home DC is reached at (it follows migrations). */
+  get server(): ServerTarget {
+    return this.#server;
+  }
+
+  /** The session as loaded or signed in; see {@link DcRouter.currentSession} for the live one. */
+  get session(): SessionState {
+    return this.#session;
+  }
+
+  /** Points at another server: open connections close and their calls move (see `replaced`). */
+  setServer(server: ServerTarget): void {
+    this.#server = server;
+    this.#session = { ...this.#session, dc: server.dc };
+    this.#dcAddresses = undefined;
+    this.#replaceConnections();
+  }
+
+  /** Loads a session: open connections close and their calls move (see `replaced`). */
+  setSession(session: SessionState): void {
+    this.#session = session;
+    this.#authorizedDcs.clear();
+    if (session.userId !== undefined) this.#authorizedDcs.add(session.dc);
+    this.#replaceConnections();
+  }
+
+  /** Closes every connection for a switch: calls in flight on them move on. */
+  #replaceConnections(): void {
+    for (const sender of this.#senders.values()) {
+      this.#replaced.add(sender);
+      sender.close();
+    }
+    this.#senders.clear();
+  }
+
+  /** Whether `sender` was closed by a switch (server, session, home DC), not by its owner. */
+  replaced(sender: Sender): boolean {
+    return this.#replaced.has(sender);
+  }
+
+  /** The session as it stands (the home sender's live key, salt and id included). */
+  currentSession(): SessionState {
+    const home = this.#senders.get(this.#session.dc);
+    if (home?.session) {
+      this.#session.authKey = home.authKey;
+      // With PFS the session id and salt belong to the temporary key: not worth keeping.
+      if (!this.#server.pfs) {
+        this.#session.sessionId = home.session.sessionId;
+        this.#session.salt = home.session.salt;
+      }
+    }
+    return this.#session;
+  }
+
+  /** Closes every connection; later calls connect anew. */
+  closeAll(): void {
+    for (const sender of this.#senders.values()) sender.close();
+    this.#senders.clear();
+  }
+
+  /** The open sender for DC `dc`, or a new one (its address asked through `call` if needed). */
+  async senderFor(dc: number, call: DcCall): Promise<Sender> {
+    const existing = this.#senders.get(dc);
+    if (existing && !existing.closed) return existing;
+    const address = dc === this.#server.dc
+      ? { host: this.#server.host, port: this.#server.port }
+      : await this.addressOf(dc, call);
+    // A session line gives the key; the session itself is always new, so that several
+    // connections loading one line never share a session_id (their msg_ids would collide).
+    const resume = dc === this.#session.dc && this.#session.authKey;
+    const options = this.#options;
+    const sender: Sender = new Sender({
+      host: address.host,
+      port: address.port,
+      dcId: this.#server.test ? dc + 10000 : dc,
+      publicKeys: this.#server.publicKeys,
+      transport: this.#server.transport ?? options.transport ??
+        { kind: "intermediate", obfuscated: true },
+      codec: options.codec,
+      random: options.random ?? secureRandom,
+      connectTimeoutMs: options.connectTimeoutMs(),
+      ...(resume
+        ? {
+          authKey: this.#session.authKey,
+          ...(this.#session.salt !== undefined ? { salt: this.#session.salt } : {}),
+        }
+        : {}),
+      ...(this.#server.pfs ? { tempKeySeconds: TEMP_KEY_SECONDS } : {}),
+      onUpdate: (bytes) => options.onUpdate(bytes, dc),
+      onNewSession: () => {
+        options.onNewSession(sender);
+        if (dc === this.#session.dc) options.onMissedUpdates?.();
+      },
+      onReconnect: () => {
+        if (dc === this.#session.dc) options.onMissedUpdates?.();
+      },
+      onAuthKeyUnknown: () => this.#senderLost(dc, sender),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    this.#senders.set(dc, sender);
+    return sender;
+  }
+
+  /**
+   * A DC answered -404: it does not know the key. On another DC a new key is made on the next
+   * call and the authorization imported again. On the home DC the account's authorization went
+   * with the key: the owner is told the session is dead, and the next call starts a new key.
+   */
+  #senderLost(dc: number, sender: Sender): void {
+    if (this.#senders.get(dc) === sender) this.#senders.delete(dc);
+    if (dc !== this.#session.dc) {
+      this.#authorizedDcs.delete(dc);
+      return;
+    }
+    const signedIn = this.#session.userId !== undefined;
+    this.#session = {
+      dc: this.#session.dc,
+      ...(this.#session.apiId ? { apiId: this.#session.apiId } : {}),
+    };
+    this.#authorizedDcs.clear();
+    if (signedIn) {
+      this.#options.onEvent?.({ type: "session_dead", reason: "AUTH_KEY_UNKNOWN", dc });
+    }
+  }
+
+  /** Finds a DC's address from help.getConfig, asked of the home DC once. */
+  async addressOf(dc: number, call: DcCall): Promise<{ host: string; port: number }> {
+    if (!this.#dcAddresses) {
+      const home = this.#session.dc === dc ? this.#server.dc : this.#session.dc;
+      const config = await call(home, { _cons: "help.getConfig" }, "Config");
+      if (config._cons !== "config") {
+        throw new RpcError(500, `DC_ADDRESS_UNKNOWN: help.getConfig answered ${config._cons}`);
+      }
+      this.#dcAddresses = new Map();
+      for (const option of config.dc_options as TlObject[]) {
+        if (option.ipv6 || option.media_only || option.cdn || option.tcpo_only) continue;
+        if (!this.#dcAddresses.has(option.id as number)) {
+          this.#dcAddresses.set(option.id as number, {
+            host: option.ip_address as string,
+            port: option.port as number,
+          });
+        }
+      }
+    }
+    const address = this.#dcAddresses.get(dc);
+    if (!address) throw new RpcError(400, `DC_ID_INVALID: no address for DC ${dc}`);
+    return address;
+  }
+
+  /** Makes a non-home DC act for the signed-in user: export there, import here. */
+  async authorize(dc: number, call: DcCall): Promise<void> {
+    if (this.#authorizedDcs.has(dc) || this.#session.userId === undefined) return;
+    const exported = await call(
+      this.#session.dc,
+      { _cons: "auth.exportAuthorization", dc_id: dc },
+      "auth.ExportedAuthorization",
+    );
+    if (exported._cons !== "auth.exportedAuthorization") return;
+    await call(
+      dc,
+      { _cons: "auth.importAuthorization", id: exported.id, bytes: exported.bytes },
+      "auth.Authorization",
+    );
+    this.#authorizedDcs.add(dc);
+  }
+
+  /**
+   * Makes DC `target` the account's home (Telegram answered `PHONE_MIGRATE_X`, `USER_MIGRATE_X`
+   * or `NETWORK_MIGRATE_X`): the old home's calls in flight move there, and a new session starts
+   * on it.
+   */
+  async moveHome(target: number, call: DcCall): Promise<void> {
+    const address = await this.addressOf(target, call);
+    const previous = this.#senders.get(this.#session.dc);
+    if (previous) {
+      // Calls in flight there move to the new home DC (or end as maybe executed).
+      this.#replaced.add(previous);
+      previous.close();
+    }
+    this.#senders.delete(this.#session.dc);
+    // The home DC becomes the target: sessions printed from now on point at it.
+    this.#server = { ...this.#server, ...address, dc: target };
+    this.#session = { dc: target };
+    this.#authorizedDcs.clear();
+  }
+
+  /**
+   * Remembers who signed in, so the session can be resumed and exported to other DCs: `answer`
+   * is the home DC's answer to `request`, a sign-in when the call inside any invoke wrappers
+   * (`invokeWithLayer`, `invokeWithoutUpdates`, …) is one.
+   */
+  noteSignIn(request: TlObject, answer: Uint8Array): void {
+    if (!SIGN_IN_METHODS.has(innermostCall(request)._cons)) return;
+    const value = this.#options.codec.decode(answer);
+    if (value._cons !== "auth.authorization" || !isTlObject(value.user)) return;
+    this.#session.userId = Number(value.user.id);
+    this.#authorizedDcs.add(this.#session.dc);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The client's server and session as JSON, the form they take in request lines, `signin`'s output
+ * and the account store: where to connect (`server`) and what to resume (`session`). Reading checks
+ * every field and names the bad one; writing gives what reading takes back.
+ *
+ * @module
+ */
+
+import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/rsa.ts";
+import { TELEGRAM_PUBLIC_KEYS } from "../crypto/public_keys.ts";
+import { parseTransport, transportName, type TransportOptions } from "../transport/transport.ts";
+
+/** Where the client connects: one DC's address, its keys, and whether it is a test DC. */
+export interface ServerTarget {
+  host: string;
+  port: number;
+  dc: number;
+  publicKeys: RsaPublicKey[];
+  test: boolean;
+  /** Framing and obfuscation; obfuscated intermediate when not given. */
+  transport?: TransportOptions;
+  /**
+   * Perfect forward secrecy: every connection encrypts under a temporary key bound to the
+   * session's permanent key (renewed before it expires); the permanent key never encrypts a
+   * message.
+   */
+  pfs?: boolean;
+}
+
+/** What the client keeps of a session, enough to resume it. */
+export interface SessionState {
+  authKey?: Uint8Array;
+  sessionId?: bigint;
+  salt?: bigint;
+  dc: number;
+  userId?: number;
+  /** The api_id the session was created with, used for initConnection when no other is given. */
+  apiId?: number;
+}
+
+/** Telegram's production DC 2 with Telegram's published keys: the default target. */
+export function defaultServer(): ServerTarget {
+  return {
+    host: "149.154.167.50",
+    port: 443,
+    dc: 2,
+    publicKeys: TELEGRAM_PUBLIC_KEYS.production.map(parsePublicKeyPem),
+    test: false,
+  };
+}
+
+/** Reads the JSON `server` object: host, port, dc, rsa (PEM), test, transport, pfs. */
+export function serverFromJson(
+  value: Record<string, unknown>,
+  current: ServerTarget,
+): ServerTarget {
+  const server = { ...current };
+  if (value.host !== undefined) {
+    if (typeof value.host !== "string" || !value.host) {
+      throw new TypeError("server.host must be a host name or address");
+    }
+    server.host = value.host;
+  }
+  if (value.port !== undefined) {
+    if (
+      !Number.isInteger(value.port) || (value.port as number) < 1 || (value.port as number) > 65535
+    ) {
+      throw new TypeError("server.port must be a port number");
+    }
+    server.port = value.port as number;
+  }
+  if (value.dc !== undefined) {
+    if (!Number.isInteger(value.dc) || (value.dc as number) < 1 || (value.dc as number) > 1000) {
+      throw new TypeError(`server.dc must be a DC number (1 or more), got ${value.dc}`);
+    }
+    server.dc = value.dc as number;
+  }
+  if (value.test !== undefined) server.test = value.test === true;
+  if (value.transport !== undefined) {
+    if (typeof value.transport !== "string") throw new TypeError("server.transport must be a name");
+    server.transport = parseTransport(value.transport);
+  }
+  if (value.pfs !== undefined) {
+    if (typeof value.pfs !== "boolean") throw new TypeError("server.pfs must be true or false");
+    server.pfs = value.pfs;
+  }
+  if (value.rsa !== undefined) {
+    const pems = Array.isArray(value.rsa) ? value.rsa : [value.rsa];
+    server.publicKeys = pems.map((pem) => {
+      if (typeof pem !== "string") throw new TypeError("server.rsa must be a PEM public key");
+      return parsePublicKeyPem(pem);
+    });
+  }
+  return server;
+}
+
+/** Writes the JSON `server` object. */
+export function serverToJson(server: ServerTarget): Record<string, unknown> {
+  return {
+    host: server.host,
+    port: server.port,
+    dc: server.dc,
+    test: server.test,
+    rsa: publicKeyToPem(server.publicKeys[0]),
+    ...(server.transport ? { transport: transportName(server.transport) } : {}),
+    ...(server.pfs ? { pfs: true } : {}),
+  };
+}
+
+/** Reads the JSON `session` object; the original `{"auth_key", "session_id"}` form included. */
+export function sessionFromJson(value: Record<string, unknown>, currentDc: number): SessionState {
+  const session: SessionState = { dc: currentDc };
+  if (value.auth_key !== undefined) {
+    if (typeof value.auth_key !== "string") throw new TypeError("session.auth_key must be base64");
+    const key = Uint8Array.fromBase64(value.auth_key);
+    if (key.length !== 256) {
+      throw new TypeError(`session.auth_key must be 256 bytes, got ${key.length}`);
+    }
+    session.authKey = key;
+  }
+  // Older sessions wrote ids as unsigned or even wider numbers; keep their low 64 bits.
+  const long = (name: string, value: unknown) => {
+    if (value === undefined) return undefined;
+    // What sessionToJson wrote, not yet through JSON text: a bigint or JSON.rawJSON digits.
+    const text = typeof value === "bigint"
+      ? value.toString()
+      : typeof value === "object" && value !== null && "rawJSON" in value
+      ? String((value as { rawJSON: unknown }).rawJSON)
+      : value;
+    if (typeof text === "number" && Number.isInteger(text)) return BigInt.asIntN(64, BigInt(text));
+    if (typeof text === "string" && /^-?\d+$/.test(text)) return BigInt.asIntN(64, BigInt(text));
+    throw new TypeError(`session.${name} must be an integer`);
+  };
+  const sessionId = long("session_id", value.session_id);
+  if (sessionId !== undefined) session.sessionId = sessionId;
+  const salt = long("salt", value.salt);
+  if (salt !== undefined) session.salt = salt;
+  if (value.dc !== undefined) {
+    if (!Number.isInteger(value.dc) || (value.dc as number) < 1 || (value.dc as number) > 1000) {
+      throw new TypeError(`session.dc must be a DC number (1 or more), got ${value.dc}`);
+    }
+    session.dc = value.dc as number;
+  }
+  if (value.user_id !== undefined) {
+    if (!Number.isSafeInteger(Number(value.user_id))) {
+      throw new TypeError("session.user_id must be a user id");
+    }
+    session.userId = Number(value.user_id);
+  }
+  if (value.api_id !== undefined) {
+    if (!Number.isInteger(value.api_id)) throw new TypeError("session.api_id must be a number");
+    session.apiId = value.api_id as number;
+  }
+  return session;
+}
+
+/**
+ * Writes the JSON `session` object, with the server it belongs to; `sessionFromJson` reads it back.
+ *
+ * @example
+ * ```ts
+ * import { defaultServer, sessionFromJson, sessionToJson } from "./session_json.ts";
+ *
+ * const line = JSON.stringify(sessionToJson({ dc: 2, userId: 42, salt: -5n }, defaultServer()));
+ * const session = sessionFromJson(JSON.parse(line), 2);
+ * console.assert(session.userId === 42 && session.salt === -5n);
+ * ```
+ */
+export function sessionToJson(
+  session: SessionState,
+  server: ServerTarget,
+): Record<string, unknown> {
+  return {
+    ...(session.authKey ? { auth_key: session.authKey.toBase64() } : {}),
+    ...(session.sessionId !== undefined ? { session_id: rawLong(session.sessionId) } : {}),
+    ...(session.salt !== undefined ? { salt: rawLong(session.salt) } : {}),
+    dc: session.dc,
+    ...(session.userId !== undefined ? { user_id: session.userId } : {}),
+    ...(session.apiId !== undefined ? { api_id: session.apiId } : {}),
+    server: serverToJson(server),
+  };
+}
+
+/** A long as exact JSON digits: a JSON number would lose the low bits of most 64-bit ids. */
+function rawLong(value: bigint): unknown {
+  return (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(value.toString());
+}
