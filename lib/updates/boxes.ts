@@ -36,6 +36,9 @@ export function longText(value: unknown): string {
 /** A long id as a number (ids of users, chats and channels fit). */
 export const idOf = (value: unknown): number => Number(longText(value));
 
+/** The common box: private chats and basic groups, numbered by the account's `pts`. */
+export const COMMON_BOX: BoxName = "common";
+
 /** The box of channel `id`. */
 export const channelBox = (id: unknown): BoxName => `channel:${idOf(id)}`;
 

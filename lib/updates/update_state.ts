@@ -10,36 +10,32 @@
  * UpdateState.nextDeadline}.
  * https://core.telegram.org/api/updates
  *
+ * This file is the facade: in-order delivery per box is box_sequencer.ts, which differences to
+ * ask for and when is difference_planner.ts, and the users and channels seen are known_peers.ts.
+ *
  * @module
  */
 
 import type { TlObject } from "../tl/codec.ts";
 import {
-  type BoxMove,
   type BoxName,
   channelBox,
   channelOfBox,
+  COMMON_BOX,
   expandShort,
   idOf,
-  longText,
   moveOf,
   shortUsers,
 } from "./boxes.ts";
+import { BoxSequencer } from "./box_sequencer.ts";
 import { type CursorValue, decodeCursor, encodeCursor, type UpdateStateValues } from "./cursor.ts";
 import { affectedUpdate, sentMessage } from "./call_results.ts";
 import { readChannelDifference, readDifference } from "./difference.ts";
+import { DifferencePlanner } from "./difference_planner.ts";
+import { KnownPeers } from "./known_peers.ts";
+import type { UpdateOutput } from "./update_output.ts";
 
-/** What the state machine reports besides update lines. */
-export type UpdateEvent =
-  | { type: "gap"; box: BoxName; local: number; remote: number }
-  | { type: "recovered"; box: BoxName; count: number }
-  | { type: "too_long"; box: BoxName }
-  | { type: "synced"; cursor: string; recovered: number };
-
-/** One output, in delivery order. */
-export type UpdateOutput =
-  | { kind: "updates"; value: TlObject; cursor: string }
-  | { kind: "event"; event: UpdateEvent };
+export type { UpdateEvent, UpdateOutput } from "./update_output.ts";
 
 /** Tuning and the clock. */
 export interface UpdateStateOptions {
@@ -53,45 +49,33 @@ export interface UpdateStateOptions {
   retryMs?: number;
 }
 
-interface Held {
-  move: BoxMove;
-  update: TlObject;
-  container: TlObject;
-}
-
-const COMMON = "common";
-/** The users known (to expand short messages without a difference) are capped at this many. */
-const MAX_KNOWN_USERS = 100_000;
-
 /** The update state of one account. */
 export class UpdateState {
   readonly #clock: () => number;
-  readonly #gapMs: number;
-  readonly #idleMs: number;
-  readonly #retryMs: number;
   #state?: UpdateStateValues;
   #skip = 0;
   #skipBox?: BoxName;
-  readonly #held = new Map<BoxName, Held[]>();
-  readonly #gapDeadline = new Map<BoxName, number>();
-  /** Boxes whose difference must be fetched, with the earliest time to ask. */
-  readonly #wanted = new Map<BoxName, number>();
-  readonly #inFlight = new Map<TlObject, BoxName>();
-  #needState = false;
   #syncing = false;
   #recovered = 0;
-  #lastActivity: number;
-  readonly #hashes = new Map<number, string>();
-  readonly #knownUsers = new Set<number>();
+  readonly #peers = new KnownPeers();
+  readonly #planner: DifferencePlanner;
+  readonly #sequencer: BoxSequencer;
   /** The account's own user id, for outgoing short messages. */
   selfId?: number;
 
+  /** A state machine with no state yet: {@link start} gives it one. */
   constructor(options: UpdateStateOptions) {
     this.#clock = options.clock;
-    this.#gapMs = options.gapMs ?? 500;
-    this.#idleMs = options.idleMs ?? 15 * 60_000;
-    this.#retryMs = options.retryMs ?? 5000;
-    this.#lastActivity = this.#clock();
+    this.#planner = new DifferencePlanner({
+      clock: options.clock,
+      idleMs: options.idleMs ?? 15 * 60_000,
+      retryMs: options.retryMs ?? 5000,
+    });
+    this.#sequencer = new BoxSequencer({
+      state: () => this.#state,
+      busy: (box) => this.#planner.busy(box),
+      line: (update, container) => this.#line(update, container),
+    }, { clock: options.clock, gapMs: options.gapMs ?? 500 });
   }
 
   /**
@@ -103,20 +87,20 @@ export class UpdateState {
     this.#syncing = true;
     this.#recovered = 0;
     if (cursor === undefined) {
-      this.#needState = true;
+      this.#planner.wantState();
       return;
     }
     const value = decodeCursor(cursor);
     this.#state = value.state;
     this.#skip = value.skip;
     this.#skipBox = value.skipBox;
-    for (const [id, hash] of Object.entries(value.hashes ?? {})) this.#hashes.set(Number(id), hash);
-    this.#wantAll();
+    this.#peers.rememberHashes(value.hashes ?? {});
+    this.#planner.wantAll(this.#state, this.#skipBox);
   }
 
   /** A reconnect or a new server session: what was pushed meanwhile is fetched. */
   reset(): void {
-    if (this.#state) this.#wantAll();
+    if (this.#state) this.#planner.wantAll(this.#state, this.#skipBox);
   }
 
   /** The cursor after everything delivered so far. */
@@ -131,106 +115,42 @@ export class UpdateState {
 
   /** The calls to make now; each answer goes back through {@link answer} or {@link failed}. */
   nextRequests(): TlObject[] {
-    const now = this.#clock();
-    const requests: TlObject[] = [];
-    const busy = new Set(this.#inFlight.values());
-    if (this.#needState && !busy.has("state")) {
-      const request = { _cons: "updates.getState" };
-      this.#inFlight.set(request, "state");
-      return [request];
-    }
-    const state = this.#state;
-    if (!state) return [];
-    for (const [box, notBefore] of this.#wanted) {
-      if (busy.has(box) || notBefore > now) continue;
-      const channel = channelOfBox(box);
-      let request: TlObject;
-      if (channel === undefined) {
-        request = {
-          _cons: "updates.getDifference",
-          pts: state.pts,
-          date: state.date,
-          qts: state.qts,
-        };
-      } else {
-        const hash = this.#hashes.get(channel);
-        const pts = state.channels[channel];
-        if (hash === undefined || pts === undefined) {
-          // Nothing to ask with: the client must reload what it shows for this channel.
-          this.#wanted.delete(box);
-          continue;
-        }
-        request = {
-          _cons: "updates.getChannelDifference",
-          channel: { _cons: "inputChannel", channel_id: channel, access_hash: hash },
-          filter: { _cons: "channelMessagesFilterEmpty" },
-          pts,
-          limit: 100,
-        };
-      }
-      this.#wanted.delete(box);
-      this.#inFlight.set(request, box);
-      requests.push(request);
-    }
-    return requests;
+    return this.#planner.nextRequests(this.#state, this.#peers);
   }
 
   /** When {@link tick} should run next (a held update's deadline, the idle check, a retry). */
   nextDeadline(): number {
-    let next = this.#lastActivity + this.#idleMs;
-    for (const deadline of this.#gapDeadline.values()) next = Math.min(next, deadline);
-    for (const notBefore of this.#wanted.values()) next = Math.min(next, notBefore);
-    return next;
+    return Math.min(this.#planner.nextDeadline(), this.#sequencer.nextDeadline());
   }
 
   /** Time passed: holes that did not fill in time, and a long silence, ask for differences. */
   tick(): void {
     const now = this.#clock();
-    for (const [box, deadline] of this.#gapDeadline) {
-      if (deadline > now) continue;
-      this.#gapDeadline.delete(box);
-      this.#want(box);
-    }
-    if (this.#state && now - this.#lastActivity >= this.#idleMs) {
-      // Telegram stops pushing to sessions it thinks idle; asking keeps the subscription alive.
-      this.#lastActivity = now;
-      this.#want(COMMON);
-    }
+    for (const box of this.#sequencer.expired(now)) this.#planner.want(box);
+    this.#planner.checkIdle(now, this.#state !== undefined);
   }
 
   /** Learns the users and the channels' access hashes an object lists (results, updates). */
   learn(value: unknown): void {
-    if (typeof value !== "object" || value === null) return;
-    const object = value as TlObject;
-    if (Array.isArray(object.users)) {
-      if (this.#knownUsers.size > MAX_KNOWN_USERS) this.#knownUsers.clear();
-      for (const user of object.users as TlObject[]) this.#knownUsers.add(idOf(user.id));
-    }
-    if (Array.isArray(object.chats)) {
-      for (const chat of object.chats as TlObject[]) {
-        if (chat._cons === "channel" && chat.access_hash !== undefined && !chat.min) {
-          this.#hashes.set(idOf(chat.id), longText(chat.access_hash));
-        }
-      }
-    }
+    this.#peers.learn(value);
   }
 
   /** What Telegram pushed: any `Updates` object. */
   push(value: TlObject): UpdateOutput[] {
-    this.#lastActivity = this.#clock();
+    this.#planner.active();
     this.learn(value);
     const out: UpdateOutput[] = [];
     switch (value._cons) {
       case "updatesTooLong":
         // Too much to push: the client is told, and the difference brings what it can.
-        out.push({ kind: "event", event: { type: "too_long", box: COMMON } });
-        this.#want(COMMON);
+        out.push({ kind: "event", event: { type: "too_long", box: COMMON_BOX } });
+        this.#planner.want(COMMON_BOX);
         return out;
       case "updateShortMessage":
       case "updateShortChatMessage":
         // The full form would need these users; a difference brings them (as the docs advise).
-        if (shortUsers(value).some((id) => !this.#knownUsers.has(id))) {
-          this.#want(COMMON);
+        if (!this.#peers.knowsUsers(shortUsers(value))) {
+          this.#planner.want(COMMON_BOX);
           return out;
         }
         break;
@@ -262,30 +182,24 @@ export class UpdateState {
     ) {
       const { update, refetch } = affectedUpdate(call, result, this.selfId);
       if (update) this.#process(update, this.#container(result), out);
-      if (refetch) this.#want(refetch);
+      if (refetch) this.#planner.want(refetch);
     }
     return out;
   }
 
   /** A call from {@link nextRequests} failed: asked again after a while. */
   failed(request: TlObject): void {
-    const box = this.#inFlight.get(request);
-    this.#inFlight.delete(request);
-    if (box === undefined) return;
-    if (box === "state") return; // nextRequests asks again
-    this.#wanted.set(box, this.#clock() + this.#retryMs);
+    this.#planner.failed(request);
   }
 
   /** The answer to a call from {@link nextRequests}. */
   answer(request: TlObject, result: TlObject): UpdateOutput[] {
-    const box = this.#inFlight.get(request);
-    this.#inFlight.delete(request);
+    const box = this.#planner.settle(request);
     if (box === undefined) return [];
-    this.#lastActivity = this.#clock();
+    this.#planner.active();
     this.learn(result);
     const out: UpdateOutput[] = [];
     if (box === "state") {
-      this.#needState = false;
       const channels = this.#state?.channels ?? {};
       this.#state = {
         pts: result.pts as number,
@@ -299,7 +213,7 @@ export class UpdateState {
     } else {
       this.#onChannelDifference(box, result, out);
     }
-    for (const held of [...this.#held.keys()]) this.#drain(held, out);
+    this.#sequencer.drainAll(out);
     this.#maybeSynced(out);
     return out;
   }
@@ -314,15 +228,16 @@ export class UpdateState {
         return;
       case "too_long":
         state.pts = difference.pts;
-        out.push({ kind: "event", event: { type: "too_long", box: COMMON } });
-        this.#want(COMMON);
+        out.push({ kind: "event", event: { type: "too_long", box: COMMON_BOX } });
+        this.#planner.want(COMMON_BOX);
         return;
     }
-    this.#deliverDifference(COMMON, difference.items, result, () => {
+    this.#deliverDifference(COMMON_BOX, difference.items, result, () => {
       Object.assign(state, difference.next);
     }, out);
     for (const update of difference.channelUpdates) this.#process(update, result, out);
-    if (difference.slice) this.#want(COMMON);
+    // A slice: the rest is another getDifference away.
+    if (difference.slice) this.#planner.want(COMMON_BOX);
   }
 
   #onChannelDifference(box: BoxName, result: TlObject, out: UpdateOutput[]): void {
@@ -337,7 +252,7 @@ export class UpdateState {
     this.#deliverDifference(box, difference.items, result, () => {
       state.channels[id] = difference.pts;
     }, out);
-    if (!difference.final) this.#want(box);
+    if (!difference.final) this.#planner.want(box);
   }
 
   /**
@@ -377,7 +292,7 @@ export class UpdateState {
       if (this.#state && this.#state.channels[id] === undefined && typeof update.pts === "number") {
         this.#state.channels[id] = update.pts;
       }
-      this.#want(channelBox(id));
+      this.#planner.want(channelBox(id));
       return;
     }
     const move = moveOf(update);
@@ -385,94 +300,16 @@ export class UpdateState {
       out.push(this.#line(update, container)); // carries no state: live only
       return;
     }
-    const held = { move, update, container };
-    if (!this.#state || this.#busy(move.box)) {
-      this.#hold(held);
-      return;
-    }
-    this.#apply(held, out, true);
-  }
-
-  /** Applies an update in order, drops one already applied, or holds one past a hole. */
-  #apply(held: Held, out: UpdateOutput[], fresh: boolean): boolean {
-    const { move } = held;
-    let local = this.#local(move.box);
-    if (local === undefined) local = move.to - move.count; // a channel seen for the first time
-    if (local + move.count === move.to) {
-      this.#setLocal(move.box, move.to);
-      out.push(this.#line(held.update, held.container));
-      if (fresh) this.#drain(move.box, out);
-      return true;
-    }
-    if (local + move.count > move.to) return true; // already applied
-    if (fresh) {
-      this.#hold(held);
-      if (!this.#gapDeadline.has(move.box)) {
-        this.#gapDeadline.set(move.box, this.#clock() + this.#gapMs);
-        out.push({
-          kind: "event",
-          event: { type: "gap", box: move.box, local, remote: move.to - move.count },
-        });
-      }
-    }
-    return false;
-  }
-
-  /** Applies held updates of `box` that are now in order. */
-  #drain(box: BoxName, out: UpdateOutput[]): void {
-    const held = this.#held.get(box);
-    if (!held || this.#busy(box) || !this.#state) return;
-    held.sort((a, b) => (a.move.to - a.move.count) - (b.move.to - b.move.count));
-    while (held.length && this.#apply(held[0], out, false)) held.shift();
-    if (held.length === 0) {
-      this.#held.delete(box);
-      this.#gapDeadline.delete(box);
-    }
-  }
-
-  #hold(held: Held): void {
-    const list = this.#held.get(held.move.box) ?? [];
-    list.push(held);
-    this.#held.set(held.move.box, list);
-  }
-
-  #busy(box: BoxName): boolean {
-    if (this.#wanted.has(box)) return true;
-    for (const inFlight of this.#inFlight.values()) if (inFlight === box) return true;
-    return false;
-  }
-
-  #want(box: BoxName): void {
-    if (!this.#wanted.has(box)) this.#wanted.set(box, 0);
-  }
-
-  #wantAll(): void {
-    this.#want(COMMON);
-    for (const id of Object.keys(this.#state?.channels ?? {})) this.#want(channelBox(id));
-    if (this.#skipBox) this.#want(this.#skipBox);
+    this.#sequencer.offer(move, update, container, out);
   }
 
   #maybeSynced(out: UpdateOutput[]): void {
-    if (!this.#syncing || this.#needState || this.#inFlight.size || this.#wanted.size) return;
+    if (!this.#syncing || !this.#planner.idle) return;
     this.#syncing = false;
     out.push({
       kind: "event",
       event: { type: "synced", cursor: this.#cursor(), recovered: this.#recovered },
     });
-  }
-
-  #local(box: BoxName): number | undefined {
-    const state = this.#state!;
-    if (box === COMMON) return state.pts;
-    if (box === "secret") return state.qts;
-    return state.channels[channelOfBox(box)!];
-  }
-
-  #setLocal(box: BoxName, value: number): void {
-    const state = this.#state!;
-    if (box === COMMON) state.pts = value;
-    else if (box === "secret") state.qts = value;
-    else state.channels[channelOfBox(box)!] = value;
   }
 
   #line(update: TlObject, container: TlObject): UpdateOutput {
@@ -499,17 +336,12 @@ export class UpdateState {
 
   #cursor(): string {
     const state = this.#state ?? { pts: 0, qts: 0, date: 0, seq: 0, channels: {} };
-    const hashes: Record<string, string> = {};
-    for (const id of Object.keys(state.channels)) {
-      const hash = this.#hashes.get(Number(id));
-      if (hash !== undefined) hashes[id] = hash;
-    }
     const value: CursorValue = {
       state: { ...state, channels: { ...state.channels } },
       skip: this.#skip,
       ...(this.#skip ? { skipBox: this.#skipBox } : {}),
       ...(this.selfId !== undefined ? { account: this.selfId } : {}),
-      hashes,
+      hashes: this.#peers.hashesOf(Object.keys(state.channels)),
     };
     return encodeCursor(value);
   }
