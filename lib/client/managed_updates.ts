@@ -3,20 +3,25 @@
  * (`lib/updates/update_state.ts`). It feeds the machine what the client receives and the results
  * of the account's calls, makes the calls the machine asks for (getState, getDifference,
  * getChannelDifference) through the client, runs its deadline timer, and emits each output as a
- * line of the JSON protocol: `{"id": 0, "message": {...}, "cursor": "..."}` or
- * `{"id": 0, "event": {...}}`.
+ * typed value (an update container with the cursor after it, or an event); the proxy's one
+ * writer of update lines (`lib/proxy/update_lines.ts`) turns them into JSON lines.
  *
  * @module
  */
 
 import type { TlObject } from "../tl/codec.ts";
-import { type UpdateOutput, UpdateState } from "../updates/update_state.ts";
+import { type UpdateEvent, type UpdateOutput, UpdateState } from "../updates/update_state.ts";
 import { checkCursorAccount } from "../updates/cursor.ts";
 import type { Client } from "./client.ts";
 import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
 
-/** Where the lines go. */
-export type ManagedLine = Record<string, unknown>;
+/** An event of managed updates: the state machine's, or the authorization being gone. */
+export type ManagedEvent = UpdateEvent | { type: "session_dead"; reason: string };
+
+/** One output of managed updates, in delivery order. */
+export type ManagedOutput =
+  | { kind: "updates"; value: TlObject; cursor: string }
+  | { kind: "event"; event: ManagedEvent };
 
 /** The platform's timers, unreferenced: a managed account never keeps the process alive. */
 const platformTimers: Timers = {
@@ -31,14 +36,18 @@ const platformTimers: Timers = {
 /** Drives one account's update state over a client. */
 export class ManagedUpdates {
   readonly #client: Client;
-  readonly #emit: (line: ManagedLine) => void;
+  readonly #emit: (output: ManagedOutput) => void;
   readonly #timers: Timers;
   #state?: UpdateState;
   #timer?: TimerId;
   /** Counts starts, so that answers to a stopped run's calls are ignored. */
   #run = 0;
 
-  constructor(client: Client, emit: (line: ManagedLine) => void, timers: Timers = platformTimers) {
+  constructor(
+    client: Client,
+    emit: (output: ManagedOutput) => void,
+    timers: Timers = platformTimers,
+  ) {
     this.#client = client;
     this.#emit = emit;
     this.#timers = timers;
@@ -128,7 +137,10 @@ export class ManagedUpdates {
     if (!result || result._cons === "rpc_error" || result._cons === "rpc_timeout") {
       if (result?._cons === "rpc_error" && result.error_code === 401) {
         // The authorization is gone: nothing more will come until a new sign-in.
-        this.#emit({ id: 0, event: { type: "session_dead", reason: result.error_message } });
+        this.#emit({
+          kind: "event",
+          event: { type: "session_dead", reason: String(result.error_message) },
+        });
         this.stop();
         return;
       }
@@ -140,10 +152,6 @@ export class ManagedUpdates {
   }
 
   #out(outputs: UpdateOutput[]): void {
-    for (const output of outputs) {
-      if (output.kind === "updates") {
-        this.#emit({ id: 0, message: output.value, cursor: output.cursor });
-      } else this.#emit({ id: 0, event: output.event });
-    }
+    for (const output of outputs) this.#emit(output);
   }
 }

@@ -6,12 +6,12 @@
  * @module
  */
 
-import type { Client, ClientBehaviour } from "../client/client.ts";
+import type { Client, ClientBehaviour, ClientEvent } from "../client/client.ts";
 import { type SessionState, sessionToJson } from "../client/session_json.ts";
-import { type ManagedLine, ManagedUpdates } from "../client/managed_updates.ts";
+import { ManagedUpdates } from "../client/managed_updates.ts";
 import type { TlObject } from "../tl/codec.ts";
-import { withLongForm } from "../tl/long_form.ts";
 import type { HeldAccount, HeldAccounts } from "./held_accounts.ts";
+import { unaskedLine, type UnaskedOutput } from "./update_lines.ts";
 
 /** How updates reach the client: managed (gap-free, in order, with a cursor) or raw (as pushed). */
 export type UpdatesMode = "managed" | "raw";
@@ -28,22 +28,25 @@ export class ConnectionAccount {
   #attached?: HeldAccount;
   readonly #send: (line: Line) => void;
   /**
-   * Where a held account's lines come in: they are in the default JSON form, and are re-spelled
-   * here with this connection's options, whether they are live, from the journal or from a
-   * difference of its own.
+   * Every unasked line of this connection goes out here — its own client's updates and events, a
+   * held account's lines live, from the journal or from a difference — spelled with this
+   * connection's options.
    */
-  readonly #sink = (line: ManagedLine) =>
+  readonly #write = (output: UnaskedOutput) =>
     this.#send(
-      this.own.behaviour.longsAsStrings
-        ? withLongForm(this.own.schema, line, "string") as Line
-        : line,
+      unaskedLine(output, {
+        schema: this.own.schema,
+        longsAsStrings: this.own.behaviour.longsAsStrings,
+      }),
     );
 
   /** `build` makes the own client, given the handlers for its updates; `send` writes a line. */
   constructor(
-    build: (
-      handlers: { onUpdate: (update: TlObject, dc: number) => void; onMissed: () => void },
-    ) => Client,
+    build: (handlers: {
+      onUpdate: (update: TlObject, dc: number) => void;
+      onMissed: () => void;
+      onEvent: (event: ClientEvent) => void;
+    }) => Client,
     send: (line: Line) => void,
     mode: UpdatesMode,
     held?: HeldAccounts,
@@ -54,11 +57,12 @@ export class ConnectionAccount {
     this.own = build({
       onUpdate: (update, dc) => {
         if (this.#mode === "managed") this.#managed.push(update);
-        else if (dc === this.own.session.dc) send({ id: 0, message: update });
+        else if (dc === this.own.session.dc) this.#write({ kind: "raw", value: update });
       },
       onMissed: () => this.#managed.missed(),
+      onEvent: (event) => this.#write({ kind: "event", event }),
     });
-    this.#managed = new ManagedUpdates(this.own, send);
+    this.#managed = new ManagedUpdates(this.own, this.#write);
   }
 
   /** The client calls go to. */
@@ -151,11 +155,11 @@ export class ConnectionAccount {
     this.#managed.stop();
     this.#detach();
     this.#attached = account;
-    account.attach(this.#sink, cursor);
+    account.attach(this.#write, cursor);
   }
 
   #detach(): void {
-    this.#attached?.detach(this.#sink);
+    this.#attached?.detach(this.#write);
     this.#attached = undefined;
   }
 }

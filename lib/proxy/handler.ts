@@ -77,7 +77,7 @@ export class ProxyConnection {
     this.#defaults = defaults;
     this.#write = write;
     this.#account = new ConnectionAccount(
-      ({ onUpdate, onMissed }) =>
+      ({ onUpdate, onMissed, onEvent }) =>
         new Client({
           schema: defaults.schema,
           ...(defaults.server ? { server: defaults.server } : {}),
@@ -86,7 +86,7 @@ export class ProxyConnection {
           ...(defaults.transport ? { transport: defaults.transport } : {}),
           onUpdate,
           onMissedUpdates: onMissed,
-          onEvent: (event) => this.#send({ id: 0, event }),
+          onEvent,
           ...(defaults.log ? { log: defaults.log } : {}),
         }),
       (line) => this.#send(line),

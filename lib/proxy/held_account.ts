@@ -24,7 +24,7 @@ import {
   sessionFromJson,
   sessionToJson,
 } from "../client/session_json.ts";
-import { type ManagedLine, ManagedUpdates } from "../client/managed_updates.ts";
+import { type ManagedOutput, ManagedUpdates } from "../client/managed_updates.ts";
 import { makeAuthKey } from "../mtproto/encrypted_message.ts";
 import type { TlObject } from "../tl/codec.ts";
 import type { TlSchema } from "../tl/schema.ts";
@@ -35,6 +35,7 @@ import type { AppIdentity } from "../client/init_connection.ts";
 import { decodeCursor, encodeCursor } from "../updates/cursor.ts";
 import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
 import type { AccountStore, StoredAccount } from "./account_store.ts";
+import type { UnaskedOutput } from "./update_lines.ts";
 
 /** What a held account's client is built from. */
 export interface HeldDefaults {
@@ -58,8 +59,8 @@ export interface HeldOptions {
   retryMs?: number;
 }
 
-/** A connection's way to receive an account's lines (long fields in the default JSON form). */
-export type LineSink = (line: ManagedLine) => void;
+/** A connection's way to receive an account's outputs (long fields in the default JSON form). */
+export type LineSink = (output: UnaskedOutput) => void;
 
 const MAX_RETRY_MS = 30_000;
 
@@ -178,11 +179,13 @@ export class HeldAccount {
           this.onDead?.();
         }
         // The client's own events concern every connection, on the account's lines or not.
-        for (const sink of [...this.#sinks, ...this.#private.keys()]) sink({ id: 0, event });
+        for (const sink of [...this.#sinks, ...this.#private.keys()]) {
+          sink({ kind: "event", event });
+        }
       },
       ...(defaults.log ? { log: defaults.log } : {}),
     });
-    this.#managed = new ManagedUpdates(this.client, (line) => this.#onLine(line));
+    this.#managed = new ManagedUpdates(this.client, (output) => this.#onOutput(output));
     const from = stored.cursor !== undefined ? decodeCursor(stored.cursor) : undefined;
     if (from && stored.epoch !== undefined && from.epoch === stored.epoch) {
       // Restored: catch up from the stored state, journaling what came meanwhile.
@@ -239,7 +242,7 @@ export class HeldAccount {
     }
     if (cursor === undefined) {
       this.#sinks.add(sink);
-      sink({ id: 0, event: { type: "synced", cursor: this.#durable, recovered: 0 } });
+      sink({ kind: "event", event: { type: "synced", cursor: this.#durable, recovered: 0 } });
       return;
     }
     const from = decodeCursor(cursor);
@@ -255,10 +258,19 @@ export class HeldAccount {
     }
     if (!entries) return this.#follow(sink, cursor);
     for (const entry of entries) {
-      sink(withLongForm(this.#schema, parseJsonExact(entry.line), "json") as ManagedLine);
+      // Journal rows are {cursor, value}; the value's longs come back in the default form.
+      const { cursor, value } = parseJsonExact(entry.line);
+      sink({
+        kind: "updates",
+        value: withLongForm(this.#schema, value, "json") as TlObject,
+        cursor,
+      });
     }
     this.#sinks.add(sink);
-    sink({ id: 0, event: { type: "synced", cursor: this.#durable, recovered: entries.length } });
+    sink({
+      kind: "event",
+      event: { type: "synced", cursor: this.#durable, recovered: entries.length },
+    });
   }
 
   /** Detaches a connection (the account stays held). */
@@ -302,14 +314,14 @@ export class HeldAccount {
     return `held account ${this.keyId}`;
   }
 
-  #onLine(line: ManagedLine): void {
+  #onOutput(output: ManagedOutput): void {
     // After a failed write the rest of that batch is dropped: it is fetched again later.
     if (this.#failure) return;
-    if (line.message !== undefined) {
+    if (output.kind === "updates") {
       const seq = this.#seq + 1;
-      const cursor = withJournal(line.cursor as string, this.#epoch, seq);
-      const stamped = { ...line, cursor };
-      const entry = { seq, line: JSON.stringify(stamped) };
+      const cursor = withJournal(output.cursor, this.#epoch, seq);
+      const stamped: ManagedOutput = { kind: "updates", value: output.value, cursor };
+      const entry = { seq, line: JSON.stringify({ cursor, value: output.value }) };
       if (!this.#persist(() => this.#store.append(this.keyId, [entry], cursor))) return;
       this.#seq = seq;
       this.#durable = cursor;
@@ -327,15 +339,15 @@ export class HeldAccount {
       this.#fanOut(stamped);
       return;
     }
-    if ((line.event as { type?: string })?.type === "synced") {
+    if (output.event.type === "synced") {
       // The account's own catching up: its state is stored before anyone is told a cursor.
-      const cursor = withJournal((line.event as { cursor: string }).cursor, this.#epoch, this.#seq);
+      const cursor = withJournal(output.event.cursor, this.#epoch, this.#seq);
       if (!this.#persist(() => this.#store.append(this.keyId, [], cursor))) return;
       this.#durable = cursor;
       for (const [sink, early] of this.#early.splice(0)) this.attach(sink, early);
       return;
     }
-    this.#fanOut(line);
+    this.#fanOut(output);
   }
 
   /** Runs a store write; a failure stops the account's updates until the store works again. */
@@ -386,12 +398,12 @@ export class HeldAccount {
     this.#managed.start(this.#durable);
   }
 
-  #fanOut(line: ManagedLine): void {
-    for (const sink of this.#sinks) sink(line);
-    if (line.message === undefined) return;
+  #fanOut(output: ManagedOutput): void {
+    for (const sink of this.#sinks) sink(output);
+    if (output.kind !== "updates") return;
     // A connection on its own state that already delivered this very state joins here.
     for (const [sink, { cursor }] of this.#private) {
-      if (cursor !== undefined && sameState(cursor, line.cursor as string)) this.#join(sink);
+      if (cursor !== undefined && sameState(cursor, output.cursor)) this.#join(sink);
     }
   }
 
@@ -403,20 +415,19 @@ export class HeldAccount {
   #follow(sink: LineSink, cursor: string): void {
     let recovered = 0;
     let synced = false;
-    const updates = new ManagedUpdates(this.client, (line) => {
+    const updates = new ManagedUpdates(this.client, (output) => {
       const own = this.#private.get(sink);
       if (own?.updates !== updates) return updates.stop();
-      const event = line.event as { type?: string; cursor?: string } | undefined;
-      if (event?.type === "synced") {
+      if (output.kind === "event" && output.event.type === "synced") {
         if (synced) return;
         synced = true;
-        own.cursor = event.cursor;
-        sink({ id: 0, event: { type: "synced", cursor: event.cursor, recovered } });
-      } else if (line.message !== undefined) {
+        own.cursor = output.event.cursor;
+        sink({ kind: "event", event: { type: "synced", cursor: output.event.cursor, recovered } });
+      } else if (output.kind === "updates") {
         if (!synced) recovered++;
-        own.cursor = line.cursor as string;
-        sink(line);
-      } else return sink(line);
+        own.cursor = output.cursor;
+        sink(output);
+      } else return sink(output);
       if (synced && this.#durable !== undefined && sameState(own.cursor!, this.#durable)) {
         this.#join(sink);
       }
