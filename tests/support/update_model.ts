@@ -512,7 +512,17 @@ async function processServe(
     port,
     async stop(how) {
       child.kill(how === "kill" ? "SIGKILL" : "SIGTERM");
-      await child.status;
+      // serve ends on SIGTERM once its calls in flight are done: one still running later hangs.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) =>
+        timer = setTimeout(() => resolve("late"), 15_000)
+      );
+      const ended = await Promise.race([child.status, late]).finally(() => clearTimeout(timer));
+      if (ended === "late") {
+        child.kill("SIGKILL");
+        await child.status;
+        throw new Error("serve did not end within 15 s of SIGTERM: it hangs");
+      }
     },
   };
 }
@@ -839,7 +849,7 @@ class SeedRun {
     this.world.emulator.world.options.dropUpdatesEvery = undefined;
     this.fault.failing = false;
     if (this.client) await this.client.close().catch(() => {});
-    if (this.serve) await this.serve.stop("term").catch(() => {});
+    if (this.serve) await this.serve.stop("term");
   }
 }
 
@@ -911,7 +921,11 @@ export async function runSeed(
   } catch (caught) {
     error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
   } finally {
-    await run.teardown();
+    try {
+      await run.teardown();
+    } catch (caught) {
+      error ??= caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+    }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   return {
