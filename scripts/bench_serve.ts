@@ -9,7 +9,7 @@
 
 import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
 import type { TlSchema } from "../lib/tl/schema.ts";
-import { JsonClient } from "../tests/e2e/json_client.ts";
+import { JsonClient } from "../tests/support/json_client.ts";
 import { rssMb, signInAlice, startServeProcess, waitFor } from "../tests/support/processes.ts";
 
 type Report = (label: string, value: string, target?: string) => void;

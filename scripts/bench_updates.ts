@@ -11,7 +11,7 @@
 import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
 import { openSqliteStore } from "../lib/proxy/account_store.ts";
 import type { TlSchema } from "../lib/tl/schema.ts";
-import { JsonClient } from "../tests/e2e/json_client.ts";
+import { JsonClient } from "../tests/support/json_client.ts";
 import { signInAlice, startServeProcess, waitFor } from "../tests/support/processes.ts";
 import { app, spawn, stop } from "./bench_serve.ts";
 

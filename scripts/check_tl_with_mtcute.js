@@ -20,7 +20,7 @@ import writers from "npm:@mtcute/tl@223.0.0/binary/writer.js";
 import { TlCodec } from "../lib/tl/codec.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
 import { parseJsonExact } from "../lib/tl/json.ts";
-import { exampleOf } from "../tests/tl/example_values.ts";
+import { exampleOf } from "../tests/support/example_values.ts";
 
 const map = writers.__tlWriterMap ?? writers.default?.__tlWriterMap;
 const schema = loadSchema();

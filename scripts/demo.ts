@@ -12,7 +12,7 @@ import { appIdentity, serverFlag } from "../lib/cli/proxy_command.ts";
 import { startEmulator } from "../lib/emulator/emulator.ts";
 import { serve } from "../lib/proxy/serve.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
-import { JsonClient } from "../tests/e2e/json_client.ts";
+import { JsonClient } from "../tests/support/json_client.ts";
 
 const step = (text: string) => console.log(`\n\x1b[1m${text}\x1b[0m`);
 const show = (label: string, value: unknown) => {

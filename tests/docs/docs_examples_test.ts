@@ -3,7 +3,7 @@ import { startEmulator } from "../../lib/emulator/emulator.ts";
 import type { WorldOptions } from "../../lib/emulator/world.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
-import { JsonClient } from "../e2e/json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 import { signInAlice } from "../support/processes.ts";
 import {
   mismatch,

@@ -5,7 +5,7 @@
 
 import { assertEquals } from "../assert.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
-import { JsonClient } from "./json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 import { rssMb, signInAlice, startServeProcess } from "../support/processes.ts";
 
 Deno.test("a client that never reads 20,000 answers keeps serve's memory bounded; once it leaves, others are served at once", async () => {

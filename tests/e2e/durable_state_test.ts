@@ -9,7 +9,7 @@ import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { openSqliteStore } from "../../lib/proxy/account_store.ts";
 import { decodeCursor, encodeCursor } from "../../lib/updates/cursor.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
-import { JsonClient } from "./json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, startServeProcess } from "../support/processes.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn } from "../support/raw_calls.ts";

@@ -7,7 +7,7 @@ import { type AccountStore, openSqliteStore } from "../../lib/proxy/account_stor
 import { HeldAccounts } from "../../lib/proxy/held_accounts.ts";
 import type { ProxyDefaults } from "../../lib/proxy/handler.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
-import { JsonClient } from "./json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, startServeProcess } from "../support/processes.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn } from "../support/raw_calls.ts";

@@ -8,7 +8,7 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
-import { JsonClient } from "./json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 
 Deno.test("100,000 digits and 100,000 levels are answered with errors; a neighbour's pings go on", async () => {
   const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {} });

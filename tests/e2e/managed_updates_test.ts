@@ -5,7 +5,7 @@ import type { WorldOptions } from "../../lib/emulator/world.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
-import { JsonClient } from "./json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 import { signInAlice } from "../support/processes.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn } from "../support/raw_calls.ts";

@@ -4,7 +4,7 @@ import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { serverFlag } from "../../lib/cli/proxy_command.ts";
 import { appIdentity } from "../../lib/cli/proxy_command.ts";
-import { JsonClient } from "./json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 import { computeSrpAnswer } from "../../lib/crypto/srp.ts";
 
 const schema = loadSchema();

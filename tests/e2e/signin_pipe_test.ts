@@ -4,7 +4,7 @@ import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
-import { JsonClient } from "./json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 
 const quiet = () => {};
 const root = new URL("../../", import.meta.url).pathname;

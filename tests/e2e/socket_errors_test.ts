@@ -12,7 +12,7 @@ import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { acceptLoop, closeQuietly } from "../../lib/net/accept_loop.ts";
-import { JsonClient } from "./json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 
 const schema = loadSchema();
 const quiet = () => {};

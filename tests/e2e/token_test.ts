@@ -3,7 +3,7 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
-import { JsonClient } from "./json_client.ts";
+import { JsonClient } from "../support/json_client.ts";
 
 const schema = loadSchema();
 const TOKEN = "T0ken-the-right-one";

@@ -10,7 +10,7 @@ import { gzipSync } from "node:zlib";
 import { Mtproto2jsonError } from "../../lib/errors.ts";
 import { GZIP_PACKED_ID, type TlCodec, VECTOR_ID } from "../../lib/tl/codec.ts";
 import { TlWriter } from "../../lib/tl/writer.ts";
-import { exampleOf } from "../tl/example_values.ts";
+import { exampleOf } from "./example_values.ts";
 
 /** What a fuzz run found. */
 export interface FuzzReport {

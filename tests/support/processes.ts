@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { JsonClient } from "../e2e/json_client.ts";
+import type { JsonClient } from "./json_client.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 

@@ -5,7 +5,7 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { TlReader } from "../../lib/tl/reader.ts";
 import { parseJsonExact } from "../../lib/tl/json.ts";
 import { deflateSync, gzipSync } from "node:zlib";
-import { exampleOf } from "./example_values.ts";
+import { exampleOf } from "../support/example_values.ts";
 
 const schema = loadSchema();
 const input = new TlCodec(schema);
