@@ -1,0 +1,28 @@
+import { assertEquals, assertStringIncludes } from "./assert.ts";
+
+const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
+
+/** The paths after `--ignore=` in a deno.json task. */
+function ignored(task: string): string[] {
+  return task.split(/\s+/).find((word) => word.startsWith("--ignore="))?.slice(9).split(",") ?? [];
+}
+
+Deno.test("release-check runs exactly the slow tests that deno task test leaves out", () => {
+  const { tasks } = config;
+  const slow = ignored(tasks.test).filter((path) => path.startsWith("tests/"));
+  const run = tasks["release-check"].split(/\s+/).filter((word: string) =>
+    word.startsWith("tests/")
+  );
+  // A path in one list only would be a test that no command runs, or one that runs twice in CI.
+  assertEquals(slow.length > 0, true, "deno task test leaves out no slow test");
+  assertEquals([...slow].sort(), [...run].sort());
+  for (const path of run) Deno.statSync(new URL(`../${path}`, import.meta.url)); // still there
+  assertStringIncludes(tasks.ok, "deno task test");
+});
+
+Deno.test("deno task test still leaves out what deno.json's test.exclude does", () => {
+  // `--ignore=` replaces the config's exclude list instead of adding to it: without these, the
+  // --doc run would execute the examples under docs/ (tests/docs runs them, with a server).
+  const list = ignored(config.tasks.test);
+  for (const path of config.test.exclude) assertEquals(list.includes(path), true, path);
+});
