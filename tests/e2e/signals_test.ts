@@ -49,7 +49,7 @@ Deno.test("pipe, tl, signin and serve end on SIGTERM, even with a request hangin
   try {
     const cases: [string[], RegExp, number][] = [
       // pipe logs the request it read (--verbose): by then it is running and the call hangs.
-      [["pipe", "--verbose", "--server", target], /in  \{/, STOPPED_STATUS],
+      [["pipe", "--verbose", "--server", target], /in {2}\{/, STOPPED_STATUS],
       // tl decodes a first line (boolTrue) and waits for more.
       [["tl", "decode"], /boolTrue/, STOPPED_STATUS],
       [
