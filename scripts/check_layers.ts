@@ -3,9 +3,9 @@
  * built around.
  *
  * Inside lib/, a file imports only from a layer below its own. The layers, lowest first: tl and io;
- * crypto; mtproto and transport (no I/O); net (the only sockets and timers); client and emulator
- * (built from the same pieces, neither using the other); proxy; cli. `lib/errors.ts` is below
- * everything.
+ * crypto; mtproto and transport (no I/O); net (sockets and timers) and updates (the update state
+ * machine, no I/O); client and emulator (built from the same pieces, neither using the other);
+ * store (persistence of held accounts); proxy; cli. `lib/errors.ts` is below everything.
  *
  * Around lib/, code shared by tests, the demo, the benches and the check scripts lives in
  * tests/support/ only:
@@ -30,8 +30,9 @@ export const LAYERS: Record<string, number> = {
   updates: 3,
   client: 4,
   emulator: 4,
-  proxy: 5,
-  cli: 6,
+  store: 5,
+  proxy: 6,
+  cli: 7,
 };
 
 /** Every import under `lib` that reaches up or sideways, as "file → target" lines. */

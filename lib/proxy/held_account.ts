@@ -28,13 +28,12 @@ import { type ManagedOutput, ManagedUpdates } from "../client/managed_updates.ts
 import { makeAuthKey } from "../mtproto/encrypted_message.ts";
 import type { TlObject } from "../tl/codec.ts";
 import type { TlSchema } from "../tl/schema.ts";
-import { parseJsonExact } from "../tl/json.ts";
-import { withLongForm } from "../tl/long_form.ts";
 import type { TransportOptions } from "../transport/transport.ts";
 import type { AppIdentity } from "../client/init_connection.ts";
 import { decodeCursor, encodeCursor } from "../updates/cursor.ts";
 import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
-import type { AccountStore, StoredAccount } from "./account_store.ts";
+import type { AccountStore, StoredAccount } from "../store/account_store.ts";
+import { readJournalRow, writeJournalRow } from "../store/journal_row.ts";
 import type { UnaskedOutput } from "./update_lines.ts";
 
 /** What a held account's client is built from. */
@@ -258,13 +257,7 @@ export class HeldAccount {
     }
     if (!entries) return this.#follow(sink, cursor);
     for (const entry of entries) {
-      // Journal rows are {cursor, value}; the value's longs come back in the default form.
-      const { cursor, value } = parseJsonExact(entry.line);
-      sink({
-        kind: "updates",
-        value: withLongForm(this.#schema, value, "json") as TlObject,
-        cursor,
-      });
+      sink({ kind: "updates", ...readJournalRow(entry.line, this.#schema) });
     }
     this.#sinks.add(sink);
     sink({
@@ -321,7 +314,7 @@ export class HeldAccount {
       const seq = this.#seq + 1;
       const cursor = withJournal(output.cursor, this.#epoch, seq);
       const stamped: ManagedOutput = { kind: "updates", value: output.value, cursor };
-      const entry = { seq, line: JSON.stringify({ cursor, value: output.value }) };
+      const entry = { seq, line: writeJournalRow({ cursor, value: output.value }) };
       if (!this.#persist(() => this.#store.append(this.keyId, [entry], cursor))) return;
       this.#seq = seq;
       this.#durable = cursor;

@@ -7,7 +7,7 @@
  */
 
 import { sessionFromJson } from "../client/session_json.ts";
-import type { AccountStore } from "./account_store.ts";
+import type { AccountStore } from "../store/account_store.ts";
 import { HeldAccount, type HeldDefaults, type HeldOptions, keyIdOf } from "./held_account.ts";
 
 export {

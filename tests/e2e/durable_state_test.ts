@@ -6,7 +6,7 @@
 
 import { assertEquals } from "../assert.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
-import { openSqliteStore } from "../../lib/proxy/account_store.ts";
+import { openSqliteStore } from "../../lib/store/sqlite.ts";
 import { decodeCursor, encodeCursor } from "../../lib/updates/cursor.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
 import { JsonClient } from "../support/json_client.ts";

@@ -3,7 +3,7 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
-import { type AccountStore, openSqliteStore } from "../../lib/proxy/account_store.ts";
+import { type AccountStore, openSqliteStore } from "../../lib/store/sqlite.ts";
 import { HeldAccounts } from "../../lib/proxy/held_accounts.ts";
 import type { ProxyDefaults } from "../../lib/proxy/handler.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";

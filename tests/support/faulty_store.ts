@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type AccountStore, StoreWriteError } from "../../lib/proxy/account_store.ts";
+import { type AccountStore, StoreWriteError } from "../../lib/store/sqlite.ts";
 
 /** The switch of a {@link faultyStore}: shared, so that it outlives the stores it governs. */
 export interface StoreFault {
