@@ -1,0 +1,59 @@
+/**
+ * What a sender is told: where to connect, with which keys and transport, what to call back, and
+ * the deadlines and timers it runs on.
+ *
+ * @module
+ */
+
+import type { RandomSource } from "../crypto/random.ts";
+import type { RsaPublicKey } from "../crypto/rsa.ts";
+import type { TlCodec } from "../tl/codec.ts";
+import type { Clock } from "../mtproto/message_id.ts";
+import type { TransportOptions } from "../transport/transport.ts";
+import type { ByteConnection } from "./tcp_connection.ts";
+import type { Timers } from "./timers.ts";
+
+/** Where and how to connect. */
+export interface SenderOptions {
+  host: string;
+  port: number;
+  dcId: number;
+  publicKeys: RsaPublicKey[];
+  transport: TransportOptions;
+  /** A codec in native mode with the MTProto schema. */
+  codec: TlCodec;
+  random: RandomSource;
+  clock?: Clock;
+  /** Resume with this key (and salt, session id); otherwise one is created on connect. */
+  authKey?: Uint8Array;
+  salt?: bigint;
+  sessionId?: bigint;
+  /** Opens the byte pipe; TCP by default. */
+  connect?: (host: string, port: number) => Promise<ByteConnection>;
+  /** Called with every update (body bytes) the server pushes. */
+  onUpdate?: (body: Uint8Array) => void;
+  /** Called when the server announces a new session (updates may have been missed). */
+  onNewSession?: () => void;
+  /** Called after a dropped connection is established again (updates may have been missed). */
+  onReconnect?: () => void;
+  /**
+   * Called once when the server says it does not know the auth key (`-404`): the sender is then
+   * closed, and its owner decides whether to create a new key.
+   */
+  onAuthKeyUnknown?: () => void;
+  log?: (line: string) => void;
+  /** Send a ping after this much idle time; 0 disables. */
+  pingIntervalMs?: number;
+  /** A ping with no pong within this time drops the connection (default 10 s). */
+  pingTimeoutMs?: number;
+  /** Deadline for opening the connection and creating the key (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Timers for deadlines, backoff, acks and pings; the platform's by default. */
+  timers?: Timers;
+  /**
+   * Perfect forward secrecy: messages go under a temporary key of this lifetime (seconds), bound
+   * to the permanent key (`authKey`, or one created first) and renewed before it expires; the
+   * permanent key itself never encrypts a message.
+   */
+  tempKeySeconds?: number;
+}
