@@ -7,7 +7,7 @@
 
 import type { AppIdentity } from "../client/init_connection.ts";
 import { defaultServer, serverFromJson, type ServerTarget } from "../client/session_json.ts";
-import type { ProxyDefaults } from "../proxy/handler.ts";
+import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
 import { serve } from "../proxy/serve.ts";
 import { type AccountStore, openSqliteStore } from "../store/sqlite.ts";
 import { HeldAccounts } from "../proxy/held_accounts.ts";

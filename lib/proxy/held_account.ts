@@ -30,8 +30,9 @@ import type { TlObject } from "../tl/codec.ts";
 import type { TlSchema } from "../tl/schema.ts";
 import type { TransportOptions } from "../transport/transport.ts";
 import type { AppIdentity } from "../client/init_connection.ts";
-import { decodeCursor, encodeCursor } from "../updates/cursor.ts";
-import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
+import { atJournalPosition, decodeCursor, samePosition } from "../updates/cursor.ts";
+import { realTimers, type Timers } from "../net/timers.ts";
+import { StoreRetry } from "./store_retry.ts";
 import type { AccountStore, StoredAccount } from "../store/account_store.ts";
 import { readJournalRow, writeJournalRow } from "../store/journal_row.ts";
 import type { UnaskedOutput } from "./update_lines.ts";
@@ -61,13 +62,6 @@ export interface HeldOptions {
 /** A connection's way to receive an account's outputs (long fields in the default JSON form). */
 export type LineSink = (output: UnaskedOutput) => void;
 
-const MAX_RETRY_MS = 30_000;
-
-/** The cursor with the journal position added. */
-function withJournal(cursor: string, epoch: string, seq: number): string {
-  return encodeCursor({ ...decodeCursor(cursor), journal: seq, epoch });
-}
-
 /** A fresh journal epoch: 64 random bits in hex. */
 function newEpoch(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(8)))
@@ -80,19 +74,6 @@ export function keyIdOf(session: Record<string, unknown>): string | undefined {
   return key ? makeAuthKey(key).id.toHex() : undefined;
 }
 
-/**
- * True when two cursors stand for the same position in Telegram's update state (a journal
- * position aside): the same pts, qts and channel pts, and neither inside a difference.
- */
-function sameState(a: string, b: string): boolean {
-  const x = decodeCursor(a);
-  const y = decodeCursor(b);
-  if (x.skip || y.skip || x.state.pts !== y.state.pts || x.state.qts !== y.state.qts) return false;
-  const channels = Object.keys(x.state.channels);
-  return channels.length === Object.keys(y.state.channels).length &&
-    channels.every((id) => x.state.channels[id] === y.state.channels[id]);
-}
-
 /** One held account. */
 export class HeldAccount {
   readonly client: Client;
@@ -102,8 +83,6 @@ export class HeldAccount {
   readonly #store: AccountStore;
   readonly #journalLimit: number;
   readonly #log: (line: string) => void;
-  readonly #timers: Timers;
-  readonly #retryMs: number;
   readonly #session: Record<string, unknown>;
   /** Which journal this account's positions count in. */
   readonly #epoch: string;
@@ -111,10 +90,8 @@ export class HeldAccount {
   #seq: number;
   /** The stored cursor: the state after the last journaled line; undefined until first stored. */
   #durable?: string;
-  /** Why the store failed, while it does. */
-  #failure?: string;
-  #retry?: TimerId;
-  #nextRetryMs: number;
+  /** Store writes that may fail, and the probes until they work again. */
+  readonly #writes: StoreRetry;
   /** Connections that get the account's lines. */
   readonly #sinks = new Set<LineSink>();
   /**
@@ -138,9 +115,6 @@ export class HeldAccount {
     this.#schema = defaults.schema;
     this.#journalLimit = options.journalLimit ?? 10_000;
     this.#log = options.log ?? defaults.log ?? (() => {});
-    this.#timers = options.timers ?? realTimers;
-    this.#retryMs = options.retryMs ?? 1000;
-    this.#nextRetryMs = this.#retryMs;
     const session = stored.session;
     this.#session = session;
     this.keyId = keyIdOf(session)!;
@@ -174,7 +148,7 @@ export class HeldAccount {
           this.#forgetQuietly();
           this.#managed.stop();
           for (const { updates } of this.#private.values()) updates.stop();
-          this.#timers.clearTimeout(this.#retry);
+          this.#writes.close();
           this.onDead?.();
         }
         // The client's own events concern every connection, on the account's lines or not.
@@ -185,6 +159,20 @@ export class HeldAccount {
       ...(defaults.log ? { log: defaults.log } : {}),
     });
     this.#managed = new ManagedUpdates(this.client, (output) => this.#onOutput(output));
+    this.#writes = new StoreRetry({
+      log: (line) => this.#log(`store: held account ${this.keyId}: ${line}`),
+      timers: options.timers ?? realTimers,
+      retryMs: options.retryMs ?? 1000,
+      stop: () => this.#managed.stop(),
+      probe: () =>
+        store.saveAccount({
+          keyId: this.keyId,
+          session: this.#session,
+          epoch: this.#epoch,
+          ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
+        }),
+      resume: () => this.#managed.start(this.#durable),
+    });
     const from = stored.cursor !== undefined ? decodeCursor(stored.cursor) : undefined;
     if (from && stored.epoch !== undefined && from.epoch === stored.epoch) {
       // Restored: catch up from the stored state, journaling what came meanwhile.
@@ -198,8 +186,8 @@ export class HeldAccount {
     // state without an epoch (a store of an older version) is still a state to resume from.
     this.#epoch = newEpoch();
     this.#seq = 0;
-    this.#durable = from ? withJournal(stored.cursor!, this.#epoch, 0) : undefined;
-    this.#persist(() =>
+    this.#durable = from ? atJournalPosition(stored.cursor!, this.#epoch, 0) : undefined;
+    this.#writes.run(() =>
       store.saveAccount({
         keyId: this.keyId,
         session,
@@ -207,7 +195,7 @@ export class HeldAccount {
         ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
       })
     );
-    if (!this.#failure) this.#managed.start(this.#durable);
+    if (!this.#writes.failure) this.#managed.start(this.#durable);
   }
 
   /** The cursor after the last line journaled (once the account has a stored state). */
@@ -217,7 +205,7 @@ export class HeldAccount {
 
   /** Why the store fails for this account, while it does. */
   get storeFailure(): string | undefined {
-    return this.#failure;
+    return this.#writes.failure;
   }
 
   /** The session object as it stands (with the account's cursor once it has one). */
@@ -285,7 +273,7 @@ export class HeldAccount {
     this.#managed.stop();
     for (const { updates } of this.#private.values()) updates.stop();
     this.#private.clear();
-    this.#timers.clearTimeout(this.#retry);
+    this.#writes.close();
     this.client.closeConnections();
   }
 
@@ -309,13 +297,13 @@ export class HeldAccount {
 
   #onOutput(output: ManagedOutput): void {
     // After a failed write the rest of that batch is dropped: it is fetched again later.
-    if (this.#failure) return;
+    if (this.#writes.failure) return;
     if (output.kind === "updates") {
       const seq = this.#seq + 1;
-      const cursor = withJournal(output.cursor, this.#epoch, seq);
+      const cursor = atJournalPosition(output.cursor, this.#epoch, seq);
       const stamped: ManagedOutput = { kind: "updates", value: output.value, cursor };
       const entry = { seq, line: writeJournalRow({ cursor, value: output.value }) };
-      if (!this.#persist(() => this.#store.append(this.keyId, [entry], cursor))) return;
+      if (!this.#writes.run(() => this.#store.append(this.keyId, [entry], cursor))) return;
       this.#seq = seq;
       this.#durable = cursor;
       // Trimmed now and then: a quarter of the bound (at most 256 lines) past it at most.
@@ -334,8 +322,8 @@ export class HeldAccount {
     }
     if (output.event.type === "synced") {
       // The account's own catching up: its state is stored before anyone is told a cursor.
-      const cursor = withJournal(output.event.cursor, this.#epoch, this.#seq);
-      if (!this.#persist(() => this.#store.append(this.keyId, [], cursor))) return;
+      const cursor = atJournalPosition(output.event.cursor, this.#epoch, this.#seq);
+      if (!this.#writes.run(() => this.#store.append(this.keyId, [], cursor))) return;
       this.#durable = cursor;
       for (const [sink, early] of this.#early.splice(0)) this.attach(sink, early);
       return;
@@ -343,60 +331,12 @@ export class HeldAccount {
     this.#fanOut(output);
   }
 
-  /** Runs a store write; a failure stops the account's updates until the store works again. */
-  #persist(write: () => void): boolean {
-    try {
-      write();
-      return true;
-    } catch (error) {
-      this.#fail(error as Error);
-      return false;
-    }
-  }
-
-  #fail(error: Error): void {
-    const first = this.#failure === undefined;
-    this.#failure = error.message;
-    this.#managed.stop();
-    if (first) {
-      this.#log(
-        `store: ${this.#name()}: ${error.message}. Its updates wait; they are fetched again once ` +
-          `the store can be written.`,
-      );
-    }
-    this.#timers.clearTimeout(this.#retry);
-    this.#retry = this.#timers.setTimeout(() => this.#probe(), this.#nextRetryMs);
-    this.#nextRetryMs = Math.min(MAX_RETRY_MS, this.#nextRetryMs * 2);
-  }
-
-  /** Tries the store again; on success the account fetches what it missed from its stored state. */
-  #probe(): void {
-    try {
-      this.#store.saveAccount({
-        keyId: this.keyId,
-        session: this.#session,
-        epoch: this.#epoch,
-        ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
-      });
-    } catch (error) {
-      const cause = (error as Error).message;
-      if (cause !== this.#failure) this.#log(`store: ${this.#name()}: still failing: ${cause}`);
-      this.#failure = undefined; // so that #fail logs only a change of cause
-      this.#fail(error as Error);
-      return;
-    }
-    this.#failure = undefined;
-    this.#nextRetryMs = this.#retryMs;
-    this.#log(`store: ${this.#name()} can be written again; fetching what it missed`);
-    this.#managed.start(this.#durable);
-  }
-
   #fanOut(output: ManagedOutput): void {
     for (const sink of this.#sinks) sink(output);
     if (output.kind !== "updates") return;
     // A connection on its own state that already delivered this very state joins here.
     for (const [sink, { cursor }] of this.#private) {
-      if (cursor !== undefined && sameState(cursor, output.cursor)) this.#join(sink);
+      if (cursor !== undefined && samePosition(cursor, output.cursor)) this.#join(sink);
     }
   }
 
@@ -421,7 +361,7 @@ export class HeldAccount {
         own.cursor = output.cursor;
         sink(output);
       } else return sink(output);
-      if (synced && this.#durable !== undefined && sameState(own.cursor!, this.#durable)) {
+      if (synced && this.#durable !== undefined && samePosition(own.cursor!, this.#durable)) {
         this.#join(sink);
       }
     });
@@ -431,7 +371,7 @@ export class HeldAccount {
 
   /** From now on the connection gets the account's lines (its state is the account's). */
   #join(sink: LineSink): void {
-    if (this.#failure || this.#managed.syncing) return;
+    if (this.#writes.failure || this.#managed.syncing) return;
     this.#private.get(sink)?.updates.stop();
     this.#private.delete(sink);
     this.#sinks.add(sink);

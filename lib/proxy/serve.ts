@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ProxyDefaults } from "./handler.ts";
+import type { ProxyDefaults } from "./proxy_connection.ts";
 import { serveLines } from "./serve_lines.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 import { readChunks } from "../net/read_chunks.ts";

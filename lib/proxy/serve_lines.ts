@@ -12,7 +12,7 @@
 
 import { type Line, readLineBatches } from "../io/lines.ts";
 import { LineWriter } from "../io/line_writer.ts";
-import { ProxyConnection, type ProxyDefaults } from "./handler.ts";
+import { ProxyConnection, type ProxyDefaults } from "./proxy_connection.ts";
 import { parseJsonExact, rawJson } from "../tl/json.ts";
 import type { TokenGuard } from "./token_guard.ts";
 

@@ -153,3 +153,42 @@ export function checkCursorAccount(cursor: unknown, userId: number | undefined):
   }
   return value;
 }
+
+/**
+ * The cursor as a position in a held account's journal: `seq` in the journal of `epoch`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { atJournalPosition, decodeCursor, encodeCursor } from "./cursor.ts";
+ * const state = { pts: 1, qts: 0, date: 1, seq: 0, channels: {} };
+ * const at = decodeCursor(atJournalPosition(encodeCursor({ state, skip: 0 }), "ab", 7));
+ * assert.deepEqual([at.epoch, at.journal], ["ab", 7]);
+ * ```
+ */
+export function atJournalPosition(cursor: string, epoch: string, seq: number): string {
+  return encodeCursor({ ...decodeCursor(cursor), journal: seq, epoch });
+}
+
+/**
+ * True when two cursors stand for the same position in Telegram's update state (journal
+ * positions aside): the same pts, qts and channel pts, and neither inside a difference.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeCursor, samePosition } from "./cursor.ts";
+ * const state = { pts: 5, qts: 0, date: 1, seq: 0, channels: { "7": 3 } };
+ * const a = encodeCursor({ state, skip: 0, journal: 4, epoch: "ab" });
+ * assert.equal(samePosition(a, encodeCursor({ state: { ...state, date: 9 }, skip: 0 })), true);
+ * assert.equal(samePosition(a, encodeCursor({ state, skip: 2, skipBox: "common" })), false);
+ * ```
+ */
+export function samePosition(a: string, b: string): boolean {
+  const x = decodeCursor(a);
+  const y = decodeCursor(b);
+  if (x.skip || y.skip || x.state.pts !== y.state.pts || x.state.qts !== y.state.qts) return false;
+  const channels = Object.keys(x.state.channels);
+  return channels.length === Object.keys(y.state.channels).length &&
+    channels.every((id) => x.state.channels[id] === y.state.channels[id]);
+}

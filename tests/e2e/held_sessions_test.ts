@@ -5,7 +5,7 @@ import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { type AccountStore, openSqliteStore } from "../../lib/store/sqlite.ts";
 import { HeldAccounts } from "../../lib/proxy/held_accounts.ts";
-import type { ProxyDefaults } from "../../lib/proxy/handler.ts";
+import type { ProxyDefaults } from "../../lib/proxy/proxy_connection.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, startServeProcess } from "../support/processes.ts";

@@ -24,6 +24,11 @@ import type { TransportOptions } from "../transport/transport.ts";
 import { BadCursorError, checkCursorAccount } from "../updates/cursor.ts";
 import type { HeldAccounts } from "./held_accounts.ts";
 import { ConnectionAccount, type UpdatesMode } from "./connection_account.ts";
+import { BadRequestError, objectOf, readOptions, showOptions } from "./request_options.ts";
+import { redact } from "./redact.ts";
+
+export { BadRequestError } from "./request_options.ts";
+export { redact } from "./redact.ts";
 
 export type { UpdatesMode } from "./connection_account.ts";
 
@@ -50,16 +55,6 @@ export interface ProxyDefaults {
 /** The id given to errors in lines that have no usable id. */
 export const BAD_JSON_ID = -2;
 export const LINE_TOO_LONG_ID = -1;
-
-/** Each option: the behaviour it sets, and for numbers the accepted range (seconds). */
-const OPTIONS: Record<string, { key: keyof ClientBehaviour; min?: number; max?: number }> = {
-  longs_as_strings: { key: "longsAsStrings" },
-  auto_init: { key: "autoInit" },
-  flood_wait_threshold: { key: "floodWaitThreshold", min: 0, max: 86_400 },
-  follow_migrations: { key: "followMigrations" },
-  timeout: { key: "timeoutSeconds", min: 0.001, max: 86_400 },
-  connect_timeout: { key: "connectTimeoutSeconds", min: 0.001, max: 3_600 },
-};
 
 /** One client connection of the JSON protocol. */
 export class ProxyConnection {
@@ -193,10 +188,15 @@ export class ProxyConnection {
       const own = request.message !== undefined;
       let overrides: Partial<ClientBehaviour> = {};
       if (request.options !== undefined) {
-        overrides = this.#readOptions(request.options);
+        const read = readOptions(request.options);
+        overrides = read.behaviour;
+        if (read.updates) this.#account.setMode(read.updates);
         // A connection's options are its own: a held account's client is shared.
         if (!own) this.#account.own.configure(overrides);
-        response.options = this.#showOptions(overrides);
+        response.options = showOptions(
+          { ...this.#account.own.behaviour, ...overrides },
+          this.#account.mode,
+        );
       }
       if (request.health !== undefined) {
         response.health = this.#defaults.health?.() ??
@@ -222,61 +222,6 @@ export class ProxyConnection {
       this.#settle(id);
       this.#send(this.#errorLine(id, error));
     }
-  }
-
-  #readOptions(value: unknown): Partial<ClientBehaviour> {
-    const options = objectOf(value, "options");
-    const update: Partial<ClientBehaviour> = {};
-    for (const [name, setting] of Object.entries(options)) {
-      if (name === "updates") {
-        // The connection's, even next to a message: updates are not one call's.
-        if (setting !== "managed" && setting !== "raw") {
-          throw new BadRequestError(
-            "BadOption",
-            `option updates must be "managed" or "raw", got ${JSON.stringify(setting)}`,
-          );
-        }
-        this.#account.setMode(setting);
-        continue;
-      }
-      const option = OPTIONS[name];
-      if (!option) {
-        throw new BadRequestError(
-          "BadOption",
-          `unknown option ${JSON.stringify(name)}; known: ${
-            [...Object.keys(OPTIONS), "updates"].join(", ")
-          }`,
-        );
-      }
-      const { key, min, max } = option;
-      if (min === undefined) {
-        if (typeof setting !== "boolean") {
-          throw new BadRequestError(
-            "BadOption",
-            `option ${name} must be true or false, got ${JSON.stringify(setting)}`,
-          );
-        }
-      } else if (typeof setting !== "number" || !(setting >= min && setting <= max!)) {
-        throw new BadRequestError(
-          "BadOption",
-          `option ${name} must be a number of seconds from ${min} to ${max}, got ` +
-            `${JSON.stringify(setting) ?? String(setting)}`,
-        );
-      }
-      (update as Record<string, unknown>)[key] = setting;
-    }
-    return update;
-  }
-
-  /** Every option as it applies: the connection's, with `overrides` on top. */
-  #showOptions(overrides: Partial<ClientBehaviour>): Record<string, unknown> {
-    const behaviour = { ...this.#account.own.behaviour, ...overrides };
-    return {
-      ...Object.fromEntries(
-        Object.entries(OPTIONS).map(([name, { key }]) => [name, behaviour[key]]),
-      ),
-      updates: this.#account.mode,
-    };
   }
 
   #server(value: unknown): Record<string, unknown> {
@@ -351,64 +296,4 @@ export class ProxyConnection {
     this.#defaults.verbose?.(`out ${JSON.stringify(redact(value))}`, { level: "debug" });
     this.#write(line);
   }
-}
-
-/** A request part the proxy cannot act on, with its short error name. */
-export class BadRequestError extends Mtproto2jsonError {
-  override name = "BadRequestError";
-  /** `kind` is the short name in the error line. */
-  constructor(readonly kind: string, message: string) {
-    super(message);
-  }
-}
-
-function objectOf(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new BadRequestError("WrongType", `${name} must be an object`);
-  }
-  return value as Record<string, unknown>;
-}
-
-/** True for `JSON.rawJSON` values (exact longs), which are printed as they are. */
-const isRawJson = (JSON as unknown as { isRawJSON(value: unknown): boolean }).isRawJSON;
-
-/**
- * Keys whose values are secrets: keys, login codes, passwords and their SRP proofs, tokens, and
- * the one-time bytes that carry an authorization to another DC.
- */
-const SECRET_KEYS = new Set([
-  "auth_key",
-  "phone_code",
-  "password",
-  "new_password_hash",
-  "current_password_hash",
-  "A",
-  "M1",
-  "token",
-  "api_hash",
-  "bytes",
-]);
-
-/**
- * A copy of a parsed value with every secret replaced, for logs. Works on the object, never on
- * text, so no spelling of a key (`"auth\u005fkey"`) slips through.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { redact } from "./handler.ts";
- * const line = JSON.parse('{"session": {"auth\\u005fkey": "c2VjcmV0", "dc": 2}}');
- * assert.deepEqual(redact(line), { session: { auth_key: "[redacted]", dc: 2 } });
- * ```
- */
-export function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (typeof value !== "object" || value === null || isRawJson(value)) return value;
-  const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    copy[key] = SECRET_KEYS.has(key) && item !== undefined && item !== null
-      ? "[redacted]"
-      : redact(item);
-  }
-  return copy;
 }

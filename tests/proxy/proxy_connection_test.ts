@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
-import { ProxyConnection } from "../../lib/proxy/handler.ts";
+import { ProxyConnection } from "../../lib/proxy/proxy_connection.ts";
 import { appIdentity } from "../../lib/cli/proxy_command.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
