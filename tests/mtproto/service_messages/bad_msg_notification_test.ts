@@ -1,0 +1,59 @@
+// bad_msg_notification on its own: what the server builds, what each code asks of the client, and
+// which notifications may move the client's clock.
+import { assertEquals } from "../../assert.ts";
+import { packContainer } from "../../../lib/mtproto/container.ts";
+import {
+  BAD_MSG_NOTIFICATION_ID,
+  badMsgAction,
+  badMsgNotification,
+  badMsgReason,
+  isClockCorrection,
+} from "../../../lib/mtproto/service_messages/bad_msg_notification.ts";
+import { codec } from "../../support/session_conversation.ts";
+
+Deno.test("the server's notification encodes as bad_msg_notification with its id", () => {
+  const body = codec.encode(badMsgNotification(8n, 3, 17));
+  assertEquals(new DataView(body.buffer).getUint32(0, true), BAD_MSG_NOTIFICATION_ID);
+  assertEquals(codec.decode(body), {
+    _cons: "bad_msg_notification",
+    bad_msg_id: 8n,
+    bad_msg_seqno: 3,
+    error_code: 17,
+  });
+});
+
+Deno.test("each code asks the client for one thing", () => {
+  const actions = Object.fromEntries(
+    [16, 17, 18, 19, 20, 32, 33, 34, 35, 48, 64].map((code) => [code, badMsgAction(code)]),
+  );
+  assertEquals(actions, {
+    16: "synchronize",
+    17: "synchronize",
+    18: "fail",
+    19: "fail",
+    20: "resend",
+    32: "new_session",
+    33: "new_session",
+    34: "new_session",
+    35: "new_session",
+    48: "resend",
+    64: "fail",
+  });
+  assertEquals(badMsgReason(64), "bad_msg_notification 64: invalid container");
+  assertEquals(badMsgReason(99), "bad_msg_notification 99: refused by the server");
+});
+
+Deno.test("only a 16 or 17 about a message of ours corrects the clock, in a container too", () => {
+  const ours = (id: bigint) => id === 8n;
+  const notice = (id: bigint, code: number) => codec.encode(badMsgNotification(id, 1, code));
+  assertEquals(isClockCorrection(notice(8n, 16), ours), true);
+  assertEquals(isClockCorrection(notice(8n, 17), ours), true);
+  assertEquals(isClockCorrection(notice(8n, 18), ours), false);
+  assertEquals(isClockCorrection(notice(12n, 16), ours), false); // replayed, or not ours
+  const inner = [{ messageId: 5n, seqNo: 2, body: notice(8n, 17) }];
+  assertEquals(isClockCorrection(packContainer(inner), ours), true);
+  assertEquals(
+    isClockCorrection(new Uint8Array([0xdc, 0xf8, 0xf1, 0x73, 9, 0, 0, 0]), ours),
+    false,
+  );
+});
