@@ -22,8 +22,18 @@ export interface UpdateStateValues {
 /** A cursor's content. */
 export interface CursorValue {
   state: UpdateStateValues;
-  /** Items of the difference for `skipBox` that starting from `state` were delivered already. */
+  /**
+   * New messages of the difference for `skipBox` that, starting from `state`, were delivered
+   * already (a difference lists its new messages first, then its other updates).
+   */
   skip: number;
+  /**
+   * Other updates of that difference delivered already. Counted apart from `skip` because both
+   * lists only grow at their ends when more happens, while their concatenation does not: a count
+   * over the whole list would point at other items once new messages were added. Absent in
+   * cursors written before it existed, whose `skip` counted the concatenation.
+   */
+  skipOther?: number;
   skipBox?: string;
   /** The account (user id) whose state this is: a cursor resumes only that account. */
   account?: number;
@@ -67,7 +77,9 @@ export function encodeCursor(value: CursorValue): string {
     d: state.date,
     s: state.seq,
     c: state.channels,
-    ...(value.skip ? { k: value.skip, b: value.skipBox } : {}),
+    ...(value.skip || value.skipOther
+      ? { k: value.skip, o: value.skipOther ?? 0, b: value.skipBox }
+      : {}),
     ...(value.account !== undefined ? { u: value.account } : {}),
     ...(value.journal !== undefined ? { j: value.journal } : {}),
     ...(value.epoch !== undefined ? { e: value.epoch } : {}),
@@ -101,6 +113,7 @@ export function decodeCursor(text: unknown): CursorValue {
     Array.isArray(channels) ||
     !Object.entries(channels).every(([id, pts]) => channelId(id) && int32(pts)) ||
     (compact.k !== undefined && (!int32(compact.k) || typeof compact.b !== "string")) ||
+    (compact.o !== undefined && (!int32(compact.o) || compact.k === undefined)) ||
     (compact.u !== undefined && !count(compact.u)) ||
     (compact.j !== undefined && !count(compact.j)) ||
     (compact.e !== undefined &&
@@ -122,6 +135,7 @@ export function decodeCursor(text: unknown): CursorValue {
     },
     skip: (compact.k as number | undefined) ?? 0,
     ...(compact.k !== undefined ? { skipBox: compact.b as string } : {}),
+    ...(compact.o !== undefined ? { skipOther: compact.o as number } : {}),
     ...(compact.u !== undefined ? { account: compact.u as number } : {}),
     ...(compact.j !== undefined ? { journal: compact.j as number } : {}),
     ...(compact.e !== undefined ? { epoch: compact.e as string } : {}),
@@ -187,7 +201,8 @@ export function atJournalPosition(cursor: string, epoch: string, seq: number): s
 export function samePosition(a: string, b: string): boolean {
   const x = decodeCursor(a);
   const y = decodeCursor(b);
-  if (x.skip || y.skip || x.state.pts !== y.state.pts || x.state.qts !== y.state.qts) return false;
+  if (x.skip || y.skip || x.skipOther || y.skipOther) return false;
+  if (x.state.pts !== y.state.pts || x.state.qts !== y.state.qts) return false;
   const channels = Object.keys(x.state.channels);
   return channels.length === Object.keys(y.state.channels).length &&
     channels.every((id) => x.state.channels[id] === y.state.channels[id]);

@@ -17,6 +17,8 @@ export type CommonDifference =
   | {
     kind: "items";
     items: TlObject[];
+    /** How many of `items` come first as new messages (the rest are other updates). */
+    newCount: number;
     /** Updates of channel boxes (and `updateChannelTooLong`): checked against their own boxes. */
     channelUpdates: TlObject[];
     next: { pts: number; qts: number; date: number; seq: number };
@@ -60,6 +62,8 @@ export function readDifference(result: TlObject): CommonDifference {
   return {
     kind: "items",
     items,
+    newCount: (result.new_messages as TlObject[]).length +
+      (result.new_encrypted_messages as TlObject[]).length,
     channelUpdates,
     next: {
       pts: state.pts as number,
@@ -74,7 +78,7 @@ export function readDifference(result: TlObject): CommonDifference {
 /** A channel difference, read: its items, the channel's pts after them, and whether more follow. */
 export type ChannelDifference =
   | { kind: "too_long"; pts: number }
-  | { kind: "items"; items: TlObject[]; pts: number; final: boolean };
+  | { kind: "items"; items: TlObject[]; newCount: number; pts: number; final: boolean };
 
 /** Reads an `updates.ChannelDifference`. */
 export function readChannelDifference(result: TlObject): ChannelDifference {
@@ -87,5 +91,14 @@ export function readChannelDifference(result: TlObject): ChannelDifference {
       ...(result.other_updates as TlObject[]),
     ]
     : [];
-  return { kind: "items", items, pts: result.pts as number, final: result.final !== undefined };
+  const newCount = result._cons === "updates.channelDifference"
+    ? (result.new_messages as TlObject[]).length
+    : 0;
+  return {
+    kind: "items",
+    items,
+    newCount,
+    pts: result.pts as number,
+    final: result.final !== undefined,
+  };
 }

@@ -53,7 +53,10 @@ export interface UpdateStateOptions {
 export class UpdateState {
   readonly #clock: () => number;
   #state?: UpdateStateValues;
+  /** Mid-difference: new messages and other updates of the #skipBox difference delivered. */
   #skip = 0;
+  /** Undefined only when resumed from a cursor that counted both lists as one. */
+  #skipOther?: number = 0;
   #skipBox?: BoxName;
   #syncing = false;
   #recovered = 0;
@@ -93,6 +96,7 @@ export class UpdateState {
     const value = decodeCursor(cursor);
     this.#state = value.state;
     this.#skip = value.skip;
+    this.#skipOther = value.skipOther;
     this.#skipBox = value.skipBox;
     this.#peers.rememberHashes(value.hashes ?? {});
     this.#planner.wantAll(this.#state, this.#skipBox);
@@ -232,7 +236,7 @@ export class UpdateState {
         this.#planner.want(COMMON_BOX);
         return;
     }
-    this.#deliverDifference(COMMON_BOX, difference.items, result, () => {
+    this.#deliverDifference(COMMON_BOX, difference.items, difference.newCount, result, () => {
       Object.assign(state, difference.next);
     }, out);
     for (const update of difference.channelUpdates) this.#process(update, result, out);
@@ -249,41 +253,61 @@ export class UpdateState {
       out.push({ kind: "event", event: { type: "too_long", box } });
       return;
     }
-    this.#deliverDifference(box, difference.items, result, () => {
+    this.#deliverDifference(box, difference.items, difference.newCount, result, () => {
       state.channels[id] = difference.pts;
     }, out);
     if (!difference.final) this.#planner.want(box);
   }
 
   /**
-   * Delivers a difference's items one line each. Until the last, a line's cursor is the state
-   * the difference started from and how many items were delivered; after the last, the new state.
+   * Delivers a difference's items one line each: its new messages, then its other updates. Until
+   * the last, a line's cursor is the state the difference started from and how many of each were
+   * delivered (see `CursorValue.skipOther`); after the last, the new state.
    */
   #deliverDifference(
     box: BoxName,
     items: TlObject[],
+    newCount: number,
     container: TlObject,
     advance: () => void,
     out: UpdateOutput[],
   ): void {
-    const skip = this.#skipBox === box ? this.#skip : 0;
-    let delivered = 0;
-    for (let index = skip; index < items.length; index++) {
-      this.#skip = index + 1;
+    let doneNew = 0;
+    let doneOther = 0;
+    if (this.#skipBox === box) {
+      // A cursor of an older version counted the two lists as one.
+      doneNew = this.#skipOther === undefined ? Math.min(this.#skip, newCount) : this.#skip;
+      doneOther = this.#skipOther === undefined ? this.#skip - doneNew : this.#skipOther;
+    }
+    const order = [
+      ...Array.from({ length: Math.max(0, newCount - doneNew) }, (_, i) => doneNew + i),
+      ...Array.from(
+        { length: Math.max(0, items.length - newCount - doneOther) },
+        (_, i) => newCount + doneOther + i,
+      ),
+    ];
+    order.forEach((index, position) => {
+      if (index < newCount) doneNew = index + 1;
+      else doneOther = index - newCount + 1;
+      this.#skip = doneNew;
+      this.#skipOther = doneOther;
       this.#skipBox = box;
-      if (index === items.length - 1) {
+      if (position === order.length - 1) {
         advance();
         this.#skip = 0;
+        this.#skipOther = 0;
         this.#skipBox = undefined;
       }
       out.push(this.#line(items[index], container));
-      delivered++;
-    }
-    if (delivered === 0) advance();
+    });
+    if (order.length === 0) advance();
     this.#skip = 0;
+    this.#skipOther = 0;
     this.#skipBox = undefined;
-    this.#recovered += delivered;
-    if (delivered) out.push({ kind: "event", event: { type: "recovered", box, count: delivered } });
+    this.#recovered += order.length;
+    if (order.length) {
+      out.push({ kind: "event", event: { type: "recovered", box, count: order.length } });
+    }
   }
 
   #process(update: TlObject, container: TlObject, out: UpdateOutput[]): void {
@@ -339,7 +363,9 @@ export class UpdateState {
     const value: CursorValue = {
       state: { ...state, channels: { ...state.channels } },
       skip: this.#skip,
-      ...(this.#skip ? { skipBox: this.#skipBox } : {}),
+      ...(this.#skip || this.#skipOther
+        ? { skipOther: this.#skipOther, skipBox: this.#skipBox }
+        : {}),
       ...(this.selfId !== undefined ? { account: this.selfId } : {}),
       hashes: this.#peers.hashesOf(Object.keys(state.channels)),
     };

@@ -130,6 +130,48 @@ Deno.test("a cursor from the middle of a difference resumes after the items deli
   assertEquals(summary(resumed.answer(again, difference)), [2, 3, "recovered", "synced"]);
 });
 
+Deno.test("a mid-difference cursor still resumes exactly once the difference has grown", () => {
+  // A difference lists new messages first, then other updates: when more happens, each list
+  // grows at its end, so a count over both lists together would point at other items.
+  const { machine, advance } = synced();
+  machine.push(push(newMessage(9, 19)));
+  advance(600);
+  machine.tick();
+  const [request] = machine.nextRequests();
+  const edit = (id: number, pts: number) => ({
+    _cons: "updateEditMessage",
+    message: { _cons: "message", id, peer_id: { _cons: "peerUser", user_id: bob.id } },
+    pts,
+    pts_count: 1,
+  });
+  const difference = (ids: number[], edits: [number, number][], pts: number) => ({
+    _cons: "updates.difference",
+    new_messages: ids.map((id) => newMessage(id, 0).message),
+    new_encrypted_messages: [],
+    other_updates: edits.map(([id, at]) => edit(id, at)),
+    users: [],
+    chats: [],
+    state: { _cons: "updates.state", pts, qts: 0, date: 300, seq: 0, unread_count: 0 },
+  });
+  const delivered = (out: UpdateOutput[]) =>
+    out.flatMap((o) => (o.kind === "updates" ? [(o.value.updates as TlObject[])[0]] : []))
+      .map((update) =>
+        `${update._cons === "updateEditMessage" ? "edit" : "new"} ${
+          (update.message as TlObject).id
+        }`
+      );
+  // A, B new; edits of A and B: the cursor after the first edit has A, B and that edit.
+  const first = machine.answer(request, difference([1, 2], [[1, 13], [2, 14]], 14));
+  assertEquals(delivered(first), ["new 1", "new 2", "edit 1", "edit 2"]);
+  const afterEdit = (first[2] as { cursor: string }).cursor;
+  // Meanwhile a new message C and an edit of C: the same difference from the start has grown.
+  const resumed = new UpdateState({ clock: () => 0 });
+  resumed.start(afterEdit);
+  const [again] = resumed.nextRequests();
+  const grown = resumed.answer(again, difference([1, 2, 3], [[1, 13], [2, 14], [3, 16]], 16));
+  assertEquals(delivered(grown), ["new 3", "edit 2", "edit 3"]);
+});
+
 Deno.test("channels: a per-channel pts, a hole filled by getChannelDifference with the learnt hash", () => {
   const { machine, advance } = synced();
   const inChannel = (id: number, pts: number) => ({
