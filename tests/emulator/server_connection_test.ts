@@ -17,7 +17,7 @@ import {
 } from "../../lib/mtproto/encrypted_message.ts";
 import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
 import { packPlainMessage, unpackPlainMessage } from "../../lib/mtproto/plain_message.ts";
-import { unpackContainer } from "../../lib/mtproto/container.ts";
+import { packContainer, unpackContainer } from "../../lib/mtproto/container.ts";
 import { ClientSession } from "../../lib/mtproto/session.ts";
 import { ClientTransport } from "../../lib/transport/transport.ts";
 import { testCodec as codec } from "../support/emulated_sender.ts";
@@ -32,7 +32,8 @@ function messagesIn(payload: Uint8Array, authKey: ReturnType<typeof makeAuthKey>
     : [{ messageId: message.messageId, seqNo: message.seqNo, body: message.body }];
 }
 
-Deno.test("msg_resend_req for a server message id gets that message again", async () => {
+/** An emulator, a ServerConnection to it driven by hand, a key exchange done, and a session. */
+async function openSession() {
   const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {} });
   const written: Uint8Array[] = [];
   const connection = new ServerConnection(
@@ -44,6 +45,10 @@ Deno.test("msg_resend_req for a server message id gets that message again", asyn
   const deliver = (payload: Uint8Array) => {
     connection.receiveBytes(transport.pack(payload));
     return written.splice(0).flatMap((bytes) => transport.unpack(bytes));
+  };
+  const close = async () => {
+    connection.close();
+    await emulator.close();
   };
   try {
     // The key exchange, unencrypted.
@@ -70,7 +75,25 @@ Deno.test("msg_resend_req for a server message id gets that message again", asyn
       clock: Date.now,
       timeOffset: finished.done.timeOffset,
     });
+    /** Sends one message with the given msg_id and seqno, bypassing the session's rules. */
+    const sendRaw = (messageId: bigint, seqNo: number, body: Uint8Array) =>
+      deliver(encryptMessage(
+        authKey,
+        { salt: session.salt, sessionId: session.sessionId, messageId, seqNo },
+        body,
+        "client",
+        secureRandom,
+      )).flatMap((payload) => messagesIn(payload, authKey));
+    return { authKey, session, deliver, sendRaw, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
 
+Deno.test("msg_resend_req for a server message id gets that message again", async () => {
+  const { authKey, session, deliver, sendRaw, close } = await openSession();
+  try {
     // A call, and the server message that answers it (after a bad_server_salt, maybe).
     const requestId = session.send(codec.encode({ _cons: "help.getNearestDc" }));
     let answer: { messageId: bigint; body: Uint8Array } | undefined;
@@ -88,22 +111,43 @@ Deno.test("msg_resend_req for a server message id gets that message again", asyn
     if (!answer) throw new Error("help.getNearestDc was not answered");
 
     // As if that answer had been lost: ask for it by its own msg_id.
-    const resendRequest = encryptMessage(
-      authKey,
-      {
-        salt: session.salt,
-        sessionId: session.sessionId,
-        messageId: session.ids.next(),
-        seqNo: 100,
-      },
-      codec.encode({ _cons: "msg_resend_req", msg_ids: [answer.messageId] }),
-      "client",
-      secureRandom,
-    );
-    const again = deliver(resendRequest).flatMap((payload) => messagesIn(payload, authKey));
+    const request = codec.encode({ _cons: "msg_resend_req", msg_ids: [answer.messageId] });
+    const again = sendRaw(session.ids.next(), 100, request);
     assertEquals(again.map((message) => message.body), [answer.body]);
   } finally {
-    connection.close();
-    await emulator.close();
+    await close();
+  }
+});
+
+Deno.test("the emulator refuses client msg_ids by the window the client checks too: 18, 16, 17", async () => {
+  const { session, sendRaw, close } = await openSession();
+  try {
+    const ping = codec.encode({ _cons: "ping", ping_id: 7n });
+    const notices = (messages: { body: Uint8Array }[]) =>
+      messages.map((message) => codec.decode(message.body)).filter((value) =>
+        value._cons === "bad_msg_notification"
+      ).map((value) => value.error_code);
+    const now = session.ids.next();
+    // The first message of the session is announced; its msg_id is not divisible by 4.
+    const first = sendRaw(now | 1n, 1, ping).map((message) => codec.decode(message.body)._cons);
+    assertEquals(first.includes("new_session_created"), true);
+    assertEquals(notices(sendRaw(now | 2n, 1, ping)), [18]);
+    assertEquals(notices(sendRaw(now - (301n << 32n), 1, ping)), [16]);
+    assertEquals(notices(sendRaw(now + (31n << 32n), 1, ping)), [17]);
+    // Inside a container each message is checked on its own: the good one is answered.
+    const container = packContainer([
+      { messageId: session.ids.next() + (60n << 32n), seqNo: 1, body: ping },
+      { messageId: session.ids.next(), seqNo: 3, body: ping },
+    ]);
+    const answers = sendRaw(session.ids.next(), 4, container).map((message) =>
+      codec.decode(message.body)._cons
+    );
+    assertEquals(answers.filter((name) => name !== "bad_server_salt").sort(), [
+      "bad_msg_notification",
+      "msgs_ack",
+      "pong",
+    ]);
+  } finally {
+    await close();
   }
 });
