@@ -221,12 +221,8 @@ export class ClientSession {
     if (id === MSG_CONTAINER_ID) return this.#onContainer(body, events);
     if (id === RPC_RESULT_ID) return this.#onRpcResult(body, events);
     if (id === GZIP_PACKED_ID) {
-      return this.#handle(
-        messageId,
-        seqNo & ~1,
-        this.#inflate.inflate(body, this.ids.now()),
-        events,
-      );
+      const inflated = this.#inflate.inflate(body, this.ids.now());
+      return this.#handle(messageId, seqNo & ~1, inflated, events);
     }
     const name = this.codec.schema.constructorsById.get(id)?.name;
     const value = () => this.codec.decode(body);
