@@ -55,7 +55,7 @@ export interface HeldOptions {
   log?: (line: string) => void;
   /** Timers for the store probes (the platform's by default). */
   timers?: Timers;
-  /** The first wait before probing a failing store, doubled each time up to 30 s (default 1 s). */
+  /** The first wait before probing a failing store, doubled each time up to 5 s (default 1 s). */
   retryMs?: number;
 }
 

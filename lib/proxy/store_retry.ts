@@ -1,7 +1,7 @@
 /**
  * Store writes that may fail, for one held account: a failed write is logged once with its
  * cause, the account's updates stop, and the store is probed again with backoff (the first wait
- * doubled each time, up to 30 s) until a probe goes through; then the account resumes. Nothing is
+ * doubled each time, up to 5 s) until a probe goes through; then the account resumes. Nothing is
  * lost meanwhile: the account's stored state moves only with what was written, and it resumes by
  * fetching what came after that.
  *
@@ -10,7 +10,11 @@
 
 import type { TimerId, Timers } from "../net/timers.ts";
 
-const MAX_RETRY_MS = 30_000;
+/**
+ * A probe is one small write, cheap even every few seconds; a longer wait would only delay the
+ * account's updates after the disk is freed.
+ */
+const MAX_RETRY_MS = 5_000;
 
 /** What a StoreRetry does around the account it serves. */
 export interface StoreRetryHooks {
