@@ -19,15 +19,7 @@ import type {
 } from "./world_types.ts";
 
 export { ARCHIVE_FOLDER, SECOND_USER_PASSWORD } from "./world_default.ts";
-export type {
-  WorldBoxEvent,
-  WorldChat,
-  WorldFile,
-  WorldMessage,
-  WorldOptions,
-  WorldPeer,
-  WorldUser,
-} from "./world_types.ts";
+export type * from "./world_types.ts";
 
 /** The login code the emulator "sends" to every phone. */
 export const LOGIN_CODE = "12345";
