@@ -164,13 +164,7 @@ export class HeldAccount {
       timers: options.timers ?? realTimers,
       retryMs: options.retryMs ?? 1000,
       stop: () => this.#managed.stop(),
-      probe: () =>
-        store.saveAccount({
-          keyId: this.keyId,
-          session: this.#session,
-          epoch: this.#epoch,
-          ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
-        }),
+      probe: () => this.#saveRow(),
       resume: () => this.#managed.start(this.#durable),
     });
     const from = stored.cursor !== undefined ? decodeCursor(stored.cursor) : undefined;
@@ -187,15 +181,17 @@ export class HeldAccount {
     this.#epoch = newEpoch();
     this.#seq = 0;
     this.#durable = from ? atJournalPosition(stored.cursor!, this.#epoch, 0) : undefined;
-    this.#writes.run(() =>
-      store.saveAccount({
-        keyId: this.keyId,
-        session,
-        epoch: this.#epoch,
-        ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
-      })
-    );
-    if (!this.#writes.failure) this.#managed.start(this.#durable);
+    if (this.#writes.run(() => this.#saveRow())) this.#managed.start(this.#durable);
+  }
+
+  /** Stores the account's row: its session, epoch and stored cursor (a new epoch drops rows). */
+  #saveRow(): void {
+    this.#store.saveAccount({
+      keyId: this.keyId,
+      session: this.#session,
+      epoch: this.#epoch,
+      ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
+    });
   }
 
   /** The cursor after the last line journaled (once the account has a stored state). */
