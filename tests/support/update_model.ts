@@ -48,6 +48,8 @@ export const CHANNEL_BOX = `channel:${CHANNEL}`;
 const BOXES = [COMMON, CHANNEL_BOX];
 /** How long Alice may take to receive what Bob did, while nothing stands in the way. */
 const SETTLE_MS = 10_000;
+/** How long a late update is waited for, to tell late from lost in a failure. */
+const LOST_MS = 60_000;
 
 /**
  * Where a connection (or a cursor) stands in one box: everything up to `floor` delivered, and the
@@ -661,11 +663,21 @@ class SeedRun {
   async settle(): Promise<void> {
     this.absorb();
     if (!this.live) return;
-    const end = Date.now() + SETTLE_MS;
+    const start = Date.now();
     while (!this.view!.complete()) {
-      if (Date.now() > end) {
+      if (Date.now() > start + SETTLE_MS) {
+        // Late or lost? Waiting on tells the two apart in the failure (a loaded machine can be
+        // slow; a lost update never comes).
+        const missing = this.view!.describe();
+        while (!this.view!.complete() && Date.now() < start + LOST_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          this.absorb();
+        }
+        const after = this.view!.complete()
+          ? `all came after ${Date.now() - start} ms`
+          : `still missing after ${LOST_MS} ms`;
         throw new ModelFailure(
-          `after ${SETTLE_MS} ms Alice still misses updates: ${this.view!.describe()}`,
+          `after ${SETTLE_MS} ms Alice still misses updates: ${missing} (${after})`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
