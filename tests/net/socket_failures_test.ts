@@ -64,7 +64,7 @@ function senderWith(
 ): { sender: Sender; timers: FakeTimers } {
   const timers = new FakeTimers();
   const sender = new Sender({
-    host: "10.0.0.1",
+    host: "127.0.0.1",
     port: 443,
     dcId: 2,
     publicKeys: [],
@@ -138,7 +138,7 @@ Deno.test("no answer: the connect deadline and the request's timeout name the st
     assertEquals(early.maybeExecuted, false);
     assertEquals(
       early.waitingFor,
-      "10.0.0.1:443 (DC 2) accepted TCP but did not answer the key exchange (req_pq_multi)",
+      "127.0.0.1:443 (DC 2) accepted TCP but did not answer the key exchange (req_pq_multi)",
     );
     const late = await connect;
     assertEquals(late.step, "key_exchange");
