@@ -88,7 +88,7 @@ Deno.test("a reset, a broken pipe or the server closing during the key exchange 
         error: new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)"),
       },
       says:
-        /10\.0\.0\.1:443 \(DC 2\) failed during the key exchange \(req_pq_multi\): Connection reset by peer/,
+        /127\.0\.0\.1:443 \(DC 2\) failed during the key exchange \(req_pq_multi\): Connection reset by peer/,
     },
     {
       behaviour: { write: new Deno.errors.BrokenPipe("Broken pipe (os error 32)") },
@@ -97,7 +97,7 @@ Deno.test("a reset, a broken pipe or the server closing during the key exchange 
     {
       behaviour: { read: "end" as const },
       says:
-        /10\.0\.0\.1:443 \(DC 2\) closed the connection during the key exchange \(req_pq_multi\)/,
+        /127\.0\.0\.1:443 \(DC 2\) closed the connection during the key exchange \(req_pq_multi\)/,
     },
   ];
   for (const { behaviour, says } of cases) {
