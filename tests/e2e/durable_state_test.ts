@@ -11,6 +11,7 @@ import { decodeCursor, encodeCursor } from "../../lib/updates/cursor.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, startServeProcess } from "../support/processes.ts";
+import { until } from "../support/until.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn } from "../support/raw_calls.ts";
 
@@ -26,13 +27,6 @@ const textsOf = (client: JsonClient) =>
   client.updates.map(textOf).filter((text) => text !== undefined);
 const range = (prefix: string, from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `${prefix} ${from + i}`);
-
-async function until(test: () => boolean, ms = 15_000, what = "the condition") {
-  for (const end = Date.now() + ms; !test();) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** An emulator with Bob signed in on a raw client, and `send` for his messages to Alice. */
 async function world() {

@@ -9,6 +9,7 @@ import type { ProxyDefaults } from "../../lib/proxy/proxy_connection.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, startServeProcess } from "../support/processes.ts";
+import { until } from "../support/until.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn } from "../support/raw_calls.ts";
 
@@ -18,12 +19,6 @@ const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type ===
 const textOf = (line: Line) =>
   (((line.message as TlObject | undefined)?.updates as TlObject[])?.[0]?.message as TlObject)
     ?.message as string | undefined;
-
-async function until(test: () => boolean, ms = 10_000) {
-  for (const end = Date.now() + ms; !test() && Date.now() < end;) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** `mtproto2json serve --state DIR` as a process; resolves once it listens. */
 const startServe = (line: unknown, dir: string) => startServeProcess(line, ["--state", dir]);
