@@ -7,6 +7,7 @@
 import "./lib/cli/require_deno.ts";
 import { runCli } from "./lib/cli/run.ts";
 import { terminalReader } from "./lib/cli/prompt_reader.ts";
+import { systemClock } from "./lib/io/clock.ts";
 
 if (import.meta.main) {
   const encoder = new TextEncoder();
@@ -29,6 +30,7 @@ if (import.meta.main) {
     readTextFile: (path) => Deno.readTextFile(path),
     writeSecretFile: (path, text) => Deno.writeTextFile(path, text, { mode: 0o600 }),
     env: readEnvironment,
+    clock: systemClock,
     ...(Deno.stdin.isTerminal() ? { prompts: terminalReader(Deno.stdin) } : {}),
     stopped: new Promise<void>((resolve) => {
       Deno.addSignalListener("SIGINT", () => resolve());

@@ -16,6 +16,9 @@
  * - neither scripts/ nor tests/support/ imports a test file (`*_test.ts`): importing one registers
  *   its tests.
  *
+ * Time has one door: in lib/ and main.ts, only `lib/io/clock.ts` reads the platform's time or sets
+ * its timers; everything else is handed a `Clock` (so that tests drive time with a fake one).
+ *
  * @module
  */
 
@@ -145,12 +148,55 @@ function sourceFiles(root: string, path: string): string[] {
   return files;
 }
 
+/** The one file in lib/ allowed to read the platform's time and set its timers. */
+export const CLOCK_FILE = "lib/io/clock.ts";
+
+/** Reading the time or setting a timer without a `Clock`: what {@link timeViolations} looks for. */
+const TIME_READS: [RegExp, string][] = [
+  [/\bDate\.now\s*\(/, "Date.now()"],
+  [/\bperformance\.now\s*\(/, "performance.now()"],
+  [/\bnew Date\s*\(\s*\)/, "new Date()"],
+  [/(?<![.\w])(?:set|clear)(?:Timeout|Interval)\s*\(/, "a platform timer"],
+  [/\bDeno\.unrefTimer\b/, "Deno.unrefTimer"],
+];
+
+/**
+ * Every place in lib/ and main.ts under `root` that reads the time or sets a timer other than
+ * through a `Clock`, as "file:line: what" lines. Comment lines (JSDoc examples included) are not
+ * code the product runs, so they are skipped.
+ *
+ * @example
+ * ```ts ignore
+ * timeViolations(".") // [] when only lib/io/clock.ts touches the platform's clock
+ * ```
+ */
+export function timeViolations(root: string): string[] {
+  const problems: string[] = [];
+  for (const file of ["main.ts", "lib"].flatMap((path) => sourceFiles(root, path))) {
+    if (file === CLOCK_FILE) continue;
+    const lines = Deno.readTextFileSync(`${root}/${file}`).split("\n");
+    lines.forEach((line, index) => {
+      const code = line.trim();
+      if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) return;
+      for (const [pattern, what] of TIME_READS) {
+        if (pattern.test(code)) problems.push(`${file}:${index + 1}: ${what}`);
+      }
+    });
+  }
+  return problems;
+}
+
 if (import.meta.main) {
   const root = new URL("..", import.meta.url).pathname;
   const upward = layerViolations(`${root}/lib`);
   const boundary = boundaryViolations(root);
   for (const problem of upward) console.log(`upward import: ${problem}`);
   for (const problem of boundary) console.log(`import across the tests/ boundary: ${problem}`);
-  if (upward.length || boundary.length) Deno.exit(1);
-  console.log("layers: every import in lib/ points down; scripts/ reach only tests/support/");
+  const time = timeViolations(root);
+  for (const problem of time) console.log(`time read outside ${CLOCK_FILE}: ${problem}`);
+  if (upward.length || boundary.length || time.length) Deno.exit(1);
+  console.log(
+    "layers: every import in lib/ points down; scripts/ reach only tests/support/; " +
+      `only ${CLOCK_FILE} reads the time`,
+  );
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { systemClock } from "../lib/io/clock.ts";
 import { runCli } from "../lib/cli/run.ts";
 import { appIdentity, serverFlag } from "../lib/cli/proxy_command.ts";
 import { startEmulator } from "../lib/emulator/emulator.ts";
@@ -59,6 +60,7 @@ async function signin(phone: string, password?: string): Promise<string> {
       writeSecretFile: () => Promise.resolve(),
       stopped: new Promise(() => {}), // never: the demo runs signin to its end
       env: () => undefined,
+      clock: systemClock,
     },
   );
   if (status !== 0) throw new Error(`signin failed for ${phone}`);

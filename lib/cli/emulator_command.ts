@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Clock } from "../io/clock.ts";
 import { parsePrivateKeyPem, type RsaPrivateKey } from "../crypto/rsa.ts";
 import { generateServerKey } from "../emulator/server_key.ts";
 import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
@@ -60,6 +61,8 @@ export interface EmulatorCommandIo {
   stopped: Promise<void>;
   /** Reads an environment variable (none when left out). */
   env?: (name: string) => string | undefined;
+  /** Time and timers. */
+  clock: Clock;
 }
 
 /** Runs the emulator until stopped; returns the exit status. */
@@ -163,6 +166,7 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     all.faults = { ...all.faults, slow: { method, ms: number("slow", ms)! } };
   }
   const emulator = await startEmulator({
+    clock: io.clock,
     port: number("port", values.port) ?? 4430,
     dcs: number("dcs", values.dcs, 1) ?? 3,
     ...(values.key ? { rsaKey: await loadOrCreateKey(values.key, io) } : {}),

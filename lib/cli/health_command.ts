@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Clock, TimerId } from "../io/clock.ts";
 import { parseFlags } from "./flags.ts";
 import { UsageError } from "./usage_error.ts";
 
@@ -29,6 +30,8 @@ export interface HealthCommandIo {
   stderr: (text: string) => void | Promise<void>;
   readTextFile: (path: string) => Promise<string>;
   env: (name: string) => string | undefined;
+  /** Time and timers. */
+  clock: Clock;
 }
 
 /** Runs `health`; returns the exit status. */
@@ -58,9 +61,12 @@ export async function runHealthCommand(args: string[], io: HealthCommandIo): Pro
   const token = values["token-file"] !== undefined
     ? (await io.readTextFile(values["token-file"])).split("\n")[0].trim()
     : io.env("MTPROTO2JSON_TOKEN");
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: TimerId;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${seconds} s`)), seconds * 1000);
+    timer = io.clock.setTimeout(
+      () => reject(new Error(`no answer within ${seconds} s`)),
+      seconds * 1000,
+    );
   });
   let connection: Deno.TcpConn | undefined;
   try {
@@ -90,7 +96,7 @@ export async function runHealthCommand(args: string[], io: HealthCommandIo): Pro
     );
     return 1;
   } finally {
-    clearTimeout(timer);
+    io.clock.clearTimeout(timer);
     try {
       connection?.close();
     } catch { /* closed by serve */ }

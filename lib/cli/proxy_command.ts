@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Clock } from "../io/clock.ts";
 import type { AppIdentity } from "../client/init_connection.ts";
 import { defaultServer, serverFromJson, type ServerTarget } from "../client/session_json.ts";
 import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
@@ -85,6 +86,8 @@ export interface ProxyCommandIo {
   readTextFile: (path: string) => Promise<string>;
   env: (name: string) => string | undefined;
   stopped: Promise<void>;
+  /** Time and timers. */
+  clock: Clock;
 }
 
 const COMMON_FLAGS = {
@@ -156,7 +159,7 @@ function logger(values: Record<string, unknown>, io: ProxyCommandIo): Logger {
   if (format !== "text" && format !== "json") {
     throw new UsageError(`--log-format is text or json, got "${format}"`);
   }
-  return formatLogger(format, io.log);
+  return formatLogger(format, io.log, () => new Date(io.clock.wall()));
 }
 
 async function proxyDefaults(
@@ -215,6 +218,7 @@ async function proxyDefaults(
     ...(values.verbose ? { verbose: logger(values, io) } : {}),
     ...(values["send-tracebacks"] ? { sendTracebacks: true } : {}),
     ...(values["print-tracebacks"] ? { log: logger(values, io) } : {}),
+    clock: io.clock,
   };
   return { defaults, maxLine };
 }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Clock } from "../io/clock.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { DEFAULT_LAYER } from "../tl/default_schema.ts";
 import { runTlCommand, TL_HELP } from "./tl_command.ts";
@@ -57,6 +58,8 @@ export interface CliIo {
   stopped: Promise<void>;
   /** Reads an environment variable. */
   env: (name: string) => string | undefined;
+  /** The one clock: every deadline, timer and timestamp below runs on it. */
+  clock: Clock;
   /** Reads prompted answers when stdin is a terminal (hidden ones without echo). */
   prompts?: PromptReader;
 }
@@ -89,6 +92,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           readTextFile: io.readTextFile,
           env: io.env,
           stopped: io.stopped,
+          clock: io.clock,
         };
         return subcommand === "serve"
           ? await runServeCommand(rest, proxyIo, VERSION)
@@ -103,6 +107,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
             readTextFile: io.readTextFile,
             writeSecretFile: io.writeSecretFile,
             env: io.env,
+            clock: io.clock,
             ...(io.prompts ? { prompts: io.prompts } : {}),
           }, VERSION),
           io.stopped,
@@ -117,6 +122,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           writeSecretFile: io.writeSecretFile,
           stopped: io.stopped,
           env: io.env,
+          clock: io.clock,
         });
       case "health":
         return await runHealthCommand(rest, {
@@ -124,6 +130,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           stderr: io.stderr,
           readTextFile: io.readTextFile,
           env: io.env,
+          clock: io.clock,
         });
       case "tl":
         return await untilStopped(

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Clock } from "../io/clock.ts";
 import { Client } from "../client/client.ts";
 import { SigninError, signInFlow, type SigninPrompter } from "../client/signin_flow.ts";
 import { sessionToJson } from "../client/session_json.ts";
@@ -47,6 +48,8 @@ export interface SigninCommandIo {
   readTextFile: (path: string) => Promise<string>;
   writeSecretFile: (path: string, text: string) => Promise<void>;
   env: (name: string) => string | undefined;
+  /** Time and timers. */
+  clock: Clock;
   /** Reads answers at a terminal (the password without echo); lines of stdin otherwise. */
   prompts?: PromptReader;
 }
@@ -91,6 +94,7 @@ export async function runSigninCommand(
     version,
   );
   const client = new Client({
+    clock: io.clock,
     schema,
     ...(server ? { server } : {}),
     app,

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../io/clock.ts";
 import { RpcError } from "../errors.ts";
 import { decideReconnect, decideRetry } from "./retry_policy.ts";
 import type { RandomSource } from "../crypto/random.ts";
@@ -64,6 +65,8 @@ export interface ClientOptions {
   behaviour?: Partial<ClientBehaviour>;
   transport?: TransportOptions;
   random?: RandomSource;
+  /** Time and timers (deadlines, waits before a retry, the senders'); the platform's by default. */
+  clock?: Clock;
   /** Called with each update, already decoded in the JSON form, and the DC that pushed it. */
   onUpdate?: (update: TlObject, dc: number) => void;
   /**
@@ -105,6 +108,8 @@ export class Client {
   readonly #input: TlCodec;
   #output: TlCodec;
   readonly app: AppIdentity;
+  /** The clock every deadline and wait of this client runs on. */
+  readonly clock: Clock;
   behaviour: ClientBehaviour;
   readonly #router: DcRouter;
   readonly #init: ConnectionInit;
@@ -118,6 +123,7 @@ export class Client {
     this.schema = options.schema;
     this.#input = sharedCodec(options.schema, { defaultHashes: true });
     this.app = options.app;
+    this.clock = options.clock ?? systemClock;
     this.behaviour = {
       autoInit: true,
       floodWaitThreshold: 5,
@@ -136,6 +142,7 @@ export class Client {
       codec: this.#input,
       ...(options.transport ? { transport: options.transport } : {}),
       ...(options.random ? { random: options.random } : {}),
+      clock: this.clock,
       connectTimeoutMs: () => this.behaviour.connectTimeoutSeconds * 1000,
       onUpdate: (bytes, dc) => {
         try {
@@ -213,7 +220,7 @@ export class Client {
     const own = Object.keys(overrides).length > 0;
     const behaviour = own ? { ...this.behaviour, ...overrides } : this.behaviour;
     const context = {
-      deadline: Date.now() + behaviour.timeoutSeconds * 1000,
+      deadline: this.clock.now() + behaviour.timeoutSeconds * 1000,
       behaviour,
       connectFailures: 0,
       closes: this.#closes,
@@ -280,7 +287,7 @@ export class Client {
     attempt: number,
     context: CallContext,
   ): Promise<CallResult> {
-    const left = () => context.deadline - Date.now();
+    const left = () => context.deadline - this.clock.now();
     if (context.closes !== this.#closes) {
       // The owner closed the client while this call waited to be tried again.
       throw new CallCutOffError(
@@ -318,7 +325,7 @@ export class Client {
         const decision = decideReconnect(error, context.connectFailures++, left());
         // Not logged: `signin` prints the log, and a failure that heals is not worth a line.
         if (decision.action !== "wait") throw error;
-        await new Promise((resolve) => setTimeout(resolve, decision.ms));
+        await this.clock.sleep(decision.ms);
         return await this.#callOn(dc, request, body, decode, attempt, context);
       }
       if (error instanceof SenderClosedError) {
@@ -355,7 +362,7 @@ export class Client {
     const decision = decideRetry(error, attempt, context.behaviour);
     if (decision.action === "wait" && decision.ms < left()) {
       this.#log(`${decision.reason}: waiting ${decision.ms} ms, then retrying ${request._cons}`);
-      await new Promise((resolve) => setTimeout(resolve, decision.ms));
+      await this.clock.sleep(decision.ms);
       return await this.#callOn(dc, request, body, decode, attempt + 1, context);
     }
     if (decision.action === "migrate" && !decision.home) {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Clock } from "../io/clock.ts";
 import { RpcError } from "../errors.ts";
 import { type RandomSource, secureRandom } from "../crypto/random.ts";
 import { innermostCall } from "../mtproto/invoke_wrappers.ts";
@@ -38,6 +39,8 @@ export interface DcRouterOptions {
   /** Framing and obfuscation when the server names none. */
   transport?: TransportOptions;
   random?: RandomSource;
+  /** Time and timers for the senders. */
+  clock: Clock;
   /** The deadline for opening a connection and creating its key, read when a sender is made. */
   connectTimeoutMs(): number;
   /** Called with each update's bytes and the DC that pushed it. */
@@ -157,6 +160,7 @@ export class DcRouter {
         { kind: "intermediate", obfuscated: true },
       codec: options.codec,
       random: options.random ?? secureRandom,
+      clock: options.clock,
       connectTimeoutMs: options.connectTimeoutMs(),
       ...(resume
         ? {

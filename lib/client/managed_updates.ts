@@ -13,7 +13,7 @@ import type { TlObject } from "../tl/codec.ts";
 import { type UpdateEvent, type UpdateOutput, UpdateState } from "../updates/update_state.ts";
 import { checkCursorAccount } from "../updates/cursor.ts";
 import type { Client } from "./client.ts";
-import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
+import type { Clock, TimerId } from "../io/clock.ts";
 
 /** An event of managed updates: the state machine's, or the authorization being gone. */
 export type ManagedEvent = UpdateEvent | { type: "session_dead"; reason: string };
@@ -23,21 +23,11 @@ export type ManagedOutput =
   | { kind: "updates"; value: TlObject; cursor: string }
   | { kind: "event"; event: ManagedEvent };
 
-/** The platform's timers, unreferenced: a managed account never keeps the process alive. */
-const platformTimers: Timers = {
-  ...realTimers,
-  setTimeout: (run, ms) => {
-    const id = setTimeout(run, ms);
-    Deno.unrefTimer(id as unknown as number);
-    return id;
-  },
-};
-
 /** Drives one account's update state over a client. */
 export class ManagedUpdates {
   readonly #client: Client;
   readonly #emit: (output: ManagedOutput) => void;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   #state?: UpdateState;
   #timer?: TimerId;
   /** Counts starts, so that answers to a stopped run's calls are ignored. */
@@ -46,11 +36,11 @@ export class ManagedUpdates {
   constructor(
     client: Client,
     emit: (output: ManagedOutput) => void,
-    timers: Timers = platformTimers,
+    clock: Clock = client.clock,
   ) {
     this.#client = client;
     this.#emit = emit;
-    this.#timers = timers;
+    this.#clock = clock;
   }
 
   /** True once started (a session is loaded or an account signed in) and not stopped. */
@@ -75,7 +65,7 @@ export class ManagedUpdates {
    */
   start(cursor?: string): void {
     this.stop();
-    const state = new UpdateState({ clock: () => this.#timers.now() });
+    const state = new UpdateState({ clock: () => this.#clock.now() });
     state.selfId = this.#client.session.userId;
     if (cursor !== undefined) checkCursorAccount(cursor, state.selfId);
     state.start(cursor);
@@ -86,7 +76,7 @@ export class ManagedUpdates {
 
   /** Stops: no more calls or lines (the account logged out, or the connection closed). */
   stop(): void {
-    this.#timers.clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#state = undefined;
     this.#run++;
   }
@@ -116,13 +106,18 @@ export class ManagedUpdates {
     const state = this.#state;
     if (!state) return;
     for (const request of state.nextRequests()) this.#ask(state, request);
-    this.#timers.clearTimeout(this.#timer);
-    const wait = Math.max(0, state.nextDeadline() - this.#timers.now());
-    this.#timer = this.#timers.setTimeout(() => {
-      if (this.#state !== state) return;
-      state.tick();
-      this.#pump();
-    }, Math.min(wait, 2 ** 31 - 1));
+    this.#clock.clearTimeout(this.#timer);
+    const wait = Math.max(0, state.nextDeadline() - this.#clock.now());
+    this.#timer = this.#clock.setTimeout(
+      () => {
+        if (this.#state !== state) return;
+        state.tick();
+        this.#pump();
+        // A managed account's deadlines never keep the process alive on their own.
+      },
+      Math.min(wait, 2 ** 31 - 1),
+      { keepAlive: false },
+    );
   }
 
   async #ask(state: UpdateState, request: TlObject): Promise<void> {

@@ -8,7 +8,7 @@
 
 import type { RandomSource } from "../crypto/random.ts";
 import type { RsaPrivateKey } from "../crypto/rsa.ts";
-import type { Clock } from "../mtproto/message_id.ts";
+import type { Clock } from "../io/clock.ts";
 import type { TlCodec, TlObject } from "../tl/codec.ts";
 import type { KeyEntry, KeyStore } from "./key_store.ts";
 import type { ServerSession } from "./server_session.ts";
@@ -46,7 +46,7 @@ export interface DcContext {
   keys: KeyStore;
   rsaKey: RsaPrivateKey;
   random: RandomSource;
-  /** The DC's clock in milliseconds (skewed on purpose, sometimes). */
+  /** The DC's time and timers (its wall time skewed on purpose, sometimes). */
   clock: Clock;
   sessions: Map<string, ServerSession>;
   faults: DcFaults;

@@ -22,44 +22,49 @@ export function listenDc(dc: DcContext, port: number): DcListener {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const connections = new Set<ServerConnection>();
   const sockets = new Set<Deno.TcpConn>();
-  const serving = acceptLoop(listener, (socket) => {
-    socket.setNoDelay(true);
-    sockets.add(socket);
-    let writing = Promise.resolve();
-    let socketClosed = false;
-    const closeSocket = () => {
-      if (socketClosed) return;
-      socketClosed = true;
-      sockets.delete(socket);
-      // Let queued writes go out first.
-      writing.finally(() => {
-        closeQuietly(socket);
-      });
-    };
-    const connection = new ServerConnection(
-      dc,
-      (bytes) => {
-        writing = writing.then(async () => {
-          for (let written = 0; written < bytes.length;) {
-            written += await socket.write(bytes.subarray(written));
-          }
-        }).catch(() => closeSocket());
-      },
-      () => {
-        connections.delete(connection);
-        closeSocket();
-      },
-    );
-    connections.add(connection);
-    (async () => {
-      try {
-        for await (const chunk of socket.readable) connection.receiveBytes(chunk);
-      } catch {
-        // reset by the peer
-      }
-      connection.close();
-    })();
-  }, (line) => dc.log(`dc${dc.dcId}: ${line}`));
+  const serving = acceptLoop(
+    listener,
+    (socket) => {
+      socket.setNoDelay(true);
+      sockets.add(socket);
+      let writing = Promise.resolve();
+      let socketClosed = false;
+      const closeSocket = () => {
+        if (socketClosed) return;
+        socketClosed = true;
+        sockets.delete(socket);
+        // Let queued writes go out first.
+        writing.finally(() => {
+          closeQuietly(socket);
+        });
+      };
+      const connection = new ServerConnection(
+        dc,
+        (bytes) => {
+          writing = writing.then(async () => {
+            for (let written = 0; written < bytes.length;) {
+              written += await socket.write(bytes.subarray(written));
+            }
+          }).catch(() => closeSocket());
+        },
+        () => {
+          connections.delete(connection);
+          closeSocket();
+        },
+      );
+      connections.add(connection);
+      (async () => {
+        try {
+          for await (const chunk of socket.readable) connection.receiveBytes(chunk);
+        } catch {
+          // reset by the peer
+        }
+        connection.close();
+      })();
+    },
+    (line) => dc.log(`dc${dc.dcId}: ${line}`),
+    dc.clock,
+  );
   return {
     port: (listener.addr as Deno.NetAddr).port,
     connections,

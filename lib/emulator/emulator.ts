@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type Clock, skewedClock, systemClock } from "../io/clock.ts";
 import { type RandomSource, secureRandom } from "../crypto/random.ts";
 import { publicKeyToPem, type RsaPrivateKey } from "../crypto/rsa.ts";
 import { generateServerKey } from "./server_key.ts";
@@ -36,6 +37,8 @@ export interface EmulatorOptions {
   /** An API layer other than the shipped one (`--scheme`), served with the world fitted to it. */
   schema?: TlSchema;
   random?: RandomSource;
+  /** Time and timers; the platform's by default. */
+  clock?: Clock;
   log?: (line: string) => void;
 }
 
@@ -86,7 +89,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       keys: new KeyStore(random, saltSeconds, Math.max(1, Math.floor(saltSeconds / 2))),
       rsaKey,
       random,
-      clock: () => Date.now() + skewMs,
+      clock: skewedClock(options.clock ?? systemClock, skewMs),
       sessions: new Map(),
       faults: { ...options.faults, ...own.faults },
       stats: { gzippedResults: 0, badServerSalts: 0 },

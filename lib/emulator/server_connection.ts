@@ -12,6 +12,7 @@
  */
 
 import { SecurityError, TransportError } from "../errors.ts";
+import type { TimerId } from "../io/clock.ts";
 import { randomLong } from "../crypto/random.ts";
 import { GZIP_PACKED_ID, type TlObject } from "../tl/codec.ts";
 import { decryptMessage, encryptMessage } from "../mtproto/encrypted_message.ts";
@@ -48,7 +49,7 @@ export class ServerConnection {
   /** Content messages of the payload being handled, acknowledged together in one msgs_ack. */
   #acks: bigint[] = [];
   /** Armed by ping_delay_disconnect: closes the connection if the client goes silent. */
-  #silenceTimer?: ReturnType<typeof setTimeout>;
+  #silenceTimer?: TimerId;
   closed = false;
   /** A number for logs, unique in the process. */
   readonly id = ++connectionCount;
@@ -62,14 +63,19 @@ export class ServerConnection {
   ) {
     this.transport = new ServerTransport(dc.random);
     this.#faults = new ConnectionFaults(dc);
-    this.#handshakeIds = new MessageIdGenerator(dc.clock, "server");
+    this.#handshakeIds = new MessageIdGenerator(() => dc.clock.wall(), "server");
     this.#handshake = new AuthKeyServer(
       dc.codec,
       dc.rsaKey,
       dc.random,
-      () => dc.clock() / 1000,
+      () => dc.clock.wall() / 1000,
       (created) =>
-        dc.keys.register(created.authKey, created.serverSalt, dc.clock() / 1000, created.expiresIn),
+        dc.keys.register(
+          created.authKey,
+          created.serverSalt,
+          dc.clock.wall() / 1000,
+          created.expiresIn,
+        ),
     );
   }
 
@@ -113,7 +119,7 @@ export class ServerConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.#silenceTimer);
+    this.dc.clock.clearTimeout(this.#silenceTimer);
     for (const session of this.dc.sessions.values()) {
       if (session.connection === this) session.connection = undefined;
     }
@@ -127,7 +133,7 @@ export class ServerConnection {
   }
 
   #receiveEncrypted(payload: Uint8Array): void {
-    const key = this.dc.keys.find(payload.subarray(0, 8), this.dc.clock() / 1000);
+    const key = this.dc.keys.find(payload.subarray(0, 8), this.dc.clock.wall() / 1000);
     if (!key) {
       // Telegram's answer to an unknown (or expired temporary) auth key: a -404 transport error.
       this.write(this.transport.packError(404));
@@ -141,12 +147,17 @@ export class ServerConnection {
       );
     }
     const message = decryptMessage(key.authKey, payload, "client");
-    const now = this.dc.clock() / 1000;
+    const now = this.dc.clock.wall() / 1000;
     const sessionKey = `${key.authKey.id.toHex()}:${message.sessionId}`;
     let session = this.dc.sessions.get(sessionKey);
     const out: OutgoingBody[] = [];
     if (!session) {
-      session = new ServerSession(message.sessionId, key, message.messageId, this.dc.clock);
+      session = new ServerSession(
+        message.sessionId,
+        key,
+        message.messageId,
+        () => this.dc.clock.wall(),
+      );
       this.dc.sessions.set(sessionKey, session);
       const salt = this.dc.keys.currentSalt(now);
       const created = newSessionCreated(message.messageId, randomLong(this.dc.random), salt);
@@ -236,12 +247,15 @@ export class ServerConnection {
     session.remember(messageId, answer);
     const delay = this.#faults.delayMs(method);
     if (delay !== undefined) {
-      const timer = setTimeout(() => {
-        if (!this.closed) {
-          this.sendToSession(session, [{ body: answer, contentRelated: true, response: true }]);
-        }
-      }, delay);
-      Deno.unrefTimer(timer);
+      this.dc.clock.setTimeout(
+        () => {
+          if (!this.closed) {
+            this.sendToSession(session, [{ body: answer, contentRelated: true, response: true }]);
+          }
+        },
+        delay,
+        { keepAlive: false },
+      );
       return;
     }
     out.push({ body: answer, contentRelated: true, response: true });
@@ -254,18 +268,21 @@ export class ServerConnection {
 
   /** Armed by ping_delay_disconnect: closes the connection if the client goes silent. */
   #closeUnlessPingedWithin(delayMs: number): void {
-    clearTimeout(this.#silenceTimer);
-    this.#silenceTimer = setTimeout(() => {
-      this.dc.log(`dc${this.dc.dcId}: no ping within ${delayMs / 1000} s, disconnecting`);
-      this.close();
-    }, delayMs);
-    Deno.unrefTimer(this.#silenceTimer);
+    this.dc.clock.clearTimeout(this.#silenceTimer);
+    this.#silenceTimer = this.dc.clock.setTimeout(
+      () => {
+        this.dc.log(`dc${this.dc.dcId}: no ping within ${delayMs / 1000} s, disconnecting`);
+        this.close();
+      },
+      delayMs,
+      { keepAlive: false },
+    );
   }
 
   /** Encrypts messages for a session (in a container when several) and writes them. */
   sendToSession(session: ServerSession, bodies: OutgoingBody[]): void {
     if (bodies.length === 0 || this.closed) return;
-    const salt = this.dc.keys.currentSalt(this.dc.clock() / 1000);
+    const salt = this.dc.keys.currentSalt(this.dc.clock.wall() / 1000);
     const messages = bodies.map((item) => ({
       messageId: session.ids.next(item.response),
       seqNo: session.nextSeqNo(item.contentRelated),

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Clock, MessageIdGenerator } from "../mtproto/message_id.ts";
+import { MessageIdGenerator, type WallClock } from "../mtproto/message_id.ts";
 import { SeqNoCounter } from "../mtproto/seq_no.ts";
 import type { AppInfo } from "./authorizations.ts";
 import type { KeyEntry } from "./key_store.ts";
@@ -54,7 +54,7 @@ export class ServerSession {
     readonly sessionId: bigint,
     readonly key: KeyEntry,
     readonly firstMessageId: bigint,
-    clock: Clock,
+    clock: WallClock,
   ) {
     this.ids = new MessageIdGenerator(clock, "server");
   }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { systemClock } from "./clock.ts";
+
 /** What a log line may say besides its message. */
 export interface LogFields {
   level?: "debug" | "info" | "error";
@@ -36,7 +38,7 @@ export type Logger = (message: string, fields?: LogFields) => void;
 export function formatLogger(
   format: "text" | "json",
   write: (line: string) => void,
-  now: () => Date = () => new Date(),
+  now: () => Date = () => new Date(systemClock.wall()),
 ): Logger {
   if (format === "json") {
     return (message, fields = {}) =>

@@ -7,7 +7,7 @@
  */
 
 /** Milliseconds since the epoch, like `Date.now`. */
-export type Clock = () => number;
+export type WallClock = () => number;
 
 /**
  * Issues msg_ids for one side of one session.
@@ -28,7 +28,7 @@ export class MessageIdGenerator {
   offsetMs = 0;
 
   /** Creates a generator for the `client` (ids ≡ 0 mod 4) or `server` (odd ids) side. */
-  constructor(readonly clock: Clock, readonly side: "client" | "server") {}
+  constructor(readonly clock: WallClock, readonly side: "client" | "server") {}
 
   /** Corrects the clock from a server time in seconds (`server_DH_inner_data`, msg ids). */
   synchronize(serverTimeSeconds: number): void {

@@ -7,7 +7,7 @@
 import type { RandomSource } from "../crypto/random.ts";
 import type { TlCodec } from "../tl/codec.ts";
 import type { AuthKey } from "./encrypted_message.ts";
-import type { Clock } from "./message_id.ts";
+import type { WallClock } from "./message_id.ts";
 
 /** What a session starts from. */
 export interface SessionOptions {
@@ -16,7 +16,7 @@ export interface SessionOptions {
   authKey: AuthKey;
   salt: bigint;
   random: RandomSource;
-  clock: Clock;
+  clock: WallClock;
   /** Server time minus local time in seconds, when known (from the key exchange). */
   timeOffset?: number;
   /** Resume this session id; a fresh random one otherwise. */

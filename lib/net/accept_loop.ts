@@ -6,6 +6,8 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../io/clock.ts";
+
 /** Longest pause between failed accepts, in milliseconds. */
 const MAX_PAUSE_MS = 1000;
 
@@ -27,9 +29,10 @@ export async function acceptLoop(
   listener: Deno.Listener<Deno.TcpConn>,
   handle: (socket: Deno.TcpConn) => void,
   log: (line: string) => void,
+  clock: Clock = systemClock,
 ): Promise<void> {
   let pauseMs = 0;
-  let lastLogged = 0;
+  let lastLogged = -Infinity;
   for (;;) {
     let socket: Deno.TcpConn;
     try {
@@ -40,11 +43,11 @@ export async function acceptLoop(
       }
       pauseMs = Math.min(MAX_PAUSE_MS, pauseMs ? pauseMs * 2 : 10);
       // One line a second at most: a server out of descriptors must not flood its log too.
-      if (Date.now() - lastLogged >= 1000) {
-        lastLogged = Date.now();
+      if (clock.now() - lastLogged >= 1000) {
+        lastLogged = clock.now();
         log(`accept failed: ${(error as Error).message}; still listening, retrying`);
       }
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      await clock.sleep(pauseMs);
       continue;
     }
     pauseMs = 0;

@@ -10,7 +10,7 @@ import type { ClientSession } from "../mtproto/session.ts";
 import { RequestTimeoutError } from "./sender_errors.ts";
 import type { SenderOptions } from "./sender_options.ts";
 import type { ByteConnection } from "./tcp_connection.ts";
-import type { TimerId, Timers } from "./timers.ts";
+import type { Clock, TimerId } from "../io/clock.ts";
 
 /** How often acks are flushed when nothing else goes out (milliseconds). */
 const ACK_INTERVAL_MS = 200;
@@ -18,7 +18,7 @@ const ACK_INTERVAL_MS = 200;
 /** What the keep-alive needs from its sender. */
 export interface KeepAliveHost {
   /** Runs the ack and ping timers. */
-  timers: Timers;
+  clock: Clock;
   /** The sender's options, read when they are used: the codec and the ping's interval and deadline. */
   options: Pick<SenderOptions, "codec" | "pingIntervalMs" | "pingTimeoutMs">;
   /** The session in use, if any. */
@@ -48,19 +48,19 @@ export class KeepAlive {
   start(): void {
     const host = this.#host;
     this.stop();
-    this.#ackTimer = host.timers.setInterval(() => {
+    this.#ackTimer = host.clock.setInterval(() => {
       if (host.session()?.hasOutgoing) host.flush();
     }, ACK_INTERVAL_MS);
     const interval = host.options.pingIntervalMs ?? 30000;
     if (interval > 0) {
-      this.#pingTimer = host.timers.setInterval(() => this.#ping(interval), interval);
+      this.#pingTimer = host.clock.setInterval(() => this.#ping(interval), interval);
     }
   }
 
   /** Stops both timers. */
   stop(): void {
-    this.#host.timers.clearInterval(this.#ackTimer);
-    this.#host.timers.clearInterval(this.#pingTimer);
+    this.#host.clock.clearInterval(this.#ackTimer);
+    this.#host.clock.clearInterval(this.#pingTimer);
   }
 
   #ping(interval: number): void {
@@ -70,7 +70,7 @@ export class KeepAlive {
     // ping_delay_disconnect asks the server to close the connection if we go silent.
     const body = host.options.codec.encode({
       _cons: "ping_delay_disconnect",
-      ping_id: BigInt(Date.now()),
+      ping_id: BigInt(Math.floor(host.clock.wall())),
       disconnect_delay: Math.ceil(interval / 1000) + 45,
     });
     host.invoke(body, host.options.pingTimeoutMs ?? 10_000).catch((error) => {

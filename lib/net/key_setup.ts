@@ -26,7 +26,7 @@ import type { ConnectProgress } from "./connect_progress.ts";
 import { AuthKeyUnknownError, BadAnswerError } from "./sender_errors.ts";
 import type { SenderOptions } from "./sender_options.ts";
 import type { ByteConnection } from "./tcp_connection.ts";
-import type { TimerId, Timers } from "./timers.ts";
+import { type Clock, systemClock, type TimerId } from "../io/clock.ts";
 
 /** Renew a temporary key when this share of its life is left (at least a minute, at most half). */
 const TEMP_KEY_RENEW_SHARE = 0.1;
@@ -60,7 +60,7 @@ export function newSession(
     authKey: makeAuthKey(authKey),
     salt,
     random: options.random,
-    clock: options.clock ?? Date.now,
+    clock: wallClockOf(options),
     timeOffset,
     ...(sessionId !== undefined ? { sessionId } : {}),
   });
@@ -86,7 +86,7 @@ export async function createAuthKey(
   expiresIn?: number,
 ): Promise<ExchangeResult> {
   const { connection, transport, reader } = pipe;
-  const clock = options.clock ?? Date.now;
+  const clock = wallClockOf(options);
   const ids = new MessageIdGenerator(clock, "client");
   const context = {
     codec: options.codec,
@@ -138,7 +138,7 @@ export interface TempKeyHost {
   /** The sender's connection progress, moved on at each step. */
   progress: ConnectProgress;
   /** Runs the renewal timer. */
-  timers: Timers;
+  clock: Clock;
   /** Writes a line to the sender's log. */
   log(line: string): void;
   /** The session in use, if any: it is kept while its temporary key has time left. */
@@ -179,7 +179,7 @@ export class TempKeys {
 
   /** Cancels the renewal, for good (the sender is closing). */
   stop(): void {
-    this.#host.timers.clearTimeout(this.#renewTimer);
+    this.#host.clock.clearTimeout(this.#renewTimer);
   }
 
   /**
@@ -206,8 +206,8 @@ export class TempKeys {
     host.install(session);
     this.#expiresAt = expiresAt;
     host.log(`temporary key bound until ${new Date(expiresAt * 1000).toISOString()}`);
-    host.timers.clearTimeout(this.#renewTimer);
-    this.#renewTimer = host.timers.setTimeout(() => {
+    host.clock.clearTimeout(this.#renewTimer);
+    this.#renewTimer = host.clock.setTimeout(() => {
       // Reconnecting renews it: ensureBound finds it near its end.
       host.log("renewing the temporary key");
       host.renew();
@@ -257,4 +257,10 @@ export class TempKeys {
       }
     }
   }
+}
+
+/** The wall time message ids are made from: the options' clock, or the platform's. */
+function wallClockOf(options: KeySetupOptions): () => number {
+  const clock = options.clock ?? systemClock;
+  return () => clock.wall();
 }

@@ -13,7 +13,7 @@ import type { KeyPipe } from "./key_setup.ts";
 import { ConnectionFailedError, ConnectTimeoutError } from "./sender_errors.ts";
 import type { SenderOptions } from "./sender_options.ts";
 import { type ByteConnection, connectTcp } from "./tcp_connection.ts";
-import type { TimerId, Timers } from "./timers.ts";
+import type { Clock, TimerId } from "../io/clock.ts";
 
 /** What opening the socket reads from the sender's options. */
 export type OpenOptions = Pick<
@@ -61,20 +61,20 @@ export async function openPipe(
 export class ConnectDeadline {
   /** Rejects when the deadline passes, naming the step that got no answer; never resolves. */
   readonly expired: Promise<never>;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   #timer: TimerId;
   #passed = false;
 
   /** Starts the deadline of `deadlineMs`; `onExpired` runs as it passes (to close the socket). */
   constructor(
-    timers: Timers,
+    clock: Clock,
     deadlineMs: number,
     progress: ConnectProgress,
     onExpired: () => void,
   ) {
-    this.#timers = timers;
+    this.#clock = clock;
     this.expired = new Promise<never>((_, reject) => {
-      this.#timer = timers.setTimeout(() => {
+      this.#timer = clock.setTimeout(() => {
         this.#passed = true;
         const step = progress.step;
         const waitingFor = progress.waitingFor();
@@ -96,6 +96,6 @@ export class ConnectDeadline {
 
   /** Stops the deadline (the attempt is over either way). */
   clear(): void {
-    this.#timers.clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
   }
 }

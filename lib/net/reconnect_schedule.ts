@@ -7,20 +7,20 @@
  */
 
 import { backoffMs, FLOOD_BACKOFF, RECONNECT_BACKOFF } from "./backoff.ts";
-import type { TimerId, Timers } from "./timers.ts";
+import type { Clock, TimerId } from "../io/clock.ts";
 
 /** Failures in a row, the `-429` wait, and the one pending reconnect. */
 export class ReconnectSchedule {
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   /** Failed connection attempts in a row, for the backoff. */
   #failures = 0;
   /** After a `-429` (too many connections), no new connection before this time. */
   #notBefore = 0;
   #timer?: TimerId;
 
-  /** Schedules on `timers`. */
-  constructor(timers: Timers) {
-    this.#timers = timers;
+  /** Schedules on `clock`. */
+  constructor(clock: Clock) {
+    this.#clock = clock;
   }
 
   /** Counts a failed attempt, or a connection dropped before it delivered anything. */
@@ -36,12 +36,12 @@ export class ReconnectSchedule {
   /** `-429`: too many connections from here; no new one for a while (growing, with jitter). */
   flooded(): void {
     const attempt = Math.max(0, this.#failures - 1);
-    this.#notBefore = this.#timers.now() + backoffMs(attempt, FLOOD_BACKOFF);
+    this.#notBefore = this.#clock.now() + backoffMs(attempt, FLOOD_BACKOFF);
   }
 
   /** Milliseconds left of a `-429` wait (zero or less: none). */
   floodWaitMs(): number {
-    return this.#notBefore - this.#timers.now();
+    return this.#notBefore - this.#clock.now();
   }
 
   /**
@@ -53,9 +53,9 @@ export class ReconnectSchedule {
     const failures = Math.max(0, this.#failures - 1);
     const wait = Math.max(
       backoffMs(failures, RECONNECT_BACKOFF),
-      this.#notBefore - this.#timers.now(),
+      this.#notBefore - this.#clock.now(),
     );
-    this.#timer = this.#timers.setTimeout(() => {
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       attempt();
     }, wait);
@@ -63,6 +63,6 @@ export class ReconnectSchedule {
 
   /** Cancels the pending reconnect, for good (the sender is closing). */
   stop(): void {
-    this.#timers.clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
   }
 }

@@ -22,7 +22,7 @@ import { TransportError } from "../errors.ts";
 import type { ClientSession, SessionEvent } from "../mtproto/session.ts";
 import type { ClientTransport } from "../transport/transport.ts";
 import type { ByteConnection } from "./tcp_connection.ts";
-import { realTimers, type TimerId, type Timers } from "./timers.ts";
+import { type Clock, systemClock, type TimerId } from "../io/clock.ts";
 import { ConnectProgress } from "./connect_progress.ts";
 import { createAuthKey, newSession, resumeSession, TempKeys } from "./key_setup.ts";
 import { KeepAlive } from "./keep_alive.ts";
@@ -63,7 +63,7 @@ export class Sender {
   #opening?: ByteConnection;
   /** How far the current (or next) connection has come. */
   readonly #progress: ConnectProgress;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #keepAlive: KeepAlive;
   readonly #backoff: ReconnectSchedule;
   /** With PFS: the permanent key and the temporary one bound to it. */
@@ -74,11 +74,11 @@ export class Sender {
   /** Prepares a sender; nothing happens until `connect` or the first `invoke`. */
   constructor(options: SenderOptions) {
     this.options = options;
-    this.#timers = options.timers ?? realTimers;
+    this.#clock = options.clock ?? systemClock;
     this.#progress = new ConnectProgress(options);
-    this.#backoff = new ReconnectSchedule(this.#timers);
+    this.#backoff = new ReconnectSchedule(this.#clock);
     this.#keepAlive = new KeepAlive({
-      timers: this.#timers,
+      clock: this.#clock,
       options,
       session: () => this.session,
       connection: () => this.#connection,
@@ -89,7 +89,7 @@ export class Sender {
     this.#tempKeys = new TempKeys({
       options,
       progress: this.#progress,
-      timers: this.#timers,
+      clock: this.#clock,
       log: (line) => this.#log(line),
       session: () => this.session,
       install: (session) => {
@@ -131,7 +131,7 @@ export class Sender {
     let timer: TimerId;
     const timeout = new Promise<never>((_, reject) => {
       if (timeoutMs === undefined) return;
-      timer = this.#timers.setTimeout(() => {
+      timer = this.#clock.setTimeout(() => {
         request.expired = true;
         const sent = request.id !== undefined && this.#pending.wasSent(request.id, this.session);
         if (request.id !== undefined) this.cancel(request.id);
@@ -149,7 +149,7 @@ export class Sender {
     try {
       return await Promise.race([this.#submit(body, request), timeout]);
     } finally {
-      this.#timers.clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
     }
   }
 
@@ -219,14 +219,14 @@ export class Sender {
     const wait = this.#backoff.floodWaitMs();
     if (wait > 0) {
       this.#log(`the server said -429: waiting ${Math.round(wait)} ms before connecting`);
-      await new Promise((resolve) => this.#timers.setTimeout(() => resolve(0), wait));
+      await this.#clock.sleep(wait);
       if (this.#connection || this.#closed) return;
     }
     if (this.session) this.reconnects++;
     let connection: ByteConnection | undefined;
     this.#progress.step = "tcp_connect";
     const deadline = new ConnectDeadline(
-      this.#timers,
+      this.#clock,
       this.options.connectTimeoutMs ?? 10_000,
       this.#progress,
       () => connection?.close(),

@@ -8,10 +8,9 @@
 import type { RandomSource } from "../crypto/random.ts";
 import type { RsaPublicKey } from "../crypto/rsa.ts";
 import type { TlCodec } from "../tl/codec.ts";
-import type { Clock } from "../mtproto/message_id.ts";
 import type { TransportOptions } from "../transport/transport.ts";
 import type { ByteConnection } from "./tcp_connection.ts";
-import type { Timers } from "./timers.ts";
+import type { Clock } from "../io/clock.ts";
 
 /** Where and how to connect. */
 export interface SenderOptions {
@@ -23,7 +22,6 @@ export interface SenderOptions {
   /** A codec in native mode with the MTProto schema. */
   codec: TlCodec;
   random: RandomSource;
-  clock?: Clock;
   /** Resume with this key (and salt, session id); otherwise one is created on connect. */
   authKey?: Uint8Array;
   salt?: bigint;
@@ -48,8 +46,11 @@ export interface SenderOptions {
   pingTimeoutMs?: number;
   /** Deadline for opening the connection and creating the key (default 10 s). */
   connectTimeoutMs?: number;
-  /** Timers for deadlines, backoff, acks and pings; the platform's by default. */
-  timers?: Timers;
+  /**
+   * Time and timers for deadlines, backoff, acks and pings, and the wall time of message ids; the
+   * platform's by default.
+   */
+  clock?: Clock;
   /**
    * Perfect forward secrecy: messages go under a temporary key of this lifetime (seconds), bound
    * to the permanent key (`authKey`, or one created first) and renewed before it expires; the

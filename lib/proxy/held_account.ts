@@ -31,7 +31,7 @@ import type { TlSchema } from "../tl/schema.ts";
 import type { TransportOptions } from "../transport/transport.ts";
 import type { AppIdentity } from "../client/init_connection.ts";
 import { atJournalPosition, decodeCursor, samePosition } from "../updates/cursor.ts";
-import { realTimers, type Timers } from "../net/timers.ts";
+import type { Clock } from "../io/clock.ts";
 import { StoreRetry } from "./store_retry.ts";
 import type { AccountStore, StoredAccount } from "../store/account_store.ts";
 import { readJournalRow, writeJournalRow } from "../store/journal_row.ts";
@@ -44,6 +44,7 @@ export interface HeldDefaults {
   app: AppIdentity;
   behaviour?: Partial<ClientBehaviour>;
   transport?: TransportOptions;
+  clock?: Clock;
   log?: (line: string) => void;
 }
 
@@ -53,8 +54,8 @@ export interface HeldOptions {
   journalLimit?: number;
   /** Where store failures and recoveries are logged (always, whatever the log level). */
   log?: (line: string) => void;
-  /** Timers for the store probes (the platform's by default). */
-  timers?: Timers;
+  /** Clock for the store probes (the platform's by default). */
+  clock?: Clock;
   /** The first wait before probing a failing store, doubled each time up to 5 s (default 1 s). */
   retryMs?: number;
 }
@@ -133,6 +134,7 @@ export class HeldAccount {
       // and each connection's writer re-spells them as that connection asked.
       behaviour: { ...defaults.behaviour, longsAsStrings: false },
       ...(defaults.transport ? { transport: defaults.transport } : {}),
+      ...(defaults.clock ? { clock: defaults.clock } : {}),
       onUpdate: (update) => {
         this.#managed.push(update);
         for (const { updates } of this.#private.values()) updates.push(update);
@@ -161,7 +163,7 @@ export class HeldAccount {
     this.#managed = new ManagedUpdates(this.client, (output) => this.#onOutput(output));
     this.#writes = new StoreRetry({
       log: (line) => this.#log(`store: held account ${this.keyId}: ${line}`),
-      timers: options.timers ?? realTimers,
+      clock: options.clock ?? this.client.clock,
       retryMs: options.retryMs ?? 1000,
       stop: () => this.#managed.stop(),
       probe: () => this.#saveRow(),

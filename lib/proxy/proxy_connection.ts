@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Clock } from "../io/clock.ts";
 import { Mtproto2jsonError, TlEncodeError } from "../errors.ts";
 import { isTlObject } from "../tl/codec.ts";
 import { parseJsonExact } from "../tl/json.ts";
@@ -50,6 +51,8 @@ export interface ProxyDefaults {
   held?: HeldAccounts;
   /** What a `{"health": {}}` request reports (serve fills in its connections). */
   health?: () => Record<string, unknown>;
+  /** Time and timers for everything served (the platform's by default; tests pass a fake). */
+  clock?: Clock;
 }
 
 /** The id given to errors in lines that have no usable id. */
@@ -82,6 +85,7 @@ export class ProxyConnection {
           onUpdate,
           onMissedUpdates: onMissed,
           onEvent,
+          ...(defaults.clock ? { clock: defaults.clock } : {}),
           ...(defaults.log ? { log: defaults.log } : {}),
         }),
       (line) => this.#send(line),

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { systemClock } from "../io/clock.ts";
 import type { ProxyDefaults } from "./proxy_connection.ts";
 import { serveLines } from "./serve_lines.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
@@ -23,7 +24,7 @@ export interface ServeOptions {
   /** With a token: how long a new connection has to present it (default 10 s). */
   tokenDeadlineMs?: number;
   /** With a token: how wrong ones are delayed per address (defaults in token_guard.ts). */
-  tokenThrottle?: Omit<TokenGuardOptions, "log">;
+  tokenThrottle?: Omit<TokenGuardOptions, "log" | "clock">;
 }
 
 /** A running server. */
@@ -80,12 +81,13 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
   const maxConnections = options.maxConnections ?? 1000;
   let connections = 0;
   const sockets = new Set<Deno.TcpConn>();
-  const started = Date.now();
+  const clock = defaults.clock ?? systemClock;
+  const started = clock.now();
   const serverLog = defaults.log ??
     ((line: string) => console.error(`mtproto2json serve: ${line}`));
   // Only the token guards a non-loopback bind, so guessing it is slowed, counted and logged.
   const guard = options.token
-    ? new TokenGuard({ ...options.tokenThrottle, log: (line) => serverLog(line) })
+    ? new TokenGuard({ ...options.tokenThrottle, clock, log: (line) => serverLog(line) })
     : undefined;
   // For health checks (a container's HEALTHCHECK, a load balancer): alive, and how busy.
   // A store that cannot be written is "degraded": serving goes on, but held accounts' updates
@@ -94,7 +96,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     const store = defaults.held?.health();
     return {
       status: store?.store === "failing" ? "degraded" : "ok",
-      uptime_s: Math.floor((Date.now() - started) / 1000),
+      uptime_s: Math.floor((clock.now() - started) / 1000),
       connections: sockets.size,
       held_accounts: defaults.held?.size ?? 0,
       ...store,
@@ -102,48 +104,53 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
       token_failures: guard?.stats() ?? { total: 0, addresses_throttled: 0 },
     };
   };
-  const serving = acceptLoop(listener, (socket) => {
-    if (sockets.size >= maxConnections) {
-      const line = JSON.stringify({
-        id: -1,
-        error: "TooManyConnections",
-        msg: `this server serves at most ${maxConnections} connections at once`,
-      }) + "\n";
-      socket.write(new TextEncoder().encode(line)).catch(() => {}).finally(() =>
-        closeQuietly(socket)
-      );
-      return;
-    }
-    socket.setNoDelay(true);
-    sockets.add(socket);
-    // Every line this connection logs names it.
-    const connection = ++connections;
-    const tagged = (log?: (line: string, fields?: LogFields) => void) =>
-      log && ((line: string, fields?: LogFields) => log(line, { ...fields, connection }));
-    const own: ProxyDefaults = {
-      ...defaults,
-      health,
-      ...(defaults.log ? { log: tagged(defaults.log) } : {}),
-      ...(defaults.verbose ? { verbose: tagged(defaults.verbose) } : {}),
-    };
-    (async () => {
-      await serveLines(own, {
-        readable: readChunks(socket),
-        write: async (text) => {
-          const bytes = new TextEncoder().encode(text);
-          for (let written = 0; written < bytes.length;) {
-            written += await socket.write(bytes.subarray(written));
-          }
-        },
-        maxLine: options.maxLine,
-        ...(options.token ? { token: options.token } : {}),
-        tokenDeadlineMs: options.tokenDeadlineMs ?? 10_000,
-        ...(guard ? { guard, address: (socket.remoteAddr as Deno.NetAddr).hostname } : {}),
-      });
-      sockets.delete(socket);
-      closeQuietly(socket);
-    })();
-  }, serverLog);
+  const serving = acceptLoop(
+    listener,
+    (socket) => {
+      if (sockets.size >= maxConnections) {
+        const line = JSON.stringify({
+          id: -1,
+          error: "TooManyConnections",
+          msg: `this server serves at most ${maxConnections} connections at once`,
+        }) + "\n";
+        socket.write(new TextEncoder().encode(line)).catch(() => {}).finally(() =>
+          closeQuietly(socket)
+        );
+        return;
+      }
+      socket.setNoDelay(true);
+      sockets.add(socket);
+      // Every line this connection logs names it.
+      const connection = ++connections;
+      const tagged = (log?: (line: string, fields?: LogFields) => void) =>
+        log && ((line: string, fields?: LogFields) => log(line, { ...fields, connection }));
+      const own: ProxyDefaults = {
+        ...defaults,
+        health,
+        ...(defaults.log ? { log: tagged(defaults.log) } : {}),
+        ...(defaults.verbose ? { verbose: tagged(defaults.verbose) } : {}),
+      };
+      (async () => {
+        await serveLines(own, {
+          readable: readChunks(socket),
+          write: async (text) => {
+            const bytes = new TextEncoder().encode(text);
+            for (let written = 0; written < bytes.length;) {
+              written += await socket.write(bytes.subarray(written));
+            }
+          },
+          maxLine: options.maxLine,
+          ...(options.token ? { token: options.token } : {}),
+          tokenDeadlineMs: options.tokenDeadlineMs ?? 10_000,
+          ...(guard ? { guard, address: (socket.remoteAddr as Deno.NetAddr).hostname } : {}),
+        });
+        sockets.delete(socket);
+        closeQuietly(socket);
+      })();
+    },
+    serverLog,
+    clock,
+  );
   return {
     port: (listener.addr as Deno.NetAddr).port,
     async close() {

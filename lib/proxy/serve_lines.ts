@@ -10,6 +10,7 @@
  * @module
  */
 
+import { systemClock, type TimerId } from "../io/clock.ts";
 import { type Line, readLineBatches } from "../io/lines.ts";
 import { LineWriter } from "../io/line_writer.ts";
 import { ProxyConnection, type ProxyDefaults } from "./proxy_connection.ts";
@@ -74,11 +75,13 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
       }
       if (admission) await guard!.sleep(admission.waitMs);
       // A connection that never presents its token must not hold its place for ever.
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      const clock = defaults.clock ?? systemClock;
+      let timer: TimerId;
       const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(() => resolve("late"), stream.tokenDeadlineMs ?? 10_000);
+        timer = clock.setTimeout(() => resolve("late"), stream.tokenDeadlineMs ?? 10_000);
       });
-      const first = await Promise.race([batches.next(), late]).finally(() => clearTimeout(timer));
+      const first = await Promise.race([batches.next(), late])
+        .finally(() => clock.clearTimeout(timer));
       if (first === "late" || first.done) {
         // Not a guess: nothing was presented, so nothing is counted.
         if (first === "late") refuse("no token line within the deadline");

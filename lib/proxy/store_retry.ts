@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { TimerId, Timers } from "../net/timers.ts";
+import type { Clock, TimerId } from "../io/clock.ts";
 
 /**
  * A probe is one small write, cheap even every few seconds; a longer wait would only delay the
@@ -20,7 +20,7 @@ const MAX_RETRY_MS = 5_000;
 export interface StoreRetryHooks {
   /** Where failures and recoveries are told, each once. */
   log: (line: string) => void;
-  timers: Timers;
+  clock: Clock;
   /** The first wait before a probe. */
   retryMs: number;
   /** The account's updates stop (a write failed). */
@@ -57,7 +57,7 @@ export class StoreRetry {
 
   /** No more probes (the account is closed). */
   close(): void {
-    this.#hooks.timers.clearTimeout(this.#timer);
+    this.#hooks.clock.clearTimeout(this.#timer);
   }
 
   #fail(error: Error): void {
@@ -68,8 +68,8 @@ export class StoreRetry {
     } else if (error.message !== this.failure) this.#hooks.log(`still failing: ${error.message}`);
     this.failure = error.message;
     this.#hooks.stop();
-    this.#hooks.timers.clearTimeout(this.#timer);
-    this.#timer = this.#hooks.timers.setTimeout(() => this.#probe(), this.#nextMs);
+    this.#hooks.clock.clearTimeout(this.#timer);
+    this.#timer = this.#hooks.clock.setTimeout(() => this.#probe(), this.#nextMs);
     this.#nextMs = Math.min(MAX_RETRY_MS, this.#nextMs * 2);
   }
 

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { realTimers, type TimerId, type Timers } from "../net/timers.ts";
+import { type Clock, systemClock, type TimerId } from "../io/clock.ts";
 
 /** How wrong tokens are throttled; every field has a default. */
 export interface TokenGuardOptions {
@@ -40,7 +40,7 @@ export interface TokenGuardOptions {
   /** Addresses named in the log per interval; the rest share one line (default 20). */
   maxLogLines?: number;
   /** The clock and timers (tests pass fake ones). */
-  timers?: Timers;
+  clock?: Clock;
   /** Where the reports go; the token itself is never in them. */
   log?: (line: string) => void;
 }
@@ -94,7 +94,7 @@ export class TokenGuard {
   readonly #maxAddresses: number;
   readonly #logIntervalMs: number;
   readonly #maxLogLines: number;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #log: (line: string) => void;
   /** By address key, least recently failed first. */
   readonly #entries = new Map<string, Entry>();
@@ -115,7 +115,7 @@ export class TokenGuard {
     this.#maxAddresses = options.maxAddresses ?? 10_000;
     this.#logIntervalMs = options.logIntervalMs ?? 60_000;
     this.#maxLogLines = options.maxLogLines ?? 20;
-    this.#timers = options.timers ?? realTimers;
+    this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? ((line) => console.error(line));
     this.#logBudget = this.#maxLogLines;
   }
@@ -123,7 +123,7 @@ export class TokenGuard {
   /** How long a new connection from `address` waits before its first line is read, if at all. */
   admit(address: string): Admission {
     const entry = this.#entries.get(addressKey(address));
-    const waitMs = entry ? Math.max(0, entry.until - this.#timers.now()) : 0;
+    const waitMs = entry ? Math.max(0, entry.until - this.#clock.now()) : 0;
     return waitMs > this.#maxWaitMs
       ? { kind: "turned_away", retryInMs: waitMs }
       : { kind: "read", waitMs };
@@ -134,7 +134,7 @@ export class TokenGuard {
    */
   failed(address: string): number {
     const key = addressKey(address);
-    const now = this.#timers.now();
+    const now = this.#clock.now();
     this.#total++;
     let entry = this.#entries.get(key);
     if (entry) {
@@ -154,14 +154,14 @@ export class TokenGuard {
       if (this.#logBudget > 0) this.#report(key, entry, now);
     }
     if (this.#sweep === undefined) {
-      this.#sweep = this.#timers.setInterval(() => this.#sweepNow(), this.#logIntervalMs);
+      this.#sweep = this.#clock.setInterval(() => this.#sweepNow(), this.#logIntervalMs);
     }
     return delay;
   }
 
   /** Totals for the `health` report. */
   stats(): TokenFailureStats {
-    const now = this.#timers.now();
+    const now = this.#clock.now();
     let throttled = 0;
     for (const entry of this.#entries.values()) if (entry.until > now) throttled++;
     return { total: this.#total, addresses_throttled: throttled };
@@ -171,7 +171,7 @@ export class TokenGuard {
   sleep(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const id = this.#timers.setTimeout(() => {
+      const id = this.#clock.setTimeout(() => {
         this.#sleeping.delete(id);
         resolve();
       }, ms);
@@ -181,10 +181,10 @@ export class TokenGuard {
 
   /** Stops the periodic report and ends every wait (the server is closing). */
   close(): void {
-    if (this.#sweep !== undefined) this.#timers.clearInterval(this.#sweep);
+    if (this.#sweep !== undefined) this.#clock.clearInterval(this.#sweep);
     this.#sweep = undefined;
     for (const [id, resolve] of this.#sleeping) {
-      this.#timers.clearTimeout(id);
+      this.#clock.clearTimeout(id);
       resolve();
     }
     this.#sleeping.clear();
@@ -216,7 +216,7 @@ export class TokenGuard {
 
   /** Reports what the interval left unreported, and forgets quiet addresses. */
   #sweepNow(): void {
-    const now = this.#timers.now();
+    const now = this.#clock.now();
     this.#logBudget = this.#maxLogLines;
     const rest = { ...this.#droppedUnlogged };
     this.#droppedUnlogged = { attempts: 0, addresses: 0 };
@@ -242,7 +242,7 @@ export class TokenGuard {
       );
     }
     if (this.#entries.size === 0 && this.#sweep !== undefined) {
-      this.#timers.clearInterval(this.#sweep);
+      this.#clock.clearInterval(this.#sweep);
       this.#sweep = undefined;
     }
   }

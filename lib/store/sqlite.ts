@@ -5,6 +5,7 @@
  * @module
  */
 
+import { systemClock } from "../io/clock.ts";
 import {
   type AccountStore,
   StoreCorruptError,
@@ -206,7 +207,7 @@ function writeOwner(dir: string): void {
   try {
     hostname = Deno.hostname();
   } catch { /* the name needs --allow-sys, which the executable is not given */ }
-  const owner = { pid: Deno.pid, hostname, since: new Date().toISOString() };
+  const owner = { pid: Deno.pid, hostname, since: new Date(systemClock.wall()).toISOString() };
   Deno.writeTextFileSync(`${dir}/${OWNER}`, JSON.stringify(owner) + "\n", { mode: 0o600 });
 }
 

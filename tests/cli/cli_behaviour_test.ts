@@ -1,4 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { systemClock } from "../../lib/io/clock.ts";
 import { runCli } from "../../lib/cli/run.ts";
 import { parseFlags } from "../../lib/cli/flags.ts";
 import { serve } from "../../lib/proxy/serve.ts";
@@ -17,6 +18,7 @@ async function run(args: string[], env: Record<string, string> = {}) {
     writeSecretFile: () => Promise.reject(new Error("no writes in this test")),
     stopped: Promise.resolve(),
     env: (name) => env[name],
+    clock: systemClock,
   });
   return { status, stdout, stderr };
 }
@@ -137,6 +139,7 @@ Deno.test("--log-format json: one object a line, each naming its connection", as
     writeSecretFile: () => Promise.reject(new Error("no writes")),
     stopped: new Promise((resolve) => (stop = resolve)),
     env: () => undefined,
+    clock: systemClock,
   });
   const socket = await Deno.connect({ hostname: "127.0.0.1", port: await port });
   await socket.write(new TextEncoder().encode('{"id": 7, "options": {}}\n'));

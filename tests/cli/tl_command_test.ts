@@ -1,4 +1,5 @@
 import { TlCodec } from "../../lib/tl/codec.ts";
+import { systemClock } from "../../lib/io/clock.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { fuzzInputs, gzipBombVector, nestedText } from "../support/fuzz_decode.ts";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
@@ -16,6 +17,7 @@ async function run(args: string[], stdin = "", files: Record<string, string> = {
     writeSecretFile: () => Promise.reject(new Error("no writes in this test")),
     stopped: new Promise(() => {}),
     env: () => undefined,
+    clock: systemClock,
   });
   return { status, stdout, stderr };
 }

@@ -1,4 +1,5 @@
 import { assertEquals } from "../assert.ts";
+import { skewedClock, systemClock } from "../../lib/io/clock.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
@@ -67,7 +68,7 @@ for (const skewHours of [1, -1]) {
       const skewed = senderFor(emulator, {
         authKey: first.authKey,
         salt: first.session!.salt,
-        clock: () => Date.now() + skewHours * 3600_000,
+        clock: skewedClock(systemClock, skewHours * 3600_000),
       });
       try {
         await burst(skewed, 50);

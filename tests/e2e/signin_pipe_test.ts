@@ -1,4 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { systemClock } from "../../lib/io/clock.ts";
 import { runCli } from "../../lib/cli/run.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
@@ -20,6 +21,7 @@ async function signin(args: string[], stdin = "", files: Map<string, string> = n
     writeSecretFile: (path, text) => (files.set(path, text), Promise.resolve()),
     stopped: new Promise(() => {}),
     env: () => undefined,
+    clock: systemClock,
   });
   return { status, stdout, stderr };
 }
@@ -125,6 +127,7 @@ Deno.test("signin without an api_id says where to get one", async () => {
     writeSecretFile: () => Promise.resolve(),
     stopped: new Promise(() => {}),
     env: () => undefined,
+    clock: systemClock,
   });
   assertEquals(status, 1);
   assertStringIncludes(stderr, "my.telegram.org");

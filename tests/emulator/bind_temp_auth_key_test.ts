@@ -1,4 +1,5 @@
 import { assertEquals, assertThrows } from "../assert.ts";
+import { FakeClock } from "../support/fake_clock.ts";
 import { RpcError } from "../../lib/errors.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
@@ -21,7 +22,8 @@ async function setUp() {
   const perm = keys.find(makeAuthKey(permBytes).id, now)!;
   const temp = keys.find(makeAuthKey(tempBytes).id, now)!;
   const log: string[] = [];
-  const dc = { dcId: 1, keys, codec, clock: () => now * 1000 } as unknown as DcContext;
+  const clock = new FakeClock(now * 1000);
+  const dc = { dcId: 1, keys, codec, clock } as unknown as DcContext;
   const bind = pfsMethods(createTools(await World.create(), () => []), (line) => log.push(line))[
     "auth.bindTempAuthKey"
   ];

@@ -1,4 +1,4 @@
-// The sender's deadlines, backoff, ping deadline and -404 handling, driven by fake timers over
+// The sender's deadlines, backoff, ping deadline and -404 handling, driven by fake clock over
 // in-memory pipes to an emulated DC: no sockets, and no test waits for real time to pass.
 import { assertEquals, assertRejects } from "../assert.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
@@ -16,7 +16,7 @@ import { FLOOD_BACKOFF, RECONNECT_BACKOFF } from "../../lib/net/backoff.ts";
 import { TransportError } from "../../lib/errors.ts";
 import { ServerTransport } from "../../lib/transport/transport.ts";
 import { testCodec as codec } from "../support/emulated_sender.ts";
-import { FakeTimers, settle } from "../support/fake_timers.ts";
+import { FakeClock, settle } from "../support/fake_clock.ts";
 import { memoryDc } from "../support/memory_dc.ts";
 
 const ping = (id: number) => codec.encode({ _cons: "ping", ping_id: BigInt(id) });
@@ -24,7 +24,7 @@ const ping = (id: number) => codec.encode({ _cons: "ping", ping_id: BigInt(id) }
 async function setup(extra: Partial<SenderOptions> = {}) {
   const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {} });
   const dc = memoryDc(emulator.contexts[0]);
-  const timers = new FakeTimers();
+  const clock = new FakeClock();
   const connects: number[] = [];
   const sender = new Sender({
     host: "memory",
@@ -36,14 +36,14 @@ async function setup(extra: Partial<SenderOptions> = {}) {
     random: secureRandom,
     log: () => {},
     pingIntervalMs: 0,
-    timers,
+    clock,
     connect: () => {
-      connects.push(timers.now());
+      connects.push(clock.now());
       return dc.connect();
     },
     ...extra,
   });
-  return { emulator, dc, timers, sender, connects };
+  return { emulator, dc, clock, sender, connects };
 }
 
 /** A connection that accepts bytes and never answers; `closed.count` counts those closed. */
@@ -70,22 +70,22 @@ function silentConnection(closed: { count: number }): Promise<ByteConnection> {
 }
 
 Deno.test("a request's timeout counts from submission, connecting included; the connect deadline closes the socket", async () => {
-  const { emulator, timers, sender } = await setup();
+  const { emulator, clock, sender } = await setup();
   const closed = { count: 0 };
   const silent = new Sender({ ...sender.options, connect: () => silentConnection(closed) });
   try {
     const timedOut = assertRejects(() => silent.invoke(ping(1), 3000), RequestTimeoutError);
     const connectFailed = assertRejects(() => silent.invoke(ping(2)), ConnectTimeoutError);
-    await timers.advance(3000);
+    await clock.advance(3000);
     const error = await timedOut;
     assertEquals(error.maybeExecuted, false, "it never left the process");
     assertEquals(closed.count, 0, "the key exchange still has time");
-    await timers.advance(7000);
+    await clock.advance(7000);
     await connectFailed;
     assertEquals(closed.count, 1, "the connection is closed at the connect deadline");
     // The next request starts a fresh attempt rather than waiting behind the dead one.
     const next = assertRejects(() => silent.invoke(ping(3)), ConnectTimeoutError);
-    await timers.advance(10_000);
+    await clock.advance(10_000);
     await next;
     assertEquals(closed.count, 2);
   } finally {
@@ -97,7 +97,7 @@ Deno.test("a request's timeout counts from submission, connecting included; the 
 
 Deno.test("a dropped connection is retried after growing, jittered waits, one attempt at a time", async () => {
   let reconnected = 0;
-  const { emulator, dc, timers, sender, connects } = await setup({
+  const { emulator, dc, clock, sender, connects } = await setup({
     onReconnect: () => reconnected++,
   });
   try {
@@ -106,7 +106,7 @@ Deno.test("a dropped connection is retried after growing, jittered waits, one at
     dc.refuse = new Deno.errors.ConnectionRefused("refused");
     const pending = sender.invoke(ping(2));
     dc.drop();
-    await timers.advance(10_000);
+    await clock.advance(10_000);
     // 10 s without a server: the waits grow toward the cap instead of hammering it.
     const attempts = connects.slice(1);
     const gaps = attempts.map((at, index) => at - (index ? attempts[index - 1] : 0));
@@ -117,7 +117,7 @@ Deno.test("a dropped connection is retried after growing, jittered waits, one at
     }
     // The server is back: the next attempt connects and the request made meanwhile is answered.
     dc.refuse = undefined;
-    await timers.advance(RECONNECT_BACKOFF.capMs);
+    await clock.advance(RECONNECT_BACKOFF.capMs);
     assertEquals(codec.decode(await pending).ping_id, 2n);
     assertEquals(dc.opened - dc.closed, 1, "exactly one live connection");
     // Its owner is told once, to fetch the updates pushed while it was away.
@@ -129,7 +129,7 @@ Deno.test("a dropped connection is retried after growing, jittered waits, one at
 });
 
 Deno.test("a ping with no pong in time drops the half-open connection and reconnects", async () => {
-  const { emulator, dc, timers, sender } = await setup({
+  const { emulator, dc, clock, sender } = await setup({
     pingIntervalMs: 30_000,
     pingTimeoutMs: 10_000,
   });
@@ -137,12 +137,12 @@ Deno.test("a ping with no pong in time drops the half-open connection and reconn
     await sender.connect();
     assertEquals(dc.opened, 1);
     dc.mute = true;
-    await timers.advance(30_000);
+    await clock.advance(30_000);
     assertEquals(dc.closed, 0, "the ping has time to be answered");
-    await timers.advance(10_000);
+    await clock.advance(10_000);
     assertEquals(dc.closed, 1, "no pong: the connection is dropped");
     dc.mute = false;
-    await timers.advance(RECONNECT_BACKOFF.capMs);
+    await clock.advance(RECONNECT_BACKOFF.capMs);
     await settle();
     assertEquals(dc.opened, 2);
     assertEquals(codec.decode(await sender.invoke(ping(7))).ping_id, 7n);
@@ -214,14 +214,14 @@ Deno.test("a refused connection is a ConnectionFailed error naming the address",
 });
 
 Deno.test("-429 keeps new connections away for a growing while", async () => {
-  const timers = new FakeTimers();
+  const clock = new FakeClock();
   const connects: number[] = [];
   const { emulator, sender: template } = await setup();
   const sender = new Sender({
     ...template.options,
-    timers,
+    clock,
     connect: () => {
-      connects.push(timers.now());
+      connects.push(clock.now());
       return floodingConnection();
     },
   });
@@ -232,7 +232,7 @@ Deno.test("-429 keeps new connections away for a growing while", async () => {
       let failed = false;
       const refused = assertRejects(() => sender.invoke(ping(request)), TransportError, "429")
         .then(() => (failed = true));
-      while (!failed) await timers.advance(50);
+      while (!failed) await clock.advance(50);
       await refused;
     }
     const gaps = connects.slice(1).map((at, index) => at - connects[index]);

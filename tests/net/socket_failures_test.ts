@@ -1,7 +1,7 @@
 // Socket failures while a connection opens, seen from the sender: each is a ConnectionFailed or
 // ConnectTimeout error naming the address and the step (never the platform's own error), and
 // closing the sender ends what waits at once, saying whether each request went out. Fake
-// connections and fake timers: no sockets, no waiting for real time.
+// connections and fake clock: no sockets, no waiting for real time.
 import { assertEquals, assertRejects } from "../assert.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
@@ -15,7 +15,7 @@ import {
 } from "../../lib/net/sender.ts";
 import type { ByteConnection } from "../../lib/net/tcp_connection.ts";
 import { testCodec as codec } from "../support/emulated_sender.ts";
-import { FakeTimers, settle } from "../support/fake_timers.ts";
+import { FakeClock, settle } from "../support/fake_clock.ts";
 import { memoryDc } from "../support/memory_dc.ts";
 
 const ping = (id: number) => codec.encode({ _cons: "ping", ping_id: BigInt(id) });
@@ -61,8 +61,8 @@ function fakeConnection(
 function senderWith(
   connect: SenderOptions["connect"],
   extra: Partial<SenderOptions> = {},
-): { sender: Sender; timers: FakeTimers } {
-  const timers = new FakeTimers();
+): { sender: Sender; clock: FakeClock } {
+  const clock = new FakeClock();
   const sender = new Sender({
     host: "127.0.0.1",
     port: 443,
@@ -73,11 +73,11 @@ function senderWith(
     random: secureRandom,
     log: () => {},
     pingIntervalMs: 0,
-    timers,
+    clock,
     connect,
     ...extra,
   });
-  return { sender, timers };
+  return { sender, clock };
 }
 
 Deno.test("a reset, a broken pipe or the server closing during the key exchange is ConnectionFailed naming the step", async () => {
@@ -129,11 +129,11 @@ Deno.test("an error opening the socket is ConnectionFailed at the TCP connect", 
 
 Deno.test("no answer: the connect deadline and the request's timeout name the step that got none", async () => {
   // No key yet: the key exchange is what gets no answer.
-  const { sender, timers } = senderWith(() => fakeConnection({ read: "silent" }));
+  const { sender, clock } = senderWith(() => fakeConnection({ read: "silent" }));
   try {
     const timedOut = assertRejects(() => sender.invoke(ping(1), 3000), RequestTimeoutError);
     const connect = assertRejects(() => sender.invoke(ping(2)), ConnectTimeoutError);
-    await timers.advance(10_000);
+    await clock.advance(10_000);
     const early = await timedOut;
     assertEquals(early.maybeExecuted, false);
     assertEquals(
@@ -152,7 +152,7 @@ Deno.test("no answer: the connect deadline and the request's timeout name the st
   });
   try {
     const timedOut = assertRejects(() => keyed.sender.invoke(ping(1), 3000), RequestTimeoutError);
-    await keyed.timers.advance(3000);
+    await keyed.clock.advance(3000);
     const error = await timedOut;
     assertEquals(error.maybeExecuted, true);
     assertEquals(/did not answer the first call/.test(error.waitingFor ?? ""), true);

@@ -1,9 +1,9 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { addressKey, TokenGuard, type TokenGuardOptions } from "../../lib/proxy/token_guard.ts";
-import { FakeTimers } from "../support/fake_timers.ts";
+import { FakeClock } from "../support/fake_clock.ts";
 
 function guardOn(options: Partial<TokenGuardOptions> = {}) {
-  const timers = new FakeTimers();
+  const clock = new FakeClock();
   const lines: string[] = [];
   const guard = new TokenGuard({
     baseMs: 100,
@@ -11,11 +11,11 @@ function guardOn(options: Partial<TokenGuardOptions> = {}) {
     maxWaitMs: 5000,
     logIntervalMs: 60_000,
     forgetAfterMs: 600_000,
-    timers,
+    clock,
     log: (line) => lines.push(line),
     ...options,
   });
-  return { timers, lines, guard };
+  return { clock, lines, guard };
 }
 
 Deno.test("token guard: consecutive failures from an address wait exponentially longer, up to the cap", () => {
@@ -29,7 +29,7 @@ Deno.test("token guard: consecutive failures from an address wait exponentially 
 });
 
 Deno.test("token guard: an address's connections wait out its penalties one after another, and are turned away past the limit", async () => {
-  const { timers, guard } = guardOn();
+  const { clock, guard } = guardOn();
   assertEquals(guard.admit("203.0.113.7"), { kind: "read", waitMs: 0 });
   // Three guesses on parallel connections: their penalties queue, 100 + 200 + 400 ms.
   guard.failed("203.0.113.7");
@@ -40,9 +40,9 @@ Deno.test("token guard: an address's connections wait out its penalties one afte
   // The next connection waits on the guard's clock, not on the wall clock.
   let woke = false;
   guard.sleep(700).then(() => (woke = true));
-  await timers.advance(699);
+  await clock.advance(699);
   assertEquals(woke, false);
-  await timers.advance(1);
+  await clock.advance(1);
   assertEquals(woke, true);
   assertEquals(guard.stats().addresses_throttled, 0);
   // Ten more guesses at once push the penalty past what a connection is kept waiting for.
@@ -54,53 +54,53 @@ Deno.test("token guard: an address's connections wait out its penalties one afte
 });
 
 Deno.test("token guard: failures are remembered across a pause; an address quiet long enough starts over", async () => {
-  const { timers, guard } = guardOn();
+  const { clock, guard } = guardOn();
   guard.failed("203.0.113.7");
   guard.failed("203.0.113.7");
-  await timers.advance(60_000);
+  await clock.advance(60_000);
   // Still remembered: the third failure in a row.
   assertEquals(guard.failed("203.0.113.7"), 400);
-  await timers.advance(600_000 + 60_000);
+  await clock.advance(600_000 + 60_000);
   // Nothing remembered, so nothing left running either.
-  assertEquals([guard.stats(), timers.pending], [{ total: 3, addresses_throttled: 0 }, 0]);
+  assertEquals([guard.stats(), clock.pending], [{ total: 3, addresses_throttled: 0 }, 0]);
   assertEquals(guard.failed("203.0.113.7"), 100);
   guard.close();
 });
 
 Deno.test("token guard: each address is logged once per interval, with what it tried in between", async () => {
-  const { timers, lines, guard } = guardOn();
+  const { clock, lines, guard } = guardOn();
   for (let i = 0; i < 50; i++) guard.failed("203.0.113.7");
   guard.failed("198.51.100.1");
   assertEquals(lines.length, 2);
   assertStringIncludes(lines[0], "203.0.113.7: 1 attempt since its last report");
   assertStringIncludes(lines[1], "198.51.100.1");
-  await timers.advance(30_000);
+  await clock.advance(30_000);
   for (let i = 0; i < 10; i++) guard.failed("203.0.113.7");
   assertEquals(lines.length, 2);
   // The interval's end reports what was held back.
-  await timers.advance(30_000);
+  await clock.advance(30_000);
   assertEquals(lines.length, 3);
   assertStringIncludes(lines[2], "203.0.113.7: 59 attempts since its last report, 60 in a row");
-  await timers.advance(60_000);
+  await clock.advance(60_000);
   assertEquals(lines.length, 3);
   guard.close();
 });
 
 Deno.test("token guard: many addresses neither grow memory past the limit nor flood the log", async () => {
-  const { timers, lines, guard } = guardOn({ maxAddresses: 100, maxLogLines: 5 });
+  const { clock, lines, guard } = guardOn({ maxAddresses: 100, maxLogLines: 5 });
   for (let i = 0; i < 10_000; i++) guard.failed(`10.${i >> 16 & 255}.${i >> 8 & 255}.${i & 255}`);
   // Only the 100 most recent addresses are remembered.
   assertEquals(guard.stats(), { total: 10_000, addresses_throttled: 100 });
   assertEquals(guard.failed("10.0.0.0"), 100); // forgotten long ago: a first failure again
   assertEquals(guard.failed("10.0.39.15"), 200); // among the most recent
   assertEquals(lines.length, 5);
-  await timers.advance(60_000);
+  await clock.advance(60_000);
   // The next interval names five more and sums up the rest in one line, losing no attempt.
   assertEquals(lines.length, 11);
   assertStringIncludes(lines[10], "other addresses");
   const counted = lines.map((line) => Number(/(\d+) (?:more )?attempts?/.exec(line)![1]));
   assertEquals(counted.reduce((a, b) => a + b), 10_002);
-  await timers.advance(60_000);
+  await clock.advance(60_000);
   assertEquals(lines.length, 11);
   guard.close();
 });

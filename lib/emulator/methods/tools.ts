@@ -33,7 +33,7 @@ export type Tools = ReturnType<typeof createTools>;
 
 /** Builds the helpers over one world; `allDcs` lists every DC for pushing updates. */
 export function createTools(world: World, allDcs: () => DcContext[]) {
-  const now = (context: CallContext) => Math.floor(context.dc.clock() / 1000);
+  const now = (context: CallContext) => Math.floor(context.dc.clock.wall() / 1000);
   const keyId = (context: CallContext) => context.key.authKey.id.toHex();
 
   const viewer = (context: CallContext): WorldUser => {

@@ -1,11 +1,11 @@
 /**
- * Timers driven by the test: `advance(ms)` fires what falls due, in order, letting promise
+ * A clock driven by the test: `advance(ms)` fires what falls due, in order, letting promise
  * callbacks run between timers, so deadlines and backoff are tested without sleeping.
  *
  * @module
  */
 
-import type { TimerId, Timers } from "../../lib/net/timers.ts";
+import type { Clock, TimerId } from "../../lib/io/clock.ts";
 
 interface Entry {
   id: number;
@@ -15,9 +15,19 @@ interface Entry {
 }
 
 /** A fake clock and its timers. */
-export class FakeTimers implements Timers {
+export class FakeClock implements Clock {
   /** The fake clock, in milliseconds. */
   time = 0;
+  /** Wall time at `time` 0 (milliseconds since the epoch). */
+  epochMs: number;
+
+  /**
+   * Starts at monotonic time 0 and wall time `epochMs`: the real time by default, so that message
+   * ids made on it are in the time window of a DC on the real clock.
+   */
+  constructor(epochMs = Date.now()) {
+    this.epochMs = epochMs;
+  }
   #next = 1;
   #entries = new Map<number, Entry>();
 
@@ -45,7 +55,15 @@ export class FakeTimers implements Timers {
     return this.time;
   }
 
-  /** Timers still pending. */
+  wall(): number {
+    return this.epochMs + this.time;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimeout(() => resolve(), ms));
+  }
+
+  /** Clock still pending. */
   get pending(): number {
     return this.#entries.size;
   }
