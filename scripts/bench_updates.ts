@@ -90,15 +90,24 @@ export async function benchUpdates(schema: TlSchema, report: Report): Promise<vo
     await write(1000);
     await until(() => messages(live) >= 4000);
     live.close();
-    const back = await JsonClient.connect(held.port);
-    let begin = performance.now();
-    await back.request({ id: 1, session: { ...session, updates_cursor: cursor } });
-    await back.next(isSynced, 60_000);
+    // The same cursor resumed five times (one resume is a few tens of ms, too short for one
+    // reading on a noisy machine): the median, and the best.
+    const times: number[] = [];
+    let lines = 0;
+    for (let round = 0; round < 5; round++) {
+      const back = await JsonClient.connect(held.port);
+      const began = performance.now();
+      await back.request({ id: 1, session: { ...session, updates_cursor: cursor } });
+      await back.next(isSynced, 60_000);
+      times.push(performance.now() - began);
+      lines = messages(back);
+      back.close();
+    }
+    times.sort((x, y) => x - y);
     report(
       "  resume 1000 missed updates from the journal (serve --state)",
-      `${(performance.now() - begin).toFixed(0)} ms (${messages(back)} lines)`,
+      `${times[2].toFixed(0)} ms median of 5, best ${times[0].toFixed(0)} ms (${lines} lines)`,
     );
-    back.close();
 
     // 1000 missed, resumed with getDifference (serve without --state).
     const first = await JsonClient.connect(plain.port);
@@ -109,7 +118,7 @@ export async function benchUpdates(schema: TlSchema, report: Report): Promise<vo
     first.close();
     await write(1000);
     const again = await JsonClient.connect(plain.port);
-    begin = performance.now();
+    const begin = performance.now();
     await again.request({ id: 1, session: { ...plainSession, updates_cursor: plainCursor } });
     await again.next(isSynced, 60_000);
     report(

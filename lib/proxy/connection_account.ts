@@ -16,7 +16,8 @@ import { unaskedLine, type UnaskedOutput } from "./update_lines.ts";
 /** How updates reach the client: managed (gap-free, in order, with a cursor) or raw (as pushed). */
 export type UpdatesMode = "managed" | "raw";
 
-type Line = Record<string, unknown>;
+/** A line to write: a JSON object, or its JSON text already made. */
+type Line = Record<string, unknown> | string;
 
 /** One connection's account and updates. */
 export class ConnectionAccount {
@@ -96,7 +97,11 @@ export class ConnectionAccount {
    * `serve --state`, else it goes to the own client and starts its managed updates (from
    * `cursor`). Returns the session object to answer with.
    */
-  load(session: SessionState, cursor: string | undefined, withKey: boolean): Line {
+  load(
+    session: SessionState,
+    cursor: string | undefined,
+    withKey: boolean,
+  ): Record<string, unknown> {
     if (this.#held && this.#mode === "managed" && session.userId !== undefined && session.authKey) {
       this.#attach(this.#held.hold(sessionToJson(session, this.own.server)), cursor);
       return this.#attached!.session();
@@ -111,7 +116,7 @@ export class ConnectionAccount {
   }
 
   /** The session object as it stands, with the updates cursor once managed. */
-  session(): Line {
+  session(): Record<string, unknown> {
     if (this.#attached) return this.#attached.session();
     const cursor = this.#managed.cursor();
     return {

@@ -34,7 +34,7 @@ import { atJournalPosition, decodeCursor, samePosition } from "../updates/cursor
 import type { Clock } from "../io/clock.ts";
 import { StoreRetry } from "./store_retry.ts";
 import type { AccountStore, StoredAccount } from "../store/account_store.ts";
-import { readJournalRow, writeJournalRow } from "../store/journal_row.ts";
+import { writeJournalRow } from "../store/journal_row.ts";
 import type { UnaskedOutput } from "./update_lines.ts";
 
 /** What a held account's client is built from. */
@@ -79,7 +79,6 @@ export function keyIdOf(session: Record<string, unknown>): string | undefined {
 export class HeldAccount {
   readonly client: Client;
   readonly keyId: string;
-  readonly #schema: TlSchema;
   readonly #managed: ManagedUpdates;
   readonly #store: AccountStore;
   readonly #journalLimit: number;
@@ -113,7 +112,6 @@ export class HeldAccount {
     stored: StoredAccount,
   ) {
     this.#store = store;
-    this.#schema = defaults.schema;
     this.#journalLimit = options.journalLimit ?? 10_000;
     this.#log = options.log ?? defaults.log ?? (() => {});
     const session = stored.session;
@@ -242,9 +240,7 @@ export class HeldAccount {
       }
     }
     if (!entries) return this.#follow(sink, cursor);
-    for (const entry of entries) {
-      sink({ kind: "updates", ...readJournalRow(entry.line, this.#schema) });
-    }
+    for (const entry of entries) sink({ kind: "journaled", row: entry.line });
     this.#sinks.add(sink);
     sink({
       kind: "event",

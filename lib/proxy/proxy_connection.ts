@@ -295,9 +295,13 @@ export class ProxyConnection {
     };
   }
 
-  #send(value: Record<string, unknown>): void {
-    const line = JSON.stringify(value);
-    this.#defaults.verbose?.(`out ${JSON.stringify(redact(value))}`, { level: "debug" });
+  #send(value: Record<string, unknown> | string): void {
+    const line = typeof value === "string" ? value : JSON.stringify(value);
+    const verbose = this.#defaults.verbose;
+    if (verbose) {
+      const object = typeof value === "string" ? parseJsonExact(value) : value;
+      verbose(`out ${JSON.stringify(redact(object))}`, { level: "debug" });
+    }
     this.#write(line);
   }
 }

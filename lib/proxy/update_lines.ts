@@ -13,10 +13,16 @@ import type { ClientEvent } from "../client/client.ts";
 import type { TlObject } from "../tl/codec.ts";
 import { withLongForm } from "../tl/long_form.ts";
 import type { TlSchema } from "../tl/schema.ts";
+import { readJournalRow, splitJournalRow } from "../store/journal_row.ts";
 
-/** What goes out as an unasked line: a managed output, or an update as Telegram pushed it. */
+/**
+ * What goes out as an unasked line: a managed output, an update as Telegram pushed it, or an
+ * update container replayed from a held account's journal (the row's text, not parsed unless the
+ * connection wants another long form: a resume of thousands of lines costs no schema walk).
+ */
 export type UnaskedOutput =
   | ManagedOutput
+  | { kind: "journaled"; row: string }
   | { kind: "raw"; value: TlObject }
   | { kind: "event"; event: ManagedEvent | ClientEvent };
 
@@ -28,7 +34,8 @@ export interface LineForm {
 }
 
 /**
- * The JSON object of one unasked line.
+ * The JSON object of one unasked line, or its JSON text when it is written as it was stored (a
+ * journal row for a connection in the default long form).
  *
  * @example
  * ```ts
@@ -43,8 +50,18 @@ export interface LineForm {
  * });
  * ```
  */
-export function unaskedLine(output: UnaskedOutput, form: LineForm): Record<string, unknown> {
+export function unaskedLine(
+  output: UnaskedOutput,
+  form: LineForm,
+): Record<string, unknown> | string {
   if (output.kind === "event") return { id: 0, event: output.event };
+  if (output.kind === "journaled") {
+    const split = form.longsAsStrings ? undefined : splitJournalRow(output.row);
+    if (split) {
+      return `{"id":0,"message":${split.valueText},"cursor":${JSON.stringify(split.cursor)}}`;
+    }
+    return unaskedLine({ kind: "updates", ...readJournalRow(output.row, form.schema) }, form);
+  }
   const message = form.longsAsStrings
     ? withLongForm(form.schema, output.value, "string")
     : output.value;

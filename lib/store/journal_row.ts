@@ -38,6 +38,35 @@ export function writeJournalRow(row: JournalRow): string {
   return JSON.stringify({ cursor: row.cursor, value: row.value });
 }
 
+/**
+ * A row written by {@link writeJournalRow} taken apart without parsing its value: the cursor and
+ * the value's JSON text, which is exactly what `JSON.stringify` makes of the value in the default
+ * long form (so a connection in that form can be sent it as it is). Undefined for text not shaped
+ * as such a row.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitJournalRow } from "./journal_row.ts";
+ * const text = '{"cursor":"AQ.x","value":{"_cons":"user","id":9223372036854775807}}';
+ * assert.deepEqual(splitJournalRow(text), {
+ *   cursor: "AQ.x",
+ *   valueText: '{"_cons":"user","id":9223372036854775807}',
+ * });
+ * ```
+ */
+export function splitJournalRow(text: string): { cursor: string; valueText: string } | undefined {
+  const head = '{"cursor":"';
+  const middle = '","value":';
+  if (!text.startsWith(head) || !text.endsWith("}")) return undefined;
+  const end = text.indexOf(middle, head.length);
+  if (end < 0) return undefined;
+  const cursor = text.slice(head.length, end);
+  // Cursors are base64url and dots; anything escaped is not a row this module wrote.
+  if (!/^[\w.-]*$/.test(cursor)) return undefined;
+  return { cursor, valueText: text.slice(end + middle.length, -1) };
+}
+
 /** Reads a row written by {@link writeJournalRow}, longs in the default JSON form. */
 export function readJournalRow(text: string, schema: TlSchema): JournalRow {
   // A row with no integer past 2^53 (one needs 16 digits) is read exactly by a plain parse,
