@@ -26,3 +26,13 @@ Deno.test("deno task test still leaves out what deno.json's test.exclude does", 
   const list = ignored(config.tasks.test);
   for (const path of config.test.exclude) assertEquals(list.includes(path), true, path);
 });
+
+Deno.test("CI runs the model-based test with more seeds than ok, and ok still runs it", () => {
+  const { tasks } = config;
+  assertStringIncludes(tasks.model, "MTPROTO2JSON_MODEL_SEEDS=200");
+  assertStringIncludes(tasks.model, "tests/e2e/update_model_test.ts");
+  // ok's test run covers the file (with its default of 20 seeds): it is not ignored there.
+  assertEquals(ignored(tasks.test).includes("tests/e2e/update_model_test.ts"), false);
+  const ci = Deno.readTextFileSync(new URL("../.ci/run", import.meta.url));
+  for (const task of ["ok", "model", "release-check"]) assertStringIncludes(ci, `run_task ${task}`);
+});
