@@ -76,6 +76,8 @@ export interface ClientOptions {
   onMissedUpdates?: () => void;
   /** Called with events about the client itself, e.g. `{type: "session_dead", reason}`. */
   onEvent?: (event: ClientEvent) => void;
+  /** Called when the session gained or lost something worth storing (a key on another DC). */
+  onSessionChanged?: () => void;
   log?: (line: string) => void;
 }
 
@@ -90,6 +92,8 @@ interface CallContext {
   connectFailures: number;
   /** `closeConnections` calls when the call began: one more means its owner closed the client. */
   closes: number;
+  /** The DCs this call already exported the authorization to again (once each is enough). */
+  reauthorized?: Set<number>;
 }
 
 /**
@@ -155,6 +159,7 @@ export class Client {
       onNewSession: (sender) => this.#init.forget(sender),
       ...(options.onMissedUpdates ? { onMissedUpdates: options.onMissedUpdates } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.onSessionChanged ? { onSessionChanged: options.onSessionChanged } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
   }
@@ -358,6 +363,18 @@ export class Client {
     if (!error) {
       if (dc === this.session.dc) this.#router.noteSignIn(request, answer);
       return decode(answer);
+    }
+    // Another DC still knows our key but not the account under it (the authorization there was
+    // revoked or expired): export it again, once per call, and try again.
+    if (
+      error.code === 401 && error.errorMessage === "AUTH_KEY_UNREGISTERED" &&
+      dc !== this.session.dc && this.session.userId !== undefined &&
+      !context.reauthorized?.has(dc)
+    ) {
+      (context.reauthorized ??= new Set()).add(dc);
+      this.#router.unauthorize(dc);
+      await this.#router.authorize(dc, internal);
+      return await this.#callOn(dc, request, body, decode, attempt + 1, context);
     }
     const decision = decideRetry(error, attempt, context.behaviour);
     if (decision.action === "wait" && decision.ms < left()) {

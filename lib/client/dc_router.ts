@@ -50,6 +50,8 @@ export interface DcRouterOptions {
   /** Called when updates pushed by the home DC may have been missed. */
   onMissedUpdates?: () => void;
   onEvent?: (event: ClientEvent) => void;
+  /** Called when the session gained or lost something worth storing (a key on another DC). */
+  onSessionChanged?: () => void;
   log?: (line: string) => void;
 }
 
@@ -78,6 +80,17 @@ export class DcRouter {
     this.#options = options;
     this.#server = options.server;
     this.#session = options.session;
+    this.#seedAuthorizedDcs();
+  }
+
+  /** The DCs the loaded session says the account is authorized on. */
+  #seedAuthorizedDcs(): void {
+    this.#authorizedDcs.clear();
+    if (this.#session.userId === undefined) return;
+    this.#authorizedDcs.add(this.#session.dc);
+    for (const [dc, key] of Object.entries(this.#session.dcKeys ?? {})) {
+      if (key.authorized) this.#authorizedDcs.add(Number(dc));
+    }
   }
 
   /** The server the home DC is reached at (it follows migrations). */
@@ -101,8 +114,7 @@ export class DcRouter {
   /** Loads a session: open connections close and their calls move (see `replaced`). */
   setSession(session: SessionState): void {
     this.#session = session;
-    this.#authorizedDcs.clear();
-    if (session.userId !== undefined) this.#authorizedDcs.add(session.dc);
+    this.#seedAuthorizedDcs();
     this.#replaceConnections();
   }
 
@@ -147,9 +159,11 @@ export class DcRouter {
     const address = dc === this.#server.dc
       ? { host: this.#server.host, port: this.#server.port }
       : await this.addressOf(dc, call);
-    // A session line gives the key; the session itself is always new, so that several
-    // connections loading one line never share a session_id (their msg_ids would collide).
-    const resume = dc === this.#session.dc && this.#session.authKey;
+    // A session line gives the key (the home DC's, or one kept for another DC); the session
+    // itself is always new, so that several connections loading one line never share a
+    // session_id (their msg_ids would collide).
+    const home = dc === this.#session.dc;
+    const kept = home ? undefined : this.#session.dcKeys?.[dc]?.authKey;
     const options = this.#options;
     const sender: Sender = new Sender({
       host: address.host,
@@ -162,11 +176,13 @@ export class DcRouter {
       random: options.random ?? secureRandom,
       clock: options.clock,
       connectTimeoutMs: options.connectTimeoutMs(),
-      ...(resume
+      ...(home && this.#session.authKey
         ? {
           authKey: this.#session.authKey,
           ...(this.#session.salt !== undefined ? { salt: this.#session.salt } : {}),
         }
+        : kept
+        ? { authKey: kept }
         : {}),
       ...(this.#server.pfs ? { tempKeySeconds: TEMP_KEY_SECONDS } : {}),
       onUpdate: (bytes) => options.onUpdate(bytes, dc),
@@ -193,6 +209,10 @@ export class DcRouter {
     if (this.#senders.get(dc) === sender) this.#senders.delete(dc);
     if (dc !== this.#session.dc) {
       this.#authorizedDcs.delete(dc);
+      if (this.#session.dcKeys?.[dc]) {
+        delete this.#session.dcKeys[dc];
+        this.#options.onSessionChanged?.();
+      }
       return;
     }
     const signedIn = this.#session.userId !== undefined;
@@ -245,6 +265,26 @@ export class DcRouter {
       "auth.Authorization",
     );
     this.#authorizedDcs.add(dc);
+    // Kept with the session: the next connection to this DC resumes the key, authorized.
+    const authKey = this.#senders.get(dc)?.authKey;
+    if (authKey) {
+      this.#session.dcKeys = { ...this.#session.dcKeys, [dc]: { authKey, authorized: true } };
+      this.#options.onSessionChanged?.();
+    }
+  }
+
+  /**
+   * DC `dc` answered AUTH_KEY_UNREGISTERED: its key is known but no longer carries the account's
+   * authorization (revoked, expired). The next {@link authorize} exports it again.
+   */
+  unauthorize(dc: number): void {
+    if (dc === this.#session.dc) return;
+    this.#authorizedDcs.delete(dc);
+    const kept = this.#session.dcKeys?.[dc];
+    if (kept?.authorized) {
+      kept.authorized = false;
+      this.#options.onSessionChanged?.();
+    }
   }
 
   /**

@@ -36,6 +36,19 @@ export interface SessionState {
   userId?: number;
   /** The api_id the session was created with, used for initConnection when no other is given. */
   apiId?: number;
+  /**
+   * Keys made on the account's other DCs (files live there), each with whether the account's
+   * authorization was imported under it: kept so that the next download from that DC neither makes
+   * a key nor exports the authorization again.
+   */
+  dcKeys?: Record<number, DcKey>;
+}
+
+/** A key on a DC other than the home DC. */
+export interface DcKey {
+  authKey: Uint8Array;
+  /** The account's authorization was imported under this key. */
+  authorized: boolean;
 }
 
 /** Telegram's production DC 2 with Telegram's published keys: the default target. */
@@ -151,7 +164,31 @@ export function sessionFromJson(value: Record<string, unknown>, currentDc: numbe
     if (!Number.isInteger(value.api_id)) throw new TypeError("session.api_id must be a number");
     session.apiId = value.api_id as number;
   }
+  if (value.dc_keys !== undefined) session.dcKeys = dcKeysFromJson(value.dc_keys);
   return session;
+}
+
+/** Reads `dc_keys`: `{"4": {"auth_key": base64, "authorized": true}, ...}`. */
+function dcKeysFromJson(value: unknown): Record<number, DcKey> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError("session.dc_keys must be an object of DC ids");
+  }
+  const keys: Record<number, DcKey> = {};
+  for (const [dc, entry] of Object.entries(value)) {
+    const id = Number(dc);
+    const fields = entry as Record<string, unknown> | null;
+    if (!Number.isInteger(id) || id <= 0 || typeof fields?.auth_key !== "string") {
+      throw new TypeError(`session.dc_keys.${dc} must be {"auth_key": base64, "authorized": bool}`);
+    }
+    const authKey = Uint8Array.fromBase64(fields.auth_key);
+    if (authKey.length !== 256) {
+      throw new TypeError(
+        `session.dc_keys.${dc}.auth_key must be 256 bytes, got ${authKey.length}`,
+      );
+    }
+    keys[id] = { authKey, authorized: fields.authorized === true };
+  }
+  return keys;
 }
 
 /**
@@ -177,8 +214,19 @@ export function sessionToJson(
     dc: session.dc,
     ...(session.userId !== undefined ? { user_id: session.userId } : {}),
     ...(session.apiId !== undefined ? { api_id: session.apiId } : {}),
+    ...(session.dcKeys && Object.keys(session.dcKeys).length > 0
+      ? { dc_keys: dcKeysToJson(session.dcKeys) }
+      : {}),
     server: serverToJson(server),
   };
+}
+
+function dcKeysToJson(keys: Record<number, DcKey>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(keys).map((
+      [dc, key],
+    ) => [dc, { auth_key: key.authKey.toBase64(), authorized: key.authorized }]),
+  );
 }
 
 /** A long as exact JSON digits: a JSON number would lose the low bits of most 64-bit ids. */

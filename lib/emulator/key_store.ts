@@ -46,6 +46,11 @@ export class KeyStore {
     private readonly graceSeconds = 1800,
   ) {}
 
+  /** How many keys the DC knows (temporary ones included). */
+  get size(): number {
+    return this.#keys.size;
+  }
+
   /**
    * Registers a new key with the salt it was created with; false when its id is taken (the
    * client must retry with another).

@@ -83,7 +83,7 @@ export class HeldAccount {
   readonly #store: AccountStore;
   readonly #journalLimit: number;
   readonly #log: (line: string) => void;
-  readonly #session: Record<string, unknown>;
+  #session: Record<string, unknown>;
   /** Which journal this account's positions count in. */
   readonly #epoch: string;
   /** The last journaled position. */
@@ -155,6 +155,12 @@ export class HeldAccount {
         for (const sink of [...this.#sinks, ...this.#private.keys()]) {
           sink({ kind: "event", event });
         }
+      },
+      // A key kept for another DC (files live there) is stored with the account, so that a
+      // restarted serve does not make it, nor export the authorization there, again.
+      onSessionChanged: () => {
+        this.#session = sessionToJson(this.client.currentSession(), this.client.server);
+        this.#writes.run(() => this.#saveRow());
       },
       ...(defaults.log ? { log: defaults.log } : {}),
     });
