@@ -12,7 +12,6 @@
 import { type Clock, systemClock } from "../io/clock.ts";
 import { RpcError } from "../errors.ts";
 import { decideReconnect, decideRetry } from "./retry_policy.ts";
-import type { RandomSource } from "../crypto/random.ts";
 import { sharedCodec, type TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TlSchema } from "../tl/schema.ts";
 import {
@@ -22,14 +21,21 @@ import {
   RequestTimeoutError,
   SenderClosedError,
 } from "../net/sender.ts";
-import type { TransportOptions } from "../transport/transport.ts";
-import { type ClientEvent, type DcCall, DcRouter } from "./dc_router.ts";
+import { type DcCall, DcRouter } from "./dc_router.ts";
 import { type AppIdentity, ConnectionInit } from "./init_connection.ts";
 import { defaultServer, type ServerTarget, type SessionState } from "./session_json.ts";
+import {
+  type CallContext,
+  CallCutOffError,
+  type CallResult,
+  type ClientBehaviour,
+  type ClientOptions,
+} from "./client_options.ts";
 
 // The names other modules have long imported from here; they live in the files named.
 export { type ClientEvent, TEMP_KEY_SECONDS } from "./dc_router.ts";
 export type { AppIdentity } from "./init_connection.ts";
+export type { CallResult, ClientBehaviour, ClientOptions } from "./client_options.ts";
 export {
   defaultServer,
   serverFromJson,
@@ -39,69 +45,6 @@ export {
   type SessionState,
   sessionToJson,
 } from "./session_json.ts";
-
-/** The automatic behaviours, each switchable per connection. */
-export interface ClientBehaviour {
-  /** Wrap the first call of each MTProto connection in invokeWithLayer(initConnection). */
-  autoInit: boolean;
-  /** FLOOD_WAITs up to this many seconds are waited out and retried. */
-  floodWaitThreshold: number;
-  /** Follow *_MIGRATE_X errors to the right DC. */
-  followMigrations: boolean;
-  /** Answer rpc_timeout after this many seconds, counted from the call (connecting included). */
-  timeoutSeconds: number;
-  /** Deadline for opening a connection and creating its key, in seconds. */
-  connectTimeoutSeconds: number;
-  /** Print `long` values as decimal strings. */
-  longsAsStrings: boolean;
-}
-
-/** Everything a client is built from. */
-export interface ClientOptions {
-  schema: TlSchema;
-  server?: ServerTarget;
-  session?: SessionState;
-  app: AppIdentity;
-  behaviour?: Partial<ClientBehaviour>;
-  transport?: TransportOptions;
-  random?: RandomSource;
-  /** Time and timers (deadlines, waits before a retry, the senders'); the platform's by default. */
-  clock?: Clock;
-  /** Called with each update, already decoded in the JSON form, and the DC that pushed it. */
-  onUpdate?: (update: TlObject, dc: number) => void;
-  /**
-   * Called when updates pushed by the home DC may have been missed: the connection was
-   * re-established, or the server started a new session.
-   */
-  onMissedUpdates?: () => void;
-  /** Called with events about the client itself, e.g. `{type: "session_dead", reason}`. */
-  onEvent?: (event: ClientEvent) => void;
-  /** Called when the session gained or lost something worth storing (a key on another DC). */
-  onSessionChanged?: () => void;
-  log?: (line: string) => void;
-}
-
-/** The result of a call: a TL object in JSON form, `rpc_error` and `rpc_timeout` included. */
-export type CallResult = TlObject;
-
-/** One call's own limits: its deadline and the behaviour it runs with. */
-interface CallContext {
-  deadline: number;
-  behaviour: ClientBehaviour;
-  /** Connection failures met so far (refused, reset, …), for the backoff between tries. */
-  connectFailures: number;
-  /** `closeConnections` calls when the call began: one more means its owner closed the client. */
-  closes: number;
-  /** The DCs this call already exported the authorization to again (once each is enough). */
-  reauthorized?: Set<number>;
-}
-
-/**
- * A call that will get no answer because its connection was closed under it (the owner closed
- * the client, or switched server after the call went out). It reaches the caller as
- * `rpc_timeout` with this message, not as an error.
- */
-class CallCutOffError extends RequestTimeoutError {}
 
 /**
  * One client: calls in JSON form, sent to the right DC with initConnection where needed, retried
@@ -272,6 +215,8 @@ export class Client {
    * (bigint longs, Uint8Array bytes), under the deadline of the call that needed them.
    */
   #internalCalls(context: CallContext): DcCall {
+    // On the main connections, even when a file call needed them.
+    const main = context.slot === undefined ? context : { ...context, slot: undefined };
     return async (dc, request, resultType) =>
       await this.#callOn(
         dc,
@@ -279,8 +224,46 @@ export class Client {
         this.#input.encode(request),
         this.#decoder(this.#input, resultType),
         0,
-        context,
+        main,
       );
+  }
+
+  /**
+   * A call of the file machinery: `request` in native form (bigint longs, Uint8Array bytes) on
+   * DC `dc` over its file connection `slot` (apart from the account's main connection, on the
+   * DC's media address when it has one), without updates, answered natively. Migrations and
+   * exported authorizations are followed as for any call; RPC errors are thrown as `RpcError`,
+   * FLOOD_WAIT included (the caller paces all its parts by it), and a call with no answer in
+   * `timeoutSeconds` as `RequestTimeoutError`.
+   */
+  async callFile(
+    dc: number,
+    slot: number,
+    request: TlObject,
+    timeoutSeconds = this.behaviour.timeoutSeconds,
+  ): Promise<TlObject> {
+    const behaviour = { ...this.behaviour, floodWaitThreshold: 0 };
+    const context: CallContext = {
+      deadline: this.clock.now() + timeoutSeconds * 1000,
+      behaviour,
+      connectFailures: 0,
+      closes: this.#closes,
+      slot,
+    };
+    const wrapped = { _cons: "invokeWithoutUpdates", query: request };
+    const resultType = this.#input.resultType(request) ?? "Object";
+    const result = await this.#callOn(
+      dc,
+      wrapped,
+      this.#input.encode(wrapped),
+      this.#decoder(this.#input, resultType),
+      0,
+      context,
+    );
+    if (result._cons === "rpc_error") {
+      throw new RpcError(result.error_code as number, result.error_message as string);
+    }
+    return result;
   }
 
   /** Sends on DC `dc` and applies the retry policy; throws RequestTimeoutError past the deadline. */
@@ -303,7 +286,9 @@ export class Client {
     if (left() <= 0) throw new RequestTimeoutError("the deadline passed", attempt > 0);
     const home = this.session.dc;
     const internal = this.#internalCalls(context);
-    const sender = await this.#router.senderFor(dc, internal);
+    const sender = context.slot === undefined
+      ? await this.#router.senderFor(dc, internal)
+      : await this.#router.fileSenderFor(dc, context.slot, internal);
     const wrapped = this.#init.wrap(
       sender,
       request,

@@ -7,13 +7,13 @@
  */
 
 import type { Clock } from "../io/clock.ts";
-import { RpcError } from "../errors.ts";
 import { type RandomSource, secureRandom } from "../crypto/random.ts";
 import { innermostCall } from "../mtproto/invoke_wrappers.ts";
 import { Sender } from "../net/sender.ts";
 import { isTlObject, type TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TransportOptions } from "../transport/transport.ts";
 import type { ServerTarget, SessionState } from "./session_json.ts";
+import { type DcAddress, DcAddresses } from "./dc_addresses.ts";
 
 /** How long a temporary key lives with PFS (a day, as Telegram's own apps use). */
 export const TEMP_KEY_SECONDS = 24 * 60 * 60;
@@ -69,10 +69,13 @@ export class DcRouter {
   #server: ServerTarget;
   #session: SessionState;
   readonly #senders = new Map<number, Sender>();
+  /** Connections for file traffic, by "dc:slot": apart from the account's main connections. */
+  readonly #fileSenders = new Map<string, Sender>();
   /** Senders closed because the server, the session or the home DC changed: their calls move. */
   readonly #replaced = new WeakSet<Sender>();
   readonly #authorizedDcs = new Set<number>();
-  #dcAddresses?: Map<number, { host: string; port: number }>;
+  /** Other DCs' addresses (and `media_only` ones, where file traffic goes) from the config. */
+  readonly #addresses = new DcAddresses();
   readonly #options: DcRouterOptions;
 
   /** Creates a router; nothing connects until a sender is asked for. */
@@ -107,7 +110,7 @@ export class DcRouter {
   setServer(server: ServerTarget): void {
     this.#server = server;
     this.#session = { ...this.#session, dc: server.dc };
-    this.#dcAddresses = undefined;
+    this.#addresses.forget();
     this.#replaceConnections();
   }
 
@@ -120,11 +123,12 @@ export class DcRouter {
 
   /** Closes every connection for a switch: calls in flight on them move on. */
   #replaceConnections(): void {
-    for (const sender of this.#senders.values()) {
+    for (const sender of [...this.#senders.values(), ...this.#fileSenders.values()]) {
       this.#replaced.add(sender);
       sender.close();
     }
     this.#senders.clear();
+    this.#fileSenders.clear();
   }
 
   /** Whether `sender` was closed by a switch (server, session, home DC), not by its owner. */
@@ -148,24 +152,77 @@ export class DcRouter {
 
   /** Closes every connection; later calls connect anew. */
   closeAll(): void {
-    for (const sender of this.#senders.values()) sender.close();
+    for (const sender of [...this.#senders.values(), ...this.#fileSenders.values()]) {
+      sender.close();
+    }
     this.#senders.clear();
+    this.#fileSenders.clear();
   }
 
-  /** The open sender for DC `dc`, or a new one (its address asked through `call` if needed). */
-  async senderFor(dc: number, call: DcCall): Promise<Sender> {
-    const existing = this.#senders.get(dc);
+  /**
+   * The open sender for file connection `slot` of DC `dc`, or a new one: on the DC's `media_only`
+   * address when the config gives one, under the key of the DC's main connection (made and, for
+   * another DC, authorized first), in a session of its own — so that a long download never
+   * queues behind, or delays, the account's other calls.
+   */
+  async fileSenderFor(dc: number, slot: number, call: DcCall): Promise<Sender> {
+    const name = `${dc}:${slot}`;
+    const existing = this.#fileSenders.get(name);
     if (existing && !existing.closed) return existing;
-    const address = dc === this.#server.dc
+    const main = await this.senderFor(dc, call);
+    if (dc !== this.#session.dc) await this.authorize(dc, call);
+    if (!main.authKey) await main.connect();
+    const authKey = main.authKey!;
+    const address = (await this.#mediaAddressOf(dc, call)) ?? await this.#mainAddressOf(dc, call);
+    // Another caller may have made it meanwhile.
+    const raced = this.#fileSenders.get(name);
+    if (raced && !raced.closed) return raced;
+    const sender: Sender = this.#newSender(dc, address, { authKey }, {
+      // Updates are for the account's main connection; file calls go without them.
+      onUpdate: () => {},
+      onNewSession: () => this.#options.onNewSession(sender),
+      onAuthKeyUnknown: () => {
+        if (this.#fileSenders.get(name) === sender) this.#fileSenders.delete(name);
+        const lost = this.#senders.get(dc);
+        if (lost) this.#senderLost(dc, lost);
+      },
+    });
+    this.#fileSenders.set(name, sender);
+    return sender;
+  }
+
+  /** The address of DC `dc`'s main connections. */
+  async #mainAddressOf(dc: number, call: DcCall): Promise<DcAddress> {
+    return dc === this.#server.dc
       ? { host: this.#server.host, port: this.#server.port }
       : await this.addressOf(dc, call);
-    // A session line gives the key (the home DC's, or one kept for another DC); the session
-    // itself is always new, so that several connections loading one line never share a
-    // session_id (their msg_ids would collide).
-    const home = dc === this.#session.dc;
-    const kept = home ? undefined : this.#session.dcKeys?.[dc]?.authKey;
+  }
+
+  /** DC `dc`'s `media_only` address, when the config gives one. */
+  async #mediaAddressOf(dc: number, call: DcCall): Promise<DcAddress | undefined> {
+    return await this.#addresses.media(dc, this.#config(dc, call));
+  }
+
+  /** Asks the home DC (or, for the home DC itself, the server) for the config. */
+  #config(dc: number, call: DcCall): () => Promise<TlObject> {
+    const home = this.#session.dc === dc ? this.#server.dc : this.#session.dc;
+    return () => call(home, { _cons: "help.getConfig" }, "Config");
+  }
+
+  /** A sender to `address` for DC `dc` with the router's settings and the given key and hooks. */
+  #newSender(
+    dc: number,
+    address: DcAddress,
+    key: { authKey?: Uint8Array; salt?: bigint },
+    hooks: {
+      onUpdate: (bytes: Uint8Array) => void;
+      onNewSession: () => void;
+      onReconnect?: () => void;
+      onAuthKeyUnknown: () => void;
+    },
+  ): Sender {
     const options = this.#options;
-    const sender: Sender = new Sender({
+    return new Sender({
       host: address.host,
       port: address.port,
       dcId: this.#server.test ? dc + 10000 : dc,
@@ -176,15 +233,29 @@ export class DcRouter {
       random: options.random ?? secureRandom,
       clock: options.clock,
       connectTimeoutMs: options.connectTimeoutMs(),
-      ...(home && this.#session.authKey
-        ? {
-          authKey: this.#session.authKey,
-          ...(this.#session.salt !== undefined ? { salt: this.#session.salt } : {}),
-        }
-        : kept
-        ? { authKey: kept }
-        : {}),
+      ...(key.authKey ? { authKey: key.authKey } : {}),
+      ...(key.salt !== undefined ? { salt: key.salt } : {}),
       ...(this.#server.pfs ? { tempKeySeconds: TEMP_KEY_SECONDS } : {}),
+      ...hooks,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
+
+  /** The open sender for DC `dc`, or a new one (its address asked through `call` if needed). */
+  async senderFor(dc: number, call: DcCall): Promise<Sender> {
+    const existing = this.#senders.get(dc);
+    if (existing && !existing.closed) return existing;
+    const address = await this.#mainAddressOf(dc, call);
+    // A session line gives the key (the home DC's, or one kept for another DC); the session
+    // itself is always new, so that several connections loading one line never share a
+    // session_id (their msg_ids would collide).
+    const home = dc === this.#session.dc;
+    const kept = home ? undefined : this.#session.dcKeys?.[dc]?.authKey;
+    const options = this.#options;
+    const key = home && this.#session.authKey
+      ? { authKey: this.#session.authKey, salt: this.#session.salt }
+      : { authKey: kept };
+    const sender: Sender = this.#newSender(dc, address, key, {
       onUpdate: (bytes) => options.onUpdate(bytes, dc),
       onNewSession: () => {
         options.onNewSession(sender);
@@ -194,7 +265,6 @@ export class DcRouter {
         if (dc === this.#session.dc) options.onMissedUpdates?.();
       },
       onAuthKeyUnknown: () => this.#senderLost(dc, sender),
-      ...(options.log ? { log: options.log } : {}),
     });
     this.#senders.set(dc, sender);
     return sender;
@@ -207,6 +277,13 @@ export class DcRouter {
    */
   #senderLost(dc: number, sender: Sender): void {
     if (this.#senders.get(dc) === sender) this.#senders.delete(dc);
+    // The file connections of that DC ran under the same key.
+    for (const [name, file] of this.#fileSenders) {
+      if (name.startsWith(`${dc}:`)) {
+        this.#fileSenders.delete(name);
+        file.close();
+      }
+    }
     if (dc !== this.#session.dc) {
       this.#authorizedDcs.delete(dc);
       if (this.#session.dcKeys?.[dc]) {
@@ -227,27 +304,8 @@ export class DcRouter {
   }
 
   /** Finds a DC's address from help.getConfig, asked of the home DC once. */
-  async addressOf(dc: number, call: DcCall): Promise<{ host: string; port: number }> {
-    if (!this.#dcAddresses) {
-      const home = this.#session.dc === dc ? this.#server.dc : this.#session.dc;
-      const config = await call(home, { _cons: "help.getConfig" }, "Config");
-      if (config._cons !== "config") {
-        throw new RpcError(500, `DC_ADDRESS_UNKNOWN: help.getConfig answered ${config._cons}`);
-      }
-      this.#dcAddresses = new Map();
-      for (const option of config.dc_options as TlObject[]) {
-        if (option.ipv6 || option.media_only || option.cdn || option.tcpo_only) continue;
-        if (!this.#dcAddresses.has(option.id as number)) {
-          this.#dcAddresses.set(option.id as number, {
-            host: option.ip_address as string,
-            port: option.port as number,
-          });
-        }
-      }
-    }
-    const address = this.#dcAddresses.get(dc);
-    if (!address) throw new RpcError(400, `DC_ID_INVALID: no address for DC ${dc}`);
-    return address;
+  async addressOf(dc: number, call: DcCall): Promise<DcAddress> {
+    return await this.#addresses.main(dc, this.#config(dc, call));
   }
 
   /** Makes a non-home DC act for the signed-in user: export there, import here. */
