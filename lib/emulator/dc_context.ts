@@ -25,6 +25,21 @@ export interface CallContext {
   dc: DcContext;
   /** The api layer from `invokeWithLayer`, when the client sent one. */
   layer?: number;
+  /** How the handler wants its answer sent (file parts: held, not compressed, counted). */
+  answer: AnswerOptions;
+}
+
+/**
+ * What a handler may ask of the way its answer goes out; the connection reads it once the
+ * handler returns (or throws: an error answer is sent the same way).
+ */
+export interface AnswerOptions {
+  /** Hold the answer this long, on the DC's clock (file latency). */
+  delayMs?: number;
+  /** Never gzip_packed: file bytes do not compress, and trying costs more than sending them. */
+  uncompressed?: boolean;
+  /** Called once the answer has been handed to the connection, or dropped with a closed one. */
+  onSent?: () => void;
 }
 
 /** Faults a DC can inject to exercise clients. */

@@ -1,7 +1,9 @@
 /**
  * Starts the emulator: N DCs on consecutive ports of 127.0.0.1 sharing one world, one RSA key
- * (generated at start unless given), and the fault switches. A test double of Telegram for
- * offline development and for every test of this project.
+ * (generated at start unless given), and the fault switches; each DC also listens on a
+ * media-only port (the next N ports), and when the world has files for the CDN, a CDN DC with an
+ * RSA key of its own listens on the port after those. A test double of Telegram for offline
+ * development and for every test of this project.
  *
  * @module
  */
@@ -16,6 +18,8 @@ import { loadSchema } from "../tl/default_schema.ts";
 import { type DcListener, listenDc } from "./dc_server.ts";
 import { KeyStore } from "./key_store.ts";
 import { createMethods } from "./methods.ts";
+import { cdnDcCall } from "./methods/cdn.ts";
+import { CDN_DC_ID } from "./files/cdn_files.ts";
 import type { DcContext, DcFaults } from "./server_connection.ts";
 import { World, type WorldOptions } from "./world.ts";
 
@@ -40,6 +44,11 @@ export interface EmulatorOptions {
   /** Time and timers; the platform's by default. */
   clock?: Clock;
   log?: (line: string) => void;
+  /**
+   * The CDN DC (id 203 unless given): started when the world has files for the CDN, or when this
+   * is given. Its RSA key is generated at start unless given.
+   */
+  cdn?: { dcId?: number; rsaKey?: RsaPrivateKey };
 }
 
 /** What can differ from one DC to another. */
@@ -52,11 +61,22 @@ export interface DcSettings {
 /** A running emulator. */
 export interface Emulator {
   dcs: { id: number; port: number }[];
+  /** Each DC's media-only address: the same DC (sessions, keys) on a port of its own. */
+  mediaDcs: { id: number; port: number }[];
   publicKeyPem: string;
   rsaKey: RsaPrivateKey;
   world: World;
   contexts: DcContext[];
   listeners: DcListener[];
+  /** The CDN DC, when it runs: its own context, listener and RSA key. */
+  cdn?: {
+    dcId: number;
+    port: number;
+    publicKeyPem: string;
+    rsaKey: RsaPrivateKey;
+    context: DcContext;
+    listener: DcListener;
+  };
   /** The request line that points a client at DC `dc` (default 2, or 1 with a single DC). */
   serverLine(dc?: number): { server: { host: string; port: number; dc: number; rsa: string } };
   close(): Promise<void>;
@@ -67,7 +87,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const random = options.random ?? secureRandom;
   const log = options.log ?? ((line: string) => console.error(line));
   const rsaKey = options.rsaKey ?? (await generateServerKey()).key;
-  const world = await World.create(options.world);
+  const world = await World.create(options.world, options.clock ?? systemClock);
   // The world is written for the shipped layer. Served at another one, its objects are fitted to
   // that schema on the way out (fields it lacks dropped, fields it added filled); at the shipped
   // layer encoding stays strict, so that a misspelt field in the world fails loudly.
@@ -79,15 +99,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const listeners: DcListener[] = [];
   const addresses: { id: number; port: number }[] = [];
   const call = createMethods(world, () => addresses, () => contexts, log);
-  for (let id = 1; id <= count; id++) {
-    const own = options.perDc?.[id] ?? {};
+  const basePort = options.port ?? 4430;
+  const portOf = (index: number) => basePort === 0 ? 0 : basePort + index;
+  const contextFor = (id: number, key: RsaPrivateKey, own: DcSettings): DcContext => {
     const saltSeconds = own.saltSeconds ?? options.saltSeconds ?? 3600;
     const skewMs = (own.clockSkewSeconds ?? options.clockSkewSeconds ?? 0) * 1000;
-    const context: DcContext = {
+    return {
       dcId: id,
       codec,
       keys: new KeyStore(random, saltSeconds, Math.max(1, Math.floor(saltSeconds / 2))),
-      rsaKey,
+      rsaKey: key,
       random,
       clock: skewedClock(options.clock ?? systemClock, skewMs),
       sessions: new Map(),
@@ -96,20 +117,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       call,
       log,
     };
-    const basePort = options.port ?? 4430;
-    const listener = listenDc(context, basePort === 0 ? 0 : basePort + id - 1);
+  };
+  for (let id = 1; id <= count; id++) {
+    const context = contextFor(id, rsaKey, options.perDc?.[id] ?? {});
+    const listener = listenDc(context, portOf(id - 1));
     contexts.push(context);
     listeners.push(listener);
     addresses.push({ id, port: listener.port });
   }
+  // The same DCs again, for file traffic: a client keeps downloads off its main connections.
+  const mediaListeners = contexts.map((context) =>
+    listenDc(context, portOf(count + context.dcId - 1))
+  );
+  const mediaDcs = mediaListeners.map((listener, index) => ({
+    id: index + 1,
+    port: listener.port,
+  }));
+  for (const media of mediaDcs) world.fileService.mediaPorts.set(media.id, media.port);
+  const cdn = await startCdnDc(options, world, contextFor, portOf(2 * count));
   const publicKeyPem = publicKeyToPem(rsaKey);
   return {
     dcs: addresses,
+    mediaDcs,
     publicKeyPem,
     rsaKey,
     world,
     contexts,
     listeners,
+    ...(cdn ? { cdn } : {}),
     serverLine(dc = count >= 2 ? 2 : 1) {
       const address = addresses.find((candidate) => candidate.id === dc) ?? addresses[0];
       return {
@@ -117,7 +152,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       };
     },
     async close() {
-      await Promise.all(listeners.map((listener) => listener.close()));
+      const all = [...listeners, ...mediaListeners, ...(cdn ? [cdn.listener] : [])];
+      await Promise.all(all.map((listener) => listener.close()));
+      world.fileService.close();
     },
   };
+}
+
+/**
+ * Starts the CDN DC when the world has files for it (or `options.cdn` asks): a DC of its own id,
+ * key store and RSA key, answering only upload.getCdnFile.
+ */
+async function startCdnDc(
+  options: EmulatorOptions,
+  world: World,
+  contextFor: (id: number, key: RsaPrivateKey, own: DcSettings) => DcContext,
+  port: number,
+): Promise<Emulator["cdn"]> {
+  const wanted = options.cdn !== undefined || world.options.cdnAll ||
+    (world.options.files ?? []).some((spec) => spec.cdn);
+  if (!wanted) return undefined;
+  const dcId = options.cdn?.dcId ?? CDN_DC_ID;
+  const rsaKey = options.cdn?.rsaKey ?? (await generateServerKey()).key;
+  const context = { ...contextFor(dcId, rsaKey, {}), call: cdnDcCall(world) };
+  const listener = listenDc(context, port);
+  const publicKeyPem = publicKeyToPem(rsaKey);
+  world.fileService.cdn.address = { dcId, port: listener.port, publicKeyPem };
+  return { dcId, port: listener.port, publicKeyPem, rsaKey, context, listener };
 }

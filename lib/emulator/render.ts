@@ -113,22 +113,29 @@ export function reactionsObject(message: WorldMessage, viewer: number): TlObject
 /** A stored file as the MessageMedia of a message: a photo, or else a document. */
 export function mediaObject(file: WorldFile): TlObject {
   if (!file.photo) return { _cons: "messageMediaDocument", document: documentObject(file) };
+  // An uploaded photo has one size, the original: "y" is Telegram's letter for up to 1280 px,
+  // "w" beyond. A generated one has its thumbnails too, each with content of its own.
+  const sizes = file.photo.sizes ?? [{
+    type: Math.max(file.photo.width, file.photo.height) > 1280 ? "w" : "y",
+    w: file.photo.width,
+    h: file.photo.height,
+    size: file.size,
+  }];
   return {
     _cons: "messageMediaPhoto",
     photo: {
       _cons: "photo",
       id: file.id,
       access_hash: file.accessHash,
-      file_reference: new Uint8Array(0),
+      file_reference: fileReference(file),
       date: file.date ?? 0,
-      // One size, the original: "y" is Telegram's letter for up to 1280 px, "w" beyond.
-      sizes: [{
+      sizes: sizes.map((size) => ({
         _cons: "photoSize",
-        type: Math.max(file.photo.width, file.photo.height) > 1280 ? "w" : "y",
-        w: file.photo.width,
-        h: file.photo.height,
-        size: file.bytes.length,
-      }],
+        type: size.type,
+        w: size.w,
+        h: size.h,
+        size: size.size,
+      })),
       dc_id: file.dcId,
     },
   };
@@ -140,11 +147,16 @@ export function documentObject(file: WorldFile): TlObject {
     _cons: "document",
     id: file.id,
     access_hash: file.accessHash,
-    file_reference: new Uint8Array(0),
+    file_reference: fileReference(file),
     date: file.date ?? 0,
     mime_type: file.mimeType ?? "application/octet-stream",
-    size: file.bytes.length,
+    size: file.size,
     dc_id: file.dcId,
     attributes: file.name ? [{ _cons: "documentAttributeFilename", file_name: file.name }] : [],
   };
+}
+
+/** A fresh file reference, stamped now: every message fetched again carries a new one. */
+function fileReference(file: WorldFile): Uint8Array {
+  return file.reference?.() ?? new Uint8Array(0);
 }

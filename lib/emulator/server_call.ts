@@ -12,7 +12,7 @@ import { packGzip } from "../mtproto/gzip_packed.ts";
 import { INVOKE_WRAPPERS } from "../mtproto/invoke_wrappers.ts";
 import { packRpcResult } from "../mtproto/rpc_result.ts";
 import { isTlObject, type TlObject } from "../tl/codec.ts";
-import type { CallContext, DcContext } from "./dc_context.ts";
+import type { AnswerOptions, CallContext, DcContext } from "./dc_context.ts";
 import type { ServerSession } from "./server_session.ts";
 
 /** Results longer than this travel gzip_packed when that is smaller. */
@@ -23,22 +23,32 @@ export function errorBody(dc: DcContext, code: number, message: string): Uint8Ar
   return dc.codec.encode({ _cons: "rpc_error", error_code: code, error_message: message });
 }
 
-/** Wraps a result as the rpc_result to `requestId`, compressed when large (and counted so). */
-export function rpcResult(dc: DcContext, requestId: bigint, result: Uint8Array): Uint8Array {
-  const packed = packGzip(result, GZIP_ABOVE);
+/**
+ * Wraps a result as the rpc_result to `requestId`, compressed when large (and counted so) unless
+ * `compress` is false.
+ */
+export function rpcResult(
+  dc: DcContext,
+  requestId: bigint,
+  result: Uint8Array,
+  compress = true,
+): Uint8Array {
+  const packed = compress ? packGzip(result, GZIP_ABOVE) : result;
   if (packed !== result) dc.stats.gzippedResults++;
   return packRpcResult(requestId, packed);
 }
 
 /**
  * Runs the call `request` sent as `messageId` in `session`; returns the serialized result (or
- * rpc_error), not yet wrapped in rpc_result.
+ * rpc_error), not yet wrapped in rpc_result. The handler's wishes for the answer are left in
+ * `answer`.
  */
 export function runCall(
   dc: DcContext,
   session: ServerSession,
   request: TlObject,
   messageId: bigint,
+  answer: AnswerOptions = {},
 ): Uint8Array {
   let call = request;
   const context: CallContext = {
@@ -47,6 +57,7 @@ export function runCall(
     messageId,
     session,
     dc,
+    answer,
   };
   let withoutUpdates = false;
   while (INVOKE_WRAPPERS.has(call._cons)) {

@@ -30,13 +30,13 @@ import { newSessionCreated } from "../mtproto/service_messages/new_session_creat
 import { innermostCall } from "../mtproto/invoke_wrappers.ts";
 import { ServerTransport } from "../transport/transport.ts";
 import { AuthKeyServer } from "./auth_key_server.ts";
-import type { DcContext } from "./dc_context.ts";
+import type { AnswerOptions, DcContext } from "./dc_context.ts";
 import { errorBody, rpcResult, runCall } from "./server_call.ts";
 import { ConnectionFaults } from "./server_faults.ts";
 import { answerServiceMessage, serviceBody } from "./server_service_messages.ts";
 import { type OutgoingBody, ServerSession } from "./server_session.ts";
 
-export type { CallContext, DcContext, DcFaults } from "./dc_context.ts";
+export type { AnswerOptions, CallContext, DcContext, DcFaults } from "./dc_context.ts";
 export { ServerSession } from "./server_session.ts";
 
 let connectionCount = 0;
@@ -48,6 +48,8 @@ export class ServerConnection {
   readonly #faults: ConnectionFaults;
   /** Content messages of the payload being handled, acknowledged together in one msgs_ack. */
   #acks: bigint[] = [];
+  /** What the answers of the payload being handled asked to hear once they are sent. */
+  #afterSend: (() => void)[] = [];
   /** Armed by ping_delay_disconnect: closes the connection if the client goes silent. */
   #silenceTimer?: TimerId;
   closed = false;
@@ -98,6 +100,7 @@ export class ServerConnection {
         if (isPlainMessage(payload)) this.#receivePlain(payload);
         else this.#receiveEncrypted(payload);
       } catch (error) {
+        this.#flushAfterSend();
         if (error instanceof SecurityError || error instanceof TransportError) {
           this.dc.log(`dc${this.dc.dcId}: dropped a message: ${error.message}`);
           continue;
@@ -183,10 +186,18 @@ export class ServerConnection {
       });
     }
     this.sendToSession(session, out);
+    this.#flushAfterSend();
     if (this.#faults.takeDropDue()) {
       this.dc.log(`dc${this.dc.dcId}: dropping the connection (fault injection)`);
       this.close();
     }
+  }
+
+  /** Tells the answers of the payload just handled that they went out. */
+  #flushAfterSend(): void {
+    const callbacks = this.#afterSend;
+    this.#afterSend = [];
+    for (const callback of callbacks) callback();
   }
 
   /** https://core.telegram.org/mtproto/service_messages_about_messages#notice-of-ignored-error-message */
@@ -241,17 +252,19 @@ export class ServerConnection {
       return;
     }
     const method = innermostCall(request)._cons;
+    const options: AnswerOptions = {};
     const result = this.#faults.forgedAnswer(method) ??
-      runCall(this.dc, session, request, messageId);
-    const answer = rpcResult(this.dc, messageId, result);
+      runCall(this.dc, session, request, messageId, options);
+    const answer = rpcResult(this.dc, messageId, result, !options.uncompressed);
     session.remember(messageId, answer);
-    const delay = this.#faults.delayMs(method);
+    const delay = this.#faults.delayMs(method) ?? options.delayMs;
     if (delay !== undefined) {
       this.dc.clock.setTimeout(
         () => {
           if (!this.closed) {
             this.sendToSession(session, [{ body: answer, contentRelated: true, response: true }]);
           }
+          options.onSent?.();
         },
         delay,
         { keepAlive: false },
@@ -259,6 +272,8 @@ export class ServerConnection {
       return;
     }
     out.push({ body: answer, contentRelated: true, response: true });
+    // Answers of one payload go out together, after it is all handled.
+    if (options.onSent) this.#afterSend.push(options.onSent);
   }
 
   /** The rpc_result carrying `result` to the request sent as `requestId`. */

@@ -14,6 +14,11 @@ import type { KeyEntry } from "./key_store.ts";
 
 /** How many answers, and how many sent messages, a session keeps. */
 const ANSWER_CACHE = 2048;
+/**
+ * Longer messages are not kept: only file parts are that long, and 2048 of them would hold
+ * gigabytes. A file part asked again is read again, which is harmless.
+ */
+const KEEP_UP_TO_BYTES = 64 * 1024;
 
 /** One message for the server to send in a session. */
 export interface OutgoingBody {
@@ -71,12 +76,14 @@ export class ServerSession {
 
   /** Keeps the answer to the request sent as `requestId`, for a resend under the same id. */
   remember(requestId: bigint, answer: Uint8Array): void {
+    if (answer.length > KEEP_UP_TO_BYTES) return;
     this.answers.set(requestId, answer);
     if (this.answers.size > ANSWER_CACHE) this.answers.delete(this.answers.keys().next().value!);
   }
 
   /** Keeps a content message by the msg_id it went out under. */
   rememberSent(messageId: bigint, body: Uint8Array): void {
+    if (body.length > KEEP_UP_TO_BYTES) return;
     this.sent.set(messageId, body);
     if (this.sent.size > ANSWER_CACHE) this.sent.delete(this.sent.keys().next().value!);
   }

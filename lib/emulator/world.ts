@@ -6,8 +6,11 @@
  * @module
  */
 
+import { type Clock, systemClock } from "../io/clock.ts";
 import { populateDefaultWorld } from "./world_default.ts";
 import { Authorizations } from "./authorizations.ts";
+import { FileService } from "./files/file_service.ts";
+import { generatedFile } from "./files/generated_files.ts";
 import type {
   WorldBoxEvent,
   WorldChat,
@@ -29,9 +32,10 @@ export class World {
   readonly users = new Map<number, WorldUser>();
   readonly chats = new Map<number, WorldChat>();
   readonly messages: WorldMessage[] = [];
+  /** Files by id; add them with {@link World.addFile}, which gives them their references. */
   readonly files = new Map<bigint, WorldFile>();
-  /** Parts uploaded with upload.saveFilePart, by uploader and the client's file id. */
-  readonly uploads = new Map<string, Map<number, Uint8Array>>();
+  /** Uploads in progress, file references, the pace of file requests, the CDN. */
+  readonly fileService: FileService;
   /** Pending sign-ins by auth key id (hex). */
   readonly signIns = new Map<
     string,
@@ -56,13 +60,39 @@ export class World {
   /** Update pushes so far (for the fault switches). */
   pushes = 0;
 
-  private constructor(readonly options: WorldOptions) {}
+  #nextFileId = 9_000_001n;
 
-  /** Builds the default world (the 2FA verifier takes a PBKDF2, hence async). */
-  static async create(options: WorldOptions = {}): Promise<World> {
-    const world = new World(options);
+  private constructor(readonly options: WorldOptions, clock: Clock) {
+    this.fileService = new FileService(options, clock);
+  }
+
+  /**
+   * Builds the default world (the 2FA verifier takes a PBKDF2, hence async), with the generated
+   * files of `options.files` each in a message from Bob to Alice. `clock` stamps file references.
+   */
+  static async create(options: WorldOptions = {}, clock: Clock = systemClock): Promise<World> {
+    const world = new World(options, clock);
     await populateDefaultWorld(world, options);
+    const alice = world.userByPhone("15550000001")!, bob = world.userByPhone("15550000002")!;
+    // After the default history (its last message is at minute 7).
+    const start = (options.epoch ?? 1_700_000_000) + 8 * 60;
+    for (const [index, spec] of (options.files ?? []).entries()) {
+      const file = world.addFile(generatedFile(spec, options, start + index));
+      world.addMessage(bob.id, { type: "user", id: alice.id }, `file ${file.id}`, file.date!, file);
+    }
     return world;
+  }
+
+  /** Adds a file (its references stamped on the world's clock) and returns it. */
+  addFile(file: WorldFile): WorldFile {
+    this.files.set(file.id, this.fileService.stamp(file));
+    return file;
+  }
+
+  /** An id no file has yet, for a file made from an upload. */
+  nextFileId(): bigint {
+    while (this.files.has(this.#nextFileId)) this.#nextFileId++;
+    return this.#nextFileId++;
   }
 
   /** Adds a message and advances the pts of every box it lands in. */

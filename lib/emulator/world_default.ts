@@ -10,6 +10,7 @@ import { bytesFromBigint } from "../crypto/bigint.ts";
 import { TELEGRAM_DH_PRIME } from "../crypto/dh.ts";
 import { passwordVerifier, type SrpAlgorithm } from "../crypto/srp.ts";
 import type { World, WorldOptions, WorldPeer, WorldUser } from "./world.ts";
+import { memoryContent } from "./files/file_content.ts";
 
 /** The 2FA password of the second user. */
 export const SECOND_USER_PASSWORD = "hunter2";
@@ -97,10 +98,10 @@ export async function populateDefaultWorld(world: World, options: WorldOptions):
   for (const user of [alice, bob]) {
     world.setFolder(user.id, { type: "channel", id: 3000002 }, ARCHIVE_FOLDER);
   }
-  world.files.set(9000001n, {
+  world.addFile({
     id: 9000001n,
     accessHash: 9100000000000000001n,
     dcId: options.filesDc ?? 2,
-    bytes: Uint8Array.from({ length: 10000 }, (_, i) => (i * 7) & 0xff),
+    ...memoryContent(Uint8Array.from({ length: 10000 }, (_, i) => (i * 7) & 0xff)),
   });
 }

@@ -97,18 +97,65 @@ export interface WorldBoxEvent {
   folderPeers?: { peer: WorldPeer; folderId: number }[];
 }
 
-/** A stored file for upload.getFile. */
-export interface WorldFile {
+/** A file's bytes, read a part at a time: generated, in memory, or in a temporary file. */
+export interface FileContent {
+  readonly size: number;
+  /**
+   * The bytes from `offset` on, at most `length` of them: fewer at the end of the file, none past
+   * it. Written into `into` when it is long enough (the serving path reuses one buffer).
+   */
+  read(offset: number, length: number, into?: Uint8Array): Uint8Array;
+  /**
+   * Parts worth trying gzip on (the default world's small patterned file); others, generated or
+   * uploaded, go uncompressed: trying costs more than sending a megabyte that does not shrink.
+   */
+  compressible?: boolean;
+}
+
+/** One size of a photo (its letter, as in photoSize.type), with content of its own. */
+export interface WorldPhotoSize extends FileContent {
+  type: string;
+  w: number;
+  h: number;
+}
+
+/** A stored file for upload.getFile: its size and bytes are its {@link FileContent}. */
+export interface WorldFile extends FileContent {
   id: bigint;
   accessHash: bigint;
   dcId: number;
-  bytes: Uint8Array;
-  /** For photos sent as media: the image's size in pixels. */
-  photo?: { width: number; height: number };
+  /**
+   * For photos sent as media: the image's size in pixels, and its sizes when it has several
+   * (thumbnails first, the largest last); without `sizes` the file itself is the one size.
+   */
+  photo?: { width: number; height: number; sizes?: WorldPhotoSize[] };
   /** For documents sent as media: the name, type and upload time. */
   name?: string;
   mimeType?: string;
   date?: number;
+  /** Served through the CDN DC to clients that say they can (upload.fileCdnRedirect). */
+  cdn?: boolean;
+  /** A fresh file_reference, stamped with the time it is handed out (set by the world). */
+  reference?: () => Uint8Array;
+}
+
+/**
+ * A generated file the world starts with (world option `files`, flags `--file`/`--photo`): its
+ * content is `generatedFileBytes` (files/generated_bytes.ts) of its id (a photo: of each size's
+ * seed), and Bob sends it to Alice in a message of its own, whose text is `file <id>`.
+ */
+export interface GeneratedFileSpec {
+  /** The document's or photo's id (a string or number in JSON). */
+  id: bigint | number | string;
+  /** Bytes (a photo: of its largest size). */
+  size: number;
+  /** The DC that holds it (default: `filesDc`, else 2). */
+  dc?: number;
+  kind?: "document" | "photo";
+  /** Served through the CDN DC (see {@link WorldOptions.cdnAll}). */
+  cdn?: boolean;
+  name?: string;
+  mimeType?: string;
 }
 
 /** Fault switches of the world (see the README's emulator section). */
@@ -129,4 +176,20 @@ export interface WorldOptions {
   differenceLimit?: number;
   /** A difference further behind than this many events is "too long" (10000). */
   differenceTooLongAfter?: number;
+  /** Generated files of any size, each in a message from Bob to Alice. */
+  files?: GeneratedFileSpec[];
+  /** Every generated file is served through the CDN DC. */
+  cdnAll?: boolean;
+  /** File references older than this answer FILE_REFERENCE_EXPIRED (unset: never checked). */
+  fileRefTtlSeconds?: number;
+  /**
+   * More file requests than this in flight on one auth key: the extra ones answer
+   * FLOOD_WAIT_<fileFloodSeconds> (default 1).
+   */
+  fileFlood?: number;
+  fileFloodSeconds?: number;
+  /** File requests are answered this many milliseconds late, on the DC's clock. */
+  fileLatencyMs?: number;
+  /** CDN file tokens older than this answer FILE_TOKEN_INVALID (unset: they never expire). */
+  cdnTokenTtlSeconds?: number;
 }

@@ -1,15 +1,49 @@
 /**
- * `help.*`: the configuration a client starts from (the emulator's DCs) and its nearest DC.
+ * `help.*`: the configuration a client starts from (the emulator's DCs, with their media-only
+ * addresses and the CDN DC), the CDN's public keys, and the nearest DC.
  *
  * @module
  */
 
+import type { TlObject } from "../../tl/codec.ts";
 import type { DcAddress } from "./tools.ts";
 import type { Handler, Tools } from "./tools.ts";
 
 /** The handlers of this namespace, by method name. */
 export function helpMethods(tools: Tools, dcs: () => DcAddress[]): Record<string, Handler> {
-  const { now } = tools;
+  const { now, world } = tools;
+  const service = world.fileService;
+  /** Each DC's address, then its media-only one (for file traffic), then the CDN DC's. */
+  const dcOptions = () => {
+    const options: TlObject[] = dcs().map((dc) => ({
+      _cons: "dcOption",
+      id: dc.id,
+      ip_address: "127.0.0.1",
+      port: dc.port,
+    }));
+    for (const dc of dcs()) {
+      const port = service.mediaPorts.get(dc.id);
+      if (port === undefined) continue;
+      options.push({
+        _cons: "dcOption",
+        media_only: true,
+        id: dc.id,
+        ip_address: "127.0.0.1",
+        port,
+      });
+    }
+    const cdn = service.cdn.address;
+    if (cdn) {
+      options.push({
+        _cons: "dcOption",
+        cdn: true,
+        id: cdn.dcId,
+        ip_address: "127.0.0.1",
+        port: cdn.port,
+      });
+    }
+    return options;
+  };
   return {
     "help.getConfig": (_call, context) => ({
       _cons: "config",
@@ -17,12 +51,7 @@ export function helpMethods(tools: Tools, dcs: () => DcAddress[]): Record<string
       expires: now(context) + 3600,
       test_mode: false,
       this_dc: context.dc.dcId,
-      dc_options: dcs().map((dc) => ({
-        _cons: "dcOption",
-        id: dc.id,
-        ip_address: "127.0.0.1",
-        port: dc.port,
-      })),
+      dc_options: dcOptions(),
       dc_txt_domain_name: "emulator.invalid",
       chat_size_max: 200,
       megagroup_size_max: 200000,
@@ -49,6 +78,18 @@ export function helpMethods(tools: Tools, dcs: () => DcAddress[]): Record<string
       caption_length_max: 1024,
       message_length_max: 4096,
       webfile_dc_id: context.dc.dcId,
+    }),
+
+    // The RSA keys of the CDN DCs, which differ from the master DCs' key.
+    "help.getCdnConfig": () => ({
+      _cons: "cdnConfig",
+      public_keys: service.cdn.address
+        ? [{
+          _cons: "cdnPublicKey",
+          dc_id: service.cdn.address.dcId,
+          public_key: service.cdn.address.publicKeyPem,
+        }]
+        : [],
     }),
 
     "help.getNearestDc": (_call, context) => ({

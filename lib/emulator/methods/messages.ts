@@ -7,11 +7,13 @@
 
 import { RpcError } from "../../errors.ts";
 import type { TlObject } from "../../tl/codec.ts";
-import { createHash } from "node:crypto";
-import type { WorldFile, WorldMessage, WorldPeer, WorldUser } from "../world.ts";
+import type { WorldMessage, WorldPeer, WorldUser } from "../world.ts";
 import { chatObject, messageObject, userObject } from "../render.ts";
 import type { Handler, Tools } from "./tools.ts";
 import { imageSize } from "../image_size.ts";
+
+/** How much of an uploaded photo is read for its size in pixels (a JPEG's SOF comes early). */
+const IMAGE_HEADER_BYTES = 64 * 1024;
 
 /** The handlers of this namespace, by method name. */
 export function messageMethods(tools: Tools): Record<string, Handler> {
@@ -221,40 +223,37 @@ export function messageMethods(tools: Tools): Record<string, Handler> {
         throw new RpcError(400, "MEDIA_TYPE_NOT_IMPLEMENTED_IN_EMULATOR");
       }
       const input = media.file as TlObject;
-      const parts = world.uploads.get(`${me.id}:${input.id}`);
-      const count = input.parts as number;
-      const chunks: Uint8Array[] = [];
-      for (let part = 0; part < count; part++) {
-        const chunk = parts?.get(part);
-        if (!chunk) throw new RpcError(400, `FILE_PART_${part}_MISSING`);
-        chunks.push(chunk);
+      if (input._cons !== "inputFile" && input._cons !== "inputFileBig") {
+        throw new RpcError(400, "FILE_PARTS_INVALID");
       }
-      const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-      chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.length), 0);
-      const checksum = input.md5_checksum as string | undefined;
-      if (checksum && createHash("md5").update(bytes).digest("hex") !== checksum.toLowerCase()) {
-        throw new RpcError(400, "MD5_CHECKSUM_INVALID");
-      }
-      const photo = media._cons === "inputMediaUploadedPhoto" ? imageSize(bytes) : undefined;
+      // The upload's temporary file becomes the file's content: nothing is copied to memory.
+      const content = world.fileService.uploads.complete(me.id, {
+        _cons: input._cons,
+        id: input.id as bigint,
+        parts: input.parts as number,
+        md5_checksum: input.md5_checksum as string | undefined,
+      });
+      const photo = media._cons === "inputMediaUploadedPhoto"
+        ? imageSize(content.read(0, IMAGE_HEADER_BYTES))
+        : undefined;
       if (media._cons === "inputMediaUploadedPhoto" && !photo) {
         throw new RpcError(400, "IMAGE_PROCESS_FAILED");
       }
-      world.uploads.delete(`${me.id}:${input.id}`);
       const named = ((media.attributes ?? []) as TlObject[]).find((attribute) =>
         attribute._cons === "documentAttributeFilename"
       );
-      const file: WorldFile = {
-        id: BigInt(world.files.size + 9_000_001),
-        accessHash: BigInt.asIntN(64, BigInt(world.files.size + 1) * 0x9e3779b97f4a7c15n),
+      const id = world.nextFileId();
+      const file = world.addFile({
+        id,
+        accessHash: BigInt.asIntN(64, (id - 9_000_000n) * 0x9e3779b97f4a7c15n),
         dcId: context.dc.dcId,
-        bytes,
+        ...content,
         date: now(context),
         ...(photo ? { photo } : {
           name: String(named?.file_name ?? input.name ?? "file"),
           mimeType: String(media.mime_type),
         }),
-      };
-      world.files.set(file.id, file);
+      });
       const message = world.addMessage(me.id, peer, String(call.message), now(context), file);
       deliver(message, me, context.session);
       return sentUpdates(message, me, call.random_id);

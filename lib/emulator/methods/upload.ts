@@ -1,5 +1,7 @@
 /**
- * `upload.*`: the world's files, in parts, on the DC that holds them (FILE_MIGRATE elsewhere).
+ * `upload.*` on the master DCs: uploads in parts (to temporary files, lib/emulator/files/
+ * upload_store.ts), downloads in parts by Telegram's rules, file hashes, and the master DC's half
+ * of CDN downloads (cdn.ts). A file is served by the DC that holds it (FILE_MIGRATE elsewhere).
  *
  * @module
  */
@@ -7,51 +9,94 @@
 import { RpcError } from "../../errors.ts";
 import type { TlObject } from "../../tl/codec.ts";
 import type { CallContext } from "../server_connection.ts";
+import type { FileContent, WorldFile } from "../world.ts";
+import { checkDownloadRange } from "../files/part_rules.ts";
+import { fileHashes } from "../files/file_hashes.ts";
+import { cdnMasterMethods } from "./cdn.ts";
 import type { Handler, Tools } from "./tools.ts";
-
-/** Telegram's limits: parts of at most 512 KiB, at most 4000 of them. */
-const MAX_PART_BYTES = 512 * 1024;
-const MAX_PARTS = 4000;
 
 /** The handlers of this namespace, by method name. */
 export function uploadMethods(tools: Tools): Record<string, Handler> {
   const { world, viewer } = tools;
+  const service = world.fileService;
+
+  /**
+   * The file a location names and the content it asks for (a photo's size by its letter):
+   * LOCATION_INVALID for no such file (or the wrong kind of location), FILE_MIGRATE_X when another
+   * DC holds it, FILE_REFERENCE_* for a bad reference when references expire.
+   */
+  const locate = (input: unknown, context: CallContext) => {
+    const location = input as TlObject;
+    const isPhoto = location._cons === "inputPhotoFileLocation";
+    const file = isPhoto || location._cons === "inputDocumentFileLocation"
+      ? world.files.get(BigInt(location.id as bigint))
+      : undefined;
+    if (!file || file.accessHash !== location.access_hash || isPhoto !== Boolean(file.photo)) {
+      throw new RpcError(400, "LOCATION_INVALID");
+    }
+    if (file.dcId !== context.dc.dcId) throw new RpcError(303, `FILE_MIGRATE_${file.dcId}`);
+    service.checkReference(file, location.file_reference);
+    let content: FileContent = file;
+    if (isPhoto && file.photo!.sizes) {
+      const size = file.photo!.sizes.find((candidate) => candidate.type === location.thumb_size);
+      if (!size) throw new RpcError(400, "LOCATION_INVALID");
+      content = size;
+    }
+    return { file, content };
+  };
+
   /** Stores one part of an upload, under the uploader and the client's file id. */
-  const savePart = (call: TlObject, context: CallContext) => {
+  const savePart = (call: TlObject, context: CallContext, total?: number) => {
     const me = viewer(context);
-    const part = call.file_part as number;
-    const bytes = call.bytes as Uint8Array;
-    if (part < 0 || part >= MAX_PARTS) throw new RpcError(400, "FILE_PART_INVALID");
-    if (bytes.length > MAX_PART_BYTES) throw new RpcError(400, "FILE_PART_TOO_BIG");
-    const key = `${me.id}:${call.file_id}`;
-    let parts = world.uploads.get(key);
-    if (!parts) world.uploads.set(key, parts = new Map());
-    parts.set(part, bytes.slice());
+    service.traffic.admit(context);
+    service.uploads.savePart(
+      me.id,
+      call.file_id as bigint,
+      call.file_part as number,
+      call.bytes as Uint8Array,
+      total,
+    );
     return true;
   };
+
   return {
-    "upload.saveFilePart": savePart,
-    "upload.saveBigFilePart": savePart,
+    "upload.saveFilePart": (call, context) => savePart(call, context),
+    "upload.saveBigFilePart": (call, context) =>
+      savePart(call, context, call.file_total_parts as number),
+
+    // A part of a file: fewer bytes at its end, none past it; a CDN file, to a client that can
+    // fetch it there, is a redirect to the CDN DC.
     "upload.getFile": (call, context) => {
       viewer(context);
-      const location = call.location as TlObject;
-      const file = world.files.get(location.id as bigint);
-      if (!file || file.accessHash !== location.access_hash) {
-        throw new RpcError(400, "LOCATION_INVALID");
-      }
-      if (file.dcId !== context.dc.dcId) throw new RpcError(303, `FILE_MIGRATE_${file.dcId}`);
+      service.traffic.admit(context);
+      const { file, content } = locate(call.location, context);
       const offset = Number(call.offset);
       const limit = call.limit as number;
-      if (offset % 1024 !== 0) throw new RpcError(400, "OFFSET_INVALID");
-      if (limit <= 0 || limit > 1048576 || limit % 1024 !== 0) {
-        throw new RpcError(400, "LIMIT_INVALID");
+      checkDownloadRange(offset, limit, Boolean(call.precise));
+      if (file.cdn && call.cdn_supported && service.cdn.address) {
+        return service.cdn.redirect(file, offset, context.dc.random);
       }
+      if (content.compressible && context.answer) context.answer.uncompressed = false;
       return {
         _cons: "upload.file",
         type: { _cons: "storage.filePartial" },
-        mtime: world.options.epoch ?? 1_700_000_000,
-        bytes: file.bytes.subarray(offset, offset + limit),
+        mtime: mtimeOf(file, world.options.epoch),
+        // Encoded into the answer before any other call runs, so the shared buffer is safe.
+        bytes: content.read(offset, limit, service.scratch),
       };
     },
+
+    // SHA-256 of 128 KiB windows, eight from the one holding `offset`.
+    "upload.getFileHashes": (call, context) => {
+      viewer(context);
+      return fileHashes(locate(call.location, context).content, Number(call.offset));
+    },
+
+    ...cdnMasterMethods(tools),
   };
+}
+
+/** When the file was stored, as upload.file's mtime. */
+function mtimeOf(file: WorldFile, epoch?: number): number {
+  return file.date ?? epoch ?? 1_700_000_000;
 }
