@@ -1,0 +1,333 @@
+/**
+ * How many file parts may be in flight per DC, and on which of the DC's connections the next one
+ * goes. Like TCP's congestion window: a DC starts with a few parts, the window grows by one per
+ * finished part (doubling per round trip) up to a threshold and slowly past it, and a
+ * FLOOD_WAIT halves it and holds every queued part of that DC until the wait is over. Caps in
+ * parts and in bytes bound what one DC has in flight, hence the memory its parts hold. No I/O
+ * and no clock: the caller feeds the time in milliseconds and sends what `next` returns.
+ *
+ * @module
+ */
+
+import { RpcError } from "../errors.ts";
+import { backoffMs, type BackoffOptions } from "../net/backoff.ts";
+
+/** What a part must say for the window to place it. */
+export interface WindowPart {
+  /** The DC that serves it. */
+  readonly dc: number;
+  /** Its size in bytes (a download's limit, an upload part's length), for the bytes cap. */
+  readonly bytes: number;
+}
+
+/** Settings of a {@link TransferWindow}; every field is a guess to be measured (see the defaults). */
+export interface TransferWindowOptions {
+  /** Connections per DC that parts are spread over (numbered 0 … connections − 1). */
+  connections: number;
+  /** Parts in flight on one connection at most. */
+  perConnection: number;
+  /** The window a DC starts with, in parts. */
+  startParts: number;
+  /** The window never grows past this many parts in flight per DC. */
+  maxParts: number;
+  /** Bytes in flight per DC at most; one part is always let through, whatever its size. */
+  maxBytes: number;
+  /** A part that failed this many times (flood waits and lost connections aside) is given up. */
+  maxFailures: number;
+  /** The wait before a failed part goes again, growing with its failures. */
+  retryBackoff: BackoffOptions;
+  /** Jitter for the retry wait (tests pin it). */
+  random?: () => number;
+}
+
+/**
+ * Downloads. TDLib opens 2 download connections per DC (8 for Premium accounts); mtcute keeps 3
+ * requests in flight per connection: 2 × 3 parts. 4 MiB in flight is 4 parts of 1 MiB, which at
+ * a 100 ms round trip is about 40 MB/s per DC, and bounds what a DC's parts hold in memory.
+ * Not measured yet: `deno task bench` will set them.
+ */
+export const DOWNLOAD_WINDOW: TransferWindowOptions = {
+  connections: 2,
+  perConnection: 3,
+  startParts: 2,
+  maxParts: 6,
+  maxBytes: 4 * 1024 * 1024,
+  maxFailures: 5,
+  retryBackoff: { baseMs: 1_000, capMs: 16_000 },
+};
+
+/**
+ * Uploads. TDLib opens 8 upload connections per DC (4 on DCs 2 and 4 for accounts without
+ * Premium: pass `connections: 4` there); one part each, of 512 KiB, is 4 MiB in flight, the same
+ * memory bound as downloads. Not measured yet.
+ */
+export const UPLOAD_WINDOW: TransferWindowOptions = {
+  connections: 8,
+  perConnection: 1,
+  startParts: 2,
+  maxParts: 8,
+  maxBytes: 4 * 1024 * 1024,
+  maxFailures: 5,
+  retryBackoff: { baseMs: 1_000, capMs: 16_000 },
+};
+
+/** What to do now: send `part` on the DC's connection number `connection`, or wait. */
+export type WindowStep<P> = { part: P; connection: number } | { waitUntil: number };
+
+/** What became of a failed part. */
+export type FailureOutcome =
+  /** FLOOD_WAIT: the part and every queued part of its DC wait until then; the window halved. */
+  | { action: "flood_wait"; until: number }
+  /** Queued again, not before `at`. */
+  | { action: "retry"; at: number }
+  /** Failed `failures` times: dropped from the window, the caller reports the error. */
+  | { action: "give_up"; failures: number };
+
+interface DcState<P> {
+  /** Queued parts, in the order they were added (a retried part keeps its place). */
+  queue: P[];
+  window: number;
+  threshold: number;
+  inFlight: number;
+  bytes: number;
+  loads: number[];
+  notBefore: number;
+  /** Counts window cuts, so that the parts of one round trip cut it once. */
+  epoch: number;
+}
+
+interface PartState {
+  order: number;
+  failures: number;
+  notBefore: number;
+  connection?: number;
+  epoch: number;
+}
+
+/**
+ * Parts queued for several DCs, handed out as their DC's window allows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RpcError } from "../errors.ts";
+ * import { DOWNLOAD_WINDOW, TransferWindow } from "./transfer_window.ts";
+ * const window = new TransferWindow({ ...DOWNLOAD_WINDOW, startParts: 1 });
+ * const [a, b] = [{ dc: 2, bytes: 1024 }, { dc: 2, bytes: 1024 }];
+ * window.add(a);
+ * window.add(b);
+ * assert.deepEqual(window.next(0), { part: a, connection: 0 });
+ * assert.equal(window.next(0), undefined); // the window is one part
+ * assert.deepEqual(window.failed(a, new RpcError(420, "FLOOD_WAIT_3"), 10), {
+ *   action: "flood_wait",
+ *   until: 3010,
+ * });
+ * assert.deepEqual(window.next(10), { waitUntil: 3010 });
+ * assert.deepEqual(window.next(3010), { part: a, connection: 0 });
+ * ```
+ */
+export class TransferWindow<P extends WindowPart> {
+  readonly #options: TransferWindowOptions;
+  readonly #dcs = new Map<number, DcState<P>>();
+  readonly #parts = new Map<P, PartState>();
+  #added = 0;
+
+  /** A window with nothing queued; `options` defaults to {@link DOWNLOAD_WINDOW}. */
+  constructor(options: TransferWindowOptions = DOWNLOAD_WINDOW) {
+    for (const key of ["connections", "perConnection", "startParts", "maxParts"] as const) {
+      if (!(Number.isSafeInteger(options[key]) && options[key] >= 1)) {
+        throw new RangeError(`${key} must be a whole number ≥ 1, got ${options[key]}`);
+      }
+    }
+    this.#options = options;
+  }
+
+  /** Queues `part` behind those already queued. */
+  add(part: P): void {
+    if (this.#parts.has(part)) throw new RangeError("this part is already in the window");
+    this.#parts.set(part, { order: this.#added++, failures: 0, notBefore: 0, epoch: 0 });
+    this.#dc(part.dc).queue.push(part);
+  }
+
+  /**
+   * The next part to send and its connection, marked in flight; else the earliest time one may
+   * go (`waitUntil`), or undefined when only a finished, failed or lost part can free room (or
+   * nothing is queued).
+   */
+  next(now: number): WindowStep<P> | undefined {
+    let best: { dc: DcState<P>; at: number; order: number } | undefined;
+    let wake = Infinity;
+    for (const dc of this.#dcs.values()) {
+      if (dc.queue.length === 0 || !this.#hasRoom(dc)) continue;
+      if (now < dc.notBefore) {
+        wake = Math.min(wake, dc.notBefore);
+        continue;
+      }
+      for (let at = 0; at < dc.queue.length; at++) {
+        const part = dc.queue[at];
+        const state = this.#parts.get(part)!;
+        if (now < state.notBefore) {
+          wake = Math.min(wake, state.notBefore);
+          continue;
+        }
+        // The bytes cap waits for room rather than letting a smaller, later part jump ahead.
+        if (dc.inFlight > 0 && dc.bytes + part.bytes > this.#options.maxBytes) break;
+        if (!best || state.order < best.order) best = { dc, at, order: state.order };
+        break;
+      }
+    }
+    if (best) return this.#send(best.dc, best.at);
+    return wake === Infinity ? undefined : { waitUntil: wake };
+  }
+
+  /** `part` was answered: its room is freed and the DC's window grows. False if it was not in flight. */
+  done(part: P): boolean {
+    const state = this.#parts.get(part);
+    if (state?.connection === undefined) return false;
+    const dc = this.#release(part, state);
+    this.#parts.delete(part);
+    // An answer to a part sent before the last cut tells of the old conditions: no growth.
+    if (state.epoch !== dc.epoch) return true;
+    // Below the threshold one more part per answer (doubling per round trip); above it, about
+    // one more per window's worth of answers.
+    dc.window += dc.window < dc.threshold ? 1 : 1 / dc.window;
+    dc.window = Math.min(dc.window, this.#cap());
+    return true;
+  }
+
+  /**
+   * `part` failed with `error` at `now`: FLOOD_WAIT_X and FLOOD_PREMIUM_WAIT_X hold the DC's
+   * queue until `now + X s` and halve its window (once per round trip); anything else counts
+   * against the part's failures, and it is retried after a growing wait or given up. Undefined
+   * when the part was not in flight (its connection was lost meanwhile): nothing changes.
+   */
+  failed(part: P, error: unknown, now: number): FailureOutcome | undefined {
+    const state = this.#parts.get(part);
+    if (state?.connection === undefined) return undefined;
+    const dc = this.#release(part, state);
+    const flood = error instanceof RpcError &&
+      (error.type === "FLOOD_WAIT" || error.type === "FLOOD_PREMIUM_WAIT") &&
+      error.argument !== undefined;
+    if (flood) {
+      // Parts sent before the last cut report the same congestion: cut once for them all.
+      if (state.epoch === dc.epoch) {
+        dc.threshold = Math.max(1, Math.floor(dc.window / 2));
+        dc.window = dc.threshold;
+        dc.epoch++;
+      }
+      dc.notBefore = Math.max(dc.notBefore, now + error.argument! * 1000);
+      this.#requeue(dc, part, state);
+      return { action: "flood_wait", until: dc.notBefore };
+    }
+    state.failures++;
+    if (state.failures >= this.#options.maxFailures) {
+      this.#parts.delete(part);
+      return { action: "give_up", failures: state.failures };
+    }
+    const { retryBackoff, random } = this.#options;
+    state.notBefore = now + backoffMs(state.failures - 1, retryBackoff, random);
+    this.#requeue(dc, part, state);
+    return { action: "retry", at: state.notBefore };
+  }
+
+  /**
+   * The DC's connection number `connection` dropped: its parts go back to the queue in their
+   * places, without counting as failures. Returns them, so that late answers can be ignored.
+   */
+  connectionLost(dcId: number, connection: number): P[] {
+    const dc = this.#dcs.get(dcId);
+    if (!dc) return [];
+    const lost: P[] = [];
+    for (const [part, state] of this.#parts) {
+      if (part.dc !== dcId || state.connection !== connection) continue;
+      this.#release(part, state);
+      this.#requeue(dc, part, state);
+      lost.push(part);
+    }
+    return lost;
+  }
+
+  /** Forgets `part`, queued or in flight (a download that ended, an error that ends the transfer). */
+  remove(part: P): void {
+    const state = this.#parts.get(part);
+    if (!state) return;
+    const dc = this.#dc(part.dc);
+    if (state.connection !== undefined) this.#release(part, state);
+    else dc.queue.splice(dc.queue.indexOf(part), 1);
+    this.#parts.delete(part);
+  }
+
+  /** The DC's window in whole parts (what may be in flight, the other caps aside). */
+  window(dc: number): number {
+    return Math.floor(this.#dc(dc).window);
+  }
+
+  /** Parts in flight to `dc`, and on each of its connections. */
+  inFlight(dc: number): { parts: number; bytes: number; connections: number[] } {
+    const state = this.#dc(dc);
+    return { parts: state.inFlight, bytes: state.bytes, connections: [...state.loads] };
+  }
+
+  /** Parts queued or in flight, over every DC. */
+  get size(): number {
+    return this.#parts.size;
+  }
+
+  #cap(): number {
+    const { maxParts, connections, perConnection } = this.#options;
+    return Math.min(maxParts, connections * perConnection);
+  }
+
+  #dc(id: number): DcState<P> {
+    let dc = this.#dcs.get(id);
+    if (!dc) {
+      const start = Math.min(this.#options.startParts, this.#cap());
+      dc = {
+        queue: [],
+        window: start,
+        threshold: this.#cap(),
+        inFlight: 0,
+        bytes: 0,
+        loads: new Array(this.#options.connections).fill(0),
+        notBefore: 0,
+        epoch: 0,
+      };
+      this.#dcs.set(id, dc);
+    }
+    return dc;
+  }
+
+  #hasRoom(dc: DcState<P>): boolean {
+    return dc.inFlight < Math.floor(dc.window) &&
+      Math.min(...dc.loads) < this.#options.perConnection;
+  }
+
+  #send(dc: DcState<P>, at: number): WindowStep<P> {
+    const [part] = dc.queue.splice(at, 1);
+    const state = this.#parts.get(part)!;
+    // The least loaded connection; the lowest number among equals, so that spare ones idle.
+    const connection = dc.loads.indexOf(Math.min(...dc.loads));
+    dc.loads[connection]++;
+    dc.inFlight++;
+    dc.bytes += part.bytes;
+    state.connection = connection;
+    state.epoch = dc.epoch;
+    return { part, connection };
+  }
+
+  #release(part: P, state: PartState): DcState<P> {
+    const dc = this.#dc(part.dc);
+    dc.loads[state.connection!]--;
+    dc.inFlight--;
+    dc.bytes -= part.bytes;
+    state.connection = undefined;
+    return dc;
+  }
+
+  /** Puts `part` back in its place by the order it was added, so retries go first. */
+  #requeue(dc: DcState<P>, part: P, state: PartState): void {
+    let at = dc.queue.length;
+    while (at > 0 && this.#parts.get(dc.queue[at - 1])!.order > state.order) at--;
+    dc.queue.splice(at, 0, part);
+  }
+}
