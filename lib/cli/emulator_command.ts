@@ -20,6 +20,8 @@ export const EMULATOR_HELP = `Usage: mtproto2json emulator [options]
 A local test double of Telegram's data centers, for offline development and tests: real MTProto
 2.0 on the wire, an in-memory world (see the README). Listens on 127.0.0.1 only. The first line on
 stdout is a request line pointing a client at DC 2; logs (login codes included) go to stderr.
+With N DCs from port P, DC n listens on P + n - 1 and on a media-only port P + N + n - 1; with
+files for the CDN, the CDN DC (203, a key of its own) listens on P + 2N.
 
 Options:
   --port P             port of DC 1; DC n listens on P + n - 1 (default 4430; 0 = any free ports)
@@ -28,7 +30,8 @@ Options:
                        stays valid across restarts (default: a new key every start)
   --world FILE         JSON with the world's switches: {"homeDc", "filesDc", "floodWait",
                        "epoch", "dropUpdatesEvery", "tooLongEvery", "differenceLimit",
-                       "differenceTooLongAfter"}
+                       "differenceTooLongAfter", "files", "cdnAll", "fileRefTtlSeconds",
+                       "fileFlood", "fileFloodSeconds", "fileLatencyMs", "cdnTokenTtlSeconds"}
   --home-dc N          every account lives on DC N (sign-in elsewhere gets PHONE_MIGRATE_N)
   --files-dc N         stored files live on DC N (downloads elsewhere get FILE_MIGRATE_N)
   --flood-wait M:S[:T] answer method M with FLOOD_WAIT_S (the first T calls)
@@ -38,6 +41,16 @@ Options:
   --clock-skew S       run every DC's clock S seconds ahead (negative: behind)
   --drop-every N       close a connection after every N messages received
   --slow M:MS          answer method M only after MS milliseconds
+  --file ID:SIZE[:DC]  a document of SIZE bytes generated from its ID (repeatable), on DC DC
+                       (default: the files DC), which Bob sends Alice in a message "file ID"
+  --photo ID:SIZE[:DC] the same for a photo: sizes s, m, x and y (y of SIZE bytes), each with
+                       content of its own
+  --cdn-file ID        serve that generated file through the CDN DC (repeatable)
+  --cdn                serve every generated file through the CDN DC
+  --cdn-token-ttl S    CDN file tokens older than S seconds answer FILE_TOKEN_INVALID
+  --file-ref-ttl S     file references older than S seconds answer FILE_REFERENCE_EXPIRED
+  --file-flood N[:S]   more than N file requests in flight on one key: FLOOD_WAIT_S (S: 1)
+  --file-latency MS    answer file requests MS milliseconds late
   --scheme FILE        serve this .tl file's API layer instead of the shipped one (repeatable):
                        a client at another layer can only read objects of its own layer, so pass
                        its api.tl (Telegram's clients ship one, with a "// LAYER N" line)
@@ -84,6 +97,14 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       "drop-every": { type: "string", multiple: true },
       slow: { type: "string" },
       scheme: { type: "string", multiple: true },
+      file: { type: "string", multiple: true },
+      photo: { type: "string", multiple: true },
+      "cdn-file": { type: "string", multiple: true },
+      cdn: { type: "boolean", default: false },
+      "cdn-token-ttl": { type: "string" },
+      "file-ref-ttl": { type: "string" },
+      "file-flood": { type: "string" },
+      "file-latency": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     false,
@@ -121,6 +142,7 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       ...(times ? { times: number("flood-wait", times)! } : {}),
     };
   }
+  applyFileFlags(world, values, number);
   // Each of these flags is VALUE for every DC, or VALUE@DC for one.
   const perDc: Record<number, DcSettings> = {};
   const all: DcSettings = {};
@@ -177,14 +199,67 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     log: io.log,
   });
   await io.write(JSON.stringify(emulator.serverLine()) + "\n");
+  const media = emulator.mediaDcs.map((dc) => dc.port).join(", ");
+  const cdn = emulator.cdn ? `; CDN DC ${emulator.cdn.dcId} on 127.0.0.1:${emulator.cdn.port}` : "";
   io.log(
     `mtproto2json emulator (a test double of Telegram, not Telegram): ${
       emulator.dcs.map((dc) => `DC ${dc.id} on 127.0.0.1:${dc.port}`).join(", ")
-    }; users +15550000001 and +15550000002 (2FA password "hunter2"), login code 12345`,
+    } (media-only: ${media})${cdn}; users +15550000001 and +15550000002 (2FA password ` +
+      `"hunter2"), login code 12345`,
   );
   await io.stopped;
   await emulator.close();
   return 0;
+}
+
+/** The file flags (`--file`, `--photo`, `--cdn*`, `--file-*`) as world options. */
+function applyFileFlags(
+  world: WorldOptions,
+  values: {
+    file?: string[];
+    photo?: string[];
+    "cdn-file"?: string[];
+    cdn?: boolean;
+    "cdn-token-ttl"?: string;
+    "file-ref-ttl"?: string;
+    "file-flood"?: string;
+    "file-latency"?: string;
+  },
+  number: (name: string, text: string | undefined, min?: number) => number | undefined,
+): void {
+  const files = world.files ??= [];
+  for (const [flag, kind] of [["file", "document"], ["photo", "photo"]] as const) {
+    for (const text of values[flag] ?? []) {
+      const [id, size, dc] = text.split(":");
+      if (!/^\d+$/.test(id ?? "") || !size) {
+        throw new UsageError(`--${flag} takes ID:SIZE[:DC], e.g. "--${flag} 5001:300000000:2"`);
+      }
+      files.push({
+        id,
+        size: number(flag, size, 1)!,
+        kind,
+        ...(dc ? { dc: number(flag, dc, 1)! } : {}),
+      });
+    }
+  }
+  for (const id of values["cdn-file"] ?? []) {
+    const file = files.find((candidate) => String(candidate.id) === id);
+    if (!file) throw new UsageError(`--cdn-file ${id}: no --file or --photo has that id`);
+    file.cdn = true;
+  }
+  if (values.cdn) world.cdnAll = true;
+  const seconds = (flag: string, text: string | undefined) => number(flag, text, 1);
+  const cdnTtl = seconds("cdn-token-ttl", values["cdn-token-ttl"]);
+  if (cdnTtl !== undefined) world.cdnTokenTtlSeconds = cdnTtl;
+  const refTtl = seconds("file-ref-ttl", values["file-ref-ttl"]);
+  if (refTtl !== undefined) world.fileRefTtlSeconds = refTtl;
+  if (values["file-flood"]) {
+    const [limit, wait] = values["file-flood"].split(":");
+    world.fileFlood = number("file-flood", limit, 1)!;
+    if (wait !== undefined) world.fileFloodSeconds = number("file-flood", wait, 1)!;
+  }
+  const latency = number("file-latency", values["file-latency"]);
+  if (latency !== undefined) world.fileLatencyMs = latency;
 }
 
 async function loadOrCreateKey(path: string, io: EmulatorCommandIo): Promise<RsaPrivateKey> {
