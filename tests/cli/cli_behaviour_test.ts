@@ -6,6 +6,9 @@ import { serve } from "../../lib/proxy/serve.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { appIdentity } from "../../lib/cli/proxy_command.ts";
 import { readLines } from "../../lib/io/lines.ts";
+import { FakeClock } from "../support/fake_clock.ts";
+import { JsonClient } from "../support/json_client.ts";
+import { within } from "../support/until.ts";
 
 async function run(args: string[], env: Record<string, string> = {}) {
   let stdout = "";
@@ -72,8 +75,15 @@ Deno.test("serve refuses a name that only looks like loopback, and names a busy 
 });
 
 Deno.test("serve: the token line has a deadline, and connections past the limit are told so", async () => {
+  // The token deadline runs on a fake clock: it passes when the test moves time.
+  const clock = new FakeClock();
   const server = serve(
-    { schema: loadSchema(), app: appIdentity(undefined, undefined, "test"), log: () => {} },
+    {
+      schema: loadSchema(),
+      app: appIdentity(undefined, undefined, "test"),
+      log: () => {},
+      clock,
+    },
     {
       host: "127.0.0.1",
       port: 0,
@@ -89,23 +99,37 @@ Deno.test("serve: the token line has a deadline, and connections past the limit 
     }
     return undefined;
   };
-  const sockets: Deno.TcpConn[] = [];
+  /** Every line until the server closes the connection. */
+  const all = async (socket: Deno.TcpConn) => {
+    const lines = [];
+    for await (const line of readLines(socket.readable)) {
+      if (line.kind === "line") lines.push(JSON.parse(line.text));
+    }
+    return lines;
+  };
+  const sockets: { close(): void }[] = [];
   try {
     const silent = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
     sockets.push(silent);
-    const authorized = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    const authorized = await JsonClient.connect(server.port);
     sockets.push(authorized);
-    await authorized.write(new TextEncoder().encode('{"token": "s3cret"}\n'));
+    await authorized.sendText('{"token": "s3cret"}\n');
+    // Answered: the server has its token.
+    assertEquals((await authorized.request({ id: 1, options: {} })).id, 1);
     const third = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
     sockets.push(third);
     assertEquals((await first(third))?.error, "TooManyConnections");
-    const refused = await first(silent);
-    assertEquals([refused?.error, refused?.msg], [
+    // The silent one's deadline was set when it was accepted (before the third was refused).
+    await clock.advance(200);
+    // Refused, then closed: the server lets go of a connection before it closes it.
+    const refused = await within(all(silent), 15_000, "the silent connection's refusal and close");
+    assertEquals(refused.map((line) => [line.error, line.msg]), [[
       "Unauthorized",
       "no token line within the deadline",
-    ]);
+    ]]);
+    // The one that presented its token is still served past the deadline.
+    assertEquals((await authorized.request({ id: 2, options: {} })).id, 2);
     // The silent one is gone, so there is room again.
-    await new Promise((resolve) => setTimeout(resolve, 50));
     const fourth = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
     sockets.push(fourth);
     await fourth.write(new TextEncoder().encode('{"token": "s3cret"}\n{"id": 5, "options": {}}\n'));

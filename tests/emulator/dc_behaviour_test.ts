@@ -5,6 +5,8 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { emulatedSender } from "../support/emulated_sender.ts";
 import { rawCaller, signInWithCode } from "../support/raw_calls.ts";
+import { FakeClock } from "../support/fake_clock.ts";
+import { until } from "../support/until.ts";
 
 const codec = new TlCodec(loadSchema());
 const quiet = () => {};
@@ -35,7 +37,10 @@ Deno.test("fault switches apply per DC: one DC's clock an hour ahead, the others
 });
 
 Deno.test("ping_delay_disconnect: a client silent past the delay is disconnected, and its sender reconnects", async () => {
-  const emulator = await startEmulator({ port: 0, dcs: 1, log: quiet });
+  // The DC's silence deadline runs on a fake clock; the sender's reconnect on the real one.
+  const clock = new FakeClock();
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: quiet, clock });
+  const connections = emulator.listeners[0].connections;
   const sender = senderFor(emulator, 1);
   try {
     const pong = codec.decode(
@@ -44,9 +49,12 @@ Deno.test("ping_delay_disconnect: a client silent past the delay is disconnected
       ),
     );
     assertEquals(pong.ping_id, 1n);
-    assertEquals(emulator.listeners[0].connections.size, 1);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    assertEquals(emulator.listeners[0].connections.size === 0 || sender.reconnects > 0, true);
+    assertEquals(connections.size, 1);
+    await clock.advance(999);
+    assertEquals(connections.size, 1, "still connected just before the delay ends");
+    await clock.advance(1);
+    assertEquals(connections.size, 0, "disconnected once the delay is over");
+    await until(() => sender.reconnects > 0, 15_000, "the sender to reconnect");
     await sender.invoke(codec.encode({ _cons: "ping", ping_id: 2n }));
     assertEquals(sender.reconnects, 1);
   } finally {

@@ -5,6 +5,7 @@ import { dialogsAfter } from "../../lib/emulator/methods/dialogs.ts";
 import type { WorldMessage } from "../../lib/emulator/world.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signInWithCode } from "../support/raw_calls.ts";
+import { untilFound } from "../support/until.ts";
 
 type Call = (request: TlObject) => Promise<TlObject>;
 
@@ -133,16 +134,14 @@ Deno.test("getDialogs pages through the main list and the archive with offset_pe
     const moved = (archived.updates as TlObject[])[0];
     assertEquals(moved._cons, "updateFolderPeers");
     assertEquals(moved.pts, (before.pts as number) + 1);
-    const folderUpdate = async () => {
-      for (let wait = 0; wait < 50; wait++) {
-        const found = aliceElsewhere.flatMap((item) => (item.updates as TlObject[]) ?? [])
-          .find((update) => update._cons === "updateFolderPeers");
-        if (found) return found;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      return undefined;
-    };
-    assertEquals((await folderUpdate())?.pts, moved.pts);
+    const folderUpdate = await untilFound(
+      () =>
+        aliceElsewhere.flatMap((item) => (item.updates as TlObject[]) ?? [])
+          .find((update) => update._cons === "updateFolderPeers"),
+      15_000,
+      "updateFolderPeers pushed to Alice's other session",
+    );
+    assertEquals(folderUpdate.pts, moved.pts);
     const difference = await call2({
       _cons: "updates.getDifference",
       pts: before.pts,

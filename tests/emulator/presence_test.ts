@@ -3,17 +3,19 @@ import type { TlObject } from "../../lib/tl/codec.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn, signInWithCode } from "../support/raw_calls.ts";
+import { untilFound } from "../support/until.ts";
 
-/** Waits up to a second for a pushed updateShort carrying an update named `cons`. */
-async function pushedShort(pushed: TlObject[], cons: string): Promise<TlObject | undefined> {
-  for (let wait = 0; wait < 50; wait++) {
-    const found = pushed.find((item) =>
-      item._cons === "updateShort" && (item.update as TlObject)._cons === cons
-    );
-    if (found) return found.update as TlObject;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return undefined;
+/** Waits (bounded) for a pushed updateShort carrying an update named `cons`. */
+async function pushedShort(pushed: TlObject[], cons: string): Promise<TlObject> {
+  const found = await untilFound(
+    () =>
+      pushed.find((item) =>
+        item._cons === "updateShort" && (item.update as TlObject)._cons === cons
+      ),
+    15_000,
+    `a pushed updateShort with ${cons}`,
+  );
+  return found.update as TlObject;
 }
 
 Deno.test("typing and online status are pushed live to the other side and never come back from getDifference", async () => {

@@ -3,16 +3,17 @@ import type { TlObject } from "../../lib/tl/codec.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn, signInWithCode } from "../support/raw_calls.ts";
+import { untilFound } from "../support/until.ts";
 
-/** Waits up to a second for an update named `cons` among those pushed. */
-async function pushedUpdate(pushed: TlObject[], cons: string): Promise<TlObject | undefined> {
-  for (let wait = 0; wait < 50; wait++) {
-    const found = pushed.flatMap((item) => (item.updates as TlObject[] | undefined) ?? [])
-      .find((update) => update._cons === cons);
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return undefined;
+/** Waits (bounded) for an update named `cons` among those pushed. */
+function pushedUpdate(pushed: TlObject[], cons: string): Promise<TlObject> {
+  return untilFound(
+    () =>
+      pushed.flatMap((item) => (item.updates as TlObject[] | undefined) ?? [])
+        .find((update) => update._cons === cons),
+    15_000,
+    `a pushed ${cons}`,
+  );
 }
 
 Deno.test("reading a chat moves the read marks, tells the author and the reader's other sessions, and getDifference has it", async () => {

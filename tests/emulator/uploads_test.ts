@@ -4,6 +4,7 @@ import type { TlObject } from "../../lib/tl/codec.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn, signInWithCode } from "../support/raw_calls.ts";
+import { untilFound } from "../support/until.ts";
 
 Deno.test("a document uploaded in parts is sent as media, pushed to the peer, and downloads whole", async () => {
   const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
@@ -72,10 +73,8 @@ Deno.test("a document uploaded in parts is sent as media, pushed to the peer, an
     const document = ((newMessage.message as TlObject).media as TlObject).document as TlObject;
     assertEquals([document.mime_type, Number(document.size)], ["application/pdf", content.length]);
     // Bob's session gets it pushed, with the document.
-    for (let wait = 0; wait < 50 && updates.length === 0; wait++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const pushed = (updates[0]?.updates as TlObject[] | undefined)?.[0]?.message as TlObject;
+    const first = await untilFound(() => updates[0], 15_000, "the message pushed to Bob");
+    const pushed = (first.updates as TlObject[] | undefined)?.[0]?.message as TlObject;
     assertEquals((pushed?.media as TlObject)?._cons, "messageMediaDocument");
     // And the bytes come back whole.
     const location = {

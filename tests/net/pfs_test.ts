@@ -6,15 +6,18 @@ import { EVERY_TRANSPORT } from "../support/transports.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn, signInWithCode } from "../support/raw_calls.ts";
+import { FakeClock } from "../support/fake_clock.ts";
+import { untilFound } from "../support/until.ts";
 
-/** A one-DC emulator whose log lines are kept. */
-async function emulatorWithLog() {
+/** A one-DC emulator whose log lines are kept (on `clock` when given). */
+async function emulatorWithLog(clock?: FakeClock) {
   const log: string[] = [];
   const emulator = await startEmulator({
     port: 0,
     dcs: 1,
     log: (line) => log.push(line),
     world: { homeDc: 1 },
+    ...(clock ? { clock } : {}),
   });
   return { emulator, log };
 }
@@ -121,10 +124,8 @@ Deno.test("with PFS the account's updates are pushed to the session under the te
       message: "under a temporary key",
       random_id: 1n,
     });
-    for (let wait = 0; wait < 50 && pushed.length === 0; wait++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assertEquals(pushed[0]?.message, "under a temporary key");
+    const first = await untilFound(() => pushed[0], 15_000, "the message pushed to Bob");
+    assertEquals(first.message, "under a temporary key");
   } finally {
     alice.close();
     bob.close();
@@ -133,22 +134,27 @@ Deno.test("with PFS the account's updates are pushed to the session under the te
 });
 
 Deno.test("with PFS a temporary key is renewed before it expires, and calls go on across the renewal", async () => {
-  const { emulator, log } = await emulatorWithLog();
+  // The DC (which lets temporary keys expire) and the sender (which renews them) share a fake
+  // clock: time moves when the test says so.
+  const clock = new FakeClock();
+  const { emulator, log } = await emulatorWithLog(clock);
   // A 2-second key is renewed after one second.
   const said: string[] = [];
   const sender = emulatedSender(emulator, 1, {
     tempKeySeconds: 2,
     log: (line) => said.push(line),
+    clock,
   });
   try {
     const call = rawCaller(sender, codec);
     await signInWithCode(call, "+15550000001");
     const first = sender.session!.authKey.key.toHex();
     const answers: string[] = [];
+    // A call every 100 ms for 1.5 s, the renewal (due at 1 s) among them.
     for (let i = 0; i < 15; i++) {
       const me = await call({ _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] });
       answers.push(String((me.items as TlObject[])[0].id));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await clock.advance(100);
     }
     assertEquals(answers.every((id) => id === "1000001"), true);
     assertEquals(sender.session!.authKey.key.toHex() === first, false);

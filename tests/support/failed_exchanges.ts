@@ -13,6 +13,7 @@ import { secureRandom } from "../../lib/crypto/random.ts";
 import { generateServerKey } from "../../lib/emulator/server_key.ts";
 import { Sender } from "../../lib/net/sender.ts";
 import { listenHostile } from "./hostile_dc.ts";
+import { until } from "./until.ts";
 
 async function output(command: string, ...args: string[]): Promise<string> {
   return new TextDecoder().decode((await new Deno.Command(command, { args }).output()).stdout);
@@ -46,17 +47,23 @@ if (import.meta.main) {
       pingIntervalMs: 0,
       log: () => {},
     }).invoke(codec.encode({ _cons: "help.getConfig" })).catch(() => {});
+  // The count of a quiet moment: once the fake DC has closed its end of every connection (the
+  // client closed its own before the call failed), and a descriptor on its way out has had a
+  // bounded while to go (whatever is still open then is counted, and the test compares).
+  const quiet = async (what: string, target: number) => {
+    await until(() => hostile.open() === 0, 15_000, `the fake DC to close ${what}`);
+    let open = 0;
+    await until(async () => (open = await openDescriptors()) <= target, 2_000, what)
+      .catch(() => {});
+    return open;
+  };
   // One round first, so that what is opened once (the DNS-free loopback path, buffers) is in
   // the baseline.
+  const start = await openDescriptors();
   await fail();
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const before = await openDescriptors();
+  const before = await quiet("the first connection", start);
   for (let round = 0; round < count; round++) await fail();
-  let after = await openDescriptors();
-  for (let wait = 0; wait < 100 && after > before; wait++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    after = await openDescriptors();
-  }
+  const after = await quiet("every connection", before);
   console.log(JSON.stringify({ before, after, accepted: hostile.accepted() - 1 }));
   await hostile.close();
 }

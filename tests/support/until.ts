@@ -1,17 +1,55 @@
 /**
- * Polling for a condition a test waits on across processes or sockets, bounded.
+ * Waiting for a condition a test cannot await directly (a push arriving over a socket, a
+ * connection closing on the other side, a process's descriptors), by polling it every 20 ms with
+ * a bound: it waits for the condition, never for time, and fails naming what did not happen.
  *
  * @module
  */
 
-/** Resolves once `test()` holds; throws naming `what` after `ms` milliseconds without it. */
+/** How often the condition is looked at, in milliseconds. */
+const POLL_MS = 20;
+
+/**
+ * Resolves once `test()` holds (it may be async, and is awaited before the next look); throws
+ * naming `what` after `ms` milliseconds without it.
+ */
 export async function until(
-  test: () => boolean,
+  test: () => boolean | Promise<boolean>,
   ms = 15_000,
   what = "the condition",
 ): Promise<void> {
-  for (const end = Date.now() + ms; !test();) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const end = Date.now() + ms; !(await test());) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/**
+ * Resolves with the first value `find()` returns that is not `undefined`; throws naming `what`
+ * after `ms` milliseconds without one.
+ */
+export async function untilFound<T>(
+  find: () => T | undefined,
+  ms = 15_000,
+  what = "the value",
+): Promise<T> {
+  let found: T | undefined;
+  await until(() => (found = find()) !== undefined, ms, what);
+  return found!;
+}
+
+/**
+ * Resolves as `promise` does; rejects naming `what` if it has not settled within `ms`
+ * milliseconds (a bound on a wait, so that a broken behaviour fails the test instead of hanging it).
+ */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
