@@ -229,6 +229,15 @@ export class Client {
   }
 
   /**
+   * `value` (any boxed TL object in JSON form, as a client sent or received it) in native form:
+   * bigint longs, Uint8Array bytes — what {@link Client.callFile} takes. Throws the codec's
+   * `TlEncodeError` for an object that does not fit the schema.
+   */
+  native(value: TlObject): TlObject {
+    return this.#input.decode(this.#input.encode(value));
+  }
+
+  /**
    * A call of the file machinery: `request` in native form (bigint longs, Uint8Array bytes) on
    * DC `dc` over its file connection `slot` (apart from the account's main connection, on the
    * DC's media address when it has one), without updates, answered natively. Migrations and

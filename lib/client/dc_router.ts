@@ -71,6 +71,8 @@ export class DcRouter {
   readonly #senders = new Map<number, Sender>();
   /** Connections for file traffic, by "dc:slot": apart from the account's main connections. */
   readonly #fileSenders = new Map<string, Sender>();
+  /** Senders and authorizations being made, by name, so that concurrent callers share them. */
+  readonly #making = new Map<string, Promise<unknown>>();
   /** Senders closed because the server, the session or the home DC changed: their calls move. */
   readonly #replaced = new WeakSet<Sender>();
   readonly #authorizedDcs = new Set<number>();
@@ -169,14 +171,16 @@ export class DcRouter {
     const name = `${dc}:${slot}`;
     const existing = this.#fileSenders.get(name);
     if (existing && !existing.closed) return existing;
+    return await this.#once(`file ${name}`, () => this.#makeFileSender(dc, slot, call));
+  }
+
+  async #makeFileSender(dc: number, slot: number, call: DcCall): Promise<Sender> {
+    const name = `${dc}:${slot}`;
     const main = await this.senderFor(dc, call);
     if (dc !== this.#session.dc) await this.authorize(dc, call);
     if (!main.authKey) await main.connect();
     const authKey = main.authKey!;
     const address = (await this.#mediaAddressOf(dc, call)) ?? await this.#mainAddressOf(dc, call);
-    // Another caller may have made it meanwhile.
-    const raced = this.#fileSenders.get(name);
-    if (raced && !raced.closed) return raced;
     const sender: Sender = this.#newSender(dc, address, { authKey }, {
       // Updates are for the account's main connection; file calls go without them.
       onUpdate: () => {},
@@ -245,6 +249,22 @@ export class DcRouter {
   async senderFor(dc: number, call: DcCall): Promise<Sender> {
     const existing = this.#senders.get(dc);
     if (existing && !existing.closed) return existing;
+    // Calls that find no sender at once share the one being made (else each would make a key).
+    return await this.#once(`main ${dc}`, () => this.#makeSender(dc, call));
+  }
+
+  /**
+   * Runs `make` unless one with the same `name` is running: its callers share that one's result.
+   */
+  #once<T>(name: string, make: () => Promise<T>): Promise<T> {
+    const running = this.#making.get(name);
+    if (running) return running as Promise<T>;
+    const made = make().finally(() => this.#making.delete(name));
+    this.#making.set(name, made);
+    return made;
+  }
+
+  async #makeSender(dc: number, call: DcCall): Promise<Sender> {
     const address = await this.#mainAddressOf(dc, call);
     // A session line gives the key (the home DC's, or one kept for another DC); the session
     // itself is always new, so that several connections loading one line never share a
@@ -311,6 +331,10 @@ export class DcRouter {
   /** Makes a non-home DC act for the signed-in user: export there, import here. */
   async authorize(dc: number, call: DcCall): Promise<void> {
     if (this.#authorizedDcs.has(dc) || this.#session.userId === undefined) return;
+    await this.#once(`authorize ${dc}`, () => this.#authorize(dc, call));
+  }
+
+  async #authorize(dc: number, call: DcCall): Promise<void> {
     const exported = await call(
       this.#session.dc,
       { _cons: "auth.exportAuthorization", dc_id: dc },

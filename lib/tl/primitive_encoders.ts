@@ -67,8 +67,12 @@ function writeLong(writer: TlWriter, value: unknown): void {
     return;
   }
   let big: bigint;
-  if (typeof value === "bigint") big = value;
-  else if (typeof value === "string" && /^-?\d{1,20}$/.test(value)) big = BigInt(value);
+  // The exact digits the decoder gives longs past 2^53 in (JSON.rawJSON), fed back in-process.
+  const raw = typeof value === "object" && value !== null && "rawJSON" in value
+    ? (value as { rawJSON: unknown }).rawJSON
+    : value;
+  if (typeof raw === "bigint") big = raw;
+  else if (typeof raw === "string" && /^-?\d{1,20}$/.test(raw)) big = BigInt(raw);
   else throw new TlEncodeError("WrongType", `expected long, got ${describeValue(value)}`);
   if (big < MIN_LONG || big > MAX_UNSIGNED_LONG) {
     throw new TlEncodeError("BadValue", `long ${big} is out of the 64-bit range`);

@@ -1,0 +1,245 @@
+/**
+ * One download: the parts of a file (or of a range of it) asked on the DC's file connections, as
+ * many in flight as its window allows, and handed to the caller in order as they complete. The
+ * caller pulls: while it does not, no new part is asked, so a slow reader holds at most a window
+ * of parts. FLOOD_WAIT holds every part of the DC (the window halves), a lost connection or a
+ * timeout sends the part again, and FILE_REFERENCE_EXPIRED asks the source for a fresh reference.
+ *
+ * @module
+ */
+
+import { Mtproto2jsonError, RpcError } from "../errors.ts";
+import type { TlObject } from "../tl/codec.ts";
+import type { TimerId } from "../io/clock.ts";
+import type { Client } from "./client.ts";
+import { DownloadPlan, type FilePart, PartReassembler } from "./file_parts.ts";
+import { DOWNLOAD_WINDOW, TransferWindow, type TransferWindowOptions } from "./transfer_window.ts";
+
+/** Where a file is and how to get a fresh reference to it. */
+export interface DownloadSource {
+  /** An `InputFileLocation` in native form (bigint longs, Uint8Array bytes). */
+  location: TlObject;
+  /** The DC that holds the file (a wrong one is corrected by FILE_MIGRATE). */
+  dc: number;
+  /** The file's size in bytes, when known. */
+  size?: number;
+  /**
+   * A location with a fresh `file_reference` for the same file, after FILE_REFERENCE_EXPIRED;
+   * undefined when the source cannot give one (the error then ends the download).
+   */
+  refresh?: () => Promise<TlObject | undefined>;
+}
+
+/** How to download. */
+export interface DownloadOptions {
+  /** The first wanted byte (default 0). */
+  offset?: number;
+  /** How many bytes (default: to the end). */
+  length?: number;
+  /** Parts in flight at most (default: the window's). */
+  parts?: number;
+  /** Bytes per part (default 1 MiB). */
+  partSize?: number;
+  /** The window's settings (defaults: {@link DOWNLOAD_WINDOW}). */
+  window?: Partial<TransferWindowOptions>;
+  /** Seconds a part may take before it is asked again (default: the client's timeout). */
+  partTimeoutSeconds?: number;
+}
+
+/** A download that cannot go on; `cause` names why (an RPC error name, a timeout). */
+export class DownloadError extends Mtproto2jsonError {
+  override name = "DownloadError";
+  /** The RPC error's message (e.g. `FILE_REFERENCE_EXPIRED`, `LOCATION_INVALID`), if one. */
+  readonly rpcError?: string;
+
+  constructor(message: string, rpcError?: string) {
+    super(message);
+    if (rpcError !== undefined) this.rpcError = rpcError;
+  }
+}
+
+/** A part in the window: the plan's part, sent to the DC that holds the file. */
+interface WindowedPart extends FilePart {
+  dc: number;
+  bytes: number;
+}
+
+/** What became of one request: its answer or its error, and the reference it was made with. */
+interface Settled {
+  part: WindowedPart;
+  generation: number;
+  answer?: TlObject;
+  error?: unknown;
+}
+
+/** How many times one download asks for a fresh reference before giving up. */
+const MAX_REFRESHES = 5;
+
+/**
+ * The wanted bytes of the file, in order, as they arrive.
+ *
+ * @example
+ * ```ts ignore
+ * for await (const chunk of downloadFile(client, { location, dc: 4, size })) sink.write(chunk);
+ * ```
+ */
+export async function* downloadFile(
+  client: Client,
+  source: DownloadSource,
+  options: DownloadOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const plan = new DownloadPlan({
+    ...(source.size !== undefined ? { size: source.size } : {}),
+    ...(options.offset !== undefined ? { offset: options.offset } : {}),
+    ...(options.length !== undefined ? { length: options.length } : {}),
+    ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
+  });
+  if (plan.count === 0) return;
+  const settings = windowSettings(options, plan.partSize);
+  const window = new TransferWindow<WindowedPart>(settings);
+  const parts = new PartReassembler();
+  const clock = client.clock;
+  let location = source.location;
+  /** Which reference parts are asked with: an expiry reported for an older one is not news. */
+  let generation = 0;
+  let refreshes = 0;
+  /** Parts in the window (queued or in flight), by index; added a window's worth ahead. */
+  const queued = new Map<number, WindowedPart>();
+  let added = 0;
+  /** The index of the part that ends the download, once known. */
+  let lastIndex = plan.count === undefined ? undefined : plan.count - 1;
+  const lookahead = settings.maxParts * 2;
+  const settled: Settled[] = [];
+  let wake: (() => void) | undefined;
+
+  const put = (part: WindowedPart) => {
+    queued.set(part.index, part);
+    window.add(part);
+  };
+  const ask = (part: WindowedPart, connection: number) => {
+    const used = generation;
+    client.callFile(part.dc, connection, {
+      _cons: "upload.getFile",
+      location,
+      offset: BigInt(part.offset),
+      limit: part.limit,
+    }, options.partTimeoutSeconds).then(
+      (answer) => settled.push({ part, generation: used, answer }),
+      (error) => settled.push({ part, generation: used, error }),
+    ).finally(() => wake?.());
+  };
+
+  while (!parts.done) {
+    while ((lastIndex === undefined || added <= lastIndex) && added - parts.next < lookahead) {
+      const part = plan.part(added);
+      if (!part) break;
+      put({ ...part, dc: source.dc, bytes: part.limit });
+      added++;
+    }
+    let waitUntil: number | undefined;
+    for (let step = window.next(clock.now()); step; step = window.next(clock.now())) {
+      if ("waitUntil" in step) {
+        waitUntil = step.waitUntil;
+        break;
+      }
+      ask(step.part, step.connection);
+    }
+    if (settled.length === 0) {
+      let timer: TimerId | undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (waitUntil !== undefined) {
+          timer = clock.setTimeout(resolve, Math.max(0, waitUntil - clock.now()));
+        }
+      });
+      clock.clearTimeout(timer);
+      wake = undefined;
+      continue;
+    }
+    const { part, answer, error, generation: used } = settled.shift()!;
+    if (queued.get(part.index) !== part) continue; // dropped meanwhile (past the end)
+    if (answer) {
+      window.done(part);
+      queued.delete(part.index);
+      if (answer._cons !== "upload.file") {
+        throw new DownloadError(
+          `upload.getFile answered ${answer._cons}, which this download cannot follow`,
+        );
+      }
+      const cut = plan.cut(part, answer.bytes as Uint8Array);
+      if (cut.last && lastIndex !== part.index) {
+        lastIndex = part.index;
+        // An unknown size ended here: parts queued past it are not the file's.
+        for (const [index, later] of queued) {
+          if (index <= part.index) continue;
+          window.remove(later);
+          queued.delete(index);
+        }
+      }
+      for (const chunk of parts.add(part.index, cut.bytes, cut.last)) yield chunk;
+      continue;
+    }
+    if (error instanceof RpcError && error.errorMessage === "FILE_REFERENCE_EXPIRED") {
+      window.remove(part);
+      if (used === generation) {
+        if (!source.refresh || refreshes >= MAX_REFRESHES) {
+          throw new DownloadError(
+            source.refresh
+              ? `the file reference expired again after ${refreshes} fresh ones`
+              : 'the file reference expired; download by "message", or by "media" with its ' +
+                "message, so that a fresh one can be fetched",
+            "FILE_REFERENCE_EXPIRED",
+          );
+        }
+        refreshes++;
+        const fresh = await source.refresh();
+        if (!fresh) {
+          throw new DownloadError(
+            "the file reference expired and the message no longer holds the file",
+            "FILE_REFERENCE_EXPIRED",
+          );
+        }
+        location = fresh;
+        generation++;
+      }
+      put({ ...part });
+      continue;
+    }
+    if (error instanceof RpcError && !retried(error)) {
+      throw new DownloadError(
+        `upload.getFile failed: ${error.errorMessage}`,
+        error.errorMessage,
+      );
+    }
+    const outcome = window.failed(part, error, clock.now());
+    if (outcome?.action === "give_up") {
+      queued.delete(part.index);
+      throw new DownloadError(
+        `the part at offset ${part.offset} failed ${outcome.failures} times: ${
+          (error as Error)?.message ?? String(error)
+        }`,
+        error instanceof RpcError ? error.errorMessage : undefined,
+      );
+    }
+  }
+}
+
+/** Errors a part is asked again after: flood waits, the server's own trouble. */
+function retried(error: RpcError): boolean {
+  return error.type === "FLOOD_WAIT" || error.type === "FLOOD_PREMIUM_WAIT" || error.code >= 500 ||
+    error.code === -503;
+}
+
+/** The window's settings for `options`, with `parts` (in flight at most) applied. */
+function windowSettings(options: DownloadOptions, partSize: number): TransferWindowOptions {
+  const settings = { ...DOWNLOAD_WINDOW, ...options.window };
+  if (options.parts === undefined) return settings;
+  const maxParts = Math.max(1, Math.floor(options.parts));
+  return {
+    ...settings,
+    maxParts,
+    startParts: Math.min(settings.startParts, maxParts),
+    perConnection: Math.max(settings.perConnection, Math.ceil(maxParts / settings.connections)),
+    maxBytes: Math.max(settings.maxBytes, maxParts * partSize),
+  };
+}
