@@ -463,6 +463,8 @@ function proxyDefaults(emulator: Emulator): ProxyDefaults {
 interface ServeHandle {
   port: number;
   stop(how: "term" | "kill"): Promise<void>;
+  /** What serve logged so far (a process's stderr with --print-tracebacks), for a failure. */
+  log?(): string;
 }
 
 /** serve in this process, on a store whose writes `fault` can make fail. */
@@ -504,14 +506,17 @@ async function processServe(
   state: string,
   journalLimit: number,
 ): Promise<ServeHandle> {
-  const { child, port } = await startServeProcess(world.emulator.serverLine(1), [
+  const { child, port, stderr } = await startServeProcess(world.emulator.serverLine(1), [
     "--state",
     state,
     "--journal",
     String(journalLimit),
+    // Retries, reconnects and store trouble go to stderr: a failed seed prints the end of it.
+    "--print-tracebacks",
   ]);
   return {
     port,
+    log: stderr,
     async stop(how) {
       child.kill(how === "kill" ? "SIGKILL" : "SIGTERM");
       // serve ends on SIGTERM once its calls in flight are done: one still running later hangs.
@@ -600,6 +605,15 @@ class SeedRun {
 
   note(text: string): void {
     this.trace.push(text);
+  }
+
+  /** What every serve of this seed logged, oldest first (a failure prints its end). */
+  readonly serveLogs: string[] = [];
+
+  /** Keeps the log of the serve that just stopped. */
+  keepServeLog(): void {
+    const text = this.serve?.log?.();
+    if (text) this.serveLogs.push(text);
   }
 
   async startServe(): Promise<void> {
@@ -757,6 +771,7 @@ class SeedRun {
   /** Stops serve (gracefully or not); Alice's connection goes with it. */
   async stopServe(how: "term" | "kill"): Promise<void> {
     await this.serve!.stop(how);
+    this.keepServeLog();
     this.serve = undefined;
     if (this.client) await this.detach();
   }
@@ -861,7 +876,10 @@ class SeedRun {
     this.world.emulator.world.options.dropUpdatesEvery = undefined;
     this.fault.failing = false;
     if (this.client) await this.client.close().catch(() => {});
-    if (this.serve) await this.serve.stop("term");
+    if (this.serve) {
+      await this.serve.stop("term");
+      this.keepServeLog();
+    }
   }
 }
 
@@ -939,6 +957,11 @@ export async function runSeed(
       error ??= caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
     }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  if (error !== undefined && run.serveLogs.length) {
+    const lines = run.serveLogs.join("").trimEnd().split("\n").slice(-40);
+    run.note(`serve's log, last ${lines.length} lines:`);
+    for (const line of lines) run.note(`  | ${line}`);
   }
   return {
     seed,
