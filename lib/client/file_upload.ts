@@ -1,0 +1,228 @@
+/**
+ * One upload: the source's bytes cut into parts (Telegram's sizes, see `upload_parts.ts`), saved
+ * on the home DC's file connections as many at a time as the window allows, and named by the
+ * `inputFile` / `inputFileBig` the caller then sends as media. The source is read only as parts
+ * can go, so a file of any size costs a window of parts in memory. FLOOD_WAIT holds every part,
+ * a lost connection or a timeout sends the part again.
+ *
+ * @module
+ */
+
+import { Mtproto2jsonError, RpcError } from "../errors.ts";
+import { type RandomSource, secureRandom } from "../crypto/random.ts";
+import type { TimerId } from "../io/clock.ts";
+import type { TlObject } from "../tl/codec.ts";
+import type { Client } from "./client.ts";
+import { TransferWindow, type TransferWindowOptions, UPLOAD_WINDOW } from "./transfer_window.ts";
+import { UploadParts } from "./upload_parts.ts";
+
+/** How to upload. */
+export interface UploadFileOptions {
+  /** The file's name in the `inputFile`. */
+  name: string;
+  /** The source's size in bytes, when known (a stream of unknown size is a big file). */
+  size?: number;
+  /** Parts in flight at most (default: the window's). */
+  parts?: number;
+  /** Bytes per part (default 512 KiB). */
+  partSize?: number;
+  /** The window's settings (defaults: {@link UPLOAD_WINDOW}). */
+  window?: Partial<TransferWindowOptions>;
+  /** Where the file id comes from (default: the secure source). */
+  random?: RandomSource;
+  /** Seconds a part may take before it is sent again (default: the client's timeout). */
+  partTimeoutSeconds?: number;
+  /** Called with the bytes saved so far, after each part. */
+  onProgress?: (saved: number) => void;
+}
+
+/** An upload that cannot go on; `rpcError` names Telegram's reason when it gave one. */
+export class UploadError extends Mtproto2jsonError {
+  override name = "UploadError";
+  /** The RPC error's message (e.g. `FILE_PARTS_INVALID`), if one. */
+  readonly rpcError?: string;
+
+  constructor(message: string, rpcError?: string) {
+    super(message);
+    if (rpcError !== undefined) this.rpcError = rpcError;
+  }
+}
+
+/** A part in the window. */
+interface WindowedPart {
+  index: number;
+  dc: number;
+  bytes: number;
+  request: TlObject;
+}
+
+/**
+ * Uploads `source` and returns the `inputFile` (≤ 10 MiB, with its MD5) or `inputFileBig` that
+ * names it, in native form.
+ *
+ * @example
+ * ```ts ignore
+ * const file = await uploadFile(client, Deno.openSync(path).readable, { name: "a.bin", size });
+ * ```
+ */
+export async function uploadFile(
+  client: Client,
+  source: AsyncIterable<Uint8Array>,
+  options: UploadFileOptions,
+): Promise<TlObject> {
+  const upload = new UploadParts({
+    ...(options.size !== undefined ? { size: options.size } : {}),
+    random: options.random ?? secureRandom,
+    ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
+  });
+  const settings = windowSettings(options);
+  const window = new TransferWindow<WindowedPart>(settings);
+  const clock = client.clock;
+  const dc = client.session.dc;
+  const parts = cutInto(source, upload.partSize);
+  const pending = new Set<WindowedPart>();
+  const settled: { part: WindowedPart; error?: unknown }[] = [];
+  let wake: (() => void) | undefined;
+  let index = 0;
+  let ended = false;
+  let saved = 0;
+
+  const ask = (part: WindowedPart, connection: number) => {
+    client.callFile(dc, connection, part.request, options.partTimeoutSeconds).then(
+      (answer) =>
+        settled.push(
+          answer._cons === "boolTrue"
+            ? { part }
+            : { part, error: new UploadError(`the part was not saved (${answer._cons})`) },
+        ),
+      (error) => settled.push({ part, error }),
+    ).finally(() => wake?.());
+  };
+
+  try {
+    while (!ended || pending.size > 0) {
+      // Read only as far as the window can take: the source waits, not memory.
+      while (!ended && pending.size < settings.maxParts) {
+        const next = await parts.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        const { bytes, last } = next.value;
+        const part = {
+          index,
+          dc,
+          bytes: bytes.length,
+          request: upload.request(index, bytes, last && options.size === undefined),
+        };
+        index++;
+        if (last) ended = true;
+        pending.add(part);
+        window.add(part);
+      }
+      let waitUntil: number | undefined;
+      for (let step = window.next(clock.now()); step; step = window.next(clock.now())) {
+        if ("waitUntil" in step) {
+          waitUntil = step.waitUntil;
+          break;
+        }
+        ask(step.part, step.connection);
+      }
+      if (settled.length === 0) {
+        if (pending.size === 0) break;
+        let timer: TimerId | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (waitUntil !== undefined) {
+            timer = clock.setTimeout(resolve, Math.max(0, waitUntil - clock.now()));
+          }
+        });
+        clock.clearTimeout(timer);
+        wake = undefined;
+        continue;
+      }
+      const { part, error } = settled.shift()!;
+      if (!pending.has(part)) continue;
+      if (error === undefined) {
+        window.done(part);
+        pending.delete(part);
+        upload.saved(part.index);
+        saved += part.bytes;
+        options.onProgress?.(saved);
+        continue;
+      }
+      if (error instanceof RpcError && !retried(error)) {
+        throw new UploadError(
+          `${part.request._cons} failed for part ${part.index}: ${error.errorMessage}`,
+          error.errorMessage,
+        );
+      }
+      const outcome = window.failed(part, error, clock.now());
+      if (outcome?.action === "give_up") {
+        throw new UploadError(
+          `part ${part.index} failed ${outcome.failures} times: ${
+            (error as Error)?.message ?? String(error)
+          }`,
+          error instanceof RpcError ? error.errorMessage : undefined,
+        );
+      }
+    }
+  } finally {
+    await parts.return(undefined);
+  }
+  if (index === 0) throw new UploadError("the source is empty: Telegram takes no empty file");
+  return upload.inputFile(options.name);
+}
+
+/** Errors a part is sent again after: flood waits, the server's own trouble. */
+function retried(error: RpcError): boolean {
+  return error.type === "FLOOD_WAIT" || error.type === "FLOOD_PREMIUM_WAIT" || error.code >= 500 ||
+    error.code === -503;
+}
+
+/** The window's settings for `options`, with `parts` (in flight at most) applied. */
+function windowSettings(options: UploadFileOptions): TransferWindowOptions {
+  const settings = { ...UPLOAD_WINDOW, ...options.window };
+  if (options.parts === undefined) return settings;
+  const maxParts = Math.max(1, Math.floor(options.parts));
+  return {
+    ...settings,
+    maxParts,
+    startParts: Math.min(settings.startParts, maxParts),
+    perConnection: Math.max(settings.perConnection, Math.ceil(maxParts / settings.connections)),
+    maxBytes: Math.max(settings.maxBytes, maxParts * 512 * 1024),
+  };
+}
+
+/**
+ * `source` re-cut into parts of exactly `size` bytes (the last one shorter), each marked `last`
+ * when nothing follows it — known by reading one part ahead.
+ */
+async function* cutInto(
+  source: AsyncIterable<Uint8Array>,
+  size: number,
+): AsyncGenerator<{ bytes: Uint8Array; last: boolean }> {
+  let buffer = new Uint8Array(size);
+  let filled = 0;
+  let ready: Uint8Array | undefined;
+  for await (const chunk of source) {
+    for (let at = 0; at < chunk.length;) {
+      const take = Math.min(size - filled, chunk.length - at);
+      buffer.set(chunk.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === size) {
+        if (ready) yield { bytes: ready, last: false };
+        ready = buffer;
+        buffer = new Uint8Array(size);
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) {
+    if (ready) yield { bytes: ready, last: false };
+    yield { bytes: buffer.subarray(0, filled), last: true };
+  } else if (ready) {
+    yield { bytes: ready, last: true };
+  }
+}
