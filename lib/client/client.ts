@@ -11,17 +11,11 @@
 
 import { type Clock, systemClock } from "../io/clock.ts";
 import { RpcError } from "../errors.ts";
-import { decideReconnect, decideRetry } from "./retry_policy.ts";
 import { sharedCodec, type TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TlSchema } from "../tl/schema.ts";
-import {
-  AuthKeyUnknownError,
-  ConnectionFailedError,
-  ConnectTimeoutError,
-  RequestTimeoutError,
-  SenderClosedError,
-} from "../net/sender.ts";
-import { type DcCall, DcRouter } from "./dc_router.ts";
+import { RequestTimeoutError } from "../net/sender.ts";
+import { DcRouter } from "./dc_router.ts";
+import { CallRunner } from "./call_runner.ts";
 import { type AppIdentity, ConnectionInit } from "./init_connection.ts";
 import { defaultServer, type ServerTarget, type SessionState } from "./session_json.ts";
 import {
@@ -60,6 +54,8 @@ export class Client {
   behaviour: ClientBehaviour;
   readonly #router: DcRouter;
   readonly #init: ConnectionInit;
+  /** Runs each call on its connection with the retry policy. */
+  readonly #runner: CallRunner;
   /** How many times `closeConnections` was called (the owner closing, not a switch). */
   #closes = 0;
   readonly #options: ClientOptions;
@@ -104,6 +100,15 @@ export class Client {
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.onSessionChanged ? { onSessionChanged: options.onSessionChanged } : {}),
       ...(options.log ? { log: options.log } : {}),
+    });
+    this.#runner = new CallRunner({
+      router: this.#router,
+      init: this.#init,
+      codec: this.#input,
+      clock: this.clock,
+      apiId: () => this.app.apiId ?? this.session.apiId,
+      closes: () => this.#closes,
+      log: (line) => this.#log(line),
     });
   }
 
@@ -180,7 +185,7 @@ export class Client {
       ? this.#output
       : this.#jsonCodec(overrides.longsAsStrings);
     try {
-      return await this.#callOn(
+      return await this.#runner.run(
         this.session.dc,
         request,
         body,
@@ -211,24 +216,6 @@ export class Client {
   }
 
   /**
-   * The calls the router makes for itself (config, exported authorizations), decoded natively
-   * (bigint longs, Uint8Array bytes), under the deadline of the call that needed them.
-   */
-  #internalCalls(context: CallContext): DcCall {
-    // On the main connections, even when a file call needed them.
-    const main = context.slot === undefined ? context : { ...context, slot: undefined };
-    return async (dc, request, resultType) =>
-      await this.#callOn(
-        dc,
-        request,
-        this.#input.encode(request),
-        this.#decoder(this.#input, resultType),
-        0,
-        main,
-      );
-  }
-
-  /**
    * `value` (any boxed TL object in JSON form, as a client sent or received it) in native form:
    * bigint longs, Uint8Array bytes — what {@link Client.callFile} takes. Throws the codec's
    * `TlEncodeError` for an object that does not fit the schema.
@@ -245,23 +232,43 @@ export class Client {
    * FLOOD_WAIT included (the caller paces all its parts by it), and a call with no answer in
    * `timeoutSeconds` as `RequestTimeoutError`.
    */
-  async callFile(
+  callFile(
     dc: number,
     slot: number,
     request: TlObject,
     timeoutSeconds = this.behaviour.timeoutSeconds,
   ): Promise<TlObject> {
-    const behaviour = { ...this.behaviour, floodWaitThreshold: 0 };
+    return this.#callNative(dc, slot, { _cons: "invokeWithoutUpdates", query: request }, request, {
+      ...this.behaviour,
+      floodWaitThreshold: 0,
+      timeoutSeconds,
+    });
+  }
+
+  /**
+   * `request` in native form on the account's main connection, answered natively; RPC errors
+   * (after the client's own retries) are thrown as `RpcError`, no answer as `RequestTimeoutError`.
+   */
+  callNative(request: TlObject): Promise<TlObject> {
+    return this.#callNative(this.session.dc, undefined, request, request, this.behaviour);
+  }
+
+  async #callNative(
+    dc: number,
+    slot: number | undefined,
+    wrapped: TlObject,
+    request: TlObject,
+    behaviour: ClientBehaviour,
+  ): Promise<TlObject> {
     const context: CallContext = {
-      deadline: this.clock.now() + timeoutSeconds * 1000,
+      deadline: this.clock.now() + behaviour.timeoutSeconds * 1000,
       behaviour,
       connectFailures: 0,
       closes: this.#closes,
-      slot,
+      ...(slot !== undefined ? { slot } : {}),
     };
-    const wrapped = { _cons: "invokeWithoutUpdates", query: request };
     const resultType = this.#input.resultType(request) ?? "Object";
-    const result = await this.#callOn(
+    const result = await this.#runner.run(
       dc,
       wrapped,
       this.#input.encode(wrapped),
@@ -275,128 +282,12 @@ export class Client {
     return result;
   }
 
-  /** Sends on DC `dc` and applies the retry policy; throws RequestTimeoutError past the deadline. */
-  async #callOn(
-    dc: number,
-    request: TlObject,
-    body: Uint8Array,
-    decode: (answer: Uint8Array) => CallResult,
-    attempt: number,
-    context: CallContext,
-  ): Promise<CallResult> {
-    const left = () => context.deadline - this.clock.now();
-    if (context.closes !== this.#closes) {
-      // The owner closed the client while this call waited to be tried again.
-      throw new CallCutOffError(
-        "the connection to Telegram was closed before an answer came",
-        attempt > 0,
-      );
-    }
-    if (left() <= 0) throw new RequestTimeoutError("the deadline passed", attempt > 0);
-    const home = this.session.dc;
-    const internal = this.#internalCalls(context);
-    const sender = context.slot === undefined
-      ? await this.#router.senderFor(dc, internal)
-      : await this.#router.fileSenderFor(dc, context.slot, internal);
-    const wrapped = this.#init.wrap(
-      sender,
-      request,
-      body,
-      this.app.apiId ?? this.session.apiId,
-      context.behaviour.autoInit,
-    );
-    let answer: Uint8Array;
-    try {
-      answer = await sender.invoke(wrapped, Math.max(1, left()));
-    } catch (error) {
-      if (error instanceof RpcError) {
-        return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };
-      }
-      const unsent = error instanceof ConnectionFailedError ||
-        error instanceof ConnectTimeoutError ||
-        ((error instanceof RequestTimeoutError || error instanceof SenderClosedError) &&
-          !error.maybeExecuted);
-      // initConnection did not go out with it: the next call on this connection carries it.
-      if (unsent && wrapped !== body) this.#init.forget(sender);
-      if (error instanceof ConnectionFailedError || error instanceof ConnectTimeoutError) {
-        // Refused, reset, closed during the key exchange, …: the request did not go out; try
-        // again after a wait, as after any dropped connection, while the deadline allows.
-        const decision = decideReconnect(error, context.connectFailures++, left());
-        // Not logged: `signin` prints the log, and a failure that heals is not worth a line.
-        if (decision.action !== "wait") throw error;
-        await this.clock.sleep(decision.ms);
-        return await this.#callOn(dc, request, body, decode, attempt, context);
-      }
-      if (error instanceof SenderClosedError) {
-        if (!this.#router.replaced(sender)) {
-          throw new CallCutOffError(
-            "the connection to Telegram was closed before an answer came",
-            error.maybeExecuted || attempt > 0,
-          );
-        }
-        if (error.maybeExecuted) {
-          throw new CallCutOffError(
-            "the server was changed while the call was in flight: it may have run on the " +
-              "previous server, whose answer will not come",
-            true,
-          );
-        }
-        // It never went out: the new server (or home DC) gets it, as if it had been made now.
-        const target = dc === home ? this.session.dc : dc;
-        return await this.#callOn(target, request, body, decode, attempt, context);
-      }
-      // A non-home DC that lost our key: the next try creates a new one and imports the
-      // authorization again (see DcRouter's #senderLost).
-      if (error instanceof AuthKeyUnknownError && dc !== this.session.dc && attempt < 3) {
-        await this.#router.authorize(dc, internal);
-        return await this.#callOn(dc, request, body, decode, attempt + 1, context);
-      }
-      throw error;
-    }
-    const error = this.#rpcError(answer);
-    if (!error) {
-      if (dc === this.session.dc) this.#router.noteSignIn(request, answer);
-      return decode(answer);
-    }
-    // Another DC still knows our key but not the account under it (the authorization there was
-    // revoked or expired): export it again, once per call, and try again.
-    if (
-      error.code === 401 && error.errorMessage === "AUTH_KEY_UNREGISTERED" &&
-      dc !== this.session.dc && this.session.userId !== undefined &&
-      !context.reauthorized?.has(dc)
-    ) {
-      (context.reauthorized ??= new Set()).add(dc);
-      this.#router.unauthorize(dc);
-      await this.#router.authorize(dc, internal);
-      return await this.#callOn(dc, request, body, decode, attempt + 1, context);
-    }
-    const decision = decideRetry(error, attempt, context.behaviour);
-    if (decision.action === "wait" && decision.ms < left()) {
-      this.#log(`${decision.reason}: waiting ${decision.ms} ms, then retrying ${request._cons}`);
-      await this.clock.sleep(decision.ms);
-      return await this.#callOn(dc, request, body, decode, attempt + 1, context);
-    }
-    if (decision.action === "migrate" && !decision.home) {
-      await this.#router.authorize(decision.dc, internal);
-      return await this.#callOn(decision.dc, request, body, decode, attempt + 1, context);
-    }
-    if (decision.action === "migrate") {
-      this.#log(`${error.errorMessage}: the account's home is DC ${decision.dc}`);
-      await this.#router.moveHome(decision.dc, internal);
-      return await this.#callOn(decision.dc, request, body, decode, attempt + 1, context);
-    }
-    return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };
-  }
-
-  #rpcError(answer: Uint8Array): RpcError | undefined {
-    if (
-      answer.length < 4 ||
-      new DataView(answer.buffer, answer.byteOffset, 4).getUint32(0, true) !== 0x2144ca19
-    ) {
-      return undefined;
-    }
-    const value = this.#input.decode(answer);
-    return new RpcError(value.error_code as number, value.error_message as string);
+  /**
+   * `value` (native, or in JSON form) in the JSON form this client's connection prints: what a
+   * client is answered with.
+   */
+  json(value: TlObject, longsAsStrings = this.behaviour.longsAsStrings): TlObject {
+    return this.#jsonCodec(longsAsStrings).decode(this.#input.encode(value));
   }
 
   #log(line: string): void {
