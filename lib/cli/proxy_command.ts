@@ -65,6 +65,9 @@ Options:
                        when their connections close, journal their updates, survive restarts
   --journal N          keep the last N update lines per held account (default 10000); an
                        older cursor is served from getDifference
+  --files DIR          let download "to" and upload "path" name files inside DIR (nothing
+                       outside it: no "..", no absolute path elsewhere, no symlink out); without
+                       it, serve refuses every path (chunk lines and base64 bytes still work)
 ${COMMON_OPTIONS}
 `;
 
@@ -240,6 +243,7 @@ export async function runServeCommand(
       "max-connections": { type: "string" },
       state: { type: "string" },
       journal: { type: "string" },
+      files: { type: "string" },
     },
     false,
     io.env,
@@ -253,6 +257,17 @@ export async function runServeCommand(
     throw new UsageError(`--journal needs a positive number of lines, got "${values.journal}"`);
   }
   const { defaults, maxLine } = await proxyDefaults(values, io, version);
+  defaults.files = { kind: "none" };
+  if (values.files !== undefined) {
+    let dir: string;
+    try {
+      dir = await Deno.realPath(values.files);
+      if (!(await Deno.stat(dir)).isDirectory) throw new Error("not a directory");
+    } catch (error) {
+      throw new UsageError(`--files ${values.files}: ${(error as Error).message}`);
+    }
+    defaults.files = { kind: "inside", dir };
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port needs a port number, got "${values.port}"`);
@@ -326,6 +341,8 @@ export async function runPipeCommand(
     return 0;
   }
   const { defaults, maxLine } = await proxyDefaults(values, io, version);
+  // pipe runs as its user, on their behalf: paths are theirs, relative to where it was started.
+  defaults.files = { kind: "as_given", cwd: Deno.cwd() };
   await serveLines(defaults, { readable: io.stdin, write: io.stdout, maxLine });
   return 0;
 }

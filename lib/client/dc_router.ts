@@ -10,6 +10,7 @@ import type { Clock } from "../io/clock.ts";
 import { type RandomSource, secureRandom } from "../crypto/random.ts";
 import { innermostCall } from "../mtproto/invoke_wrappers.ts";
 import { Sender } from "../net/sender.ts";
+import type { SenderOptions } from "../net/sender_options.ts";
 import { isTlObject, type TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TransportOptions } from "../transport/transport.ts";
 import type { ServerTarget, SessionState } from "./session_json.ts";
@@ -218,12 +219,7 @@ export class DcRouter {
     dc: number,
     address: DcAddress,
     key: { authKey?: Uint8Array; salt?: bigint },
-    hooks: {
-      onUpdate: (bytes: Uint8Array) => void;
-      onNewSession: () => void;
-      onReconnect?: () => void;
-      onAuthKeyUnknown: () => void;
-    },
+    hooks: Pick<SenderOptions, "onUpdate" | "onNewSession" | "onReconnect" | "onAuthKeyUnknown">,
   ): Sender {
     const options = this.#options;
     return new Sender({

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Clock } from "../io/clock.ts";
+import { type Clock, systemClock } from "../io/clock.ts";
 import { Mtproto2jsonError, TlEncodeError } from "../errors.ts";
 import { isTlObject } from "../tl/codec.ts";
 import { parseJsonExact } from "../tl/json.ts";
@@ -27,6 +27,9 @@ import type { HeldAccounts } from "./held_accounts.ts";
 import { ConnectionAccount, type UpdatesMode } from "./connection_account.ts";
 import { BadRequestError, objectOf, readOptions, showOptions } from "./request_options.ts";
 import { redact } from "./redact.ts";
+import type { FilePolicy } from "./file_paths.ts";
+import { download, type FileRequestContext, upload } from "./file_requests.ts";
+import { UploadStream } from "./upload_streams.ts";
 
 export { BadRequestError } from "./request_options.ts";
 export { redact } from "./redact.ts";
@@ -53,6 +56,8 @@ export interface ProxyDefaults {
   health?: () => Record<string, unknown>;
   /** Time and timers for everything served (the platform's by default; tests pass a fake). */
   clock?: Clock;
+  /** Where `download`/`upload` paths may point (default: nowhere; pipe: as given). */
+  files?: FilePolicy;
 }
 
 /** The id given to errors in lines that have no usable id. */
@@ -70,10 +75,23 @@ export class ProxyConnection {
   /** Which client calls go to, and how updates reach this connection. */
   readonly #account: ConnectionAccount;
 
-  /** `write` sends one line (without its newline) to the client. */
-  constructor(defaults: ProxyDefaults, write: (line: string) => void) {
+  /** Streamed uploads in progress, by request id: their chunk lines go there. */
+  readonly #streams = new Map<number, UploadStream>();
+  /** Resolves once the connection's unsent output is below a number of characters. */
+  readonly #drained: (characters: number) => Promise<void>;
+
+  /**
+   * `write` sends one line (without its newline) to the client; `drained` tells when the output
+   * has room again (downloads wait on it between chunk lines).
+   */
+  constructor(
+    defaults: ProxyDefaults,
+    write: (line: string) => void,
+    drained: (characters: number) => Promise<void> = () => Promise.resolve(),
+  ) {
     this.#defaults = defaults;
     this.#write = write;
+    this.#drained = drained;
     this.#account = new ConnectionAccount(
       ({ onUpdate, onMissed, onEvent }) =>
         new Client({
@@ -139,6 +157,10 @@ export class ProxyConnection {
       });
       return;
     }
+    if (fields.chunk !== undefined && Object.keys(fields).length === 2) {
+      this.#chunk(id, fields.chunk);
+      return;
+    }
     if (this.#ids.has(id)) {
       this.#send({
         id,
@@ -149,6 +171,46 @@ export class ProxyConnection {
     }
     this.#ids.add(id);
     this.#process(id, fields);
+  }
+
+  /** A chunk line of a streamed upload: its bytes, or `{"end": true}`. */
+  #chunk(id: number, value: unknown): void {
+    const stream = this.#streams.get(id);
+    if (!stream) {
+      this.#send({
+        id: BAD_JSON_ID,
+        error: "NoUploadStream",
+        msg: `a chunk line for ${id}, which is no "stream": true upload in progress`,
+      });
+      return;
+    }
+    const chunk = value as Record<string, unknown> | null;
+    if (chunk?.end === true) return stream.end();
+    if (typeof chunk?.bytes !== "string") {
+      stream.fail(new BadRequestError("BadChunk", 'a chunk is {"bytes": base64} or {"end": true}'));
+      return;
+    }
+    try {
+      stream.push(Uint8Array.fromBase64(chunk.bytes));
+    } catch {
+      stream.fail(new BadRequestError("BadChunk", "a chunk's bytes must be base64"));
+    }
+  }
+
+  /** Resolves once no streamed upload holds more than its share: input may be read again. */
+  async inputRoom(): Promise<void> {
+    for (const stream of this.#streams.values()) await stream.room();
+  }
+
+  /** What a file request of this connection works with. */
+  #fileContext(id: number): FileRequestContext {
+    return {
+      client: this.client,
+      files: this.#defaults.files ?? { kind: "none" },
+      clock: this.#defaults.clock ?? systemClock,
+      send: (line) => this.#send(line),
+      drained: (characters) => this.#drained(characters),
+    };
   }
 
   /** Forgets an answered request's id and wakes whoever waits for fewer in flight. */
@@ -181,6 +243,9 @@ export class ProxyConnection {
 
   /** Closes the connection's MTProto connections (a held account stays connected). */
   close(): void {
+    for (const stream of this.#streams.values()) {
+      stream.fail(new BadRequestError("BadChunk", "the connection closed before the stream ended"));
+    }
     this.#account.close();
   }
 
@@ -219,6 +284,19 @@ export class ProxyConnection {
           this.#account.callBehaviour(overrides),
         );
         this.#account.afterCall(request.message, response.message);
+      }
+      if (request.download !== undefined) {
+        response.download = await download(this.#fileContext(id), id, request.download);
+      }
+      if (request.upload !== undefined) {
+        const streamed = (request.upload as Record<string, unknown> | null)?.stream === true;
+        const stream = streamed ? new UploadStream() : undefined;
+        if (stream) this.#streams.set(id, stream);
+        try {
+          response.upload = await upload(this.#fileContext(id), request.upload, stream);
+        } finally {
+          this.#streams.delete(id);
+        }
       }
       this.#settle(id);
       this.#send(response);

@@ -47,7 +47,11 @@ export interface LineSession {
  */
 export async function serveLines(defaults: ProxyDefaults, stream: LineSession): Promise<boolean> {
   const output = new LineWriter(stream.write);
-  const connection = new ProxyConnection(defaults, (line) => output.push(line));
+  const connection = new ProxyConnection(
+    defaults,
+    (line) => output.push(line),
+    (characters) => output.below(characters),
+  );
   let authorized = stream.token === undefined;
   const refuse = (msg: string) =>
     output.push(JSON.stringify({ id: -1, error: "Unauthorized", msg }));
@@ -109,6 +113,8 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
       // Back-pressure: a client that does not read its answers is not read from either.
       if (output.unsent > OUTPUT_HIGH_WATER) await output.below(OUTPUT_LOW_WATER);
       await connection.fewerThan(MAX_IN_FLIGHT);
+      // A streamed upload faster than Telegram: its chunks wait in the socket, not here.
+      await connection.inputRoom();
       if (output.broken) break;
     }
   } catch (error) {

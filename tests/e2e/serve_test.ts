@@ -5,7 +5,7 @@ import { serve } from "../../lib/proxy/serve.ts";
 import { serverFlag } from "../../lib/cli/proxy_command.ts";
 import { appIdentity } from "../../lib/cli/proxy_command.ts";
 import { JsonClient } from "../support/json_client.ts";
-import { computeSrpAnswer } from "../../lib/crypto/srp.ts";
+import { signInBob } from "../support/processes.ts";
 
 const schema = loadSchema();
 const quiet = () => {};
@@ -224,62 +224,6 @@ Deno.test("rpc errors, flood waits and files on another DC come back as document
     }
   }, { world: { floodWait: { method: "help.getNearestDc", seconds: 1, times: 1 }, filesDc: 3 } });
 });
-
-/** Signs Bob in, computing the SRP answer as any client of the protocol would. */
-async function signInBob(client: JsonClient) {
-  const phone = "+15550000002";
-  const sent = await client.request({
-    id: 901,
-    message: {
-      _cons: "auth.sendCode",
-      phone_number: phone,
-      api_id: 1,
-      api_hash: "h",
-      settings: { _cons: "codeSettings" },
-    },
-  });
-  const hash = (sent.message as Record<string, unknown>).phone_code_hash;
-  const needed = await client.request({
-    id: 902,
-    message: {
-      _cons: "auth.signIn",
-      phone_number: phone,
-      phone_code_hash: hash,
-      phone_code: "12345",
-    },
-  });
-  assertEquals(
-    (needed.message as Record<string, unknown>).error_message,
-    "SESSION_PASSWORD_NEEDED",
-  );
-  const password = (await client.request({ id: 903, message: { _cons: "account.getPassword" } }))
-    .message as Record<string, unknown>;
-  const algo = password.current_algo as Record<string, string | number>;
-  const answer = await computeSrpAnswer(
-    "hunter2",
-    {
-      salt1: Uint8Array.fromBase64(algo.salt1 as string),
-      salt2: Uint8Array.fromBase64(algo.salt2 as string),
-      g: algo.g as number,
-      p: Uint8Array.fromBase64(algo.p as string),
-    },
-    Uint8Array.fromBase64(password.srp_B as string),
-    BigInt(String(password.srp_id)),
-  );
-  const checked = await client.request({
-    id: 904,
-    message: {
-      _cons: "auth.checkPassword",
-      password: {
-        _cons: "inputCheckPasswordSRP",
-        srp_id: String(answer.srp_id),
-        A: answer.A.toBase64(),
-        M1: answer.M1.toBase64(),
-      },
-    },
-  });
-  assertEquals((checked.message as Record<string, unknown>)._cons, "auth.authorization");
-}
 
 Deno.test("a message to another account arrives on that account's connection as an update with id 0", async () => {
   await withServe(async (port) => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { computeSrpAnswer } from "../../lib/crypto/srp.ts";
 import type { JsonClient } from "./json_client.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -96,4 +97,61 @@ export async function signInAlice(client: JsonClient, apiId = 12345): Promise<un
     throw new Error(`sign-in failed: ${JSON.stringify(signed)}`);
   }
   return (await client.request({ id: 903, session: {} })).session;
+}
+
+/** Signs Bob in, computing the SRP answer as any client of the protocol would. */
+export async function signInBob(client: JsonClient): Promise<void> {
+  const phone = "+15550000002";
+  const sent = await client.request({
+    id: 901,
+    message: {
+      _cons: "auth.sendCode",
+      phone_number: phone,
+      api_id: 1,
+      api_hash: "h",
+      settings: { _cons: "codeSettings" },
+    },
+  });
+  const hash = (sent.message as Record<string, unknown>).phone_code_hash;
+  const needed = await client.request({
+    id: 902,
+    message: {
+      _cons: "auth.signIn",
+      phone_number: phone,
+      phone_code_hash: hash,
+      phone_code: "12345",
+    },
+  });
+  if ((needed.message as Record<string, unknown>).error_message !== "SESSION_PASSWORD_NEEDED") {
+    throw new Error(`Bob's sign-in did not ask for his password: ${JSON.stringify(needed)}`);
+  }
+  const password = (await client.request({ id: 903, message: { _cons: "account.getPassword" } }))
+    .message as Record<string, unknown>;
+  const algo = password.current_algo as Record<string, string | number>;
+  const answer = await computeSrpAnswer(
+    "hunter2",
+    {
+      salt1: Uint8Array.fromBase64(algo.salt1 as string),
+      salt2: Uint8Array.fromBase64(algo.salt2 as string),
+      g: algo.g as number,
+      p: Uint8Array.fromBase64(algo.p as string),
+    },
+    Uint8Array.fromBase64(password.srp_B as string),
+    BigInt(String(password.srp_id)),
+  );
+  const checked = await client.request({
+    id: 904,
+    message: {
+      _cons: "auth.checkPassword",
+      password: {
+        _cons: "inputCheckPasswordSRP",
+        srp_id: String(answer.srp_id),
+        A: answer.A.toBase64(),
+        M1: answer.M1.toBase64(),
+      },
+    },
+  });
+  if ((checked.message as Record<string, unknown>)._cons !== "auth.authorization") {
+    throw new Error(`Bob's password was refused: ${JSON.stringify(checked)}`);
+  }
 }

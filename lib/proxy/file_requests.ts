@@ -1,0 +1,189 @@
+/**
+ * The protocol's file requests: `{"download": {...}}` (to a file, or as `chunk` lines in order
+ * with back-pressure, with `progress` lines) and `{"upload": {...}}` (from a file, from base64
+ * bytes, or from `chunk` lines the client streams), each answered by one line. Paths are
+ * resolved by the connection's file policy (`file_paths.ts`): `serve` only inside `--files DIR`,
+ * `pipe` as given.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { Client } from "../client/client.ts";
+import { downloadFile } from "../client/file_download.ts";
+import { uploadFile } from "../client/file_upload.ts";
+import type { Clock } from "../io/clock.ts";
+import { downloadSource } from "./download_source.ts";
+import {
+  type FilePolicy,
+  partFileName,
+  partFileSize,
+  resolveFilePath,
+  resumeOffset,
+} from "./file_paths.ts";
+import { BadRequestError, objectOf } from "./request_options.ts";
+import type { UploadStream } from "./upload_streams.ts";
+
+/** What a file request needs from its connection. */
+export interface FileRequestContext {
+  client: Client;
+  /** Where paths may point. */
+  files: FilePolicy;
+  clock: Clock;
+  /** Writes one line of this request (chunks, progress). */
+  send(line: Record<string, unknown>): void;
+  /** Resolves once the connection's unsent output is below `characters`. */
+  drained(characters: number): Promise<void>;
+}
+
+/** Unsent output above which a download waits before its next chunk line (about 4 parts). */
+const CHUNK_HIGH_WATER = 6 * 1024 * 1024;
+
+/** A positive whole number from the request, or a clear error naming the field. */
+function count(value: unknown, field: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new BadRequestError("WrongType", `${field} must be a whole number ≥ ${min}`);
+  }
+  return value;
+}
+
+/**
+ * Runs `{"download": spec}` for request `id` and returns the final `download` object: the size,
+ * the SHA-256 of the bytes delivered, the MIME type and, written to a file, its path.
+ */
+export async function download(
+  context: FileRequestContext,
+  id: number,
+  value: unknown,
+): Promise<Record<string, unknown>> {
+  const spec = objectOf(value, "download");
+  const offset = count(spec.offset, "download.offset") ?? 0;
+  const length = count(spec.length, "download.length");
+  const parts = count(spec.parts, "download.parts", 1);
+  const every = spec.progress === undefined ? 0.5 : Number(spec.progress);
+  if (!(every >= 0)) {
+    throw new BadRequestError("WrongType", "download.progress must be seconds ≥ 0");
+  }
+  const to = spec.to === undefined ? undefined : String(spec.to);
+  // Paths first: a refused path costs no call to Telegram.
+  const path = to === undefined
+    ? undefined
+    : await resolveFilePath(context.files, to, { forWrite: true });
+  const source = await downloadSource(context.client, spec);
+  const hash = createHash("sha256");
+  let start = offset;
+  let file: Deno.FsFile | undefined;
+  const partial = path === undefined ? undefined : partFileName(path);
+  if (partial !== undefined) {
+    // A resumed download continues the .part file from its last whole part, hashing what it has.
+    const had = spec.resume === true ? await partFileSize(partial) : undefined;
+    const kept = had === undefined ? 0 : resumeOffset(had, 1024 * 1024);
+    file = await Deno.open(partial, { write: true, create: true, truncate: kept === 0 });
+    if (kept > 0) {
+      await file.truncate(kept);
+      for await (const chunk of (await Deno.open(partial)).readable) hash.update(chunk);
+      await file.seek(kept, Deno.SeekMode.Start);
+      start = offset + kept;
+    }
+  }
+  const total = source.size === undefined ? length : Math.max(
+    0,
+    Math.min(source.size, length === undefined ? Infinity : offset + length) - offset,
+  );
+  let delivered = start - offset;
+  let lastProgress = context.clock.now();
+  const progress = () =>
+    context.send({ id, progress: { bytes: delivered, ...(total !== undefined ? { total } : {}) } });
+  try {
+    const chunks = downloadFile(context.client, source, {
+      offset: start,
+      ...(length !== undefined ? { length: length - (start - offset) } : {}),
+      ...(parts !== undefined ? { parts } : {}),
+    });
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      if (file) {
+        for (let written = 0; written < chunk.length;) {
+          written += await file.write(chunk.subarray(written));
+        }
+      } else {
+        // Back-pressure: a client that does not read does not grow this process.
+        await context.drained(CHUNK_HIGH_WATER);
+        context.send({ id, chunk: { offset: offset + delivered, bytes: chunk.toBase64() } });
+      }
+      delivered += chunk.length;
+      if (every > 0 && context.clock.now() - lastProgress >= every * 1000) {
+        lastProgress = context.clock.now();
+        progress();
+      }
+    }
+  } finally {
+    file?.close();
+  }
+  if (path !== undefined) await Deno.rename(partial!, path);
+  return {
+    size: delivered,
+    sha256: hash.digest("hex"),
+    ...(source.mimeType ? { mime_type: source.mimeType } : {}),
+    ...(source.fileName ? { file_name: source.fileName } : {}),
+    ...(to !== undefined ? { path: to } : {}),
+  };
+}
+
+/**
+ * Runs `{"upload": spec}` and returns the `inputFile` / `inputFileBig` in the connection's JSON
+ * form; `stream` gives the chunk lines of a `"stream": true` upload.
+ */
+export async function upload(
+  context: FileRequestContext,
+  value: unknown,
+  stream?: UploadStream,
+): Promise<Record<string, unknown>> {
+  const spec = objectOf(value, "upload");
+  const parts = count(spec.parts, "upload.parts", 1);
+  let name = spec.name === undefined ? undefined : String(spec.name);
+  let source: AsyncIterable<Uint8Array>;
+  let size: number | undefined;
+  let file: Deno.FsFile | undefined;
+  if (spec.path !== undefined) {
+    const path = await resolveFilePath(context.files, String(spec.path));
+    file = await Deno.open(path);
+    size = (await file.stat()).size;
+    source = file.readable;
+    name ??= path.split("/").at(-1);
+  } else if (spec.bytes !== undefined) {
+    if (typeof spec.bytes !== "string") {
+      throw new BadRequestError("WrongType", "upload.bytes must be base64");
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = Uint8Array.fromBase64(spec.bytes);
+    } catch {
+      throw new BadRequestError("WrongType", "upload.bytes must be base64");
+    }
+    size = bytes.length;
+    source = (async function* () {
+      yield bytes;
+    })();
+  } else if (spec.stream === true && stream) {
+    source = stream.chunks();
+  } else {
+    throw new BadRequestError(
+      "BadUpload",
+      'upload needs "path", "bytes" (base64) or "stream": true followed by chunk lines',
+    );
+  }
+  try {
+    const input = await uploadFile(context.client, source, {
+      name: name ?? "file",
+      ...(size !== undefined ? { size } : {}),
+      ...(parts !== undefined ? { parts } : {}),
+    });
+    return context.client.json(input);
+  } finally {
+    try {
+      file?.close();
+    } catch { /* closed by its stream */ }
+  }
+}
