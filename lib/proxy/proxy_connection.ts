@@ -203,7 +203,7 @@ export class ProxyConnection {
   }
 
   /** What a file request of this connection works with. */
-  #fileContext(id: number): FileRequestContext {
+  #fileContext(): FileRequestContext {
     return {
       client: this.client,
       files: this.#defaults.files ?? { kind: "none" },
@@ -286,14 +286,14 @@ export class ProxyConnection {
         this.#account.afterCall(request.message, response.message);
       }
       if (request.download !== undefined) {
-        response.download = await download(this.#fileContext(id), id, request.download);
+        response.download = await download(this.#fileContext(), id, request.download);
       }
       if (request.upload !== undefined) {
         const streamed = (request.upload as Record<string, unknown> | null)?.stream === true;
         const stream = streamed ? new UploadStream() : undefined;
         if (stream) this.#streams.set(id, stream);
         try {
-          response.upload = await upload(this.#fileContext(id), request.upload, stream);
+          response.upload = await upload(this.#fileContext(), request.upload, stream);
         } finally {
           this.#streams.delete(id);
         }
