@@ -47,7 +47,20 @@ Deno.test("serve --state killed with SIGKILL while Alice is away: after a restar
     await until(() => alice.updates.some((line) => textOf(line) === "before"));
     const cursor = alice.updates.filter((line) => textOf(line) === "before")[0].cursor;
     alice.close();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Alice is away once serve has let her connection go: health counts only the asking one.
+    const port = proxy.port;
+    await until(
+      async () => {
+        const asking = await JsonClient.connect(port);
+        try {
+          return ((await asking.request({ id: 1, health: {} })).health as Line).connections === 1;
+        } finally {
+          asking.close();
+        }
+      },
+      15_000,
+      "serve to let Alice's connection go",
+    );
 
     proxy.child.kill("SIGKILL");
     await proxy.child.status;

@@ -30,6 +30,8 @@ Deno.test("100,000 digits and 100,000 levels are answered with errors; a neighbo
         const started = performance.now();
         await neighbour.request({ id, message: { _cons: "ping", ping_id: id } });
         latencies.push(performance.now() - started);
+        // The neighbour's pace, not a wait for anything: back to back it would be a load of its
+        // own, competing with the attacker's lines for the same two cores.
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();

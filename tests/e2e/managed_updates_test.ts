@@ -9,6 +9,7 @@ import { JsonClient } from "../support/json_client.ts";
 import { signInAlice } from "../support/processes.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn } from "../support/raw_calls.ts";
+import { until } from "../support/until.ts";
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 type Line = Record<string, unknown>;
@@ -87,7 +88,9 @@ Deno.test("a cursor resumes exactly after it: 3 messages, an edit and a deletion
     try {
       await again.request({ id: 1, session: { ...session, updates_cursor: cursor } });
       const synced = await again.next(isEvent("synced"));
-      await new Promise((resolve) => setTimeout(resolve, 300)); // nothing may follow
+      // Nothing may follow: a call to the DC after synced is answered after anything the DC had
+      // sent or was answering before it, so every line due is in again.updates by its answer.
+      await again.request({ id: 99, message: { _cons: "help.getConfig" } });
       const delivered = again.updates.filter((line) => updateOf(line)).map((line) => {
         const update = updateOf(line);
         const message = update.message as TlObject | undefined;
@@ -132,9 +135,9 @@ Deno.test("with every third push dropped, 900 messages to a chat, a group and a 
             ? [String((update.message as TlObject).message)]
             : [];
         });
-      for (let wait = 0; wait < 200 && texts().length < 906; wait++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(() => texts().length >= 906, 30_000, "906 messages");
+      // And nothing after them: a call to the DC is answered after what it sent before.
+      await alice.request({ id: 99, message: { _cons: "help.getConfig" } });
       const received = texts();
       assertEquals(received.length, 906);
       assertEquals(new Set(received).size, 906);
@@ -178,9 +181,8 @@ Deno.test("updatesTooLong and differenceTooLong reach the client as too_long, an
           const text = (updateOf(line)?.message as TlObject | undefined)?.message;
           return typeof text === "string" && text.startsWith("live") ? [text] : [];
         });
-      for (let wait = 0; wait < 100 && live().length < 4; wait++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(() => live().length >= 4, 15_000, "4 live messages");
+      await again.request({ id: 99, message: { _cons: "help.getConfig" } });
       assertEquals(live(), ["live 0", "live 1", "live 2", "live 3"]);
       assertEquals(
         again.updates.map(eventOf).filter((e) => e?.type === "too_long").length >= 2,

@@ -10,6 +10,7 @@ import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, waitFor } from "../support/processes.ts";
+import { until } from "../support/until.ts";
 
 const schema = loadSchema();
 const quiet = () => {};
@@ -132,30 +133,53 @@ function spawnLimited(args: string[]) {
   }).spawn();
 }
 
-/** Opens `count` connections to `port` and keeps them open until `release` is called. */
-async function exhaust(port: number, count: number) {
+/** Everything `stream` prints, read as it comes: `text()` is what came so far. */
+function drain(stream: ReadableStream<Uint8Array>) {
+  let text = "";
+  const reading = (async () => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  })().catch(() => {});
+  return { text: () => text, reading };
+}
+
+/**
+ * Opens `count` connections to `port` and keeps them open until `release` is called; resolves
+ * once the server says it failed to accept one (EMFILE: beyond its limit), seen in `log()`.
+ */
+async function exhaust(port: number, count: number, log: () => string) {
+  const failedBefore = failedAccepts(log());
   const sockets: Deno.TcpConn[] = [];
   for (let i = 0; i < count; i++) {
     sockets.push(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
-  // Let the server try to accept them all (most beyond its limit fail with EMFILE).
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await until(
+    () => failedAccepts(log()) > failedBefore,
+    15_000,
+    `the server on port ${port} to run out of file descriptors`,
+  );
   return () => sockets.forEach((socket) => socket.close());
 }
 
+const failedAccepts = (log: string) => log.match(/accept failed/g)?.length ?? 0;
+
 Deno.test("with ulimit -n 256, 300 connections do not stop the emulator or serve accepting", async () => {
   const emulator = spawnLimited(["emulator", "--port", "0", "--dcs", "1"]);
+  const emulatorLog = drain(emulator.stderr);
   const proxy = { child: undefined as Deno.ChildProcess | undefined };
   try {
     const line = JSON.parse((await waitFor(emulator.stdout, /^.*\n/))[0]);
     proxy.child = spawnLimited(["serve", "--port", "0", "--server", JSON.stringify(line)]);
-    const servePort = Number((await waitFor(proxy.child.stderr, /listening on [\d.]+:(\d+)/))[1]);
-    for (const port of [line.server.port, servePort]) {
-      const release = await exhaust(port, 300);
+    const serveLog: string[] = [];
+    const servePort = Number(
+      (await waitFor(proxy.child.stderr, /listening on [\d.]+:(\d+)/, serveLog))[1],
+    );
+    const logs = [emulatorLog.text, () => serveLog.join("")];
+    for (const [index, port] of [line.server.port, servePort].entries()) {
+      const release = await exhaust(port, 300, logs[index]);
       release();
-      await new Promise((resolve) => setTimeout(resolve, 300));
     }
-    // Both accept again: a call through serve reaches the emulator.
+    // Both accept again (each after its pause, at most a second): a call through serve reaches
+    // the emulator.
     const client = await JsonClient.connect(servePort);
     try {
       const answer = await client.request({ id: 1, message: { _cons: "help.getNearestDc" } });
@@ -169,7 +193,8 @@ Deno.test("with ulimit -n 256, 300 connections do not stop the emulator or serve
       child.kill("SIGTERM");
       await child.status;
       await child.stdout.cancel().catch(() => {});
-      await child.stderr.cancel().catch(() => {});
+      if (child !== emulator) await child.stderr.cancel().catch(() => {});
     }
+    await emulatorLog.reading;
   }
 });

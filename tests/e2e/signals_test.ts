@@ -4,6 +4,7 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { STOPPED_STATUS } from "../../lib/cli/run.ts";
 import { listenHostile } from "../support/hostile_dc.ts";
+import { until } from "../support/until.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const codec = new TlCodec(loadSchema());
@@ -63,11 +64,16 @@ Deno.test("pipe, tl, signin and serve end on SIGTERM, even with a request hangin
     const hanging = '{"id": 1, "options": {"timeout": 600, "connect_timeout": 600}, ' +
       '"message": {"_cons": "help.getConfig"}}\n';
     for (const [args, ready, expected] of cases) {
+      const dialed = silent.accepted();
       const child = args[0] === "tl"
         ? await start(args, ready, "b5757299\n", "stdout")
         : await start(args, ready, args[0] === "pipe" ? hanging : "");
       const writer = child.stdin.getWriter();
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The signal handlers are set before a command prints anything, so the ready line is all a
+      // stop needs; pipe's call must be hanging too: its connection is open at the silent DC.
+      if (args[0] === "pipe") {
+        await until(() => silent.accepted() > dialed, 15_000, "pipe's connection to the DC");
+      }
       const stopped = performance.now();
       child.kill("SIGTERM");
       const status = await child.status;

@@ -13,6 +13,8 @@ import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { acceptLoop, closeQuietly } from "../../lib/net/accept_loop.ts";
 import { JsonClient } from "../support/json_client.ts";
+import { until } from "../support/until.ts";
+import { watchedClock } from "../support/quiet.ts";
 
 const schema = loadSchema();
 const quiet = () => {};
@@ -79,7 +81,11 @@ async function treat(
 /**
  * A port whose connections are reset at once: the listener never accepts, and is closed and
  * opened again every 10 ms, so that the kernel resets every connection waiting in its queue
- * (`ECONNRESET`, "Connection reset by peer (os error 104)" on the client's first read).
+ * (`ECONNRESET`, "Connection reset by peer (os error 104)" on the client's first read). The pause
+ * is this fake server's pace, not a test waiting: Deno has no way to reset an accepted connection
+ * (its close sends FIN even with unread data, and SO_LINGER cannot be set), so the kernel's reset
+ * of a closed listener's queue is the only one to be had, and nothing tells the listener that a
+ * connection is waiting in its queue.
  */
 function resetting() {
   let listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -114,19 +120,35 @@ interface World {
   client: JsonClient;
   /** Points the connection's client at 127.0.0.1:`port` (the emulator's DC and key). */
   point(port: number, extra?: Record<string, unknown>): Promise<void>;
+  /** How many times serve began waiting to try a connection again (each after a failed one). */
+  retries(): number;
+  /** How many answers the emulator holds back (under a `slow` fault) or has held back. */
+  held(): number;
 }
 
 async function withProxy(
   run: (world: World) => Promise<void>,
   faults: Parameters<typeof startEmulator>[0] = {},
 ) {
-  const emulator = await startEmulator({ port: 0, dcs: 1, log: quiet, ...faults });
+  // The platform's clocks, watched: serve's to see a retry begin, the emulator's to see it hold
+  // an answer back.
+  const emulatorClock = watchedClock();
+  const emulator = await startEmulator({
+    port: 0,
+    dcs: 1,
+    log: quiet,
+    clock: emulatorClock,
+    ...faults,
+  });
+  const slowMs = faults.faults?.slow?.ms;
+  const serveClock = watchedClock();
   const server = serve({
     schema,
     server: serverFlag(JSON.stringify(emulator.serverLine()))!,
     app: appIdentity("12345", "hash", "test"),
     transport: { kind: "intermediate" },
     log: quiet,
+    clock: serveClock,
   }, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
   const client = await JsonClient.connect(server.port);
   let ids = 1_000_000;
@@ -138,7 +160,13 @@ async function withProxy(
     assertEquals(line.error, undefined, JSON.stringify(line));
   };
   try {
-    await run({ emulator, client, point });
+    await run({
+      emulator,
+      client,
+      point,
+      retries: () => serveClock.sleeps.length,
+      held: () => emulatorClock.timers.filter((ms) => ms === slowMs).length,
+    });
   } finally {
     client.close();
     await server.close();
@@ -177,11 +205,12 @@ function assertNamedEnd(line: Record<string, unknown>, name: string, why: RegExp
 }
 
 Deno.test("a connection reset at once is retried within the timeout: the call is answered once the server is back", async () => {
-  await withProxy(async ({ emulator, client, point }) => {
+  await withProxy(async ({ emulator, client, point, retries }) => {
     const reset = resetting();
     await point(reset.port);
     const call = timed(client, 1, { timeout: 8 });
-    await sleep(300);
+    // The server comes back once the call's first connection was reset and a retry is waiting.
+    await until(() => retries() >= 1, 8000, "a first connection to be reset");
     await reset.close();
     const back = front(emulator.dcs[0].port, ["forward"], reset.port);
     try {
@@ -208,12 +237,12 @@ Deno.test("a connection reset every time ends as ConnectionFailed naming the res
 });
 
 Deno.test("a refused connection is retried within the timeout (a DC restarting), then ends as ConnectionFailed naming the TCP connect", async () => {
-  await withProxy(async ({ emulator, client, point }) => {
+  await withProxy(async ({ emulator, client, point, retries }) => {
     const port = refusedPort();
     await point(port);
-    // Nobody listens: the call is answered once the server comes up, 300 ms later.
+    // Nobody listens: the call is answered once the server comes up, after a first refusal.
     const call = timed(client, 1, { timeout: 8 });
-    await sleep(300);
+    await until(() => retries() >= 1, 8000, "a first connection to be refused");
     const back = front(emulator.dcs[0].port, ["forward"], port);
     try {
       const { line } = await call;
@@ -318,7 +347,8 @@ Deno.test("switching server: calls not yet sent go to the new server, calls sent
     try {
       await point(silent.port);
       const calls = [1, 2, 3].map((id) => timed(client, id, { timeout: 8 }));
-      await sleep(200);
+      // The calls wait on a connection to the old server, which never answers its key exchange.
+      await until(() => silent.accepted() >= 1, 8000, "a connection to the silent server");
       await point(emulator.dcs[0].port);
       for (const call of calls) {
         const { line, ms } = await call;
@@ -331,14 +361,14 @@ Deno.test("switching server: calls not yet sent go to the new server, calls sent
   });
   // Sent: the old server holds their answers for 5 s. The switch ends them at once, as calls that
   // may have run there; the next call goes to the new server.
-  await withProxy(async ({ emulator, client, point }) => {
+  await withProxy(async ({ emulator, client, point, held }) => {
     await point(emulator.dcs[0].port);
     assertEquals(
       cons(await client.request({ id: 1, message: { _cons: "help.getConfig" } })),
       "config",
     );
     const calls = [2, 3, 4].map((id) => timed(client, id, { timeout: 8 }));
-    await sleep(500);
+    await until(() => held() >= 3, 8000, "the emulator to hold the 3 answers back");
     await point(emulator.dcs[0].port, { transport: "abridged" });
     for (const call of calls) {
       const { line, ms } = await call;
