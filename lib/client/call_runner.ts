@@ -51,7 +51,7 @@ export class CallRunner {
    */
   internalCalls(context: CallContext): DcCall {
     // On the main connections, even when a file call needed them.
-    const main = context.slot === undefined ? context : { ...context, slot: undefined };
+    const main = context.slot === undefined ? context : { ...context, slot: undefined, cdn: false };
     return async (dc, request, resultType) =>
       await this.run(
         dc,
@@ -83,9 +83,12 @@ export class CallRunner {
     if (left() <= 0) throw new RequestTimeoutError("the deadline passed", attempt > 0);
     const home = this.#host.router.session.dc;
     const internal = this.internalCalls(context);
+    const router = this.#host.router;
     const sender = context.slot === undefined
-      ? await this.#host.router.senderFor(dc, internal)
-      : await this.#host.router.fileSenderFor(dc, context.slot, internal);
+      ? await router.senderFor(dc, internal)
+      : context.cdn
+      ? await router.cdnSenderFor(dc, context.slot, internal)
+      : await router.fileSenderFor(dc, context.slot, internal);
     const wrapped = this.#host.init.wrap(
       sender,
       request,
@@ -136,7 +139,8 @@ export class CallRunner {
       // A non-home DC that lost our key: the next try creates a new one and imports the
       // authorization again (see DcRouter's #senderLost).
       if (
-        error instanceof AuthKeyUnknownError && dc !== this.#host.router.session.dc && attempt < 3
+        error instanceof AuthKeyUnknownError && dc !== this.#host.router.session.dc &&
+        attempt < 3 && !context.cdn
       ) {
         await this.#host.router.authorize(dc, internal);
         return await this.run(dc, request, body, decode, attempt + 1, context);
@@ -151,7 +155,7 @@ export class CallRunner {
     // Another DC still knows our key but not the account under it (the authorization there was
     // revoked or expired): export it again, once per call, and try again.
     if (
-      error.code === 401 && error.errorMessage === "AUTH_KEY_UNREGISTERED" &&
+      error.code === 401 && error.errorMessage === "AUTH_KEY_UNREGISTERED" && !context.cdn &&
       dc !== this.#host.router.session.dc && this.#host.router.session.userId !== undefined &&
       !context.reauthorized?.has(dc)
     ) {

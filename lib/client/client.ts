@@ -246,6 +246,24 @@ export class Client {
   }
 
   /**
+   * `request` (natively) on connection `slot` to CDN DC `dc`: no account, no migrations; RPC
+   * errors thrown as `RpcError`, no answer as `RequestTimeoutError`.
+   */
+  callCdn(
+    dc: number,
+    slot: number,
+    request: TlObject,
+    timeoutSeconds = this.behaviour.timeoutSeconds,
+  ): Promise<TlObject> {
+    return this.#callNative(dc, slot, request, request, {
+      ...this.behaviour,
+      floodWaitThreshold: 0,
+      followMigrations: false,
+      timeoutSeconds,
+    }, true);
+  }
+
+  /**
    * `request` in native form on the account's main connection, answered natively; RPC errors
    * (after the client's own retries) are thrown as `RpcError`, no answer as `RequestTimeoutError`.
    */
@@ -259,6 +277,7 @@ export class Client {
     wrapped: TlObject,
     request: TlObject,
     behaviour: ClientBehaviour,
+    cdn = false,
   ): Promise<TlObject> {
     const context: CallContext = {
       deadline: this.clock.now() + behaviour.timeoutSeconds * 1000,
@@ -266,6 +285,7 @@ export class Client {
       connectFailures: 0,
       closes: this.#closes,
       ...(slot !== undefined ? { slot } : {}),
+      ...(cdn ? { cdn } : {}),
     };
     const resultType = this.#input.resultType(request) ?? "Object";
     const result = await this.#runner.run(

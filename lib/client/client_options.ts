@@ -71,6 +71,8 @@ export interface CallContext {
   reauthorized?: Set<number>;
   /** A file call: which of the DC's file connections it goes on (see `callFile`). */
   slot?: number;
+  /** The call goes to a CDN DC (on its connection `slot`). */
+  cdn?: boolean;
 }
 
 /**

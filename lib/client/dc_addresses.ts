@@ -15,8 +15,8 @@ export interface DcAddress {
 }
 
 /**
- * The main and `media_only` IPv4 addresses of every DC in a `config`, first listed first (CDN
- * and TCPO-only entries are someone else's business).
+ * The main, `media_only` and CDN IPv4 addresses of every DC in a `config`, first listed first
+ * (TCPO-only entries are someone else's business).
  *
  * @example
  * ```ts
@@ -36,15 +36,16 @@ export interface DcAddress {
  */
 export function dcAddressesOf(
   config: TlObject,
-): { main: Map<number, DcAddress>; media: Map<number, DcAddress> } {
+): { main: Map<number, DcAddress>; media: Map<number, DcAddress>; cdn: Map<number, DcAddress> } {
   if (config._cons !== "config") {
     throw new RpcError(500, `DC_ADDRESS_UNKNOWN: help.getConfig answered ${config._cons}`);
   }
   const main = new Map<number, DcAddress>();
   const media = new Map<number, DcAddress>();
+  const cdn = new Map<number, DcAddress>();
   for (const option of config.dc_options as TlObject[]) {
-    if (option.ipv6 || option.cdn || option.tcpo_only) continue;
-    const into = option.media_only ? media : main;
+    if (option.ipv6 || option.tcpo_only) continue;
+    const into = option.cdn ? cdn : option.media_only ? media : main;
     if (!into.has(option.id as number)) {
       into.set(option.id as number, {
         host: option.ip_address as string,
@@ -52,12 +53,12 @@ export function dcAddressesOf(
       });
     }
   }
-  return { main, media };
+  return { main, media, cdn };
 }
 
 /** The DC addresses one client knows, asked for once. */
 export class DcAddresses {
-  #known?: Promise<{ main: Map<number, DcAddress>; media: Map<number, DcAddress> }>;
+  #known?: Promise<ReturnType<typeof dcAddressesOf>>;
 
   /** Forgets them (the client points at another server). */
   forget(): void {
@@ -74,6 +75,11 @@ export class DcAddresses {
   /** DC `dc`'s `media_only` address, when the config gives one. */
   async media(dc: number, config: () => Promise<TlObject>): Promise<DcAddress | undefined> {
     return (await this.#read(config)).media.get(dc);
+  }
+
+  /** CDN DC `dc`'s address, when the config lists it. */
+  async cdn(dc: number, config: () => Promise<TlObject>): Promise<DcAddress | undefined> {
+    return (await this.#read(config)).cdn.get(dc);
   }
 
   #read(config: () => Promise<TlObject>) {

@@ -15,6 +15,7 @@ import { isTlObject, type TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TransportOptions } from "../transport/transport.ts";
 import type { ServerTarget, SessionState } from "./session_json.ts";
 import { type DcAddress, DcAddresses } from "./dc_addresses.ts";
+import { FileSenders } from "./file_senders.ts";
 
 /** How long a temporary key lives with PFS (a day, as Telegram's own apps use). */
 export const TEMP_KEY_SECONDS = 24 * 60 * 60;
@@ -70,8 +71,8 @@ export class DcRouter {
   #server: ServerTarget;
   #session: SessionState;
   readonly #senders = new Map<number, Sender>();
-  /** Connections for file traffic, by "dc:slot": apart from the account's main connections. */
-  readonly #fileSenders = new Map<string, Sender>();
+  /** Connections for file traffic and to CDN DCs, apart from the account's main ones. */
+  readonly #files: FileSenders;
   /** Senders and authorizations being made, by name, so that concurrent callers share them. */
   readonly #making = new Map<string, Promise<unknown>>();
   /** Senders closed because the server, the session or the home DC changed: their calls move. */
@@ -87,6 +88,21 @@ export class DcRouter {
     this.#server = options.server;
     this.#session = options.session;
     this.#seedAuthorizedDcs();
+    this.#files = new FileSenders({
+      homeDc: () => this.#session.dc,
+      senderFor: (dc, call) => this.senderFor(dc, call),
+      authorize: (dc, call) => this.authorize(dc, call),
+      mainAddressOf: (dc, call) => this.#mainAddressOf(dc, call),
+      mediaAddressOf: (dc, call) => this.#addresses.media(dc, this.#config(dc, call)),
+      cdnAddressOf: (dc, call) => this.#addresses.cdn(dc, this.#config(dc, call)),
+      newSender: (dc, address, key, hooks, keys) => this.#newSender(dc, address, key, hooks, keys),
+      onNewSession: (sender) => options.onNewSession(sender),
+      keyLost: (dc) => {
+        const lost = this.#senders.get(dc);
+        if (lost) this.#senderLost(dc, lost);
+        else this.#files.dropDc(dc);
+      },
+    });
   }
 
   /** The DCs the loaded session says the account is authorized on. */
@@ -126,12 +142,11 @@ export class DcRouter {
 
   /** Closes every connection for a switch: calls in flight on them move on. */
   #replaceConnections(): void {
-    for (const sender of [...this.#senders.values(), ...this.#fileSenders.values()]) {
+    for (const sender of [...this.#senders.values(), ...this.#files.takeAll()]) {
       this.#replaced.add(sender);
       sender.close();
     }
     this.#senders.clear();
-    this.#fileSenders.clear();
   }
 
   /** Whether `sender` was closed by a switch (server, session, home DC), not by its owner. */
@@ -155,45 +170,21 @@ export class DcRouter {
 
   /** Closes every connection; later calls connect anew. */
   closeAll(): void {
-    for (const sender of [...this.#senders.values(), ...this.#fileSenders.values()]) {
-      sender.close();
-    }
+    for (const sender of [...this.#senders.values(), ...this.#files.takeAll()]) sender.close();
     this.#senders.clear();
-    this.#fileSenders.clear();
   }
 
   /**
-   * The open sender for file connection `slot` of DC `dc`, or a new one: on the DC's `media_only`
-   * address when the config gives one, under the key of the DC's main connection (made and, for
-   * another DC, authorized first), in a session of its own — so that a long download never
-   * queues behind, or delays, the account's other calls.
+   * The open sender for file connection `slot` of DC `dc`, or a new one (see `file_senders.ts`):
+   * apart from the account's main connection, on the DC's media address when it has one.
    */
-  async fileSenderFor(dc: number, slot: number, call: DcCall): Promise<Sender> {
-    const name = `${dc}:${slot}`;
-    const existing = this.#fileSenders.get(name);
-    if (existing && !existing.closed) return existing;
-    return await this.#once(`file ${name}`, () => this.#makeFileSender(dc, slot, call));
+  fileSenderFor(dc: number, slot: number, call: DcCall): Promise<Sender> {
+    return this.#files.fileSender(dc, slot, call);
   }
 
-  async #makeFileSender(dc: number, slot: number, call: DcCall): Promise<Sender> {
-    const name = `${dc}:${slot}`;
-    const main = await this.senderFor(dc, call);
-    if (dc !== this.#session.dc) await this.authorize(dc, call);
-    if (!main.authKey) await main.connect();
-    const authKey = main.authKey!;
-    const address = (await this.#mediaAddressOf(dc, call)) ?? await this.#mainAddressOf(dc, call);
-    const sender: Sender = this.#newSender(dc, address, { authKey }, {
-      // Updates are for the account's main connection; file calls go without them.
-      onUpdate: () => {},
-      onNewSession: () => this.#options.onNewSession(sender),
-      onAuthKeyUnknown: () => {
-        if (this.#fileSenders.get(name) === sender) this.#fileSenders.delete(name);
-        const lost = this.#senders.get(dc);
-        if (lost) this.#senderLost(dc, lost);
-      },
-    });
-    this.#fileSenders.set(name, sender);
-    return sender;
+  /** The open sender for connection `slot` to CDN DC `dc`, or a new one. */
+  cdnSenderFor(dc: number, slot: number, call: DcCall): Promise<Sender> {
+    return this.#files.cdnSender(dc, slot, call);
   }
 
   /** The address of DC `dc`'s main connections. */
@@ -201,11 +192,6 @@ export class DcRouter {
     return dc === this.#server.dc
       ? { host: this.#server.host, port: this.#server.port }
       : await this.addressOf(dc, call);
-  }
-
-  /** DC `dc`'s `media_only` address, when the config gives one. */
-  async #mediaAddressOf(dc: number, call: DcCall): Promise<DcAddress | undefined> {
-    return await this.#addresses.media(dc, this.#config(dc, call));
   }
 
   /** Asks the home DC (or, for the home DC itself, the server) for the config. */
@@ -220,13 +206,14 @@ export class DcRouter {
     address: DcAddress,
     key: { authKey?: Uint8Array; salt?: bigint },
     hooks: Pick<SenderOptions, "onUpdate" | "onNewSession" | "onReconnect" | "onAuthKeyUnknown">,
+    publicKeys = this.#server.publicKeys,
   ): Sender {
     const options = this.#options;
     return new Sender({
       host: address.host,
       port: address.port,
       dcId: this.#server.test ? dc + 10000 : dc,
-      publicKeys: this.#server.publicKeys,
+      publicKeys,
       transport: this.#server.transport ?? options.transport ??
         { kind: "intermediate", obfuscated: true },
       codec: options.codec,
@@ -294,12 +281,7 @@ export class DcRouter {
   #senderLost(dc: number, sender: Sender): void {
     if (this.#senders.get(dc) === sender) this.#senders.delete(dc);
     // The file connections of that DC ran under the same key.
-    for (const [name, file] of this.#fileSenders) {
-      if (name.startsWith(`${dc}:`)) {
-        this.#fileSenders.delete(name);
-        file.close();
-      }
-    }
+    this.#files.dropDc(dc);
     if (dc !== this.#session.dc) {
       this.#authorizedDcs.delete(dc);
       if (this.#session.dcKeys?.[dc]) {

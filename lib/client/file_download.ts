@@ -14,6 +14,8 @@ import type { TimerId } from "../io/clock.ts";
 import type { Client } from "./client.ts";
 import { DownloadPlan, type FilePart, PartReassembler } from "./file_parts.ts";
 import { DOWNLOAD_WINDOW, TransferWindow, type TransferWindowOptions } from "./transfer_window.ts";
+import { CdnRoute } from "./cdn_route.ts";
+import { CdnHashMismatchError } from "./cdn_parts.ts";
 
 /** Where a file is and how to get a fresh reference to it. */
 export interface DownloadSource {
@@ -44,6 +46,8 @@ export interface DownloadOptions {
   window?: Partial<TransferWindowOptions>;
   /** Seconds a part may take before it is asked again (default: the client's timeout). */
   partTimeoutSeconds?: number;
+  /** Let Telegram send the file through a CDN (default true). */
+  cdn?: boolean;
 }
 
 /** A download that cannot go on; `cause` names why (an RPC error name, a timeout). */
@@ -68,11 +72,13 @@ interface WindowedPart extends FilePart {
 interface Settled {
   part: WindowedPart;
   generation: number;
+  /** The CDN it was asked of, if any. */
+  route?: CdnRoute;
   answer?: TlObject;
   error?: unknown;
 }
 
-/** How many times one download asks for a fresh reference before giving up. */
+/** How many times one download asks for a fresh reference (or CDN token) before giving up. */
 const MAX_REFRESHES = 5;
 
 /**
@@ -111,6 +117,9 @@ export async function* downloadFile(
   const lookahead = settings.maxParts * 2;
   const settled: Settled[] = [];
   let wake: (() => void) | undefined;
+  /** Where parts go once Telegram redirected the download to a CDN. */
+  let cdn: CdnRoute | undefined;
+  let tokens = 0;
 
   const put = (part: WindowedPart) => {
     queued.set(part.index, part);
@@ -118,15 +127,28 @@ export async function* downloadFile(
   };
   const ask = (part: WindowedPart, connection: number) => {
     const used = generation;
-    client.callFile(part.dc, connection, {
-      _cons: "upload.getFile",
-      location,
-      offset: BigInt(part.offset),
-      limit: part.limit,
-    }, options.partTimeoutSeconds).then(
-      (answer) => settled.push({ part, generation: used, answer }),
-      (error) => settled.push({ part, generation: used, error }),
+    const route = cdn;
+    const asked = route ? route.ask(part, connection, options.partTimeoutSeconds) : client.callFile(
+      part.dc,
+      connection,
+      {
+        _cons: "upload.getFile",
+        cdn_supported: options.cdn !== false,
+        location,
+        offset: BigInt(part.offset),
+        limit: part.limit,
+      },
+      options.partTimeoutSeconds,
+    );
+    asked.then(
+      (answer) => settled.push({ part, generation: used, route, answer }),
+      (error) => settled.push({ part, generation: used, route, error }),
     ).finally(() => wake?.());
+  };
+  /** Puts `part` back in the queue, as asked for the first time. */
+  const again = (part: WindowedPart) => {
+    window.remove(part);
+    put({ ...part });
   };
 
   while (!parts.done) {
@@ -156,17 +178,44 @@ export async function* downloadFile(
       wake = undefined;
       continue;
     }
-    const { part, answer, error, generation: used } = settled.shift()!;
+    const { part, answer, error, generation: used, route } = settled.shift()!;
     if (queued.get(part.index) !== part) continue; // dropped meanwhile (past the end)
     if (answer) {
-      window.done(part);
-      queued.delete(part.index);
-      if (answer._cons !== "upload.file") {
+      if (answer._cons === "upload.fileCdnRedirect") {
+        // The file is served by a CDN: this part and every later one are asked there.
+        if (cdn === route) cdn = new CdnRoute(client, source.dc, answer);
+        again(part);
+        continue;
+      }
+      let bytes: Uint8Array | undefined;
+      if (route) {
+        try {
+          bytes = await route.take(part, answer);
+        } catch (error) {
+          if (error instanceof CdnHashMismatchError) {
+            throw new DownloadError(
+              `the CDN's bytes are not the file's: ${error.message}`,
+              "CDN_HASH_MISMATCH",
+            );
+          }
+          // The master's part of it failed (an expired token, a flood wait, …): as a part would.
+          settled.unshift({ part, generation: used, route, error });
+          continue;
+        }
+        if (bytes === undefined) {
+          again(part); // the master pushed the file to the CDN: ask again
+          continue;
+        }
+      } else if (answer._cons === "upload.file") {
+        bytes = answer.bytes as Uint8Array;
+      } else {
         throw new DownloadError(
           `upload.getFile answered ${answer._cons}, which this download cannot follow`,
         );
       }
-      const cut = plan.cut(part, answer.bytes as Uint8Array);
+      window.done(part);
+      queued.delete(part.index);
+      const cut = plan.cut(part, bytes);
       if (cut.last && lastIndex !== part.index) {
         lastIndex = part.index;
         // An unknown size ended here: parts queued past it are not the file's.
@@ -177,6 +226,17 @@ export async function* downloadFile(
         }
       }
       for (const chunk of parts.add(part.index, cut.bytes, cut.last)) yield chunk;
+      continue;
+    }
+    if (route && error instanceof RpcError && error.errorMessage === "FILE_TOKEN_INVALID") {
+      // The CDN token expired: the master DC gives a new redirect on the next getFile.
+      if (cdn === route) {
+        if (++tokens > MAX_REFRESHES) {
+          throw new DownloadError("the CDN refused every new file token", "FILE_TOKEN_INVALID");
+        }
+        cdn = undefined;
+      }
+      again(part);
       continue;
     }
     if (error instanceof RpcError && error.errorMessage === "FILE_REFERENCE_EXPIRED") {

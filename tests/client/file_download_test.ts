@@ -36,7 +36,7 @@ async function setup(world: WorldOptions = {}, fake?: FakeClock) {
   const clock = fake ?? { ...systemClock, wall: () => systemClock.wall() + ahead.ms };
   const emulator = await startEmulator({
     port: 0,
-    log: () => {},
+    log: Deno.env.get("DEBUG_EMU") ? (line) => console.log("EMU", line) : () => {},
     clock,
     world: { homeDc: 2, files: [{ id: "7001", size: SIZE, dc: 3 }], ...world },
   });
@@ -219,6 +219,79 @@ Deno.test("an expired reference is refreshed from the message once, and without 
     assertEquals(refreshed, 1);
     assertEquals(whole, generatedFileBytes(7001n, 0, SIZE));
     assertEquals(calls.includes("dc3 upload.getFile"), true);
+  } finally {
+    await close(emulator, client);
+  }
+});
+
+Deno.test("a file served by the CDN: redirected, pushed to the CDN, decrypted, checked against the master's hashes, and a new token when the old one expires", async () => {
+  const { emulator, client, calls, ahead } = await setup({
+    files: [{ id: "7001", size: SIZE, dc: 3, cdn: true }],
+    cdnTokenTtlSeconds: 10,
+  });
+  try {
+    const source = sourceOf(await fileMessage(client));
+    calls.length = 0;
+    // The first parts learn the redirect; then the emulator's clock moves past the token's
+    // lifetime halfway through, so the CDN refuses it and a new redirect is needed.
+    const download = downloadFile(client, source, { parts: 2 });
+    const chunks: Uint8Array[] = [];
+    let expired = -1;
+    for await (const chunk of download) {
+      chunks.push(chunk);
+      // (20 s: past the token's 10, within the 30 s a client allows a server's clock to differ.)
+      if (chunks.length === 2) {
+        ahead.ms = 20_000;
+        expired = calls.length;
+      }
+    }
+    const whole = new Uint8Array(SIZE);
+    let at = 0;
+    for (const chunk of chunks) whole.set(chunk, (at += chunk.length) - chunk.length);
+    assertEquals(at, SIZE);
+    assertEquals(
+      new Uint8Array(createHash("sha256").update(whole).digest()),
+      generatedFileSha256(7001n, SIZE),
+    );
+    const count = (name: string) => calls.filter((c) => c === name).length;
+    // The master only redirected, pushed the file and hashed: no part came from it.
+    assertEquals(count("dc3 upload.getCdnFileHashes") >= 1, true, calls.join("\n"));
+    // Pushed once per request token: parts asked before the push completed may each need one.
+    const pushes = count("dc3 upload.reuploadCdnFile");
+    assertEquals(pushes >= 1 && pushes <= 2, true, `${pushes} pushes`);
+    // After the token expired, the master was asked again for a redirect.
+    assertEquals(calls.slice(expired).includes("dc3 upload.getFile"), true, calls.join("\n"));
+  } finally {
+    await close(emulator, client);
+  }
+});
+
+Deno.test("CDN bytes that do not match the master's hashes are refused, not handed on", async () => {
+  const { emulator, client } = await setup({
+    files: [{ id: "7001", size: SIZE, dc: 3, cdn: true }],
+  });
+  try {
+    const source = sourceOf(await fileMessage(client));
+    // The CDN flips a byte in every part it sends.
+    const cdn = emulator.cdn!.context;
+    const serveCdn = cdn.call.bind(cdn);
+    cdn.call = (request, callContext) => {
+      const answer = serveCdn(request, callContext) as TlObject;
+      if (answer?._cons === "upload.cdnFile") {
+        answer.bytes = (answer.bytes as Uint8Array).slice();
+        (answer.bytes as Uint8Array)[100] ^= 1;
+      }
+      return answer;
+    };
+    const handed: number[] = [];
+    await assertRejects(
+      async () => {
+        for await (const chunk of downloadFile(client, source)) handed.push(chunk.length);
+      },
+      DownloadError,
+      "not the file's",
+    );
+    assertEquals(handed, [], "no byte of a refused part reaches the caller");
   } finally {
     await close(emulator, client);
   }
