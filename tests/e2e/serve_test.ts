@@ -1,4 +1,5 @@
 import { assertEquals } from "../assert.ts";
+import { FakeClock } from "../support/fake_clock.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
@@ -14,10 +15,17 @@ type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 async function withServe(
   run: (port: number, emulator: Emulator) => Promise<void>,
   emulatorOptions: Parameters<typeof startEmulator>[0] = {},
-  serveOptions: { maxLine?: number } = {},
+  serveOptions: { maxLine?: number; clock?: FakeClock } = {},
 ) {
-  const emulator = await startEmulator({ port: 0, log: quiet, ...emulatorOptions });
+  const clock = serveOptions.clock;
+  const emulator = await startEmulator({
+    port: 0,
+    log: quiet,
+    ...(clock ? { clock } : {}),
+    ...emulatorOptions,
+  });
   const server = serve({
+    ...(clock ? { clock } : {}),
     schema,
     server: serverFlag(JSON.stringify(emulator.serverLine()))!,
     app: appIdentity("12345", "hash", "test"),
@@ -181,48 +189,60 @@ Deno.test("a phone homed on another DC signs in there with no client action, and
 });
 
 Deno.test("rpc errors, flood waits and files on another DC come back as documented", async () => {
-  await withServe(async (port) => {
-    const client = await JsonClient.connect(port);
-    try {
-      const early = await client.request({ id: 1, message: { _cons: "updates.getState" } });
-      assertEquals(early.message, {
-        _cons: "rpc_error",
-        error_code: 401,
-        error_message: "AUTH_KEY_UNREGISTERED",
-      });
-      await signIn(client);
-      const started = Date.now();
-      const waited = await client.request({ id: 2, message: { _cons: "help.getNearestDc" } });
-      assertEquals((waited.message as Record<string, unknown>)._cons, "nearestDc");
-      assertEquals(Date.now() - started >= 1000, true, "the 1-second flood wait was waited out");
-      const file = await client.request({
-        id: 3,
-        message: {
-          _cons: "upload.getFile",
-          location: {
-            _cons: "inputDocumentFileLocation",
-            id: 9000001,
-            access_hash: "9100000000000000001",
-            file_reference: "",
-            thumb_size: "",
+  const clock = new FakeClock();
+  await withServe(
+    async (port) => {
+      const client = await JsonClient.connect(port);
+      try {
+        const early = await client.request({ id: 1, message: { _cons: "updates.getState" } });
+        assertEquals(early.message, {
+          _cons: "rpc_error",
+          error_code: 401,
+          error_message: "AUTH_KEY_UNREGISTERED",
+        });
+        await signIn(client);
+        // The 1-second flood wait passes on the fake clock: not before it has moved 1000 ms.
+        const started = clock.now();
+        let waited: Record<string, unknown> | undefined;
+        const asked = client.request({ id: 2, message: { _cons: "help.getNearestDc" } }, 60_000)
+          .then((line) => waited = line);
+        while (!waited) await clock.advance(100);
+        await asked;
+        assertEquals((waited.message as Record<string, unknown>)._cons, "nearestDc");
+        assertEquals(clock.now() - started >= 1000, true, "the 1-second flood wait was waited out");
+        const file = await client.request({
+          id: 3,
+          message: {
+            _cons: "upload.getFile",
+            location: {
+              _cons: "inputDocumentFileLocation",
+              id: 9000001,
+              access_hash: "9100000000000000001",
+              file_reference: "",
+              thumb_size: "",
+            },
+            offset: 0,
+            limit: 4096,
           },
-          offset: 0,
-          limit: 4096,
-        },
-      });
-      assertEquals(
-        (file.message as Record<string, unknown> | undefined)?._cons,
-        "upload.file",
-        JSON.stringify(file),
-      );
-      assertEquals(
-        Uint8Array.fromBase64((file.message as Record<string, unknown>).bytes as string).length,
-        4096,
-      );
-    } finally {
-      client.close();
-    }
-  }, { world: { floodWait: { method: "help.getNearestDc", seconds: 1, times: 1 }, filesDc: 3 } });
+        });
+        assertEquals(
+          (file.message as Record<string, unknown> | undefined)?._cons,
+          "upload.file",
+          JSON.stringify(file),
+        );
+        assertEquals(
+          Uint8Array.fromBase64((file.message as Record<string, unknown>).bytes as string).length,
+          4096,
+        );
+      } finally {
+        client.close();
+      }
+    },
+    { world: { floodWait: { method: "help.getNearestDc", seconds: 1, times: 1 }, filesDc: 3 } },
+    {
+      clock,
+    },
+  );
 });
 
 Deno.test("a message to another account arrives on that account's connection as an update with id 0", async () => {

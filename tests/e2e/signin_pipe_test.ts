@@ -1,4 +1,5 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { FakeClock } from "../support/fake_clock.ts";
 import { systemClock } from "../../lib/io/clock.ts";
 import { runCli } from "../../lib/cli/run.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
@@ -172,28 +173,43 @@ Deno.test("a session printed by signin, pasted into a fresh serve connection, re
 });
 
 Deno.test("no answer within the timeout gives rpc_timeout, and the late answer is not sent twice", async () => {
+  // The emulator and serve share a fake clock: the 400 ms and the 100 ms pass when moved.
+  const clock = new FakeClock();
   const emulator = await startEmulator({
     port: 0,
     log: quiet,
+    clock,
     faults: { slow: { method: "help.getNearestDc", ms: 400 } },
   });
   const server = serve({
     schema: loadSchema(),
     server: serverFlag(JSON.stringify(emulator.serverLine()))!,
     app: appIdentity("1", "x", "test"),
+    clock,
   }, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
+  /** The answer to `request`, moving the clock 50 ms at a time until it comes. */
+  const answered = async (client: JsonClient, request: Record<string, unknown>) => {
+    let answer: Record<string, unknown> | undefined;
+    const asked = client.request(request, 60_000).then((line) => answer = line);
+    while (!answer) await clock.advance(50);
+    return await asked;
+  };
   try {
     const client = await JsonClient.connect(server.port);
     try {
       await client.request({ id: 1, message: { _cons: "help.getConfig" } });
       // The emulator answers help.getNearestDc after 400 ms; the client gives up after 100 ms.
       await client.request({ id: 2, options: { timeout: 0.1 } });
-      const timedOut = await client.request({ id: 3, message: { _cons: "help.getNearestDc" } });
+      const timedOut = await answered(client, { id: 3, message: { _cons: "help.getNearestDc" } });
       assertEquals((timedOut.message as Record<string, unknown>)._cons, "rpc_timeout");
-      const late = await client.next((line) => line.id === 3, 700).then(() => true, () => false);
+      // Past the emulator's 400 ms its late answer has come to serve; a call made after it is
+      // answered after it, so a forwarded late answer would be here first.
+      await clock.advance(500);
+      await client.request({ id: 6, message: { _cons: "help.getConfig" } });
+      const late = await client.next((line) => line.id === 3, 1).then(() => true, () => false);
       assertEquals(late, false, "the late answer was forwarded");
       await client.request({ id: 4, options: { timeout: 10 } });
-      const patient = await client.request({ id: 5, message: { _cons: "help.getNearestDc" } });
+      const patient = await answered(client, { id: 5, message: { _cons: "help.getNearestDc" } });
       assertEquals((patient.message as Record<string, unknown>)._cons, "nearestDc");
     } finally {
       client.close();
