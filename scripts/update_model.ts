@@ -2,7 +2,7 @@
  * The model-based test of held sessions' update pipeline, by hand, for as many seeds as one
  * likes (tests/e2e/update_model_test.ts runs a few hundred in CI):
  *
- *   deno run -A scripts/update_model.ts --seeds 10000 [--from 1] [--steps 12]
+ *   deno run -A scripts/update_model.ts --seeds 10000 [--from 1] [--steps 12] [--process-only]
  *   deno run -A scripts/update_model.ts --seed 1234 --steps 12     (replays one, with its steps)
  *   ... --verbose                                                   (and every line Alice took)
  *
@@ -13,7 +13,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { describeFailure, ModelWorld, runSeed } from "../tests/support/update_model.ts";
+import {
+  describeFailure,
+  ModelWorld,
+  runSeed,
+  servesAsProcess,
+} from "../tests/support/update_model.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -26,6 +31,8 @@ const { values } = parseArgs({
     batch: { type: "string" },
     /** Every line Alice takes, in the trace. */
     verbose: { type: "boolean" },
+    /** Only the seeds that run serve as a process (SIGTERM/SIGKILL restarts), skipping the rest. */
+    "process-only": { type: "boolean" },
   },
 });
 const steps = Number(values.steps ?? 12);
@@ -43,6 +50,7 @@ try {
       await world?.close();
       world = await ModelWorld.start();
     }
+    if (values["process-only"] && !servesAsProcess(from + i)) continue;
     const result = await runSeed(world!, from + i, steps, { verbose: values.verbose });
     if (single) console.log(result.trace.join("\n"));
     if (!result.ok) {

@@ -569,6 +569,14 @@ type StepKind = typeof STEP_KINDS[number];
 type Peer = "chat" | "group" | "channel";
 
 /** One seed: its world, the serve, Alice's connection and the model, step by step. */
+
+/** Whether seed `seed` runs serve as a process (the rest run it in this process). */
+export function servesAsProcess(seed: number): boolean {
+  const random = seededRandom(seed);
+  random(); // the journal's length is drawn first
+  return random() < 0.15;
+}
+
 class SeedRun {
   readonly random: () => number;
   readonly trace: string[] = [];
