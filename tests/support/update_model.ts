@@ -18,6 +18,7 @@
  * @module
  */
 
+import { DatabaseSync } from "node:sqlite";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
@@ -964,6 +965,12 @@ export async function runSeed(
     } catch (caught) {
       error ??= caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
     }
+    // A failure keeps what the store held: the journal's last rows show what was journaled twice
+    // or never.
+    if (error !== undefined) {
+      run.note("the store's journal, last rows (seq: updates, cursor position):");
+      for (const line of journalDump(`${dir}/state`)) run.note(`  # ${line}`);
+    }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   if (error !== undefined && run.serveLogs.length) {
@@ -990,4 +997,39 @@ export function describeFailure(result: SeedResult): string {
     ...result.trace.map((line) => `  ${line}`),
     `  replay: ${replayLine(result.seed, result.steps)}`,
   ].join("\n");
+}
+
+/** The last rows of the held account's journal in `state`, one line each, for a failure. */
+export function journalDump(state: string, rows = 30): string[] {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(`${state}/mtproto2json.sqlite`, { readOnly: true });
+    const found = db.prepare("SELECT seq, line FROM journal ORDER BY seq DESC LIMIT ?").all(
+      rows,
+    ) as {
+      seq: number;
+      line: string;
+    }[];
+    const account = db.prepare("SELECT cursor FROM accounts").get() as
+      | { cursor?: string }
+      | undefined;
+    const position = (cursor: string) => {
+      const { state, journal } = decodeCursor(cursor);
+      return `journal ${journal}, pts ${state.pts}, channels ${JSON.stringify(state.channels)}`;
+    };
+    const lines = found.reverse().map(({ seq, line }) => {
+      const row = JSON.parse(line) as { cursor: string; value: Record<string, unknown> };
+      const updates = (row.value.updates as Record<string, unknown>[] | undefined) ?? [row.value];
+      const what = updates.map((update) =>
+        `${update._cons}${update.pts !== undefined ? ` pts ${update.pts}` : ""}`
+      ).join(", ");
+      return `${seq}: ${what} → ${position(row.cursor)}`;
+    });
+    if (account?.cursor) lines.push(`account's stored cursor: ${position(account.cursor)}`);
+    return lines;
+  } catch (error) {
+    return [`(no journal to show: ${(error as Error).message})`];
+  } finally {
+    db?.close();
+  }
 }
