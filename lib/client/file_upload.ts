@@ -99,14 +99,19 @@ export async function uploadFile(
     ).finally(() => wake?.());
   };
 
-  try {
-    while (!ended || pending.size > 0) {
-      // Read only as far as the window can take: the source waits, not memory.
-      while (!ended && pending.size < settings.maxParts) {
+  /**
+   * The read of the source in progress, if any: parts in hand go out while it waits (a stream
+   * may be slow to give its next part, or give it only at its end).
+   */
+  let reading: Promise<void> | undefined;
+  let readFailed: { error: unknown } | undefined;
+  const read = () => {
+    reading = (async () => {
+      try {
         const next = await parts.next();
         if (next.done) {
           ended = true;
-          break;
+          return;
         }
         const { bytes, last } = next.value;
         const part = {
@@ -119,7 +124,20 @@ export async function uploadFile(
         if (last) ended = true;
         pending.add(part);
         window.add(part);
+      } catch (error) {
+        readFailed = { error };
+      } finally {
+        reading = undefined;
+        wake?.();
       }
+    })();
+  };
+
+  try {
+    while (!ended || pending.size > 0) {
+      if (readFailed) throw readFailed.error;
+      // Read only as far as the window can take: the source waits, not memory.
+      if (!ended && !reading && pending.size < settings.maxParts) read();
       let waitUntil: number | undefined;
       for (let step = window.next(clock.now()); step; step = window.next(clock.now())) {
         if ("waitUntil" in step) {
@@ -129,7 +147,6 @@ export async function uploadFile(
         ask(step.part, step.connection);
       }
       if (settled.length === 0) {
-        if (pending.size === 0) break;
         let timer: TimerId | undefined;
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -168,7 +185,10 @@ export async function uploadFile(
       }
     }
   } finally {
-    await parts.return(undefined);
+    // A read still waiting for the source (a stalled stream) is not waited for: the source is
+    // let go once it answers.
+    if (reading) parts.return(undefined).catch(() => {});
+    else await parts.return(undefined);
   }
   if (index === 0) throw new UploadError("the source is empty: Telegram takes no empty file");
   return upload.inputFile(options.name);
