@@ -50,14 +50,19 @@ export interface DownloadOptions {
   cdn?: boolean;
 }
 
-/** A download that cannot go on; `cause` names why (an RPC error name, a timeout). */
+/**
+ * A download that cannot go on; `rpcError` names Telegram's reason when it gave one, and the
+ * message names it too (it is all an error line carries), e.g. `FILE_REFERENCE_EXPIRED: ...`.
+ */
 export class DownloadError extends Mtproto2jsonError {
   override name = "DownloadError";
   /** The RPC error's message (e.g. `FILE_REFERENCE_EXPIRED`, `LOCATION_INVALID`), if one. */
   readonly rpcError?: string;
 
   constructor(message: string, rpcError?: string) {
-    super(message);
+    super(
+      rpcError === undefined || message.includes(rpcError) ? message : `${rpcError}: ${message}`,
+    );
     if (rpcError !== undefined) this.rpcError = rpcError;
   }
 }
