@@ -91,3 +91,31 @@ Deno.test("pipe: Alice uploads from a path relative to her pipe and sends it; Bo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// Known bug, so run only with MTPROTO2JSON_KNOWN_BUGS=1 until fixed: at the end of its input,
+// serve_lines.ts waits for every request to be answered before failing the streams still open,
+// and a streamed upload without its end waits for chunk lines that can no longer come.
+Deno.test({
+  name:
+    "pipe: input that ends in the middle of a streamed upload ends the upload with an error line, and pipe exits",
+  ignore: Deno.env.get("MTPROTO2JSON_KNOWN_BUGS") === undefined,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "files_pipe_" });
+  const emulator = await startEmulator({ port: 0, log: () => {}, world: { homeDc: 2 } });
+  const alice = new PipeClient(emulator.serverLine(2), dir);
+  try {
+    await alice.request({ id: 1, options: { longs_as_strings: true } });
+    await signInAlice(alice as unknown as JsonClient);
+    await alice.send({ id: 20, upload: { stream: true } });
+    await alice.send({ id: 20, chunk: { bytes: generatedFileBytes(42n, 0, 100_000).toBase64() } });
+    const status = await alice.close();
+    assertEquals(status.code, 0, alice.stderr());
+    const ended = await answerOf(alice, 20, 1000);
+    assertEquals(ended.upload, undefined, JSON.stringify(ended));
+    assertEquals(typeof ended.error, "string", JSON.stringify(ended));
+  } finally {
+    await alice.kill();
+    await emulator.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
