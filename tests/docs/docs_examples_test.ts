@@ -16,13 +16,40 @@ import {
 const docs = new URL("../../docs/", import.meta.url).pathname;
 const schema = loadSchema();
 
-/** Runs one transcript against a fresh emulator and serve; throws where it goes astray. */
-async function replay(transcript: Transcript): Promise<void> {
+/**
+ * The world and serve a transcript's set-up words ask for: `alice` (signed in), `files` (serve
+ * with `--files DIR`, DIR a fresh empty directory), `flood-wait=METHOD:S` (once),
+ * `file=ID:SIZE[:DC]` and `photo=ID:SIZE[:DC]` (the emulator's `--file` / `--photo`: generated
+ * files Bob sends Alice, one message each), `file-latency=MS` (file answers that late).
+ */
+function setupOf(transcript: Transcript): { world: WorldOptions; files: boolean } {
   const world: WorldOptions = {};
+  let files = false;
   for (const word of transcript.setup) {
     const flood = /^flood-wait=([\w.]+):(\d+)$/.exec(word);
+    const generated = /^(file|photo)=(\d+):(\d+)(?::(\d+))?$/.exec(word);
+    const latency = /^file-latency=(\d+)$/.exec(word);
     if (flood) world.floodWait = { method: flood[1], seconds: Number(flood[2]), times: 1 };
+    else if (generated) {
+      (world.files ??= []).push({
+        id: generated[2],
+        size: Number(generated[3]),
+        kind: generated[1] === "photo" ? "photo" : "document",
+        ...(generated[4] ? { dc: Number(generated[4]) } : {}),
+      });
+    } else if (latency) world.fileLatencyMs = Number(latency[1]);
+    else if (word === "files") files = true;
+    else if (word !== "alice") {
+      throw new Error(`${transcript.file}:${transcript.line}: unknown set-up word ${word}`);
+    }
   }
+  return { world, files };
+}
+
+/** Runs one transcript against a fresh emulator and serve; throws where it goes astray. */
+async function replay(transcript: Transcript): Promise<void> {
+  const { world, files } = setupOf(transcript);
+  const dir = files ? await Deno.makeTempDir({ prefix: "docs_files_" }) : undefined;
   const emulator = await startEmulator({ port: 0, log: () => {}, world });
   const proxy = serve({
     schema,
@@ -30,6 +57,7 @@ async function replay(transcript: Transcript): Promise<void> {
     app: appIdentity("12345", "hash", "docs"),
     behaviour: { timeoutSeconds: 5 },
     transport: { kind: "intermediate" },
+    ...(dir ? { files: { kind: "inside" as const, dir: await Deno.realPath(dir) } } : {}),
   }, { host: "127.0.0.1", port: 0, maxLine: 1 << 24 });
   const client = await JsonClient.connect(proxy.port);
   const where = (line: number) => `${transcript.file}:${line}`;
@@ -55,7 +83,11 @@ async function replay(transcript: Transcript): Promise<void> {
             (line) => line.id === 0 && mismatch(expected, line) === undefined,
             5000,
           )
-          : await client.next((line) => line.id === id, 10_000);
+          // Progress lines come as time passes: a transcript shows them only where it says so.
+          : await client.next(
+            (line) => line.id === id && (line.progress === undefined || "progress" in expected),
+            10_000,
+          );
       } catch {
         const seen = client.updates.map((line) => JSON.stringify(line)).join("\n  ");
         throw new Error(
@@ -69,6 +101,7 @@ async function replay(transcript: Transcript): Promise<void> {
     client.close();
     await proxy.close();
     await emulator.close();
+    if (dir) await Deno.remove(dir, { recursive: true });
   }
 }
 
