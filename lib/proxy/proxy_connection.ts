@@ -157,8 +157,10 @@ export class ProxyConnection {
       });
       return;
     }
-    if (fields.chunk !== undefined && Object.keys(fields).length === 2) {
-      this.#chunk(id, fields.chunk);
+    if (
+      fields.chunk !== undefined && Object.keys(fields).every((k) => k === "id" || k === "chunk")
+    ) {
+      this.#chunk(fields.id === undefined ? undefined : id, fields.chunk);
       return;
     }
     if (this.#ids.has(id)) {
@@ -174,13 +176,15 @@ export class ProxyConnection {
   }
 
   /** A chunk line of a streamed upload: its bytes, or `{"end": true}`. */
-  #chunk(id: number, value: unknown): void {
-    const stream = this.#streams.get(id);
+  #chunk(id: number | undefined, value: unknown): void {
+    const stream = id === undefined ? undefined : this.#streams.get(id);
     if (!stream) {
       this.#send({
         id: BAD_JSON_ID,
         error: "NoUploadStream",
-        msg: `a chunk line for ${id}, which is no "stream": true upload in progress`,
+        msg: id === undefined
+          ? 'a chunk line needs the "id" of its "stream": true upload'
+          : `a chunk line for ${id}, which is no "stream": true upload in progress`,
       });
       return;
     }
@@ -241,11 +245,16 @@ export class ProxyConnection {
     }
   }
 
+  /** The client's input ended: streamed uploads still open fail (their end can never come). */
+  inputEnded(): void {
+    for (const stream of this.#streams.values()) {
+      stream.fail(new BadRequestError("BadChunk", "the input ended before the stream's end"));
+    }
+  }
+
   /** Closes the connection's MTProto connections (a held account stays connected). */
   close(): void {
-    for (const stream of this.#streams.values()) {
-      stream.fail(new BadRequestError("BadChunk", "the connection closed before the stream ended"));
-    }
+    this.inputEnded();
     this.#account.close();
   }
 

@@ -120,6 +120,8 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
   } catch (error) {
     defaults.log?.(`connection read error: ${(error as Error).message}`);
   }
+  // No chunk line can come any more: a streamed upload still open ends with an error now.
+  connection.inputEnded();
   if (!output.broken) {
     // The client may have closed only its sending side and still want its answers.
     await Promise.race([connection.idle(), output.gone()]);
