@@ -17,6 +17,8 @@ export interface ConnectAddress {
   port: number;
   /** The DC it serves. */
   dcId: number;
+  /** What it goes through (a proxy's redacted URL), when anything. */
+  via?: string;
 }
 
 /** The step a connection is at, and the messages that name it. */
@@ -25,6 +27,11 @@ export class ConnectProgress {
   step: ConnectStep = "tcp_connect";
   /** During the key exchange: the message waiting for its answer. */
   exchangeMessage = "req_pq_multi";
+  /**
+   * During the connect: what a connect that does more than TCP (a proxy's handshake) says it
+   * waits for; cleared at each attempt.
+   */
+  connectWaiting?: string;
 
   /** Tracks a connection to `address`. */
   constructor(readonly address: ConnectAddress) {}
@@ -39,7 +46,7 @@ export class ConnectProgress {
     const at = this.#at();
     switch (this.step) {
       case "tcp_connect":
-        return `the TCP connect to ${at} got no answer`;
+        return this.connectWaiting ?? `the TCP connect to ${at} got no answer`;
       case "key_exchange":
         return `${at} accepted TCP but did not answer the key exchange (${this.exchangeMessage})`;
       case "temp_key_binding":
@@ -87,7 +94,7 @@ export class ConnectProgress {
   }
 
   #at(): string {
-    const { host, port, dcId } = this.address;
-    return `${host}:${port} (DC ${dcId})`;
+    const { host, port, dcId, via } = this.address;
+    return `${host}:${port} (DC ${dcId})${via ? ` via ${via}` : ""}`;
   }
 }

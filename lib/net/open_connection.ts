@@ -11,37 +11,38 @@ import { ClientTransport } from "../transport/transport.ts";
 import type { ConnectProgress } from "./connect_progress.ts";
 import type { KeyPipe } from "./key_setup.ts";
 import { ConnectionFailedError, ConnectTimeoutError } from "./sender_errors.ts";
-import type { SenderOptions } from "./sender_options.ts";
+import type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
 import { type ByteConnection, connectTcp } from "./tcp_connection.ts";
 import type { Clock, TimerId } from "../io/clock.ts";
 
 /** What opening the socket reads from the sender's options. */
 export type OpenOptions = Pick<
   SenderOptions,
-  "connect" | "host" | "port" | "dcId" | "transport" | "random"
+  "connect" | "host" | "port" | "dcId" | "transport" | "random" | "via"
 >;
 
 /**
  * Opens the socket and puts the client transport over it; `progress` then moves on to the key
  * exchange. `opened` hears of the socket as soon as it exists, so that a deadline or a close can
  * close it; a socket error that is not one of ours becomes {@link ConnectionFailedError} naming
- * the address.
+ * the address. `attempt` goes to the connect function (see {@link ConnectAttempt}).
  */
 export async function openPipe(
   options: OpenOptions,
   progress: ConnectProgress,
   opened: (connection: ByteConnection) => void,
+  attempt?: ConnectAttempt,
 ): Promise<KeyPipe> {
   const connect = options.connect ?? connectTcp;
   let connection: ByteConnection;
   try {
-    connection = await connect(options.host, options.port);
+    connection = await connect(options.host, options.port, attempt);
   } catch (error) {
     if (error instanceof Mtproto2jsonError) throw error;
+    const via = options.via ? ` via ${options.via}` : "";
     throw new ConnectionFailedError(
-      `cannot reach ${options.host}:${options.port} (DC ${options.dcId}) at the TCP connect: ${
-        (error as Error).message
-      }`,
+      `cannot reach ${options.host}:${options.port} (DC ${options.dcId})${via} at the TCP ` +
+        `connect: ${(error as Error).message}`,
     );
   }
   opened(connection);

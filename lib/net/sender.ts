@@ -36,9 +36,9 @@ import {
   RequestTimeoutError,
   SenderClosedError,
 } from "./sender_errors.ts";
-import type { SenderOptions } from "./sender_options.ts";
+import type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
 
-export type { SenderOptions } from "./sender_options.ts";
+export type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
 export {
   AuthKeyUnknownError,
   BadAnswerError,
@@ -61,6 +61,8 @@ export class Sender {
   #connecting?: Promise<void>;
   /** The connection being opened (before it carries requests), closed by `close`. */
   #opening?: ByteConnection;
+  /** The attempt being made: aborted by `close` and by its deadline (see ConnectAttempt). */
+  #attempt?: AbortController;
   /** How far the current (or next) connection has come. */
   readonly #progress: ConnectProgress;
   readonly #clock: Clock;
@@ -189,6 +191,7 @@ export class Sender {
     this.#keepAlive.stop();
     this.#backoff.stop();
     this.#tempKeys.stop();
+    this.#attempt?.abort();
     this.#opening?.close();
     this.#connection?.close();
     this.#connection = undefined;
@@ -225,12 +228,24 @@ export class Sender {
     if (this.session) this.reconnects++;
     let connection: ByteConnection | undefined;
     this.#progress.step = "tcp_connect";
+    this.#progress.connectWaiting = undefined;
+    const abort = new AbortController();
+    this.#attempt = abort;
     const deadline = new ConnectDeadline(
       this.#clock,
       this.options.connectTimeoutMs ?? 10_000,
       this.#progress,
-      () => connection?.close(),
+      () => {
+        connection?.close();
+        abort.abort();
+      },
     );
+    const attempt = {
+      signal: abort.signal,
+      waiting: (what: string) => {
+        if (this.#attempt === abort) this.#progress.connectWaiting = what;
+      },
+    };
     try {
       await Promise.race([
         deadline.expired,
@@ -239,23 +254,29 @@ export class Sender {
           this.#opening = opened;
           // Opened after the deadline or after close(): nobody will use it.
           if (deadline.passed || this.#closed) opened.close();
-        }),
+        }, attempt),
       ]);
     } catch (error) {
+      // A connect still under way (a proxy's handshake) stops and closes what it opened.
+      abort.abort();
       connection?.close();
       this.#backoff.failed();
       if (error instanceof TransportError && error.code === 429) this.#backoff.flooded();
       throw this.#progress.named(error);
     } finally {
       this.#opening = undefined;
+      if (this.#attempt === abort) this.#attempt = undefined;
       deadline.clear();
     }
   }
 
   /** Connects and, when there is no key yet, creates one; then starts reading. */
-  async #establish(opened: (connection: ByteConnection) => void): Promise<void> {
+  async #establish(
+    opened: (connection: ByteConnection) => void,
+    attempt: ConnectAttempt,
+  ): Promise<void> {
     const { options } = this;
-    const pipe = await openPipe(options, this.#progress, opened);
+    const pipe = await openPipe(options, this.#progress, opened, attempt);
     if (options.tempKeySeconds) {
       await this.#tempKeys.ensureBound(pipe, options.tempKeySeconds);
     } else if (!this.session) {

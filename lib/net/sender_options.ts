@@ -12,6 +12,19 @@ import type { TransportOptions } from "../transport/transport.ts";
 import type { ByteConnection } from "./tcp_connection.ts";
 import type { Clock } from "../io/clock.ts";
 
+/**
+ * One attempt at opening a connection, as the sender hands it to `connect`: its signal is aborted
+ * when the attempt is given up (its deadline passed, or the sender was closed), and a connect
+ * that waits on more than a TCP connect (a proxy's greeting, a TLS hello) says what it waits for,
+ * so that a deadline names it.
+ */
+export interface ConnectAttempt {
+  /** Aborted when nobody will use the connection: close what was opened, stop waiting. */
+  readonly signal: AbortSignal;
+  /** Says what the connect now waits for ("the SOCKS5 proxy … did not answer the greeting"). */
+  waiting(what: string): void;
+}
+
 /** Where and how to connect. */
 export interface SenderOptions {
   host: string;
@@ -26,8 +39,17 @@ export interface SenderOptions {
   authKey?: Uint8Array;
   salt?: bigint;
   sessionId?: bigint;
-  /** Opens the byte pipe; TCP by default. */
-  connect?: (host: string, port: number) => Promise<ByteConnection>;
+  /**
+   * Opens the byte pipe; TCP by default. `attempt` (given by the sender) is aborted when the
+   * attempt is given up, and lets a connect that does more than TCP (a proxy's handshake) say
+   * what it waits for.
+   */
+  connect?: (host: string, port: number, attempt?: ConnectAttempt) => Promise<ByteConnection>;
+  /**
+   * What the connection goes through, for messages (a proxy's redacted URL): "127.0.0.1:443 (DC 2)
+   * via socks5://bob:***@127.0.0.1:1080".
+   */
+  via?: string;
   /** Called with every update (body bytes) the server pushes. */
   onUpdate?: (body: Uint8Array) => void;
   /** Called when the server announces a new session (updates may have been missed). */
