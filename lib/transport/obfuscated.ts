@@ -1,13 +1,16 @@
 /**
  * Obfuscated2: a 64-byte header that carries AES-256-CTR keys for both directions, the inner
  * framing's tag and the DC id, after which every byte is encrypted, so that the stream looks
- * random. Used around abridged, intermediate or padded intermediate framing.
+ * random. Used around abridged, intermediate or padded intermediate framing. Through an MTProxy
+ * the header's key bytes are mixed with the proxy's 16-byte secret: each direction's key is then
+ * SHA-256(key bytes ‖ secret), so that only holders of the secret can read the stream.
  *
  * @module
  */
 
 import { TransportError } from "../errors.ts";
 import { AesCtr } from "../crypto/ctr.ts";
+import { sha256 } from "../crypto/hash.ts";
 import type { RandomSource } from "../crypto/random.ts";
 import { OBFUSCATION_TAGS, type TransportKind } from "./framing.ts";
 
@@ -32,14 +35,26 @@ const FORBIDDEN_FIRST_WORDS = new Set([
 ]);
 
 /**
+ * A keystream from 48 header bytes (32 of key, 16 of IV); with an MTProxy `secret`, the key is
+ * SHA-256(key bytes ‖ secret).
+ */
+function keystream(keyAndIv: Uint8Array, secret: Uint8Array | undefined): AesCtr {
+  const key = keyAndIv.subarray(0, 32);
+  return new AesCtr(secret ? sha256(key, secret) : key, keyAndIv.subarray(32, 48));
+}
+
+/**
  * Builds a client's header: random bytes, with the framing tag at 56 and the DC id at 60, of
  * which bytes 56..64 are sent encrypted. Returns the header and this client's keystreams (the
- * sending one has already consumed the header's 64 bytes).
+ * sending one has already consumed the header's 64 bytes). With an MTProxy's 16-byte `secret`
+ * the keys are derived with it, and `dcId` is the signed DC id the proxy routes by (negative for
+ * a media connection, +10000 for a test DC).
  */
 export function createObfuscationHeader(
   kind: Exclude<TransportKind, "full">,
   dcId: number,
   random: RandomSource,
+  secret?: Uint8Array,
 ): { header: Uint8Array } & ObfuscationStreams {
   let init: Uint8Array;
   for (;;) {
@@ -53,8 +68,8 @@ export function createObfuscationHeader(
     break;
   }
   const reversed = init.slice().reverse();
-  const send = new AesCtr(init.subarray(8, 40), init.subarray(40, 56));
-  const receive = new AesCtr(reversed.subarray(8, 40), reversed.subarray(40, 56));
+  const send = keystream(init.subarray(8, 56), secret);
+  const receive = keystream(reversed.subarray(8, 56), secret);
   const encrypted = send.process(init);
   const header = init.slice();
   header.set(encrypted.subarray(56, 64), 56);
@@ -62,16 +77,18 @@ export function createObfuscationHeader(
 }
 
 /**
- * Reads a client's header on the server side: derives the keystreams (mirrored), decrypts the
- * tag and DC id, and refuses an unknown tag.
+ * Reads a client's header on the server side: derives the keystreams (mirrored; with an MTProxy's
+ * `secret`, as the client derived them with it), decrypts the tag and DC id, and refuses an
+ * unknown tag — which is also what a header made with another secret decrypts to.
  */
 export function acceptObfuscationHeader(
   header: Uint8Array,
+  secret?: Uint8Array,
 ): { kind: Exclude<TransportKind, "full">; dcId: number } & ObfuscationStreams {
   if (header.length !== 64) throw new TransportError("obfuscation header must be 64 bytes");
   const reversed = header.slice().reverse();
-  const receive = new AesCtr(header.subarray(8, 40), header.subarray(40, 56));
-  const send = new AesCtr(reversed.subarray(8, 40), reversed.subarray(40, 56));
+  const receive = keystream(header.subarray(8, 56), secret);
+  const send = keystream(reversed.subarray(8, 56), secret);
   const decrypted = receive.process(header);
   const view = new DataView(decrypted.buffer);
   const tag = view.getUint32(56, true);

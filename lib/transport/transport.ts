@@ -23,6 +23,12 @@ export interface TransportOptions {
   obfuscated?: boolean;
   /** The DC id written into the obfuscation header. */
   dcId?: number;
+  /**
+   * An MTProxy's 16-byte secret (obfuscated only): the obfuscation keys become SHA-256(key ‖
+   * secret), and `dcId` is the signed id the proxy routes by (negative for media, +10000 for
+   * test DCs).
+   */
+  secret?: Uint8Array;
 }
 
 /** The transport names users write (`--transport`, `server.transport`), default first. */
@@ -80,11 +86,15 @@ export class ClientTransport {
         options.kind,
         options.dcId ?? 2,
         random,
+        options.secret,
       );
       this.#opening = header;
       this.#send = send;
       this.#receive = receive;
     } else {
+      if (options.secret) {
+        throw new TransportError("an MTProxy secret needs an obfuscated transport");
+      }
       this.#opening = options.kind === "full" ? new Uint8Array(0) : TRANSPORT_MARKERS[options.kind];
     }
   }
