@@ -29,6 +29,7 @@ import {
 } from "../lib/mtproto/auth_key_exchange.ts";
 import { Sender } from "../lib/net/sender.ts";
 import { benchServe } from "./bench_serve.ts";
+import { benchFiles } from "./bench_files.ts";
 import { benchUpdates } from "./bench_updates.ts";
 
 /**
@@ -277,3 +278,4 @@ sender.close();
 await benchServe(schema, report);
 await emulator.close();
 await benchUpdates(schema, report);
+await benchFiles(report);
