@@ -10,6 +10,7 @@ import { parsePrivateKeyPem, type RsaPrivateKey } from "../crypto/rsa.ts";
 import { generateServerKey } from "../emulator/server_key.ts";
 import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
 import type { WorldOptions } from "../emulator/world.ts";
+import { parseFrontSecret } from "../emulator/mtproxy_front.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { parseFlags } from "./flags.ts";
@@ -51,6 +52,13 @@ Options:
   --file-ref-ttl S     file references older than S seconds answer FILE_REFERENCE_EXPIRED
   --file-flood N[:S]   more than N file requests in flight on one key: FLOOD_WAIT_S (S: 1)
   --file-latency MS    answer file requests MS milliseconds late
+  --mtproxy SECRET[,SECRET...]
+                       also run an MTProxy front on 127.0.0.1 that routes to these DCs by the
+                       DC id its clients ask for, accepting these secrets (hex or base64: 16
+                       bytes plain, dd + 16 bytes padded, ee + 16 bytes + domain fake TLS); one
+                       {"mtproxy": {"link": "tg://proxy?..."}} line per secret follows the
+                       server line
+  --mtproxy-port P     the front's port (default: any free one)
   --scheme FILE        serve this .tl file's API layer instead of the shipped one (repeatable):
                        a client at another layer can only read objects of its own layer, so pass
                        its api.tl (Telegram's clients ship one, with a "// LAYER N" line)
@@ -105,6 +113,8 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       "file-ref-ttl": { type: "string" },
       "file-flood": { type: "string" },
       "file-latency": { type: "string" },
+      mtproxy: { type: "string", multiple: true },
+      "mtproxy-port": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     false,
@@ -187,6 +197,16 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     }
     all.faults = { ...all.faults, slow: { method, ms: number("slow", ms)! } };
   }
+  const mtproxySecrets = (values.mtproxy ?? []).flatMap((text) => text.split(","))
+    .map((text) => text.trim()).filter((text) => text);
+  for (const secret of mtproxySecrets) {
+    try {
+      parseFrontSecret(secret);
+    } catch (error) {
+      throw new UsageError(`--mtproxy: ${(error as Error).message}`);
+    }
+  }
+  const mtproxyPort = number("mtproxy-port", values["mtproxy-port"]);
   const emulator = await startEmulator({
     clock: io.clock,
     port: number("port", values.port) ?? 4430,
@@ -197,8 +217,19 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     perDc,
     ...(values.scheme ? { schema: await schemaFromFlags(values.scheme, io.readTextFile) } : {}),
     log: io.log,
+    ...(mtproxySecrets.length
+      ? {
+        mtproxy: {
+          secrets: mtproxySecrets,
+          ...(mtproxyPort !== undefined ? { port: mtproxyPort } : {}),
+        },
+      }
+      : {}),
   });
   await io.write(JSON.stringify(emulator.serverLine()) + "\n");
+  for (const link of emulator.mtproxy?.links ?? []) {
+    await io.write(JSON.stringify({ mtproxy: { link } }) + "\n");
+  }
   const media = emulator.mediaDcs.map((dc) => dc.port).join(", ");
   const cdn = emulator.cdn ? `; CDN DC ${emulator.cdn.dcId} on 127.0.0.1:${emulator.cdn.port}` : "";
   io.log(

@@ -22,6 +22,7 @@ import { cdnDcCall } from "./methods/cdn.ts";
 import { CDN_DC_ID } from "./files/cdn_files.ts";
 import type { DcContext, DcFaults } from "./server_connection.ts";
 import { World, type WorldOptions } from "./world.ts";
+import { type MtproxyFront, startMtproxyFront } from "./mtproxy_front.ts";
 
 /** How to run the emulator. */
 export interface EmulatorOptions {
@@ -49,6 +50,11 @@ export interface EmulatorOptions {
    * is given. Its RSA key is generated at start unless given.
    */
   cdn?: { dcId?: number; rsaKey?: RsaPrivateKey };
+  /**
+   * An MTProxy front in front of the DCs (`--mtproxy`): the secrets it accepts (plain, `dd`,
+   * `ee`), its port (default: any free one), how far a fake-TLS client's clock may be off.
+   */
+  mtproxy?: { secrets: string[]; port?: number; timeWindowSeconds?: number };
 }
 
 /** What can differ from one DC to another. */
@@ -77,6 +83,8 @@ export interface Emulator {
     context: DcContext;
     listener: DcListener;
   };
+  /** The MTProxy front, when asked for: its port and one `tg://proxy` link per secret. */
+  mtproxy?: MtproxyFront;
   /** The request line that points a client at DC `dc` (default 2, or 1 with a single DC). */
   serverLine(dc?: number): { server: { host: string; port: number; dc: number; rsa: string } };
   close(): Promise<void>;
@@ -136,6 +144,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   for (const media of mediaDcs) world.fileService.mediaPorts.set(media.id, media.port);
   const cdn = await startCdnDc(options, world, contextFor, portOf(2 * count));
   const publicKeyPem = publicKeyToPem(rsaKey);
+  const mtproxy = options.mtproxy
+    ? startMtproxyFront({
+      ...options.mtproxy,
+      // A negative DC id in the header asks for the DC's media-only address.
+      dcPort: (dc, media) =>
+        (media ? mediaDcs : addresses).find((address) => address.id === dc)?.port ??
+          (cdn?.dcId === dc ? cdn.port : undefined),
+      clock: options.clock ?? systemClock,
+      random,
+      log,
+    })
+    : undefined;
   return {
     dcs: addresses,
     mediaDcs,
@@ -145,6 +165,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     contexts,
     listeners,
     ...(cdn ? { cdn } : {}),
+    ...(mtproxy ? { mtproxy } : {}),
     serverLine(dc = count >= 2 ? 2 : 1) {
       const address = addresses.find((candidate) => candidate.id === dc) ?? addresses[0];
       return {
@@ -152,6 +173,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       };
     },
     async close() {
+      await mtproxy?.close();
       const all = [...listeners, ...mediaListeners, ...(cdn ? [cdn.listener] : [])];
       await Promise.all(all.map((listener) => listener.close()));
       world.fileService.close();

@@ -1,0 +1,362 @@
+// The client's MTProxy route against the emulator's MTProxy front, over 127.0.0.1: plain, dd and
+// ee (fake TLS) secrets each carry a sign-in with 2FA, calls, and a download of a few MB on a
+// media connection (negative DC id); a wrong secret, a wrong domain, a clock too far off, and a
+// proxy that accepts and then stalls each end in an error naming the proxy (its secret hidden)
+// and the step, never a hang; reconnects never reuse a handshake.
+
+import { createHash } from "node:crypto";
+import { assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import {
+  acceptObfuscationHeader,
+  createObfuscationHeader,
+} from "../../lib/transport/obfuscated.ts";
+import { AesCtr } from "../../lib/crypto/ctr.ts";
+import { replayRandom, secureRandom } from "../../lib/crypto/random.ts";
+import { sha256 } from "../../lib/crypto/hash.ts";
+import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
+import { generatedFileSha256 } from "../../lib/emulator/files/generated_bytes.ts";
+import { skewedClock, systemClock } from "../../lib/io/clock.ts";
+import { mtproxyRoute, type MtproxySpec } from "../../lib/net/mtproxy.ts";
+import { ProxyConnectionFailedError, ProxyError } from "../../lib/net/proxy_handshake.ts";
+import { proxyToUrl } from "../../lib/net/proxy_url.ts";
+import { ConnectTimeoutError, Sender, type SenderOptions } from "../../lib/net/sender.ts";
+import type { TlObject } from "../../lib/tl/codec.ts";
+import { testCodec } from "../support/emulated_sender.ts";
+import { FakeClock } from "../support/fake_clock.ts";
+import { rawCaller, signIn } from "../support/raw_calls.ts";
+import { until } from "../support/until.ts";
+
+const KEY = Uint8Array.fromHex("0123456789abcdef0123456789abcdef");
+const DOMAIN = "example.com";
+const SECRETS = {
+  plain: KEY.toHex(),
+  dd: `dd${KEY.toHex()}`,
+  ee: `ee${KEY.toHex()}${new TextEncoder().encode(DOMAIN).toHex()}`,
+};
+const MiB = 1 << 20;
+const SIZE = 3 * MiB + 4321;
+
+async function emulatorWithFront(): Promise<Emulator> {
+  return await startEmulator({
+    port: 0,
+    log: Deno.env.get("DEBUG_EMU") ? (line) => console.log("EMU", line) : () => {},
+    world: { homeDc: 2, files: [{ id: "7001", size: SIZE, dc: 2 }] },
+    mtproxy: { secrets: Object.values(SECRETS) },
+  });
+}
+
+function specOf(emulator: Emulator, mode: MtproxySpec["mode"], extra: Partial<MtproxySpec> = {}) {
+  return {
+    host: "127.0.0.1",
+    port: emulator.mtproxy!.port,
+    secret: KEY,
+    mode,
+    ...(mode === "ee" ? { domain: DOMAIN } : {}),
+    ...extra,
+  };
+}
+
+/** A sender for DC `dcId` (signed) through the proxy, trusting `emulator`'s key. */
+function proxiedSender(
+  emulator: Emulator | undefined,
+  spec: MtproxySpec,
+  dcId: number,
+  extra: Partial<SenderOptions> = {},
+  clock = extra.clock ?? systemClock,
+): Sender {
+  const route = mtproxyRoute(spec, dcId, { clock });
+  return new Sender({
+    // Never dialled: the route connects to the proxy.
+    host: "dc.invalid",
+    port: 443,
+    dcId,
+    publicKeys: emulator ? [emulator.rsaKey] : [],
+    connect: (_host, _port, attempt) => route.connect(attempt),
+    transport: route.transport,
+    // As the DC router names a proxied connection in its messages.
+    via: proxyToUrl({ kind: "mtproxy", ...spec }, { redact: true }),
+    codec: testCodec,
+    random: secureRandom,
+    log: () => {},
+    pingIntervalMs: 0,
+    ...extra,
+  });
+}
+
+async function sha256Hex(parts: Uint8Array[]): Promise<string> {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part);
+  return await Promise.resolve(hash.digest("hex"));
+}
+
+for (const mode of ["plain", "dd", "ee"] as const) {
+  Deno.test(`MTProxy ${mode}: sign-in with 2FA, calls, and a ${SIZE >> 20} MB download on a media connection`, async () => {
+    const emulator = await emulatorWithFront();
+    const main = proxiedSender(emulator, specOf(emulator, mode), 2);
+    let media: Sender | undefined;
+    try {
+      const call = rawCaller(main, testCodec);
+      const signed = await signIn(call, "+15550000001", "hunter2");
+      assertEquals(signed._cons, "auth.authorization");
+      // The DC got a plain connection of the framing the secret asks for.
+      const [connection] = emulator.listeners[1].connections;
+      assertEquals(connection.transport.kind, mode === "plain" ? "intermediate" : "padded");
+      assertEquals(connection.transport.obfuscated, false);
+      const bob = await call({ _cons: "contacts.resolveUsername", username: "bob_example" });
+      const user = (bob.users as TlObject[]).find((candidate) => candidate.id === 1000002n)!;
+      const history = await call({
+        _cons: "messages.getHistory",
+        peer: { _cons: "inputPeerUser", user_id: 1000002n, access_hash: user.access_hash },
+        offset_id: 0,
+        offset_date: 0,
+        add_offset: 0,
+        limit: 50,
+        max_id: 0,
+        min_id: 0,
+        hash: 0n,
+      });
+      const message = (history.messages as TlObject[]).find((m) => m.message === "file 7001")!;
+      const document = (message.media as TlObject).document as TlObject;
+      // File traffic on the DC's media-only address: DC -2 in the header.
+      media = proxiedSender(emulator, specOf(emulator, mode), -2, { authKey: main.authKey! });
+      const fileCall = rawCaller(media, testCodec);
+      const parts: Uint8Array[] = [];
+      for (let offset = 0; offset < SIZE; offset += MiB) {
+        const part = await fileCall({
+          _cons: "upload.getFile",
+          location: {
+            _cons: "inputDocumentFileLocation",
+            id: document.id,
+            access_hash: document.access_hash,
+            file_reference: document.file_reference,
+            thumb_size: "",
+          },
+          offset: BigInt(offset),
+          limit: MiB,
+        });
+        assertEquals(part._cons, "upload.file", JSON.stringify(part).slice(0, 200));
+        parts.push(part.bytes as Uint8Array);
+      }
+      assertEquals(parts.reduce((sum, part) => sum + part.length, 0), SIZE);
+      assertEquals(await sha256Hex(parts), generatedFileSha256(7001n, SIZE).toHex());
+    } finally {
+      main.close();
+      media?.close();
+      await emulator.close();
+    }
+  });
+}
+
+Deno.test("MTProxy: reconnects never reuse a handshake (the front refuses replays), and calls go on", async () => {
+  const emulator = await emulatorWithFront();
+  const sender = proxiedSender(emulator, specOf(emulator, "ee"), 2);
+  try {
+    const call = rawCaller(sender, testCodec);
+    assertEquals((await call({ _cons: "help.getNearestDc" }))._cons, "nearestDc");
+    for (let drop = 0; drop < 3; drop++) {
+      sender.dropConnection();
+      assertEquals((await call({ _cons: "help.getNearestDc" }))._cons, "nearestDc");
+    }
+    assertEquals(sender.reconnects >= 3, true);
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("MTProxy: a wrong secret is a clear error naming the proxy and the step, its secret hidden", async () => {
+  const emulator = await emulatorWithFront();
+  const wrong = new Uint8Array(16).fill(0x5a);
+  try {
+    for (const mode of ["plain", "dd"] as const) {
+      const sender = proxiedSender(emulator, specOf(emulator, mode, { secret: wrong }), 2);
+      try {
+        const error = await assertRejects(() => sender.connect(), ProxyConnectionFailedError);
+        assertStringIncludes(error.message, `MTProxy proxy tg://proxy?server=127.0.0.1&port=`);
+        assertStringIncludes(error.message, "secret=***");
+        assertStringIncludes(error.message, "closed the connection before answering");
+        assertEquals(error.message.includes(wrong.toHex()), false);
+      } finally {
+        sender.close();
+      }
+    }
+    const sender = proxiedSender(emulator, specOf(emulator, "ee", { secret: wrong }), 2);
+    try {
+      const error = await assertRejects(() => sender.connect(), ProxyError);
+      assertEquals(error.step, "greeting");
+      assertStringIncludes(error.message, "TLS alert, handshake_failure (40)");
+      assertStringIncludes(error.message, "secret=***");
+    } finally {
+      sender.close();
+    }
+  } finally {
+    await emulator.close();
+  }
+});
+
+Deno.test("MTProxy ee: a wrong domain and a clock an hour off are refused at the hello, by name", async () => {
+  const emulator = await emulatorWithFront();
+  try {
+    const other = proxiedSender(emulator, specOf(emulator, "ee", { domain: "example.org" }), 2);
+    try {
+      const error = await assertRejects(() => other.connect(), ProxyError);
+      assertStringIncludes(error.message, "hello for example.org");
+      assertStringIncludes(error.message, "unrecognized_name (112)");
+    } finally {
+      other.close();
+    }
+    const late = proxiedSender(
+      emulator,
+      specOf(emulator, "ee"),
+      2,
+      {},
+      skewedClock(systemClock, 3_600_000),
+    );
+    try {
+      const error = await assertRejects(() => late.connect(), ProxyError);
+      assertStringIncludes(error.message, "handshake_failure (40)");
+    } finally {
+      late.close();
+    }
+  } finally {
+    await emulator.close();
+  }
+});
+
+Deno.test("MTProxy ee: a server hello that does not verify is refused before any MTProto byte", async () => {
+  // A "proxy" that answers with a well-formed server hello made with another secret.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const received: number[] = [];
+  const serving = (async () => {
+    const socket = await listener.accept();
+    const { buildServerHello } = await import("../../lib/transport/fake_tls_server_hello.ts");
+    const chunks = socket.readable.getReader();
+    const first = await chunks.read();
+    received.push(...first.value!);
+    await socket.write(buildServerHello({
+      key: new Uint8Array(16),
+      clientDigest: first.value!.slice(11, 43),
+      sessionId: new Uint8Array(32),
+      random: secureRandom,
+    }));
+    for (let next; !(next = await chunks.read()).done;) received.push(...next.value!);
+  })();
+  const spec = { host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port, secret: KEY };
+  const route = mtproxyRoute({ ...spec, mode: "ee", domain: DOMAIN }, 2);
+  try {
+    const error = await assertRejects(() => route.connect(), ProxyError);
+    assertStringIncludes(error.message, "does not verify");
+    await serving;
+    // Only the ClientHello went out: the connection closed with no record after it.
+    assertEquals(received[0], 0x16);
+    assertEquals(received.length, 5 + ((received[3] << 8) | received[4]));
+  } finally {
+    listener.close();
+  }
+});
+
+Deno.test("MTProxy: a proxy that accepts and then stalls ends at the connect deadline, naming the proxy and the step", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const sockets: Deno.TcpConn[] = [];
+  const received = { bytes: 0 };
+  const accepting = (async () => {
+    for await (const socket of listener) {
+      sockets.push(socket);
+      (async () => {
+        for await (const chunk of socket.readable) received.bytes += chunk.length;
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  try {
+    for (const mode of ["ee", "dd"] as const) {
+      received.bytes = 0;
+      const clock = new FakeClock();
+      const spec = { host: "127.0.0.1", port, secret: KEY, mode, domain: DOMAIN };
+      const sender = proxiedSender(undefined, spec, 2, { clock, connectTimeoutMs: 5000 });
+      try {
+        const failed = assertRejects(() => sender.connect(), ConnectTimeoutError);
+        // The hello (ee) or the header and req_pq_multi (dd) reached the proxy: now it stalls.
+        await until(() => received.bytes > 64, 10_000, "the first bytes at the proxy");
+        await clock.advance(5000);
+        const error = await failed;
+        if (mode === "ee") {
+          assertStringIncludes(error.message, "did not answer the fake-TLS hello for example.com");
+          assertStringIncludes(error.message, "MTProxy proxy tg://proxy?server=127.0.0.1");
+        } else {
+          assertStringIncludes(error.message, "did not answer the key exchange (req_pq_multi)");
+        }
+        assertStringIncludes(error.message, "secret=***");
+      } finally {
+        sender.close();
+      }
+    }
+  } finally {
+    listener.close();
+    for (const socket of sockets) {
+      try {
+        socket.close();
+      } catch {
+        // closed by the client's going away
+      }
+    }
+    await accepting;
+  }
+});
+
+Deno.test("obfuscation with a secret: keys are SHA-256(key ‖ secret); without one, unchanged", () => {
+  const init = secureRandom(64);
+  init[0] = 0x11; // not a reserved first byte or word
+  init[4] = 0x22;
+  const plain = createObfuscationHeader("padded", -3, replayRandom(init));
+  const mixed = createObfuscationHeader("padded", -3, replayRandom(init), KEY);
+  // Without a secret, the keystream is the header's own key bytes, as before.
+  const own = new AesCtr(plain.header.slice(8, 40), plain.header.slice(40, 56));
+  assertEquals([...own.process(plain.header).subarray(56, 62)], [
+    0xdd,
+    0xdd,
+    0xdd,
+    0xdd,
+    0xfd,
+    0xff,
+  ]);
+  assertEquals(plain.header.subarray(0, 56), mixed.header.subarray(0, 56));
+  assertEquals(acceptObfuscationHeader(plain.header).dcId, -3);
+  // With one, SHA-256(key ‖ secret) and the same IV; the tag and the signed DC id inside.
+  const derived = new AesCtr(sha256(mixed.header.slice(8, 40), KEY), mixed.header.slice(40, 56));
+  const opened = derived.process(mixed.header);
+  assertEquals([...opened.subarray(56, 60)], [0xdd, 0xdd, 0xdd, 0xdd]);
+  assertEquals(new DataView(opened.buffer).getInt16(60, true), -3);
+  const accepted = acceptObfuscationHeader(mixed.header, KEY);
+  assertEquals([accepted.kind, accepted.dcId], ["padded", -3]);
+  // The front's side with the wrong secret reads garbage for a tag.
+  let refused = false;
+  try {
+    acceptObfuscationHeader(mixed.header, new Uint8Array(16));
+  } catch {
+    refused = true;
+  }
+  assertEquals(refused, true);
+});
+
+Deno.test("MTProxy: the route refuses a key that is not 16 bytes, a DC id out of range, ee without a domain", () => {
+  const spec = { host: "127.0.0.1", port: 1, secret: KEY, mode: "plain" as const };
+  let errors = 0;
+  for (
+    const make of [
+      () => mtproxyRoute({ ...spec, secret: new Uint8Array(17) }, 2),
+      () => mtproxyRoute(spec, 40000),
+      () => mtproxyRoute(spec, 0),
+      () => mtproxyRoute({ ...spec, mode: "ee" }, 2),
+    ]
+  ) {
+    try {
+      make();
+    } catch {
+      errors++;
+    }
+  }
+  assertEquals(errors, 4);
+  // Test DCs are +10000, media negative: both fit the header's 16 bits.
+  assertEquals(mtproxyRoute(spec, -10002).transport.dcId, -10002);
+});
