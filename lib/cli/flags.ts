@@ -94,8 +94,12 @@ export function closest(word: string, candidates: string[]): string | undefined 
   return best;
 }
 
-/** Levenshtein distance: the insertions, deletions and substitutions that turn a into b. */
+/**
+ * Edit distance: the insertions, deletions, substitutions and swaps of two neighbours that turn
+ * a into b (a swap is one typo: `--prot` is one from `--port`, two from `--proxy`).
+ */
 export function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
@@ -105,8 +109,11 @@ export function editDistance(a: string, b: string): number {
         current[j - 1] + 1,
         previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        current[j] = Math.min(current[j], before[j - 2] + 1);
+      }
     }
-    previous = current;
+    [before, previous] = [previous, current];
   }
   return previous[b.length];
 }

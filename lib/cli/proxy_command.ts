@@ -17,6 +17,7 @@ import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { parseFlags } from "./flags.ts";
 import { parseTransport } from "../transport/transport.ts";
+import { parseProxyUrl } from "../net/proxy_url.ts";
 import { formatLogger, type Logger } from "../io/log_format.ts";
 
 const COMMON_OPTIONS =
@@ -31,6 +32,11 @@ const COMMON_OPTIONS =
                        obfuscated-padded, intermediate, abridged, padded or full
   --updates MODE       managed (default: gap-free, in order, with a resume cursor) or raw (as
                        Telegram pushed them); a connection may choose with {"options": ...}
+  --proxy URL          reach Telegram through a proxy: socks5://[user:pass@]host:port,
+                       http://[user:pass@]host:port (CONNECT), or an MTProxy link
+                       (tg://proxy?server=H&port=P&secret=S, https://t.me/proxy?...,
+                       mtproxy://H:P?secret=S); a connection may set its own with
+                       {"server": {"proxy": URL}}. Never written into session lines
   --pfs                perfect forward secrecy: each connection encrypts under a temporary
                        key bound to the session's permanent key, renewed daily (or "pfs": true
                        in a client's server object)
@@ -101,6 +107,7 @@ const COMMON_FLAGS = {
   "connect-timeout": { type: "string" },
   transport: { type: "string" },
   pfs: { type: "boolean", default: false },
+  proxy: { type: "string" },
   updates: { type: "string" },
   "max-line": { type: "string" },
   "log-format": { type: "string" },
@@ -137,6 +144,24 @@ export function appIdentity(
 /** The server with `--pfs` applied (Telegram's DC 2 when no --server was given). */
 export function withPfs(server: ServerTarget | undefined, pfs: boolean): ServerTarget | undefined {
   return pfs ? { ...(server ?? defaultServer()), pfs: true } : server;
+}
+
+/**
+ * The server with `--proxy` applied (Telegram's DC 2 when no --server was given); a bad URL is a
+ * usage error that never echoes it (it may hold a password).
+ */
+export function withProxy(
+  server: ServerTarget | undefined,
+  url: string | undefined,
+): ServerTarget | undefined {
+  if (url === undefined || url === "") return server;
+  let proxy;
+  try {
+    proxy = parseProxyUrl(url);
+  } catch (error) {
+    throw new UsageError(`--proxy: ${(error as Error).message}`);
+  }
+  return { ...(server ?? defaultServer()), proxy };
 }
 
 /** Reads `--server`: a `{"server": {...}}` line or the inner object. */
@@ -199,9 +224,12 @@ async function proxyDefaults(
   if (!Number.isInteger(maxLine) || maxLine < 64) {
     throw new UsageError(`--max-line needs a number of bytes ≥ 64`);
   }
-  const server = withPfs(
-    serverFlag((values.server as string | undefined) ?? io.env("MTPROTO2JSON_SERVER")),
-    values.pfs === true,
+  const server = withProxy(
+    withPfs(
+      serverFlag((values.server as string | undefined) ?? io.env("MTPROTO2JSON_SERVER")),
+      values.pfs === true,
+    ),
+    values.proxy as string | undefined,
   );
   const updates = values.updates as string | undefined;
   if (updates !== undefined && updates !== "managed" && updates !== "raw") {

@@ -11,7 +11,7 @@ import { SigninError, signInFlow, type SigninPrompter } from "../client/signin_f
 import { sessionToJson } from "../client/session_json.ts";
 import { InterruptedError, lineReader, type PromptReader } from "./prompt_reader.ts";
 import { STOPPED_STATUS } from "./exit_status.ts";
-import { appIdentity, serverFlag, withPfs } from "./proxy_command.ts";
+import { appIdentity, serverFlag, withPfs, withProxy } from "./proxy_command.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { parseFlags } from "./flags.ts";
 
@@ -34,6 +34,11 @@ Options:
   --api-hash H         api_hash (env MTPROTO2JSON_API_HASH)
   --server LINE        the server to sign in on: a {"server": {...}} line such as the emulator
                        prints (env MTPROTO2JSON_SERVER; default: Telegram)
+  --proxy URL          sign in through a proxy: socks5://[user:pass@]host:port,
+                       http://[user:pass@]host:port, or an MTProxy link (tg://proxy?...,
+                       https://t.me/proxy?..., mtproxy://H:P?secret=S) (env
+                       MTPROTO2JSON_PROXY); the printed line does not carry it: give serve or
+                       pipe their own --proxy
   --pfs                sign in over a temporary key bound to the new permanent key
   --out FILE           also write the line to FILE, readable by you only (mode 0600)
   --scheme FILE        load this .tl file instead of the shipped API schema (repeatable)
@@ -72,6 +77,7 @@ export async function runSigninCommand(
       "api-hash": { type: "string" },
       server: { type: "string" },
       pfs: { type: "boolean", default: false },
+      proxy: { type: "string" },
       out: { type: "string" },
       scheme: { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
@@ -84,9 +90,9 @@ export async function runSigninCommand(
     return 0;
   }
   const schema = await schemaFromFlags(values.scheme ?? [], io.readTextFile);
-  const server = withPfs(
-    serverFlag(values.server ?? io.env("MTPROTO2JSON_SERVER")),
-    values.pfs === true,
+  const server = withProxy(
+    withPfs(serverFlag(values.server ?? io.env("MTPROTO2JSON_SERVER")), values.pfs === true),
+    values.proxy,
   );
   const app = appIdentity(
     values["api-id"] ?? io.env("MTPROTO2JSON_API_ID"),

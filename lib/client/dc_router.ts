@@ -16,6 +16,7 @@ import type { TransportOptions } from "../transport/transport.ts";
 import type { ServerTarget, SessionState } from "./session_json.ts";
 import { type DcAddress, DcAddresses } from "./dc_addresses.ts";
 import { FileSenders } from "./file_senders.ts";
+import { senderRoute } from "./proxy_route.ts";
 
 /** How long a temporary key lives with PFS (a day, as Telegram's own apps use). */
 export const TEMP_KEY_SECONDS = 24 * 60 * 60;
@@ -95,7 +96,8 @@ export class DcRouter {
       mainAddressOf: (dc, call) => this.#mainAddressOf(dc, call),
       mediaAddressOf: (dc, call) => this.#addresses.media(dc, this.#config(dc, call)),
       cdnAddressOf: (dc, call) => this.#addresses.cdn(dc, this.#config(dc, call)),
-      newSender: (dc, address, key, hooks, keys) => this.#newSender(dc, address, key, hooks, keys),
+      newSender: (dc, address, key, hooks, keys, media) =>
+        this.#newSender(dc, address, key, hooks, keys, media),
       onNewSession: (sender) => options.onNewSession(sender),
       keyLost: (dc) => {
         const lost = this.#senders.get(dc);
@@ -200,21 +202,29 @@ export class DcRouter {
     return () => call(home, { _cons: "help.getConfig" }, "Config");
   }
 
-  /** A sender to `address` for DC `dc` with the router's settings and the given key and hooks. */
+  /**
+   * A sender to `address` for DC `dc` with the router's settings and the given key and hooks;
+   * through the server's proxy when it names one (see proxy_route.ts). `media`: a file
+   * connection to the DC's media-only address.
+   */
   #newSender(
     dc: number,
     address: DcAddress,
     key: { authKey?: Uint8Array; salt?: bigint },
     hooks: Pick<SenderOptions, "onUpdate" | "onNewSession" | "onReconnect" | "onAuthKeyUnknown">,
     publicKeys = this.#server.publicKeys,
+    media = false,
   ): Sender {
     const options = this.#options;
+    const route = senderRoute(this.#server.proxy, { dc, test: this.#server.test, media });
     return new Sender({
       host: address.host,
       port: address.port,
-      dcId: this.#server.test ? dc + 10000 : dc,
+      dcId: route.dcId,
+      ...(route.connect ? { connect: route.connect } : {}),
+      ...(route.via ? { via: route.via } : {}),
       publicKeys,
-      transport: this.#server.transport ?? options.transport ??
+      transport: route.transport ?? this.#server.transport ?? options.transport ??
         { kind: "intermediate", obfuscated: true },
       codec: options.codec,
       random: options.random ?? secureRandom,

@@ -29,13 +29,17 @@ export interface FileSendersHost {
   mainAddressOf(dc: number, call: SenderCall): Promise<DcAddress>;
   mediaAddressOf(dc: number, call: SenderCall): Promise<DcAddress | undefined>;
   cdnAddressOf(dc: number, call: SenderCall): Promise<DcAddress | undefined>;
-  /** A sender to `address` for DC `dc`, under `key` (none: a new one), with `publicKeys`. */
+  /**
+   * A sender to `address` for DC `dc`, under `key` (none: a new one), with `publicKeys`; `media`
+   * when `address` is the DC's media-only one (an MTProxy routes it by a negative DC id).
+   */
   newSender(
     dc: number,
     address: DcAddress,
     key: { authKey?: Uint8Array },
     hooks: Pick<SenderOptions, "onUpdate" | "onNewSession" | "onAuthKeyUnknown">,
     publicKeys?: RsaPublicKey[],
+    media?: boolean,
   ): Sender;
   /** A new session began on `sender`: its next call needs initConnection. */
   onNewSession(sender: Sender): void;
@@ -65,16 +69,24 @@ export class FileSenders {
       const main = await host.senderFor(dc, call);
       if (dc !== host.homeDc()) await host.authorize(dc, call);
       if (!main.authKey) await main.connect();
-      const address = (await host.mediaAddressOf(dc, call)) ?? await host.mainAddressOf(dc, call);
-      const sender: Sender = host.newSender(dc, address, { authKey: main.authKey! }, {
-        // Updates are for the account's main connection; file calls go without them.
-        onUpdate: () => {},
-        onNewSession: () => host.onNewSession(sender),
-        onAuthKeyUnknown: () => {
-          if (this.#senders.get(name) === sender) this.#senders.delete(name);
-          host.keyLost(dc);
+      const media = await host.mediaAddressOf(dc, call);
+      const address = media ?? await host.mainAddressOf(dc, call);
+      const sender: Sender = host.newSender(
+        dc,
+        address,
+        { authKey: main.authKey! },
+        {
+          // Updates are for the account's main connection; file calls go without them.
+          onUpdate: () => {},
+          onNewSession: () => host.onNewSession(sender),
+          onAuthKeyUnknown: () => {
+            if (this.#senders.get(name) === sender) this.#senders.delete(name);
+            host.keyLost(dc);
+          },
         },
-      });
+        undefined,
+        media !== undefined,
+      );
       return sender;
     });
   }

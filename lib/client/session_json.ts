@@ -9,6 +9,7 @@
 import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/rsa.ts";
 import { TELEGRAM_PUBLIC_KEYS } from "../crypto/public_keys.ts";
 import { parseTransport, transportName, type TransportOptions } from "../transport/transport.ts";
+import { parseProxyUrl, type ProxySpec, proxyToUrl } from "../net/proxy_url.ts";
 
 /** Where the client connects: one DC's address, its keys, and whether it is a test DC. */
 export interface ServerTarget {
@@ -25,6 +26,12 @@ export interface ServerTarget {
    * message.
    */
   pfs?: boolean;
+  /**
+   * The proxy every connection goes through (`"proxy": "socks5://…"`). Shown redacted in the
+   * server object and never written into a session line: it belongs to the process or the
+   * connection that set it, not to the account.
+   */
+  proxy?: ProxySpec;
 }
 
 /** What the client keeps of a session, enough to resume it. */
@@ -62,7 +69,10 @@ export function defaultServer(): ServerTarget {
   };
 }
 
-/** Reads the JSON `server` object: host, port, dc, rsa (PEM), test, transport, pfs. */
+/**
+ * Reads the JSON `server` object: host, port, dc, rsa (PEM), test, transport, pfs, proxy (a URL;
+ * `null` or `""` for none; the redacted form `{"server": {}}` shows keeps the current proxy).
+ */
 export function serverFromJson(
   value: Record<string, unknown>,
   current: ServerTarget,
@@ -97,6 +107,14 @@ export function serverFromJson(
     if (typeof value.pfs !== "boolean") throw new TypeError("server.pfs must be true or false");
     server.pfs = value.pfs;
   }
+  if (value.proxy !== undefined) {
+    if (value.proxy === null || value.proxy === "") delete server.proxy;
+    else if (typeof value.proxy !== "string") throw new TypeError("server.proxy must be a URL");
+    else if (!current.proxy || value.proxy !== proxyToUrl(current.proxy, { redact: true })) {
+      // A message of its own: the URL may hold a password, and is never echoed.
+      server.proxy = parseProxyUrl(value.proxy);
+    }
+  }
   if (value.rsa !== undefined) {
     const pems = Array.isArray(value.rsa) ? value.rsa : [value.rsa];
     server.publicKeys = pems.map((pem) => {
@@ -107,8 +125,14 @@ export function serverFromJson(
   return server;
 }
 
-/** Writes the JSON `server` object. */
-export function serverToJson(server: ServerTarget): Record<string, unknown> {
+/**
+ * Writes the JSON `server` object; its proxy redacted (the password and secret as `***`), or
+ * left out with `proxy: "omit"` (session lines, which never carry the proxy).
+ */
+export function serverToJson(
+  server: ServerTarget,
+  options: { proxy?: "redacted" | "omit" } = {},
+): Record<string, unknown> {
   return {
     host: server.host,
     port: server.port,
@@ -117,6 +141,9 @@ export function serverToJson(server: ServerTarget): Record<string, unknown> {
     rsa: publicKeyToPem(server.publicKeys[0]),
     ...(server.transport ? { transport: transportName(server.transport) } : {}),
     ...(server.pfs ? { pfs: true } : {}),
+    ...(server.proxy && options.proxy !== "omit"
+      ? { proxy: proxyToUrl(server.proxy, { redact: true }) }
+      : {}),
   };
 }
 
@@ -217,7 +244,8 @@ export function sessionToJson(
     ...(session.dcKeys && Object.keys(session.dcKeys).length > 0
       ? { dc_keys: dcKeysToJson(session.dcKeys) }
       : {}),
-    server: serverToJson(server),
+    // Without the proxy: a session line is pasted and stored, a proxy's password is not.
+    server: serverToJson(server, { proxy: "omit" }),
   };
 }
 

@@ -103,21 +103,21 @@ function telegramLink(url: URL): ProxySpec {
   // tg://proxy?... has "proxy" as its host; https://t.me/proxy?... has it as its path.
   const what = (url.protocol === "tg:" ? url.hostname || url.pathname : url.pathname)
     .replace(/^\/+/, "").replace(/\/+$/, "").toLowerCase();
+  if (what !== "proxy" && what !== "socks") {
+    throw new ProxyUrlError(
+      `a Telegram link for a proxy is tg://proxy?... or tg://socks?... (or t.me/proxy?...), got ` +
+        `"${what}"`,
+    );
+  }
   const query = url.searchParams;
   const server = query.get("server");
-  if (!server) throw new ProxyUrlError(`the ${what || "proxy"} link has no server=`);
+  if (!server) throw new ProxyUrlError(`the ${what} link has no server=`);
   const host = server.replace(/^\[(.*)\]$/, "$1");
   const port = portNumber(query.get("port"), undefined);
   if (what === "proxy") return mtproxy(host, port, query);
-  if (what === "socks") {
-    const user = query.get("user") ?? undefined;
-    const pass = query.get("pass") ?? undefined;
-    return credentials({ kind: "socks5", host, port }, user, pass);
-  }
-  throw new ProxyUrlError(
-    `a Telegram link for a proxy is tg://proxy?... or tg://socks?... (or t.me/proxy?...), got ` +
-      `"${what}"`,
-  );
+  const user = query.get("user") ?? undefined;
+  const pass = query.get("pass") ?? undefined;
+  return credentials({ kind: "socks5", host, port }, user, pass);
 }
 
 /** An MTProxy at `host:port` with the `secret=` of `query`. */

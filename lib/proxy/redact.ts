@@ -1,9 +1,11 @@
 /**
  * Secrets kept out of logs: `--verbose` copies every line in and out, with auth keys, login
- * codes, passwords and the like replaced.
+ * codes, passwords and the like replaced, and a proxy URL's password or secret hidden.
  *
  * @module
  */
+
+import { parseProxyUrl, proxyToUrl } from "../net/proxy_url.ts";
 
 /** True for `JSON.rawJSON` values (exact longs), which are printed as they are. */
 const isRawJson = (JSON as unknown as { isRawJSON(value: unknown): boolean }).isRawJSON;
@@ -26,6 +28,18 @@ const SECRET_KEYS = new Set([
 ]);
 
 /**
+ * A proxy URL with its password or secret as `***` (`socks5://bob:***@127.0.0.1:1080`); one that
+ * cannot be read is hidden whole.
+ */
+export function redactProxyUrl(text: string): string {
+  try {
+    return proxyToUrl(parseProxyUrl(text), { redact: true });
+  } catch {
+    return "[redacted]";
+  }
+}
+
+/**
  * A copy of a parsed value with every secret replaced, for logs. Works on the object, never on
  * text, so no spelling of a key (`"auth\u005fkey"`) slips through.
  *
@@ -42,7 +56,9 @@ export function redact(value: unknown): unknown {
   if (typeof value !== "object" || value === null || isRawJson(value)) return value;
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    copy[key] = SECRET_KEYS.has(key) && item !== undefined && item !== null
+    copy[key] = key === "proxy" && typeof item === "string"
+      ? redactProxyUrl(item)
+      : SECRET_KEYS.has(key) && item !== undefined && item !== null
       ? "[redacted]"
       : redact(item);
   }

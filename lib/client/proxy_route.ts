@@ -1,0 +1,79 @@
+/**
+ * How a sender reaches a DC when the server names a proxy: for SOCKS5 and HTTP CONNECT, a
+ * `connect` that goes through the proxy to the DC's address (the transport is unchanged); for
+ * MTProxy, the proxy's own connect and transport (the proxy picks the DC by the signed DC id in
+ * the obfuscation header: negative for media connections, +10000 for test DCs).
+ *
+ * @module
+ */
+
+import { connectThroughHttp } from "../net/http_connect.ts";
+import { mtproxyRoute } from "../net/mtproxy.ts";
+import { type ProxySpec, proxyToUrl } from "../net/proxy_url.ts";
+import type { SenderOptions } from "../net/sender_options.ts";
+import { connectThroughSocks5 } from "../net/socks5.ts";
+import type { TransportOptions } from "../transport/transport.ts";
+
+/** What a sender is built with to go through a proxy (nothing: straight to the DC). */
+export interface SenderRoute {
+  /** The DC id the sender writes into the obfuscation header (and names in its messages). */
+  dcId: number;
+  connect?: SenderOptions["connect"];
+  /** MTProxy's transport, in place of the server's. */
+  transport?: TransportOptions;
+  /** The proxy's redacted URL, for the sender's messages. */
+  via?: string;
+}
+
+/** Which DC a sender is for, and what kind of connection it is. */
+export interface RouteTarget {
+  dc: number;
+  /** A test DC (ids +10000 in the header). */
+  test: boolean;
+  /** A file connection to the DC's media-only address (MTProxy: a negative id). */
+  media?: boolean;
+}
+
+/**
+ * The route of one sender through `proxy` (or straight, without one).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { senderRoute } from "./proxy_route.ts";
+ * const route = senderRoute({ kind: "socks5", host: "127.0.0.1", port: 1080 }, { dc: 2, test: false });
+ * assert.equal(route.via, "socks5://127.0.0.1:1080");
+ * assert.equal(typeof route.connect, "function");
+ * ```
+ */
+export function senderRoute(proxy: ProxySpec | undefined, target: RouteTarget): SenderRoute {
+  const dcId = target.test ? target.dc + 10000 : target.dc;
+  if (!proxy) return { dcId };
+  const via = proxyToUrl(proxy, { redact: true });
+  switch (proxy.kind) {
+    case "socks5":
+      return {
+        dcId,
+        via,
+        connect: (host, port, attempt) =>
+          connectThroughSocks5(proxy, host, port, undefined, attempt),
+      };
+    case "http":
+      return {
+        dcId,
+        via,
+        connect: (host, port, attempt) => connectThroughHttp(proxy, host, port, undefined, attempt),
+      };
+    case "mtproxy": {
+      // The header carries the DC the proxy routes to; the sender writes its dcId there.
+      const signed = target.media ? -dcId : dcId;
+      const route = mtproxyRoute(proxy, signed);
+      return {
+        dcId: signed,
+        via,
+        connect: (_host, _port, attempt) => route.connect(attempt),
+        transport: route.transport,
+      };
+    }
+  }
+}
