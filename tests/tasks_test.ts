@@ -27,12 +27,15 @@ Deno.test("deno task test still leaves out what deno.json's test.exclude does", 
   for (const path of config.test.exclude) assertEquals(list.includes(path), true, path);
 });
 
-Deno.test("CI runs the model-based test with more seeds than ok, and ok still runs it", () => {
+Deno.test("CI soaks the model-based test and the big file longer than ok, and ok still runs both", () => {
   const { tasks } = config;
-  assertStringIncludes(tasks.model, "MTPROTO2JSON_MODEL_SEEDS=200");
-  assertStringIncludes(tasks.model, "tests/e2e/update_model_test.ts");
-  // ok's test run covers the file (with its default of 20 seeds): it is not ignored there.
-  assertEquals(ignored(tasks.test).includes("tests/e2e/update_model_test.ts"), false);
+  assertStringIncludes(tasks.soak, "MTPROTO2JSON_MODEL_SEEDS=200");
+  assertStringIncludes(tasks.soak, "MTPROTO2JSON_FILES_TEST_MB=300");
+  for (const file of ["tests/e2e/update_model_test.ts", "tests/e2e/files_test.ts"]) {
+    assertStringIncludes(tasks.soak, file);
+    // ok's test run covers the file too (with its smaller defaults): it is not ignored there.
+    assertEquals(ignored(tasks.test).includes(file), false);
+  }
   const ci = Deno.readTextFileSync(new URL("../.ci/run", import.meta.url));
-  for (const task of ["ok", "model", "release-check"]) assertStringIncludes(ci, `run_task ${task}`);
+  for (const task of ["ok", "soak", "release-check"]) assertStringIncludes(ci, `run_task ${task}`);
 });
