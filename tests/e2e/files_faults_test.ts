@@ -164,7 +164,7 @@ Deno.test("connections dropped mid-file: every byte arrives, and parts are asked
 });
 
 /**
- * Moves the emulator's clock 20 s ahead once DC 3 has answered `after` parts (of the world put in
+ * Moves the emulator's clock 25 s ahead once DC 3 has answered `after` parts (of the world put in
  * `holder.world` once it started).
  */
 function expireAfter(after: number, holder: { world?: FilesWorld }) {
@@ -173,8 +173,8 @@ function expireAfter(after: number, holder: { world?: FilesWorld }) {
     if (moved || !holder.world || call.method !== "upload.getFile") return;
     if (getFiles(calls, 3).length < after) return;
     moved = true;
-    // Past the references' 15 s lifetime, and within MTProto's own time window (30 s ahead).
-    holder.world.ahead.ms += 20_000;
+    // Past the references' 20 s lifetime, and within MTProto's own time window (30 s ahead).
+    holder.world.ahead.ms += 25_000;
   };
 }
 
@@ -182,7 +182,7 @@ Deno.test("a file reference that expires mid-download is fetched afresh from the
   const size = 12 * MiB + 5;
   const holder: { world?: FilesWorld } = {};
   const world = holder.world = await withFile(size, {
-    world: { fileRefTtlSeconds: 15 },
+    world: { fileRefTtlSeconds: 20 },
     onCall: expireAfter(3, holder),
   });
   try {
@@ -206,7 +206,7 @@ Deno.test("a file reference that expires mid-download by location alone ends it 
   const size = 12 * MiB + 5;
   const holder: { world?: FilesWorld } = {};
   const world = holder.world = await withFile(size, {
-    world: { fileRefTtlSeconds: 15 },
+    world: { fileRefTtlSeconds: 20 },
     onCall: expireAfter(3, holder),
   });
   try {
