@@ -62,7 +62,9 @@ export function connectThroughHttp(
     const code = Number(status[1]);
     if (code >= 200 && code < 300) return;
     const said = JSON.stringify(printable(statusLine));
-    if (code === 407) {
+    // 407 is the proxy's own refusal; tinyproxy answers a CONNECT without the right Basic
+    // credentials with 401.
+    if (code === 407 || code === 401) {
       handshake.step = "auth";
       throw handshake.refused(
         spec.username === undefined
