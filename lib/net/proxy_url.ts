@@ -124,6 +124,7 @@ function telegramLink(url: URL): ProxySpec {
 function mtproxy(host: string, port: number, query: URLSearchParams): ProxySpec {
   const text = query.get("secret");
   if (!text) throw new ProxyUrlError("an MTProxy link needs secret=");
+  if (text === HIDDEN) throw redactedUrl("secret");
   const secret = decodeSecret(text);
   return { kind: "mtproxy", host, port, ...secret };
 }
@@ -194,11 +195,19 @@ function withCredentials(kind: "socks5" | "http", url: URL, defaultPort: number)
   );
 }
 
+/** A URL as {@link proxyToUrl} redacts it, given back where the real one is needed. */
+function redactedUrl(what: string): ProxyUrlError {
+  return new ProxyUrlError(
+    `this proxy URL is a redacted one (${HIDDEN} in place of the ${what}): give the real ${what}`,
+  );
+}
+
 function credentials<T extends { kind: "socks5" | "http"; host: string; port: number }>(
   spec: T,
   username: string | undefined,
   password: string | undefined,
 ): T & { username?: string; password?: string } {
+  if (password === HIDDEN) throw redactedUrl("password");
   if (password !== undefined && username === undefined) {
     throw new ProxyUrlError("the proxy URL has a password but no user name");
   }

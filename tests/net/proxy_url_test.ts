@@ -170,6 +170,9 @@ Deno.test("bad URLs are refused with a ProxyUrlError naming the problem, never t
   refused("tg://proxy?server=h&port=1&secret=ee" + KEY_HEX, /no domain/);
   refused("tg://proxy?server=h&port=1&secret=ee" + KEY_HEX + "2f2f", /not a host name/);
   refused("tg://proxy?server=h&port=1&secret=c2VjcmV0!", /neither hex nor base64/);
+  // What redaction shows cannot be used as a URL (it would send "***" as the password).
+  refused("socks5://bob:***@h:1", /redacted .* give the real password/);
+  refused("tg://proxy?server=h&port=1&secret=***", /redacted .* give the real secret/);
   refused("tg://login?token=x", /tg:\/\/proxy\?\.\.\. or tg:\/\/socks/);
 });
 
