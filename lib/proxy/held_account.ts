@@ -46,6 +46,8 @@ export interface HeldDefaults {
   transport?: TransportOptions;
   clock?: Clock;
   log?: (line: string) => void;
+  /** Debug lines (`--verbose`): how connections attach, follow and join the account. */
+  verbose?: (line: string) => void;
 }
 
 /** How held accounts keep their journals and report trouble. */
@@ -83,6 +85,7 @@ export class HeldAccount {
   readonly #store: AccountStore;
   readonly #journalLimit: number;
   readonly #log: (line: string) => void;
+  readonly #verbose?: (line: string) => void;
   #session: Record<string, unknown>;
   /** Which journal this account's positions count in. */
   readonly #epoch: string;
@@ -114,6 +117,7 @@ export class HeldAccount {
     this.#store = store;
     this.#journalLimit = options.journalLimit ?? 10_000;
     this.#log = options.log ?? defaults.log ?? (() => {});
+    this.#verbose = defaults.verbose;
     const session = stored.session;
     this.#session = session;
     this.keyId = keyIdOf(session)!;
@@ -226,6 +230,7 @@ export class HeldAccount {
     if (this.#managed.syncing || this.#durable === undefined) {
       // No stored state yet, or the journal is still filling with what came while nobody held
       // the account: a cursor handed out now could not be resumed exactly. Wait for it.
+      this.#debug("attach waits for the account's own catching up");
       this.#early.push([sink, cursor]);
       return;
     }
@@ -245,7 +250,11 @@ export class HeldAccount {
         this.#log(`store: cannot read the journal of ${this.#name()}: ${(error as Error).message}`);
       }
     }
-    if (!entries) return this.#follow(sink, cursor);
+    if (!entries) {
+      this.#debug("attach follows a cursor off the journal with its own difference");
+      return this.#follow(sink, cursor);
+    }
+    this.#debug(`attach replays ${entries.length} journal rows`);
     for (const entry of entries) sink({ kind: "journaled", row: entry.line });
     this.#sinks.add(sink);
     sink({
@@ -295,6 +304,10 @@ export class HeldAccount {
     return `held account ${this.keyId}`;
   }
 
+  #debug(line: string): void {
+    this.#verbose?.(`${this.#name()}: ${line}`);
+  }
+
   #onOutput(output: ManagedOutput): void {
     // After a failed write the rest of that batch is dropped: it is fetched again later.
     if (this.#writes.failure) return;
@@ -321,6 +334,7 @@ export class HeldAccount {
       return;
     }
     if (output.event.type === "synced") {
+      this.#debug(`synced; ${this.#early.length} connection(s) waited for it`);
       // The account's own catching up: its state is stored before anyone is told a cursor.
       const cursor = atJournalPosition(output.event.cursor, this.#epoch, this.#seq);
       if (!this.#writes.run(() => this.#store.append(this.keyId, [], cursor))) return;
@@ -372,6 +386,7 @@ export class HeldAccount {
   /** From now on the connection gets the account's lines (its state is the account's). */
   #join(sink: LineSink): void {
     if (this.#writes.failure || this.#managed.syncing) return;
+    this.#debug("a following connection joins the account's lines");
     this.#private.get(sink)?.updates.stop();
     this.#private.delete(sink);
     this.#sinks.add(sink);

@@ -477,13 +477,22 @@ async function inProcessServe(
   log: (line: string) => void,
 ): Promise<ServeHandle> {
   const store = faultyStore(await openSqliteStore(state), fault);
-  const defaults = proxyDefaults(world.emulator);
-  const held = new HeldAccounts(defaults, store, { journalLimit, retryMs: 20, log });
+  const lines: string[] = [];
+  const keep = (line: string) => {
+    lines.push(line);
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+    log(line);
+  };
+  // The client's own log (retries, reconnects) and the held accounts' (store trouble), kept for
+  // a failure's report.
+  const defaults = { ...proxyDefaults(world.emulator), log: keep, verbose: keep };
+  const held = new HeldAccounts(defaults, store, { journalLimit, retryMs: 20, log: keep });
   defaults.held = held;
   held.restore();
   const proxy = serve(defaults, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
   return {
     port: proxy.port,
+    log: () => lines.map((line) => line + "\n").join(""),
     async stop(how) {
       if (how === "term") {
         await proxy.close();
@@ -512,8 +521,10 @@ async function processServe(
     state,
     "--journal",
     String(journalLimit),
-    // Retries, reconnects and store trouble go to stderr: a failed seed prints the end of it.
+    // Retries, reconnects, store trouble and (verbose) every line in and out and how connections
+    // attach go to stderr: a failed seed prints the end of it.
     "--print-tracebacks",
+    "--verbose",
   ]);
   return {
     port,
@@ -974,7 +985,8 @@ export async function runSeed(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   if (error !== undefined && run.serveLogs.length) {
-    const lines = run.serveLogs.join("").trimEnd().split("\n").slice(-40);
+    const lines = run.serveLogs.join("").trimEnd().split("\n").slice(-60)
+      .map((line) => line.length > 300 ? line.slice(0, 300) + "…" : line);
     run.note(`serve's log, last ${lines.length} lines:`);
     for (const line of lines) run.note(`  | ${line}`);
   }
