@@ -53,6 +53,8 @@ export interface MtproxyFront {
   links: string[];
   /** Client connections open now. */
   readonly connections: number;
+  /** Connections relayed so far, by where they went: "DC 2", "DC 3 media". */
+  readonly routed: Map<string, number>;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }
@@ -85,7 +87,8 @@ export function startMtproxyFront(options: MtproxyFrontOptions): MtproxyFront {
   const port = (listener.addr as Deno.NetAddr).port;
   const sockets = new Set<Deno.TcpConn>();
   const seen = new Set<string>();
-  const front = new FrontHandshake(secrets, options, seen);
+  const routed = new Map<string, number>();
+  const front = new FrontHandshake(secrets, options, seen, routed);
   const serving = acceptLoop(
     listener,
     (socket) => {
@@ -105,6 +108,7 @@ export function startMtproxyFront(options: MtproxyFrontOptions): MtproxyFront {
     get connections() {
       return sockets.size;
     },
+    routed,
     async close() {
       closeQuietly(listener);
       for (const socket of sockets) closeQuietly(socket);
@@ -163,6 +167,7 @@ class FrontHandshake {
     private readonly secrets: FrontSecret[],
     private readonly options: MtproxyFrontOptions,
     private readonly seen: Set<string>,
+    private readonly routed: Map<string, number>,
   ) {}
 
   /** Serves one client connection until either side ends it. */
@@ -173,8 +178,9 @@ class FrontHandshake {
       const opened = await this.#open(socket, inbound);
       if (!opened) return;
       const { streams, kind, dcId, records } = opened;
-      const port = this.#portOf(dcId);
-      if (port === undefined) return this.#refuse(`no DC ${dcId} to route to`);
+      const route = this.#routeOf(dcId);
+      if (!route) return this.#refuse(`no DC ${dcId} to route to`);
+      const { port, name } = route;
       dc = await Deno.connect({ hostname: "127.0.0.1", port });
       dc.setNoDelay(true);
       sockets.add(dc);
@@ -185,6 +191,7 @@ class FrontHandshake {
       opening.set(TRANSPORT_MARKERS[kind]);
       opening.set(first, TRANSPORT_MARKERS[kind].length);
       await writeAll(dc, opening);
+      this.routed.set(name, (this.routed.get(name) ?? 0) + 1);
       const toDc = dc;
       await Promise.race([
         (async () => {
@@ -304,10 +311,14 @@ class FrontHandshake {
     return false;
   }
 
-  #portOf(dcId: number): number | undefined {
+  /** Where a header's DC id goes: the DC's port (its media-only one for a negative id). */
+  #routeOf(dcId: number): { port: number; name: string } | undefined {
     let dc = Math.abs(dcId);
     if (dc > 10000) dc -= 10000;
-    return this.options.dcPort(dc, dcId < 0) ?? this.options.dcPort(dc, false);
+    const media = dcId < 0 ? this.options.dcPort(dc, true) : undefined;
+    if (media !== undefined) return { port: media, name: `DC ${dc} media` };
+    const port = this.options.dcPort(dc, false);
+    return port === undefined ? undefined : { port, name: `DC ${dc}` };
   }
 
   #refuse(reason: string): undefined {

@@ -24,6 +24,9 @@ import type { TlObject } from "../../lib/tl/codec.ts";
 import { testCodec } from "../support/emulated_sender.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 import { rawCaller, signIn } from "../support/raw_calls.ts";
+import { Client } from "../../lib/client/client.ts";
+import { downloadFile } from "../../lib/client/file_download.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { until } from "../support/until.ts";
 
 const KEY = Uint8Array.fromHex("0123456789abcdef0123456789abcdef");
@@ -34,13 +37,13 @@ const SECRETS = {
   ee: `ee${KEY.toHex()}${new TextEncoder().encode(DOMAIN).toHex()}`,
 };
 const MiB = 1 << 20;
-const SIZE = 3 * MiB + 4321;
+const SIZE = 5 * MiB + 4321;
 
 async function emulatorWithFront(): Promise<Emulator> {
   return await startEmulator({
     port: 0,
     log: Deno.env.get("DEBUG_EMU") ? (line) => console.log("EMU", line) : () => {},
-    world: { homeDc: 2, files: [{ id: "7001", size: SIZE, dc: 2 }] },
+    world: { homeDc: 2, files: [{ id: "7001", size: SIZE, dc: 3 }] },
     mtproxy: { secrets: Object.values(SECRETS) },
   });
 }
@@ -89,41 +92,56 @@ async function sha256Hex(parts: Uint8Array[]): Promise<string> {
   return await Promise.resolve(hash.digest("hex"));
 }
 
+const APP = {
+  apiId: 1,
+  apiHash: "h",
+  deviceModel: "t",
+  systemVersion: "t",
+  appVersion: "t",
+  langCode: "en",
+};
+
 for (const mode of ["plain", "dd", "ee"] as const) {
-  Deno.test(`MTProxy ${mode}: sign-in with 2FA, calls, and a ${SIZE >> 20} MB download on a media connection`, async () => {
+  Deno.test(`MTProxy ${mode}: a client's sign-in with 2FA, calls, and a ${SIZE >> 20} MB download from another DC`, async () => {
     const emulator = await emulatorWithFront();
-    const main = proxiedSender(emulator, specOf(emulator, mode), 2);
-    let media: Sender | undefined;
+    const client = new Client({
+      schema: loadSchema(),
+      server: {
+        host: "127.0.0.1",
+        port: emulator.dcs[1].port,
+        dc: 2,
+        publicKeys: [emulator.rsaKey],
+        test: false,
+        proxy: { kind: "mtproxy", ...specOf(emulator, mode) },
+      },
+      app: APP,
+      log: () => {},
+    });
     try {
-      const call = rawCaller(main, testCodec);
-      const signed = await signIn(call, "+15550000001", "hunter2");
+      const signed = await signIn((request) => client.call(request), "+15550000001", "hunter2");
       assertEquals(signed._cons, "auth.authorization");
-      // The DC got a plain connection of the framing the secret asks for.
-      const [connection] = emulator.listeners[1].connections;
-      assertEquals(connection.transport.kind, mode === "plain" ? "intermediate" : "padded");
-      assertEquals(connection.transport.obfuscated, false);
-      const bob = await call({ _cons: "contacts.resolveUsername", username: "bob_example" });
-      const user = (bob.users as TlObject[]).find((candidate) => candidate.id === 1000002n)!;
-      const history = await call({
-        _cons: "messages.getHistory",
-        peer: { _cons: "inputPeerUser", user_id: 1000002n, access_hash: user.access_hash },
-        offset_id: 0,
-        offset_date: 0,
-        add_offset: 0,
-        limit: 50,
-        max_id: 0,
-        min_id: 0,
-        hash: 0n,
-      });
+      const bob = await client.call({ _cons: "contacts.resolveUsername", username: "bob_example" });
+      const user = (bob.users as TlObject[]).find((candidate) => Number(candidate.id) === 1000002)!;
+      const history = client.native(
+        await client.call({
+          _cons: "messages.getHistory",
+          peer: { _cons: "inputPeerUser", user_id: user.id, access_hash: user.access_hash },
+          offset_id: 0,
+          offset_date: 0,
+          add_offset: 0,
+          limit: 50,
+          max_id: 0,
+          min_id: 0,
+          hash: 0,
+        }),
+      );
       const message = (history.messages as TlObject[]).find((m) => m.message === "file 7001")!;
       const document = (message.media as TlObject).document as TlObject;
-      // File traffic on the DC's media-only address: DC -2 in the header.
-      media = proxiedSender(emulator, specOf(emulator, mode), -2, { authKey: main.authKey! });
-      const fileCall = rawCaller(media, testCodec);
+      assertEquals(document.dc_id, 3);
+      // On DC 3's file connections: DC -3 in the header, its media-only port behind the front.
       const parts: Uint8Array[] = [];
-      for (let offset = 0; offset < SIZE; offset += MiB) {
-        const part = await fileCall({
-          _cons: "upload.getFile",
+      for await (
+        const chunk of downloadFile(client, {
           location: {
             _cons: "inputDocumentFileLocation",
             id: document.id,
@@ -131,17 +149,26 @@ for (const mode of ["plain", "dd", "ee"] as const) {
             file_reference: document.file_reference,
             thumb_size: "",
           },
-          offset: BigInt(offset),
-          limit: MiB,
-        });
-        assertEquals(part._cons, "upload.file", JSON.stringify(part).slice(0, 200));
-        parts.push(part.bytes as Uint8Array);
-      }
+          dc: 3,
+          size: SIZE,
+        })
+      ) parts.push(chunk);
       assertEquals(parts.reduce((sum, part) => sum + part.length, 0), SIZE);
       assertEquals(await sha256Hex(parts), generatedFileSha256(7001n, SIZE).toHex());
+      // The file connections went to DC 3's media-only port, the rest to DC 2 (and DC 3 for
+      // the authorization's import).
+      assertEquals(emulator.mtproxy!.routed.get("DC 3 media")! >= 1, true);
+      assertEquals(emulator.mtproxy!.routed.get("DC 2")! >= 1, true);
+      // Every connection the DCs saw came from the front: plain, in the secret's framing (a
+      // direct one would be the client's default, obfuscated intermediate).
+      const seen = emulator.listeners.flatMap((listener) => [...listener.connections]);
+      assertEquals(seen.length >= 2, true);
+      for (const connection of seen) {
+        assertEquals(connection.transport.obfuscated, false);
+        assertEquals(connection.transport.kind, mode === "plain" ? "intermediate" : "padded");
+      }
     } finally {
-      main.close();
-      media?.close();
+      client.closeConnections();
       await emulator.close();
     }
   });
