@@ -23,6 +23,7 @@ import { CDN_DC_ID } from "./files/cdn_files.ts";
 import type { DcContext, DcFaults } from "./server_connection.ts";
 import { World, type WorldOptions } from "./world.ts";
 import { type MtproxyFront, startMtproxyFront } from "./mtproxy_front.ts";
+import { startWebSocketFront, type WebSocketFront } from "./websocket_front.ts";
 
 /** How to run the emulator. */
 export interface EmulatorOptions {
@@ -55,6 +56,11 @@ export interface EmulatorOptions {
    * `ee`), its port (default: any free one), how far a fake-TLS client's clock may be off.
    */
   mtproxy?: { secrets: string[]; port?: number; timeWindowSeconds?: number };
+  /**
+   * A WebSocket front (`--websocket`): each DC also serves `ws://127.0.0.1:P/apiws`, DC n on
+   * `port` + n - 1 (default: any free ports).
+   */
+  websocket?: { port?: number };
 }
 
 /** What can differ from one DC to another. */
@@ -85,6 +91,8 @@ export interface Emulator {
   };
   /** The MTProxy front, when asked for: its port and one `tg://proxy` link per secret. */
   mtproxy?: MtproxyFront;
+  /** The WebSocket front, when asked for: each DC's `ws://` URL and its connections. */
+  websocket?: WebSocketFront;
   /** The request line that points a client at DC `dc` (default 2, or 1 with a single DC). */
   serverLine(dc?: number): { server: { host: string; port: number; dc: number; rsa: string } };
   close(): Promise<void>;
@@ -156,6 +164,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       log,
     })
     : undefined;
+  const websocket = options.websocket
+    ? startWebSocketFront({ dcs: contexts, port: options.websocket.port ?? 0, log })
+    : undefined;
   return {
     dcs: addresses,
     mediaDcs,
@@ -166,6 +177,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     listeners,
     ...(cdn ? { cdn } : {}),
     ...(mtproxy ? { mtproxy } : {}),
+    ...(websocket ? { websocket } : {}),
     serverLine(dc = count >= 2 ? 2 : 1) {
       const address = addresses.find((candidate) => candidate.id === dc) ?? addresses[0];
       return {
@@ -174,6 +186,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     async close() {
       await mtproxy?.close();
+      await websocket?.close();
       const all = [...listeners, ...mediaListeners, ...(cdn ? [cdn.listener] : [])];
       await Promise.all(all.map((listener) => listener.close()));
       world.fileService.close();
