@@ -59,6 +59,11 @@ Options:
                        {"mtproxy": {"link": "tg://proxy?..."}} line per secret follows the
                        server line
   --mtproxy-port P     the front's port (default: any free one)
+  --websocket          also serve MTProto over WebSocket: each DC on ws://127.0.0.1:P/apiws
+                       (subprotocol binary); one {"websocket": {"dc": N, "url": "ws://..."}}
+                       line per DC follows the server line. A client's server object with
+                       "websocket": URL reaches that DC through it
+  --websocket-port P   the port of DC 1's WebSocket, DC n on P + n - 1 (default: any free ones)
   --scheme FILE        serve this .tl file's API layer instead of the shipped one (repeatable):
                        a client at another layer can only read objects of its own layer, so pass
                        its api.tl (Telegram's clients ship one, with a "// LAYER N" line)
@@ -115,6 +120,8 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       "file-latency": { type: "string" },
       mtproxy: { type: "string", multiple: true },
       "mtproxy-port": { type: "string" },
+      websocket: { type: "boolean", default: false },
+      "websocket-port": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     false,
@@ -207,6 +214,7 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     }
   }
   const mtproxyPort = number("mtproxy-port", values["mtproxy-port"]);
+  const websocketPort = number("websocket-port", values["websocket-port"]);
   const emulator = await startEmulator({
     clock: io.clock,
     port: number("port", values.port) ?? 4430,
@@ -225,10 +233,16 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
         },
       }
       : {}),
+    ...(values.websocket || websocketPort !== undefined
+      ? { websocket: { port: websocketPort ?? 0 } }
+      : {}),
   });
   await io.write(JSON.stringify(emulator.serverLine()) + "\n");
   for (const link of emulator.mtproxy?.links ?? []) {
     await io.write(JSON.stringify({ mtproxy: { link } }) + "\n");
+  }
+  for (const { dc, url } of emulator.websocket?.endpoints ?? []) {
+    await io.write(JSON.stringify({ websocket: { dc, url } }) + "\n");
   }
   const media = emulator.mediaDcs.map((dc) => dc.port).join(", ");
   const cdn = emulator.cdn ? `; CDN DC ${emulator.cdn.dcId} on 127.0.0.1:${emulator.cdn.port}` : "";
