@@ -102,7 +102,10 @@ export class HeldAccount {
    * machine of its own over the shared client (so its stream is exact by construction), until
    * its state meets the account's and it joins the account's lines.
    */
-  readonly #private = new Map<LineSink, { updates: ManagedUpdates; cursor?: string }>();
+  readonly #private = new Map<
+    LineSink,
+    { updates: ManagedUpdates; cursor?: string; synced?: boolean }
+  >();
   /** Called when the account's authorization is gone (set by its registry). */
   onDead?: () => void;
   /** Connections that came while the account had no stored state to give them yet. */
@@ -348,9 +351,10 @@ export class HeldAccount {
   #fanOut(output: ManagedOutput): void {
     for (const sink of this.#sinks) sink(output);
     if (output.kind !== "updates") return;
-    // A connection on its own state that already delivered this very state joins here.
-    for (const [sink, { cursor }] of this.#private) {
-      if (cursor !== undefined && samePosition(cursor, output.cursor)) this.#join(sink);
+    // A connection on its own state that already delivered this very state joins here — once
+    // its own catching up is over and it was told `synced` (joined before, it never would be).
+    for (const [sink, { cursor, synced }] of this.#private) {
+      if (synced && cursor !== undefined && samePosition(cursor, output.cursor)) this.#join(sink);
     }
   }
 
@@ -368,6 +372,7 @@ export class HeldAccount {
       if (output.kind === "event" && output.event.type === "synced") {
         if (synced) return;
         synced = true;
+        own.synced = true;
         own.cursor = output.event.cursor;
         sink({ kind: "event", event: { type: "synced", cursor: output.event.cursor, recovered } });
       } else if (output.kind === "updates") {
