@@ -14,6 +14,7 @@ import { AesCtr } from "../../lib/crypto/ctr.ts";
 import { replayRandom, secureRandom } from "../../lib/crypto/random.ts";
 import { sha256 } from "../../lib/crypto/hash.ts";
 import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
+import { type MtproxyFront, startMtproxyFront } from "../../lib/emulator/mtproxy_front.ts";
 import { generatedFileSha256 } from "../../lib/emulator/files/generated_bytes.ts";
 import { skewedClock, systemClock } from "../../lib/io/clock.ts";
 import { mtproxyRoute, type MtproxySpec } from "../../lib/net/mtproxy.ts";
@@ -187,6 +188,40 @@ Deno.test("MTProxy: reconnects never reuse a handshake (the front refuses replay
     assertEquals(sender.reconnects >= 3, true);
   } finally {
     sender.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("MTProxy: a front that goes away mid-session and comes back on its port: calls continue, each run once", async () => {
+  const emulator = await emulatorWithFront();
+  const port = emulator.mtproxy!.port;
+  let runs = 0;
+  const call2 = emulator.contexts[1].call.bind(emulator.contexts[1]);
+  emulator.contexts[1].call = (request, context) => {
+    if (request._cons === "help.getNearestDc") runs++;
+    return call2(request, context);
+  };
+  const sender = proxiedSender(emulator, specOf(emulator, "dd"), 2);
+  let again: MtproxyFront | undefined;
+  try {
+    const call = rawCaller(sender, testCodec);
+    assertEquals((await call({ _cons: "help.getNearestDc" }))._cons, "nearestDc");
+    await emulator.mtproxy!.close();
+    const later = [1, 2, 3].map(() => call({ _cons: "help.getNearestDc" }));
+    again = startMtproxyFront({
+      secrets: Object.values(SECRETS),
+      port,
+      dcPort: (dc) => emulator.dcs.find((address) => address.id === dc)?.port,
+      clock: systemClock,
+      random: secureRandom,
+      log: () => {},
+    });
+    for (const answer of await Promise.all(later)) assertEquals(answer._cons, "nearestDc");
+    assertEquals(runs, 4);
+    assertEquals(sender.reconnects >= 1, true);
+  } finally {
+    sender.close();
+    await again?.close();
     await emulator.close();
   }
 });
