@@ -13,10 +13,12 @@ import { Sender } from "../net/sender.ts";
 import type { SenderOptions } from "../net/sender_options.ts";
 import { isTlObject, type TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TransportOptions } from "../transport/transport.ts";
-import type { ServerTarget, SessionState } from "./session_json.ts";
+import { proxyToUrl } from "../net/proxy_url.ts";
+import { connectWebSocket } from "../net/websocket_connection.ts";
+import { type ServerTarget, type SessionState, webSocketUrlOf } from "./session_json.ts";
 import { type DcAddress, DcAddresses } from "./dc_addresses.ts";
 import { FileSenders } from "./file_senders.ts";
-import { senderRoute } from "./proxy_route.ts";
+import { type SenderRoute, senderRoute } from "./proxy_route.ts";
 
 /** How long a temporary key lives with PFS (a day, as Telegram's own apps use). */
 export const TEMP_KEY_SECONDS = 24 * 60 * 60;
@@ -204,8 +206,9 @@ export class DcRouter {
 
   /**
    * A sender to `address` for DC `dc` with the router's settings and the given key and hooks;
-   * through the server's proxy when it names one (see proxy_route.ts). `media`: a file
-   * connection to the DC's media-only address.
+   * through the server's proxy when it names one (see proxy_route.ts), over a WebSocket when the
+   * server gives one for the DC (the address is then unused). `media`: a file connection to the
+   * DC's media-only address.
    */
   #newSender(
     dc: number,
@@ -216,10 +219,13 @@ export class DcRouter {
     media = false,
   ): Sender {
     const options = this.#options;
-    const route = senderRoute(this.#server.proxy, { dc, test: this.#server.test, media });
+    const url = webSocketUrlOf(this.#server, dc, media);
+    const route = url
+      ? this.#webSocketRoute(url, dc)
+      : { ...address, ...senderRoute(this.#server.proxy, { dc, test: this.#server.test, media }) };
     return new Sender({
-      host: address.host,
-      port: address.port,
+      host: route.host,
+      port: route.port,
       dcId: route.dcId,
       ...(route.connect ? { connect: route.connect } : {}),
       ...(route.via ? { via: route.via } : {}),
@@ -236,6 +242,31 @@ export class DcRouter {
       ...hooks,
       ...(options.log ? { log: options.log } : {}),
     });
+  }
+
+  /** A sender's route over the WebSocket at `url`, through the server's proxy when it names one. */
+  #webSocketRoute(url: string, dc: number): SenderRoute & DcAddress {
+    const proxy = this.#server.proxy;
+    const clock = this.#options.clock;
+    const framing = this.#server.transport ?? this.#options.transport ?? { kind: "intermediate" };
+    const target = new URL(url);
+    return {
+      host: target.hostname,
+      port: Number(target.port) || (target.protocol === "wss:" ? 443 : 80),
+      dcId: this.#server.test ? dc + 10000 : dc,
+      connect: (_host, _port, attempt) =>
+        connectWebSocket(url, {
+          clock,
+          ...(attempt ? { attempt } : {}),
+          ...(proxy ? { proxy } : {}),
+        }),
+      // Telegram's WebSocket endpoints take obfuscated streams only (and full cannot be).
+      transport: {
+        kind: framing.kind === "full" ? "intermediate" : framing.kind,
+        obfuscated: true,
+      },
+      via: proxy ? `${url} via ${proxyToUrl(proxy, { redact: true })}` : url,
+    };
   }
 
   /** The open sender for DC `dc`, or a new one (its address asked through `call` if needed). */

@@ -10,6 +10,7 @@ import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/
 import { TELEGRAM_PUBLIC_KEYS } from "../crypto/public_keys.ts";
 import { parseTransport, transportName, type TransportOptions } from "../transport/transport.ts";
 import { parseProxyUrl, type ProxySpec, proxyToUrl } from "../net/proxy_url.ts";
+import { parseWebSocketUrl, telegramWebSocketUrl } from "../net/websocket_connection.ts";
 
 /** Where the client connects: one DC's address, its keys, and whether it is a test DC. */
 export interface ServerTarget {
@@ -32,6 +33,34 @@ export interface ServerTarget {
    * connection that set it, not to the account.
    */
   proxy?: ProxySpec;
+  /** MTProto over WebSocket instead of TCP, for some DCs or all (see {@link webSocketUrlOf}). */
+  websocket?: WebSocketTarget;
+}
+
+/**
+ * Which DCs are reached over WebSocket: `urls` by DC id (`"websocket": "ws://…"` for the server's
+ * DC, or `{"2": "ws://…", …}`), and with `telegram` (`"transport": "websocket"`) every other DC
+ * through Telegram's own URL. The transport over a WebSocket is always obfuscated.
+ */
+export interface WebSocketTarget {
+  telegram?: boolean;
+  urls?: Record<number, string>;
+}
+
+/**
+ * The WebSocket URL DC `dc` is reached at (`media`: for its file connections), or undefined when
+ * it is reached over TCP: a URL the server object gives for it, else with `"transport":
+ * "websocket"` Telegram's (none for a CDN DC).
+ */
+export function webSocketUrlOf(
+  server: ServerTarget,
+  dc: number,
+  media = false,
+): string | undefined {
+  const given = server.websocket?.urls?.[dc];
+  if (given !== undefined) return given;
+  if (!server.websocket?.telegram) return undefined;
+  return telegramWebSocketUrl(dc, { test: server.test, media });
 }
 
 /** What the client keeps of a session, enough to resume it. */
@@ -70,8 +99,10 @@ export function defaultServer(): ServerTarget {
 }
 
 /**
- * Reads the JSON `server` object: host, port, dc, rsa (PEM), test, transport, pfs, proxy (a URL;
- * `null` or `""` for none; the redacted form `{"server": {}}` shows keeps the current proxy).
+ * Reads the JSON `server` object: host, port, dc, rsa (PEM), test, transport (a framing, or
+ * `websocket`), pfs, proxy (a URL; `null` or `""` for none; the redacted form `{"server": {}}`
+ * shows keeps the current proxy), websocket (a URL for the server's DC, or URLs by DC id; `null`
+ * or `""` for none).
  */
 export function serverFromJson(
   value: Record<string, unknown>,
@@ -101,7 +132,13 @@ export function serverFromJson(
   if (value.test !== undefined) server.test = value.test === true;
   if (value.transport !== undefined) {
     if (typeof value.transport !== "string") throw new TypeError("server.transport must be a name");
-    server.transport = parseTransport(value.transport);
+    if (value.transport === "websocket") {
+      server.websocket = { ...server.websocket, telegram: true };
+      delete server.transport;
+    } else {
+      server.transport = parseTransport(value.transport);
+      if (server.websocket) server.websocket = { ...server.websocket, telegram: false };
+    }
   }
   if (value.pfs !== undefined) {
     if (typeof value.pfs !== "boolean") throw new TypeError("server.pfs must be true or false");
@@ -114,6 +151,18 @@ export function serverFromJson(
       // A message of its own: the URL may hold a password, and is never echoed.
       server.proxy = parseProxyUrl(value.proxy);
     }
+  }
+  if (value.websocket !== undefined) {
+    server.websocket = {
+      ...server.websocket,
+      urls: webSocketUrlsFromJson(value.websocket, server.dc),
+    };
+  }
+  if (!server.websocket?.telegram && !server.websocket?.urls) delete server.websocket;
+  if (server.websocket && server.proxy?.kind === "mtproxy") {
+    throw new TypeError(
+      "server.websocket: an MTProxy cannot carry a WebSocket (use a SOCKS5 or HTTP proxy)",
+    );
   }
   if (value.rsa !== undefined) {
     const pems = Array.isArray(value.rsa) ? value.rsa : [value.rsa];
@@ -139,12 +188,51 @@ export function serverToJson(
     dc: server.dc,
     test: server.test,
     rsa: publicKeyToPem(server.publicKeys[0]),
-    ...(server.transport ? { transport: transportName(server.transport) } : {}),
+    ...(server.websocket?.telegram
+      ? { transport: "websocket" }
+      : server.transport
+      ? { transport: transportName(server.transport) }
+      : {}),
     ...(server.pfs ? { pfs: true } : {}),
     ...(server.proxy && options.proxy !== "omit"
       ? { proxy: proxyToUrl(server.proxy, { redact: true }) }
       : {}),
+    ...(server.websocket?.urls
+      ? { websocket: webSocketUrlsToJson(server.websocket.urls, server.dc) }
+      : {}),
   };
+}
+
+/** Reads `websocket`: a URL for DC `dc`, or `{"2": "ws://…", …}`; undefined for `null` or `""`. */
+function webSocketUrlsFromJson(value: unknown, dc: number): Record<number, string> | undefined {
+  if (value === null || value === "") return undefined;
+  const url = (text: unknown, name: string) => {
+    if (typeof text !== "string") throw new TypeError(`${name} must be a ws:// or wss:// URL`);
+    try {
+      return parseWebSocketUrl(text);
+    } catch (error) {
+      throw new TypeError(`${name}: ${(error as Error).message}`);
+    }
+  };
+  if (typeof value === "string") return { [dc]: url(value, "server.websocket") };
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError('server.websocket must be a URL or {"DC": URL, ...}');
+  }
+  const urls: Record<number, string> = {};
+  for (const [key, text] of Object.entries(value)) {
+    const id = Number(key);
+    if (!Number.isInteger(id) || id < 1 || id > 1000) {
+      throw new TypeError(`server.websocket: "${key.slice(0, 20)}" is not a DC id`);
+    }
+    urls[id] = url(text, `server.websocket.${id}`);
+  }
+  return Object.keys(urls).length ? urls : undefined;
+}
+
+/** Writes `websocket` as read: one URL for the server's DC alone, else URLs by DC id. */
+function webSocketUrlsToJson(urls: Record<number, string>, dc: number): unknown {
+  const entries = Object.entries(urls);
+  return entries.length === 1 && Number(entries[0][0]) === dc ? entries[0][1] : { ...urls };
 }
 
 /** Reads the JSON `session` object; the original `{"auth_key", "session_id"}` form included. */
