@@ -29,7 +29,9 @@ const COMMON_OPTIONS =
                        is in: connecting, key exchange, retries (default 10)
   --connect-timeout S  deadline for opening a connection and creating its key (default 10)
   --transport NAME     obfuscated-intermediate (default), obfuscated-abridged,
-                       obfuscated-padded, intermediate, abridged, padded or full
+                       obfuscated-padded, intermediate, abridged, padded or full; or websocket:
+                       MTProto over Telegram's wss://NAME.web.telegram.org/apiws endpoints (a
+                       server object's "websocket": "ws://..." gives a URL of its own)
   --updates MODE       managed (default: gap-free, in order, with a resume cursor) or raw (as
                        Telegram pushed them); a connection may choose with {"options": ...}
   --proxy URL          reach Telegram through a proxy: socks5://[user:pass@]host:port,
@@ -213,7 +215,7 @@ async function proxyDefaults(
     );
   }
   let transport;
-  if (values.transport !== undefined) {
+  if (values.transport !== undefined && values.transport !== "websocket") {
     try {
       transport = parseTransport(values.transport as string);
     } catch (error) {
@@ -224,13 +226,17 @@ async function proxyDefaults(
   if (!Number.isInteger(maxLine) || maxLine < 64) {
     throw new UsageError(`--max-line needs a number of bytes ≥ 64`);
   }
-  const server = withProxy(
+  let server = withProxy(
     withPfs(
       serverFlag((values.server as string | undefined) ?? io.env("MTPROTO2JSON_SERVER")),
       values.pfs === true,
     ),
     values.proxy as string | undefined,
   );
+  if (values.transport === "websocket") {
+    const base = server ?? defaultServer();
+    server = { ...base, websocket: { ...base.websocket, telegram: true } };
+  }
   const updates = values.updates as string | undefined;
   if (updates !== undefined && updates !== "managed" && updates !== "raw") {
     throw new UsageError(`--updates must be managed or raw, got "${updates}"`);
