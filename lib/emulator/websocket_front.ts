@@ -29,6 +29,8 @@ export interface WebSocketEndpoint {
   url: string;
   /** Its DC connections open now (closing one closes its WebSocket). */
   connections: Set<ServerConnection>;
+  /** WebSockets accepted so far. */
+  accepted: number;
 }
 
 /** A running front. */
@@ -42,7 +44,7 @@ export interface WebSocketFront {
 export function startWebSocketFront(options: WebSocketFrontOptions): WebSocketFront {
   const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
   const sockets = new Set<WebSocket>();
-  const endpoints = options.dcs.map((dc, index) => {
+  const endpoints = options.dcs.map((dc, index): WebSocketEndpoint => {
     const connections = new Set<ServerConnection>();
     const server = Deno.serve(
       {
@@ -54,11 +56,17 @@ export function startWebSocketFront(options: WebSocketFrontOptions): WebSocketFr
           return new Response("internal error", { status: 500 });
         },
       },
-      (request) => upgrade(request, dc, connections, sockets),
+      (request) => {
+        const response = upgrade(request, dc, connections, sockets);
+        if (response.status === 101) endpoint.accepted++;
+        return response;
+      },
     );
     servers.push(server);
     const port = server.addr.port;
-    return { dc: dc.dcId, port, url: `ws://127.0.0.1:${port}${WEBSOCKET_PATH}`, connections };
+    const url = `ws://127.0.0.1:${port}${WEBSOCKET_PATH}`;
+    const endpoint = { dc: dc.dcId, port, url, connections, accepted: 0 };
+    return endpoint;
   });
   return {
     endpoints,
