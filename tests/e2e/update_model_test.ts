@@ -104,10 +104,16 @@ Deno.test(`held sessions' updates, model-based: ${SEEDS} seeds of ${STEPS} rando
   assertEquals(results.filter((result) => !result.ok).map(describeFailure), []);
   // Every kind of step ran, and the faults were met, so that the seeds above tested them.
   const ran = (kind: string) => results.reduce((sum, result) => sum + (result.kinds[kind] ?? 0), 0);
-  assertEquals(STEP_KINDS.filter((kind) => ran(kind) < 5), []);
-  assertEquals(results.some((result) => result.refusedWrites > 0), true);
-  assertEquals(
-    results.some((result) => result.trace[0].includes("as a process") && result.kinds.kill),
-    true,
-  );
+  // Five times each over CI's 200 seeds; at least once over ok's 20.
+  const least = SEEDS >= 200 ? 5 : 1;
+  assertEquals(STEP_KINDS.filter((kind) => ran(kind) < least), []);
+  // The rarer paths — a write refused by the store, a serve process killed — are met in CI's 200
+  // seeds (ok's 20 need not meet them).
+  if (SEEDS >= 200) {
+    assertEquals(results.some((result) => result.refusedWrites > 0), true);
+    assertEquals(
+      results.some((result) => result.trace[0].includes("as a process") && result.kinds.kill),
+      true,
+    );
+  }
 });
