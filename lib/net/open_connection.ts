@@ -58,6 +58,32 @@ export async function openPipe(
   };
 }
 
+/**
+ * One connect attempt: its deadline (which closes what was opened, with `close`, and aborts the
+ * attempt) and the {@link ConnectAttempt} a connect function is handed, whose `waiting` names the
+ * step for the deadline's message while the attempt is still `current`.
+ */
+export function startAttempt(
+  clock: Clock,
+  timeoutMs: number,
+  progress: ConnectProgress,
+  close: () => void,
+  current: () => boolean,
+): { abort: AbortController; deadline: ConnectDeadline; attempt: ConnectAttempt } {
+  const abort = new AbortController();
+  const deadline = new ConnectDeadline(clock, timeoutMs, progress, () => {
+    close();
+    abort.abort();
+  });
+  const attempt = {
+    signal: abort.signal,
+    waiting: (what: string) => {
+      if (current()) progress.connectWaiting = what;
+    },
+  };
+  return { abort, deadline, attempt };
+}
+
 /** The deadline of one attempt: `expired` rejects with {@link ConnectTimeoutError} when it passes. */
 export class ConnectDeadline {
   /** Rejects when the deadline passes, naming the step that got no answer; never resolves. */

@@ -19,15 +19,16 @@
  */
 
 import { TransportError } from "../errors.ts";
-import type { ClientSession, SessionEvent } from "../mtproto/session.ts";
+import type { ClientSession } from "../mtproto/session.ts";
 import type { ClientTransport } from "../transport/transport.ts";
 import type { ByteConnection } from "./tcp_connection.ts";
 import { type Clock, systemClock, type TimerId } from "../io/clock.ts";
 import { ConnectProgress } from "./connect_progress.ts";
 import { createAuthKey, newSession, resumeSession, TempKeys } from "./key_setup.ts";
 import { KeepAlive } from "./keep_alive.ts";
-import { ConnectDeadline, openPipe } from "./open_connection.ts";
+import { openPipe, startAttempt } from "./open_connection.ts";
 import { PendingRequests } from "./pending_requests.ts";
+import { dispatchSessionEvents } from "./session_events.ts";
 import { ReconnectSchedule } from "./reconnect_schedule.ts";
 import {
   AuthKeyUnknownError,
@@ -229,23 +230,14 @@ export class Sender {
     let connection: ByteConnection | undefined;
     this.#progress.step = "tcp_connect";
     this.#progress.connectWaiting = undefined;
-    const abort = new AbortController();
-    this.#attempt = abort;
-    const deadline = new ConnectDeadline(
+    const { abort, deadline, attempt } = startAttempt(
       this.#clock,
       this.options.connectTimeoutMs ?? 10_000,
       this.#progress,
-      () => {
-        connection?.close();
-        abort.abort();
-      },
+      () => connection?.close(),
+      () => this.#attempt === abort,
     );
-    const attempt = {
-      signal: abort.signal,
-      waiting: (what: string) => {
-        if (this.#attempt === abort) this.#progress.connectWaiting = what;
-      },
-    };
+    this.#attempt = abort;
     try {
       await Promise.race([
         deadline.expired,
@@ -314,7 +306,7 @@ export class Sender {
           this.#progress.step = "answer";
           const events = this.session!.receive(payload);
           if (events.some((event) => event.type !== "dropped")) this.#backoff.succeeded();
-          this.#dispatch(events);
+          dispatchSessionEvents(events, this.#pending, this.options, (line) => this.#log(line));
         }
         // Acks alone wait for the ack timer or the next request.
         if (this.session!.hasRequests) this.#scheduleFlush();
@@ -368,26 +360,6 @@ export class Sender {
         if (!this.#closed) this.#reconnect();
       });
     });
-  }
-
-  #dispatch(events: SessionEvent[]): void {
-    for (const event of events) {
-      switch (event.type) {
-        case "result":
-        case "failed":
-          this.#pending.settle(event);
-          break;
-        case "update":
-          this.options.onUpdate?.(event.body);
-          break;
-        case "new_session":
-          this.options.onNewSession?.();
-          break;
-        case "dropped":
-          this.#log(`dropped a message: ${event.reason}`);
-          break;
-      }
-    }
   }
 
   #scheduleFlush(): void {
