@@ -209,6 +209,7 @@ async function platformWebSocket(url: string, options: WebSocketOptions): Promis
     },
   };
 }
+
 /** A TCP socket as a byte connection whose reads happen only when asked for (TLS may follow). */
 function socketConnection(socket: Deno.TcpConn | Deno.TlsConn): ByteConnection {
   return {
@@ -256,11 +257,18 @@ async function throughProxy(
   if (secure) {
     // The tunnel's reads are lazy: none is pending once the proxy's reply is read, so the socket
     // can be handed to TLS. A server speaks only after the client's hello.
-    const tls = await Deno.startTls(raw!, {
-      hostname: host,
-      ...(options.caCerts ? { caCerts: options.caCerts } : {}),
-    });
-    stream = socketConnection(tls);
+    try {
+      const tls = await Deno.startTls(raw!, {
+        hostname: host,
+        ...(options.caCerts ? { caCerts: options.caCerts } : {}),
+      });
+      stream = socketConnection(tls);
+    } catch (error) {
+      stream.close();
+      throw new ConnectionFailedError(
+        `cannot start TLS for the WebSocket ${url.href}: ${(error as Error).message}`,
+      );
+    }
   }
   return await webSocketOver(stream, url, {
     ...(options.attempt ? { attempt: options.attempt } : {}),
