@@ -13,12 +13,10 @@ import { Sender } from "../net/sender.ts";
 import type { SenderOptions } from "../net/sender_options.ts";
 import { isTlObject, type TlCodec, type TlObject } from "../tl/codec.ts";
 import type { TransportOptions } from "../transport/transport.ts";
-import { proxyToUrl } from "../net/proxy_url.ts";
-import { connectWebSocket } from "../net/websocket_connection.ts";
 import { type ServerTarget, type SessionState, webSocketUrlOf } from "./session_json.ts";
 import { type DcAddress, DcAddresses } from "./dc_addresses.ts";
 import { FileSenders } from "./file_senders.ts";
-import { type SenderRoute, senderRoute } from "./proxy_route.ts";
+import { senderRoute, webSocketRoute } from "./proxy_route.ts";
 
 /** How long a temporary key lives with PFS (a day, as Telegram's own apps use). */
 export const TEMP_KEY_SECONDS = 24 * 60 * 60;
@@ -221,7 +219,7 @@ export class DcRouter {
     const options = this.#options;
     const url = webSocketUrlOf(this.#server, dc, media);
     const route = url
-      ? this.#webSocketRoute(url, dc)
+      ? webSocketRoute(url, this.#server, this.#options, dc)
       : { ...address, ...senderRoute(this.#server.proxy, { dc, test: this.#server.test, media }) };
     return new Sender({
       host: route.host,
@@ -242,31 +240,6 @@ export class DcRouter {
       ...hooks,
       ...(options.log ? { log: options.log } : {}),
     });
-  }
-
-  /** A sender's route over the WebSocket at `url`, through the server's proxy when it names one. */
-  #webSocketRoute(url: string, dc: number): SenderRoute & DcAddress {
-    const proxy = this.#server.proxy;
-    const clock = this.#options.clock;
-    const framing = this.#server.transport ?? this.#options.transport ?? { kind: "intermediate" };
-    const target = new URL(url);
-    return {
-      host: target.hostname,
-      port: Number(target.port) || (target.protocol === "wss:" ? 443 : 80),
-      dcId: this.#server.test ? dc + 10000 : dc,
-      connect: (_host, _port, attempt) =>
-        connectWebSocket(url, {
-          clock,
-          ...(attempt ? { attempt } : {}),
-          ...(proxy ? { proxy } : {}),
-        }),
-      // Telegram's WebSocket endpoints take obfuscated streams only (and full cannot be).
-      transport: {
-        kind: framing.kind === "full" ? "intermediate" : framing.kind,
-        obfuscated: true,
-      },
-      via: proxy ? `${url} via ${proxyToUrl(proxy, { redact: true })}` : url,
-    };
   }
 
   /** The open sender for DC `dc`, or a new one (its address asked through `call` if needed). */

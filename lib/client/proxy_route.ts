@@ -7,7 +7,9 @@
  * @module
  */
 
+import type { Clock } from "../io/clock.ts";
 import { connectThroughHttp } from "../net/http_connect.ts";
+import { connectWebSocket } from "../net/websocket_connection.ts";
 import { mtproxyRoute } from "../net/mtproxy.ts";
 import { type ProxySpec, proxyToUrl } from "../net/proxy_url.ts";
 import type { SenderOptions } from "../net/sender_options.ts";
@@ -76,4 +78,34 @@ export function senderRoute(proxy: ProxySpec | undefined, target: RouteTarget): 
       };
     }
   }
+}
+
+/**
+ * A sender's route to DC `dc` over the WebSocket at `url` (its host and port taken from the URL),
+ * through the server's SOCKS5 or HTTP proxy when it names one; Telegram's WebSocket endpoints
+ * take obfuscated streams only.
+ */
+export function webSocketRoute(
+  url: string,
+  server: { proxy?: ProxySpec; test: boolean; transport?: TransportOptions },
+  options: { clock: Clock; transport?: TransportOptions },
+  dc: number,
+): SenderRoute & { host: string; port: number } {
+  const proxy = server.proxy;
+  const framing = server.transport ?? options.transport ?? { kind: "intermediate" };
+  const target = new URL(url);
+  return {
+    host: target.hostname,
+    port: Number(target.port) || (target.protocol === "wss:" ? 443 : 80),
+    dcId: server.test ? dc + 10000 : dc,
+    connect: (_host, _port, attempt) =>
+      connectWebSocket(url, {
+        clock: options.clock,
+        ...(attempt ? { attempt } : {}),
+        ...(proxy ? { proxy } : {}),
+      }),
+    // (The full framing cannot be obfuscated: intermediate instead.)
+    transport: { kind: framing.kind === "full" ? "intermediate" : framing.kind, obfuscated: true },
+    via: proxy ? `${url} via ${proxyToUrl(proxy, { redact: true })}` : url,
+  };
 }
