@@ -21,6 +21,8 @@
  *   each transfer (shares by kind of work — AES-IGE, gzip, SHA-256, TL, I/O… — and the functions
  *   with the most self time; the emulator's one profile is cut by the transfers' times).
  * - `MTPROTO2JSON_BENCH_FILES_MTCUTE=0`: leave mtcute out (it needs the npm registry once).
+ * - `MTPROTO2JSON_BENCH_FILES_EMULATOR="--file-latency 50"`: more flags for the emulator (there,
+ *   a round trip of 50 ms for every file request, as a real network has).
  *
  * Standalone: `deno run -A scripts/bench_files.ts` runs this part alone.
  *
@@ -716,7 +718,10 @@ export async function benchFiles(report: Report): Promise<void> {
     ...(parent ? { dir: parent } : {}),
   });
   const label = mb % 1024 === 0 ? `${mb / 1024} GiB` : `${mb} MiB`;
-  console.log(`\nFiles (#18): ${label} through serve --files against mtcute 0.30, one emulator`);
+  console.log(
+    `\nFiles (#18): ${label} through serve --files against mtcute 0.30, one emulator` +
+      (env("EMULATOR") ? ` (${env("EMULATOR")})` : ""),
+  );
 
   // mtcute's layer, for the emulator and serve alike; without mtcute, the shipped one.
   let scheme: string | undefined;
@@ -737,6 +742,7 @@ export async function benchFiles(report: Report): Promise<void> {
     "--file",
     `${FILE_ID}:${size}:2`,
     ...(scheme ? ["--scheme", scheme] : []),
+    ...(env("EMULATOR")?.split(" ").filter(Boolean) ?? []),
   ], profiled("emulator"));
   const emulator: Emulator = {
     child: emulatorChild,

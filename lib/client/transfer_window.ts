@@ -43,14 +43,13 @@ export interface TransferWindowOptions {
 /**
  * Downloads: 2 connections per DC (as TDLib without Premium) × 4 parts each, 8 parts of 1 MiB
  * (8 MiB) in flight. Measured with `deno task bench` (MTPROTO2JSON_BENCH_FILES_TRIALS: 256 MiB
- * through serve, 3 interleaved rounds, MB/s, on a shared 2-core machine where other work took
- * about one core): at a 100 ms round trip (emulator --file-latency 100) 4 parts in flight (the
- * old 2 × 3 under its 4 MiB cap) 25/26/26, 2 × 3 31/36/30, 2 × 4 38/37/31, 4 × 2 36/39/37; in an
- * earlier run 8 × 1 34/36/29 and 4 × 4 36/38/33. At real round trips the window is the limit
- * (4 MiB / 100 ms is 40 MB/s); on loopback every setting was CPU-bound and alike (4 parts
- * 39/52/41, 2 × 3 47/42/43, 4 × 2 48/45/49, 4 × 4 44/44/41). 8 in flight: about 40% more than 4
- * at 100 ms; 16 gained little more. Memory: serve's peak RSS 176 MB with 4 parts, 196 with 2 × 4,
- * 236 with 4 × 4.
+ * through serve, 3 interleaved rounds, MB/s; the first round on an idle 2-core machine, the
+ * others with other work taking 0.6 to 1 core): at a 100 ms round trip (emulator --file-latency
+ * 100) 4 parts in flight (the old 2 × 3 under its 4 MiB cap) 29/27/26, 2 × 3 44/36/36, 2 × 4
+ * 48/38/43, 4 × 2 49/37/44, 4 × 4 54/49/53; on loopback, idle, all alike and CPU-bound: 4 parts
+ * 64/76/66, 2 × 4 77/71/64, 4 × 2 76/73/60. At real round trips the window is the limit (4 MiB /
+ * 100 ms is 40 MB/s): 8 in flight gave about 60% more than 4; 16 about 10% more again for 30 MB
+ * more of serve's peak RSS (178 MB with 4 parts, 184–190 with 8, 219 with 16).
  */
 export const DOWNLOAD_WINDOW: TransferWindowOptions = {
   connections: 2,
@@ -65,9 +64,9 @@ export const DOWNLOAD_WINDOW: TransferWindowOptions = {
 /**
  * Uploads: 8 connections per DC × 1 part of 512 KiB, 4 MiB in flight (as TDLib; it opens 4 on
  * DCs 2 and 4 for accounts without Premium: pass `connections: 4` there). Measured as downloads
- * (256 MiB, MB/s): at a 100 ms round trip 8 × 1 23/22/21, 4 × 1 14/15/16, 4 × 2 19/26/23,
- * 8 × 2 18/23/18; on loopback 8 × 1 24/17/25, 4 × 1 25/25/23, 4 × 2 23/19/21, 8 × 2 20/20/23.
- * Serve is CPU-bound here (gzip attempts on every part, issue #22): measure again once they go.
+ * (256 MiB, MB/s): at a 100 ms round trip 4 × 1 16/16/16, 8 × 1 26/24/22, 8 × 2 26/26/23; on
+ * loopback 8 × 1 24/17/25, 4 × 1 25/25/23, 4 × 2 23/19/21, 8 × 2 20/20/23. Serve is CPU-bound
+ * here (gzip attempts on every part, issue #22): measure again once they go.
  */
 export const UPLOAD_WINDOW: TransferWindowOptions = {
   connections: 8,
