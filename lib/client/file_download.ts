@@ -13,7 +13,14 @@ import type { TlObject } from "../tl/codec.ts";
 import type { TimerId } from "../io/clock.ts";
 import type { Client } from "./client.ts";
 import { DownloadPlan, type FilePart, PartReassembler } from "./file_parts.ts";
-import { DOWNLOAD_WINDOW, TransferWindow, type TransferWindowOptions } from "./transfer_window.ts";
+import {
+  DOWNLOAD_WINDOW,
+  isRetriedRpcError,
+  sendDue,
+  TransferWindow,
+  type TransferWindowOptions,
+  withParts,
+} from "./transfer_window.ts";
 import { CdnRoute } from "./cdn_route.ts";
 import { CdnHashMismatchError } from "./cdn_parts.ts";
 
@@ -106,7 +113,11 @@ export async function* downloadFile(
     ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
   });
   if (plan.count === 0) return;
-  const settings = windowSettings(options, plan.partSize);
+  const settings = withParts(
+    { ...DOWNLOAD_WINDOW, ...options.window },
+    options.parts,
+    plan.partSize,
+  );
   const window = new TransferWindow<WindowedPart>(settings);
   const parts = new PartReassembler();
   const clock = client.clock;
@@ -163,14 +174,7 @@ export async function* downloadFile(
       put({ ...part, dc: source.dc, bytes: part.limit });
       added++;
     }
-    let waitUntil: number | undefined;
-    for (let step = window.next(clock.now()); step; step = window.next(clock.now())) {
-      if ("waitUntil" in step) {
-        waitUntil = step.waitUntil;
-        break;
-      }
-      ask(step.part, step.connection);
-    }
+    const waitUntil = sendDue(window, () => clock.now(), ask);
     if (settled.length === 0) {
       let timer: TimerId | undefined;
       await new Promise<void>((resolve) => {
@@ -270,7 +274,7 @@ export async function* downloadFile(
       put({ ...part });
       continue;
     }
-    if (error instanceof RpcError && !retried(error)) {
+    if (error instanceof RpcError && !isRetriedRpcError(error)) {
       throw new DownloadError(
         `upload.getFile failed: ${error.errorMessage}`,
         error.errorMessage,
@@ -287,24 +291,4 @@ export async function* downloadFile(
       );
     }
   }
-}
-
-/** Errors a part is asked again after: flood waits, the server's own trouble. */
-function retried(error: RpcError): boolean {
-  return error.type === "FLOOD_WAIT" || error.type === "FLOOD_PREMIUM_WAIT" || error.code >= 500 ||
-    error.code === -503;
-}
-
-/** The window's settings for `options`, with `parts` (in flight at most) applied. */
-function windowSettings(options: DownloadOptions, partSize: number): TransferWindowOptions {
-  const settings = { ...DOWNLOAD_WINDOW, ...options.window };
-  if (options.parts === undefined) return settings;
-  const maxParts = Math.max(1, Math.floor(options.parts));
-  return {
-    ...settings,
-    maxParts,
-    startParts: Math.min(settings.startParts, maxParts),
-    perConnection: Math.max(settings.perConnection, Math.ceil(maxParts / settings.connections)),
-    maxBytes: Math.max(settings.maxBytes, maxParts * partSize),
-  };
 }

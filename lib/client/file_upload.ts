@@ -13,7 +13,14 @@ import { type RandomSource, secureRandom } from "../crypto/random.ts";
 import type { TimerId } from "../io/clock.ts";
 import type { TlObject } from "../tl/codec.ts";
 import type { Client } from "./client.ts";
-import { TransferWindow, type TransferWindowOptions, UPLOAD_WINDOW } from "./transfer_window.ts";
+import {
+  isRetriedRpcError,
+  sendDue,
+  TransferWindow,
+  type TransferWindowOptions,
+  UPLOAD_WINDOW,
+  withParts,
+} from "./transfer_window.ts";
 import { UploadParts } from "./upload_parts.ts";
 
 /** How to upload. */
@@ -75,7 +82,7 @@ export async function uploadFile(
     random: options.random ?? secureRandom,
     ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
   });
-  const settings = windowSettings(options);
+  const settings = withParts({ ...UPLOAD_WINDOW, ...options.window }, options.parts, 512 * 1024);
   const window = new TransferWindow<WindowedPart>(settings);
   const clock = client.clock;
   const dc = client.session.dc;
@@ -138,14 +145,7 @@ export async function uploadFile(
       if (readFailed) throw readFailed.error;
       // Read only as far as the window can take: the source waits, not memory.
       if (!ended && !reading && pending.size < settings.maxParts) read();
-      let waitUntil: number | undefined;
-      for (let step = window.next(clock.now()); step; step = window.next(clock.now())) {
-        if ("waitUntil" in step) {
-          waitUntil = step.waitUntil;
-          break;
-        }
-        ask(step.part, step.connection);
-      }
+      const waitUntil = sendDue(window, () => clock.now(), ask);
       if (settled.length === 0) {
         let timer: TimerId | undefined;
         await new Promise<void>((resolve) => {
@@ -168,7 +168,7 @@ export async function uploadFile(
         options.onProgress?.(saved);
         continue;
       }
-      if (error instanceof RpcError && !retried(error)) {
+      if (error instanceof RpcError && !isRetriedRpcError(error)) {
         throw new UploadError(
           `${part.request._cons} failed for part ${part.index}: ${error.errorMessage}`,
           error.errorMessage,
@@ -192,26 +192,6 @@ export async function uploadFile(
   }
   if (index === 0) throw new UploadError("the source is empty: Telegram takes no empty file");
   return upload.inputFile(options.name);
-}
-
-/** Errors a part is sent again after: flood waits, the server's own trouble. */
-function retried(error: RpcError): boolean {
-  return error.type === "FLOOD_WAIT" || error.type === "FLOOD_PREMIUM_WAIT" || error.code >= 500 ||
-    error.code === -503;
-}
-
-/** The window's settings for `options`, with `parts` (in flight at most) applied. */
-function windowSettings(options: UploadFileOptions): TransferWindowOptions {
-  const settings = { ...UPLOAD_WINDOW, ...options.window };
-  if (options.parts === undefined) return settings;
-  const maxParts = Math.max(1, Math.floor(options.parts));
-  return {
-    ...settings,
-    maxParts,
-    startParts: Math.min(settings.startParts, maxParts),
-    perConnection: Math.max(settings.perConnection, Math.ceil(maxParts / settings.connections)),
-    maxBytes: Math.max(settings.maxBytes, maxParts * 512 * 1024),
-  };
 }
 
 /**

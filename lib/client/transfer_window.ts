@@ -338,3 +338,53 @@ export class TransferWindow<P extends WindowPart> {
     dc.queue.splice(at, 0, part);
   }
 }
+
+/**
+ * `base` letting `parts` be in flight at most (a transfer's `parts` option): the per-connection
+ * and bytes caps widen so that they allow that many parts of `partBytes`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DOWNLOAD_WINDOW, withParts } from "./transfer_window.ts";
+ * assert.equal(withParts(DOWNLOAD_WINDOW, 16, 1 << 20).maxParts, 16);
+ * assert.equal(withParts(DOWNLOAD_WINDOW, undefined, 1 << 20), DOWNLOAD_WINDOW);
+ * ```
+ */
+export function withParts(
+  base: TransferWindowOptions,
+  parts: number | undefined,
+  partBytes: number,
+): TransferWindowOptions {
+  if (parts === undefined) return base;
+  const maxParts = Math.max(1, Math.floor(parts));
+  return {
+    ...base,
+    maxParts,
+    startParts: Math.min(base.startParts, maxParts),
+    perConnection: Math.max(base.perConnection, Math.ceil(maxParts / base.connections)),
+    maxBytes: Math.max(base.maxBytes, maxParts * partBytes),
+  };
+}
+
+/** RPC errors a part is sent again after (flood waits, the server's own trouble); others end it. */
+export function isRetriedRpcError(error: RpcError): boolean {
+  return error.type === "FLOOD_WAIT" || error.type === "FLOOD_PREMIUM_WAIT" || error.code >= 500 ||
+    error.code === -503;
+}
+
+/**
+ * Sends every part the window lets go at `now` with `send`; returns when to look again if the
+ * window holds parts back until a time, else undefined.
+ */
+export function sendDue<P extends WindowPart>(
+  window: TransferWindow<P>,
+  now: () => number,
+  send: (part: P, connection: number) => void,
+): number | undefined {
+  for (let step = window.next(now()); step; step = window.next(now())) {
+    if ("waitUntil" in step) return step.waitUntil;
+    send(step.part, step.connection);
+  }
+  return undefined;
+}
