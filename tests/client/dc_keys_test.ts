@@ -2,23 +2,13 @@
 // download from that DC, even from a new client loading the session line, neither makes a key nor
 // exports the authorization again; a DC that forgot the authorization gets it exported once more.
 
+import { emulatorClient, recordCalls } from "../support/emulated_client.ts";
 import { assertEquals } from "../assert.ts";
-import { Client } from "../../lib/client/client.ts";
 import { sessionFromJson, sessionToJson } from "../../lib/client/session_json.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { RpcError } from "../../lib/errors.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
-import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { signIn } from "../support/raw_calls.ts";
-
-const APP = {
-  apiId: 1,
-  apiHash: "h",
-  deviceModel: "t",
-  systemVersion: "t",
-  appVersion: "t",
-  langCode: "en",
-};
 
 /** A file of the default world, stored on the files DC. */
 const getFile = {
@@ -41,24 +31,9 @@ Deno.test("a key on the files DC is kept in the session line: the next download 
     world: { homeDc: 2, filesDc: 3 },
   });
   // What each DC was asked, by method: the test observes the emulator, never the client's state.
-  const calls: string[] = [];
-  for (const context of emulator.contexts) {
-    const call = context.call.bind(context);
-    context.call = (request, callContext) => {
-      calls.push(`dc${context.dcId} ${request._cons}`);
-      return call(request, callContext);
-    };
-  }
+  const calls = recordCalls(emulator);
   const keysOn = (dc: number) => emulator.contexts[dc - 1].keys.size;
-  const server = {
-    host: "127.0.0.1",
-    port: emulator.dcs[1].port,
-    dc: 2,
-    publicKeys: [emulator.rsaKey],
-    test: false,
-  };
-  const schema = loadSchema();
-  const first = new Client({ schema, server, app: APP });
+  const first = emulatorClient(emulator, 2);
   let line: Record<string, unknown>;
   try {
     const signed = await signIn((request) => first.call(request), "+15550000001");
@@ -76,7 +51,7 @@ Deno.test("a key on the files DC is kept in the session line: the next download 
   // A new client from the session line: DC 3 already knows its key and the account under it.
   const keysBefore = keysOn(3);
   calls.length = 0;
-  const second = new Client({ schema, server, app: APP, session: sessionFromJson(line, 2) });
+  const second = emulatorClient(emulator, 2, { session: sessionFromJson(line, 2) });
   try {
     const file = await second.call(getFile);
     assertEquals(file._cons, "upload.file", JSON.stringify(file));

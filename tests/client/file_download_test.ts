@@ -2,9 +2,14 @@
 // connections, handed over in order; a range; a reader that stops pulling; flood waits; an
 // expired reference refreshed from its message.
 
+import {
+  collectBytes as collect,
+  emulatorClient,
+  recordCalls,
+} from "../support/emulated_client.ts";
 import { createHash } from "node:crypto";
 import { assertEquals, assertRejects } from "../assert.ts";
-import { Client } from "../../lib/client/client.ts";
+import type { Client } from "../../lib/client/client.ts";
 import { DownloadError, downloadFile } from "../../lib/client/file_download.ts";
 import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
 import type { WorldOptions } from "../../lib/emulator/world_types.ts";
@@ -13,21 +18,12 @@ import {
   generatedFileSha256,
 } from "../../lib/emulator/files/generated_bytes.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
-import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { systemClock } from "../../lib/io/clock.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 import { signIn } from "../support/raw_calls.ts";
 
 const MiB = 1 << 20;
 const SIZE = 5 * MiB + 12_345;
-const APP = {
-  apiId: 1,
-  apiHash: "h",
-  deviceModel: "t",
-  systemVersion: "t",
-  appVersion: "t",
-  langCode: "en",
-};
 
 /** Alice signed in on DC 2, the file 7001 of SIZE bytes on DC 3; calls on each DC counted. */
 async function setup(world: WorldOptions = {}, fake?: FakeClock) {
@@ -40,27 +36,8 @@ async function setup(world: WorldOptions = {}, fake?: FakeClock) {
     clock,
     world: { homeDc: 2, files: [{ id: "7001", size: SIZE, dc: 3 }], ...world },
   });
-  const calls: string[] = [];
-  for (const context of emulator.contexts) {
-    const call = context.call.bind(context);
-    context.call = (request, callContext) => {
-      calls.push(`dc${context.dcId} ${request._cons}`);
-      return call(request, callContext);
-    };
-  }
-  const client = new Client({
-    schema: loadSchema(),
-    server: {
-      host: "127.0.0.1",
-      port: emulator.dcs[1].port,
-      dc: 2,
-      publicKeys: [emulator.rsaKey],
-      test: false,
-    },
-    app: APP,
-    log: () => {},
-    ...(fake ? { clock: fake } : {}),
-  });
+  const calls = recordCalls(emulator);
+  const client = emulatorClient(emulator, 2, fake ? { clock: fake } : {});
   const signed = await signIn((request) => client.call(request), "+15550000001");
   assertEquals(signed._cons, "auth.authorization");
   return { emulator, client, calls, ahead };
@@ -103,15 +80,6 @@ function sourceOf(message: TlObject) {
     dc: document.dc_id as number,
     size: Number(document.size),
   };
-}
-
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) out.set(part, (at += part.length) - part.length);
-  return out;
 }
 
 async function close(emulator: Emulator, client: Client) {

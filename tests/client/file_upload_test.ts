@@ -2,26 +2,21 @@
 // connections, sent as a document; the document downloads as the same bytes. Small files carry
 // their MD5; a stream of unknown size is a big file whose last part tells the count.
 
+import {
+  collectBytes as collect,
+  emulatorClient,
+  recordCalls,
+} from "../support/emulated_client.ts";
 import { createHash } from "node:crypto";
 import { assertEquals, assertRejects } from "../assert.ts";
-import { Client } from "../../lib/client/client.ts";
 import { downloadFile } from "../../lib/client/file_download.ts";
 import { UploadError, uploadFile } from "../../lib/client/file_upload.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { generatedFileBytes } from "../../lib/emulator/files/generated_bytes.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
-import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { signIn } from "../support/raw_calls.ts";
 
 const MiB = 1 << 20;
-const APP = {
-  apiId: 1,
-  apiHash: "h",
-  deviceModel: "t",
-  systemVersion: "t",
-  appVersion: "t",
-  langCode: "en",
-};
 
 /** `size` bytes in uneven chunks, as a file or a pipe gives them; counts what was read. */
 function source(seed: bigint, size: number, read = { bytes: 0 }) {
@@ -37,37 +32,10 @@ function source(seed: bigint, size: number, read = { bytes: 0 }) {
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) out.set(part, (at += part.length) - part.length);
-  return out;
-}
-
 Deno.test("uploads big, small and of unknown size are sent as documents that download as the same bytes", async () => {
   const emulator = await startEmulator({ port: 0, log: () => {}, world: { homeDc: 2 } });
-  const calls: string[] = [];
-  for (const context of emulator.contexts) {
-    const call = context.call.bind(context);
-    context.call = (request, callContext) => {
-      calls.push(`dc${context.dcId} ${request._cons}`);
-      return call(request, callContext);
-    };
-  }
-  const client = new Client({
-    schema: loadSchema(),
-    server: {
-      host: "127.0.0.1",
-      port: emulator.dcs[1].port,
-      dc: 2,
-      publicKeys: [emulator.rsaKey],
-      test: false,
-    },
-    app: APP,
-    log: () => {},
-  });
+  const calls = recordCalls(emulator);
+  const client = emulatorClient(emulator, 2);
   try {
     assertEquals((await signIn((r) => client.call(r), "+15550000001"))._cons, "auth.authorization");
     const bob = await client.call({ _cons: "contacts.resolveUsername", username: "bob_example" });
