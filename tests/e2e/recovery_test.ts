@@ -27,6 +27,32 @@ function serveFor(line: unknown, timeoutSeconds = 5) {
   }, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
 }
 
+/**
+ * The DC again on its old port. Until the old sockets are gone, or while the client's own
+ * reconnects hold that port (a connect to a closed loopback port can pick it as its local port and
+ * meet itself), listening there fails with AddrInUse: that is retried, anything else is not.
+ */
+async function restartOn(
+  port: number,
+  rsaKey: Awaited<ReturnType<typeof startEmulator>>["rsaKey"],
+) {
+  let started: Awaited<ReturnType<typeof startEmulator>> | undefined;
+  await until(
+    async () => {
+      try {
+        started = await startEmulator({ port, dcs: 1, log: quiet, rsaKey, world: { homeDc: 1 } });
+        return true;
+      } catch (error) {
+        if (error instanceof Deno.errors.AddrInUse) return false;
+        throw error;
+      }
+    },
+    10_000,
+    `port ${port} to be free again`,
+  );
+  return started!;
+}
+
 const messageOf = (line: Record<string, unknown>) => line.message as Record<string, unknown>;
 
 Deno.test("after the DC restarts with no memory of the key, the connection says the session is dead and works again", async () => {
@@ -43,13 +69,7 @@ Deno.test("after the DC restarts with no memory of the key, the connection says 
     });
     assertEquals((messageOf(before) as unknown as Record<string, unknown>[]).length, 1);
     await first.close();
-    restarted = await startEmulator({
-      port,
-      dcs: 1,
-      log: quiet,
-      rsaKey: first.rsaKey,
-      world: { homeDc: 1 },
-    });
+    restarted = await restartOn(port, first.rsaKey);
     // The first call after the restart meets the forgotten key: a named error, not a hang.
     const met = await client.request({ id: 4, message: { _cons: "help.getNearestDc" } });
     assertEquals(met.error, "AuthKeyUnknown", JSON.stringify(met));
