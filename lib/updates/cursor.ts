@@ -23,18 +23,14 @@ export interface UpdateStateValues {
 export interface CursorValue {
   state: UpdateStateValues;
   /**
-   * New messages of the difference for `skipBox` that, starting from `state`, were delivered
-   * already (a difference lists its new messages first, then its other updates).
+   * Boxes whose difference, starting from `state`, was delivered in part: how many of its new
+   * messages and how many of its other updates. Several at once when a resumed cursor was inside
+   * one box's difference and another box's difference is delivered before it. The two lists are
+   * counted apart because each only grows at its end when more happens, while their
+   * concatenation does not. `other` is absent only in cursors of an older version, whose `new`
+   * counted both lists as one.
    */
-  skip: number;
-  /**
-   * Other updates of that difference delivered already. Counted apart from `skip` because both
-   * lists only grow at their ends when more happens, while their concatenation does not: a count
-   * over the whole list would point at other items once new messages were added. Absent in
-   * cursors written before it existed, whose `skip` counted the concatenation.
-   */
-  skipOther?: number;
-  skipBox?: string;
+  inside?: Record<string, { new: number; other?: number }>;
   /** The account (user id) whose state this is: a cursor resumes only that account. */
   account?: number;
   /** Position in a held session's journal (serve --state), when it came from one. */
@@ -64,7 +60,7 @@ export class BadCursorError extends Mtproto2jsonError {
  * ```ts
  * import assert from "node:assert/strict";
  * import { decodeCursor, encodeCursor } from "./cursor.ts";
- * const value = { state: { pts: 5, qts: 0, date: 1, seq: 0, channels: { "7": 3 } }, skip: 0 };
+ * const value = { state: { pts: 5, qts: 0, date: 1, seq: 0, channels: { "7": 3 } } };
  * assert.deepEqual(decodeCursor(encodeCursor(value)), value);
  * ```
  */
@@ -77,8 +73,12 @@ export function encodeCursor(value: CursorValue): string {
     d: state.date,
     s: state.seq,
     c: state.channels,
-    ...(value.skip || value.skipOther
-      ? { k: value.skip, o: value.skipOther ?? 0, b: value.skipBox }
+    ...(value.inside && Object.keys(value.inside).length
+      ? {
+        i: Object.fromEntries(
+          Object.entries(value.inside).map(([box, done]) => [box, [done.new, done.other ?? 0]]),
+        ),
+      }
       : {}),
     ...(value.account !== undefined ? { u: value.account } : {}),
     ...(value.journal !== undefined ? { j: value.journal } : {}),
@@ -114,6 +114,12 @@ export function decodeCursor(text: unknown): CursorValue {
     !Object.entries(channels).every(([id, pts]) => channelId(id) && int32(pts)) ||
     (compact.k !== undefined && (!int32(compact.k) || typeof compact.b !== "string")) ||
     (compact.o !== undefined && (!int32(compact.o) || compact.k === undefined)) ||
+    (compact.i !== undefined && (typeof compact.i !== "object" || compact.i === null ||
+      Array.isArray(compact.i) ||
+      !Object.entries(compact.i).every(([box, done]) =>
+        /^(common|secret|channel:\d{1,16})$/.test(box) && Array.isArray(done) &&
+        done.length === 2 && int32(done[0]) && int32(done[1])
+      ))) ||
     (compact.u !== undefined && !count(compact.u)) ||
     (compact.j !== undefined && !count(compact.j)) ||
     (compact.e !== undefined &&
@@ -133,13 +139,29 @@ export function decodeCursor(text: unknown): CursorValue {
       seq: compact.s as number,
       channels: { ...channels },
     },
-    skip: (compact.k as number | undefined) ?? 0,
-    ...(compact.k !== undefined ? { skipBox: compact.b as string } : {}),
-    ...(compact.o !== undefined ? { skipOther: compact.o as number } : {}),
+    ...(compact.i !== undefined || compact.k !== undefined ? { inside: insideOf(compact) } : {}),
     ...(compact.u !== undefined ? { account: compact.u as number } : {}),
     ...(compact.j !== undefined ? { journal: compact.j as number } : {}),
     ...(compact.e !== undefined ? { epoch: compact.e as string } : {}),
     ...(compact.h !== undefined ? { hashes: { ...(compact.h as Record<string, string>) } } : {}),
+  };
+}
+
+/** The partly delivered differences of a compact cursor, in either of its two spellings. */
+function insideOf(compact: Record<string, unknown>): CursorValue["inside"] {
+  if (compact.i !== undefined) {
+    return Object.fromEntries(
+      Object.entries(compact.i as Record<string, [number, number]>).map((
+        [box, [done, other]],
+      ) => [box, { new: done, other }]),
+    );
+  }
+  // One box, as cursors of an older version spelled it (`o` absent in older ones still).
+  return {
+    [compact.b as string]: {
+      new: compact.k as number,
+      ...(compact.o !== undefined ? { other: compact.o as number } : {}),
+    },
   };
 }
 
@@ -152,7 +174,7 @@ export function decodeCursor(text: unknown): CursorValue {
  * import assert from "node:assert/strict";
  * import { checkCursorAccount, encodeCursor } from "./cursor.ts";
  * const state = { pts: 1, qts: 0, date: 1, seq: 0, channels: {} };
- * const bobs = encodeCursor({ state, skip: 0, account: 2 });
+ * const bobs = encodeCursor({ state, account: 2 });
  * assert.throws(() => checkCursorAccount(bobs, 1), { name: "BadCursor" });
  * checkCursorAccount(bobs, 2);
  * ```
@@ -176,7 +198,7 @@ export function checkCursorAccount(cursor: unknown, userId: number | undefined):
  * import assert from "node:assert/strict";
  * import { atJournalPosition, decodeCursor, encodeCursor } from "./cursor.ts";
  * const state = { pts: 1, qts: 0, date: 1, seq: 0, channels: {} };
- * const at = decodeCursor(atJournalPosition(encodeCursor({ state, skip: 0 }), "ab", 7));
+ * const at = decodeCursor(atJournalPosition(encodeCursor({ state }), "ab", 7));
  * assert.deepEqual([at.epoch, at.journal], ["ab", 7]);
  * ```
  */
@@ -193,15 +215,15 @@ export function atJournalPosition(cursor: string, epoch: string, seq: number): s
  * import assert from "node:assert/strict";
  * import { encodeCursor, samePosition } from "./cursor.ts";
  * const state = { pts: 5, qts: 0, date: 1, seq: 0, channels: { "7": 3 } };
- * const a = encodeCursor({ state, skip: 0, journal: 4, epoch: "ab" });
- * assert.equal(samePosition(a, encodeCursor({ state: { ...state, date: 9 }, skip: 0 })), true);
- * assert.equal(samePosition(a, encodeCursor({ state, skip: 2, skipBox: "common" })), false);
+ * const a = encodeCursor({ state, journal: 4, epoch: "ab" });
+ * assert.equal(samePosition(a, encodeCursor({ state: { ...state, date: 9 } })), true);
+ * assert.equal(samePosition(a, encodeCursor({ state, inside: { common: { new: 2, other: 0 } } })), false);
  * ```
  */
 export function samePosition(a: string, b: string): boolean {
   const x = decodeCursor(a);
   const y = decodeCursor(b);
-  if (x.skip || y.skip || x.skipOther || y.skipOther) return false;
+  if (Object.keys(x.inside ?? {}).length || Object.keys(y.inside ?? {}).length) return false;
   if (x.state.pts !== y.state.pts || x.state.qts !== y.state.qts) return false;
   const channels = Object.keys(x.state.channels);
   return channels.length === Object.keys(y.state.channels).length &&

@@ -78,10 +78,10 @@ export class DifferencePlanner {
   }
 
   /** Every box of `state` is to be caught up (a resume, a reconnect, a new server session). */
-  wantAll(state: UpdateStateValues | undefined, skipBox: BoxName | undefined): void {
+  wantAll(state: UpdateStateValues | undefined, inside: BoxName[] = []): void {
     this.want(COMMON_BOX);
     for (const id of Object.keys(state?.channels ?? {})) this.want(channelBox(id));
-    if (skipBox) this.want(skipBox);
+    for (const box of inside) this.want(box);
   }
 
   /** True while the difference of `box` is wanted or under way. */

@@ -53,11 +53,13 @@ export interface UpdateStateOptions {
 export class UpdateState {
   readonly #clock: () => number;
   #state?: UpdateStateValues;
-  /** Mid-difference: new messages and other updates of the #skipBox difference delivered. */
-  #skip = 0;
-  /** Undefined only when resumed from a cursor that counted both lists as one. */
-  #skipOther?: number = 0;
-  #skipBox?: BoxName;
+  /**
+   * Boxes inside a difference: how many of its new messages and other updates were delivered
+   * (`other` undefined only when resumed from a cursor that counted both lists as one). Kept per
+   * box: a box resumed from the middle of its difference keeps its count while other boxes'
+   * differences are delivered, until its own is answered.
+   */
+  readonly #inside = new Map<BoxName, { new: number; other?: number }>();
   #syncing = false;
   #recovered = 0;
   readonly #peers = new KnownPeers();
@@ -95,16 +97,17 @@ export class UpdateState {
     }
     const value = decodeCursor(cursor);
     this.#state = value.state;
-    this.#skip = value.skip;
-    this.#skipOther = value.skipOther;
-    this.#skipBox = value.skipBox;
+    this.#inside.clear();
+    for (const [box, done] of Object.entries(value.inside ?? {})) {
+      this.#inside.set(box as BoxName, { ...done });
+    }
     this.#peers.rememberHashes(value.hashes ?? {});
-    this.#planner.wantAll(this.#state, this.#skipBox);
+    this.#planner.wantAll(this.#state, [...this.#inside.keys()]);
   }
 
   /** A reconnect or a new server session: what was pushed meanwhile is fetched. */
   reset(): void {
-    if (this.#state) this.#planner.wantAll(this.#state, this.#skipBox);
+    if (this.#state) this.#planner.wantAll(this.#state, [...this.#inside.keys()]);
   }
 
   /** The cursor after everything delivered so far. */
@@ -217,6 +220,8 @@ export class UpdateState {
     } else {
       this.#onChannelDifference(box, result, out);
     }
+    // Whatever the answer (items, empty, too long), the box is past the difference it was inside.
+    if (box !== "state") this.#inside.delete(box);
     this.#sequencer.drainAll(out);
     this.#maybeSynced(out);
     return out;
@@ -262,7 +267,7 @@ export class UpdateState {
   /**
    * Delivers a difference's items one line each: its new messages, then its other updates. Until
    * the last, a line's cursor is the state the difference started from and how many of each were
-   * delivered (see `CursorValue.skipOther`); after the last, the new state.
+   * delivered (see `CursorValue.inside`); after the last, the new state.
    */
   #deliverDifference(
     box: BoxName,
@@ -272,13 +277,12 @@ export class UpdateState {
     advance: () => void,
     out: UpdateOutput[],
   ): void {
-    let doneNew = 0;
-    let doneOther = 0;
-    if (this.#skipBox === box) {
-      // A cursor of an older version counted the two lists as one.
-      doneNew = this.#skipOther === undefined ? Math.min(this.#skip, newCount) : this.#skip;
-      doneOther = this.#skipOther === undefined ? this.#skip - doneNew : this.#skipOther;
-    }
+    const resumed = this.#inside.get(box);
+    // A cursor of an older version counted the two lists as one.
+    let doneNew = resumed
+      ? (resumed.other === undefined ? Math.min(resumed.new, newCount) : resumed.new)
+      : 0;
+    let doneOther = resumed ? (resumed.other ?? resumed.new - doneNew) : 0;
     const order = [
       ...Array.from({ length: Math.max(0, newCount - doneNew) }, (_, i) => doneNew + i),
       ...Array.from(
@@ -289,21 +293,15 @@ export class UpdateState {
     order.forEach((index, position) => {
       if (index < newCount) doneNew = index + 1;
       else doneOther = index - newCount + 1;
-      this.#skip = doneNew;
-      this.#skipOther = doneOther;
-      this.#skipBox = box;
+      this.#inside.set(box, { new: doneNew, other: doneOther });
       if (position === order.length - 1) {
         advance();
-        this.#skip = 0;
-        this.#skipOther = 0;
-        this.#skipBox = undefined;
+        this.#inside.delete(box);
       }
       out.push(this.#line(items[index], container));
     });
     if (order.length === 0) advance();
-    this.#skip = 0;
-    this.#skipOther = 0;
-    this.#skipBox = undefined;
+    this.#inside.delete(box);
     this.#recovered += order.length;
     if (order.length) {
       out.push({ kind: "event", event: { type: "recovered", box, count: order.length } });
@@ -362,10 +360,7 @@ export class UpdateState {
     const state = this.#state ?? { pts: 0, qts: 0, date: 0, seq: 0, channels: {} };
     const value: CursorValue = {
       state: { ...state, channels: { ...state.channels } },
-      skip: this.#skip,
-      ...(this.#skip || this.#skipOther
-        ? { skipOther: this.#skipOther, skipBox: this.#skipBox }
-        : {}),
+      ...(this.#inside.size ? { inside: Object.fromEntries(this.#inside) } : {}),
       ...(this.selfId !== undefined ? { account: this.selfId } : {}),
       hashes: this.#peers.hashesOf(Object.keys(state.channels)),
     };

@@ -348,7 +348,7 @@ export class ActionLog {
   /** Where a cursor the model did not see delivered stands, read from the cursor itself. */
   decode(cursor: string): Position {
     const value = decodeCursor(cursor);
-    if (value.skip) {
+    if (value.inside) {
       // Which items of a difference it counts depends on when that difference was taken.
       throw new ModelFailure(`a connection that loaded no cursor got a mid-difference one`);
     }
@@ -908,7 +908,7 @@ function lineSummary(line: Line): string {
   const cursorOf = (text: unknown) => {
     if (typeof text !== "string") return "";
     const value = decodeCursor(text);
-    const skip = value.skip ? ` skip ${value.skip} of ${value.skipBox}` : "";
+    const skip = value.inside ? ` inside ${JSON.stringify(value.inside)}` : "";
     return ` @ pts ${value.state.pts} channel ${value.state.channels[String(CHANNEL)]}${skip}` +
       (value.journal !== undefined ? ` journal ${value.journal}` : "");
   };

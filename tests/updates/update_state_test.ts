@@ -204,6 +204,66 @@ Deno.test("channels: a per-channel pts, a hole filled by getChannelDifference wi
   assertEquals(decodeCursor(machine.cursor()).state.channels, { "3000001": 52 });
 });
 
+Deno.test("a cursor from inside a channel's difference still skips its items when the common difference is answered first", () => {
+  // serve was killed while delivering a channel's difference; the restarted account resumes from
+  // the last stored cursor, asking for the common box and the channel at once.
+  const { machine, advance } = synced();
+  const inChannel = (id: number, pts: number) => ({
+    _cons: "updateNewChannelMessage",
+    message: { _cons: "message", id, peer_id: { _cons: "peerChannel", channel_id: channel.id } },
+    pts,
+    pts_count: 1,
+  });
+  machine.push(push(inChannel(1, 50)));
+  machine.push(push(inChannel(4, 53)));
+  advance(600);
+  machine.tick();
+  const [request] = machine.nextRequests();
+  const channelDifference = {
+    _cons: "updates.channelDifference",
+    final: true,
+    pts: 53,
+    new_messages: [2, 3, 4].map((id) => inChannel(id, 0).message),
+    other_updates: [],
+    users: [],
+    chats: [],
+  };
+  const out = machine.answer(request, channelDifference);
+  assertEquals(summary(out), [2, 3, 4, "recovered"]);
+  const afterTwo = (out[0] as { cursor: string }).cursor;
+  const resumed = new UpdateState({ clock: () => 0 });
+  resumed.selfId = 1000001;
+  resumed.start(afterTwo);
+  const requests = resumed.nextRequests();
+  const common = requests.find((r) => r._cons === "updates.getDifference")!;
+  const ofChannel = requests.find((r) => r._cons === "updates.getChannelDifference")!;
+  // Bob wrote in private meanwhile: the common difference has an item, and is answered first.
+  const commonOut = resumed.answer(common, {
+    _cons: "updates.difference",
+    new_messages: [newMessage(11, 0).message],
+    new_encrypted_messages: [],
+    other_updates: [],
+    users: [bob],
+    chats: [],
+    state: { _cons: "updates.state", pts: 11, qts: 0, date: 300, seq: 0, unread_count: 0 },
+  });
+  assertEquals(summary(commonOut), [11, "recovered"]);
+  // The line's cursor still says the channel's 2 was delivered: a resume from it skips it too.
+  const again = new UpdateState({ clock: () => 0 });
+  again.start((commonOut[0] as { cursor: string }).cursor);
+  const againChannel = again.nextRequests().find((r) =>
+    r._cons === "updates.getChannelDifference"
+  )!;
+  assertEquals(summary(again.answer(againChannel, channelDifference)), [3, 4, "recovered"]);
+  // And the resumed machine's channel difference delivers only what followed 2.
+  assertEquals(summary(resumed.answer(ofChannel, channelDifference)), [
+    3,
+    4,
+    "recovered",
+    "synced",
+  ]);
+});
+
 Deno.test("updatesTooLong asks for a difference, differenceTooLong is a too_long event, then it goes on", () => {
   const { machine } = synced();
   assertEquals(
