@@ -80,7 +80,13 @@ export class CallRunner {
         attempt > 0,
       );
     }
-    if (left() <= 0) throw new RequestTimeoutError("the deadline passed", attempt > 0);
+    if (left() <= 0) {
+      throw new RequestTimeoutError(
+        "the deadline passed",
+        attempt > 0,
+        context.lastConnectFailure && `the last try failed: ${context.lastConnectFailure}`,
+      );
+    }
     const home = this.#host.router.session.dc;
     const internal = this.internalCalls(context);
     const router = this.#host.router;
@@ -113,6 +119,7 @@ export class CallRunner {
         // Refused, reset, closed during the key exchange, …: the request did not go out; try
         // again after a wait, as after any dropped connection, while the deadline allows.
         const decision = decideReconnect(error, context.connectFailures++, left());
+        context.lastConnectFailure = error.message;
         // Not logged: `signin` prints the log, and a failure that heals is not worth a line.
         if (decision.action !== "wait") throw error;
         await this.#host.clock.sleep(decision.ms);

@@ -65,6 +65,11 @@ export interface CallContext {
   behaviour: ClientBehaviour;
   /** Connection failures met so far (refused, reset, …), for the backoff between tries. */
   connectFailures: number;
+  /**
+   * Why the last try failed to connect, in words: what the answer names when the deadline passes
+   * while waiting to try again.
+   */
+  lastConnectFailure?: string;
   /** `closeConnections` calls when the call began: one more means its owner closed the client. */
   closes: number;
   /** The DCs this call already exported the authorization to again (once each is enough). */
