@@ -1,0 +1,4 @@
+// Share 7 of 8 of ok's tests (see tests/support/test_shares.ts).
+import { importShare } from "../support/test_shares.ts";
+
+await importShare(7, 8);
