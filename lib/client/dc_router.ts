@@ -218,9 +218,10 @@ export class DcRouter {
   ): Sender {
     const options = this.#options;
     const url = webSocketUrlOf(this.#server, dc, media);
-    const route = url
-      ? webSocketRoute(url, this.#server, this.#options, dc)
-      : { ...address, ...senderRoute(this.#server.proxy, { dc, test: this.#server.test, media }) };
+    const route = url ? webSocketRoute(url, this.#server, this.#options, dc) : {
+      ...address,
+      ...senderRoute(this.#server.proxy, { dc, test: this.#server.test, media }, options.clock),
+    };
     return new Sender({
       host: route.host,
       port: route.port,

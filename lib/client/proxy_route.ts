@@ -37,18 +37,26 @@ export interface RouteTarget {
 }
 
 /**
- * The route of one sender through `proxy` (or straight, without one).
+ * The route of one sender through `proxy` (or straight, without one). `clock` is the client's:
+ * fake TLS puts its wall time in the hello, so a client given its own clock (tests, a skewed
+ * machine) must not fall back to the platform's.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { senderRoute } from "./proxy_route.ts";
- * const route = senderRoute({ kind: "socks5", host: "127.0.0.1", port: 1080 }, { dc: 2, test: false });
+ * import { systemClock } from "../io/clock.ts";
+ * const proxy = { kind: "socks5" as const, host: "127.0.0.1", port: 1080 };
+ * const route = senderRoute(proxy, { dc: 2, test: false }, systemClock);
  * assert.equal(route.via, "socks5://127.0.0.1:1080");
  * assert.equal(typeof route.connect, "function");
  * ```
  */
-export function senderRoute(proxy: ProxySpec | undefined, target: RouteTarget): SenderRoute {
+export function senderRoute(
+  proxy: ProxySpec | undefined,
+  target: RouteTarget,
+  clock: Clock,
+): SenderRoute {
   const dcId = target.test ? target.dc + 10000 : target.dc;
   if (!proxy) return { dcId };
   const via = proxyToUrl(proxy, { redact: true });
@@ -69,7 +77,7 @@ export function senderRoute(proxy: ProxySpec | undefined, target: RouteTarget): 
     case "mtproxy": {
       // The header carries the DC the proxy routes to; the sender writes its dcId there.
       const signed = target.media ? -dcId : dcId;
-      const route = mtproxyRoute(proxy, signed);
+      const route = mtproxyRoute(proxy, signed, { clock });
       return {
         dcId: signed,
         via,
