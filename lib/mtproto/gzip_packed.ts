@@ -22,8 +22,32 @@ import { peekConstructorId } from "./peek.ts";
 const FILE_BYTES = new Set([0xb304a621, 0xde7b673d, 0x096a18d5, 0xa99fca4f, 0x21e753bc]);
 
 /**
+ * Wrappers a request may travel in, by constructor id, with the bytes of fixed fields before their
+ * query: invokeWithoutUpdates (file calls go in it), invokeWithLayer, invokeAfterMsg,
+ * invokeWithTakeout.
+ */
+const WRAPPER_FIELDS = new Map([
+  [0xbf9459b7, 0],
+  [0xda9b0d0d, 4],
+  [0xcb9f372d, 8],
+  [0xaca9fd2e, 8],
+]);
+
+/** The constructor id of what `body` carries, looked for inside the wrappers above. */
+function carriedConstructorId(body: Uint8Array): number {
+  let offset = 0;
+  for (;;) {
+    const id = peekConstructorId(body.subarray(offset));
+    const fields = WRAPPER_FIELDS.get(id);
+    if (fields === undefined) return id;
+    offset += 4 + fields;
+  }
+}
+
+/**
  * Returns `body` as gzip_packed when it is longer than `above` bytes and compression makes it
- * smaller; otherwise `body` itself. Objects that carry a file's bytes are never compressed.
+ * smaller; otherwise `body` itself. Objects that carry a file's bytes (wrapped or not) are never
+ * compressed.
  *
  * @example
  * ```ts
@@ -36,7 +60,7 @@ const FILE_BYTES = new Set([0xb304a621, 0xde7b673d, 0x096a18d5, 0xa99fca4f, 0x21
  * ```
  */
 export function packGzip(body: Uint8Array, above: number): Uint8Array {
-  if (body.length <= above || FILE_BYTES.has(peekConstructorId(body))) return body;
+  if (body.length <= above || FILE_BYTES.has(carriedConstructorId(body))) return body;
   const packed = gzipSync(body);
   if (packed.length + 8 >= body.length) return body;
   const writer = new TlWriter(packed.length + 16);

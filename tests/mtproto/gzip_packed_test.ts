@@ -28,5 +28,15 @@ Deno.test("a long text request is sent compressed; a file's part is sent as it i
   ) {
     const body = codec.encode(part);
     assertEquals(packGzip(body, 512).length, body.length, part._cons);
+    // As file calls go: without updates, after a message, in a layer.
+    const wrapped = codec.encode({
+      _cons: "invokeWithoutUpdates",
+      query: {
+        _cons: "invokeAfterMsg",
+        msg_id: 5n,
+        query: { _cons: "invokeWithLayer", layer: 1, query: part },
+      },
+    });
+    assertEquals(packGzip(wrapped, 512).length, wrapped.length, `${part._cons}, wrapped`);
   }
 });
