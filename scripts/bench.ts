@@ -31,6 +31,11 @@ import { Sender } from "../lib/net/sender.ts";
 import { benchServe } from "./bench_serve.ts";
 import { benchFiles } from "./bench_files.ts";
 import { benchUpdates } from "./bench_updates.ts";
+import { benchProxies } from "./bench_proxies.ts";
+
+// The subcommands the benches start are `deno run`s, whose update check would look up
+// dl.deno.land: the benches reach nothing but 127.0.0.1.
+Deno.env.set("DENO_NO_UPDATE_CHECK", "1");
 
 /**
  * Runs `fn` repeatedly for about `milliseconds` after a warm-up, in batches of about 20 ms, and
@@ -277,5 +282,6 @@ sender.close();
 
 await benchServe(schema, report);
 await emulator.close();
+await benchProxies(report);
 await benchUpdates(schema, report);
 await benchFiles(report);

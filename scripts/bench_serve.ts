@@ -42,7 +42,7 @@ export async function stop(child: Deno.ChildProcess) {
 }
 
 /** Calls per second from `connections` × `inFlight` loops of `call` for `ms`. */
-async function rate(
+export async function rate(
   calls: ((id: number) => Promise<unknown>)[],
   inFlight: number,
   ms: number,
@@ -67,7 +67,7 @@ async function rate(
  * for their id and checked for the expected constructor, never parsed whole. `JsonClient` costs
  * about as much CPU per request as the client core itself.
  */
-class LeanJsonLoad {
+export class LeanJsonLoad {
   readonly #connection: Deno.TcpConn;
   readonly #waiting = new Map<number, () => void>();
   #outgoing = "";
@@ -80,6 +80,7 @@ class LeanJsonLoad {
     this.#read().catch(() => {});
   }
 
+  /** Opens a connection to serve on 127.0.0.1:`port`. */
   static async connect(port: number): Promise<LeanJsonLoad> {
     return new LeanJsonLoad(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
@@ -122,6 +123,7 @@ class LeanJsonLoad {
     this.#writing = false;
   }
 
+  /** Closes the connection. */
   close() {
     this.#connection.close();
   }
@@ -138,7 +140,7 @@ function cpuMs(pid: number): number {
 }
 
 /** Starts counting the CPU time of `pids`; `perRequest(rate)` gives µs of each per request. */
-function cpuMeter(pids: number[]) {
+export function cpuMeter(pids: number[]): { perRequest(rate: number): number[] } {
   const start = pids.map(cpuMs);
   const startMs = performance.now();
   return {
@@ -149,7 +151,8 @@ function cpuMeter(pids: number[]) {
   };
 }
 
-const percentile = (sorted: number[], p: number) =>
+/** The value at fraction `p` of an ascending array. */
+export const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
 /** Runs the serve benchmarks and reports each figure. */

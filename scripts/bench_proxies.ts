@@ -1,0 +1,187 @@
+/**
+ * The proxy hop part of `deno task bench` (issue #19): help.getNearestDc through `serve` straight
+ * to the emulator (direct) and through `serve --proxy` via SOCKS5 (Debian's microsocks), an
+ * MTProxy `ee` (fake TLS: the emulator's own front) and WebSocket (the emulator's `/apiws`), all
+ * in one run on 127.0.0.1, each figure printed as a ratio to direct. The emulator, the serves and
+ * microsocks are processes of their own, as a user runs them; the load comes from this process.
+ *
+ * @module
+ */
+
+import { startServeProcess, waitFor } from "../tests/support/processes.ts";
+import { startMicrosocks } from "../tests/support/real_proxies.ts";
+import { cpuMeter, LeanJsonLoad, percentile, rate, spawn, stop } from "./bench_serve.ts";
+
+type Report = (label: string, value: string, target?: string) => void;
+
+/** An `ee` secret: 16 bytes of key, then the SNI domain the fake TLS hello names. */
+const EE_SECRET = `ee${"0123456789abcdef".repeat(2)}${
+  new TextEncoder().encode("example.com").toHex()
+}`;
+/** One call at a time per path, interleaved, so that a busy moment of the machine hits all. */
+const LATENCY_CALLS = 2000;
+const CONNECTIONS = 10;
+const IN_FLIGHT = 50;
+/** Each path's throughput is measured twice (forward and reverse order), this long each time. */
+const RATE_MS = 2000;
+
+/** One way for serve to reach the emulator. */
+interface Path {
+  name: string;
+  /** serve's flags besides the server line. */
+  flags: string[];
+  /** The server line serve is given. */
+  line: unknown;
+  port?: number;
+  child?: Deno.ChildProcess;
+}
+
+/** The pid listening on 127.0.0.1:`port` (ss names it), for its CPU time; undefined if unseen. */
+async function listenerPid(port: number): Promise<number | undefined> {
+  const { stdout } = await new Deno.Command("ss", {
+    args: ["-tlnpH", `sport = :${port}`],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const pid = /pid=(\d+)/.exec(new TextDecoder().decode(stdout))?.[1];
+  return pid ? Number(pid) : undefined;
+}
+
+/** Runs the proxy hop benchmarks and reports each figure as a ratio to direct. */
+export async function benchProxies(report: Report): Promise<void> {
+  const emulator = spawn(
+    ["emulator", "--port", "0", "--mtproxy", EE_SECRET, "--websocket"],
+    "stdout",
+  );
+  const printed: string[] = [];
+  // The server line (DC 2), then the MTProxy link, then one WebSocket URL per DC.
+  await waitFor(emulator.stdout, /"websocket":\{"dc":2,"url":"[^"]+"\}\}\n/, printed);
+  const lines = printed.join("").split("\n").filter(Boolean).map((text) => JSON.parse(text));
+  const serverLine = lines.find((line) => line.server);
+  const link: string = lines.find((line) => line.mtproxy).mtproxy.link;
+  const websocket: string = lines.find((line) => line.websocket?.dc === serverLine.server.dc)
+    .websocket.url;
+  // Without microsocks the other paths are still measured (setup.sh installs it).
+  const socks = await startMicrosocks().catch((error: Error) => {
+    console.log(`\n(proxy hop: SOCKS5 left out: ${error.message})`);
+    return undefined;
+  });
+  // Direct and SOCKS5 use the default transport (obfuscated intermediate), as MTProxy and
+  // WebSocket always do, so that the ratio is the hop's and not the obfuscation's.
+  const obfuscated = ["--transport", "obfuscated-intermediate"];
+  const paths: Path[] = [
+    { name: "direct", flags: obfuscated, line: serverLine },
+    ...(socks
+      ? [{
+        name: "SOCKS5 (microsocks)",
+        flags: [...obfuscated, "--proxy", socks.url],
+        line: serverLine,
+      }]
+      : []),
+    { name: "MTProxy ee (fake TLS)", flags: ["--proxy", link], line: serverLine },
+    {
+      name: "WebSocket",
+      flags: [],
+      line: { server: { ...serverLine.server, websocket } },
+    },
+  ];
+  try {
+    for (const path of paths) {
+      const { child, port } = await startServeProcess(path.line, path.flags);
+      path.child = child;
+      path.port = port;
+    }
+    console.log(
+      "\nProxy hop: help.getNearestDc through serve, direct and through each proxy (ratios to direct)",
+    );
+    // Latency: one call at a time on each path in turn.
+    const clients = await Promise.all(paths.map((path) => LeanJsonLoad.connect(path.port!)));
+    await Promise.all(clients.map((client) => client.call(1)));
+    const times: number[][] = paths.map(() => []);
+    for (let i = 0; i < LATENCY_CALLS; i++) {
+      for (const [index, client] of clients.entries()) {
+        const start = performance.now();
+        await client.call(i + 2);
+        times[index].push(performance.now() - start);
+      }
+    }
+    for (const client of clients) client.close();
+    const p50 = times.map((list) => percentile(list.sort((a, b) => a - b), 0.5));
+    const p99 = times.map((list) => percentile(list, 0.99));
+    // Throughput: CONNECTIONS × IN_FLIGHT on each path, in order and then in reverse order.
+    const emulatorPid = emulator.pid;
+    const socksPid = socks && await listenerPid(socks.port);
+    const rates: number[][] = paths.map(() => []);
+    const cpu: number[][][] = paths.map(() => []);
+    const order = [...paths.keys()];
+    for (const round of [order, [...order].reverse()]) {
+      for (const index of round) {
+        const path = paths[index];
+        const sockets = await Promise.all(
+          Array.from({ length: CONNECTIONS }, () => LeanJsonLoad.connect(path.port!)),
+        );
+        await Promise.all(sockets.map((socket) => socket.call(1)));
+        const pids = [path.child!.pid, emulatorPid, ...(socksPid ? [socksPid] : [])];
+        const meter = cpuMeter(pids);
+        const measured = await rate(
+          sockets.map((socket) => (id: number) => socket.call(id + 1)),
+          IN_FLIGHT,
+          RATE_MS,
+        );
+        rates[index].push(measured);
+        cpu[index].push(meter.perRequest(measured));
+        const wrong = sockets.reduce((sum, socket) => sum + socket.wrong, 0);
+        for (const socket of sockets) socket.close();
+        if (wrong) report(`  answers that were not nearestDc (${path.name})`, `${wrong}`);
+      }
+    }
+    const mean = (list: number[]) => list.reduce((sum, value) => sum + value, 0) / list.length;
+    const throughput = rates.map(mean);
+    for (const [index, path] of paths.entries()) {
+      const ratio = (value: number, base: number) => `${(value / base).toFixed(2)}×`;
+      const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
+      if (index === 0) {
+        report(`  direct: p50 / p99 latency`, `${us(p50[0])} / ${us(p99[0])}`);
+        report(
+          `  direct: requests/s, ${CONNECTIONS} connections × ${IN_FLIGHT} in flight`,
+          `${throughput[0].toFixed(0)}`,
+        );
+      } else {
+        report(
+          `  ${path.name}: p50 latency (p99)`,
+          `${us(p50[index])} ${ratio(p50[index], p50[0])} (${us(p99[index])})`,
+          "target p50 ≤ 1.15×",
+        );
+        report(
+          `  ${path.name}: requests/s`,
+          `${throughput[index].toFixed(0)} ${ratio(throughput[index], throughput[0])}`,
+          "target ≥ 0.9×",
+        );
+      }
+      // Where the CPU goes: serve, the emulator (whose MTProxy and WebSocket fronts stand in
+      // for the proxy there) and microsocks, per request, the mean of the two rounds.
+      const [serveUs, emulatorUs, socksUs] = [0, 1, 2].map((which) =>
+        mean(cpu[index].map((figures) => figures[which] ?? 0))
+      );
+      report(
+        `    CPU per request: serve / emulator${socksPid ? " / microsocks" : ""}`,
+        `${serveUs.toFixed(1)} / ${emulatorUs.toFixed(1)}${
+          socksPid ? ` / ${socksUs.toFixed(1)}` : ""
+        } µs`,
+      );
+    }
+  } finally {
+    for (const path of paths) if (path.child) await stop(path.child);
+    await socks?.close();
+    await stop(emulator);
+  }
+}
+
+if (import.meta.main) {
+  // `deno run -A scripts/bench_proxies.ts` runs this part alone; its `deno run`s check for no
+  // update (that would look up dl.deno.land).
+  Deno.env.set("DENO_NO_UPDATE_CHECK", "1");
+  await benchProxies((label, value, target = "") =>
+    console.log(`${label.padEnd(58)} ${value.padStart(14)}  ${target}`)
+  );
+}
