@@ -6,7 +6,8 @@
 // Alice downloads 20 MB from another DC, serve reaches nothing but the route. signin and pipe:
 // Bob signs in with 2FA through `signin`, his session line resumes in a pipe, Alice signs in in
 // another pipe, Bob's message reaches her as an update, she downloads 20 MB; the pipes reach
-// nothing but the route. And --pfs through ee: the same, with every call under a temporary key.
+// nothing but the route. --pfs through ee (serve, signin and pipe): the same, with every session
+// under a bound temporary key. And a link given per connection in serve's server object.
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
 import { JsonClient } from "../support/json_client.ts";
@@ -276,29 +277,69 @@ Deno.test("signin and pipe over WebSocket URLs through an HTTP CONNECT proxy (ti
   }
 });
 
-Deno.test("--pfs through an ee MTProxy: signin and pipe sign in, call, get an update and download 20 MB with every message under a bound temporary key", async () => {
+/**
+ * Asserts that every MTProto session any DC of `world` saw ran under a temporary key bound to a
+ * permanent one, on DC 2 (sign-in, calls) and DC 3 (file connections) alike, and that no message
+ * came under a permanent key once one was bound.
+ */
+function everySessionUnderTemporaryKey(world: World) {
+  const bound = world.keyLines.filter((line) => line.includes("bound to permanent key"));
+  const temporary = new Set(bound.map((line) => /temporary key ([0-9a-f]+)/.exec(line)![1]));
+  const sessions = world.emulator.contexts.flatMap((dc) =>
+    [...dc.sessions.keys()].map((key) => `dc${dc.dcId} ${key.split(":")[0]}`)
+  );
+  assertEquals(sessions.some((session) => session.startsWith("dc2 ")), true, `${sessions}`);
+  assertEquals(sessions.some((session) => session.startsWith("dc3 ")), true, `${sessions}`);
+  assertEquals(
+    sessions.filter((session) => !temporary.has(session.split(" ")[1])),
+    [],
+    `sessions under a key that is not a bound temporary one:\n${world.keyLines.join("\n")}`,
+  );
+  assertEquals(
+    world.keyLines.filter((line) => line.includes("a message under permanent key")),
+    [],
+  );
+}
+
+Deno.test("--pfs through an ee MTProxy: signin and pipe sign in, call, get an update and download 20 MB with every session under a bound temporary key", async () => {
   const world = await startWorld();
   try {
     await signinAndPipeFlow(mtproxyRoute(world, "ee", ["--pfs"]));
-    const bound = world.keyLines.filter((line) => line.includes("bound to permanent key"));
-    const temporary = new Set(bound.map((line) => /temporary key ([0-9a-f]+)/.exec(line)![1]));
-    // Every MTProto session any DC saw (Bob's signin and pipe, Alice's pipe on DC 2, her file
-    // connections on DC 3) ran under a temporary key bound through the proxy.
-    const sessions = world.emulator.contexts.flatMap((dc) =>
-      [...dc.sessions.keys()].map((key) => `dc${dc.dcId} ${key.split(":")[0]}`)
-    );
-    assertEquals(sessions.some((session) => session.startsWith("dc2 ")), true, `${sessions}`);
-    assertEquals(sessions.some((session) => session.startsWith("dc3 ")), true, `${sessions}`);
-    assertEquals(
-      sessions.filter((session) => !temporary.has(session.split(" ")[1])),
-      [],
-      `sessions under a key that is not a bound temporary one:\n${world.keyLines.join("\n")}`,
-    );
-    assertEquals(
-      world.keyLines.filter((line) => line.includes("a message under permanent key")),
-      [],
-    );
+    everySessionUnderTemporaryKey(world);
   } finally {
+    await world.emulator.close();
+  }
+});
+
+Deno.test("serve --pfs through an ee MTProxy: the serve flow with every session under a bound temporary key", async () => {
+  const world = await startWorld();
+  try {
+    await serveFlow(mtproxyRoute(world, "ee", ["--pfs"]), SECRETS.ee);
+    everySessionUnderTemporaryKey(world);
+  } finally {
+    await world.emulator.close();
+  }
+});
+
+Deno.test('an MTProxy link pasted per connection as {"server": {"proxy": ...}}: that connection signs in through it, shown without its secret', async () => {
+  const world = await startWorld();
+  const route = mtproxyRoute(world, "ee");
+  const serve = await startServeProcess(route.server);
+  const alice = await JsonClient.connect(serve.port);
+  try {
+    const link = route.flags[route.flags.indexOf("--proxy") + 1];
+    const set = await alice.request({ id: 1, server: { proxy: link } });
+    const shown = String((set.server as Line).proxy);
+    assertStringIncludes(shown, "secret=***");
+    assertEquals(shown.includes(SECRETS.ee.slice(2, 12)), false, shown);
+    await alice.request({ id: 2, options: { longs_as_strings: true } });
+    await signInAlice(alice);
+    assertEquals(route.carried() >= 1, true, "the sign-in did not go through the proxy");
+    await reachedOnly(serve.child.pid, route.ports, [serve.port]);
+  } finally {
+    alice.close();
+    serve.child.kill("SIGTERM");
+    await serve.child.status;
     await world.emulator.close();
   }
 });
