@@ -32,15 +32,19 @@ export class ManagedUpdates {
   #timer?: TimerId;
   /** Counts starts, so that answers to a stopped run's calls are ignored. */
   #run = 0;
+  /** Debug lines (`--verbose`): each call for the state, and how and when it ended. */
+  readonly #debug?: (line: string) => void;
 
   constructor(
     client: Client,
     emit: (output: ManagedOutput) => void,
     clock: Clock = client.clock,
+    debug?: (line: string) => void,
   ) {
     this.#client = client;
     this.#emit = emit;
     this.#clock = clock;
+    this.#debug = debug;
   }
 
   /** True once started (a session is loaded or an account signed in) and not stopped. */
@@ -122,12 +126,25 @@ export class ManagedUpdates {
 
   async #ask(state: UpdateState, request: TlObject): Promise<void> {
     const run = this.#run;
+    const asked = this.#clock.now();
+    const what = describeRequest(request);
+    this.#debug?.(`asks ${what}`);
     let result: TlObject | undefined;
+    let thrown: unknown;
     try {
       result = await this.#client.call(request) as TlObject;
-    } catch {
-      result = undefined;
+    } catch (error) {
+      thrown = error;
     }
+    this.#debug?.(
+      `${what}: ${
+        result
+          ? result._cons === "rpc_error" ? `error ${result.error_message}` : result._cons
+          : thrown
+      } after ${Math.round(this.#clock.now() - asked)} ms${
+        this.#run !== run || this.#state !== state ? " (for a stopped run: ignored)" : ""
+      }`,
+    );
     if (this.#run !== run || this.#state !== state) return;
     if (!result || result._cons === "rpc_error" || result._cons === "rpc_timeout") {
       if (result?._cons === "rpc_error" && result.error_code === 401) {
@@ -149,4 +166,12 @@ export class ManagedUpdates {
   #out(outputs: UpdateOutput[]): void {
     for (const output of outputs) this.#emit(output);
   }
+}
+
+/** A state call in a few words: its method and where it asks from. */
+function describeRequest(request: TlObject): string {
+  const channel = (request.channel as TlObject | undefined)?.channel_id;
+  return `${request._cons}${channel !== undefined ? ` of channel ${channel}` : ""}${
+    typeof request.pts === "number" ? ` from pts ${request.pts}` : ""
+  }`;
 }

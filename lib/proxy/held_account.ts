@@ -16,66 +16,26 @@
  * @module
  */
 
-import { Client, type ClientBehaviour } from "../client/client.ts";
+import { Client } from "../client/client.ts";
 import {
   defaultServer,
   serverFromJson,
-  type ServerTarget,
   sessionFromJson,
   sessionToJson,
 } from "../client/session_json.ts";
 import { type ManagedOutput, ManagedUpdates } from "../client/managed_updates.ts";
-import { makeAuthKey } from "../mtproto/encrypted_message.ts";
 import type { TlObject } from "../tl/codec.ts";
-import type { TlSchema } from "../tl/schema.ts";
-import type { TransportOptions } from "../transport/transport.ts";
-import type { AppIdentity } from "../client/init_connection.ts";
 import { atJournalPosition, decodeCursor, samePosition } from "../updates/cursor.ts";
-import type { Clock } from "../io/clock.ts";
 import { StoreRetry } from "./store_retry.ts";
 import type { AccountStore, StoredAccount } from "../store/account_store.ts";
 import { writeJournalRow } from "../store/journal_row.ts";
-import type { UnaskedOutput } from "./update_lines.ts";
-
-/** What a held account's client is built from. */
-export interface HeldDefaults {
-  schema: TlSchema;
-  server?: ServerTarget;
-  app: AppIdentity;
-  behaviour?: Partial<ClientBehaviour>;
-  transport?: TransportOptions;
-  clock?: Clock;
-  log?: (line: string) => void;
-  /** Debug lines (`--verbose`): how connections attach, follow and join the account. */
-  verbose?: (line: string) => void;
-}
-
-/** How held accounts keep their journals and report trouble. */
-export interface HeldOptions {
-  /** Update lines kept per account (default 10,000). */
-  journalLimit?: number;
-  /** Where store failures and recoveries are logged (always, whatever the log level). */
-  log?: (line: string) => void;
-  /** Clock for the store probes (the platform's by default). */
-  clock?: Clock;
-  /** The first wait before probing a failing store, doubled each time up to 5 s (default 1 s). */
-  retryMs?: number;
-}
-
-/** A connection's way to receive an account's outputs (long fields in the default JSON form). */
-export type LineSink = (output: UnaskedOutput) => void;
-
-/** A fresh journal epoch: 64 random bits in hex. */
-function newEpoch(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(8)))
-    .map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/** The auth key id (hex) of a session object, or undefined when it has no key. */
-export function keyIdOf(session: Record<string, unknown>): string | undefined {
-  const key = sessionFromJson(session, 2).authKey;
-  return key ? makeAuthKey(key).id.toHex() : undefined;
-}
+import {
+  type HeldDefaults,
+  type HeldOptions,
+  keyIdOf,
+  type LineSink,
+  newEpoch,
+} from "./held_defaults.ts";
 
 /** One held account. */
 export class HeldAccount {
@@ -171,7 +131,12 @@ export class HeldAccount {
       },
       ...(defaults.log ? { log: defaults.log } : {}),
     });
-    this.#managed = new ManagedUpdates(this.client, (output) => this.#onOutput(output));
+    this.#managed = new ManagedUpdates(
+      this.client,
+      (output) => this.#onOutput(output),
+      this.client.clock,
+      (line) => this.#debug(`updates: ${line}`),
+    );
     this.#writes = new StoreRetry({
       log: (line) => this.#log(`store: held account ${this.keyId}: ${line}`),
       clock: options.clock ?? this.client.clock,
@@ -366,24 +331,32 @@ export class HeldAccount {
   #follow(sink: LineSink, cursor: string): void {
     let recovered = 0;
     let synced = false;
-    const updates = new ManagedUpdates(this.client, (output) => {
-      const own = this.#private.get(sink);
-      if (own?.updates !== updates) return updates.stop();
-      if (output.kind === "event" && output.event.type === "synced") {
-        if (synced) return;
-        synced = true;
-        own.synced = true;
-        own.cursor = output.event.cursor;
-        sink({ kind: "event", event: { type: "synced", cursor: output.event.cursor, recovered } });
-      } else if (output.kind === "updates") {
-        if (!synced) recovered++;
-        own.cursor = output.cursor;
-        sink(output);
-      } else return sink(output);
-      if (synced && this.#durable !== undefined && samePosition(own.cursor!, this.#durable)) {
-        this.#join(sink);
-      }
-    });
+    const updates = new ManagedUpdates(
+      this.client,
+      (output) => {
+        const own = this.#private.get(sink);
+        if (own?.updates !== updates) return updates.stop();
+        if (output.kind === "event" && output.event.type === "synced") {
+          if (synced) return;
+          synced = true;
+          own.synced = true;
+          own.cursor = output.event.cursor;
+          sink({
+            kind: "event",
+            event: { type: "synced", cursor: output.event.cursor, recovered },
+          });
+        } else if (output.kind === "updates") {
+          if (!synced) recovered++;
+          own.cursor = output.cursor;
+          sink(output);
+        } else return sink(output);
+        if (synced && this.#durable !== undefined && samePosition(own.cursor!, this.#durable)) {
+          this.#join(sink);
+        }
+      },
+      this.client.clock,
+      (line) => this.#debug(`a follower's updates: ${line}`),
+    );
     this.#private.set(sink, { updates });
     updates.start(cursor);
   }

@@ -8,15 +8,11 @@
 
 import { sessionFromJson } from "../client/session_json.ts";
 import type { AccountStore } from "../store/account_store.ts";
-import { HeldAccount, type HeldDefaults, type HeldOptions, keyIdOf } from "./held_account.ts";
+import { HeldAccount } from "./held_account.ts";
+import { type HeldDefaults, type HeldOptions, keyIdOf } from "./held_defaults.ts";
 
-export {
-  HeldAccount,
-  type HeldDefaults,
-  type HeldOptions,
-  keyIdOf,
-  type LineSink,
-} from "./held_account.ts";
+export { HeldAccount } from "./held_account.ts";
+export { type HeldDefaults, type HeldOptions, keyIdOf, type LineSink } from "./held_defaults.ts";
 
 /** The held accounts of one `serve`. */
 export class HeldAccounts {

@@ -479,7 +479,7 @@ async function inProcessServe(
   const store = faultyStore(await openSqliteStore(state), fault);
   const lines: string[] = [];
   const keep = (line: string) => {
-    lines.push(line);
+    lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
     if (lines.length > 200) lines.splice(0, lines.length - 200);
     log(line);
   };
@@ -525,6 +525,9 @@ async function processServe(
     // attach go to stderr: a failed seed prints the end of it.
     "--print-tracebacks",
     "--verbose",
+    // With the time of each line: a failure's log then shows how long each call took.
+    "--log-format",
+    "json",
   ]);
   return {
     port,
@@ -624,7 +627,8 @@ class SeedRun {
   }
 
   note(text: string): void {
-    this.trace.push(text);
+    // The time of day, to line the steps up with serve's log in a failure's report.
+    this.trace.push(`${new Date().toISOString().slice(11, 23)} ${text}`);
   }
 
   /** What every serve of this seed logged, oldest first (a failure prints its end). */
@@ -903,6 +907,19 @@ class SeedRun {
   }
 }
 
+/** A line of serve's JSON log as "time [connection] message"; any other line as it is. */
+function readableLogLine(line: string): string {
+  try {
+    const { time, connection, msg } = JSON.parse(line);
+    if (typeof time === "string" && typeof msg === "string") {
+      return `${time.slice(11, 23)} ${connection !== undefined ? `[${connection}] ` : ""}${msg}`;
+    }
+  } catch {
+    // a traceback or another plain line
+  }
+  return line;
+}
+
 /** A line in a few words, with its cursor decoded, for a verbose trace. */
 function lineSummary(line: Line): string {
   const cursorOf = (text: unknown) => {
@@ -985,7 +1002,7 @@ export async function runSeed(
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   if (error !== undefined && run.serveLogs.length) {
-    const lines = run.serveLogs.join("").trimEnd().split("\n").slice(-60)
+    const lines = run.serveLogs.join("").trimEnd().split("\n").slice(-60).map(readableLogLine)
       .map((line) => line.length > 300 ? line.slice(0, 300) + "…" : line);
     run.note(`serve's log, last ${lines.length} lines:`);
     for (const line of lines) run.note(`  | ${line}`);
