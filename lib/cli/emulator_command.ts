@@ -11,6 +11,7 @@ import { generateServerKey } from "../emulator/server_key.ts";
 import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
 import type { WorldOptions } from "../emulator/world.ts";
 import { parseFrontSecret } from "../emulator/mtproxy_front.ts";
+import { PortInUseError } from "../emulator/dc_server.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { parseFlags } from "./flags.ts";
@@ -215,28 +216,35 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
   }
   const mtproxyPort = number("mtproxy-port", values["mtproxy-port"]);
   const websocketPort = number("websocket-port", values["websocket-port"]);
-  const emulator = await startEmulator({
-    clock: io.clock,
-    port: number("port", values.port) ?? 4430,
-    dcs: number("dcs", values.dcs, 1) ?? 3,
-    ...(values.key ? { rsaKey: await loadOrCreateKey(values.key, io) } : {}),
-    world,
-    ...all,
-    perDc,
-    ...(values.scheme ? { schema: await schemaFromFlags(values.scheme, io.readTextFile) } : {}),
-    log: io.log,
-    ...(mtproxySecrets.length
-      ? {
-        mtproxy: {
-          secrets: mtproxySecrets,
-          ...(mtproxyPort !== undefined ? { port: mtproxyPort } : {}),
-        },
-      }
-      : {}),
-    ...(values.websocket || websocketPort !== undefined
-      ? { websocket: { port: websocketPort ?? 0 } }
-      : {}),
-  });
+  let emulator;
+  try {
+    emulator = await startEmulator({
+      clock: io.clock,
+      port: number("port", values.port) ?? 4430,
+      dcs: number("dcs", values.dcs, 1) ?? 3,
+      ...(values.key ? { rsaKey: await loadOrCreateKey(values.key, io) } : {}),
+      world,
+      ...all,
+      perDc,
+      ...(values.scheme ? { schema: await schemaFromFlags(values.scheme, io.readTextFile) } : {}),
+      log: io.log,
+      ...(mtproxySecrets.length
+        ? {
+          mtproxy: {
+            secrets: mtproxySecrets,
+            ...(mtproxyPort !== undefined ? { port: mtproxyPort } : {}),
+          },
+        }
+        : {}),
+      ...(values.websocket || websocketPort !== undefined
+        ? { websocket: { port: websocketPort ?? 0 } }
+        : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof PortInUseError)) throw error;
+    io.log(`mtproto2json: ${error.message} (another emulator? --port 0 picks free ports)`);
+    return 2;
+  }
   await io.write(JSON.stringify(emulator.serverLine()) + "\n");
   for (const link of emulator.mtproxy?.links ?? []) {
     await io.write(JSON.stringify({ mtproxy: { link } }) + "\n");

@@ -7,6 +7,7 @@
 
 import { type DcContext, ServerConnection } from "./server_connection.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
+import { Mtproto2jsonError } from "../errors.ts";
 
 /** A running DC listener. */
 export interface DcListener {
@@ -17,9 +18,25 @@ export interface DcListener {
   close(): Promise<void>;
 }
 
-/** Listens for one DC on 127.0.0.1 (port 0 picks a free one). */
+/** A DC's port is taken (another emulator, or anything else listening there). */
+export class PortInUseError extends Mtproto2jsonError {
+  override name = "PortInUse";
+}
+
+/**
+ * Listens for one DC on 127.0.0.1 (port 0 picks a free one); a port in use is a
+ * {@link PortInUseError} naming it.
+ */
 export function listenDc(dc: DcContext, port: number): DcListener {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({ hostname: "127.0.0.1", port });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new PortInUseError(
+      `cannot listen on 127.0.0.1:${port} for DC ${dc.dcId}: the address is already in use`,
+    );
+  }
   const connections = new Set<ServerConnection>();
   const sockets = new Set<Deno.TcpConn>();
   const serving = acceptLoop(

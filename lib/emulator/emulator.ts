@@ -134,17 +134,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       log,
     };
   };
-  for (let id = 1; id <= count; id++) {
-    const context = contextFor(id, rsaKey, options.perDc?.[id] ?? {});
-    const listener = listenDc(context, portOf(id - 1));
-    contexts.push(context);
-    listeners.push(listener);
-    addresses.push({ id, port: listener.port });
-  }
   // The same DCs again, for file traffic: a client keeps downloads off its main connections.
-  const mediaListeners = contexts.map((context) =>
-    listenDc(context, portOf(count + context.dcId - 1))
-  );
+  const mediaListeners: DcListener[] = [];
+  try {
+    for (let id = 1; id <= count; id++) {
+      const context = contextFor(id, rsaKey, options.perDc?.[id] ?? {});
+      const listener = listenDc(context, portOf(id - 1));
+      contexts.push(context);
+      listeners.push(listener);
+      addresses.push({ id, port: listener.port });
+    }
+    for (const context of contexts) {
+      mediaListeners.push(listenDc(context, portOf(count + context.dcId - 1)));
+    }
+  } catch (error) {
+    // A port in use: what already listens is closed, so that the caller may try elsewhere.
+    await Promise.all([...listeners, ...mediaListeners].map((listener) => listener.close()));
+    throw error;
+  }
   const mediaDcs = mediaListeners.map((listener, index) => ({
     id: index + 1,
     port: listener.port,

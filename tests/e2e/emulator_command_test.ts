@@ -155,3 +155,26 @@ Deno.test("--scheme serves that file's layer, and says so when a client declares
   }
   assertStringIncludes(stderr, "the client declares layer 223, the emulator serves layer 999");
 });
+
+Deno.test("a port in use is one line naming it and exit 2, not a stack trace", async () => {
+  // Another program holds the port of DC 1 (say, an emulator started earlier).
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String((taken.addr as Deno.NetAddr).port);
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${root}main.ts`, "emulator", "--port", port, "--dcs", "1"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const said = new TextDecoder().decode(stderr);
+    assertEquals(code, 2, said);
+    assertEquals(new TextDecoder().decode(stdout), "");
+    assertEquals(said.trim().split("\n").length, 1, said);
+    assertStringIncludes(
+      said,
+      `cannot listen on 127.0.0.1:${port} for DC 1: the address is already in use`,
+    );
+  } finally {
+    taken.close();
+  }
+});
