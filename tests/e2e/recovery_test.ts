@@ -6,6 +6,7 @@
 import { assertEquals } from "../assert.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
+import { PortInUseError } from "../../lib/emulator/dc_server.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { JsonClient } from "../support/json_client.ts";
@@ -30,7 +31,7 @@ function serveFor(line: unknown, timeoutSeconds = 5) {
 /**
  * The DC again on its old port. Until the old sockets are gone, or while the client's own
  * reconnects hold that port (a connect to a closed loopback port can pick it as its local port and
- * meet itself), listening there fails with AddrInUse: that is retried, anything else is not.
+ * meet itself), listening there fails with PortInUseError: that is retried, anything else is not.
  */
 async function restartOn(
   port: number,
@@ -43,7 +44,7 @@ async function restartOn(
         started = await startEmulator({ port, dcs: 1, log: quiet, rsaKey, world: { homeDc: 1 } });
         return true;
       } catch (error) {
-        if (error instanceof Deno.errors.AddrInUse) return false;
+        if (error instanceof PortInUseError) return false;
         throw error;
       }
     },
