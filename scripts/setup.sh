@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the pinned Deno from the npm registry into .tools/ (git-ignored).
-# Usage: bash scripts/setup.sh   then   export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+# Usage: bash scripts/setup.sh   then   export PATH="$PWD/.tools/node_modules/.bin:$PATH" DENO_NO_UPDATE_CHECK=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
