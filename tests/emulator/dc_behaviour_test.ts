@@ -63,7 +63,7 @@ Deno.test("ping_delay_disconnect: a client silent past the delay is disconnected
   }
 });
 
-Deno.test("large results arrive gzip_packed and are unpacked transparently", async () => {
+Deno.test("large results arrive gzip_packed and are unpacked transparently; a file's part never is", async () => {
   const emulator = await startEmulator({
     port: 0,
     dcs: 1,
@@ -74,6 +74,34 @@ Deno.test("large results arrive gzip_packed and are unpacked transparently", asy
   const call = rawCaller(sender, codec);
   try {
     await signInWithCode(call, "+15550000001");
+    // Two long messages (under the 4096 characters a message may have): a history over 4 KiB.
+    const text = "a long note to Bob ".repeat(150);
+    const bob = emulator.world.users.get(1000002)!;
+    const toBob = { _cons: "inputPeerUser", user_id: bob.id, access_hash: bob.accessHash };
+    for (const random_id of [1n, 2n]) {
+      const sent = await call({
+        _cons: "messages.sendMessage",
+        peer: toBob,
+        message: text,
+        random_id,
+      });
+      assertEquals(sent._cons === "rpc_error" ? sent.error_message : "sent", "sent");
+    }
+    const history = await call({
+      _cons: "messages.getHistory",
+      peer: toBob,
+      offset_id: 0,
+      offset_date: 0,
+      add_offset: 0,
+      limit: 10,
+      max_id: 0,
+      min_id: 0,
+      hash: 0n,
+    });
+    const messages = history.messages as Record<string, unknown>[];
+    assertEquals(messages.slice(0, 2).map((message) => message.message), [text, text]);
+    assertEquals(emulator.contexts[0].stats.gzippedResults, 1);
+    // A file's bytes are sent as they are, however well they would compress.
     const part = await call({
       _cons: "upload.getFile",
       location: {
