@@ -118,7 +118,8 @@ function freePort(): number {
 /**
  * Runs a document's programs in order as one shell session in an empty directory, with
  * `mtproto2json` on the PATH (this source tree), serve's port in MTPROTO2JSON_PORT (the clients
- * read it too) and the emulator on free ports; checks every `=> text` the programs promise.
+ * read it too), the emulator on free ports and free ports for the proxies a document starts
+ * (SOCKS_PORT, SOCKS_AUTH_PORT, HTTP_PROXY_PORT); checks every `=> text` the programs promise.
  */
 async function runPrograms(file: string, all: Program[]): Promise<void> {
   // Go examples need a Go toolchain (Debian's golang-go); without one they are left out here.
@@ -155,6 +156,11 @@ async function runPrograms(file: string, all: Program[]): Promise<void> {
         PATH: `${dir}/bin:${Deno.env.get("PATH")}`,
         MTPROTO2JSON_PORT: String(freePort()),
         MTPROTO2JSON_EMULATOR_PORT: "0",
+        SOCKS_PORT: String(freePort()),
+        SOCKS_AUTH_PORT: String(freePort()),
+        HTTP_PROXY_PORT: String(freePort()),
+        // Deno's update check would look up dl.deno.land: the examples reach only 127.0.0.1.
+        DENO_NO_UPDATE_CHECK: "1",
         NO_COLOR: "1",
         // Go builds in the directory, with the standard library only and no network.
         GOCACHE: `${dir}/.gocache`,
