@@ -64,7 +64,9 @@ export class Client {
   constructor(options: ClientOptions) {
     this.#options = options;
     this.schema = options.schema;
-    this.#input = sharedCodec(options.schema, { defaultHashes: true });
+    // Answers are decoded from freshly decrypted messages, never reused: a file part's bytes
+    // can stay where they were decrypted.
+    this.#input = sharedCodec(options.schema, { defaultHashes: true, largeBytesAsViews: true });
     this.app = options.app;
     this.clock = options.clock ?? systemClock;
     this.behaviour = {

@@ -107,8 +107,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // The world is written for the shipped layer. Served at another one, its objects are fitted to
   // that schema on the way out (fields it lacks dropped, fields it added filled); at the shipped
   // layer encoding stays strict, so that a misspelt field in the world fails loudly.
+  // Calls are decoded from freshly decrypted messages: an uploaded part's bytes stay in place.
   const codec = new TlCodec(options.schema ?? loadSchema(), {
     fitToSchema: options.schema !== undefined,
+    largeBytesAsViews: true,
   });
   const count = options.dcs ?? 3;
   const contexts: DcContext[] = [];

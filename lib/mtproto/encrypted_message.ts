@@ -79,11 +79,17 @@ export function encryptMessage(
  * Decrypts and checks a message sent in `direction`: auth_key_id, length, msg_key recomputed
  * over the plaintext, declared body length and padding length (12..1024). Session id and msg_id
  * rules are the session's to check; they need its state.
+ *
+ * `inPlace: true` decrypts into `payload`'s own bytes (the body is then a view into it), for a
+ * caller that owns a payload it never reads again: a file part's megabyte is then neither
+ * allocated nor copied once more, which is most of a download's garbage. `payload` is changed
+ * even when a check fails.
  */
 export function decryptMessage(
   authKey: AuthKey,
   payload: Uint8Array,
   direction: Direction,
+  { inPlace = false }: { inPlace?: boolean } = {},
 ): DecryptedMessage {
   if (payload.length < 24 + 48) {
     throw new SecurityError(`encrypted message of ${payload.length} bytes is too short`);
@@ -96,11 +102,12 @@ export function decryptMessage(
   const encryptedLength = (payload.length - 24) & ~15;
   const msgKey = payload.subarray(8, 24);
   const { key, iv } = messageAesKeyIv(authKey.key, msgKey, direction);
-  const plaintext = igeDecrypt(payload.subarray(24, 24 + encryptedLength), key, iv);
+  const ciphertext = payload.subarray(24, 24 + encryptedLength);
+  const plaintext = igeDecrypt(ciphertext, key, iv, inPlace ? ciphertext : undefined);
   if (!equalBytes(messageKey(authKey.key, plaintext, direction), msgKey)) {
     throw new SecurityError("msg_key does not match the decrypted message");
   }
-  const view = new DataView(plaintext.buffer);
+  const view = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
   const length = view.getUint32(28, true);
   const padding = plaintext.length - 32 - length;
   if (length % 4 !== 0 || padding < 12 || padding > 1024) {

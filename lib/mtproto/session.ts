@@ -181,11 +181,15 @@ export class ClientSession {
     this.#salts.asked(this.#requests.enqueue(body, true).requestId);
   }
 
-  /** Decrypts and checks a received payload, returning what it means. Never throws. */
-  receive(payload: Uint8Array): SessionEvent[] {
+  /**
+   * Decrypts and checks a received payload, returning what it means. Never throws. `inPlace`:
+   * the caller hands over a payload it never reads again, which is decrypted in its own bytes
+   * (see {@link decryptMessage}).
+   */
+  receive(payload: Uint8Array, { inPlace = false }: { inPlace?: boolean } = {}): SessionEvent[] {
     let message;
     try {
-      message = decryptMessage(this.authKey, payload, "server");
+      message = decryptMessage(this.authKey, payload, "server", { inPlace });
     } catch (error) {
       return [{ type: "dropped", reason: (error as Error).message }];
     }

@@ -304,7 +304,8 @@ export class Sender {
         if (next.done) break;
         for (const payload of transport.unpack(next.value)) {
           this.#progress.step = "answer";
-          const events = this.session!.receive(payload);
+          // The transport's payloads are fresh buffers, never read again: decrypted in place.
+          const events = this.session!.receive(payload, { inPlace: true });
           if (events.some((event) => event.type !== "dropped")) this.#backoff.succeeded();
           dispatchSessionEvents(events, this.#pending, this.options, (line) => this.#log(line));
         }

@@ -51,6 +51,11 @@ export interface CodecOptions {
    * from one set of objects (the emulator); everything else keeps the strict default.
    */
   fitToSchema?: boolean;
+  /**
+   * `bytes` values of 64 KiB or more (a file's part) as views into the decoded input instead of
+   * copies, for input that is never reused (a decrypted message): the copy was a megabyte per part.
+   */
+  largeBytesAsViews?: boolean;
 }
 
 const RPC_ERROR_ID = 0x2144ca19;
@@ -219,6 +224,7 @@ export function sharedCodec(schema: TlSchema, options: CodecOptions = {}): TlCod
     options.bytes ?? "uint8array",
     options.defaultHashes === true,
     options.fitToSchema === true,
+    options.largeBytesAsViews === true,
   ].join();
   let codec = bySettings.get(key);
   if (!codec) bySettings.set(key, codec = new TlCodec(schema, options));

@@ -24,7 +24,12 @@ export interface DecoderOptions {
   bytes?: "uint8array" | "base64";
   /** Accept an object of another type than the one expected (values of another layer). */
   fitToSchema?: boolean;
+  /** `bytes` of {@link LARGE_BYTES} or more as views into the input, not copies (see TlCodec). */
+  largeBytesAsViews?: boolean;
 }
+
+/** The size from which `largeBytesAsViews` reads `bytes` as views: far above any key or reference. */
+export const LARGE_BYTES = 64 * 1024;
 
 /**
  * Reads TL objects and typed values for one schema, compiling each combinator's decoder on first
@@ -64,7 +69,11 @@ export class TlDecoder {
       this.#readBytes = (reader) => reader.bytesView().toBase64();
       this.#readFixed = (reader, size) => reader.raw(size, `int${size * 8}`).toBase64();
     } else {
-      this.#readBytes = (reader) => reader.bytesCopy();
+      const viewsFrom = options.largeBytesAsViews ? LARGE_BYTES : Infinity;
+      this.#readBytes = (reader) => {
+        const bytes = reader.bytesView();
+        return bytes.length >= viewsFrom ? bytes : bytes.slice();
+      };
       this.#readFixed = (reader, size) => reader.raw(size, `int${size * 8}`).slice();
     }
   }

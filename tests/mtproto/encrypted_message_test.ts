@@ -124,3 +124,27 @@ Deno.test("msg_ids increase strictly, follow the server clock, and have the side
   const after = client.next();
   assertEquals(after > ids[ids.length - 1], true);
 });
+
+Deno.test("in place, a message decrypts into its own payload, at any offset of its buffer", () => {
+  for (const [size, offset] of [[0, 0], [100, 4], [4096, 1], [300_000, 7]]) {
+    const body = secureRandom(size);
+    const sealed = encryptMessage(authKey, header, body, "server", secureRandom);
+    // As a transport hands it over: a view into a bigger read buffer, not always word-aligned.
+    const buffer = new Uint8Array(offset + sealed.length + 5);
+    buffer.set(sealed, offset);
+    const payload = buffer.subarray(offset, offset + sealed.length);
+    const opened = decryptMessage(authKey, payload, "server", { inPlace: true });
+    assertEquals(opened, { ...header, body });
+    if (offset % 4 === 0) assertEquals(opened.body.buffer, buffer.buffer);
+    // The bytes around the payload are left alone.
+    assertEquals(buffer.subarray(offset + sealed.length), new Uint8Array(5));
+  }
+});
+
+Deno.test("without inPlace, the payload is left as it was (it may be read again)", () => {
+  const sealed = encryptMessage(authKey, header, secureRandom(64), "client", secureRandom);
+  const before = sealed.slice();
+  decryptMessage(authKey, sealed, "client");
+  assertEquals(sealed, before);
+  assertEquals(decryptMessage(authKey, sealed, "client").seqNo, header.seqNo);
+});

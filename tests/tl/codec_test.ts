@@ -355,3 +355,23 @@ Deno.test("a double field takes any JSON number, an integer beyond 2^53 included
     assertEquals(decoded.lat, expected, text);
   }
 });
+
+Deno.test("largeBytesAsViews: a file part's bytes are a view into the input, small bytes copies", () => {
+  const viewing = new TlCodec(loadSchema(), { largeBytesAsViews: true });
+  const copying = new TlCodec(loadSchema());
+  const part = (size: number) => ({
+    _cons: "upload.file",
+    type: { _cons: "storage.filePartial" },
+    mtime: 1,
+    bytes: new Uint8Array(size).map((_, i) => i * 7),
+  });
+  for (const size of [100, 64 * 1024 - 1, 64 * 1024, 1 << 20]) {
+    const encoded = copying.encode(part(size));
+    const viewed = viewing.decode(encoded).bytes as Uint8Array;
+    const copied = copying.decode(encoded).bytes as Uint8Array;
+    assertEquals(viewed, part(size).bytes);
+    assertEquals(copied, part(size).bytes);
+    assertEquals(viewed.buffer === encoded.buffer, size >= 64 * 1024, `${size} bytes`);
+    assertEquals(copied.buffer === encoded.buffer, false);
+  }
+});
