@@ -108,7 +108,6 @@ export function webSocketRoute(
     dcId: server.test ? dc + 10000 : dc,
     connect: (_host, _port, attempt) =>
       connectWebSocket(url, {
-        clock: options.clock,
         ...(attempt ? { attempt } : {}),
         ...(proxy ? { proxy } : {}),
       }),

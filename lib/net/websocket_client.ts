@@ -1,6 +1,6 @@
 /**
- * An RFC 6455 WebSocket client over any byte pipe: what MTProto over WebSocket needs when the
- * pipe is not Deno's own (a proxy's tunnel, which Deno's `WebSocket` cannot be given). The opening
+ * An RFC 6455 WebSocket client over any byte pipe (a TCP socket with `TCP_NODELAY`, a proxy's
+ * tunnel, TLS over either): every WebSocket MTProto goes over (see websocket_connection.ts). The opening
  * handshake with its `Sec-WebSocket-Accept` check, masked binary frames out, data frames in
  * (fragments joined into the byte stream: frame boundaries mean nothing to MTProto), pings
  * answered with pongs, the closing handshake.
@@ -61,6 +61,11 @@ export async function webSocketOver(
 ): Promise<ByteConnection> {
   const random = options.random ?? secureRandom;
   const { attempt } = options;
+  // Aborted already (while the TCP connect or TLS finished): a listener would never hear it.
+  if (attempt?.signal.aborted) {
+    stream.close();
+    throw givenUp(url.href);
+  }
   const onAbort = () => stream.close();
   attempt?.signal.addEventListener("abort", onAbort, { once: true });
   const reader = stream.readable[Symbol.asyncIterator]();

@@ -3,14 +3,16 @@
  * bytes travel in binary frames of a WebSocket opened with the subprotocol `binary`. Frame
  * boundaries mean nothing: the obfuscated transport over it is one byte stream, as over TCP.
  *
- * Straight to the server it is Deno's own `WebSocket`. Through a SOCKS5 or HTTP CONNECT proxy it
- * is the project's own RFC 6455 client (websocket_client.ts) over the proxy's tunnel, since Deno's
- * `WebSocket` cannot be given a socket; for `wss://`, TLS over the tunnel first.
+ * It is the project's own RFC 6455 client (websocket_client.ts) over a TCP socket with
+ * `TCP_NODELAY` (straight to the server, or a SOCKS5 or HTTP CONNECT proxy's tunnel), TLS over it
+ * for `wss://`. Not Deno's own `WebSocket`: that one turns `TCP_NODELAY` off on its socket with no
+ * way to turn it back on, so a small frame waited for the peer's delayed ACK (a p99 near 40 ms,
+ * half of direct TCP's throughput in the proxy-hop bench); it can neither be given a socket (a
+ * proxy's tunnel) nor stop reading while its reader is behind.
  *
  * @module
  */
 
-import { type Clock, systemClock } from "../io/clock.ts";
 import type { RandomSource } from "../crypto/random.ts";
 import { connectThroughHttp } from "./http_connect.ts";
 import { ProxyError, type TcpConnect } from "./proxy_handshake.ts";
@@ -20,7 +22,7 @@ import { ConnectionFailedError } from "./sender_errors.ts";
 import type { ConnectAttempt } from "./sender_options.ts";
 import { connectThroughSocks5 } from "./socks5.ts";
 import type { ByteConnection } from "./tcp_connection.ts";
-import { closeError, givenUp, WEBSOCKET_PROTOCOL, webSocketOver } from "./websocket_client.ts";
+import { givenUp, webSocketOver } from "./websocket_client.ts";
 /** Telegram's web endpoint names of DCs 1 to 5. */
 const TELEGRAM_NAMES = ["pluto", "venus", "aurora", "vesta", "flora"];
 
@@ -28,15 +30,11 @@ const TELEGRAM_NAMES = ["pluto", "venus", "aurora", "vesta", "flora"];
 export interface WebSocketOptions {
   /** The sender's attempt: aborting it closes what was opened; it hears what the open waits for. */
   attempt?: ConnectAttempt;
-  /** Timers for waiting while the send buffer is full; the platform's by default. */
-  clock?: Clock;
   /** A SOCKS5 or HTTP CONNECT proxy to go through (an MTProxy cannot carry a WebSocket). */
   proxy?: ProxySpec;
-  /** `write` waits while more than this many bytes are queued unsent (default 1 MiB). */
-  highWaterMark?: number;
-  /** Masking keys and handshake nonces, through a proxy; secure by default. */
+  /** Masking keys and handshake nonces; secure by default. */
   random?: RandomSource;
-  /** Certificates to trust for `wss://` through a proxy, besides the system's (tests). */
+  /** Certificates to trust for `wss://`, besides the system's (tests). */
   caCerts?: string[];
 }
 
@@ -82,9 +80,10 @@ export function parseWebSocketUrl(text: string): string {
 
 /**
  * Opens a WebSocket to `url` (subprotocol `binary`) as a byte connection: every write one binary
- * frame, every frame received a chunk. A connection that cannot be opened, or one written after
- * it closed, is {@link ConnectionFailedError} naming the URL; a close other than a normal one ends
- * the readable with that error.
+ * frame, every frame received a chunk, read only as the reader asks (a slow reader holds the
+ * server back, not this process's memory). A connection that cannot be opened, or one written
+ * after it closed, is {@link ConnectionFailedError} naming the URL; a close other than a normal
+ * one ends the readable with that error.
  *
  * @example
  * ```ts ignore
@@ -98,116 +97,7 @@ export async function connectWebSocket(
 ): Promise<ByteConnection> {
   const href = parseWebSocketUrl(url);
   if (options.attempt?.signal.aborted) throw givenUp(href);
-  return options.proxy
-    ? await throughProxy(new URL(href), options.proxy, options)
-    : await platformWebSocket(href, options);
-}
-
-/** Received chunks waiting for the reader, and how the stream ended. */
-class Inbox {
-  #chunks: Uint8Array[] = [];
-  #wake?: () => void;
-  #ended = false;
-  #error?: Error;
-
-  push(chunk: Uint8Array): void {
-    this.#chunks.push(chunk);
-    this.#wake?.();
-  }
-
-  /** Ends the stream, with `error` once what came before it is read. */
-  end(error?: Error): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
-    this.#wake?.();
-  }
-
-  async *chunks(): AsyncGenerator<Uint8Array> {
-    for (;;) {
-      const batch = this.#chunks;
-      this.#chunks = [];
-      for (const chunk of batch) yield chunk;
-      if (this.#chunks.length) continue;
-      if (this.#ended) {
-        if (this.#error) throw this.#error;
-        return;
-      }
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = undefined;
-    }
-  }
-}
-
-/** How often a full send buffer is looked at again. */
-const DRAIN_POLL_MS = 5;
-
-/** Deno's own WebSocket client. */
-async function platformWebSocket(url: string, options: WebSocketOptions): Promise<ByteConnection> {
-  const { attempt } = options;
-  const clock = options.clock ?? systemClock;
-  const highWaterMark = options.highWaterMark ?? 1 << 20;
-  let socket: WebSocket;
-  try {
-    socket = new WebSocket(url, WEBSOCKET_PROTOCOL);
-  } catch (error) {
-    throw new ConnectionFailedError(
-      `cannot open the WebSocket ${url}: ${(error as Error).message}`,
-    );
-  }
-  socket.binaryType = "arraybuffer";
-  const inbox = new Inbox();
-  let closedByUs = false;
-  let failure: string | undefined;
-  socket.onmessage = (event) => {
-    if (typeof event.data === "string") {
-      inbox.end(new ConnectionFailedError(`the WebSocket ${url} sent a text message`));
-      socket.close(1003);
-      return;
-    }
-    inbox.push(new Uint8Array(event.data as ArrayBuffer));
-  };
-  socket.onerror = (event) => (failure = (event as ErrorEvent).message);
-  attempt?.waiting(`the WebSocket ${url} did not answer the opening handshake`);
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      socket.close();
-      reject(givenUp(url));
-    };
-    attempt?.signal.addEventListener("abort", onAbort, { once: true });
-    socket.onopen = () => {
-      attempt?.signal.removeEventListener("abort", onAbort);
-      resolve();
-    };
-    socket.onclose = (event) => {
-      attempt?.signal.removeEventListener("abort", onAbort);
-      reject(
-        new ConnectionFailedError(
-          `cannot open the WebSocket ${url}: ${failure ?? `closed with code ${event.code}`}`,
-        ),
-      );
-    };
-  });
-  socket.onclose = (event) => inbox.end(closedByUs ? undefined : closeError(url, event, failure));
-  return {
-    readable: inbox.chunks(),
-    async write(bytes) {
-      if (socket.readyState !== WebSocket.OPEN) {
-        throw new ConnectionFailedError(`the WebSocket ${url} is closed`);
-      }
-      socket.send(bytes);
-      // Sent in order at once; the promise holds a writer back while the socket is behind.
-      while (socket.readyState === WebSocket.OPEN && socket.bufferedAmount > highWaterMark) {
-        await clock.sleep(DRAIN_POLL_MS);
-      }
-    },
-    close() {
-      if (closedByUs) return;
-      closedByUs = true;
-      inbox.end();
-      socket.close(1000);
-    },
-  };
+  return await overTcp(new URL(href), options);
 }
 
 /** A TCP socket as a byte connection whose reads happen only when asked for (TLS may follow). */
@@ -229,13 +119,13 @@ function socketConnection(socket: Deno.TcpConn | Deno.TlsConn): ByteConnection {
   };
 }
 
-/** The tunnel through `proxy`, TLS over it for `wss://`, and the WebSocket handshake. */
-async function throughProxy(
-  url: URL,
-  proxy: ProxySpec,
-  options: WebSocketOptions,
-): Promise<ByteConnection> {
-  if (proxy.kind === "mtproxy") {
+/**
+ * A TCP connection to the server or the tunnel through `options.proxy`, TLS over it for `wss://`,
+ * and the WebSocket handshake.
+ */
+async function overTcp(url: URL, options: WebSocketOptions): Promise<ByteConnection> {
+  const { proxy, attempt } = options;
+  if (proxy?.kind === "mtproxy") {
     throw new ProxyError(
       proxyLabel(proxy),
       "connect request",
@@ -251,9 +141,11 @@ async function throughProxy(
     raw.setNoDelay(true);
     return socketConnection(raw);
   };
-  let stream = proxy.kind === "http"
-    ? await connectThroughHttp(proxy, host, port, connectTcp, options.attempt)
-    : await connectThroughSocks5(proxy, host, port, connectTcp, options.attempt);
+  let stream = !proxy
+    ? await directly(url, host, port, connectTcp, attempt)
+    : proxy.kind === "http"
+    ? await connectThroughHttp(proxy, host, port, connectTcp, attempt)
+    : await connectThroughSocks5(proxy, host, port, connectTcp, attempt);
   if (secure) {
     // The tunnel's reads are lazy: none is pending once the proxy's reply is read, so the socket
     // can be handed to TLS. A server speaks only after the client's hello.
@@ -274,4 +166,32 @@ async function throughProxy(
     ...(options.attempt ? { attempt: options.attempt } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
+}
+
+/** The TCP connection straight to the WebSocket server; its failures name the URL. */
+async function directly(
+  url: URL,
+  host: string,
+  port: number,
+  connectTcp: TcpConnect,
+  attempt: ConnectAttempt | undefined,
+): Promise<ByteConnection> {
+  attempt?.waiting(
+    `the TCP connect to ${host}:${port} for the WebSocket ${url.href} got no answer`,
+  );
+  let stream: ByteConnection;
+  try {
+    stream = await connectTcp(host, port);
+  } catch (error) {
+    if (attempt?.signal.aborted) throw givenUp(url.href);
+    throw new ConnectionFailedError(
+      `cannot open the WebSocket ${url.href}: ${(error as Error).message}`,
+    );
+  }
+  // A deadline that passed during the connect: what came too late is closed, not used.
+  if (attempt?.signal.aborted) {
+    stream.close();
+    throw givenUp(url.href);
+  }
+  return stream;
 }
