@@ -653,3 +653,23 @@ Deno.test("wss:// through an HTTP CONNECT proxy: TLS over the tunnel (the certif
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("wss:// straight to the server: TLS with the certificate checked, then the WebSocket", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "websocket_tls_" });
+  const { ca, cert, key } = await makeCertificates(dir);
+  const echo = startEchoServer(3000, { cert, key });
+  try {
+    assertEquals(echo.url.startsWith("wss://"), true, echo.url);
+    const connection = await connectWebSocket(echo.url, { caCerts: [ca] });
+    const bytes = pattern(100_000, 7);
+    await connection.write(bytes);
+    assertEquals(await readBytes(connection, bytes.length), bytes);
+    connection.close();
+    // A certificate nobody vouches for: a named error, no WebSocket.
+    const untrusted = await assertRejects(() => connectWebSocket(echo.url), ConnectionFailedError);
+    assertStringIncludes(untrusted.message, echo.url);
+  } finally {
+    await echo.server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
