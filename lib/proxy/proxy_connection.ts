@@ -26,10 +26,11 @@ import { BadCursorError, checkCursorAccount } from "../updates/cursor.ts";
 import type { HeldAccounts } from "./held_accounts.ts";
 import { ConnectionAccount, type UpdatesMode } from "./connection_account.ts";
 import { BadRequestError, objectOf, readOptions, showOptions } from "./request_options.ts";
+import { ExpectedAnswers } from "./answer_size.ts";
 import { redact } from "./redact.ts";
 import type { FilePolicy } from "./file_paths.ts";
 import { download, type FileRequestContext, upload } from "./file_requests.ts";
-import { UploadStream } from "./upload_streams.ts";
+import { takeChunk, UploadStream } from "./upload_streams.ts";
 
 export { BadRequestError } from "./request_options.ts";
 export { redact } from "./redact.ts";
@@ -70,6 +71,8 @@ export class ProxyConnection {
   readonly #defaults: ProxyDefaults;
   /** Ids of the requests not answered yet (their count is what is in flight). */
   readonly #ids = new Set<number>();
+  /** What the requests in flight will write: file parts, read no further while it is much. */
+  readonly expected = new ExpectedAnswers();
   /** Waiting for a request to settle. */
   #settled: (() => void)[] = [];
   /** Which client calls go to, and how updates reach this connection. */
@@ -160,7 +163,9 @@ export class ProxyConnection {
     if (
       fields.chunk !== undefined && Object.keys(fields).every((k) => k === "id" || k === "chunk")
     ) {
-      this.#chunk(fields.id === undefined ? undefined : id, fields.chunk);
+      const stream = fields.id === undefined ? undefined : this.#streams.get(id);
+      const refused = takeChunk(stream, fields.id === undefined ? undefined : id, fields.chunk);
+      if (refused) this.#send({ id: BAD_JSON_ID, ...refused });
       return;
     }
     if (this.#ids.has(id)) {
@@ -172,33 +177,8 @@ export class ProxyConnection {
       return;
     }
     this.#ids.add(id);
+    this.expected.add(id, fields);
     this.#process(id, fields);
-  }
-
-  /** A chunk line of a streamed upload: its bytes, or `{"end": true}`. */
-  #chunk(id: number | undefined, value: unknown): void {
-    const stream = id === undefined ? undefined : this.#streams.get(id);
-    if (!stream) {
-      this.#send({
-        id: BAD_JSON_ID,
-        error: "NoUploadStream",
-        msg: id === undefined
-          ? 'a chunk line needs the "id" of its "stream": true upload'
-          : `a chunk line for ${id}, which is no "stream": true upload in progress`,
-      });
-      return;
-    }
-    const chunk = value as Record<string, unknown> | null;
-    if (chunk?.end === true) return stream.end();
-    if (typeof chunk?.bytes !== "string") {
-      stream.fail(new BadRequestError("BadChunk", 'a chunk is {"bytes": base64} or {"end": true}'));
-      return;
-    }
-    try {
-      stream.push(Uint8Array.fromBase64(chunk.bytes));
-    } catch {
-      stream.fail(new BadRequestError("BadChunk", "a chunk's bytes must be base64"));
-    }
   }
 
   /** Resolves once no streamed upload holds more than its share: input may be read again. */
@@ -220,6 +200,7 @@ export class ProxyConnection {
   /** Forgets an answered request's id and wakes whoever waits for fewer in flight. */
   #settle(id: number): void {
     this.#ids.delete(id);
+    this.expected.settle(id);
     if (this.#settled.length === 0) return;
     for (const resolve of this.#settled.splice(0)) resolve();
   }
@@ -240,9 +221,17 @@ export class ProxyConnection {
 
   /** Resolves once fewer than `limit` requests are waiting for their answers. */
   async fewerThan(limit: number): Promise<void> {
-    while (this.#ids.size >= limit) {
-      await new Promise<void>((resolve) => this.#settled.push(resolve));
-    }
+    while (this.#ids.size >= limit) await this.settled();
+  }
+
+  /** Resolves when the next request is answered. */
+  settled(): Promise<void> {
+    return new Promise<void>((resolve) => this.#settled.push(resolve));
+  }
+
+  /** Requests waiting for their answers. */
+  get inFlight(): number {
+    return this.#ids.size;
   }
 
   /** The client's input ended: streamed uploads still open fail (their end can never come). */

@@ -5,7 +5,8 @@
  * Every line of a received chunk is handled before anything else runs, so requests that arrive
  * together travel to Telegram in one container and one write; answers that are ready together go
  * out in one write. A client that does not read its answers is not read from either: past a
- * high-water mark of unsent output (or of requests in flight) its requests wait in the socket.
+ * high-water mark of output, unsent or on its way (a file part's bytes), or of requests in
+ * flight, its requests wait in the socket.
  *
  * @module
  */
@@ -56,8 +57,26 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
   const refuse = (msg: string) =>
     output.push(JSON.stringify({ id: -1, error: "Unauthorized", msg }));
   const batches = readLineBatches(stream.readable, stream.maxLine)[Symbol.asyncIterator]();
-  const handleAll = (lines: Line[]) => {
+  // Back-pressure, looked at before each line: the answers on their way count too (a file part
+  // will bring its bytes), so a batch of a thousand parts is not all sent before any came back.
+  const pressed = () =>
+    output.unsent > OUTPUT_HIGH_WATER || connection.inFlight >= MAX_IN_FLIGHT ||
+    output.unsent + connection.expected.total > OUTPUT_HIGH_WATER;
+  const room = async () => {
+    if (output.unsent > OUTPUT_HIGH_WATER) await output.below(OUTPUT_LOW_WATER);
+    while (!output.broken && pressed()) {
+      // An answer arriving, or the client reading some of what is written.
+      await (output.unsent > 0
+        ? Promise.race([connection.settled(), output.below(output.unsent - 1)])
+        : connection.settled());
+    }
+  };
+  const handleAll = async (lines: Line[]) => {
     for (const line of lines) {
+      // Lines that arrived together are handled together (one container to Telegram) unless
+      // the client is behind: only then does one wait here.
+      if (pressed()) await room();
+      if (output.broken) return;
       if (line.kind === "too_long") connection.lineTooLong(line.length, stream.maxLine);
       else connection.handleLine(line.text);
     }
@@ -106,13 +125,12 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
       // The token line may carry a request too; it goes on without the token, which must never
       // be echoed or logged.
       if (Object.keys(request).length > 0) connection.handleLine(withoutToken(text));
-      handleAll(rest);
+      await handleAll(rest);
     }
     for (let next; !(next = await batches.next()).done;) {
-      handleAll(next.value);
+      await handleAll(next.value);
       // Back-pressure: a client that does not read its answers is not read from either.
-      if (output.unsent > OUTPUT_HIGH_WATER) await output.below(OUTPUT_LOW_WATER);
-      await connection.fewerThan(MAX_IN_FLIGHT);
+      if (pressed()) await room();
       // A streamed upload faster than Telegram: its chunks wait in the socket, not here.
       await connection.inputRoom();
       if (output.broken) break;

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { BadRequestError } from "./request_options.ts";
+
 /** Bytes a stream holds before the connection stops reading (about 8 upload parts). */
 export const STREAM_HIGH_WATER = 4 * 1024 * 1024;
 
@@ -89,4 +91,36 @@ export class UploadStream {
       this.#wake = undefined;
     }
   }
+}
+
+/**
+ * A chunk line's `value` for the stream of request `id`: its bytes pushed, `{"end": true}` ending
+ * it, anything else failing it. Without such a stream, the error line's content to send back.
+ */
+export function takeChunk(
+  stream: UploadStream | undefined,
+  id: number | undefined,
+  value: unknown,
+): { error: string; msg: string } | undefined {
+  if (!stream) {
+    return {
+      error: "NoUploadStream",
+      msg: id === undefined
+        ? 'a chunk line needs the "id" of its "stream": true upload'
+        : `a chunk line for ${id}, which is no "stream": true upload in progress`,
+    };
+  }
+  const chunk = value as Record<string, unknown> | null;
+  if (chunk?.end === true) {
+    stream.end();
+  } else if (typeof chunk?.bytes !== "string") {
+    stream.fail(new BadRequestError("BadChunk", 'a chunk is {"bytes": base64} or {"end": true}'));
+  } else {
+    try {
+      stream.push(Uint8Array.fromBase64(chunk.bytes));
+    } catch {
+      stream.fail(new BadRequestError("BadChunk", "a chunk's bytes must be base64"));
+    }
+  }
+  return undefined;
 }
