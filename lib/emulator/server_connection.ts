@@ -29,6 +29,7 @@ import { takeAcks } from "../mtproto/service_messages/msgs_ack.ts";
 import { newSessionCreated } from "../mtproto/service_messages/new_session_created.ts";
 import { innermostCall } from "../mtproto/invoke_wrappers.ts";
 import { ServerTransport } from "../transport/transport.ts";
+import { FRAME_HEADROOM } from "../transport/framing.ts";
 import { AuthKeyServer } from "./auth_key_server.ts";
 import type { AnswerOptions, DcContext } from "./dc_context.ts";
 import { errorBody, rpcResult, runCall } from "./server_call.ts";
@@ -320,8 +321,11 @@ export class ServerConnection {
       header.body,
       "server",
       this.dc.random,
+      0,
+      FRAME_HEADROOM,
     );
-    this.write(this.transport.pack(payload));
+    // Framed in the room left before it: a file part is not copied once more.
+    this.write(this.transport.pack(payload, { headroom: FRAME_HEADROOM }));
     const replayed = this.#faults.replayAfter(payload);
     if (replayed) this.write(this.transport.pack(replayed));
   }

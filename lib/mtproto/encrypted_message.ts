@@ -42,7 +42,9 @@ export function makeAuthKey(key: Uint8Array): AuthKey {
 /**
  * Encrypts one message (or container) body. Padding is random, 12 to 1024 bytes, bringing the
  * plaintext to a multiple of 16; `extraPadding` adds up to that many more bytes (in 16-byte steps)
- * to hide message lengths.
+ * to hide message lengths. `headroom` leaves that many spare bytes in the returned array's buffer
+ * just before it, where a framing can put its header instead of copying the message (see the
+ * transports' `pack`).
  */
 export function encryptMessage(
   authKey: AuthKey,
@@ -51,15 +53,16 @@ export function encryptMessage(
   direction: Direction,
   random: RandomSource,
   extraPadding = 0,
+  headroom = 0,
 ): Uint8Array {
   const unpadded = 32 + body.length;
   let padding = 12 + ((16 - ((unpadded + 12) % 16)) % 16);
   if (extraPadding > 0) padding += 16 * (random(1)[0] % (Math.floor(extraPadding / 16) + 1));
   while (padding > 1024) padding -= 16;
   // The plaintext is laid out where its ciphertext goes and encrypted in place: one allocation.
-  const out = new Uint8Array(24 + unpadded + padding);
+  const out = new Uint8Array(headroom + 24 + unpadded + padding).subarray(headroom);
   const plaintext = out.subarray(24);
-  const view = new DataView(out.buffer, 24);
+  const view = new DataView(out.buffer, headroom + 24);
   view.setBigInt64(0, header.salt, true);
   view.setBigInt64(8, header.sessionId, true);
   view.setBigInt64(16, header.messageId, true);

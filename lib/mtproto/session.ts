@@ -152,26 +152,27 @@ export class ClientSession {
   /**
    * Builds the next encrypted payload: queued requests, acks and service answers, in one
    * container when there is more than one. Returns undefined when there is nothing to send.
+   * `headroom`: spare bytes to leave before the payload for the framing (see encryptMessage).
    */
-  flush(): Uint8Array | undefined {
+  flush({ headroom = 0 }: { headroom?: number } = {}): Uint8Array | undefined {
     this.#maybeAskForSalts();
     this.salt = this.#salts.current(this.ids.now(), this.salt);
     const messages = this.#outgoing.take(this.#requests, this.ids, this.#seqNos, this.codec);
     if (messages.length === 0) return undefined;
-    if (messages.length === 1) return this.#encrypt(messages[0]);
+    if (messages.length === 1) return this.#encrypt(messages[0], headroom);
     const containerId = this.ids.next();
     this.#requests.sentContainer(containerId, messages.map((message) => message.messageId));
     return this.#encrypt({
       messageId: containerId,
       seqNo: this.#seqNos.next(false),
       body: packContainer(messages),
-    });
+    }, headroom);
   }
 
-  #encrypt(message: ContainedMessage): Uint8Array {
+  #encrypt(message: ContainedMessage, headroom: number): Uint8Array {
     const { messageId, seqNo, body } = message;
     const header = { salt: this.salt, sessionId: this.sessionId, messageId, seqNo };
-    return encryptMessage(this.authKey, header, body, "client", this.#random);
+    return encryptMessage(this.authKey, header, body, "client", this.#random, 0, headroom);
   }
 
   /** Asks for future salts ahead of expiry (see salt_schedule.ts for when). */

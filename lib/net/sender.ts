@@ -21,6 +21,7 @@
 import { TransportError } from "../errors.ts";
 import type { ClientSession } from "../mtproto/session.ts";
 import type { ClientTransport } from "../transport/transport.ts";
+import { FRAME_HEADROOM } from "../transport/framing.ts";
 import type { ByteConnection } from "./tcp_connection.ts";
 import { type Clock, systemClock, type TimerId } from "../io/clock.ts";
 import { ConnectProgress } from "./connect_progress.ts";
@@ -377,8 +378,11 @@ export class Sender {
     if (!connection || !transport || !session) return;
     // Requests stay queued in the session until a write; acks wait for the ack timer unless
     // something else is going out.
-    for (let payload; (payload = session.flush());) {
-      connection.write(transport.pack(payload)).catch((error) => {
+    // Payloads are encrypted with room for the frame's header: an upload's part is not copied
+    // once more to be framed.
+    const framing = { headroom: FRAME_HEADROOM };
+    for (let payload; (payload = session.flush(framing));) {
+      connection.write(transport.pack(payload, framing)).catch((error) => {
         this.#log(`write failed: ${(error as Error).message}`);
         connection.close();
       });

@@ -35,7 +35,9 @@ export class TlWriter {
     const needed = this.offset + count;
     if (needed <= this.#buffer.length) return;
     let capacity = this.#buffer.length * 2;
-    while (capacity < needed) capacity *= 2;
+    // A big value (a file's part) gets what it needs and a little more, not the next power of
+    // two: a megabyte's part would otherwise zero two.
+    if (capacity < needed) capacity = needed + 256;
     const grown = new Uint8Array(capacity);
     grown.set(this.#buffer.subarray(0, this.offset));
     this.#buffer = grown;
@@ -133,6 +135,14 @@ export class TlWriter {
   /** Returns a copy of what was written; the writer may be reused after `reset()`. */
   finish(): Uint8Array {
     return this.#buffer.slice(0, this.offset);
+  }
+
+  /**
+   * Returns what was written as a view into the writer's own buffer, without a copy: for a writer
+   * used once, since writing after `reset()` would change the returned bytes.
+   */
+  finishView(): Uint8Array {
+    return this.#buffer.subarray(0, this.offset);
   }
 
   /** Forgets what was written, keeping the allocated buffer. */

@@ -17,10 +17,28 @@ export type TransportKind = "abridged" | "intermediate" | "padded" | "full";
 /** Frames larger than this are refused as corrupt rather than buffered. */
 export const MAX_FRAME = 32 * 1024 * 1024;
 
+/**
+ * The spare bytes a payload needs before it for abridged and intermediate framing to write their
+ * header in place (see {@link PackOptions.headroom}).
+ */
+export const FRAME_HEADROOM = 4;
+
+/** How a payload is framed. */
+export interface PackOptions {
+  /** `false`: unpadded even on padded framing (transport error codes). */
+  pad?: boolean;
+  /**
+   * How many bytes just before `payload` in its buffer are spare (from encryptMessage's
+   * `headroom`): abridged and unpadded intermediate framing write their header there and return a
+   * view instead of copying the payload, a file part's megabyte. The payload is left as it was.
+   */
+  headroom?: number;
+}
+
 /** One direction-independent framing. */
 export interface Framing {
-  /** Frames one payload for sending; `pad: false` sends it unpadded even on padded framing. */
-  pack(payload: Uint8Array, options?: { pad?: boolean }): Uint8Array;
+  /** Frames one payload for sending. */
+  pack(payload: Uint8Array, options?: PackOptions): Uint8Array;
   /** Takes one whole payload from `queue`, or returns undefined until more bytes arrive. */
   unpack(queue: ByteQueue): Uint8Array | undefined;
 }
@@ -42,11 +60,12 @@ export const OBFUSCATION_TAGS: Record<Exclude<TransportKind, "full">, number> = 
 /** Abridged: the length in 4-byte words, in one byte, or 0x7f and three bytes. */
 export class AbridgedFraming implements Framing {
   /** Frames one payload. */
-  pack(payload: Uint8Array): Uint8Array {
+  pack(payload: Uint8Array, { headroom = 0 }: PackOptions = {}): Uint8Array {
     const words = payload.length >>> 2;
     const header = words < 0x7f
       ? Uint8Array.of(words)
       : Uint8Array.of(0x7f, words, words >> 8, words >> 16);
+    if (headroom >= header.length) return withHeader(payload, header);
     const out = new Uint8Array(header.length + payload.length);
     out.set(header);
     out.set(payload, header.length);
@@ -82,8 +101,13 @@ export class IntermediateFraming implements Framing {
   constructor(private readonly random?: RandomSource) {}
 
   /** Frames one payload, padded unless `pad` is false (transport error codes go unpadded). */
-  pack(payload: Uint8Array, { pad = true }: { pad?: boolean } = {}): Uint8Array {
+  pack(payload: Uint8Array, { pad = true, headroom = 0 }: PackOptions = {}): Uint8Array {
     const padding = this.random && pad ? this.random(1)[0] & 15 : 0;
+    if (padding === 0 && headroom >= 4) {
+      const header = new Uint8Array(4);
+      new DataView(header.buffer).setUint32(0, payload.length, true);
+      return withHeader(payload, header);
+    }
     const out = new Uint8Array(4 + payload.length + padding);
     new DataView(out.buffer).setUint32(0, payload.length + padding, true);
     out.set(payload, 4);
@@ -144,6 +168,17 @@ export class FullFraming implements Framing {
     this.#receiveSeq++;
     return frame.slice(8, length - 4);
   }
+}
+
+/** Writes `header` into the spare bytes just before `payload`: the frame, without a copy. */
+function withHeader(payload: Uint8Array, header: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(
+    payload.buffer,
+    payload.byteOffset - header.length,
+    header.length + payload.length,
+  );
+  frame.set(header);
+  return frame;
 }
 
 /** Creates the framing for a transport kind. */

@@ -10,7 +10,13 @@ import { TransportError } from "../errors.ts";
 import type { RandomSource } from "../crypto/random.ts";
 import type { AesCtr } from "../crypto/ctr.ts";
 import { ByteQueue } from "./byte_queue.ts";
-import { createFraming, type Framing, TRANSPORT_MARKERS, type TransportKind } from "./framing.ts";
+import {
+  createFraming,
+  type Framing,
+  type PackOptions,
+  TRANSPORT_MARKERS,
+  type TransportKind,
+} from "./framing.ts";
 import { acceptObfuscationHeader, createObfuscationHeader } from "./obfuscated.ts";
 
 /** "HEAD", "POST", "GET " and "OPTI" as little-endian words: how an HTTP request starts. */
@@ -99,9 +105,12 @@ export class ClientTransport {
     }
   }
 
-  /** Frames a payload; the first call's bytes start with the marker or obfuscation header. */
-  pack(payload: Uint8Array): Uint8Array {
-    let framed = this.#framing.pack(payload);
+  /**
+   * Frames a payload; the first call's bytes start with the marker or obfuscation header.
+   * `headroom` as for {@link PackOptions.headroom}.
+   */
+  pack(payload: Uint8Array, { headroom = 0 }: { headroom?: number } = {}): Uint8Array {
+    let framed = this.#framing.pack(payload, { headroom });
     if (this.#send) framed = this.#send.process(framed);
     if (this.#opening.length === 0) return framed;
     const out = new Uint8Array(this.#opening.length + framed.length);
@@ -153,8 +162,8 @@ export class ServerTransport {
     return payloads;
   }
 
-  /** Frames a reply. */
-  pack(payload: Uint8Array, options?: { pad?: boolean }): Uint8Array {
+  /** Frames a reply (`options` as for {@link PackOptions}). */
+  pack(payload: Uint8Array, options?: PackOptions): Uint8Array {
     if (!this.#framing) {
       throw new TransportError("cannot reply before the client chose a transport");
     }

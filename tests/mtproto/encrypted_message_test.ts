@@ -148,3 +148,11 @@ Deno.test("without inPlace, the payload is left as it was (it may be read again)
   assertEquals(sealed, before);
   assertEquals(decryptMessage(authKey, sealed, "client").seqNo, header.seqNo);
 });
+
+Deno.test("headroom leaves spare bytes before the message, whose bytes are the same", () => {
+  const body = secureRandom(1000);
+  const sealed = encryptMessage(authKey, header, body, "server", secureRandom, 0, 4);
+  assertEquals(sealed.byteOffset, 4);
+  assertEquals(sealed.buffer.byteLength, 4 + sealed.length);
+  assertEquals(decryptMessage(authKey, sealed, "server"), { ...header, body });
+});

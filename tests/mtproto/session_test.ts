@@ -12,7 +12,7 @@ import {
 } from "../support/session_conversation.ts";
 import { decryptMessage } from "../../lib/mtproto/encrypted_message.ts";
 import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
-import { packContainer } from "../../lib/mtproto/container.ts";
+import { packContainer, unpackContainer } from "../../lib/mtproto/container.ts";
 import type { SessionEvent } from "../../lib/mtproto/session.ts";
 
 const results = (events: SessionEvent[]) => events.filter((event) => event.type === "result");
@@ -181,4 +181,19 @@ Deno.test("bad_msg_notification 64 fails the requests of that container with the
     reason: "bad_msg_notification 64: invalid container",
   }]);
   assertEquals(session.pendingCount, 0);
+});
+
+Deno.test("msg_container's bytes: id, count, then each message's id, seqno, length and body", () => {
+  const messages = [
+    { messageId: -2n, seqNo: 3, body: Uint8Array.of(1, 2, 3, 4) },
+    { messageId: 0x0123456789abcdefn, seqNo: 8, body: new Uint8Array(200_000).fill(9) },
+  ];
+  const packed = packContainer(messages);
+  assertEquals(
+    packed.subarray(0, 36).toHex(),
+    "dcf8f173" + "02000000" + "feffffffffffffff" + "03000000" + "04000000" + "01020304" +
+      "efcdab8967452301",
+  );
+  assertEquals(packed.length, 8 + 20 + 16 + 200_000);
+  assertEquals(unpackContainer(packed), messages);
 });

@@ -375,3 +375,14 @@ Deno.test("largeBytesAsViews: a file part's bytes are a view into the input, sma
     assertEquals(copied.buffer === encoded.buffer, false);
   }
 });
+
+Deno.test("encodeType's bytes stay whole after the codec encodes more (its writer is its own)", () => {
+  const bytes = new Uint8Array(300_000).map((_, i) => i * 13);
+  const file = { _cons: "upload.file", type: { _cons: "storage.filePartial" }, mtime: 5, bytes };
+  const encoded = input.encodeType("upload.File", file);
+  const again = encoded.slice();
+  input.encode(file);
+  input.encodeType("upload.File", { ...file, bytes: new Uint8Array(300_000) });
+  assertEquals(encoded, again);
+  assertEquals(input.decodeResult(encoded, "upload.File"), file);
+});

@@ -2,7 +2,7 @@ import { assertEquals, assertThrows } from "../assert.ts";
 import { TransportError } from "../../lib/errors.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
 import { ClientTransport, ServerTransport } from "../../lib/transport/transport.ts";
-import type { TransportKind } from "../../lib/transport/framing.ts";
+import { FRAME_HEADROOM, type TransportKind } from "../../lib/transport/framing.ts";
 
 const VARIANTS: { kind: TransportKind; obfuscated: boolean }[] = [
   { kind: "abridged", obfuscated: false },
@@ -46,6 +46,34 @@ for (const { kind, obfuscated } of VARIANTS) {
       for (const piece of dribble(server.pack(payload))) replies.push(...client.unpack(piece));
     }
     assertEquals(replies.map((payload, i) => payload.subarray(0, sizes[i])), sent);
+  });
+
+  Deno.test(`${kind}${obfuscated ? " obfuscated" : ""}: with headroom, the same bytes cross, and the payload is kept`, () => {
+    const client = new ClientTransport({ kind, obfuscated }, secureRandom);
+    const server = new ServerTransport(secureRandom);
+    // As encryptMessage's headroom leaves them: spare bytes just before each payload.
+    const spare = (size: number) => {
+      const payload = secureRandom(FRAME_HEADROOM + size).subarray(FRAME_HEADROOM);
+      return { payload, before: payload.slice() };
+    };
+    const sizes = [20, 508, 512, 70000];
+    for (const size of sizes) {
+      const { payload, before } = spare(size);
+      const [received] = server.unpack(client.pack(payload, { headroom: FRAME_HEADROOM }));
+      assertEquals(received.subarray(0, size), before);
+      assertEquals(payload, before);
+    }
+    for (const size of sizes) {
+      const { payload, before } = spare(size);
+      const [reply] = client.unpack(server.pack(payload, { headroom: FRAME_HEADROOM }));
+      assertEquals(reply.subarray(0, size), before);
+      assertEquals(payload, before);
+    }
+    if (kind === "intermediate" && !obfuscated) {
+      // Unpadded intermediate framing writes its header into the room: no copy of the payload.
+      const { payload } = spare(4096);
+      assertEquals(server.pack(payload, { headroom: FRAME_HEADROOM }).buffer, payload.buffer);
+    }
   });
 
   Deno.test(`${kind}${obfuscated ? " obfuscated" : ""}: a negative code from the server is a TransportError`, () => {
