@@ -19,7 +19,7 @@ import { decryptMessage, encryptMessage } from "../mtproto/encrypted_message.ts"
 import { MessageIdGenerator } from "../mtproto/message_id.ts";
 import { checkMsgId } from "../mtproto/msg_id_window.ts";
 import { isPlainMessage, packPlainMessage, unpackPlainMessage } from "../mtproto/plain_message.ts";
-import { MSG_CONTAINER_ID, packContainer, unpackContainer } from "../mtproto/container.ts";
+import { containerBody, MSG_CONTAINER_ID, unpackContainer } from "../mtproto/container.ts";
 import { unpackGzip } from "../mtproto/gzip_packed.ts";
 import { peekConstructorId } from "../mtproto/peek.ts";
 import { needsAck } from "../mtproto/seq_no.ts";
@@ -313,7 +313,8 @@ export class ServerConnection {
     const header = single ?? {
       messageId: session.ids.next(false),
       seqNo: session.nextSeqNo(false),
-      body: packContainer(messages),
+      // Laid out straight into the encrypted message: an answer's bytes are copied once.
+      body: containerBody(messages),
     };
     const payload = encryptMessage(
       session.key.authKey,

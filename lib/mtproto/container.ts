@@ -7,6 +7,7 @@
 
 import { SecurityError } from "../errors.ts";
 import { TlReader } from "../tl/reader.ts";
+import type { BodyWriter } from "./encrypted_message.ts";
 
 /** Constructor id of `msg_container`. */
 export const MSG_CONTAINER_ID = 0x73f1f8dc;
@@ -30,20 +31,33 @@ export interface ContainedMessage {
  * ```
  */
 export function packContainer(messages: ContainedMessage[]): Uint8Array {
-  // Laid out directly in one allocation: a TlWriter copied a file part's megabyte twice.
-  const out = new Uint8Array(messages.reduce((sum, m) => sum + m.body.length + 16, 8));
-  const view = new DataView(out.buffer);
-  view.setUint32(0, MSG_CONTAINER_ID, true);
-  view.setInt32(4, messages.length, true);
-  let offset = 8;
-  for (const message of messages) {
-    view.setBigInt64(offset, BigInt.asIntN(64, message.messageId), true);
-    view.setInt32(offset + 8, message.seqNo, true);
-    view.setInt32(offset + 12, message.body.length, true);
-    out.set(message.body, offset + 16);
-    offset += 16 + message.body.length;
-  }
+  const body = containerBody(messages);
+  const out = new Uint8Array(body.length);
+  body.writeTo(out);
   return out;
+}
+
+/**
+ * msg_container as a body that writes itself into the encrypted message (see encryptMessage):
+ * each message's bytes are copied once, into place, instead of into a container first.
+ */
+export function containerBody(messages: ContainedMessage[]): BodyWriter {
+  return {
+    length: messages.reduce((sum, m) => sum + m.body.length + 16, 8),
+    writeTo(into: Uint8Array) {
+      const view = new DataView(into.buffer, into.byteOffset, into.byteLength);
+      view.setUint32(0, MSG_CONTAINER_ID, true);
+      view.setInt32(4, messages.length, true);
+      let offset = 8;
+      for (const message of messages) {
+        view.setBigInt64(offset, BigInt.asIntN(64, message.messageId), true);
+        view.setInt32(offset + 8, message.seqNo, true);
+        view.setInt32(offset + 12, message.body.length, true);
+        into.set(message.body, offset + 16);
+        offset += 16 + message.body.length;
+      }
+    },
+  };
 }
 
 /** Reads msg_container, checking each declared length against what is left. */

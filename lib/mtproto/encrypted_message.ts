@@ -27,6 +27,17 @@ export interface DecryptedMessage extends MessageHeader {
   body: Uint8Array;
 }
 
+/**
+ * A body that writes itself into the message (a msg_container laid out from its messages), so
+ * that its bytes are not first joined in an array of their own and then copied in.
+ */
+export interface BodyWriter {
+  /** Its length in bytes. */
+  length: number;
+  /** Writes exactly `length` bytes into `into`. */
+  writeTo(into: Uint8Array): void;
+}
+
 /** An auth key with its id, computed once. */
 export interface AuthKey {
   key: Uint8Array;
@@ -49,7 +60,7 @@ export function makeAuthKey(key: Uint8Array): AuthKey {
 export function encryptMessage(
   authKey: AuthKey,
   header: MessageHeader,
-  body: Uint8Array,
+  body: Uint8Array | BodyWriter,
   direction: Direction,
   random: RandomSource,
   extraPadding = 0,
@@ -68,7 +79,8 @@ export function encryptMessage(
   view.setBigInt64(16, header.messageId, true);
   view.setInt32(24, header.seqNo, true);
   view.setUint32(28, body.length, true);
-  plaintext.set(body, 32);
+  if (body instanceof Uint8Array) plaintext.set(body, 32);
+  else body.writeTo(plaintext.subarray(32, unpadded));
   plaintext.set(random(padding), unpadded);
   const msgKey = messageKey(authKey.key, plaintext, direction);
   const { key, iv } = messageAesKeyIv(authKey.key, msgKey, direction);

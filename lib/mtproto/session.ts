@@ -13,13 +13,13 @@
 
 import { randomLong, type RandomSource } from "../crypto/random.ts";
 import { GZIP_PACKED_ID, type TlCodec, type TlObject } from "../tl/codec.ts";
+import { containerBody, MSG_CONTAINER_ID, unpackContainer } from "./container.ts";
 import {
-  type ContainedMessage,
-  MSG_CONTAINER_ID,
-  packContainer,
-  unpackContainer,
-} from "./container.ts";
-import { type AuthKey, decryptMessage, encryptMessage } from "./encrypted_message.ts";
+  type AuthKey,
+  type BodyWriter,
+  decryptMessage,
+  encryptMessage,
+} from "./encrypted_message.ts";
 import { InflateBudget } from "./inflate_budget.ts";
 import { MessageIdGenerator } from "./message_id.ts";
 import { checkMsgId } from "./msg_id_window.ts";
@@ -159,18 +159,17 @@ export class ClientSession {
     this.salt = this.#salts.current(this.ids.now(), this.salt);
     const messages = this.#outgoing.take(this.#requests, this.ids, this.#seqNos, this.codec);
     if (messages.length === 0) return undefined;
-    if (messages.length === 1) return this.#encrypt(messages[0], headroom);
+    if (messages.length === 1) {
+      const { messageId, seqNo, body } = messages[0];
+      return this.#encrypt(messageId, seqNo, body, headroom);
+    }
     const containerId = this.ids.next();
     this.#requests.sentContainer(containerId, messages.map((message) => message.messageId));
-    return this.#encrypt({
-      messageId: containerId,
-      seqNo: this.#seqNos.next(false),
-      body: packContainer(messages),
-    }, headroom);
+    const seqNo = this.#seqNos.next(false);
+    return this.#encrypt(containerId, seqNo, containerBody(messages), headroom);
   }
 
-  #encrypt(message: ContainedMessage, headroom: number): Uint8Array {
-    const { messageId, seqNo, body } = message;
+  #encrypt(messageId: bigint, seqNo: number, body: Uint8Array | BodyWriter, headroom: number) {
     const header = { salt: this.salt, sessionId: this.sessionId, messageId, seqNo };
     return encryptMessage(this.authKey, header, body, "client", this.#random, 0, headroom);
   }

@@ -10,9 +10,14 @@ import {
   rpcResult,
   SALT,
 } from "../support/session_conversation.ts";
-import { decryptMessage } from "../../lib/mtproto/encrypted_message.ts";
+import {
+  decryptMessage,
+  encryptMessage,
+  makeAuthKey,
+} from "../../lib/mtproto/encrypted_message.ts";
+import { secureRandom } from "../../lib/crypto/random.ts";
 import { MessageIdGenerator } from "../../lib/mtproto/message_id.ts";
-import { packContainer, unpackContainer } from "../../lib/mtproto/container.ts";
+import { containerBody, packContainer, unpackContainer } from "../../lib/mtproto/container.ts";
 import type { SessionEvent } from "../../lib/mtproto/session.ts";
 
 const results = (events: SessionEvent[]) => events.filter((event) => event.type === "result");
@@ -196,4 +201,15 @@ Deno.test("msg_container's bytes: id, count, then each message's id, seqno, leng
   );
   assertEquals(packed.length, 8 + 20 + 16 + 200_000);
   assertEquals(unpackContainer(packed), messages);
+});
+
+Deno.test("a container written straight into a message is the container packContainer makes", () => {
+  const authKey = makeAuthKey(secureRandom(256));
+  const messages = [
+    { messageId: 12n << 32n, seqNo: 1, body: secureRandom(300_000) },
+    { messageId: (12n << 32n) + 4n, seqNo: 2, body: secureRandom(20) },
+  ];
+  const header = { salt: 1n, sessionId: 2n, messageId: 13n << 32n, seqNo: 3 };
+  const sealed = encryptMessage(authKey, header, containerBody(messages), "client", secureRandom);
+  assertEquals(decryptMessage(authKey, sealed, "client").body, packContainer(messages));
 });
