@@ -35,9 +35,11 @@ export class AesCtr {
     this.#counterWords = new Int32Array(this.#counter.buffer);
   }
 
-  /** XORs `data` with the next bytes of the keystream, returning a new array. */
-  process(data: Uint8Array): Uint8Array {
-    const output = new Uint8Array(data.length);
+  /**
+   * XORs `data` with the next bytes of the keystream, into `output` (a new array unless given;
+   * it may be `data` itself, which is then processed in place).
+   */
+  process(data: Uint8Array, output: Uint8Array = new Uint8Array(data.length)): Uint8Array {
     for (let i = 0; i < data.length; i++) {
       if (this.#used === 16) this.#refill();
       output[i] = data[i] ^ this.#keystreamBytes[this.#used++];

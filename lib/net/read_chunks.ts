@@ -11,7 +11,8 @@ const LARGEST = 1 << 20;
 
 /**
  * Yields what `source` reads, each chunk in a buffer of its own (never reused, so callers may keep
- * it), until the end of the stream.
+ * it), until the end of the stream. A buffer passed to `next()` (a transport's readTarget: the
+ * rest of a big frame) is read into instead, and the chunk is a view of it from its start.
  *
  * @example
  * ```ts
@@ -28,13 +29,20 @@ const LARGEST = 1 << 20;
  */
 export async function* readChunks(
   source: { read(into: Uint8Array): Promise<number | null> },
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<Uint8Array, void, Uint8Array | undefined> {
   let size = SMALLEST;
+  let target: Uint8Array | undefined;
   for (;;) {
+    if (target?.length) {
+      const count = await source.read(target);
+      if (count === null) return;
+      target = yield target.subarray(0, count);
+      continue;
+    }
     const buffer = new Uint8Array(size);
     const count = await source.read(buffer);
     if (count === null) return;
-    yield count === size ? buffer : buffer.subarray(0, count);
+    target = yield count === size ? buffer : buffer.subarray(0, count);
     if (count === size) size = Math.min(LARGEST, size * 2);
     else if (count < size / 4) size = Math.max(SMALLEST, size / 2);
   }

@@ -301,7 +301,8 @@ export class Sender {
   ) {
     try {
       for (;;) {
-        const next = await reader.next();
+        // A big frame (a file's part) is read straight into the buffer it is gathered in.
+        const next = await reader.next(transport.readTarget());
         if (next.done) break;
         for (const payload of transport.unpack(next.value)) {
           this.#progress.step = "answer";

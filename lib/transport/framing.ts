@@ -89,7 +89,10 @@ export class AbridgedFraming implements Framing {
     if (length > MAX_FRAME) {
       throw new TransportError(`abridged frame of ${length} bytes is too large`);
     }
-    if (queue.length < header + length) return undefined;
+    if (queue.length < header + length) {
+      queue.reserve(header + length); // a big frame is gathered in one buffer as it comes
+      return undefined;
+    }
     queue.skip(header);
     return queue.take(length);
   }
@@ -125,7 +128,10 @@ export class IntermediateFraming implements Framing {
     if (length > MAX_FRAME) {
       throw new TransportError(`intermediate frame of ${length} bytes is too large`);
     }
-    if (queue.length < 4 + length) return undefined;
+    if (queue.length < 4 + length) {
+      queue.reserve(4 + length); // a big frame is gathered in one buffer as it comes
+      return undefined;
+    }
     queue.skip(4);
     return queue.take(length);
   }
@@ -155,7 +161,10 @@ export class FullFraming implements Framing {
     if (length < 12 || length > MAX_FRAME) {
       throw new TransportError(`full frame length ${length} is out of range`);
     }
-    if (queue.length < length) return undefined;
+    if (queue.length < length) {
+      queue.reserve(length); // a big frame is gathered in one buffer as it comes
+      return undefined;
+    }
     const frame = queue.take(length);
     const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     const seq = view.getUint32(4, true);

@@ -80,6 +80,8 @@ export class ClientTransport {
   #send?: AesCtr;
   #receive?: AesCtr;
   #opening: Uint8Array;
+  /** The last readTarget() given out. */
+  #target?: Uint8Array;
 
   /** Prepares the framing; the first `pack` also carries the transport marker or header. */
   constructor(readonly options: TransportOptions, random: RandomSource) {
@@ -121,11 +123,27 @@ export class ClientTransport {
   }
 
   /**
+   * Where the next received bytes may be read into while a big frame is being gathered (see
+   * ByteQueue.readTarget): reading there and passing a view of it from its start to
+   * {@link ClientTransport.unpack} copies nothing. Undefined: read into a buffer of your own.
+   */
+  readTarget(): Uint8Array | undefined {
+    return this.#target = this.#queue.readTarget();
+  }
+
+  /**
    * Feeds received bytes and returns the whole payloads now available. A 4-byte payload holding
    * a negative number is the server's transport error and throws {@link TransportError}.
    */
   unpack(chunk: Uint8Array): Uint8Array[] {
-    this.#queue.push(this.#receive ? this.#receive.process(chunk) : chunk);
+    // Bytes read into readTarget() are the queue's own: deobfuscated where they lie.
+    const target = this.#target;
+    this.#target = undefined;
+    const own = target !== undefined && chunk.buffer === target.buffer &&
+      chunk.byteOffset === target.byteOffset;
+    this.#queue.push(
+      this.#receive ? this.#receive.process(chunk, own ? chunk : undefined) : chunk,
+    );
     const payloads: Uint8Array[] = [];
     for (let payload; (payload = this.#framing.unpack(this.#queue));) {
       if (payload.length === 4) {

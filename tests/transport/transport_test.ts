@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "../assert.ts";
 import { TransportError } from "../../lib/errors.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
 import { ClientTransport, ServerTransport } from "../../lib/transport/transport.ts";
+import { ByteQueue } from "../../lib/transport/byte_queue.ts";
 import { FRAME_HEADROOM, type TransportKind } from "../../lib/transport/framing.ts";
 
 const VARIANTS: { kind: TransportKind; obfuscated: boolean }[] = [
@@ -133,4 +134,67 @@ Deno.test("an HTTP request or WebSocket upgrade is told this server speaks TCP t
       "not HTTP or WebSocket",
     );
   }
+});
+
+for (const { kind, obfuscated } of VARIANTS) {
+  Deno.test(`${kind}${obfuscated ? " obfuscated" : ""}: bytes read into readTarget() make the same payloads, a big one in that very buffer`, () => {
+    const client = new ClientTransport({ kind, obfuscated }, secureRandom);
+    const server = new ServerTransport(secureRandom);
+    server.unpack(client.pack(secureRandom(20)));
+    const sent = [secureRandom(200_000), secureRandom(40), secureRandom(300_000)];
+    const wire = new Uint8Array(sent.reduce((sum, payload) => sum + payload.length + 64, 0));
+    let end = 0;
+    for (const payload of sent) {
+      const framed = server.pack(payload);
+      wire.set(framed, end);
+      end += framed.length;
+    }
+    const received: Uint8Array[] = [];
+    const targets: Uint8Array[] = [];
+    // As a socket delivers: up to 50 000 bytes a read, into the target when there is one.
+    for (let offset = 0; offset < end;) {
+      const target = client.readTarget();
+      const count = Math.min(end - offset, 50_000, target?.length ?? Infinity);
+      const chunk = target ? target.subarray(0, count) : new Uint8Array(count);
+      chunk.set(wire.subarray(offset, offset + count));
+      if (target) targets.push(target);
+      offset += count;
+      received.push(...client.unpack(chunk));
+    }
+    assertEquals(received.map((payload, i) => payload.subarray(0, sent[i].length)), sent);
+    assertEquals(targets.length > 0, true);
+    if (kind !== "full") {
+      // The big payloads were gathered where they were read: no copy at the end.
+      for (const index of [0, 2]) {
+        assertEquals(targets.some((target) => target.buffer === received[index].buffer), true);
+      }
+    }
+  });
+}
+
+Deno.test("a big frame's bytes are gathered as they come; what follows it stays queued", () => {
+  const queue = new ByteQueue();
+  const frame = secureRandom(100_000);
+  queue.push(frame.slice(0, 10));
+  queue.reserve(100_000);
+  assertEquals(queue.length, 10);
+  assertEquals(queue.peek(4), frame.subarray(0, 4));
+  assertEquals(queue.readTarget()?.length, 99_990);
+  queue.push(frame.slice(10, 60_000));
+  // Bytes read into the target are taken where they are.
+  const target = queue.readTarget()!;
+  target.set(frame.subarray(60_000, 70_000));
+  queue.push(target.subarray(0, 10_000));
+  const after = Uint8Array.of(1, 2, 3, 4);
+  queue.push(new Uint8Array([...frame.subarray(70_000), ...after]));
+  assertEquals(queue.readTarget(), undefined);
+  assertEquals(queue.length, 100_004);
+  const taken = queue.take(100_000);
+  assertEquals(taken, frame);
+  assertEquals(taken.buffer, target.buffer);
+  assertEquals(queue.take(4), after);
+  // Small frames are left to the chunks as they are.
+  queue.push(Uint8Array.of(9));
+  queue.reserve(1000);
+  assertEquals(queue.readTarget(), undefined);
 });
