@@ -33,14 +33,47 @@ const WRAPPER_FIELDS = new Map([
   [0xaca9fd2e, 8],
 ]);
 
+/** initConnection, which a connection's first call travels in (its fields vary in length). */
+const INIT_CONNECTION_ID = 0xc1cd5ea9;
+
 /** The constructor id of what `body` carries, looked for inside the wrappers above. */
 function carriedConstructorId(body: Uint8Array): number {
   let offset = 0;
   for (;;) {
     const id = peekConstructorId(body.subarray(offset));
+    if (id === INIT_CONNECTION_ID) {
+      // The first part on each of an upload's connections: read past it rather than gzip it.
+      const skipped = initConnectionLength(body.subarray(offset));
+      if (skipped === undefined) return id;
+      offset += skipped;
+      continue;
+    }
     const fields = WRAPPER_FIELDS.get(id);
     if (fields === undefined) return id;
     offset += 4 + fields;
+  }
+}
+
+/**
+ * The bytes of initConnection's fields before its query (flags, api_id, six strings, the optional
+ * proxy), or undefined when it carries `params` (a JSONValue, not worth walking) or is cut short.
+ */
+function initConnectionLength(body: Uint8Array): number | undefined {
+  try {
+    const reader = new TlReader(body);
+    reader.uint32();
+    const flags = reader.int32();
+    if (flags & 2) return undefined;
+    reader.int32();
+    for (let i = 0; i < 6; i++) reader.bytesView();
+    if (flags & 1) {
+      reader.uint32(); // inputClientProxy
+      reader.bytesView();
+      reader.int32();
+    }
+    return reader.offset;
+  } catch {
+    return undefined;
   }
 }
 

@@ -40,3 +40,63 @@ Deno.test("a long text request is sent compressed; a file's part is sent as it i
     assertEquals(packGzip(wrapped, 512).length, wrapped.length, `${part._cons}, wrapped`);
   }
 });
+
+Deno.test("a connection's first part, inside initConnection, is not tried with gzip either", () => {
+  const part = {
+    _cons: "upload.saveBigFilePart",
+    file_id: 1n,
+    file_part: 0,
+    file_total_parts: 2,
+    bytes: new Uint8Array(128 * 1024),
+  };
+  const init = (extra: Record<string, unknown>) =>
+    codec.encode({
+      _cons: "invokeWithLayer",
+      layer: 1,
+      query: {
+        _cons: "initConnection",
+        api_id: 12345,
+        device_model: "a device model of some length",
+        system_version: "Linux",
+        app_version: "1.0",
+        system_lang_code: "en",
+        lang_pack: "",
+        lang_code: "en",
+        ...extra,
+        query: { _cons: "invokeWithoutUpdates", query: part },
+      },
+    });
+  for (
+    const extra of [{}, { proxy: { _cons: "inputClientProxy", address: "127.0.0.1", port: 1 } }]
+  ) {
+    const body = init(extra);
+    assertEquals(packGzip(body, 512).length, body.length, JSON.stringify(extra));
+  }
+  // With params (a JSONValue) the query is not looked for: compressible bytes are still packed.
+  const withParams = init({ params: { _cons: "jsonNull" } });
+  assertEquals(packGzip(withParams, 512).length < withParams.length / 10, true);
+  // A long text request in initConnection is still compressed.
+  const text = codec.encode({
+    _cons: "invokeWithLayer",
+    layer: 1,
+    query: {
+      _cons: "initConnection",
+      api_id: 1,
+      device_model: "d",
+      system_version: "s",
+      app_version: "a",
+      system_lang_code: "en",
+      lang_pack: "",
+      lang_code: "en",
+      query: { _cons: "help.getConfig" },
+    },
+  });
+  const long = codec.encode({
+    _cons: "messages.sendMessage",
+    peer: { _cons: "inputPeerSelf" },
+    message: "hello ".repeat(1000),
+    random_id: 1n,
+  });
+  const both = new Uint8Array([...text.subarray(0, text.length - 4), ...long]);
+  assertEquals(packGzip(both, 512).length < both.length / 5, true);
+});
