@@ -28,9 +28,9 @@ import {
 } from "../support/real_proxies.ts";
 import { startFakeHttpProxy, startFakeSocks5 } from "../support/fake_proxies.ts";
 import { within } from "../support/until.ts";
+import { runSignin } from "../support/user_flows.ts";
 
 type Line = Record<string, unknown>;
-const root = new URL("../../", import.meta.url).pathname;
 const FILE_ID = "7301";
 const SIZE = 20 * MiB + 4321;
 const BOB: ProxyUser = { username: "bob", password: "hunter2" };
@@ -181,31 +181,6 @@ Deno.test("serve --proxy through tinyproxy (HTTP CONNECT, Basic auth): the same 
   }
 });
 
-/** Runs `mtproto2json signin` as a process; its status and output. */
-async function signinProcess(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${root}main.ts`,
-      "signin",
-      "--api-id",
-      "12345",
-      "--api-hash",
-      "h",
-      ...args,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-}
-
 Deno.test("signin --proxy signs Bob in with 2FA through microsocks and through tinyproxy; the line carries no proxy and resumes in pipe --proxy, which downloads 20 MB", async () => {
   const emulator = await startWorld();
   const socks = await startMicrosocks(BOB);
@@ -215,7 +190,7 @@ Deno.test("signin --proxy signs Bob in with 2FA through microsocks and through t
   try {
     const server = JSON.stringify(emulator.serverLine(2));
     for (const proxy of [socks, http]) {
-      const signed = await signinProcess([
+      const signed = await runSignin([
         "--server",
         server,
         "--proxy",
@@ -290,7 +265,7 @@ Deno.test("a wrong proxy password is one clear error at once, naming the proxy a
       serve.child.kill("SIGTERM");
       await serve.child.status;
     }
-    const signed = await signinProcess([
+    const signed = await runSignin([
       "--server",
       JSON.stringify(emulator.serverLine(2)),
       "--proxy",
@@ -307,7 +282,7 @@ Deno.test("a wrong proxy password is one clear error at once, naming the proxy a
         `(auth): the user name and password were refused`,
     );
     assertEquals(signed.stderr.includes("letmein"), false, signed.stderr);
-    const badUrl = await signinProcess(["--proxy", "socks5://bob:letmein@h:0"]);
+    const badUrl = await runSignin(["--proxy", "socks5://bob:letmein@h:0"]);
     assertEquals(badUrl.code, 2);
     assertStringIncludes(badUrl.stderr, "--proxy: the proxy's port must be 1 to 65535");
     assertEquals(badUrl.stderr.includes("letmein"), false, badUrl.stderr);
