@@ -1,15 +1,20 @@
 /**
  * The proxy hop part of `deno task bench` (issue #19): help.getNearestDc through `serve` straight
- * to the emulator (direct) and through `serve --proxy` via SOCKS5 (Debian's microsocks), an
- * MTProxy `ee` (fake TLS: the emulator's own front) and WebSocket (the emulator's `/apiws`), all
- * in one run on 127.0.0.1, each figure printed as a ratio to direct. The emulator, the serves and
- * microsocks are processes of their own, as a user runs them; the load comes from this process.
+ * to the emulator (direct) and through `serve --proxy` via SOCKS5 (two independent servers:
+ * Debian's microsocks and Dante), an MTProxy `ee` (fake TLS: the emulator's own front) and
+ * WebSocket (the emulator's `/apiws`), all in one run on 127.0.0.1, each figure printed as a ratio
+ * to direct. The emulator, the serves and the SOCKS5 servers are processes of their own, as a user
+ * runs them; the load comes from this process.
+ *
+ * microsocks relays 1 KiB at a time with Nagle's algorithm on (no TCP_NODELAY), so under load each
+ * of its writes but the first waits for our delayed ACK (up to 40 ms): its throughput is
+ * microsocks' own limit, which Dante (TCP_NODELAY, 64 KiB writes) shows by meeting the target.
  *
  * @module
  */
 
 import { startServeProcess, waitFor } from "../tests/support/processes.ts";
-import { startMicrosocks } from "../tests/support/real_proxies.ts";
+import { type RealProxy, startDante, startMicrosocks } from "../tests/support/real_proxies.ts";
 import { cpuMeter, LeanJsonLoad, percentile, rate, spawn, stop } from "./bench_serve.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
@@ -32,6 +37,8 @@ interface Path {
   flags: string[];
   /** The server line serve is given. */
   line: unknown;
+  /** The SOCKS5 server in the way, whose processes' CPU is counted. */
+  socks?: RealProxy;
   port?: number;
   child?: Deno.ChildProcess;
 }
@@ -45,6 +52,19 @@ async function listenerPid(port: number): Promise<number | undefined> {
   }).output();
   const pid = /pid=(\d+)/.exec(new TextDecoder().decode(stdout))?.[1];
   return pid ? Number(pid) : undefined;
+}
+
+/** The processes of a SOCKS5 server: the one listening and its children (Dante forks workers). */
+async function socksPids(socks: RealProxy | undefined): Promise<number[]> {
+  const pid = socks && await listenerPid(socks.port);
+  if (!pid) return [];
+  const { stdout } = await new Deno.Command("pgrep", {
+    args: ["-P", String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const children = new TextDecoder().decode(stdout).split("\n").filter(Boolean).map(Number);
+  return [pid, ...children];
 }
 
 /** Runs the proxy hop benchmarks and reports each figure as a ratio to direct. */
@@ -61,23 +81,28 @@ export async function benchProxies(report: Report): Promise<void> {
   const link: string = lines.find((line) => line.mtproxy).mtproxy.link;
   const websocket: string = lines.find((line) => line.websocket?.dc === serverLine.server.dc)
     .websocket.url;
-  // Without microsocks the other paths are still measured (setup.sh installs it).
-  const socks = await startMicrosocks().catch((error: Error) => {
-    console.log(`\n(proxy hop: SOCKS5 left out: ${error.message})`);
+  // Without a SOCKS5 server the other paths are still measured (setup.sh installs both).
+  const leftOut = (error: Error) => {
+    console.log(`\n(proxy hop: a SOCKS5 path left out: ${error.message})`);
     return undefined;
-  });
+  };
+  const microsocks = await startMicrosocks().catch(leftOut);
+  const dante = await startDante().catch(leftOut);
   // Direct and SOCKS5 use the default transport (obfuscated intermediate), as MTProxy and
   // WebSocket always do, so that the ratio is the hop's and not the obfuscation's.
   const obfuscated = ["--transport", "obfuscated-intermediate"];
   const paths: Path[] = [
     { name: "direct", flags: obfuscated, line: serverLine },
-    ...(socks
-      ? [{
-        name: "SOCKS5 (microsocks)",
-        flags: [...obfuscated, "--proxy", socks.url],
-        line: serverLine,
-      }]
-      : []),
+    ...[["microsocks", microsocks], ["Dante", dante]].flatMap(([name, socks]) =>
+      socks && typeof socks !== "string"
+        ? [{
+          name: `SOCKS5 (${name})`,
+          flags: [...obfuscated, "--proxy", socks.url],
+          line: serverLine,
+          socks,
+        }]
+        : []
+    ),
     { name: "MTProxy ee (fake TLS)", flags: ["--proxy", link], line: serverLine },
     {
       name: "WebSocket",
@@ -110,7 +135,6 @@ export async function benchProxies(report: Report): Promise<void> {
     const p99 = times.map((list) => percentile(list, 0.99));
     // Throughput: CONNECTIONS × IN_FLIGHT on each path, in order and then in reverse order.
     const emulatorPid = emulator.pid;
-    const socksPid = socks && await listenerPid(socks.port);
     const rates: number[][] = paths.map(() => []);
     const cpu: number[][][] = paths.map(() => []);
     const order = [...paths.keys()];
@@ -121,7 +145,7 @@ export async function benchProxies(report: Report): Promise<void> {
           Array.from({ length: CONNECTIONS }, () => LeanJsonLoad.connect(path.port!)),
         );
         await Promise.all(sockets.map((socket) => socket.call(1)));
-        const pids = [path.child!.pid, emulatorPid, ...(socksPid ? [socksPid] : [])];
+        const pids = [path.child!.pid, emulatorPid, ...await socksPids(path.socks)];
         const meter = cpuMeter(pids);
         const measured = await rate(
           sockets.map((socket) => (id: number) => socket.call(id + 1)),
@@ -159,20 +183,25 @@ export async function benchProxies(report: Report): Promise<void> {
         );
       }
       // Where the CPU goes: serve, the emulator (whose MTProxy and WebSocket fronts stand in
-      // for the proxy there) and microsocks, per request, the mean of the two rounds.
-      const [serveUs, emulatorUs, socksUs] = [0, 1, 2].map((which) =>
-        mean(cpu[index].map((figures) => figures[which] ?? 0))
-      );
+      // for the proxy there) and the SOCKS5 server's processes, per request, the mean of the two
+      // rounds.
+      const sum = (list: number[]) => list.reduce((total, value) => total + value, 0);
+      const [serveUs, emulatorUs, socksUs] = [
+        (figures: number[]) => figures[0],
+        (figures: number[]) => figures[1],
+        (figures: number[]) => sum(figures.slice(2)),
+      ].map((pick) => mean(cpu[index].map(pick)));
       report(
-        `    CPU per request: serve / emulator${socksPid ? " / microsocks" : ""}`,
+        `    CPU per request: serve / emulator${path.socks ? " / SOCKS5 server" : ""}`,
         `${serveUs.toFixed(1)} / ${emulatorUs.toFixed(1)}${
-          socksPid ? ` / ${socksUs.toFixed(1)}` : ""
+          path.socks ? ` / ${socksUs.toFixed(1)}` : ""
         } µs`,
       );
     }
   } finally {
     for (const path of paths) if (path.child) await stop(path.child);
-    await socks?.close();
+    await microsocks?.close();
+    await dante?.close();
     await stop(emulator);
   }
 }

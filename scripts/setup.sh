@@ -4,12 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The real proxies the proxy tests start on 127.0.0.1 (issue #19): Debian's microsocks (SOCKS5)
-# and tinyproxy (HTTP CONNECT). Installed as root with apt-get when missing; elsewhere the tests
-# that need them fail saying how to install them.
+# The real proxies the proxy tests start on 127.0.0.1 (issue #19): Debian's microsocks and Dante
+# (SOCKS5) and tinyproxy (HTTP CONNECT). Installed as root with apt-get when missing; elsewhere
+# the tests that need them fail saying how to install them.
 missing=()
 command -v microsocks >/dev/null 2>&1 || missing+=(microsocks)
 command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
+command -v danted >/dev/null 2>&1 || [ -x /usr/sbin/danted ] || missing+=(dante-server)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
@@ -18,11 +19,13 @@ if [ ${#missing[@]} -gt 0 ]; then
       apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
         echo "setup: could not install ${missing[*]} with apt-get: the proxy tests will fail" >&2
     fi
-    # The package may start tinyproxy as a service on every interface: the tests run their own.
-    if [[ " ${missing[*]} " == *" tinyproxy "* ]]; then
-      systemctl disable --now tinyproxy >/dev/null 2>&1 ||
-        invoke-rc.d tinyproxy stop >/dev/null 2>&1 || true
-    fi
+    # The packages may start their proxy as a service on every interface: the tests run their own.
+    for service in tinyproxy danted; do
+      if [[ " ${missing[*]} " == *" ${service/danted/dante-server} "* ]]; then
+        systemctl disable --now "$service" >/dev/null 2>&1 ||
+          invoke-rc.d "$service" stop >/dev/null 2>&1 || true
+      fi
+    done
   else
     echo "setup: ${missing[*]} missing and apt-get cannot be used here (run as root):" \
       "the proxy tests will fail until they are installed" >&2

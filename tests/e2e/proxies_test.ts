@@ -23,6 +23,7 @@ import {
   type ProxyUser,
   type RealProxy,
   remotePortsOf,
+  startDante,
   startMicrosocks,
   startTinyproxy,
 } from "../support/real_proxies.ts";
@@ -162,6 +163,17 @@ Deno.test("serve --proxy through microsocks with a user name and password: 2FA s
 Deno.test("serve --proxy through microsocks without auth: the same flow", async () => {
   const emulator = await startWorld();
   const proxy = await startMicrosocks();
+  try {
+    await serveFlow(emulator, proxy);
+  } finally {
+    await proxy.close();
+    await emulator.close();
+  }
+});
+
+Deno.test("serve --proxy through Dante, a second SOCKS5 server nobody here wrote: the same flow", async () => {
+  const emulator = await startWorld();
+  const proxy = await startDante();
   try {
     await serveFlow(emulator, proxy);
   } finally {
