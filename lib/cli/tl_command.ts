@@ -10,21 +10,30 @@ import { readLines } from "../io/lines.ts";
 import { TlCodec } from "../tl/codec.ts";
 import { loadSchema } from "../tl/default_schema.ts";
 import { parseJsonExact } from "../tl/json.ts";
+import { tlJsonSchema } from "../tl/json_schema.ts";
+import { openApiDocument } from "../tl/openapi.ts";
 import type { TlCombinator, TlSchema } from "../tl/schema.ts";
 import { UsageError } from "./usage_error.ts";
 import { editDistance, parseFlags } from "./flags.ts";
 
 /** Help text of `mtproto2json tl`. */
-export const TL_HELP = `Usage: mtproto2json tl <encode|decode|describe> [options]
+export const TL_HELP = `Usage: mtproto2json tl <encode|decode|describe|schema> [options]
 
   tl encode            read JSON objects, one per line, on stdin; write the boxed TL
                        serialization of each as one line of lowercase hex
   tl decode            read lines of hex on stdin; write one JSON object per line
   tl describe NAME     print a constructor or method as JSON: id, type, parameters
+  tl describe --all    the same for every constructor, then every method, one per line
+  tl schema            print the loaded schema as TL, one canonical line per combinator
+  tl schema --json-schema
+                       print it as one JSON Schema (2020-12) document: a definition per
+                       constructor, per type and per method's parameters
+  tl schema --openapi  print the OpenAPI 3.1 document of serve --http (/v1/openapi.json)
 
 Options:
   --base64             (decode) read base64 lines instead of hex
-  --long-strings       (decode) print 64-bit integers as decimal strings
+  --long-strings       (decode) print 64-bit integers as decimal strings; (schema)
+                       describe them as decimal strings
   --scheme FILE        load this .tl file instead of the shipped API schema (repeatable)
   -h, --help           show this help
 
@@ -53,6 +62,9 @@ export async function runTlCommand(args: string[], io: TlCommandIo): Promise<num
     {
       base64: { type: "boolean", default: false },
       "long-strings": { type: "boolean", default: false },
+      all: { type: "boolean", default: false },
+      "json-schema": { type: "boolean", default: false },
+      openapi: { type: "boolean", default: false },
       scheme: { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -71,10 +83,25 @@ export async function runTlCommand(args: string[], io: TlCommandIo): Promise<num
     case "decode":
       return await decodeLines(schema, io, values.base64, values["long-strings"]);
     case "describe":
+      if (values.all) return await describeAll(schema, io);
       if (rest.length === 0) throw new UsageError("tl describe needs a constructor or method name");
       return await describeNames(schema, rest, io);
+    case "schema": {
+      const longsAsStrings = values["long-strings"];
+      if (values["json-schema"]) {
+        await io.write(JSON.stringify(tlJsonSchema(schema, { longsAsStrings })) + "\n");
+      } else if (values.openapi) {
+        await io.write(JSON.stringify(openApiDocument(schema, { longsAsStrings })) + "\n");
+      } else {
+        const all = [...schema.constructors.values(), ...schema.functions.values()];
+        await io.write(all.map((combinator) => combinator.line + "\n").join(""));
+      }
+      return 0;
+    }
     default:
-      throw new UsageError(`unknown tl action "${action}"; expected encode, decode or describe`);
+      throw new UsageError(
+        `unknown tl action "${action}"; expected encode, decode, describe or schema`,
+      );
   }
 }
 
@@ -160,6 +187,12 @@ async function describeNames(schema: TlSchema, names: string[], io: TlCommandIo)
     );
   }
   return status;
+}
+
+async function describeAll(schema: TlSchema, io: TlCommandIo): Promise<number> {
+  const all = [...schema.constructors.values(), ...schema.functions.values()];
+  await io.write(all.map((c) => JSON.stringify(describeCombinator(c)) + "\n").join(""));
+  return 0;
 }
 
 function findById(schema: TlSchema, text: string): TlCombinator | undefined {

@@ -131,3 +131,60 @@ Deno.test("tl decode answers every hostile line with JSON or a named error, and 
   assertStringIncludes(out.at(-1).msg, "inflate budget");
   assertEquals(result.status, 1);
 });
+
+Deno.test("tl describe --all prints every constructor and method; tl schema prints them as TL", async () => {
+  const schema = loadSchema();
+  const total = schema.constructors.size + schema.functions.size;
+  const all = await run(["tl", "describe", "--all"]);
+  assertEquals(all.status, 0);
+  const lines = all.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assertEquals(lines.length, total);
+  assertEquals(
+    lines.find((line) => line._cons === "messages.getDialogs"),
+    JSON.parse((await run(["tl", "describe", "messages.getDialogs"])).stdout),
+  );
+  const tl = await run(["tl", "schema"]);
+  assertEquals(tl.stdout.trim().split("\n").length, total);
+  assertStringIncludes(
+    tl.stdout,
+    "\ninputPeerUser#dde8a54c user_id:long access_hash:long = InputPeer;\n",
+  );
+});
+
+Deno.test("tl schema --json-schema is a JSON Schema an independent validator applies to tl's JSON", async () => {
+  // deno-lint-ignore no-import-prefix
+  const { Ajv2020 } = await import("npm:ajv@8.20.0/dist/2020.js");
+  const printed = await run(["tl", "schema", "--json-schema"]);
+  assertEquals(printed.status, 0);
+  const document = JSON.parse(printed.stdout);
+  const ajv = new Ajv2020({ strict: false });
+  ajv.addSchema(document, "tl");
+  const peer = ajv.getSchema("tl#/$defs/type.InputPeer")!;
+  assertEquals(peer(JSON.parse(PEER)), true);
+  assertEquals(peer({ _cons: "inputPeerUser", user_id: 1 }), false);
+  assertEquals(peer({ _cons: "inputUser", user_id: 1, access_hash: 2 }), false);
+  // What tl decode prints validates, longs as numbers; with --long-strings, as strings.
+  const strings = JSON.parse(
+    (await run(["tl", "schema", "--json-schema", "--long-strings"])).stdout,
+  );
+  ajv.addSchema(strings, "tl-strings");
+  const stringPeer = ajv.getSchema("tl-strings#/$defs/cons.inputPeerUser")!;
+  assertEquals(stringPeer(JSON.parse(PEER)), false);
+  assertEquals(stringPeer({ ...JSON.parse(PEER), user_id: "123456789", access_hash: "-1" }), true);
+  const params = ajv.getSchema("tl#/$defs/params.messages.getDialogs")!;
+  assertEquals(
+    params({ offset_date: 0, offset_id: 0, offset_peer: JSON.parse(PEER), limit: 1 }),
+    false,
+  );
+  assertEquals(
+    params({
+      exclude_pinned: true,
+      offset_date: 0,
+      offset_id: 0,
+      offset_peer: JSON.parse(PEER),
+      limit: 1,
+      hash: 0,
+    }),
+    true,
+  );
+});
