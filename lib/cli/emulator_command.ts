@@ -33,7 +33,8 @@ Options:
   --world FILE         JSON with the world's switches: {"homeDc", "filesDc", "floodWait",
                        "epoch", "dropUpdatesEvery", "tooLongEvery", "differenceLimit",
                        "differenceTooLongAfter", "files", "cdnAll", "fileRefTtlSeconds",
-                       "fileFlood", "fileFloodSeconds", "fileLatencyMs", "cdnTokenTtlSeconds"}
+                       "fileFlood", "fileFloodSeconds", "fileLatencyMs", "cdnTokenTtlSeconds",
+                       "fileCorruptOffset"}
   --home-dc N          every account lives on DC N (sign-in elsewhere gets PHONE_MIGRATE_N)
   --files-dc N         stored files live on DC N (downloads elsewhere get FILE_MIGRATE_N)
   --flood-wait M:S[:T] answer method M with FLOOD_WAIT_S (the first T calls)
@@ -45,14 +46,18 @@ Options:
   --slow M:MS          answer method M only after MS milliseconds
   --file ID:SIZE[:DC]  a document of SIZE bytes generated from its ID (repeatable), on DC DC
                        (default: the files DC), which Bob sends Alice in a message "file ID"
-  --photo ID:SIZE[:DC] the same for a photo: sizes s, m, x and y (y of SIZE bytes), each with
-                       content of its own
+  --photo ID:SIZE[:DC][:progressive]
+                       the same for a photo: sizes s, m, x and y (y of SIZE bytes), each with
+                       content of its own; with "progressive", y is a photoSizeProgressive
   --cdn-file ID        serve that generated file through the CDN DC (repeatable)
   --cdn                serve every generated file through the CDN DC
   --cdn-token-ttl S    CDN file tokens older than S seconds answer FILE_TOKEN_INVALID
   --file-ref-ttl S     file references older than S seconds answer FILE_REFERENCE_EXPIRED
   --file-flood N[:S]   more than N file requests in flight on one key: FLOOD_WAIT_S (S: 1)
   --file-latency MS    answer file requests MS milliseconds late
+  --file-corrupt OFFSET
+                       upload.getFile flips the byte at OFFSET of every file it serves, while
+                       upload.getFileHashes hashes the true bytes (a server that stored others)
   --mtproxy SECRET[,SECRET...]
                        also run an MTProxy front on 127.0.0.1 that routes to these DCs by the
                        DC id its clients ask for, accepting these secrets (hex or base64: 16
@@ -119,6 +124,7 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       "file-ref-ttl": { type: "string" },
       "file-flood": { type: "string" },
       "file-latency": { type: "string" },
+      "file-corrupt": { type: "string" },
       mtproxy: { type: "string", multiple: true },
       "mtproxy-port": { type: "string" },
       websocket: { type: "boolean", default: false },
@@ -277,21 +283,30 @@ function applyFileFlags(
     "file-ref-ttl"?: string;
     "file-flood"?: string;
     "file-latency"?: string;
+    "file-corrupt"?: string;
   },
   number: (name: string, text: string | undefined, min?: number) => number | undefined,
 ): void {
   const files = world.files ??= [];
   for (const [flag, kind] of [["file", "document"], ["photo", "photo"]] as const) {
     for (const text of values[flag] ?? []) {
-      const [id, size, dc] = text.split(":");
-      if (!/^\d+$/.test(id ?? "") || !size) {
-        throw new UsageError(`--${flag} takes ID:SIZE[:DC], e.g. "--${flag} 5001:300000000:2"`);
+      const fields = text.split(":");
+      const progressive = kind === "photo" && fields.at(-1) === "progressive";
+      if (progressive) fields.pop();
+      const [id, size, dc, extra] = fields;
+      if (!/^\d+$/.test(id ?? "") || !size || extra !== undefined) {
+        throw new UsageError(
+          flag === "photo"
+            ? `--photo takes ID:SIZE[:DC][:progressive], e.g. "--photo 5002:400000:2:progressive"`
+            : `--file takes ID:SIZE[:DC], e.g. "--file 5001:300000000:2"`,
+        );
       }
       files.push({
         id,
         size: number(flag, size, 1)!,
         kind,
         ...(dc ? { dc: number(flag, dc, 1)! } : {}),
+        ...(progressive ? { progressive } : {}),
       });
     }
   }
@@ -313,6 +328,8 @@ function applyFileFlags(
   }
   const latency = number("file-latency", values["file-latency"]);
   if (latency !== undefined) world.fileLatencyMs = latency;
+  const corrupt = number("file-corrupt", values["file-corrupt"]);
+  if (corrupt !== undefined) world.fileCorruptOffset = corrupt;
 }
 
 async function loadOrCreateKey(path: string, io: EmulatorCommandIo): Promise<RsaPrivateKey> {

@@ -13,6 +13,7 @@
 import { Mtproto2jsonError } from "../errors.ts";
 import { AesCtr } from "../crypto/ctr.ts";
 import { sha256 } from "../crypto/hash.ts";
+import type { TlObject } from "../tl/codec.ts";
 
 /** Decrypted CDN bytes whose SHA-256 is not the master DC's: the CDN sent something else. */
 export class CdnHashMismatchError extends Mtproto2jsonError {
@@ -101,6 +102,7 @@ export function decryptCdnPart(
  * ```ts
  * import assert from "node:assert/strict";
  * import { sha256 } from "../crypto/hash.ts";
+import type { TlObject } from "../tl/codec.ts";
  * import { CdnHashes } from "./cdn_parts.ts";
  * const part = new Uint8Array(256).fill(9);
  * const hashes = new CdnHashes();
@@ -172,6 +174,29 @@ export class CdnHashes {
     }
     return low;
   }
+}
+
+/**
+ * The `fileHash` items of a `Vector<FileHash>` answer (`upload.getFileHashes`,
+ * `upload.getCdnFileHashes`, `upload.reuploadCdnFile`), as {@link CdnHashes.add} takes them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fileHashesOf } from "./cdn_parts.ts";
+ * const hash = { _cons: "fileHash", offset: 0n, limit: 4, hash: new Uint8Array(32) };
+ * assert.deepEqual(fileHashesOf([hash]), [{ offset: 0n, limit: 4, hash: hash.hash }]);
+ * ```
+ */
+export function fileHashesOf(answer: TlObject | readonly TlObject[]): CdnFileHash[] {
+  const items = Array.isArray(answer)
+    ? answer as readonly TlObject[]
+    : ((answer as TlObject).items as TlObject[] | undefined) ?? [];
+  return items.map((hash) => ({
+    offset: hash.offset as bigint,
+    limit: hash.limit as number,
+    hash: hash.hash as Uint8Array,
+  }));
 }
 
 /** Appends [from, to) to `ranges`, merged with the last range when they touch. */

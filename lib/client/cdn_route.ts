@@ -10,7 +10,7 @@
 
 import type { TlObject } from "../tl/codec.ts";
 import type { Client } from "./client.ts";
-import { CdnHashes, decryptCdnPart } from "./cdn_parts.ts";
+import { CdnHashes, decryptCdnPart, fileHashesOf } from "./cdn_parts.ts";
 import type { FilePart } from "./file_parts.ts";
 
 /** Hash requests for one part before the master DC is taken not to have them. */
@@ -37,7 +37,7 @@ export class CdnRoute {
     this.#token = redirect.file_token as Uint8Array;
     this.#key = redirect.encryption_key as Uint8Array;
     this.#iv = redirect.encryption_iv as Uint8Array;
-    this.#hashes.add((redirect.file_hashes as TlObject[] ?? []).map(fileHash));
+    this.#hashes.add(fileHashesOf(redirect.file_hashes as TlObject[] ?? []));
   }
 
   /** Asks the CDN for `part` on its connection `slot`. */
@@ -79,7 +79,7 @@ export class CdnRoute {
         file_token: this.#token,
         offset: BigInt(missing[0].offset),
       });
-      this.#hashes.add(itemsOf(more).map(fileHash));
+      this.#hashes.add(fileHashesOf(more));
     }
   }
 
@@ -90,20 +90,6 @@ export class CdnRoute {
       file_token: this.#token,
       request_token: requestToken,
     });
-    this.#hashes.add(itemsOf(hashes).map(fileHash));
+    this.#hashes.add(fileHashesOf(hashes));
   }
-}
-
-/** The items of a `Vector<FileHash>` answer as the client decodes it. */
-function itemsOf(answer: TlObject): TlObject[] {
-  if (Array.isArray(answer)) return answer as TlObject[];
-  return (answer.items as TlObject[] | undefined) ?? [];
-}
-
-function fileHash(hash: TlObject) {
-  return {
-    offset: hash.offset as bigint,
-    limit: hash.limit as number,
-    hash: hash.hash as Uint8Array,
-  };
 }

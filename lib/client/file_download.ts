@@ -4,6 +4,8 @@
  * caller pulls: while it does not, no new part is asked, so a slow reader holds at most a window
  * of parts. FLOOD_WAIT holds every part of the DC (the window halves), a lost connection or a
  * timeout sends the part again, and FILE_REFERENCE_EXPIRED asks the source for a fresh reference.
+ * With `verify`, every part is checked against the server's `upload.getFileHashes` before it is
+ * handed on (file_hash_check.ts).
  *
  * @module
  */
@@ -23,6 +25,7 @@ import {
 } from "./transfer_window.ts";
 import { CdnRoute } from "./cdn_route.ts";
 import { CdnHashMismatchError } from "./cdn_parts.ts";
+import { FileHashCheck, HASH_WINDOW } from "./file_hash_check.ts";
 
 /** Where a file is and how to get a fresh reference to it. */
 export interface DownloadSource {
@@ -55,6 +58,18 @@ export interface DownloadOptions {
   partTimeoutSeconds?: number;
   /** Let Telegram send the file through a CDN (default true). */
   cdn?: boolean;
+  /**
+   * Check every part against the SHA-256 hashes of `upload.getFileHashes` where the server gives
+   * them, and refuse a mismatch (default false: MTProto already authenticates every byte in
+   * transit; this guards against a server that stored other bytes, for one more request per
+   * MiB and a SHA-256 pass on each side).
+   */
+  verify?: boolean;
+  /**
+   * Called once the download ended, with true when `verify` was asked and every byte handed on
+   * matched a hash (false: the server gave none for the file, or for some of the bytes).
+   */
+  onVerified?: (verified: boolean) => void;
 }
 
 /**
@@ -111,8 +126,13 @@ export async function* downloadFile(
     ...(options.offset !== undefined ? { offset: options.offset } : {}),
     ...(options.length !== undefined ? { length: options.length } : {}),
     ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
+    // A range's last part asks a whole hash window, so that its bytes can be checked.
+    ...(options.verify ? { minLimit: HASH_WINDOW } : {}),
   });
-  if (plan.count === 0) return;
+  if (plan.count === 0) {
+    options.onVerified?.(options.verify === true);
+    return;
+  }
   const settings = withParts(
     { ...DOWNLOAD_WINDOW, ...options.window },
     options.parts,
@@ -136,6 +156,15 @@ export async function* downloadFile(
   /** Where parts go once Telegram redirected the download to a CDN. */
   let cdn: CdnRoute | undefined;
   let tokens = 0;
+  const hashes = options.verify
+    ? new FileHashCheck((offset, slot) =>
+      client.callFile(source.dc, slot, {
+        _cons: "upload.getFileHashes",
+        location,
+        offset: BigInt(offset),
+      }, options.partTimeoutSeconds)
+    )
+    : undefined;
 
   const put = (part: WindowedPart) => {
     queued.set(part.index, part);
@@ -144,6 +173,8 @@ export async function* downloadFile(
   const ask = (part: WindowedPart, connection: number) => {
     const used = generation;
     const route = cdn;
+    // The part's hashes go with it, so that they are at hand when it arrives.
+    if (!route) hashes?.prefetch(part.offset, part.limit, connection);
     const asked = route ? route.ask(part, connection, options.partTimeoutSeconds) : client.callFile(
       part.dc,
       connection,
@@ -217,6 +248,20 @@ export async function* downloadFile(
         }
       } else if (answer._cons === "upload.file") {
         bytes = answer.bytes as Uint8Array;
+        try {
+          await hashes?.check(part, bytes);
+        } catch (error) {
+          if (error instanceof CdnHashMismatchError) {
+            throw new DownloadError(
+              `the bytes at offset ${error.offset} (${error.limit} of them) do not match the ` +
+                "SHA-256 of upload.getFileHashes: the server sent other bytes than it hashed",
+              "FILE_HASH_MISMATCH",
+            );
+          }
+          // The hash request failed (a flood wait, a lost connection, …): as the part would.
+          settled.unshift({ part, generation: used, route, error });
+          continue;
+        }
       } else {
         throw new DownloadError(
           `upload.getFile answered ${answer._cons}, which this download cannot follow`,
@@ -291,4 +336,5 @@ export async function* downloadFile(
       );
     }
   }
+  options.onVerified?.(hashes?.verified ?? false);
 }

@@ -42,6 +42,11 @@ export interface DownloadSpan {
   length?: number;
   /** Bytes per request: a multiple of 4 KiB that divides 1 MiB (default 1 MiB). */
   partSize?: number;
+  /**
+   * The least a shrunk last part asks (at most the part size): a hash window, so that a range's
+   * last bytes can be checked against their hash (default 4 KiB).
+   */
+  minLimit?: number;
 }
 
 /** One `upload.getFile` request and the slice of its answer that belongs to the wanted range. */
@@ -92,10 +97,11 @@ export class DownloadPlan {
   /** How many parts cover the range, or undefined while the end is unknown. */
   readonly count: number | undefined;
   readonly #first: number;
+  readonly #minLimit: number;
 
   /** Plans `span`; throws {@link FileRangeError} for negative or fractional values. */
   constructor(span: DownloadSpan = {}) {
-    const { size, offset = 0, length, partSize = DEFAULT_DOWNLOAD_PART } = span;
+    const { size, offset = 0, length, partSize = DEFAULT_DOWNLOAD_PART, minLimit = 0 } = span;
     for (const [name, value] of [["size", size], ["offset", offset], ["length", length]] as const) {
       if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
         throw new FileRangeError(`${name} must be a whole number of bytes ≥ 0, got ${value}`);
@@ -108,6 +114,7 @@ export class DownloadPlan {
     }
     this.size = size;
     this.partSize = partSize;
+    this.#minLimit = Math.min(minLimit, partSize);
     this.start = offset;
     const ends = [size, length === undefined ? undefined : offset + length]
       .filter((end) => end !== undefined);
@@ -130,7 +137,7 @@ export class DownloadPlan {
     // The last part asks only for what the range still needs, rounded up to an allowed limit;
     // its offset is a multiple of the part size, hence of any smaller power of two.
     if (this.end !== undefined && this.end - offset < limit) {
-      limit = downloadLimitFor(this.end - offset);
+      limit = downloadLimitFor(Math.max(this.end - offset, this.#minLimit));
     }
     return {
       index,

@@ -129,13 +129,17 @@ export function mediaObject(file: WorldFile): TlObject {
       access_hash: file.accessHash,
       file_reference: fileReference(file),
       date: file.date ?? 0,
-      sizes: sizes.map((size) => ({
-        _cons: "photoSize",
-        type: size.type,
-        w: size.w,
-        h: size.h,
-        size: size.size,
-      })),
+      sizes: sizes.map((size) =>
+        "progressive" in size && size.progressive
+          ? {
+            _cons: "photoSizeProgressive",
+            type: size.type,
+            w: size.w,
+            h: size.h,
+            sizes: size.progressive,
+          }
+          : { _cons: "photoSize", type: size.type, w: size.w, h: size.h, size: size.size }
+      ),
       dc_id: file.dcId,
     },
   };

@@ -117,6 +117,11 @@ export interface WorldPhotoSize extends FileContent {
   type: string;
   w: number;
   h: number;
+  /**
+   * A progressive JPEG (rendered `photoSizeProgressive`): the byte counts at which each scan
+   * ends, rising, the last one the size's whole length.
+   */
+  progressive?: number[];
 }
 
 /** A stored file for upload.getFile: its size and bytes are its {@link FileContent}. */
@@ -152,6 +157,8 @@ export interface GeneratedFileSpec {
   /** The DC that holds it (default: `filesDc`, else 2). */
   dc?: number;
   kind?: "document" | "photo";
+  /** A photo whose largest size is a progressive JPEG (`photoSizeProgressive`). */
+  progressive?: boolean;
   /** Served through the CDN DC (see {@link WorldOptions.cdnAll}). */
   cdn?: boolean;
   name?: string;
@@ -192,4 +199,9 @@ export interface WorldOptions {
   fileLatencyMs?: number;
   /** CDN file tokens older than this answer FILE_TOKEN_INVALID (unset: they never expire). */
   cdnTokenTtlSeconds?: number;
+  /**
+   * Fault: upload.getFile answers every file with the byte at this offset flipped, while
+   * upload.getFileHashes still hashes the true bytes (a server that stored other bytes).
+   */
+  fileCorruptOffset?: number;
 }

@@ -264,3 +264,77 @@ Deno.test("CDN bytes that do not match the master's hashes are refused, not hand
     await close(emulator, client);
   }
 });
+
+Deno.test("verify: parts are checked against upload.getFileHashes, one request per MiB, and a byte the server stored wrong is refused by its offset", async () => {
+  const { emulator, client, calls } = await setup();
+  try {
+    const source = sourceOf(await fileMessage(client));
+    calls.length = 0;
+    let verified: boolean | undefined;
+    const whole = await collect(
+      downloadFile(client, source, { verify: true, onVerified: (all) => verified = all }),
+    );
+    assertEquals(whole, generatedFileBytes(7001n, 0, SIZE));
+    assertEquals(verified, true);
+    // Six parts of up to 1 MiB, six hash requests (eight 128 KiB windows each), all on DC 3.
+    assertEquals(calls.filter((c) => c === "dc3 upload.getFile").length, 6);
+    assertEquals(calls.filter((c) => c === "dc3 upload.getFileHashes").length, 6);
+    // A range ending mid-window: its last part asks the whole window, so it is checked too.
+    verified = undefined;
+    const range = await collect(downloadFile(client, source, {
+      offset: MiB - 7,
+      length: 9,
+      verify: true,
+      onVerified: (all) => verified = all,
+    }));
+    assertEquals([range, verified], [generatedFileBytes(7001n, MiB - 7, 9), true]);
+
+    // The server now serves one byte other than the one it hashed.
+    const corrupt = 3 * MiB + 130_000;
+    emulator.world.options.fileCorruptOffset = corrupt;
+    const handed: Uint8Array[] = [];
+    await assertRejects(
+      async () => {
+        for await (const chunk of downloadFile(client, source, { verify: true })) {
+          handed.push(chunk);
+        }
+      },
+      DownloadError,
+      `FILE_HASH_MISMATCH: the bytes at offset ${3 * MiB} (131072 of them) do not match`,
+    );
+    // What was handed on is the file's own bytes, and none of the bad window.
+    const got = await collect((async function* () {
+      yield* handed;
+    })());
+    assertEquals(got.length <= 3 * MiB, true, `${got.length} bytes handed on`);
+    assertEquals(got, generatedFileBytes(7001n, 0, got.length));
+    // Unverified, the same download ends "well" with the wrong byte in it.
+    const unchecked = await collect(downloadFile(client, source));
+    assertEquals(unchecked[corrupt] !== generatedFileBytes(7001n, corrupt, 1)[0], true);
+  } finally {
+    await close(emulator, client);
+  }
+});
+
+Deno.test("verify: a server that gives no hashes is asked once, and the download ends unverified", async () => {
+  const { emulator, client } = await setup();
+  try {
+    const source = sourceOf(await fileMessage(client));
+    let asked = 0;
+    for (const context of emulator.contexts) {
+      const call = context.call.bind(context);
+      context.call = (request, callContext) =>
+        request._cons === "upload.getFileHashes" ? (asked++, []) : call(request, callContext);
+    }
+    let verified: boolean | undefined;
+    const whole = await collect(
+      downloadFile(client, source, { verify: true, onVerified: (all) => verified = all }),
+    );
+    assertEquals([whole.length, verified], [SIZE, false]);
+    assertEquals(whole, generatedFileBytes(7001n, 0, SIZE));
+    // The first parts' requests go out together; once one answered empty, no more are made.
+    assertEquals(asked >= 1 && asked < 6, true, `${asked} hash requests`);
+  } finally {
+    await close(emulator, client);
+  }
+});

@@ -11,7 +11,8 @@ import { parsePublicKeyPem } from "../../lib/crypto/rsa.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
 import { Sender } from "../../lib/net/sender.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
-import { generatedFileBytes } from "../../lib/emulator/files/generated_bytes.ts";
+import { generatedFileBytes, photoSizeSeed } from "../../lib/emulator/files/generated_bytes.ts";
+import { sha256 } from "../../lib/crypto/hash.ts";
 import { EMULATOR_HELP, runEmulatorCommand } from "../../lib/cli/emulator_command.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signInWithCode } from "../support/raw_calls.ts";
@@ -89,10 +90,15 @@ Deno.test("mtproto2json emulator: --file, --photo, --cdn-file and the file switc
   let stop = () => {};
   let ready: (line: string) => void = () => {};
   const serverLine = new Promise<string>((resolve) => (ready = resolve));
-  const env: Record<string, string> = { MTPROTO2JSON_EMULATOR_PHOTO: "6001:40000:1" };
+  const env: Record<string, string> = {
+    MTPROTO2JSON_EMULATOR_PHOTO: "6001:40000:1,6002:40000:progressive",
+  };
   const logs: string[] = [];
   const status = runEmulatorCommand(
-    ["--port", "0", "--dcs", "1", "--home-dc", "1", "--file", "5001:70000:1", "--cdn-file", "5001"],
+    [
+      ...["--port", "0", "--dcs", "1", "--home-dc", "1", "--files-dc", "1"],
+      ...["--file", "5001:70000:1", "--cdn-file", "5001", "--file-corrupt", "100"],
+    ],
     {
       write: (text) => ready(text),
       log: (line) => logs.push(line),
@@ -129,10 +135,36 @@ Deno.test("mtproto2json emulator: --file, --photo, --cdn-file and the file switc
       message.message,
       (message.media as TlObject | undefined)?._cons,
     ]);
-    assertEquals(texts.slice(0, 2), [
+    assertEquals(texts.slice(0, 3), [
+      ["file 6002", "messageMediaPhoto"],
       ["file 6001", "messageMediaPhoto"],
       ["file 5001", "messageMediaDocument"],
     ]);
+    const photos = (history.messages as TlObject[]).slice(0, 2)
+      .map((message) => (message.media as TlObject).photo as TlObject);
+    // ":progressive": the largest size is a progressive JPEG, its scans ending at its size.
+    assertEquals((photos[0].sizes as TlObject[]).map((size) => size._cons), [
+      ...Array(3).fill("photoSize"),
+      "photoSizeProgressive",
+    ]);
+    assertEquals((photos[0].sizes as TlObject[])[3].sizes, [5000, 12500, 20000, 30000, 40000]);
+    assertEquals((photos[1].sizes as TlObject[])[3]._cons, "photoSize");
+    // --file-corrupt 100: the served byte 100 is not the file's, while its hash is the true one.
+    const location = {
+      _cons: "inputPhotoFileLocation",
+      id: photos[1].id,
+      access_hash: photos[1].access_hash,
+      file_reference: photos[1].file_reference,
+      thumb_size: "y",
+    };
+    const served = await call({ _cons: "upload.getFile", location, offset: 0n, limit: 65536 });
+    const truth = generatedFileBytes(photoSizeSeed(6001n, "y"), 0, 40000);
+    const bytes = served.bytes as Uint8Array;
+    assertEquals([bytes.length, bytes[100] ^ truth[100]], [40000, 1]);
+    assertEquals(bytes.subarray(101), truth.subarray(101));
+    const hashes = await call({ _cons: "upload.getFileHashes", location, offset: 0n });
+    const first = (hashes.items as TlObject[])[0];
+    assertEquals(first.hash, sha256(truth));
   } finally {
     sender.close();
     stop();
@@ -141,7 +173,8 @@ Deno.test("mtproto2json emulator: --file, --photo, --cdn-file and the file switc
   for (
     const flag of [
       "--file ID:SIZE[:DC]",
-      "--photo ID:SIZE[:DC]",
+      "--photo ID:SIZE[:DC][:progressive]",
+      "--file-corrupt OFFSET",
       "--cdn-file ID",
       "--cdn ",
       "--cdn-token-ttl S",

@@ -2,7 +2,9 @@
  * The generated files a world starts with (world option `files`; the emulator's `--file` and
  * `--photo`): documents and photos of any size whose bytes are made from their ids, each sent by
  * Bob to Alice in a message of its own whose text is `file <id>`, so that a test finds it in
- * Alice's history with Bob (messages.getHistory) with a real document or photo to download.
+ * Alice's history with Bob (messages.getHistory) with a real document or photo to download. A
+ * progressive photo's largest size is a progressive JPEG (`photoSizeProgressive`: where each of
+ * its scans ends).
  *
  * @module
  */
@@ -42,6 +44,23 @@ export function generatedPhotoSizes(size: number): GeneratedPhotoSize[] {
 }
 
 /**
+ * The scans of a progressive JPEG of `size` bytes, as `photoSizeProgressive.sizes` lists them:
+ * where each of five scans ends, the last one the whole size (rising, none empty).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { progressiveScans } from "./generated_files.ts";
+ * assert.deepEqual(progressiveScans(100_000), [12_500, 31_250, 50_000, 75_000, 100_000]);
+ * assert.deepEqual(progressiveScans(2), [1, 2]);
+ * ```
+ */
+export function progressiveScans(size: number): number[] {
+  const scans = [1 / 8, 5 / 16, 1 / 2, 3 / 4].map((share) => Math.max(1, Math.ceil(size * share)));
+  return [...new Set([...scans.filter((scan) => scan < size), size])];
+}
+
+/**
  * The access hash of a generated file (fixed, so that a test may build a location by hand).
  *
  * @example
@@ -73,11 +92,15 @@ export function generatedFile(
     ...(spec.cdn || options.cdnAll ? { cdn: true } : {}),
   };
   if (spec.kind === "photo") {
-    const sizes = generatedPhotoSizes(spec.size).map((size) => ({
+    const all = generatedPhotoSizes(spec.size);
+    const sizes = all.map((size, index) => ({
       type: size.type,
       w: size.w,
       h: size.h,
       ...generatedContent(photoSizeSeed(id, size.type), size.size),
+      ...(spec.progressive && index === all.length - 1
+        ? { progressive: progressiveScans(size.size) }
+        : {}),
     }));
     const largest = sizes[sizes.length - 1];
     return {

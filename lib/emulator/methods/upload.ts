@@ -59,6 +59,14 @@ export function uploadMethods(tools: Tools): Record<string, Handler> {
     return true;
   };
 
+  /** An upload.file answer of `bytes` of `file`. */
+  const fileAnswer = (file: WorldFile, bytes: Uint8Array) => ({
+    _cons: "upload.file",
+    type: { _cons: "storage.filePartial" },
+    mtime: mtimeOf(file, world.options.epoch),
+    bytes,
+  });
+
   return {
     "upload.saveFilePart": (call, context) => savePart(call, context),
     "upload.saveBigFilePart": (call, context) =>
@@ -77,13 +85,16 @@ export function uploadMethods(tools: Tools): Record<string, Handler> {
         return service.cdn.redirect(file, offset, context.dc.random);
       }
       if (content.compressible && context.answer) context.answer.uncompressed = false;
-      return {
-        _cons: "upload.file",
-        type: { _cons: "storage.filePartial" },
-        mtime: mtimeOf(file, world.options.epoch),
-        // Encoded into the answer before any other call runs, so the shared buffer is safe.
-        bytes: content.read(offset, limit, service.scratch),
-      };
+      // Encoded into the answer before any other call runs, so the shared buffer is safe.
+      const bytes = content.read(offset, limit, service.scratch);
+      const corrupt = world.options.fileCorruptOffset;
+      if (corrupt !== undefined && corrupt >= offset && corrupt < offset + bytes.length) {
+        // (A memory file's read is a view of the file itself: the flip goes on a copy.)
+        const copy = bytes.buffer === service.scratch.buffer ? bytes : bytes.slice();
+        copy[corrupt - offset] ^= 0x01;
+        return fileAnswer(file, copy);
+      }
+      return fileAnswer(file, bytes);
     },
 
     // SHA-256 of 128 KiB windows, eight from the one holding `offset`.
