@@ -103,7 +103,10 @@ export class ConnectionAccount {
     withKey: boolean,
   ): Record<string, unknown> {
     if (this.#held && this.#mode === "managed" && session.userId !== undefined && session.authKey) {
-      this.#attach(this.#held.hold(sessionToJson(session, this.own.server)), cursor);
+      this.#attach(
+        this.#held.hold(sessionToJson(session, this.own.server), this.own.server.proxy),
+        cursor,
+      );
       return this.#attached!.session();
     }
     this.#detach();
@@ -145,7 +148,7 @@ export class ConnectionAccount {
       // Signed in here: from now on the account is held, by a client of its own.
       const session = sessionToJson(this.own.currentSession(), this.own.server);
       this.own.closeConnections();
-      this.#attach(this.#held.hold(session));
+      this.#attach(this.#held.hold(session, this.own.server.proxy));
     }
   }
 

@@ -27,6 +27,7 @@ import { type ManagedOutput, ManagedUpdates } from "../client/managed_updates.ts
 import type { TlObject } from "../tl/codec.ts";
 import { atJournalPosition, decodeCursor, samePosition } from "../updates/cursor.ts";
 import { StoreRetry } from "./store_retry.ts";
+import { parseProxyUrl } from "../net/proxy_url.ts";
 import type { AccountStore, StoredAccount } from "../store/account_store.ts";
 import { writeJournalRow } from "../store/journal_row.ts";
 import {
@@ -47,6 +48,11 @@ export class HeldAccount {
   readonly #log: (line: string) => void;
   readonly #verbose?: (line: string) => void;
   #session: Record<string, unknown>;
+  /**
+   * The proxy of the connection that held the account, as a whole URL, when it is not serve's
+   * own `--proxy`: stored with the account (beside its auth key), so a restart goes through it too.
+   */
+  #ownProxy?: string;
   /** Which journal this account's positions count in. */
   readonly #epoch: string;
   /** The last journaled position. */
@@ -81,15 +87,26 @@ export class HeldAccount {
     this.#journalLimit = options.journalLimit ?? 10_000;
     this.#log = options.log ?? defaults.log ?? (() => {});
     this.#verbose = defaults.verbose;
-    const session = stored.session;
+    const { proxy, ...session } = stored.session;
     this.#session = session;
     this.keyId = keyIdOf(session)!;
-    const server = session.server && typeof session.server === "object"
+    let server = session.server && typeof session.server === "object"
       ? serverFromJson(
         session.server as Record<string, unknown>,
         defaults.server ?? defaultServer(),
       )
       : defaults.server;
+    if (typeof proxy === "string") {
+      try {
+        server = { ...server ?? defaultServer(), proxy: parseProxyUrl(proxy) };
+        this.#ownProxy = proxy;
+      } catch (error) {
+        this.#log(
+          `held account ${this.keyId}: its stored proxy is unusable, so serve's own is ` +
+            `used: ${(error as Error).message}`,
+        );
+      }
+    }
     this.client = new Client({
       schema: defaults.schema,
       ...(server ? { server } : {}),
@@ -166,10 +183,22 @@ export class HeldAccount {
   #saveRow(): void {
     this.#store.saveAccount({
       keyId: this.keyId,
-      session: this.#session,
+      session: this.#ownProxy ? { ...this.#session, proxy: this.#ownProxy } : this.#session,
       epoch: this.#epoch,
       ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
     });
+  }
+
+  /**
+   * Goes through `proxy` (a whole URL) from now on and after a restart: a connection that holds
+   * the account with a proxy of its own brings it here. Open connections close; calls in flight
+   * end as `Client.setServer` says.
+   */
+  useProxy(proxy: string): void {
+    if (proxy === this.#ownProxy) return;
+    this.client.setServer({ ...this.client.server, proxy: parseProxyUrl(proxy) });
+    this.#ownProxy = proxy;
+    this.#writes.run(() => this.#saveRow());
   }
 
   /** The cursor after the last line journaled (once the account has a stored state). */

@@ -7,6 +7,7 @@
  */
 
 import { sessionFromJson } from "../client/session_json.ts";
+import { type ProxySpec, proxyToUrl } from "../net/proxy_url.ts";
 import type { AccountStore } from "../store/account_store.ts";
 import { HeldAccount } from "./held_account.ts";
 import { type HeldDefaults, type HeldOptions, keyIdOf } from "./held_defaults.ts";
@@ -53,15 +54,28 @@ export class HeldAccounts {
   /**
    * The held account of a signed-in session object, held from now on if it was not: found by its
    * auth key id, and only when the whole key matches (knowing the key is the authorization).
+   * `proxy` is the connection's: one that is not serve's own `--proxy` is the account's from
+   * now on (serve's own leaves the account's as it was, so a client that comes back without
+   * naming its proxy does not undo it).
    */
-  hold(session: Record<string, unknown>): HeldAccount {
+  hold(session: Record<string, unknown>, proxy?: ProxySpec): HeldAccount {
     const keyId = keyIdOf(session)!;
     const known = this.#accounts.get(keyId);
     const key = sessionFromJson(session, 2).authKey!;
     const knownKey = known?.client.session.authKey;
-    if (known && knownKey && knownKey.every((byte, i) => byte === key[i])) return known;
+    const serves = this.#defaults.server?.proxy;
+    const own = proxy && (!serves || proxyToUrl(serves) !== proxyToUrl(proxy))
+      ? proxyToUrl(proxy)
+      : undefined;
+    if (known && knownKey && knownKey.every((byte, i) => byte === key[i])) {
+      if (own) known.useProxy(own);
+      return known;
+    }
     known?.close();
-    const account = new HeldAccount(this.#defaults, this.#store, this.#options, { keyId, session });
+    const account = new HeldAccount(this.#defaults, this.#store, this.#options, {
+      keyId,
+      session: own ? { ...session, proxy: own } : session,
+    });
     this.#keep(account);
     return account;
   }
