@@ -5,7 +5,7 @@
  * Inside lib/, a file imports only from a layer below its own. The layers, lowest first: tl and io;
  * crypto; mtproto and transport (no I/O); net (sockets and timers) and updates (the update state
  * machine, no I/O); client and emulator (built from the same pieces, neither using the other);
- * store (persistence of held accounts); proxy; cli. `lib/errors.ts` is below everything.
+ * store (persistence of held accounts); proxy; web (the HTTP and WebSocket front); cli. `lib/errors.ts` is below everything.
  *
  * Around lib/, code shared by tests, the demo, the benches and the check scripts lives in
  * tests/support/ only:
@@ -35,7 +35,8 @@ export const LAYERS: Record<string, number> = {
   emulator: 4,
   store: 5,
   proxy: 6,
-  cli: 7,
+  web: 7,
+  cli: 8,
 };
 
 /** Every import under `lib` that reaches up or sideways, as "file → target" lines. */

@@ -10,9 +10,12 @@ import type { AppIdentity } from "../client/init_connection.ts";
 import { defaultServer, serverFromJson, type ServerTarget } from "../client/session_json.ts";
 import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
 import { serve } from "../proxy/serve.ts";
+import { Metrics } from "../proxy/metrics.ts";
 import { type AccountStore, openSqliteStore } from "../store/sqlite.ts";
 import { HeldAccounts } from "../proxy/held_accounts.ts";
 import { serveLines } from "../proxy/serve_lines.ts";
+import { TokenGuard } from "../proxy/token_guard.ts";
+import { serveHttp, type WebServer } from "../web/web_server.ts";
 import { schemaFromFlags } from "./tl_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { parseFlags } from "./flags.ts";
@@ -73,6 +76,15 @@ Options:
                        when their connections close, journal their updates, survive restarts
   --journal N          keep the last N update lines per held account (default 10000); an
                        older cursor is served from getDifference
+  --http [HOST:]PORT   also serve HTTP and WebSocket on PORT (HOST: --host's by default; the
+                       same rules: loopback unless --token): /v1/ws, one-shot calls with
+                       account handles, /healthz, /readyz, /metrics (see docs/http.md)
+  --http-host NAME     host names the HTTP port answers to besides IP literals and localhost
+                       (comma-separated; others are refused against DNS rebinding)
+  --cors ORIGIN        origins whose web pages may call the HTTP port (comma-separated, never
+                       *); other pages' requests are refused
+  --http-idle S        an account handle's session is parked after S seconds unused (default
+                       300); with --state its account stays held and connected
   --files DIR          let download "to" and upload "path" name files inside DIR (nothing
                        outside it: no "..", no absolute path elsewhere, no symlink out); without
                        it, serve refuses every path (chunk lines and base64 bytes still work)
@@ -278,6 +290,10 @@ export async function runServeCommand(
       state: { type: "string" },
       journal: { type: "string" },
       files: { type: "string" },
+      http: { type: "string" },
+      "http-host": { type: "string" },
+      cors: { type: "string" },
+      "http-idle": { type: "string" },
     },
     false,
     io.env,
@@ -292,6 +308,7 @@ export async function runServeCommand(
   }
   const { defaults, maxLine } = await proxyDefaults(values, io, version);
   defaults.files = { kind: "none" };
+  defaults.metrics = new Metrics(defaults.schema, { clock: io.clock, held: () => defaults.held });
   if (values.files !== undefined) {
     let dir: string;
     try {
@@ -319,6 +336,15 @@ export async function runServeCommand(
       `--max-connections needs a positive number, got "${values["max-connections"]}"`,
     );
   }
+  const http = values.http === undefined ? undefined : httpAddress(values.http, values.host!);
+  const idle = values["http-idle"] === undefined ? 300 : Number(values["http-idle"]);
+  if (!(idle > 0)) {
+    throw new UsageError(
+      `--http-idle needs a positive number of seconds, got "${values["http-idle"]}"`,
+    );
+  }
+  const list = (text: string | undefined) =>
+    (text ?? "").split(",").map((item) => item.trim()).filter(Boolean);
   let store: AccountStore | undefined;
   if (values.state !== undefined) {
     const log = logger(values, io);
@@ -343,24 +369,73 @@ export async function runServeCommand(
     }
   }
   let server;
+  let web: WebServer | undefined;
+  // One guard for both fronts: guesses at the token count together wherever they come from.
+  const log = logger(values, io);
+  const guard = token
+    ? new TokenGuard({ clock: io.clock, log: (line) => log(`mtproto2json serve: ${line}`) })
+    : undefined;
   try {
     server = serve(defaults, {
       host: values.host!,
       port,
       maxLine,
       maxConnections,
-      ...(token ? { token } : {}),
+      ...(token ? { token, guard } : {}),
     });
+    if (http) {
+      try {
+        web = serveHttp(defaults, {
+          ...http,
+          maxLine,
+          ...(token ? { token, guard } : {}),
+          hostNames: list(values["http-host"]),
+          cors: list(values.cors),
+          idleSeconds: idle,
+          health: server.health,
+        });
+      } catch (error) {
+        await server.close();
+        throw error;
+      }
+    }
   } catch (error) {
-    logger(values, io)(`mtproto2json: ${(error as Error).message}`, { level: "error" });
+    guard?.close();
+    log(`mtproto2json: ${(error as Error).message}`, { level: "error" });
     return 2;
   }
-  logger(values, io)(`mtproto2json serve: listening on ${values.host}:${server.port}`);
+  log(`mtproto2json serve: listening on ${values.host}:${server.port}`);
+  if (web) {
+    const shown = http!.host.includes(":") ? `[${http!.host}]` : http!.host;
+    log(`mtproto2json serve: HTTP and WebSocket on http://${shown}:${web.port}`);
+  }
   await io.stopped;
+  await web?.close();
   await server.close();
   defaults.held?.close();
   store?.close();
   return 0;
+}
+
+/**
+ * Reads `--http [HOST:]PORT` (`8080`, `127.0.0.1:8080`, `[::1]:8080`); the host defaults to
+ * `--host`'s.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { httpAddress } from "./proxy_command.ts";
+ * assert.deepEqual(httpAddress("8080", "127.0.0.1"), { host: "127.0.0.1", port: 8080 });
+ * assert.deepEqual(httpAddress("[::1]:0", "127.0.0.1"), { host: "::1", port: 0 });
+ * ```
+ */
+export function httpAddress(text: string, host: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]:|([^:\[\]]+):)?(\d+)$/.exec(text.trim());
+  const port = Number(match?.[3]);
+  if (!match || !(port >= 0 && port <= 65535)) {
+    throw new UsageError(`--http needs [HOST:]PORT such as 127.0.0.1:8080, got "${text}"`);
+  }
+  return { host: match[1] ?? match[2] ?? host, port };
 }
 
 /** Runs `pipe` until stdin ends and every answer is written. */

@@ -12,6 +12,7 @@ import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 import { readChunks } from "../net/read_chunks.ts";
 import type { LogFields } from "../io/log_format.ts";
 import { TokenGuard, type TokenGuardOptions } from "./token_guard.ts";
+import { countedReads } from "./metrics.ts";
 
 /** Where and how to listen. */
 export interface ServeOptions {
@@ -25,11 +26,15 @@ export interface ServeOptions {
   tokenDeadlineMs?: number;
   /** With a token: how wrong ones are delayed per address (defaults in token_guard.ts). */
   tokenThrottle?: Omit<TokenGuardOptions, "log" | "clock">;
+  /** With a token: a guard shared with another front (the web one), so guesses count together. */
+  guard?: TokenGuard;
 }
 
 /** A running server. */
 export interface ProxyServer {
   port: number;
+  /** What `{"health": {}}` answers (the web front's `/healthz` serves the same). */
+  health(): Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -87,7 +92,8 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     ((line: string) => console.error(`mtproto2json serve: ${line}`));
   // Only the token guards a non-loopback bind, so guessing it is slowed, counted and logged.
   const guard = options.token
-    ? new TokenGuard({ ...options.tokenThrottle, clock, log: (line) => serverLog(line) })
+    ? options.guard ??
+      new TokenGuard({ ...options.tokenThrottle, clock, log: (line) => serverLog(line) })
     : undefined;
   // For health checks (a container's HEALTHCHECK, a load balancer): alive, and how busy.
   // A store that cannot be written is "degraded": serving goes on, but held accounts' updates
@@ -120,6 +126,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
       }
       socket.setNoDelay(true);
       sockets.add(socket);
+      const tally = defaults.metrics?.opened("tcp");
       // Every line this connection logs names it.
       const connection = ++connections;
       const tagged = (log?: (line: string, fields?: LogFields) => void) =>
@@ -132,9 +139,10 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
       };
       (async () => {
         await serveLines(own, {
-          readable: readChunks(socket),
+          readable: tally ? countedReads(readChunks(socket), tally) : readChunks(socket),
           write: async (text) => {
             const bytes = new TextEncoder().encode(text);
+            tally?.sent(bytes.length);
             for (let written = 0; written < bytes.length;) {
               written += await socket.write(bytes.subarray(written));
             }
@@ -145,6 +153,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
           ...(guard ? { guard, address: (socket.remoteAddr as Deno.NetAddr).hostname } : {}),
         });
         sockets.delete(socket);
+        tally?.closed();
         closeQuietly(socket);
       })();
     },
@@ -153,6 +162,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
   );
   return {
     port: (listener.addr as Deno.NetAddr).port,
+    health,
     async close() {
       listener.close();
       guard?.close();

@@ -6,9 +6,17 @@
 
 import { readLines } from "../../lib/io/lines.ts";
 
-/** A TCP client of the JSON protocol. */
+/** What the client reads and writes: a TCP connection, or anything shaped like one. */
+export interface LineChannel {
+  readable: ReadableStream<Uint8Array>;
+  /** Writes some of the bytes; resolves with how many. */
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** A client of the JSON protocol over TCP (or any {@link LineChannel}: a WebSocket's). */
 export class JsonClient {
-  readonly #connection: Deno.TcpConn;
+  readonly #connection: LineChannel;
   readonly #lines: Record<string, unknown>[] = [];
   readonly #waiting: {
     test: (line: Record<string, unknown>) => boolean;
@@ -23,7 +31,7 @@ export class JsonClient {
   readonly updates: Record<string, unknown>[] = [];
   closed = false;
 
-  private constructor(connection: Deno.TcpConn) {
+  private constructor(connection: LineChannel) {
     this.#connection = connection;
     (async () => {
       for await (const line of readLines(connection.readable)) {
@@ -47,6 +55,11 @@ export class JsonClient {
   /** Connects to a serve port. */
   static async connect(port: number): Promise<JsonClient> {
     return new JsonClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** A client over another channel than TCP (tests/support/ws_json_client.ts: a WebSocket). */
+  static over(channel: LineChannel): JsonClient {
+    return new JsonClient(channel);
   }
 
   /** Sends raw text (a line, or anything). */

@@ -1,0 +1,160 @@
+/**
+ * Account handles: `POST /v1/sessions` turns a session line into an opaque handle, and one-shot
+ * calls name their account by it. A handle is 32 random bytes (base64url); only its SHA-256 is
+ * kept, so a memory dump or a log never yields one. Each handle owns a {@link WebAccount} kept
+ * warm while used and parked after `idleMs` without calls or listeners (its latest session line
+ * kept to reopen it); under `serve --state` its session attaches to the held account as any
+ * connection's does, so the account stays connected while parked.
+ *
+ * @module
+ */
+
+import type { Clock, TimerId } from "../io/clock.ts";
+import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
+import { HttpError } from "./http_answers.ts";
+import { WebAccount, type WrittenLine } from "./web_account.ts";
+
+/** How handles are kept. */
+export interface HandleOptions {
+  /** A handle's session is parked after this long without calls or listeners. */
+  idleMs: number;
+  /** Handles kept at most; one more is refused with 503 (default 10 000). */
+  maxHandles?: number;
+  maxLine: number;
+  clock: Clock;
+}
+
+interface Entry {
+  /** What opens the session again: the session line, with its options. */
+  line?: Record<string, unknown>;
+  live?: WebAccount;
+  opening?: Promise<WebAccount>;
+  parking?: Promise<void>;
+  lastUsed: number;
+}
+
+/** The SHA-256 of a handle, in hex: the only form a handle is kept in. */
+async function digest(handle: string): Promise<string> {
+  const bytes = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(handle)),
+  );
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** The handles of one web front. */
+export class AccountHandles {
+  readonly #entries = new Map<string, Entry>();
+  readonly #defaults: ProxyDefaults;
+  readonly #options: HandleOptions;
+  readonly #sweep: TimerId;
+
+  constructor(defaults: ProxyDefaults, options: HandleOptions) {
+    this.#defaults = defaults;
+    this.#options = options;
+    this.#sweep = options.clock.setInterval(
+      () => this.#parkIdle(),
+      Math.max(250, Math.min(options.idleMs / 4, 30_000)),
+    );
+  }
+
+  /** How many handles are valid. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Opens a session with `line` (a request of the line protocol: `session`, `server`, `options`;
+   * nothing for a fresh session to sign in on) and returns its new handle, or the error line the
+   * session answered.
+   */
+  async create(
+    line: Record<string, unknown>,
+  ): Promise<{ handle: string } | { refused: WrittenLine }> {
+    if (this.#entries.size >= (this.#options.maxHandles ?? 10_000)) {
+      throw new HttpError(503, "TooManyAccounts", "this server keeps no more account handles");
+    }
+    const live = new WebAccount(this.#defaults, this.#options.maxLine);
+    if (Object.keys(line).length > 0) {
+      const answer = await live.request(line);
+      if (answer.value.error !== undefined) {
+        await live.close();
+        return { refused: answer };
+      }
+    }
+    const handle = crypto.getRandomValues(new Uint8Array(32)).toBase64({
+      alphabet: "base64url",
+      omitPadding: true,
+    });
+    this.#entries.set(await digest(handle), {
+      line,
+      live,
+      lastUsed: this.#options.clock.now(),
+    });
+    return { handle };
+  }
+
+  /** The live session of a handle (reopened if it was parked), or undefined for no such handle. */
+  async account(handle: string): Promise<WebAccount | undefined> {
+    const entry = this.#entries.get(await digest(handle));
+    if (!entry) return undefined;
+    entry.lastUsed = this.#options.clock.now();
+    await entry.parking;
+    if (entry.live && !entry.live.closed) return entry.live;
+    entry.opening ??= (async () => {
+      const live = new WebAccount(this.#defaults, this.#options.maxLine);
+      if (entry.line && Object.keys(entry.line).length > 0) await live.request(entry.line);
+      entry.live = live;
+      entry.opening = undefined;
+      return live;
+    })();
+    const live = await entry.opening;
+    entry.lastUsed = this.#options.clock.now();
+    return live;
+  }
+
+  /** Forgets a handle and closes its session; false when there was none. */
+  async revoke(handle: string): Promise<boolean> {
+    const key = await digest(handle);
+    const entry = this.#entries.get(key);
+    if (!entry) return false;
+    this.#entries.delete(key);
+    await entry.parking;
+    await (await entry.opening)?.close();
+    await entry.live?.close();
+    return true;
+  }
+
+  /** Closes every session (at shutdown); the handles die with the process. */
+  async close(): Promise<void> {
+    this.#options.clock.clearInterval(this.#sweep);
+    const entries = [...this.#entries.values()];
+    this.#entries.clear();
+    await Promise.all(entries.map((entry) => entry.live?.close()));
+  }
+
+  /** Parks the sessions nobody used for the idle time: their latest session line is kept. */
+  #parkIdle(): void {
+    const now = this.#options.clock.now();
+    for (const entry of this.#entries.values()) {
+      const live = entry.live;
+      if (
+        !live || entry.parking || live.pending > 0 || live.listeners > 0 ||
+        now - entry.lastUsed < this.#options.idleMs
+      ) continue;
+      entry.live = undefined;
+      entry.parking = (async () => {
+        const read = await live.request({ session: {} });
+        const session = read.value.session as Record<string, unknown> | undefined;
+        // A session without a key (never signed in, logged out) has nothing worth reopening.
+        if (session?.auth_key !== undefined) {
+          entry.line = {
+            ...(entry.line?.options !== undefined ? { options: entry.line.options } : {}),
+            session,
+          };
+        }
+        await live.close();
+        entry.parking = undefined;
+      })();
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * How the web front answers: JSON bodies, the proxy's own errors as HTTP statuses, and a line of
+ * the protocol turned into the status a one-shot call returns.
+ *
+ * @module
+ */
+
+import { Mtproto2jsonError } from "../errors.ts";
+import { rawJson } from "../tl/json.ts";
+
+/** An error the web front answers with an HTTP status; its name reaches the client as `error`. */
+export class HttpError extends Mtproto2jsonError {
+  override name = "HttpError";
+  /** Creates the error; `kind` is the short name in the body, `status` the HTTP status. */
+  constructor(
+    readonly status: number,
+    readonly kind: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** A JSON response (`text` is JSON already made: exact 64-bit integers stay as they are). */
+export function jsonText(text: string, status = 200, headers: Record<string, string> = {}) {
+  return new Response(text, {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}
+
+/** A JSON response of `value`. */
+export function json(value: unknown, status = 200, headers: Record<string, string> = {}) {
+  return jsonText(JSON.stringify(value), status, headers);
+}
+
+/** The response for an error: `{"error": Name, "msg": sentence}` with its status. */
+export function errorResponse(error: HttpError): Response {
+  return json({ error: error.kind, msg: error.message }, error.status, error.headers);
+}
+
+/** Statuses an rpc_error keeps as they are; any other code is answered 500. */
+const KEPT_CODES = new Set([400, 401, 403, 404, 406]);
+
+/**
+ * The status and headers of a one-shot call's answer line: 200 with the result; an rpc_error
+ * with its code (FLOOD_WAIT_X as 429 and `Retry-After: X`); rpc_timeout 504; the proxy's own
+ * errors 400 (LineTooLong 413, InternalError 500).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { statusOf } from "./http_answers.ts";
+ * const flood = { _cons: "rpc_error", error_code: 420, error_message: "FLOOD_WAIT_7" };
+ * assert.deepEqual(statusOf({ id: 1, message: flood }), { status: 429, headers: { "retry-after": "7" } });
+ * assert.equal(statusOf({ id: 1, error: "BadJson", msg: "…" }).status, 400);
+ * ```
+ */
+export function statusOf(
+  line: Record<string, unknown>,
+): { status: number; headers: Record<string, string> } {
+  if (typeof line.error === "string") {
+    const status = line.error === "LineTooLong" ? 413 : line.error === "InternalError" ? 500 : 400;
+    return { status, headers: {} };
+  }
+  const message = line.message as Record<string, unknown> | undefined;
+  if (message?._cons === "rpc_timeout") return { status: 504, headers: {} };
+  if (message?._cons !== "rpc_error") return { status: 200, headers: {} };
+  const text = String(message.error_message ?? "");
+  const flood = /^FLOOD_(?:PREMIUM_)?WAIT_(\d+)$/.exec(text);
+  if (flood) return { status: 429, headers: { "retry-after": flood[1] } };
+  const code = Number(message.error_code);
+  return { status: KEPT_CODES.has(code) ? code : 500, headers: {} };
+}
+
+/**
+ * Parses JSON keeping every number literal a double cannot hold exactly as it was written, so
+ * that re-serializing it gives back the same integers (a 64-bit id stays the client's or
+ * Telegram's integer, neither rounded nor turned into a string).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseKeepingNumbers } from "./http_answers.ts";
+ * const text = '{"id":3,"message":{"access_hash":-8446744073709551615}}';
+ * const value = parseKeepingNumbers(text);
+ * assert.equal(value.id, 3);
+ * assert.equal(JSON.stringify(value), text);
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function parseKeepingNumbers(text: string): any {
+  return JSON.parse(
+    text,
+    (_key: string, item: unknown, context?: { source: string }) =>
+      typeof item === "number" && context && !Number.isSafeInteger(item) &&
+        /^-?\d+$/.test(context.source)
+        ? rawJson(context.source)
+        : item,
+  );
+}

@@ -1,0 +1,120 @@
+/**
+ * An account handle's live side: one session of the line protocol run in memory by `serveLines`
+ * (the same code as a TCP connection), its session line sent first; a one-shot call is a line
+ * with a fresh id whose answer is routed back by id. Updates and events (id 0) go to whoever
+ * listens (the updates routes).
+ *
+ * @module
+ */
+
+import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
+import { serveLines } from "../proxy/serve_lines.ts";
+import { parseKeepingNumbers } from "./http_answers.ts";
+
+/** A line the session wrote: its text as written, and the object it holds. */
+export interface WrittenLine {
+  text: string;
+  value: Record<string, unknown>;
+}
+
+/** One in-memory session of the line protocol. */
+export class WebAccount {
+  readonly #input: ReadableStreamDefaultController<Uint8Array>;
+  readonly #pending = new Map<number, (line: WrittenLine) => void>();
+  readonly #listeners = new Set<(line: WrittenLine) => void>();
+  readonly #encoder = new TextEncoder();
+  #nextId = 1;
+  #closed = false;
+  /** Resolves once the session has ended (closed, or its input ended). */
+  readonly done: Promise<void>;
+
+  /** Starts the session, served with `defaults`. */
+  constructor(defaults: ProxyDefaults, maxLine: number) {
+    let input!: ReadableStreamDefaultController<Uint8Array>;
+    const readable = new ReadableStream<Uint8Array>({ start: (c) => void (input = c) });
+    this.#input = input;
+    this.done = serveLines(defaults, {
+      readable,
+      write: (text) => {
+        for (const line of text.split("\n")) if (line !== "") this.#route(line);
+        return Promise.resolve();
+      },
+      maxLine,
+    }).then(() => {
+      this.#closed = true;
+      for (const [id, resolve] of this.#pending) {
+        resolve({
+          text: "",
+          value: { id, error: "SessionClosed", msg: "the account's session was closed" },
+        });
+      }
+      this.#pending.clear();
+    });
+  }
+
+  /** Requests in flight. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** Listeners of the session's unasked lines. */
+  get listeners(): number {
+    return this.#listeners.size;
+  }
+
+  /** True once the session has ended. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends one request (any keys of the line protocol but `id`, which is chosen here) and resolves
+   * with its answer line.
+   */
+  request(fields: Record<string, unknown>): Promise<WrittenLine> {
+    if (this.#closed) {
+      return Promise.resolve({
+        text: "",
+        value: { id: 0, error: "SessionClosed", msg: "the account's session was closed" },
+      });
+    }
+    const id = this.#nextId++;
+    const answer = new Promise<WrittenLine>((resolve) => this.#pending.set(id, resolve));
+    this.#input.enqueue(this.#encoder.encode(JSON.stringify({ ...fields, id }) + "\n"));
+    return answer;
+  }
+
+  /**
+   * Hears every unasked line (id 0: updates with their cursors, events) until the returned
+   * function is called.
+   */
+  listen(listener: (line: WrittenLine) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Ends the session: calls in flight are answered, then its MTProto connections close. */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      try {
+        this.#input.close();
+      } catch {
+        // already closed
+      }
+    }
+    return this.done;
+  }
+
+  #route(text: string): void {
+    const value = parseKeepingNumbers(text) as Record<string, unknown>;
+    const id = value.id as number;
+    if (id === 0) {
+      for (const listener of this.#listeners) listener({ text, value });
+      return;
+    }
+    const resolve = this.#pending.get(id);
+    if (!resolve) return; // a negative id: nothing this front sends can earn one
+    this.#pending.delete(id);
+    resolve({ text, value });
+  }
+}

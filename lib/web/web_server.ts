@@ -1,0 +1,267 @@
+/**
+ * `serve --http [HOST:]PORT`: the web front beside serve's TCP port, with Deno's own HTTP server.
+ * Every request passes the host and origin checks (request_checks.ts) and the per-address limit,
+ * then the route table: the WebSocket (ws_route.ts), the one-shot calls (call_routes.ts), the
+ * probes and metrics (ops_routes.ts), and whatever routes the caller adds in front of those.
+ *
+ * @module
+ */
+
+import { systemClock } from "../io/clock.ts";
+import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
+import { isLoopback } from "../proxy/serve.ts";
+import type { TokenGuard } from "../proxy/token_guard.ts";
+import { AccountHandles } from "./account_handles.ts";
+import { CALL_ROUTES } from "./call_routes.ts";
+import { errorResponse, HttpError } from "./http_answers.ts";
+import { OPS_ROUTES } from "./ops_routes.ts";
+import {
+  checkHost,
+  checkOrigin,
+  corsHeaders,
+  preflight,
+  requestPolicy,
+  StreamLimit,
+} from "./request_checks.ts";
+import { readBody } from "./request_body.ts";
+import { HANDLE_COOKIE, type RouteContext, type WebFront, type WebRoute } from "./routes.ts";
+import { WS_ROUTE } from "./ws_route.ts";
+
+export type { RouteContext, WebFront, WebRoute } from "./routes.ts";
+
+/** Where and how the web front listens. */
+export interface WebOptions {
+  host: string;
+  port: number;
+  /** The longest body (and WebSocket frame) accepted: serve's --max-line. */
+  maxLine: number;
+  /** serve's token: `Authorization: Bearer` on /v1/sessions, /v1/ws and /metrics. */
+  token?: string;
+  /** serve's token guard, so that guesses over HTTP and TCP are counted together. */
+  guard?: TokenGuard;
+  /** `--http-host`: names served besides IP literals (DNS rebinding guard). */
+  hostNames?: string[];
+  /** `--cors`: origins whose pages may call (never `*`). */
+  cors?: string[];
+  /** `--http-idle`: a handle's session is parked after this many seconds unused (default 300). */
+  idleSeconds?: number;
+  /** Requests and streams open at once per client address (default 64). */
+  maxStreamsPerAddress?: number;
+  /** How long a request body may take to arrive (default 30 s). */
+  bodyDeadlineMs?: number;
+  /** WebSocket pings after this many idle seconds (default 30). */
+  pingSeconds?: number;
+  /** serve's health object; a minimal one without. */
+  health?: () => Record<string, unknown>;
+  /** Prometheus metrics for `/metrics` (default: the defaults' `metrics`, when serve keeps them). */
+  metrics?: { render(): string };
+  /** Routes tried before the built-in ones (updates, files, the OpenAPI document). */
+  routes?: WebRoute[];
+}
+
+/** A running web front. */
+export interface WebServer {
+  port: number;
+  /** The handles of one-shot calls. */
+  handles: AccountHandles;
+  close(): Promise<void>;
+}
+
+/** The built-in routes, the catch-all `/v1/{method}` last. */
+export const BUILT_IN_ROUTES: WebRoute[] = [WS_ROUTE, ...OPS_ROUTES, ...CALL_ROUTES];
+
+function timingSafeEqual(a: string, b: string): boolean {
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    difference |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  }
+  return difference === 0;
+}
+
+/** The Bearer credential of a request, if it has one. */
+function bearer(request: Request): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
+  return match?.[1];
+}
+
+/** The account handle a request presents: its Bearer credential, else the handle cookie. */
+function presentedHandle(request: Request): string | undefined {
+  const header = bearer(request);
+  if (header) return header;
+  for (const part of (request.headers.get("cookie") ?? "").split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === HANDLE_COOKIE && value.join("=") !== "") return value.join("=");
+  }
+  return undefined;
+}
+
+/**
+ * Listens; refuses a non-loopback address without a token, as serve's TCP port does (a
+ * client of either acts as the accounts it names).
+ */
+export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServer {
+  if (!isLoopback(options.host) && !options.token) {
+    throw new Error(
+      `refusing to listen for HTTP on ${options.host} without --token: anyone who can connect ` +
+        `could act as the account. Use 127.0.0.1, or give --token SECRET.`,
+    );
+  }
+  const clock = defaults.clock ?? systemClock;
+  // Read structurally: the metrics module is another front's, and may not be loaded at all.
+  const metrics = options.metrics ??
+    (defaults as { metrics?: { render(): string } }).metrics;
+  const policy = requestPolicy(options.host, options.hostNames ?? [], options.cors ?? []);
+  const limit = new StreamLimit(options.maxStreamsPerAddress ?? 64);
+  const bodyDeadlineMs = options.bodyDeadlineMs ?? 30_000;
+  const routes = [...(options.routes ?? []), ...BUILT_IN_ROUTES];
+  const log = defaults.log ?? ((line: string) => console.error(`mtproto2json serve: ${line}`));
+  const handles = new AccountHandles(defaults, {
+    idleMs: (options.idleSeconds ?? 300) * 1000,
+    maxLine: options.maxLine,
+    clock,
+  });
+  const front: WebFront = {
+    defaults,
+    handles,
+    clock,
+    maxLine: options.maxLine,
+    ...(options.token ? { token: options.token } : {}),
+    ...(options.guard ? { guard: options.guard } : {}),
+    health: options.health ?? (() => ({ status: "ok", held_accounts: defaults.held?.size ?? 0 })),
+    ...(metrics ? { metrics } : {}),
+    pingSeconds: options.pingSeconds ?? 30,
+    sockets: new Set(),
+    log,
+    async checkToken(request, address) {
+      const token = options.token;
+      if (token === undefined) return;
+      const presented = bearer(request);
+      const guard = options.guard;
+      const admission = guard?.admit(address);
+      if (admission?.kind === "turned_away") {
+        throw new HttpError(429, "Unauthorized", "too many wrong tokens from this address", {
+          "retry-after": String(Math.ceil(admission.retryInMs / 1000)),
+        });
+      }
+      if (presented !== undefined && timingSafeEqual(presented, token)) return;
+      // Nothing presented is no guess: only a wrong token is counted and slowed.
+      if (presented !== undefined && guard) {
+        if (admission) await guard.sleep(admission.waitMs);
+        await guard.sleep(guard.failed(address));
+      }
+      throw new HttpError(401, "Unauthorized", "this needs Authorization: Bearer <serve's token>", {
+        "www-authenticate": "Bearer",
+      });
+    },
+  };
+
+  const handle = async (request: Request, address: string): Promise<Response> => {
+    checkHost(request.headers.get("host"), policy);
+    const origin = checkOrigin(request.headers.get("origin"), request.headers.get("host"), policy);
+    if (request.method === "OPTIONS" && origin) return preflight(origin);
+    const url = new URL(request.url);
+    let params: string[] | undefined;
+    let route: WebRoute | undefined;
+    const allowed = new Set<string>();
+    for (const candidate of routes) {
+      const match = typeof candidate.path === "string"
+        ? candidate.path === url.pathname ? [] : undefined
+        : candidate.path.exec(url.pathname)?.slice(1);
+      if (!match) continue;
+      if (candidate.method === request.method) {
+        [route, params] = [candidate, match];
+        break;
+      }
+      allowed.add(candidate.method);
+    }
+    if (!route) {
+      if (allowed.size > 0) {
+        throw new HttpError(405, "MethodNotAllowed", `${url.pathname} takes ${[...allowed]}`, {
+          allow: [...allowed].join(", "),
+        });
+      }
+      throw new HttpError(404, "NotFound", `no endpoint at ${url.pathname}`);
+    }
+    const release = limit.take(address);
+    let kept = false;
+    try {
+      const context: RouteContext = {
+        request,
+        url,
+        params: params!,
+        address,
+        front,
+        body: () => readBody(request, options.maxLine, bodyDeadlineMs, clock),
+        keepOpen: () => {
+          kept = true;
+          return release;
+        },
+      };
+      if (route.auth === "token") await front.checkToken(request, address);
+      if (route.auth === "account") {
+        const handle = presentedHandle(request);
+        const account = handle ? await handles.account(handle) : undefined;
+        if (!account) {
+          throw new HttpError(
+            401,
+            "UnknownAccount",
+            handle
+              ? "no such account handle (revoked, or from before a restart): POST /v1/sessions"
+              : "this needs Authorization: Bearer <account handle> from POST /v1/sessions",
+            { "www-authenticate": "Bearer" },
+          );
+        }
+        context.account = account;
+        context.handle = handle;
+      }
+      return await route.handle(context);
+    } finally {
+      if (!kept) release();
+    }
+  };
+
+  const server = Deno.serve({
+    hostname: options.host,
+    port: options.port,
+    onListen: () => {},
+  }, async (request, info) => {
+    const address = (info.remoteAddr as Deno.NetAddr).hostname;
+    // Read first: once a WebSocket is upgraded, its request can no longer be read.
+    const origin = request.headers.get("origin");
+    const path = new URL(request.url).pathname;
+    const method = request.method;
+    let response: Response;
+    try {
+      response = await handle(request, address);
+    } catch (error) {
+      if (!(error instanceof HttpError)) {
+        log(`http: internal error: ${(error as Error).stack ?? error}`);
+      }
+      response = errorResponse(
+        error instanceof HttpError ? error : new HttpError(500, "InternalError", String(error)),
+      );
+    }
+    defaults.verbose?.(`http ${method} ${path} ${response.status}`);
+    // An allowed cross-origin caller may read the answer; the WebSocket's 101 needs nothing.
+    if (origin && response.status !== 101 && policy.cors.has(origin)) {
+      for (const [name, value] of Object.entries(corsHeaders(origin))) {
+        response.headers.set(name, value);
+      }
+    }
+    return response;
+  });
+  const bound = server.addr as Deno.NetAddr;
+  if (!options.token && !isLoopback(bound.hostname)) {
+    server.shutdown();
+    throw new Error(`refusing to listen for HTTP on ${options.host} without --token: not loopback`);
+  }
+  return {
+    port: bound.port,
+    handles,
+    async close() {
+      for (const socket of front.sockets) socket.close(1001, "the server is closing");
+      await handles.close();
+      await server.shutdown();
+    },
+  };
+}
