@@ -1,7 +1,8 @@
 /**
  * The protocol's file requests: `{"download": {...}}` (to a file, or as `chunk` lines in order
  * with back-pressure, with `progress` lines) and `{"upload": {...}}` (from a file, from base64
- * bytes, or from `chunk` lines the client streams), each answered by one line. Paths are
+ * bytes, or from `chunk` lines the client streams, with `progress` lines too), each answered by
+ * one line. A download with `"verify": true` checks its parts against `upload.getFileHashes`. Paths are
  * resolved by the connection's file policy (`file_paths.ts`): `serve` only inside `--files DIR`,
  * `pipe` as given.
  *
@@ -48,6 +49,33 @@ function count(value: unknown, field: string, min = 0): number | undefined {
   return value;
 }
 
+/** The seconds between progress lines a request asks (`"progress"`, default 0.5; 0 = none). */
+function progressEvery(spec: Record<string, unknown>, field: string): number {
+  const every = spec.progress === undefined ? 0.5 : spec.progress;
+  if (typeof every !== "number" || !(every >= 0) || every === Infinity) {
+    throw new BadRequestError("WrongType", `${field}.progress must be seconds ≥ 0`);
+  }
+  return every;
+}
+
+/**
+ * Sends `{"id": id, "progress": {"bytes": N, "total": N}}` for request `id`, at most one every
+ * `every` seconds on the context's clock (none for 0); `total` left out when unknown.
+ */
+function progressLines(
+  context: FileRequestContext,
+  id: number,
+  every: number,
+  total: number | undefined,
+): (bytes: number) => void {
+  let last = context.clock.now();
+  return (bytes) => {
+    if (every <= 0 || context.clock.now() - last < every * 1000) return;
+    last = context.clock.now();
+    context.send({ id, progress: { bytes, ...(total !== undefined ? { total } : {}) } });
+  };
+}
+
 /**
  * Runs `{"download": spec}` for request `id` and returns the final `download` object: the size,
  * the SHA-256 of the bytes delivered, the MIME type and, written to a file, its path.
@@ -61,10 +89,11 @@ export async function download(
   const offset = count(spec.offset, "download.offset") ?? 0;
   const length = count(spec.length, "download.length");
   const parts = count(spec.parts, "download.parts", 1);
-  const every = spec.progress === undefined ? 0.5 : Number(spec.progress);
-  if (!(every >= 0)) {
-    throw new BadRequestError("WrongType", "download.progress must be seconds ≥ 0");
+  const every = progressEvery(spec, "download");
+  if (spec.verify !== undefined && typeof spec.verify !== "boolean") {
+    throw new BadRequestError("WrongType", "download.verify must be true or false");
   }
+  const verify = spec.verify === true;
   const to = spec.to === undefined ? undefined : String(spec.to);
   // Paths first: a refused path costs no call to Telegram.
   const path = to === undefined
@@ -92,14 +121,14 @@ export async function download(
     Math.min(source.size, length === undefined ? Infinity : offset + length) - offset,
   );
   let delivered = start - offset;
-  let lastProgress = context.clock.now();
-  const progress = () =>
-    context.send({ id, progress: { bytes: delivered, ...(total !== undefined ? { total } : {}) } });
+  const progress = progressLines(context, id, every, total);
+  let verified = false;
   try {
     const chunks = downloadFile(context.client, source, {
       offset: start,
       ...(length !== undefined ? { length: length - (start - offset) } : {}),
       ...(parts !== undefined ? { parts } : {}),
+      ...(verify ? { verify, onVerified: (all: boolean) => verified = all } : {}),
     });
     for await (const chunk of chunks) {
       hash.update(chunk);
@@ -113,10 +142,7 @@ export async function download(
         context.send({ id, chunk: { offset: offset + delivered, bytes: chunk.toBase64() } });
       }
       delivered += chunk.length;
-      if (every > 0 && context.clock.now() - lastProgress >= every * 1000) {
-        lastProgress = context.clock.now();
-        progress();
-      }
+      progress(delivered);
     }
   } finally {
     file?.close();
@@ -128,20 +154,25 @@ export async function download(
     ...(source.mimeType ? { mime_type: source.mimeType } : {}),
     ...(source.fileName ? { file_name: source.fileName } : {}),
     ...(to !== undefined ? { path: to } : {}),
+    // A resumed download's kept bytes were not checked: only what this run fetched was.
+    ...(verify ? { verified: verified && start === offset } : {}),
   };
 }
 
 /**
- * Runs `{"upload": spec}` and returns the `inputFile` / `inputFileBig` in the connection's JSON
- * form; `stream` gives the chunk lines of a `"stream": true` upload.
+ * Runs `{"upload": spec}` for request `id` and returns the `inputFile` / `inputFileBig` in the
+ * connection's JSON form, sending `progress` lines of the bytes Telegram has saved as it goes;
+ * `stream` gives the chunk lines of a `"stream": true` upload.
  */
 export async function upload(
   context: FileRequestContext,
+  id: number,
   value: unknown,
   stream?: UploadStream,
 ): Promise<Record<string, unknown>> {
   const spec = objectOf(value, "upload");
   const parts = count(spec.parts, "upload.parts", 1);
+  const every = progressEvery(spec, "upload");
   let name = spec.name === undefined ? undefined : String(spec.name);
   let source: AsyncIterable<Uint8Array>;
   let size: number | undefined;
@@ -179,6 +210,7 @@ export async function upload(
       name: name ?? "file",
       ...(size !== undefined ? { size } : {}),
       ...(parts !== undefined ? { parts } : {}),
+      onProgress: progressLines(context, id, every, size),
     });
     return context.client.json(input);
   } finally {

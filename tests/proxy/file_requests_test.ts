@@ -1,0 +1,258 @@
+// File requests through the JSON protocol, in process: a ProxyConnection fed lines, against the
+// emulator. Upload progress lines (paced on the injected clock, without a total for a stream),
+// a download with "verify" (answered "verified", or refused by the offset of a byte the server
+// stored wrong), and a photo whose largest size is progressive.
+
+import { createHash } from "node:crypto";
+import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { ProxyConnection } from "../../lib/proxy/proxy_connection.ts";
+import { appIdentity } from "../../lib/cli/proxy_command.ts";
+import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
+import type { WorldOptions } from "../../lib/emulator/world_types.ts";
+import { generatedFileBytes, photoSizeSeed } from "../../lib/emulator/files/generated_bytes.ts";
+import { type Clock, systemClock } from "../../lib/io/clock.ts";
+import { FakeClock } from "../support/fake_clock.ts";
+
+type Line = Record<string, unknown>;
+const MiB = 1 << 20;
+
+/** A connection of the protocol in process: lines in by `send`, lines out kept with their time. */
+class Lines {
+  readonly proxy: ProxyConnection;
+  /** Every line written, with the clock's time when it was. */
+  readonly out: { line: Line; at: number }[] = [];
+  readonly #waiting: { test: (line: Line) => boolean; resolve: (line: Line) => void }[] = [];
+
+  constructor(clock: Clock, cwd: string) {
+    this.proxy = new ProxyConnection(
+      {
+        schema: loadSchema(),
+        app: appIdentity(undefined, undefined, "test"),
+        clock,
+        files: { kind: "as_given", cwd },
+        log: () => {},
+      },
+      (text) => {
+        const line = JSON.parse(text);
+        this.out.push({ line, at: clock.now() });
+        const index = this.#waiting.findIndex((waiter) => waiter.test(line));
+        if (index >= 0) this.#waiting.splice(index, 1)[0].resolve(line);
+      },
+    );
+  }
+
+  send(value: Line): void {
+    this.proxy.handleLine(JSON.stringify(value));
+  }
+
+  /** The final line of request `id` (past its progress and chunk lines), once written. */
+  answer(id: number): Promise<Line> {
+    const final = (line: Line) => line.id === id && !line.progress && !line.chunk;
+    const found = this.out.find(({ line }) => final(line));
+    if (found) return Promise.resolve(found.line);
+    return new Promise((resolve) => this.#waiting.push({ test: final, resolve }));
+  }
+
+  async request(value: Line): Promise<Line> {
+    const answer = this.answer(value.id as number);
+    this.send(value);
+    return await answer;
+  }
+
+  /** The progress lines of request `id`, with their times. */
+  progress(id: number): { bytes: number; total?: number; at: number }[] {
+    return this.out.filter(({ line }) => line.id === id && line.progress)
+      .map(({ line, at }) => ({ ...(line.progress as { bytes: number; total?: number }), at }));
+  }
+}
+
+/** The emulator (on `clock`), and Alice signed in on a connection of the protocol. */
+async function signedIn(world: WorldOptions, clock: Clock = systemClock) {
+  const emulator = await startEmulator({
+    port: 0,
+    log: () => {},
+    clock,
+    world: { homeDc: 2, ...world },
+  });
+  const dir = await Deno.makeTempDir({ prefix: "file_requests_" });
+  const lines = new Lines(clock, dir);
+  const close = async () => {
+    lines.proxy.close();
+    await emulator.close();
+    await Deno.remove(dir, { recursive: true });
+  };
+  try {
+    await lines.request({ id: 1, ...emulator.serverLine(2), options: { longs_as_strings: true } });
+    const sent = await lines.request({
+      id: 2,
+      message: {
+        _cons: "auth.sendCode",
+        phone_number: "+15550000001",
+        api_id: 1,
+        api_hash: "h",
+        settings: { _cons: "codeSettings" },
+      },
+    });
+    const signed = await lines.request({
+      id: 3,
+      message: {
+        _cons: "auth.signIn",
+        phone_number: "+15550000001",
+        phone_code_hash: (sent.message as Line).phone_code_hash,
+        phone_code: "12345",
+      },
+    });
+    assertEquals((signed.message as Line)._cons, "auth.authorization", JSON.stringify(signed));
+    return { emulator, lines, dir, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The media of the message `file <id>` in Alice's history with Bob. */
+async function mediaOf(lines: Lines, fileId: string): Promise<Line> {
+  const resolved = await lines.request({
+    id: 4,
+    message: { _cons: "contacts.resolveUsername", username: "bob_example" },
+  });
+  const bob = ((resolved.message as Line).users as Line[])
+    .find((user) => String(user.id) === "1000002")!;
+  const history = await lines.request({
+    id: 5,
+    message: {
+      _cons: "messages.getHistory",
+      peer: { _cons: "inputPeerUser", user_id: 1000002, access_hash: bob.access_hash },
+      offset_id: 0,
+      offset_date: 0,
+      add_offset: 0,
+      limit: 50,
+      max_id: 0,
+      min_id: 0,
+      hash: 0,
+    },
+  });
+  const message = ((history.message as Line).messages as Line[])
+    .find((candidate) => candidate.message === `file ${fileId}`);
+  if (!message) throw new Error(`no "file ${fileId}": ${JSON.stringify(history).slice(0, 300)}`);
+  return message.media as Line;
+}
+
+/** Runs `until` to its end, moving the fake clock on 50 ms at a time. */
+async function onFakeTime<T>(clock: FakeClock, until: Promise<T>): Promise<T> {
+  let done = false;
+  const result = until.finally(() => done = true);
+  const started = clock.now();
+  while (!done) {
+    await clock.advance(50);
+    if (clock.now() - started > 600_000) throw new Error("no end within 10 fake minutes");
+  }
+  return await result;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+Deno.test('an upload sends progress lines of the bytes Telegram saved, every "progress" seconds, with the total when it is known', async () => {
+  // Client, proxy and emulator on one fake clock; each part is answered 300 fake ms late, one at
+  // a time, so parts are saved every 300 ms and lines may come at most every 500.
+  const clock = new FakeClock();
+  const { lines, dir, close } = await signedIn({ fileLatencyMs: 300 }, clock);
+  try {
+    const size = 3 * MiB + 1000;
+    const bytes = generatedFileBytes(11n, 0, size);
+    await Deno.writeFile(`${dir}/a.bin`, bytes);
+    const answer = await onFakeTime(
+      clock,
+      lines.request({ id: 8, upload: { path: "a.bin", parts: 1, progress: 0.5 } }),
+    );
+    assertEquals((answer.upload as Line)?._cons, "inputFile", JSON.stringify(answer));
+    const lines8 = lines.progress(8);
+    assertEquals(lines8.length >= 3, true, JSON.stringify(lines8));
+    for (const [i, line] of lines8.entries()) {
+      assertEquals(line.total, size);
+      // Whole parts of 512 KiB saved (or the whole file), rising.
+      assertEquals(line.bytes % (512 * 1024) === 0 || line.bytes === size, true);
+      if (i === 0) continue;
+      assertEquals(line.bytes > lines8[i - 1].bytes, true);
+      assertEquals(line.at - lines8[i - 1].at >= 500, true, JSON.stringify(lines8));
+    }
+    // Lines come after the answer of their request, never after it.
+    const final = lines.out.findIndex(({ line }) => line.id === 8 && line.upload);
+    assertEquals(
+      lines.out.findLastIndex(({ line }) => line.id === 8 && line.progress) < final,
+      true,
+    );
+
+    // "progress": 0: none.
+    await onFakeTime(clock, lines.request({ id: 9, upload: { path: "a.bin", progress: 0 } }));
+    assertEquals(lines.progress(9), []);
+
+    // A stream of unknown size: the bytes saved, no total.
+    const streamed = lines.answer(10);
+    lines.send({ id: 10, upload: { stream: true, name: "s.bin", parts: 1 } });
+    for (let at = 0; at < size; at += MiB) {
+      lines.send({ id: 10, chunk: { bytes: bytes.subarray(at, at + MiB).toBase64() } });
+    }
+    lines.send({ id: 10, chunk: { end: true } });
+    const big = await onFakeTime(clock, streamed);
+    assertEquals((big.upload as Line)?._cons, "inputFileBig", JSON.stringify(big));
+    const lines10 = lines.progress(10);
+    assertEquals(lines10.length >= 3, true, JSON.stringify(lines10));
+    assertEquals(lines10.every((line) => !("total" in line) && line.bytes > 0), true);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test('a download with "verify" is answered "verified"; a byte the server stored wrong ends it with an error naming its offset', async () => {
+  const size = 3 * MiB + 5;
+  const { emulator, lines, close } = await signedIn({ files: [{ id: 7001, size, dc: 2 }] });
+  try {
+    const media = await mediaOf(lines, "7001");
+    const answer = await lines.request({ id: 7, download: { media, verify: true, progress: 0 } });
+    assertEquals(answer.download, {
+      size,
+      sha256: sha256Hex(generatedFileBytes(7001n, 0, size)),
+      mime_type: "application/octet-stream",
+      file_name: "file-7001.bin",
+      verified: true,
+    });
+    // Without "verify", the answer does not claim it.
+    const plain = await lines.request({ id: 8, download: { media, progress: 0 } });
+    assertEquals((plain.download as Line).verified, undefined);
+
+    emulator.world.options.fileCorruptOffset = 2 * MiB + 200_000;
+    const refused = await lines.request({ id: 9, download: { media, verify: true, progress: 0 } });
+    assertStringIncludes(String(refused.msg), "FILE_HASH_MISMATCH");
+    assertStringIncludes(String(refused.msg), `offset ${2 * MiB + 131072}`);
+    assertEquals(refused.download, undefined);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test('a photo whose largest size is photoSizeProgressive downloads that size whole by "media"', async () => {
+  const size = 300_000;
+  const { lines, close } = await signedIn({
+    files: [{ id: 6002, size, kind: "photo", progressive: true }],
+  });
+  try {
+    const media = await mediaOf(lines, "6002");
+    const sizes = (media.photo as Line).sizes as Line[];
+    assertEquals(sizes.map((s) => s._cons).at(-1), "photoSizeProgressive");
+    const answer = await lines.request({ id: 7, download: { media, progress: 0 } });
+    assertEquals(answer.download, {
+      size,
+      sha256: sha256Hex(generatedFileBytes(photoSizeSeed(6002n, "y"), 0, size)),
+      mime_type: "image/jpeg",
+    });
+    // A thumb by name is that size, not the progressive one.
+    const thumb = await lines.request({ id: 8, download: { media, thumb: "m", progress: 0 } });
+    assertEquals((thumb.download as Line).size, size / 4);
+  } finally {
+    await close();
+  }
+});
