@@ -32,8 +32,9 @@ function serveSocket(context: RouteContext, token: string | undefined): Response
   const encoder = new TextEncoder();
   const frames: Uint8Array[] = [];
   let queued = 0;
-  // Input the session has not taken yet may hold one longest line, and a little more.
-  const inputLimit = front.maxLine + 1024 * 1024;
+  // Input the session has not taken yet may hold a frame past the longest line (answered
+  // LineTooLong, as on TCP) and one longest line, and a little more.
+  const inputLimit = 2 * front.maxLine + 1024 * 1024;
   let ended = false;
   let wake: (() => void) | undefined;
   const poke = () => {
