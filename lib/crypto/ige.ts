@@ -5,7 +5,8 @@
  * @module
  */
 
-import { decryptBlockFor, encryptBlockFor, expandKey, invertKeySchedule, wordsOf } from "./aes.ts";
+import { expandKey, invertKeySchedule, wordsOf } from "./aes.ts";
+import { igeDecrypt128, igeDecrypt256, igeEncrypt128, igeEncrypt256 } from "./aes_rounds.ts";
 
 /**
  * Encrypts `data` (a multiple of 16 bytes) with AES-256-IGE into `output`, a new array unless
@@ -34,22 +35,8 @@ export function igeEncrypt(
 ): Uint8Array {
   const { input, words, result, ivWords } = prepare(data, iv, output);
   const keys = expandKey(key, scratchKeys);
-  const encryptBlock = encryptBlockFor(keys);
-  // c[i-1] and p[i-1]: the IV's first half, then its second.
-  let c0 = ivWords[0], c1 = ivWords[1], c2 = ivWords[2], c3 = ivWords[3];
-  let p0 = ivWords[4], p1 = ivWords[5], p2 = ivWords[6], p3 = ivWords[7];
-  for (let i = 0; i < input.length; i += 4) {
-    const i0 = input[i], i1 = input[i + 1], i2 = input[i + 2], i3 = input[i + 3];
-    encryptBlock(keys, i0 ^ c0, i1 ^ c1, i2 ^ c2, i3 ^ c3, block);
-    words[i] = c0 = block[0] ^ p0;
-    words[i + 1] = c1 = block[1] ^ p1;
-    words[i + 2] = c2 = block[2] ^ p2;
-    words[i + 3] = c3 = block[3] ^ p3;
-    p0 = i0;
-    p1 = i1;
-    p2 = i2;
-    p3 = i3;
-  }
+  // The loops are generated with the cipher inlined (scripts/generate_aes_rounds.ts).
+  (keys.length === 60 ? igeEncrypt256 : igeEncrypt128)(input, words, keys, ivWords);
   return finish(words, result);
 }
 
@@ -62,27 +49,11 @@ export function igeDecrypt(
 ): Uint8Array {
   const { input, words, result, ivWords } = prepare(data, iv, output);
   const keys = invertKeySchedule(expandKey(key, scratchKeys), scratchInverseKeys);
-  const decryptBlock = decryptBlockFor(keys);
-  // Decrypting, the roles swap: p[i] = D(c[i] ⊕ p[i-1]) ⊕ c[i-1].
-  let c0 = ivWords[0], c1 = ivWords[1], c2 = ivWords[2], c3 = ivWords[3];
-  let p0 = ivWords[4], p1 = ivWords[5], p2 = ivWords[6], p3 = ivWords[7];
-  for (let i = 0; i < input.length; i += 4) {
-    const i0 = input[i], i1 = input[i + 1], i2 = input[i + 2], i3 = input[i + 3];
-    decryptBlock(keys, i0 ^ p0, i1 ^ p1, i2 ^ p2, i3 ^ p3, block);
-    words[i] = p0 = block[0] ^ c0;
-    words[i + 1] = p1 = block[1] ^ c1;
-    words[i + 2] = p2 = block[2] ^ c2;
-    words[i + 3] = p3 = block[3] ^ c3;
-    c0 = i0;
-    c1 = i1;
-    c2 = i2;
-    c3 = i3;
-  }
+  (keys.length === 60 ? igeDecrypt256 : igeDecrypt128)(input, words, keys, ivWords);
   return finish(words, result);
 }
 
 // IGE runs synchronously start to finish, so one set of scratch arrays serves every call.
-const block = new Int32Array(4);
 const scratchKeys = new Int32Array(60);
 const scratchInverseKeys = new Int32Array(60);
 
