@@ -6,16 +6,29 @@ import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { type ServedFronts, serveFronts } from "../support/serve_fronts.ts";
 import type { WebOptions } from "../../lib/web/web_server.ts";
 import { openWebSocket } from "../support/ws_json_client.ts";
+import { FakeClock } from "../support/fake_clock.ts";
 
 const schema = loadSchema();
 type Line = Record<string, unknown>;
 
 async function withWeb(
   run: (fronts: ServedFronts, base: string) => Promise<void>,
-  options: { world?: WorldOptions; token?: string; web?: Partial<WebOptions> } = {},
+  options: {
+    world?: WorldOptions;
+    token?: string;
+    web?: Partial<WebOptions>;
+    clock?: FakeClock;
+  } = {},
 ) {
-  const emulator = await startEmulator({ port: 0, log: () => {}, world: options.world ?? {} });
+  const clock = options.clock ? { clock: options.clock } : {};
+  const emulator = await startEmulator({
+    port: 0,
+    log: () => {},
+    world: options.world ?? {},
+    ...clock,
+  });
   const fronts = serveFronts({
+    ...clock,
     schema,
     server: serverFlag(JSON.stringify(emulator.serverLine()))!,
     app: appIdentity("12345", "hash", "test"),
@@ -259,4 +272,18 @@ Deno.test("with a token: sessions, the WebSocket and metrics need it; health pro
       allowed.close();
     }
   }, { token });
+});
+
+Deno.test("a handle's session is parked after --http-idle unused, and the next call reopens it signed in", async () => {
+  const clock = new FakeClock();
+  await withWeb(async (fronts, base) => {
+    const handle = await aliceHandle(base);
+    const warm = await fronts.web.handles.account(handle);
+    assertEquals(await fronts.web.handles.account(handle), warm, "kept warm while used");
+    for (let waited = 0; waited < 70_000; waited += 5_000) await clock.advance(5_000);
+    const me = await post(base, "/v1/users.getUsers", { id: [{ _cons: "inputUserSelf" }] }, handle);
+    assertEquals([me.status, me.json()[0]?.first_name], [200, "Alice"], me.text);
+    assertEquals(warm!.closed, true, "the idle session was closed");
+    assertEquals((await fronts.web.handles.account(handle)) === warm, false);
+  }, { clock, web: { idleSeconds: 60 } });
 });
