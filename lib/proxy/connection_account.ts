@@ -12,6 +12,7 @@ import { ManagedUpdates } from "../client/managed_updates.ts";
 import type { TlObject } from "../tl/codec.ts";
 import type { HeldAccount, HeldAccounts } from "./held_accounts.ts";
 import { unaskedLine, type UnaskedOutput } from "./update_lines.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** How updates reach the client: managed (gap-free, in order, with a cursor) or raw (as pushed). */
 export type UpdatesMode = "managed" | "raw";
@@ -33,13 +34,16 @@ export class ConnectionAccount {
    * held account's lines live, from the journal or from a difference — spelled with this
    * connection's options.
    */
-  readonly #write = (output: UnaskedOutput) =>
+  readonly #write = (output: UnaskedOutput) => {
+    this.#metrics?.delivered(output);
     this.#send(
       unaskedLine(output, {
         schema: this.own.schema,
         longsAsStrings: this.own.behaviour.longsAsStrings,
       }),
     );
+  };
+  readonly #metrics?: Metrics;
 
   /** `build` makes the own client, given the handlers for its updates; `send` writes a line. */
   constructor(
@@ -51,7 +55,9 @@ export class ConnectionAccount {
     send: (line: Line) => void,
     mode: UpdatesMode,
     held?: HeldAccounts,
+    metrics?: Metrics,
   ) {
+    this.#metrics = metrics;
     this.#mode = mode;
     this.#held = held;
     this.#send = send;
@@ -60,7 +66,10 @@ export class ConnectionAccount {
         if (this.#mode === "managed") this.#managed.push(update);
         else if (dc === this.own.session.dc) this.#write({ kind: "raw", value: update });
       },
-      onMissed: () => this.#managed.missed(),
+      onMissed: () => {
+        metrics?.reconnected();
+        this.#managed.missed();
+      },
       onEvent: (event) => this.#write({ kind: "event", event }),
     });
     this.#managed = new ManagedUpdates(this.own, this.#write);

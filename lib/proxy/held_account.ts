@@ -122,6 +122,7 @@ export class HeldAccount {
         for (const { updates } of this.#private.values()) updates.push(update);
       },
       onMissedUpdates: () => {
+        defaults.metrics?.reconnected();
         this.#managed.missed();
         for (const { updates } of this.#private.values()) updates.missed();
       },

@@ -14,6 +14,7 @@ import type { TransportOptions } from "../transport/transport.ts";
 import type { AppIdentity } from "../client/init_connection.ts";
 import type { Clock } from "../io/clock.ts";
 import type { UnaskedOutput } from "./update_lines.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** What a held account's client is built from. */
 export interface HeldDefaults {
@@ -26,6 +27,8 @@ export interface HeldDefaults {
   log?: (line: string) => void;
   /** Debug lines (`--verbose`): how connections attach, follow and join the account. */
   verbose?: (line: string) => void;
+  /** `serve`'s counters: a held account's reconnects count there. */
+  metrics?: Metrics;
 }
 
 /** How held accounts keep their journals and report trouble. */

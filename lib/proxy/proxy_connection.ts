@@ -31,6 +31,8 @@ import { redact } from "./redact.ts";
 import type { FilePolicy } from "./file_paths.ts";
 import { download, type FileRequestContext, upload } from "./file_requests.ts";
 import { takeChunk, UploadStream } from "./upload_streams.ts";
+import type { Metrics } from "./metrics.ts";
+import { resolveFilePath } from "./file_paths.ts";
 
 export { BadRequestError } from "./request_options.ts";
 export { redact } from "./redact.ts";
@@ -59,6 +61,8 @@ export interface ProxyDefaults {
   clock?: Clock;
   /** Where `download`/`upload` paths may point (default: nowhere; pipe: as given). */
   files?: FilePolicy;
+  /** `serve`'s counters for `/metrics`: requests, errors, updates, files (none for pipe). */
+  metrics?: Metrics;
 }
 
 /** The id given to errors in lines that have no usable id. */
@@ -112,6 +116,7 @@ export class ProxyConnection {
       (line) => this.#send(line),
       defaults.updates ?? "managed",
       defaults.held,
+      defaults.metrics,
     );
   }
 
@@ -166,6 +171,7 @@ export class ProxyConnection {
       const stream = fields.id === undefined ? undefined : this.#streams.get(id);
       const refused = takeChunk(stream, fields.id === undefined ? undefined : id, fields.chunk);
       if (refused) this.#send({ id: BAD_JSON_ID, ...refused });
+      else if (stream) this.#defaults.metrics?.fileBytes("upload", base64Length(fields.chunk));
       return;
     }
     if (this.#ids.has(id)) {
@@ -249,6 +255,8 @@ export class ProxyConnection {
 
   async #process(id: number, request: Record<string, unknown>): Promise<void> {
     const response: Record<string, unknown> = { id };
+    const metrics = this.#defaults.metrics;
+    const since = metrics?.now() ?? 0;
     try {
       // Synchronous parts first, so that a later line sees their effect. Options next to a
       // message are that request's own; alone on a line they set the connection's.
@@ -298,9 +306,33 @@ export class ProxyConnection {
       }
       this.#settle(id);
       this.#send(response);
+      if (metrics) this.#count(metrics, request, response, since).catch(() => {});
     } catch (error) {
       this.#settle(id);
-      this.#send(this.#errorLine(id, error));
+      const line = this.#errorLine(id, error);
+      this.#send(line);
+      metrics?.answered(request, line, since);
+    }
+  }
+
+  /** Counts an answered request, and the file bytes it moved (streams count chunk by chunk). */
+  async #count(
+    metrics: Metrics,
+    request: Record<string, unknown>,
+    response: Record<string, unknown>,
+    since: number,
+  ): Promise<void> {
+    metrics.answered(request, response, since);
+    const size = (response.download as { size?: unknown } | undefined)?.size;
+    if (typeof size === "number") metrics.fileBytes("download", size);
+    const upload = request.upload as Record<string, unknown> | undefined;
+    if (response.upload === undefined || !upload) return;
+    if (typeof upload.bytes === "string") metrics.fileBytes("upload", base64Length(upload));
+    else if (typeof upload.path === "string") {
+      try {
+        const path = await resolveFilePath(this.#defaults.files!, upload.path);
+        metrics.fileBytes("upload", (await Deno.stat(path)).size);
+      } catch { /* gone since: not counted */ }
     }
   }
 
@@ -380,4 +412,12 @@ export class ProxyConnection {
     }
     this.#write(line);
   }
+}
+
+/** The length of the bytes in `{"bytes": base64}`, from the text's length. */
+function base64Length(value: unknown): number {
+  const text = (value as { bytes?: unknown } | null)?.bytes;
+  if (typeof text !== "string") return 0;
+  const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  return Math.max(0, Math.floor(text.length * 3 / 4) - padding);
 }
