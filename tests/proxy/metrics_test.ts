@@ -244,3 +244,16 @@ Deno.test("bytes in and out are the bytes on the client's socket", async () => {
     );
   });
 });
+
+Deno.test("docs/service.md lists every metric serve renders, with its type", async () => {
+  const docs = await Deno.readTextFile(new URL("../../docs/service.md", import.meta.url));
+  const section = docs.slice(
+    docs.indexOf("## Metrics"),
+    docs.indexOf("\n## ", docs.indexOf("## Metrics") + 1),
+  );
+  const listed = [...section.matchAll(/^\| `(mtproto2json_\w+)` +\| (\w+) /gm)]
+    .map(([, name, type]) => `${name} ${type}`);
+  const rendered = (parsePrometheus(new Metrics(schema).render()) as Family[])
+    .map((family) => `${family.name} ${family.type.toLowerCase()}`);
+  assertEquals(listed, rendered);
+});
