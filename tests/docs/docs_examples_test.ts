@@ -19,16 +19,18 @@ const schema = loadSchema();
 /**
  * The world and serve a transcript's set-up words ask for: `alice` (signed in), `files` (serve
  * with `--files DIR`, DIR a fresh empty directory), `flood-wait=METHOD:S` (once),
- * `file=ID:SIZE[:DC]` and `photo=ID:SIZE[:DC]` (the emulator's `--file` / `--photo`: generated
- * files Bob sends Alice, one message each), `file-latency=MS` (file answers that late).
+ * `file=ID:SIZE[:DC]` and `photo=ID:SIZE[:DC][:progressive]` (the emulator's `--file` /
+ * `--photo`: generated files Bob sends Alice, one message each), `file-latency=MS` (file answers
+ * that late), `file-corrupt=OFFSET` (upload.getFile serves that byte of every file flipped).
  */
 function setupOf(transcript: Transcript): { world: WorldOptions; files: boolean } {
   const world: WorldOptions = {};
   let files = false;
   for (const word of transcript.setup) {
     const flood = /^flood-wait=([\w.]+):(\d+)$/.exec(word);
-    const generated = /^(file|photo)=(\d+):(\d+)(?::(\d+))?$/.exec(word);
+    const generated = /^(file|photo)=(\d+):(\d+)(?::(\d+))?(:progressive)?$/.exec(word);
     const latency = /^file-latency=(\d+)$/.exec(word);
+    const corrupt = /^file-corrupt=(\d+)$/.exec(word);
     if (flood) world.floodWait = { method: flood[1], seconds: Number(flood[2]), times: 1 };
     else if (generated) {
       (world.files ??= []).push({
@@ -36,8 +38,10 @@ function setupOf(transcript: Transcript): { world: WorldOptions; files: boolean 
         size: Number(generated[3]),
         kind: generated[1] === "photo" ? "photo" : "document",
         ...(generated[4] ? { dc: Number(generated[4]) } : {}),
+        ...(generated[5] ? { progressive: true } : {}),
       });
     } else if (latency) world.fileLatencyMs = Number(latency[1]);
+    else if (corrupt) world.fileCorruptOffset = Number(corrupt[1]);
     else if (word === "files") files = true;
     else if (word !== "alice") {
       throw new Error(`${transcript.file}:${transcript.line}: unknown set-up word ${word}`);
