@@ -8,7 +8,7 @@ import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { ProxyConnection } from "../../lib/proxy/proxy_connection.ts";
 import { appIdentity } from "../../lib/cli/proxy_command.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
-import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
 import type { WorldOptions } from "../../lib/emulator/world_types.ts";
 import { generatedFileBytes, photoSizeSeed } from "../../lib/emulator/files/generated_bytes.ts";
 import { type Clock, systemClock } from "../../lib/io/clock.ts";
