@@ -7,6 +7,7 @@
 
 import { type DcContext, ServerConnection } from "./server_connection.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
+import { coalescingWriter } from "../net/coalescing_writer.ts";
 import { Mtproto2jsonError } from "../errors.ts";
 
 /** A running DC listener. */
@@ -44,26 +45,25 @@ export function listenDc(dc: DcContext, port: number): DcListener {
     (socket) => {
       socket.setNoDelay(true);
       sockets.add(socket);
-      let writing = Promise.resolve();
       let socketClosed = false;
+      // The answers to one received chunk leave in one write, as a real server's would.
+      const writer = coalescingWriter(async (bytes) => {
+        for (let written = 0; written < bytes.length;) {
+          written += await socket.write(bytes.subarray(written));
+        }
+      }, () => closeSocket());
       const closeSocket = () => {
         if (socketClosed) return;
         socketClosed = true;
         sockets.delete(socket);
         // Let queued writes go out first.
-        writing.finally(() => {
+        writer.drained().finally(() => {
           closeQuietly(socket);
         });
       };
       const connection = new ServerConnection(
         dc,
-        (bytes) => {
-          writing = writing.then(async () => {
-            for (let written = 0; written < bytes.length;) {
-              written += await socket.write(bytes.subarray(written));
-            }
-          }).catch(() => closeSocket());
-        },
+        (bytes) => writer.write(bytes),
         () => {
           connections.delete(connection);
           closeSocket();
