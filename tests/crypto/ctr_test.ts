@@ -1,6 +1,6 @@
 import { createCipheriv } from "node:crypto";
 import { assertEquals, assertThrows } from "../assert.ts";
-import { AesCtr } from "../../lib/crypto/ctr.ts";
+import { AesCtr, NATIVE_FROM } from "../../lib/crypto/ctr.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
 
 const hex = (text: string) => Uint8Array.fromHex(text);
@@ -75,19 +75,24 @@ Deno.test("AES-CTR works in place and on misaligned views, chunk by chunk", () =
 });
 
 Deno.test("AES-CTR carries the 128-bit big-endian counter across every word", () => {
-  const key = secureRandom(32), data = secureRandom(16 * 40 + 5);
+  const key = secureRandom(32), data = secureRandom(7 + 300 + 2 * NATIVE_FROM + 5);
+  // Pieces of 7, 300 and the rest: the carry lands in the 300 (made in TypeScript) three blocks
+  // from the IV, and in the rest (made natively) 32 blocks from it.
   for (
-    const iv of [
-      "000102030405060708090afffffffffd",
-      "0001020304050607fffffffffffffffe",
-      "00010203fffffffffffffffffffffffe",
-      "fffffffffffffffffffffffffffffffe",
+    const high of [
+      "000102030405060708090a",
+      "0001020304050607ffffff",
+      "00010203ffffffffffffff",
+      "ffffffffffffffffffffff",
     ]
   ) {
-    const stream = new AesCtr(key, hex(iv));
-    const pieces = [data.subarray(0, 7), data.subarray(7, 300), data.subarray(300)];
-    const out = new Uint8Array(pieces.flatMap((piece) => [...stream.process(piece)]));
-    assertEquals(out, reference(key, hex(iv), data), iv);
+    for (const low of ["fffffffd", "ffffffe0"]) {
+      const iv = hex(high + "ff" + low);
+      const stream = new AesCtr(key, iv);
+      const pieces = [data.subarray(0, 7), data.subarray(7, 307), data.subarray(307)];
+      const out = new Uint8Array(pieces.flatMap((piece) => [...stream.process(piece)]));
+      assertEquals(out, reference(key, iv, data), high + low);
+    }
   }
 });
 
