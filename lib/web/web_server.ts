@@ -26,6 +26,7 @@ import {
 import { readBody } from "./request_body.ts";
 import { HANDLE_COOKIE, type RouteContext, type WebFront, type WebRoute } from "./routes.ts";
 import { WS_ROUTE } from "./ws_route.ts";
+import { UPDATES_ROUTE } from "./updates_stream.ts";
 
 export type { RouteContext, WebFront, WebRoute } from "./routes.ts";
 
@@ -68,7 +69,12 @@ export interface WebServer {
 }
 
 /** The built-in routes, the catch-all `/v1/{method}` last. */
-export const BUILT_IN_ROUTES: WebRoute[] = [WS_ROUTE, ...OPS_ROUTES, ...CALL_ROUTES];
+export const BUILT_IN_ROUTES: WebRoute[] = [
+  WS_ROUTE,
+  UPDATES_ROUTE,
+  ...OPS_ROUTES,
+  ...CALL_ROUTES,
+];
 
 function timingSafeEqual(a: string, b: string): boolean {
   let difference = a.length ^ b.length;
