@@ -1,12 +1,14 @@
 /**
  * What operators point their probes and scrapers at: `GET /healthz` (alive: serve's health JSON),
  * `GET /readyz` (ready to serve: 503 while the store fails or a held account is not connected)
- * and `GET /metrics` (Prometheus text, when serve keeps metrics; behind serve's token).
+ * `GET /metrics` (Prometheus text, when serve keeps metrics; behind serve's token) and
+ * `GET /v1/openapi.json` (the API described from the loaded schema).
  *
  * @module
  */
 
-import { HttpError, json } from "./http_answers.ts";
+import { openApiJson } from "../tl/openapi.ts";
+import { HttpError, json, jsonText } from "./http_answers.ts";
 import type { WebRoute } from "./routes.ts";
 
 /**
@@ -19,7 +21,7 @@ function ready(health: Record<string, unknown>): boolean {
   return typeof connected !== "number" || connected >= Number(health.held_accounts ?? 0);
 }
 
-/** `/healthz`, `/readyz` and `/metrics`. */
+/** `/healthz`, `/readyz`, `/metrics` and `/v1/openapi.json`. */
 export const OPS_ROUTES: WebRoute[] = [
   {
     method: "GET",
@@ -48,6 +50,17 @@ export const OPS_ROUTES: WebRoute[] = [
       return new Response(metrics.render(), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
       });
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/openapi.json",
+    auth: "open",
+    handle(context) {
+      const defaults = context.front.defaults;
+      // Made once per schema and then reused (the shipped schema's is about 1.5 MB).
+      const text = openApiJson(defaults.schema, { version: defaults.app.appVersion });
+      return jsonText(text, 200, { "cache-control": "public, max-age=300" });
     },
   },
 ];

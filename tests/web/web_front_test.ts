@@ -249,6 +249,10 @@ Deno.test("with a token: sessions, the WebSocket and metrics need it; health pro
     const health = await (await fetch(`${base}/healthz`)).json();
     assertEquals(health.token_failures.total, 1, "a wrong token over HTTP is counted with TCP's");
     assertEquals((await fetch(`${base}/readyz`)).status, 200);
+    // The API's description is public, like the schema it comes from.
+    const described = await (await fetch(`${base}/v1/openapi.json`)).json();
+    assertEquals(described.openapi, "3.1.0");
+    assertEquals(typeof described.paths["/v1/messages.sendMessage"].post, "object");
     const metrics = await fetch(`${base}/metrics`);
     await metrics.body?.cancel();
     assertEquals(metrics.status, 401);
