@@ -200,7 +200,11 @@ async function eventStream(context: RouteContext): Promise<Response> {
   });
 }
 
-/** `GET /v1/updates?cursor=C&timeout=S` as a long poll: a batch of lines and the next cursor. */
+/**
+ * `GET /v1/updates?cursor=C&timeout=S` as a long poll: what followed C (all of it, however long
+ * its catch-up takes, up to {@link MAX_POLL_SECONDS}), or when that is nothing, the first live
+ * lines within S seconds; and the cursor to ask with next.
+ */
 async function longPoll(context: RouteContext): Promise<Response> {
   const params = context.url.searchParams;
   const cursor = params.get("cursor") || undefined;
@@ -209,29 +213,31 @@ async function longPoll(context: RouteContext): Promise<Response> {
   if (!Number.isFinite(seconds) || seconds < 0) {
     throw new HttpError(400, "BadTimeout", "timeout must be seconds ≥ 0");
   }
+  const clock = context.front.clock;
   const lines: WrittenLine[] = [];
-  let synced = false;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => finish = resolve);
+  let waitForLive: ReturnType<typeof clock.setTimeout> | undefined;
+  let synced = false;
   const session = await openAt(context, cursor, (line) => {
-    if ((line.value.event as Record<string, unknown> | undefined)?.type === "synced") {
-      synced = true;
-      lines.push(line);
-      // What followed the cursor is all here: answer it now, unless there was nothing.
-      if (lines.length > 1) finish();
-      return;
-    }
     lines.push(line);
-    // A live line once synced: answer it (with any that come in the same turn).
-    if (synced) queueMicrotask(finish);
+    if (synced) {
+      // A live line: answer it, with any that come in the same turn.
+      queueMicrotask(finish);
+    } else if ((line.value.event as Record<string, unknown> | undefined)?.type === "synced") {
+      synced = true;
+      // What followed the cursor is all here: answer it now, or wait for the first live line.
+      if (lines.length > 1) finish();
+      else waitForLive = clock.setTimeout(finish, Math.min(seconds, MAX_POLL_SECONDS) * 1000);
+    }
   });
   const release = context.keepOpen();
-  const clock = context.front.clock;
-  const timer = clock.setTimeout(finish, Math.min(seconds, MAX_POLL_SECONDS) * 1000);
+  const catchUp = clock.setTimeout(finish, MAX_POLL_SECONDS * 1000);
   try {
     await Promise.race([finished, session.done]);
   } finally {
-    clock.clearTimeout(timer);
+    clock.clearTimeout(catchUp);
+    if (waitForLive !== undefined) clock.clearTimeout(waitForLive);
     release();
     await session.close();
   }
