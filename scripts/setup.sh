@@ -6,18 +6,20 @@ cd "$(dirname "$0")/.."
 
 # The real proxies the proxy tests start on 127.0.0.1 (issue #19): Debian's microsocks and Dante
 # (SOCKS5) and tinyproxy (HTTP CONNECT). Installed as root with apt-get when missing; elsewhere
-# the tests that need them fail saying how to install them.
+# the tests that need them fail saying how to install them. Also Debian's chromium, which the
+# browser test (tests/e2e/browser_test.ts) drives headless inside a loopback-only namespace.
 missing=()
 command -v microsocks >/dev/null 2>&1 || missing+=(microsocks)
 command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
 command -v danted >/dev/null 2>&1 || [ -x /usr/sbin/danted ] || missing+=(dante-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     if ! apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
       apt-get update >/dev/null 2>&1 || true
       apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-        echo "setup: could not install ${missing[*]} with apt-get: the proxy tests will fail" >&2
+        echo "setup: could not install ${missing[*]} with apt-get: the tests that need them will fail" >&2
     fi
     # The packages may start their proxy as a service on every interface: the tests run their own.
     for service in tinyproxy danted; do
@@ -28,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     done
   else
     echo "setup: ${missing[*]} missing and apt-get cannot be used here (run as root):" \
-      "the proxy tests will fail until they are installed" >&2
+      "the tests that need them will fail until they are installed" >&2
   fi
 fi
 DENO_VERSION=2.9.6
