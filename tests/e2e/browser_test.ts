@@ -16,7 +16,7 @@ async function works(command: string, args: string[]): Promise<boolean> {
   }
 }
 
-Deno.test("a real browser: docs/examples/web/ in headless Chromium lists Alice's chats, shows Bob's message live through EventSource, and what is typed in it reaches Bob", async () => {
+Deno.test("a real browser: docs/examples/web/ in headless Chromium lists Alice's chats, shows Bob's message live through EventSource (resumed by Last-Event-ID after a drop), and what is typed in it reaches Bob", async () => {
   assert(
     await works("chromium", ["--version"]),
     "this test needs Debian's chromium: `apt-get install chromium` (scripts/setup.sh does it as root)",
@@ -79,6 +79,22 @@ Deno.test("a real browser: docs/examples/web/ in headless Chromium lists Alice's
   assertEquals(
     [update._cons, update.message.message, update.message.from_id.user_id],
     ["updateNewMessage", "Yes! Typed in Chromium, sent through serve --http.", "1000001"],
+  );
+  // serve's connections dropped while Bob wrote twice: the browser's EventSource came back with
+  // the cursor it had as Last-Event-ID, and the page shows what it missed, once each, in order.
+  assertEquals(report.resumed, [
+    ...report.history,
+    "Are you there? (from Bob, live)",
+    "Yes! Typed in Chromium, sent through serve --http.",
+    "While you were away (1)",
+    "While you were away (2)",
+  ]);
+  assert(report.lastEventIds.length > 0 && report.lastEventIds.every((id) => id !== ""));
+  // A reload is signed in by the cookie; another profile signs in with Bob's session line.
+  assertEquals(report.reloadedAs, "Alice Example");
+  assertEquals(
+    [...report.bobDialogs].sort(),
+    ["Alice Example", "Example Channel", "Example Group"],
   );
   // The page's live messages come from EventSource, and it asks nothing of anyone but its own
   // server and serve.

@@ -44,6 +44,8 @@ export type DevTools = any;
 /** A running Chromium and a DevTools session on its page. */
 export interface Browser {
   devtools: DevTools;
+  /** Its DevTools port on 127.0.0.1. */
+  port: number;
   /** What Chromium printed (its own warnings), for a failure's message. */
   stderr(): string;
   close(): Promise<void>;
@@ -96,6 +98,7 @@ export async function startChromium(width = 960, height = 600): Promise<Browser>
     const devtools = await CDP({ host: "127.0.0.1", port });
     return {
       devtools,
+      port,
       stderr: () => printed.join(""),
       async close() {
         await devtools.close().catch(() => {});
@@ -106,6 +109,22 @@ export async function startChromium(width = 960, height = 600): Promise<Browser>
     await stop();
     throw error;
   }
+}
+
+/**
+ * Opens `url` in a new tab of a fresh browser context (a profile of its own: no cookies shared
+ * with the other tabs) and returns a DevTools session on it.
+ */
+export async function openIsolatedPage(browser: Browser, url: string): Promise<DevTools> {
+  // Contexts are the browser's to make, not a page's: a session on the browser target.
+  const { webSocketDebuggerUrl } = await CDP.Version({ host: "127.0.0.1", port: browser.port });
+  const root = await CDP({ target: webSocketDebuggerUrl });
+  const { browserContextId } = await root.Target.createBrowserContext();
+  const { targetId } = await root.Target.createTarget({ url, browserContextId });
+  await root.close();
+  const devtools = await CDP({ host: "127.0.0.1", port: browser.port, target: targetId });
+  await devtools.Runtime.enable();
+  return devtools;
 }
 
 /**

@@ -13,7 +13,8 @@
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { JsonClient } from "./json_client.ts";
 import { signInBob, startServeProcess } from "./processes.ts";
-import { startChromium, waitInPage } from "./browser_chromium.ts";
+import { type DevTools, openIsolatedPage, startChromium, waitInPage } from "./browser_chromium.ts";
+import { startRelay } from "./browser_relay.ts";
 
 /** What the browser run saw, for the test to assert on. */
 export interface BrowserReport {
@@ -27,6 +28,14 @@ export interface BrowserReport {
   topDialog: string;
   /** The update Bob's client received with the text typed into the page, or null. */
   bobReceived: string | null;
+  /** Bob's chat after serve's connections were cut while Bob wrote twice, and came back. */
+  resumed: string[];
+  /** The `Last-Event-ID` headers the page's event stream was opened with (after the first). */
+  lastEventIds: string[];
+  /** Who the page showed as signed in after a reload (by its cookie alone). */
+  reloadedAs: string;
+  /** Bob's dialogs, in a page of another browser profile signed in with his session line. */
+  bobDialogs: string[];
   /** Every URL the browser asked for. */
   requested: string[];
   /** Milliseconds from Chromium's start to the end of the drive. */
@@ -53,6 +62,36 @@ function servePage(): Deno.HttpServer<Deno.NetAddr> {
 /** A string as a JavaScript literal inside an evaluated expression. */
 const literal = (text: string) => JSON.stringify(text);
 
+/** Types `text` into the field `selector` as a keyboard would (focus, then input). */
+async function type(devtools: DevTools, selector: string, text: string): Promise<void> {
+  await devtools.Runtime.evaluate({
+    expression: `document.querySelector(${literal(selector)}).focus()`,
+  });
+  await devtools.Input.insertText({ text });
+}
+
+/** Presses Enter (which submits the focused field's form). */
+async function pressEnter(devtools: DevTools): Promise<void> {
+  for (const kind of ["keyDown", "keyUp"]) {
+    await devtools.Input.dispatchKeyEvent({
+      type: kind,
+      key: "Enter",
+      code: "Enter",
+      windowsVirtualKeyCode: 13,
+      ...(kind === "keyDown" ? { text: "\r" } : {}),
+    });
+  }
+}
+
+/** The expression that reads the page's dialog names, once there are some. */
+const DIALOG_NAMES = `(() => {
+  const names = [...document.querySelectorAll("#dialogs li .name")].map((n) => n.textContent);
+  return names.length > 0 && names;
+})()`;
+
+/** The expression that reads the open chat's messages. */
+const HISTORY = `[...document.querySelectorAll("#history .message")].map((m) => m.textContent)`;
+
 async function run(screenshotPath: string): Promise<BrowserReport> {
   const emulator = await startEmulator({ port: 0, log: () => {} });
   const page = servePage();
@@ -64,6 +103,7 @@ async function run(screenshotPath: string): Promise<BrowserReport> {
     origin,
   ]);
   let bob: JsonClient | undefined;
+  let relay: ReturnType<typeof startRelay> | undefined;
   let browser: Awaited<ReturnType<typeof startChromium>> | undefined;
   try {
     let match: RegExpExecArray | null = null;
@@ -72,14 +112,25 @@ async function run(screenshotPath: string): Promise<BrowserReport> {
       if (!match) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     if (!match) throw new Error(`serve printed no HTTP address: ${serve.stderr()}`);
-    const api = match[1];
+    // The page reaches serve through a relay, so that its connections can be cut later on.
+    relay = startRelay(Number(new URL(match[1]).port));
+    const api = `http://127.0.0.1:${relay.port}`;
 
     const started = Date.now();
     browser = await startChromium();
     const { devtools } = browser;
     const requested: string[] = [];
+    const lastEventIds: string[] = [];
     devtools.Network.requestWillBeSent(
       (event: { request: { url: string } }) => requested.push(event.request.url),
+    );
+    // The headers as sent (EventSource adds Last-Event-ID below what requestWillBeSent shows).
+    devtools.Network.requestWillBeSentExtraInfo(
+      (event: { headers: Record<string, string> }) => {
+        for (const [name, value] of Object.entries(event.headers)) {
+          if (name.toLowerCase() === "last-event-id") lastEventIds.push(value);
+        }
+      },
     );
     await devtools.Network.enable();
     await devtools.Page.enable();
@@ -96,28 +147,11 @@ async function run(screenshotPath: string): Promise<BrowserReport> {
     await devtools.Page.loadEventFired();
 
     // Sign in as Alice would: her phone, then the code the emulator accepts.
-    const type = async (selector: string, text: string) => {
-      await devtools.Runtime.evaluate({
-        expression: `document.querySelector(${literal(selector)}).focus()`,
-      });
-      await devtools.Input.insertText({ text });
-    };
-    const press = async (key: "Enter") => {
-      for (const kind of ["keyDown", "keyUp"]) {
-        await devtools.Input.dispatchKeyEvent({
-          type: kind,
-          key,
-          code: key,
-          windowsVirtualKeyCode: 13,
-          ...(kind === "keyDown" ? { text: "\r" } : {}),
-        });
-      }
-    };
-    await type("#phone", "+15550000001");
-    await press("Enter");
+    await type(devtools, "#phone", "+15550000001");
+    await pressEnter(devtools);
     await waitInPage(devtools, `!document.querySelector("#code-label").hidden`, "the code field");
-    await type("#code", "12345");
-    await press("Enter");
+    await type(devtools, "#code", "12345");
+    await pressEnter(devtools);
     const dialogs = await waitInPage(
       devtools,
       `(() => {
@@ -150,19 +184,23 @@ async function run(screenshotPath: string): Promise<BrowserReport> {
     });
     const alice = ((resolved.message as Record<string, unknown>).users as Record<string, string>[])
       .find((user) => user.id === "1000001")!;
+    let nextId = 22;
+    const bobSays = async (text: string) => {
+      const written = await bob!.request({
+        id: nextId++,
+        message: {
+          _cons: "messages.sendMessage",
+          peer: { _cons: "inputPeerUser", user_id: alice.id, access_hash: alice.access_hash },
+          message: text,
+          random_id: String(nextId),
+        },
+      });
+      if ((written.message as Record<string, unknown>)?._cons !== "updateShortSentMessage") {
+        throw new Error(`Bob could not write: ${JSON.stringify(written)}`);
+      }
+    };
     const fromBob = "Are you there? (from Bob, live)";
-    const written = await bob.request({
-      id: 22,
-      message: {
-        _cons: "messages.sendMessage",
-        peer: { _cons: "inputPeerUser", user_id: alice.id, access_hash: alice.access_hash },
-        message: fromBob,
-        random_id: "4242",
-      },
-    });
-    if ((written.message as Record<string, unknown>)?._cons !== "updateShortSentMessage") {
-      throw new Error(`Bob could not write: ${JSON.stringify(written)}`);
-    }
+    await bobSays(fromBob);
     const live = await waitInPage(
       devtools,
       `[...document.querySelectorAll("#history .message")].map((m) => m.textContent)
@@ -176,8 +214,8 @@ async function run(screenshotPath: string): Promise<BrowserReport> {
 
     // Alice answers in the send box; Bob's client gets it as an update.
     const fromPage = "Yes! Typed in Chromium, sent through serve --http.";
-    await type("#text", fromPage);
-    await press("Enter");
+    await type(devtools, "#text", fromPage);
+    await pressEnter(devtools);
     const received = await bob.next(
       (line) => line.id === 0 && JSON.stringify(line).includes(fromPage),
       15_000,
@@ -193,18 +231,64 @@ async function run(screenshotPath: string): Promise<BrowserReport> {
     await devtools.Runtime.evaluate({ expression: "document.activeElement.blur()" });
     const shot = await devtools.Page.captureScreenshot({ format: "png" });
     await Deno.writeFile(screenshotPath, Uint8Array.fromBase64(shot.data));
+
+    // Every connection of the page to serve drops, and stays down while Bob writes twice: the
+    // browser's EventSource reconnects by itself with the last cursor it saw as Last-Event-ID,
+    // and the page shows both messages, once each, in order.
+    relay.cutAndHold();
+    await waitInPage(
+      devtools,
+      `document.querySelector("#status").textContent === "reconnecting"`,
+      "the stream's drop",
+    );
+    await bobSays("While you were away (1)");
+    await bobSays("While you were away (2)");
+    relay.release();
+    await waitInPage(
+      devtools,
+      `document.querySelector("#status.live") && ${HISTORY}.includes("While you were away (2)")`,
+      "the messages written while the stream was down",
+    );
+    // synced follows the whole catch-up: a message delivered twice would be on the page by now.
+    const resumed = (await devtools.Runtime.evaluate({ expression: HISTORY, returnByValue: true }))
+      .result.value;
+
+    // A reload signs the page in again by its cookie alone.
+    await devtools.Page.reload();
+    const reloadedAs = await waitInPage(
+      devtools,
+      `document.querySelector("#status.live") && document.querySelector("#me").textContent`,
+      "the page signed in again after a reload",
+    ) as string;
+
+    // Another profile (no cookie), signed in with a session line as signin prints it: Bob's.
+    const bobSession = await bob.request({ id: 40, session: {} });
+    const second = await openIsolatedPage(browser, `${origin}/?${query}`);
+    await waitInPage(second, `document.readyState === "complete"`, "the second page");
+    await type(second, "#session", JSON.stringify(bobSession));
+    await second.Runtime.evaluate({
+      expression: `document.querySelector("#signin-button").click()`,
+    });
+    const bobDialogs = await waitInPage(second, DIALOG_NAMES, "Bob's dialogs") as string[];
+    await second.close();
+
     return {
       dialogs,
       history,
       live,
       topDialog: topDialog.result.value,
       bobReceived: received ? JSON.stringify(received) : null,
+      resumed,
+      lastEventIds,
+      reloadedAs,
+      bobDialogs,
       requested,
       browserMs: Date.now() - started,
     };
   } finally {
     bob?.close();
     await browser?.close();
+    relay?.close();
     serve.child.kill("SIGTERM");
     await serve.child.status;
     await page.shutdown();
