@@ -22,7 +22,10 @@ Deno.test("a real browser: docs/examples/web/ in headless Chromium lists Alice's
     "this test needs Debian's chromium: `apt-get install chromium` (scripts/setup.sh does it as root)",
   );
   // Chromium has outside addresses built in: it runs only where loopback is the whole network.
-  const unshare = Deno.uid() === 0 ? ["-n"] : ["-rn"];
+  const uid = new TextDecoder().decode(
+    (await new Deno.Command("id", { args: ["-u"], stdout: "piped" }).output()).stdout,
+  ).trim();
+  const unshare = uid === "0" ? ["-n"] : ["-rn"];
   assert(
     await works("unshare", [...unshare, "true"]),
     `this test runs Chromium in a network namespace of its own: \`unshare ${
