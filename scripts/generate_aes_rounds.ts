@@ -6,10 +6,14 @@
  * and its counter disappear; on V8 this measured about 10% faster for IGE than rounds in a loop.
  * The IGE and CTR loops go further: the block cipher is inlined into the mode's loop (no call per
  * block, no block written to an array and read back) and the round keys are read once per call
- * into locals, which V8 keeps in registers or stack slots with no bounds check per use; this took
- * IGE from about 175 to about 205 MB/s on our machines. Written by hand, this would be over a
- * thousand lines of near-identical text where a slip in one index would hide; here the shape is
- * stated once. A test checks that the committed file is exactly what this script writes.
+ * into locals, which V8 keeps in registers or stack slots with no bounds check per use; side by
+ * side in one process this took IGE (1 MiB in place) from about 183 / 185 MB/s (encrypt /
+ * decrypt) to about 215 / 221, where mtcute's WASM did about 156-192 / 175-186. Tried and not
+ * kept (no better within the noise): one table for all four rows, the last round from shifted
+ * S-box tables, XORs regrouped into trees, the input words read again instead of kept.
+ *
+ * Written by hand, this would be over a thousand lines of near-identical text where a slip in one
+ * index would hide; here the shape is stated once. A test checks that the committed file is exactly what this script writes.
  *
  * ```sh
  * deno run --allow-write=lib/crypto scripts/generate_aes_rounds.ts
