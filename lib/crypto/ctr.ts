@@ -3,13 +3,18 @@
  * instance for the life of the connection.
  *
  * Only a call's first and last few bytes, where it starts or ends inside a block, are XORed one
- * at a time; whole blocks go a word at a time. Below {@link NATIVE_FROM} bytes of whole blocks the
- * keystream comes from the generated CTR loop (the cipher inlined, see
- * scripts/generate_aes_rounds.ts): a call into the runtime costs more than such few bytes. From
- * there on it is the runtime's AES-256-ECB (node:crypto, AES-NI) over a run of counter blocks,
- * which from 512 bytes on measured faster than the TypeScript loop (1.5× at 512 bytes, 2-3× from
- * 4 KiB, 3-5× at 1 MiB) and than node:crypto's own streaming aes-256-ctr (1.3-2.5×) on this
- * Deno. The keystream is the same either way, so the two paths mix freely in one stream.
+ * at a time; whole blocks go a word at a time. Short runs of whole blocks take their keystream
+ * from the generated CTR loop (the cipher inlined, see scripts/generate_aes_rounds.ts): a call
+ * into the runtime costs more than such few bytes. Long ones use the runtime's AES-256-ECB
+ * (node:crypto, AES-NI) over a run of counter blocks, which from 512 bytes on measured faster than
+ * the TypeScript loop (1.5× at 512 bytes, 2-3× from 4 KiB, 3-5× at 1 MiB) and than node:crypto's
+ * own streaming aes-256-ctr (1.3-2.5×) on this Deno. The keystream is the same either way, so the
+ * two paths mix freely in one stream.
+ *
+ * A native cipher costs about 6 KB of memory and 10-30 µs to make: a stream keeps one only once
+ * it has moved {@link KEEP_NATIVE_AFTER} bytes (a connection that carries files or much traffic);
+ * until then each call long enough to pay for making one ({@link NATIVE_FROM_UNKEPT}) makes its
+ * own, and shorter ones stay in TypeScript. A thousand idle connections keep no native ciphers.
  *
  * @module
  */
@@ -18,8 +23,12 @@ import { type Cipheriv, createCipheriv } from "node:crypto";
 import { expandKey } from "./aes.ts";
 import { ctrXor128, ctrXor256 } from "./aes_rounds.ts";
 
-/** Whole-block bytes in one call from which the keystream is made natively (measured crossover). */
+/** Whole-block bytes in one call from which a kept native cipher is used (measured crossover). */
 export const NATIVE_FROM = 512;
+/** Whole-block bytes in one call from which a native cipher is made for it alone. */
+export const NATIVE_FROM_UNKEPT = 8192;
+/** Bytes a stream moves before it keeps a native cipher for good. */
+export const KEEP_NATIVE_AFTER = 1 << 20;
 /** Bytes handled at a time in the scratch arrays (counter blocks, misaligned data). */
 const SCRATCH_BYTES = 65536;
 // Calls run synchronously start to finish, so one set of scratch arrays serves every stream.
@@ -44,8 +53,10 @@ export class AesCtr {
   readonly #key: Uint8Array;
   readonly #keys: Int32Array;
   readonly #xor: typeof ctrXor256;
-  /** The runtime's AES-ECB under this key, made on the first call long enough to use it. */
+  /** The runtime's AES-ECB under this key, kept once the stream has moved enough bytes. */
   #ecb: Cipheriv | undefined;
+  /** Whole-block bytes the stream has moved so far (counted until it keeps a cipher). */
+  #moved = 0;
   /** The next block's counter as four big-endian words, most significant first. */
   readonly #counter = new Int32Array(4);
   /** The keystream of the block a previous call ended inside, and how much of it is used. */
@@ -100,7 +111,11 @@ export class AesCtr {
   #wholeBlocks(data: Uint8Array, output: Uint8Array, at: number, bytes: number): void {
     const from = data.byteOffset + at, to = output.byteOffset + at;
     const aligned = from % 4 === 0 && to % 4 === 0;
-    if (aligned && bytes < NATIVE_FROM) {
+    if (!this.#ecb && (this.#moved += bytes) >= KEEP_NATIVE_AFTER) this.#ecb = this.#nativeCipher();
+    const ecb = this.#ecb
+      ? (bytes >= NATIVE_FROM ? this.#ecb : undefined)
+      : (bytes >= NATIVE_FROM_UNKEPT ? this.#nativeCipher() : undefined);
+    if (aligned && !ecb) {
       const input = new Int32Array(data.buffer, from, bytes >>> 2);
       const words = data.buffer === output.buffer && from === to
         ? input
@@ -123,17 +138,19 @@ export class AesCtr {
         scratchBytes.set(data.subarray(at + done, at + done + chunk));
         input = target = scratch;
       }
-      if (bytes < NATIVE_FROM) {
-        this.#xor(input, target, 0, words, this.#keys, this.#counter);
-      } else {
-        this.#nativeXor(input, target, words);
-      }
+      if (ecb) this.#nativeXor(ecb, input, target, words);
+      else this.#xor(input, target, 0, words, this.#keys, this.#counter);
       if (!aligned) output.set(scratchBytes.subarray(0, chunk), at + done);
     }
   }
 
+  /** A native AES-ECB under this stream's key. */
+  #nativeCipher(): Cipheriv {
+    return createCipheriv(`aes-${this.#key.length * 8}-ecb`, this.#key, null).setAutoPadding(false);
+  }
+
   /** `target` = `input` ⊕ the keystream of the next `words / 4` blocks, made by native AES-ECB. */
-  #nativeXor(input: Int32Array, target: Int32Array, words: number): void {
+  #nativeXor(ecb: Cipheriv, input: Int32Array, target: Int32Array, words: number): void {
     const counter = this.#counter;
     let n0 = counter[0], n1 = counter[1], n2 = counter[2], n3 = counter[3];
     let x0 = swap(n0), x1 = swap(n1), x2 = swap(n2);
@@ -158,9 +175,7 @@ export class AesCtr {
     counter[1] = n1;
     counter[2] = n2;
     counter[3] = n3;
-    this.#ecb ??= createCipheriv(`aes-${this.#key.length * 8}-ecb`, this.#key, null)
-      .setAutoPadding(false);
-    const keystream = this.#ecb.update(counterBytes.subarray(0, words << 2));
+    const keystream = ecb.update(counterBytes.subarray(0, words << 2));
     const stream = keystream.byteOffset % 4 === 0
       ? new Int32Array(keystream.buffer, keystream.byteOffset, words)
       : new Int32Array(keystream.slice().buffer, 0, words);

@@ -1,6 +1,11 @@
 import { createCipheriv } from "node:crypto";
 import { assertEquals, assertThrows } from "../assert.ts";
-import { AesCtr, NATIVE_FROM } from "../../lib/crypto/ctr.ts";
+import {
+  AesCtr,
+  KEEP_NATIVE_AFTER,
+  NATIVE_FROM,
+  NATIVE_FROM_UNKEPT,
+} from "../../lib/crypto/ctr.ts";
 import { secureRandom } from "../../lib/crypto/random.ts";
 
 const hex = (text: string) => Uint8Array.fromHex(text);
@@ -75,7 +80,7 @@ Deno.test("AES-CTR works in place and on misaligned views, chunk by chunk", () =
 });
 
 Deno.test("AES-CTR carries the 128-bit big-endian counter across every word", () => {
-  const key = secureRandom(32), data = secureRandom(7 + 300 + 2 * NATIVE_FROM + 5);
+  const key = secureRandom(32), data = secureRandom(7 + 300 + NATIVE_FROM_UNKEPT + 5);
   // Pieces of 7, 300 and the rest: the carry lands in the 300 (made in TypeScript) three blocks
   // from the IV, and in the rest (made natively) 32 blocks from it.
   for (
@@ -94,6 +99,24 @@ Deno.test("AES-CTR carries the 128-bit big-endian counter across every word", ()
       assertEquals(out, reference(key, iv, data), high + low);
     }
   }
+});
+
+Deno.test("a stream that has moved a file's worth of bytes keeps the same keystream", () => {
+  const key = secureRandom(32), iv = secureRandom(16);
+  const data = secureRandom(KEEP_NATIVE_AFTER + 200_000);
+  const expected = reference(key, iv, data);
+  const stream = new AesCtr(key, iv);
+  const out = new Uint8Array(data.length);
+  // Big pieces first (native, until the stream keeps its cipher), then pieces from just under to
+  // well over the kept cipher's threshold, at odd offsets.
+  const lengths = [65536 + 3, ...Array(16).fill(65536), 1, NATIVE_FROM - 1, NATIVE_FROM + 17];
+  let at = 0;
+  for (let i = 0; at < data.length; i++) {
+    const length = Math.min(lengths[i] ?? NATIVE_FROM + 5 * i, data.length - at);
+    out.set(stream.process(data.subarray(at, at + length)), at);
+    at += length;
+  }
+  assertEquals(out, expected);
 });
 
 Deno.test("AES-CTR rejects a bad IV and an output shorter than its input", () => {
