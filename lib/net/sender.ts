@@ -39,6 +39,7 @@ import {
   SenderClosedError,
 } from "./sender_errors.ts";
 import type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
+import { framePool } from "../io/frame_pool.ts";
 
 export type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
 export {
@@ -309,7 +310,13 @@ export class Sender {
           // The transport's payloads are fresh buffers, never read again: decrypted in place.
           const events = this.session!.receive(payload, { inPlace: true });
           if (events.some((event) => event.type !== "dropped")) this.#backoff.succeeded();
+          // A big frame's buffer is lent by the frame pool: what is handed on holds it (a file
+          // part's consumer gives it back once written), and the frame itself lets go of it.
+          for (const event of events) {
+            if (event.type === "result" || event.type === "update") framePool.retain(event.body);
+          }
           dispatchSessionEvents(events, this.#pending, this.options, (line) => this.#log(line));
+          framePool.release(payload);
         }
         // Acks alone wait for the ack timer or the next request.
         if (this.session!.hasRequests) this.#scheduleFlush();

@@ -24,6 +24,7 @@ import {
 } from "./file_paths.ts";
 import { BadRequestError, objectOf } from "./request_options.ts";
 import type { UploadStream } from "./upload_streams.ts";
+import { framePool } from "../io/frame_pool.ts";
 
 /** What a file request needs from its connection. */
 export interface FileRequestContext {
@@ -142,6 +143,8 @@ export async function download(
         context.send({ id, chunk: { offset: offset + delivered, bytes: chunk.toBase64() } });
       }
       delivered += chunk.length;
+      // Written or encoded: the part's buffer can take the next part (see frame_pool.ts).
+      framePool.release(chunk);
       progress(delivered);
     }
   } finally {

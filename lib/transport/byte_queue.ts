@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { FramePool } from "../io/frame_pool.ts";
+
 /** Frames from this size on are assembled in a buffer of their own (see {@link ByteQueue.reserve}). */
 export const ASSEMBLE_FROM = 64 * 1024;
 
@@ -26,11 +28,21 @@ export const ASSEMBLE_FROM = 64 * 1024;
  * ```
  */
 export class ByteQueue {
+  /** Where big frames' buffers come from (none: each its own). */
+  readonly #pool?: FramePool;
   #chunks: Uint8Array[] = [];
   #length = 0;
   /** The frame being assembled (all the queued bytes are its first `#filled`), if any. */
   #assembly: Uint8Array | undefined;
   #filled = 0;
+
+  /**
+   * A queue; with `pool`, a big frame is gathered in a buffer lent by it (one reference, the
+   * frame's: whoever handles the frame gives it back once done).
+   */
+  constructor(pool?: FramePool) {
+    this.#pool = pool;
+  }
 
   /** Bytes queued. */
   get length(): number {
@@ -66,7 +78,7 @@ export class ByteQueue {
    */
   reserve(count: number): void {
     if (this.#assembly || count < ASSEMBLE_FROM || count <= this.#length) return;
-    const assembly = new Uint8Array(count);
+    const assembly = this.#pool ? this.#pool.take(count) : new Uint8Array(count);
     let offset = 0;
     for (const chunk of this.#chunks) {
       assembly.set(chunk, offset);

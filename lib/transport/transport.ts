@@ -18,6 +18,7 @@ import {
   type TransportKind,
 } from "./framing.ts";
 import { acceptObfuscationHeader, createObfuscationHeader } from "./obfuscated.ts";
+import { framePool } from "../io/frame_pool.ts";
 
 /** "HEAD", "POST", "GET " and "OPTI" as little-endian words: how an HTTP request starts. */
 const HTTP_FIRST_WORDS = new Set([0x44414548, 0x54534f50, 0x20544547, 0x4954504f]);
@@ -76,7 +77,7 @@ export function transportName(options: TransportOptions): string {
 /** The client side of a transport. */
 export class ClientTransport {
   readonly #framing: Framing;
-  readonly #queue = new ByteQueue();
+  readonly #queue = new ByteQueue(framePool);
   #send?: AesCtr;
   #receive?: AesCtr;
   #opening: Uint8Array;

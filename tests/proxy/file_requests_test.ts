@@ -10,7 +10,12 @@ import { appIdentity } from "../../lib/cli/proxy_command.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import type { WorldOptions } from "../../lib/emulator/world_types.ts";
-import { generatedFileBytes, photoSizeSeed } from "../../lib/emulator/files/generated_bytes.ts";
+import {
+  generatedFileBytes,
+  generatedFileSha256,
+  photoSizeSeed,
+} from "../../lib/emulator/files/generated_bytes.ts";
+import { framePool } from "../../lib/io/frame_pool.ts";
 import { type Clock, systemClock } from "../../lib/io/clock.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 
@@ -252,6 +257,38 @@ Deno.test('a photo whose largest size is photoSizeProgressive downloads that siz
     // A thumb by name is that size, not the progressive one.
     const thumb = await lines.request({ id: 8, download: { media, thumb: "m", progress: 0 } });
     assertEquals((thumb.download as Line).size, size / 4);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a download's parts come in buffers the frame pool lends again once each part is written or sent: a few buffers for 48 parts, every byte right", async () => {
+  const size = 24 * MiB;
+  const { lines, dir, close } = await signedIn({ files: [{ id: 7003, size, dc: 2 }] });
+  try {
+    const media = await mediaOf(lines, "7003");
+    const expected = generatedFileSha256(7003n, size).toHex();
+    const before = framePool.allocated;
+    const toFile = await lines.request({
+      id: 7,
+      download: { media, to: "pooled.bin", progress: 0 },
+    });
+    assertEquals((toFile.download as Line).sha256, expected);
+    assertEquals(sha256Hex(await Deno.readFile(`${dir}/pooled.bin`)), expected);
+    // As chunk lines too: each part's buffer is given back once its line is made.
+    const asLines = await lines.request({ id: 8, download: { media, progress: 0 } });
+    assertEquals((asLines.download as Line).sha256, expected);
+    const hash = createHash("sha256");
+    for (const { line } of lines.out) {
+      if (line.id === 8 && line.chunk) {
+        hash.update(Uint8Array.fromBase64((line.chunk as Line).bytes as string));
+      }
+    }
+    assertEquals(hash.digest("hex"), expected);
+    // 48 parts of 1 MiB went through; without the pool each would have had a buffer of its own.
+    // With it: about the parts in flight at once (2 connections × 4) and the few held out of order.
+    const made = framePool.allocated - before;
+    assertEquals(made <= 16, true, `the pool made ${made} buffers for 48 parts`);
   } finally {
     await close();
   }
