@@ -8,7 +8,7 @@
 
 import { gzipSync } from "node:zlib";
 import { SecurityError } from "../errors.ts";
-import { GZIP_PACKED_ID, inflatePacked, MAX_INFLATED } from "../tl/codec.ts";
+import { GZIP_PACKED_ID, inflatePacked, MAX_GZIP_NESTING, MAX_INFLATED } from "../tl/codec.ts";
 import { TlReader } from "../tl/reader.ts";
 import { TlWriter } from "../tl/writer.ts";
 import { peekConstructorId } from "./peek.ts";
@@ -103,17 +103,23 @@ export function packGzip(body: Uint8Array, above: number): Uint8Array {
 }
 
 /**
- * Undoes gzip_packed around a body (nested ones too, within one inflate budget), or returns it as
- * it is. Data that do not inflate, or inflate past the budget, are a {@link SecurityError}.
+ * Undoes gzip_packed around a body (nested ones too, within one inflate budget, at most
+ * {@link MAX_GZIP_NESTING} layers), or returns it as it is. Data that do not inflate, inflate past
+ * the budget, or nest deeper are a {@link SecurityError}.
  */
 export function unpackGzip(body: Uint8Array, budget = MAX_INFLATED): Uint8Array {
-  if (peekConstructorId(body) !== GZIP_PACKED_ID) return body;
-  const reader = new TlReader(body.subarray(4));
-  let inflated;
-  try {
-    inflated = inflatePacked(reader.bytesView(), budget);
-  } catch (error) {
-    throw new SecurityError((error as Error).message);
+  for (let layers = 0; peekConstructorId(body) === GZIP_PACKED_ID; layers++) {
+    // Every layer costs an inflate call, however small: a deep nest is refused before any.
+    if (layers === MAX_GZIP_NESTING) {
+      throw new SecurityError(`gzip_packed nested deeper than ${MAX_GZIP_NESTING} levels`);
+    }
+    const reader = new TlReader(body.subarray(4));
+    try {
+      body = inflatePacked(reader.bytesView(), budget);
+    } catch (error) {
+      throw new SecurityError((error as Error).message);
+    }
+    budget -= body.length;
   }
-  return unpackGzip(inflated, budget - inflated.length);
+  return body;
 }

@@ -24,7 +24,7 @@ import { resolveType, type TlCombinator, type TlSchema } from "./schema.ts";
 import { isTlObject, type TlObject } from "./tl_object.ts";
 import { TlWriter } from "./writer.ts";
 
-export { GZIP_PACKED_ID, inflatePacked } from "./gzip.ts";
+export { GZIP_PACKED_ID, inflatePacked, MAX_GZIP_NESTING } from "./gzip.ts";
 export { isTlObject, MAX_NESTING, type TlObject, VECTOR_ID } from "./tl_object.ts";
 export { MAX_INFLATED };
 

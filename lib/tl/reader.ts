@@ -37,6 +37,8 @@ export class TlReader {
   depth = 0;
   /** Bytes that gzip_packed met from here on may still inflate to. */
   inflateBudget = MAX_INFLATED;
+  /** gzip_packed layers around what is read here, for the codec's gzip nesting limit. */
+  gzipDepth = 0;
 
   /** Creates a reader over `bytes`, starting at its first byte. */
   constructor(bytes: Uint8Array) {

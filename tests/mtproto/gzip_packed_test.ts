@@ -1,7 +1,9 @@
-import { assertEquals } from "../assert.ts";
+import { assertEquals, assertThrows } from "../assert.ts";
+import { SecurityError } from "../../lib/errors.ts";
 import { packGzip, unpackGzip } from "../../lib/mtproto/gzip_packed.ts";
-import { TlCodec } from "../../lib/tl/codec.ts";
+import { MAX_GZIP_NESTING, TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
+import { nestedGzip } from "../support/fuzz_decode.ts";
 
 const codec = new TlCodec(loadSchema());
 
@@ -99,4 +101,14 @@ Deno.test("a connection's first part, inside initConnection, is not tried with g
   });
   const both = new Uint8Array([...text.subarray(0, text.length - 4), ...long]);
   assertEquals(packGzip(both, 512).length < both.length / 5, true);
+});
+
+Deno.test("a message packed in gzip_packed a few layers deep is unpacked; deeper is refused", () => {
+  const body = codec.encode({ _cons: "textPlain", text: "x" });
+  for (let depth = 1; depth <= MAX_GZIP_NESTING; depth++) {
+    assertEquals(unpackGzip(nestedGzip(depth)), body);
+  }
+  for (const depth of [MAX_GZIP_NESTING + 1, 1000]) {
+    assertThrows(() => unpackGzip(nestedGzip(depth)), SecurityError, "gzip_packed nested deeper");
+  }
 });

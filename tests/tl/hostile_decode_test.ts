@@ -1,8 +1,14 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "../assert.ts";
 import { TlDecodeError, TlEncodeError } from "../../lib/errors.ts";
-import { MAX_NESTING, TlCodec } from "../../lib/tl/codec.ts";
+import { MAX_GZIP_NESTING, MAX_NESTING, TlCodec } from "../../lib/tl/codec.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
-import { fuzzDecode, gzipBombVector, nestedText, nestedVectors } from "../support/fuzz_decode.ts";
+import {
+  fuzzDecode,
+  gzipBombVector,
+  nestedGzip,
+  nestedText,
+  nestedVectors,
+} from "../support/fuzz_decode.ts";
 
 const codec = new TlCodec(loadSchema());
 const json = new TlCodec(loadSchema(), { longs: "json", bytes: "base64" });
@@ -28,6 +34,24 @@ Deno.test("JSON nested thousands deep is a TlEncodeError, never a stack overflow
   assertStringIncludes(error.message, "textBold.text.text.text");
   // The codec is still usable afterwards.
   assertEquals(codec.decode(codec.encode({ _cons: "textPlain", text: "y" })).text, "y");
+});
+
+Deno.test("gzip_packed inside gzip_packed past a few layers is refused before it is unwrapped", () => {
+  // As Telegram packs: an answer packed once, inside a message packed once; and one more.
+  for (let depth = 1; depth <= MAX_GZIP_NESTING; depth++) {
+    assertEquals(json.decodeResult(nestedGzip(depth), "RichText"), {
+      _cons: "textPlain",
+      text: "x",
+    });
+  }
+  for (const depth of [MAX_GZIP_NESTING + 1, 1000]) {
+    const bytes = nestedGzip(depth);
+    const error = assertThrows(() => codec.decode(bytes), TlDecodeError, "gzip_packed nested");
+    assertStringIncludes(error.message, `deeper than ${MAX_GZIP_NESTING} levels`);
+    assertThrows(() => json.decodeResult(bytes, "RichText"), TlDecodeError, "gzip_packed nested");
+    // Behind a boxed vector the same.
+    assertThrows(() => codec.decodeResult(bytes, "Vector<int>"), TlDecodeError, "gzip_packed");
+  }
 });
 
 Deno.test("many gzip_packed in one message share one inflate budget", () => {
