@@ -11,7 +11,8 @@ import { defaultServer, serverFromJson, type ServerTarget } from "../client/sess
 import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
 import { serve } from "../proxy/serve.ts";
 import { Metrics } from "../proxy/metrics.ts";
-import { type AccountStore, openSqliteStore } from "../store/sqlite.ts";
+import type { AccountStore } from "../store/account_store.ts";
+import { chooseState, openStateStore } from "./state_store.ts";
 import { HeldAccounts } from "../proxy/held_accounts.ts";
 import { serveLines } from "../proxy/serve_lines.ts";
 import { TokenGuard } from "../proxy/token_guard.ts";
@@ -74,6 +75,9 @@ Options:
   --max-connections N  serve at most N connections at once (default 1000)
   --state DIR          hold signed-in accounts in DIR (SQLite, mode 0600): they stay connected
                        when their connections close, journal their updates, survive restarts
+  --state URL          the same in PostgreSQL (postgres://user@host:port/db), which several
+                       instances can share (see docs/service.md, "Several instances")
+  --state-file FILE    the postgres:// URL, with its password, from FILE (mode 0600 or refused)
   --journal N          keep the last N update lines per held account (default 10000); an
                        older cursor is served from getDifference
   --http [HOST:]PORT   also serve HTTP and WebSocket on PORT (HOST: --host's by default; the
@@ -288,6 +292,7 @@ export async function runServeCommand(
       "token-file": { type: "string" },
       "max-connections": { type: "string" },
       state: { type: "string" },
+      "state-file": { type: "string" },
       journal: { type: "string" },
       files: { type: "string" },
       http: { type: "string" },
@@ -346,23 +351,25 @@ export async function runServeCommand(
   const list = (text: string | undefined) =>
     (text ?? "").split(",").map((item) => item.trim()).filter(Boolean);
   let store: AccountStore | undefined;
-  if (values.state !== undefined) {
+  const state = await chooseState(values, {
+    readFile: io.readTextFile,
+    mode: async (path) => (await Deno.stat(path)).mode,
+  });
+  if (state !== undefined) {
     const log = logger(values, io);
     try {
-      store = await openSqliteStore(values.state, {
-        log: (line) => log(`mtproto2json serve: --state ${line}`),
-      });
+      store = await openStateStore(state, (line) => log(`mtproto2json serve: --state ${line}`));
       // Store trouble is always logged, whatever else is.
       defaults.held = new HeldAccounts(defaults, store, {
         journalLimit: journal,
         log: (line) => log(`mtproto2json serve: ${line}`, { level: "error" }),
       });
-      const restored = defaults.held.restore();
+      const restored = await defaults.held.restore();
       if (restored) log(`mtproto2json serve: ${restored} held account(s) reconnecting`);
     } catch (error) {
-      defaults.held?.close();
-      store?.close();
-      log(`mtproto2json: --state ${values.state}: ${(error as Error).message}`, {
+      await defaults.held?.close();
+      await store?.close();
+      log(`mtproto2json: --state ${state.shown}: ${(error as Error).message}`, {
         level: "error",
       });
       return 2;
@@ -412,8 +419,8 @@ export async function runServeCommand(
   await io.stopped;
   await web?.close();
   await server.close();
-  defaults.held?.close();
-  store?.close();
+  await defaults.held?.close();
+  await store?.close();
   return 0;
 }
 

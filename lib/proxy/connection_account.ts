@@ -146,7 +146,7 @@ export class ConnectionAccount {
     if (call._cons === "auth.logOut") {
       this.#managed.stop();
       if (this.#attached) {
-        this.#held!.forget(this.#attached);
+        void this.#held!.forget(this.#attached);
         this.#attached = undefined;
         this.own.setSession({ dc: this.own.server.dc });
       }

@@ -7,8 +7,10 @@
  * account share its one client and each receive its updates. Held accounts survive a restart:
  * they are restored from the store and catch up from their stored state.
  *
- * Durability: a line reaches connections only once it is journaled, and the account's stored
- * state moves only with its journal rows. When the store cannot be written (a full disk, an I/O
+ * Durability: a line reaches connections only once it is journaled (its store write committed),
+ * and the account's stored state moves only with its journal rows. Store writes are asynchronous
+ * (a server store answers over the network), so the account's outputs and writes go through one
+ * queue, in order: each output is written, then delivered, before the next is looked at. When the store cannot be written (a full disk, an I/O
  * error), the account stops taking updates, says so in `health`, and probes the store with
  * backoff; once a write goes through it fetches what it missed by difference from its stored
  * state, so nothing is lost or repeated.
@@ -28,7 +30,7 @@ import type { TlObject } from "../tl/codec.ts";
 import { atJournalPosition, decodeCursor, samePosition } from "../updates/cursor.ts";
 import { StoreRetry } from "./store_retry.ts";
 import { parseProxyUrl } from "../net/proxy_url.ts";
-import type { AccountStore, StoredAccount } from "../store/account_store.ts";
+import type { AccountStore, JournalEntry, StoredAccount } from "../store/account_store.ts";
 import { writeJournalRow } from "../store/journal_row.ts";
 import {
   type HeldDefaults,
@@ -76,6 +78,13 @@ export class HeldAccount {
   onDead?: () => void;
   /** Connections that came while the account had no stored state to give them yet. */
   #early: [LineSink, string | undefined][] = [];
+  /** Connections reading their replay from the journal, not yet on the account's lines. */
+  readonly #replaying = new Set<LineSink>();
+  /** The account's outputs and store writes, one after the other. */
+  #queue: Promise<void> = Promise.resolve();
+  /** Bumped when the updates restart: outputs of an earlier run are not written. */
+  #run = 0;
+  #closed = false;
 
   constructor(
     defaults: HeldDefaults,
@@ -130,7 +139,9 @@ export class HeldAccount {
         // The DC forgot the key: the authorization is gone, and a restart must not bring back
         // an account that can no longer act. Its connections are told and stay usable.
         if (event.type === "session_dead") {
-          this.#forgetQuietly();
+          // Nothing queued may write the account back.
+          this.#closed = true;
+          void this.#forgetQuietly();
           this.#managed.stop();
           for (const { updates } of this.#private.values()) updates.stop();
           this.#writes.close();
@@ -145,7 +156,7 @@ export class HeldAccount {
       // restarted serve does not make it, nor export the authorization there, again.
       onSessionChanged: () => {
         this.#session = sessionToJson(this.client.currentSession(), this.client.server);
-        this.#writes.run(() => this.#saveRow());
+        void this.#serial(() => this.#writes.run(() => this.#saveRow()));
       },
       ...(defaults.log ? { log: defaults.log } : {}),
     });
@@ -160,8 +171,11 @@ export class HeldAccount {
       clock: options.clock ?? this.client.clock,
       retryMs: options.retryMs ?? 1000,
       stop: () => this.#managed.stop(),
-      probe: () => this.#saveRow(),
-      resume: () => this.#managed.start(this.#durable),
+      probe: () => this.#serial(() => this.#saveRow()),
+      resume: () => {
+        this.#run++;
+        this.#managed.start(this.#durable);
+      },
     });
     const from = stored.cursor !== undefined ? decodeCursor(stored.cursor) : undefined;
     if (from && stored.epoch !== undefined && from.epoch === stored.epoch) {
@@ -177,12 +191,25 @@ export class HeldAccount {
     this.#epoch = newEpoch();
     this.#seq = 0;
     this.#durable = from ? atJournalPosition(stored.cursor!, this.#epoch, 0) : undefined;
-    if (this.#writes.run(() => this.#saveRow())) this.#managed.start(this.#durable);
+    void this.#serial(async () => {
+      if (await this.#writes.run(() => this.#saveRow())) this.#managed.start(this.#durable);
+    });
+  }
+
+  /**
+   * Runs `task` after every output and write queued before it; its result, while the queue goes
+   * on whatever it was. Never called from a queued task (that would wait for itself).
+   */
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(task);
+    this.#queue = result.then(() => {}, () => {});
+    return result;
   }
 
   /** Stores the account's row: its session, epoch and stored cursor (a new epoch drops rows). */
-  #saveRow(): void {
-    this.#store.saveAccount({
+  async #saveRow(): Promise<void> {
+    if (this.#closed) return;
+    await this.#store.saveAccount({
       keyId: this.keyId,
       session: this.#ownProxy ? { ...this.#session, proxy: this.#ownProxy } : this.#session,
       epoch: this.#epoch,
@@ -199,7 +226,7 @@ export class HeldAccount {
     if (proxy === this.#ownProxy) return;
     this.client.setServer({ ...this.client.server, proxy: parseProxyUrl(proxy) });
     this.#ownProxy = proxy;
-    this.#writes.run(() => this.#saveRow());
+    void this.#serial(() => this.#writes.run(() => this.#saveRow()));
   }
 
   /** The cursor after the last line journaled (once the account has a stored state). */
@@ -238,16 +265,45 @@ export class HeldAccount {
       return;
     }
     const from = decodeCursor(cursor);
-    let entries: { line: string }[] | undefined;
     if (from.epoch === this.#epoch && from.journal !== undefined && from.journal <= this.#seq) {
-      try {
-        const first = this.#store.journalBounds(this.keyId)?.first ?? this.#seq + 1;
-        // Synchronous from the read to the registration: no live line can fall in between.
-        if (from.journal + 1 >= first) entries = this.#store.journal(this.keyId, from.journal);
-      } catch (error) {
-        this.#log(`store: cannot read the journal of ${this.#name()}: ${(error as Error).message}`);
-      }
+      this.#replaying.add(sink);
+      void this.#replay(sink, cursor, from.journal);
+      return;
     }
+    this.#debug("attach follows a cursor off the journal with its own difference");
+    this.#follow(sink, cursor);
+  }
+
+  /**
+   * Replays the journal after `after` to a connection, then puts it on the account's lines. The
+   * reads are asynchronous while lines go on being journaled: it reads on until it has every line
+   * up to the last one delivered, then replays and registers in one synchronous step, so that no
+   * live line falls in between nor comes twice. A journal that cannot say (trimmed meanwhile,
+   * unreadable) makes the connection follow its cursor by a difference instead.
+   */
+  async #replay(sink: LineSink, cursor: string, after: number): Promise<void> {
+    let entries: JournalEntry[] | undefined;
+    try {
+      const first = (await this.#store.journalBounds(this.keyId))?.first ?? this.#seq + 1;
+      if (after + 1 >= first) {
+        entries = await this.#store.journal(this.keyId, after);
+        while (this.#replaying.has(sink) && (entries.at(-1)?.seq ?? after) < this.#seq) {
+          const more = await this.#store.journal(this.keyId, entries.at(-1)?.seq ?? after);
+          if (more.length === 0) break;
+          entries.push(...more);
+        }
+        // Rows past the last delivered one are not the account's yet (a write that failed late).
+        entries = entries.filter((entry) => entry.seq <= this.#seq);
+        const whole = entries.every((entry, i) => entry.seq === after + 1 + i) &&
+          after + entries.length === this.#seq;
+        if (!whole) entries = undefined;
+      }
+    } catch (error) {
+      this.#log(`store: cannot read the journal of ${this.#name()}: ${(error as Error).message}`);
+      entries = undefined;
+    }
+    // Detached meanwhile, or the account closed: nothing to deliver.
+    if (!this.#replaying.delete(sink) || this.#closed) return;
     if (!entries) {
       this.#debug("attach follows a cursor off the journal with its own difference");
       return this.#follow(sink, cursor);
@@ -257,13 +313,14 @@ export class HeldAccount {
     this.#sinks.add(sink);
     sink({
       kind: "event",
-      event: { type: "synced", cursor: this.#durable, recovered: entries.length },
+      event: { type: "synced", cursor: this.#durable!, recovered: entries.length },
     });
   }
 
   /** Detaches a connection (the account stays held). */
   detach(sink: LineSink): void {
     this.#sinks.delete(sink);
+    this.#replaying.delete(sink);
     this.#private.get(sink)?.updates.stop();
     this.#private.delete(sink);
     this.#early = this.#early.filter(([early]) => early !== sink);
@@ -275,24 +332,30 @@ export class HeldAccount {
     for (const { updates } of this.#private.values()) updates.callResult(call, result);
   }
 
-  /** Stops the account's client. */
-  close(): void {
+  /**
+   * Stops the account's client; resolves once the writes it had queued are done (or failed), so
+   * that the store can be closed after.
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#replaying.clear();
     this.#managed.stop();
     for (const { updates } of this.#private.values()) updates.stop();
     this.#private.clear();
     this.#writes.close();
     this.client.closeConnections();
+    return this.#queue;
   }
 
   /** Forgets the account in the store (after auth.logOut); a failure is logged. */
-  forget(): void {
-    this.close();
-    this.#forgetQuietly();
+  async forget(): Promise<void> {
+    await this.close();
+    await this.#forgetQuietly();
   }
 
-  #forgetQuietly(): void {
+  async #forgetQuietly(): Promise<void> {
     try {
-      this.#store.forget(this.keyId);
+      await this.#store.forget(this.keyId);
     } catch (error) {
       this.#log(`store: cannot forget ${this.#name()}: ${(error as Error).message}`);
     }
@@ -307,20 +370,30 @@ export class HeldAccount {
   }
 
   #onOutput(output: ManagedOutput): void {
+    const run = this.#run;
+    this.#serial(() => this.#take(output, run)).catch((error) =>
+      this.#log(`${this.#name()}: ${(error as Error).message}`)
+    );
+  }
+
+  /** One output, in its turn: written (updates, synced) and then delivered. */
+  async #take(output: ManagedOutput, run: number): Promise<void> {
     // After a failed write the rest of that batch is dropped: it is fetched again later.
-    if (this.#writes.failure) return;
+    if (this.#closed || run !== this.#run || this.#writes.failure) return;
     if (output.kind === "updates") {
       const seq = this.#seq + 1;
       const cursor = atJournalPosition(output.cursor, this.#epoch, seq);
       const stamped: ManagedOutput = { kind: "updates", value: output.value, cursor };
       const entry = { seq, line: writeJournalRow({ cursor, value: output.value }) };
-      if (!this.#writes.run(() => this.#store.append(this.keyId, [entry], cursor))) return;
+      if (!(await this.#writes.run(() => this.#store.append(this.keyId, [entry], cursor)))) return;
+      if (this.#closed || run !== this.#run) return;
       this.#seq = seq;
       this.#durable = cursor;
+      this.#fanOut(stamped);
       // Trimmed now and then: a quarter of the bound (at most 256 lines) past it at most.
       if (seq % Math.max(1, Math.min(256, this.#journalLimit >> 2)) === 0) {
         try {
-          this.#store.trim(this.keyId, this.#journalLimit);
+          await this.#store.trim(this.keyId, this.#journalLimit);
         } catch (error) {
           // Nothing is lost by a journal longer than its bound: the next trim tries again.
           this.#log(
@@ -328,14 +401,14 @@ export class HeldAccount {
           );
         }
       }
-      this.#fanOut(stamped);
       return;
     }
     if (output.event.type === "synced") {
       this.#debug(`synced; ${this.#early.length} connection(s) waited for it`);
       // The account's own catching up: its state is stored before anyone is told a cursor.
       const cursor = atJournalPosition(output.event.cursor, this.#epoch, this.#seq);
-      if (!this.#writes.run(() => this.#store.append(this.keyId, [], cursor))) return;
+      if (!(await this.#writes.run(() => this.#store.append(this.keyId, [], cursor)))) return;
+      if (this.#closed || run !== this.#run) return;
       this.#durable = cursor;
       for (const [sink, early] of this.#early.splice(0)) this.attach(sink, early);
       return;

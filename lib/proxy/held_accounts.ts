@@ -38,14 +38,17 @@ export class HeldAccounts {
     const failures = [...this.#accounts.values()]
       .map((account) => account.storeFailure)
       .filter((failure) => failure !== undefined);
-    return failures.length === 0
-      ? { store: "ok" }
-      : { store: "failing", store_error: failures[0], accounts_waiting_for_store: failures.length };
+    return failures.length === 0 ? { store: "ok", store_kind: this.#store.kind } : {
+      store: "failing",
+      store_kind: this.#store.kind,
+      store_error: failures[0],
+      accounts_waiting_for_store: failures.length,
+    };
   }
 
   /** Restores every stored account; each reconnects and catches up from its stored state. */
-  restore(): number {
-    for (const stored of this.#store.accounts()) {
+  async restore(): Promise<number> {
+    for (const stored of await this.#store.accounts()) {
       this.#keep(new HeldAccount(this.#defaults, this.#store, this.#options, stored));
     }
     return this.#accounts.size;
@@ -71,7 +74,7 @@ export class HeldAccounts {
       if (own) known.useProxy(own);
       return known;
     }
-    known?.close();
+    void known?.close();
     const account = new HeldAccount(this.#defaults, this.#store, this.#options, {
       keyId,
       session: own ? { ...session, proxy: own } : session,
@@ -88,13 +91,16 @@ export class HeldAccounts {
   }
 
   /** Forgets an account (after auth.logOut): its client stops and its journal goes. */
-  forget(account: HeldAccount): void {
-    account.forget();
+  forget(account: HeldAccount): Promise<void> {
     this.#accounts.delete(account.keyId);
+    return account.forget();
   }
 
-  /** Stops every account's client (at shutdown); they stay stored. */
-  close(): void {
-    for (const account of this.#accounts.values()) account.close();
+  /**
+   * Stops every account's client (at shutdown); they stay stored. Resolves once their queued
+   * writes are done, so that the store can be closed after.
+   */
+  async close(): Promise<void> {
+    await Promise.all([...this.#accounts.values()].map((account) => account.close()));
   }
 }

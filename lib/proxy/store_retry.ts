@@ -25,8 +25,8 @@ export interface StoreRetryHooks {
   retryMs: number;
   /** The account's updates stop (a write failed). */
   stop: () => void;
-  /** One write that tells whether the store works again; throws while it does not. */
-  probe: () => void;
+  /** One write that tells whether the store works again; rejects while it does not. */
+  probe: () => Promise<void>;
   /** The store works again: the account fetches what it missed. */
   resume: () => void;
 }
@@ -38,25 +38,30 @@ export class StoreRetry {
   failure?: string;
   #timer?: TimerId;
   #nextMs: number;
+  #closed = false;
 
   constructor(hooks: StoreRetryHooks) {
     this.#hooks = hooks;
     this.#nextMs = hooks.retryMs;
   }
 
-  /** Runs a store write; false (and the account stopped until the store works) when it failed. */
-  run(write: () => void): boolean {
+  /**
+   * Runs a store write; false (and the account stopped until the store works) when it failed.
+   * After {@link close}, a failure is only reported by the result: nothing is probed any more.
+   */
+  async run(write: () => Promise<void>): Promise<boolean> {
     try {
-      write();
+      await write();
       return true;
     } catch (error) {
-      this.#fail(error as Error);
+      if (!this.#closed) this.#fail(error as Error);
       return false;
     }
   }
 
   /** No more probes (the account is closed). */
   close(): void {
+    this.#closed = true;
     this.#hooks.clock.clearTimeout(this.#timer);
   }
 
@@ -69,12 +74,12 @@ export class StoreRetry {
     this.failure = error.message;
     this.#hooks.stop();
     this.#hooks.clock.clearTimeout(this.#timer);
-    this.#timer = this.#hooks.clock.setTimeout(() => this.#probe(), this.#nextMs);
+    this.#timer = this.#hooks.clock.setTimeout(() => void this.#probe(), this.#nextMs);
     this.#nextMs = Math.min(MAX_RETRY_MS, this.#nextMs * 2);
   }
 
-  #probe(): void {
-    if (!this.run(this.#hooks.probe)) return;
+  async #probe(): Promise<void> {
+    if (!(await this.run(this.#hooks.probe)) || this.#closed) return;
     this.failure = undefined;
     this.#nextMs = this.#hooks.retryMs;
     this.#hooks.log("can be written again; fetching what it missed");

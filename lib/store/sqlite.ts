@@ -148,56 +148,89 @@ function sqliteStore(db: any, dir: string): AccountStore {
       throw new StoreWriteError(`${what}: ${(error as Error).message}`, { cause: error });
     }
   };
+  const accountOf = (row: Record<string, string>) => ({
+    keyId: row.key_id,
+    session: JSON.parse(row.session),
+    ...(row.cursor ? { cursor: row.cursor } : {}),
+    ...(row.epoch ? { epoch: row.epoch } : {}),
+  });
+  const one = db.prepare("SELECT key_id, session, cursor, epoch FROM accounts WHERE key_id = ?");
+  // node:sqlite is synchronous: each method does its work before it returns its promise, so a
+  // write is committed by the time its promise settles, as the interface says.
+  const now = <T>(run: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
   return {
+    kind: "sqlite",
     accounts: () =>
-      (db.prepare("SELECT key_id, session, cursor, epoch FROM accounts").all() as Record<
-        string,
-        string
-      >[]).map((row) => ({
-        keyId: row.key_id,
-        session: JSON.parse(row.session),
-        ...(row.cursor ? { cursor: row.cursor } : {}),
-        ...(row.epoch ? { epoch: row.epoch } : {}),
-      })),
+      now(() =>
+        (db.prepare("SELECT key_id, session, cursor, epoch FROM accounts").all() as Record<
+          string,
+          string
+        >[]).map(accountOf)
+      ),
+    account: (keyId) =>
+      now(() => {
+        const row = one.get(keyId) as Record<string, string> | undefined;
+        return row ? accountOf(row) : undefined;
+      }),
     saveAccount: (account) =>
-      write("saving a held account", () => {
-        const stored = epochOf.get(account.keyId) as { epoch: string | null } | undefined;
-        if (stored && stored.epoch !== (account.epoch ?? null)) dropJournal.run(account.keyId);
-        upsert.run(
-          account.keyId,
-          JSON.stringify(account.session),
-          account.cursor ?? null,
-          account.epoch ?? null,
-        );
-      }),
+      now(() =>
+        write("saving a held account", () => {
+          const stored = epochOf.get(account.keyId) as { epoch: string | null } | undefined;
+          if (stored && stored.epoch !== (account.epoch ?? null)) dropJournal.run(account.keyId);
+          upsert.run(
+            account.keyId,
+            JSON.stringify(account.session),
+            account.cursor ?? null,
+            account.epoch ?? null,
+          );
+        })
+      ),
     append: (keyId, entries, cursor) =>
-      write("journaling updates", () => {
-        for (const entry of entries) insert.run(keyId, entry.seq, entry.line);
-        if (Number(setCursor.run(cursor, keyId).changes) !== 1) {
-          throw new Error("the account is not stored");
-        }
-      }),
+      now(() =>
+        write("journaling updates", () => {
+          for (const entry of entries) insert.run(keyId, entry.seq, entry.line);
+          if (Number(setCursor.run(cursor, keyId).changes) !== 1) {
+            throw new Error("the account is not stored");
+          }
+        })
+      ),
     journal: (keyId, afterSeq) =>
-      (after.all(keyId, afterSeq) as { seq: number; line: string }[]).map((row) => ({
-        seq: Number(row.seq),
-        line: row.line,
-      })),
-    journalBounds: (keyId) => {
-      const row = bounds.get(keyId) as { first: number | null; last: number | null };
-      return row.first === null ? undefined : { first: Number(row.first), last: Number(row.last) };
-    },
-    trim: (keyId, keep) => write("trimming a journal", () => void trim.run(keyId, keyId, keep)),
-    forget: (keyId) =>
-      write("forgetting a held account", () => {
-        dropJournal.run(keyId);
-        dropAccount.run(keyId);
+      now(() =>
+        (after.all(keyId, afterSeq) as { seq: number; line: string }[]).map((row) => ({
+          seq: Number(row.seq),
+          line: row.line,
+        }))
+      ),
+    journalBounds: (keyId) =>
+      now(() => {
+        const row = bounds.get(keyId) as { first: number | null; last: number | null };
+        return row.first === null
+          ? undefined
+          : { first: Number(row.first), last: Number(row.last) };
       }),
-    close: () => {
-      try {
-        Deno.removeSync(`${dir}/${OWNER}`);
-      } catch { /* gone already */ }
-      db.close();
-    },
+    trim: (keyId, keep) =>
+      now(() => write("trimming a journal", () => void trim.run(keyId, keyId, keep))),
+    forget: (keyId) =>
+      now(() =>
+        write("forgetting a held account", () => {
+          dropJournal.run(keyId);
+          dropAccount.run(keyId);
+        })
+      ),
+    close: () =>
+      now(() => {
+        if (!db.isOpen) return;
+        try {
+          Deno.removeSync(`${dir}/${OWNER}`);
+        } catch { /* gone already */ }
+        db.close();
+      }),
   };
 }
 

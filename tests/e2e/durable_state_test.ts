@@ -190,9 +190,9 @@ Deno.test("a store with damaged pages is refused with exit 2 and what to do, no 
     const store = await openSqliteStore(state);
     const session = { dc: 1, user_id: 1, auth_key: "AA" };
     for (let i = 0; i < 50; i++) {
-      store.saveAccount({ keyId: `k${i}`, session: { ...session, pad: "x".repeat(2000) } });
+      await store.saveAccount({ keyId: `k${i}`, session: { ...session, pad: "x".repeat(2000) } });
     }
-    store.close();
+    await store.close();
     const file = await Deno.open(`${state}/mtproto2json.sqlite`, { read: true, write: true });
     await file.seek(4096 * 2, Deno.SeekMode.Start);
     await file.write(new Uint8Array(4096 * 4).fill(0xa5));

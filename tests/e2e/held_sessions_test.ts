@@ -125,8 +125,8 @@ async function withHeldServe(journal: number, run: (world: HeldWorld) => Promise
   } finally {
     sender.close();
     await proxy.close();
-    held.close();
-    store.close();
+    await held.close();
+    await store.close();
     await emulator.close();
     await Deno.remove(dir, { recursive: true });
   }
@@ -221,8 +221,8 @@ Deno.test("a cursor older than the journal reaches is served from getDifference,
       });
     }
     // The held account journals all 40 (and keeps the last 10 or so).
-    await until(() => (store.journalBounds(keyOf(store))?.last ?? 0) >= 40);
-    assertEquals(store.journalBounds(keyOf(store))!.first > 1, true);
+    await until(async () => ((await store.journalBounds(await keyOf(store)))?.last ?? 0) >= 40);
+    assertEquals((await store.journalBounds(await keyOf(store)))!.first > 1, true);
     const back = await JsonClient.connect(port);
     try {
       await back.request({
@@ -240,8 +240,8 @@ Deno.test("a cursor older than the journal reaches is served from getDifference,
 });
 
 /** The key id of the store's only account. */
-function keyOf(store: AccountStore): string {
-  return store.accounts()[0].keyId;
+async function keyOf(store: AccountStore): Promise<string> {
+  return (await store.accounts())[0].keyId;
 }
 
 Deno.test("mtproto2json health asks serve how it is: held accounts, connections, uptime; 1 when nobody answers", async () => {
@@ -287,12 +287,12 @@ Deno.test("a held account whose key the DC forgot tells its connections, and is 
     try {
       await signInAlice(alice);
       await alice.next(isSynced);
-      assertEquals(store.accounts().length, 1);
+      assertEquals((await store.accounts()).length, 1);
       emulator.contexts[0].keys.forgetAll();
       const met = await alice.request({ id: 5, message: { _cons: "help.getNearestDc" } });
       assertEquals(met.error, "AuthKeyUnknown", JSON.stringify(met));
       await alice.next((line) => line.id === 0 && (line.event as Line)?.type === "session_dead");
-      assertEquals(store.accounts().length, 0);
+      assertEquals((await store.accounts()).length, 0);
       assertEquals(held.size, 0);
       // The connection goes on: a new key, and help calls work.
       const again = await alice.request({ id: 6, message: { _cons: "help.getNearestDc" } });

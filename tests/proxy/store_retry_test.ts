@@ -7,17 +7,15 @@ function world() {
   const clock = new FakeClock();
   const seen: string[] = [];
   let cause: string | undefined = "database or disk is full";
-  const write = () => {
-    if (cause) throw new Error(cause);
-  };
+  const write = () => cause ? Promise.reject(new Error(cause)) : Promise.resolve();
   const retry = new StoreRetry({
     log: (line) => seen.push(`log: ${line}`),
     clock,
     retryMs: 1000,
     stop: () => seen.push("stop"),
-    probe: () => {
+    probe: async () => {
       seen.push(`probe at ${clock.now()}`);
-      write();
+      await write();
     },
     resume: () => seen.push("resume"),
   });
@@ -26,7 +24,7 @@ function world() {
 
 Deno.test("a failed store write stops the account, is logged once, and is probed with doubling waits until it works", async () => {
   const { clock, seen, retry, write, setCause } = world();
-  assertEquals(retry.run(write), false);
+  assertEquals(await retry.run(write), false);
   assertEquals(retry.failure, "database or disk is full");
   await clock.advance(1000 + 2000 + 4000);
   setCause(undefined);
@@ -46,14 +44,14 @@ Deno.test("a failed store write stops the account, is logged once, and is probed
   ]);
   assertEquals(retry.failure, undefined);
   // Working again: writes go through, and nothing more is scheduled.
-  assertEquals(retry.run(write), true);
+  assertEquals(await retry.run(write), true);
   await clock.advance(60_000);
   assertEquals(seen.length, 11);
 });
 
 Deno.test("the wait between probes stops growing at 5 s; a new cause is logged; close ends the probes", async () => {
   const { clock, seen, retry, write, setCause } = world();
-  retry.run(write);
+  await retry.run(write);
   await clock.advance(1000 + 2000 + 4000); // probes at 1, 3 and 7 s
   setCause("disk I/O error");
   await clock.advance(5000); // the next at 12 s, not 15 s

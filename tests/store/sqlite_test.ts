@@ -21,14 +21,14 @@ Deno.test("the SQLite store has one owner at a time, and is free again once clos
     const first = await openSqliteStore(dir);
     let error: unknown;
     try {
-      (await openSqliteStore(dir)).close();
+      await (await openSqliteStore(dir)).close();
     } catch (caught) {
       error = caught;
     }
     assertEquals(error instanceof StoreLockedError, true, String(error));
     assertEquals(String((error as Error).message).includes(`process ${Deno.pid}`), true);
-    first.close();
-    (await openSqliteStore(dir)).close();
+    await first.close();
+    await (await openSqliteStore(dir)).close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,7 +1,7 @@
 /**
  * An {@link AccountStore} whose writes can be made to fail, for tests of what held accounts do
  * when the disk is full or the device fails: while its switch is on, every write method
- * (saveAccount, append, trim, forget) throws a {@link StoreWriteError} and changes nothing, as
+ * (saveAccount, append, trim, forget) rejects with a {@link StoreWriteError} and changes nothing, as
  * the SQLite store does when a transaction cannot commit; reads go on working. Turning the switch
  * off heals it.
  *
@@ -30,7 +30,7 @@ export function storeFault(): StoreFault {
  * ```ts ignore
  * const fault = storeFault();
  * const store = faultyStore(await openSqliteStore(dir), fault);
- * fault.failing = true; // store.append(...) now throws StoreWriteError
+ * fault.failing = true; // store.append(...) now rejects with StoreWriteError
  * fault.failing = false; // and works again
  * ```
  */
@@ -42,24 +42,26 @@ export function faultyStore(store: AccountStore, fault: StoreFault): AccountStor
     throw new StoreWriteError(`${what}: disk I/O error (injected by the test)`);
   };
   return {
+    kind: store.kind,
     accounts: () => store.accounts(),
-    saveAccount: (account) => {
+    account: (keyId) => store.account(keyId),
+    saveAccount: async (account) => {
       refuse("saving a held account");
-      store.saveAccount(account);
+      await store.saveAccount(account);
     },
-    append: (keyId, entries, cursor) => {
+    append: async (keyId, entries, cursor) => {
       refuse("journaling updates");
-      store.append(keyId, entries, cursor);
+      await store.append(keyId, entries, cursor);
     },
     journal: (keyId, afterSeq) => store.journal(keyId, afterSeq),
     journalBounds: (keyId) => store.journalBounds(keyId),
-    trim: (keyId, keep) => {
+    trim: async (keyId, keep) => {
       refuse("trimming a journal");
-      store.trim(keyId, keep);
+      await store.trim(keyId, keep);
     },
-    forget: (keyId) => {
+    forget: async (keyId) => {
       refuse("forgetting a held account");
-      store.forget(keyId);
+      await store.forget(keyId);
     },
     close: () => store.close(),
   };

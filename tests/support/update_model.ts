@@ -488,7 +488,7 @@ async function inProcessServe(
   const defaults = { ...proxyDefaults(world.emulator), log: keep, verbose: keep };
   const held = new HeldAccounts(defaults, store, { journalLimit, retryMs: 20, log: keep });
   defaults.held = held;
-  held.restore();
+  await held.restore();
   const proxy = serve(defaults, { host: "127.0.0.1", port: 0, maxLine: 1 << 20 });
   return {
     port: proxy.port,
@@ -496,16 +496,16 @@ async function inProcessServe(
     async stop(how) {
       if (how === "term") {
         await proxy.close();
-        held.close();
-        store.close();
+        await held.close();
+        await store.close();
         return;
       }
       // All at once, nothing waited for: the store and the accounts go in the same tick as
       // the sockets (a real SIGKILL is what process seeds do).
       const closing = proxy.close();
-      store.close();
-      held.close();
-      await closing;
+      const storeClosing = store.close();
+      const heldClosing = held.close();
+      await Promise.all([closing, storeClosing, heldClosing]);
     },
   };
 }
