@@ -33,6 +33,16 @@ export interface JournalEntry {
   line: string;
 }
 
+/**
+ * The proof an instance gives with a write that it still owns the account's lease: its owner id
+ * and the lease's token (bumped each time the lease changes hands, so that a write of an earlier
+ * owner — paused, partitioned, slow — can never land after another took over).
+ */
+export interface Fence {
+  owner: string;
+  token: number;
+}
+
 /** What held accounts need from storage. */
 export interface AccountStore {
   /** What kind of store this is, for `health` ("sqlite", "postgres"). */
@@ -44,9 +54,13 @@ export interface AccountStore {
    * Adds or replaces an account (session, epoch and cursor as given). A new epoch drops the
    * journal of the old one in the same transaction.
    */
-  saveAccount(account: StoredAccount): Promise<void>;
-  /** Appends lines to an account's journal and records its cursor, in one transaction. */
-  append(keyId: string, entries: JournalEntry[], cursor: string): Promise<void>;
+  saveAccount(account: StoredAccount, fence?: Fence): Promise<void>;
+  /**
+   * Appends lines to an account's journal and records its cursor, in one transaction. With a
+   * fence, writes (here and in saveAccount) happen only while the fence's lease is live, else they
+   * reject with {@link LeaseLostError}.
+   */
+  append(keyId: string, entries: JournalEntry[], cursor: string, fence?: Fence): Promise<void>;
   /** The entries after `afterSeq`, oldest first. */
   journal(keyId: string, afterSeq: number): Promise<JournalEntry[]>;
   /** The first and last positions held, if any. */
@@ -55,12 +69,30 @@ export interface AccountStore {
   trim(keyId: string, keep: number): Promise<void>;
   /** Forgets an account and its journal (after auth.logOut). */
   forget(keyId: string): Promise<void>;
+  /**
+   * Takes the account's lease for `owner` for `ms` milliseconds (of the store's clock) when it is
+   * free, expired or already `owner`'s: its token, bumped whenever the lease changes hands (or
+   * lapsed); undefined while another owner's lease is live. A store only one process can open
+   * (SQLite) always grants it.
+   */
+  claim(keyId: string, owner: string, ms: number): Promise<number | undefined>;
+  /** Extends `owner`'s live leases on `keyIds` by `ms`; the key ids still held. */
+  renew(owner: string, keyIds: string[], ms: number): Promise<string[]>;
+  /** Gives `owner`'s leases on `keyIds` up at once (a clean shutdown). */
+  release(owner: string, keyIds: string[]): Promise<void>;
+  /** Stored accounts nobody holds a live lease on (their owner died or let them go). */
+  unleased(): Promise<string[]>;
   close(): Promise<void>;
 }
 
 /** A store write that did not happen (disk full, read-only, I/O error); nothing of it was kept. */
 export class StoreWriteError extends Mtproto2jsonError {
   override name = "StoreWriteError";
+}
+
+/** A fenced write refused: the lease it was made under is no longer live (another may own it). */
+export class LeaseLostError extends Mtproto2jsonError {
+  override name = "LeaseLost";
 }
 
 /** Another process owns the state directory. */

@@ -14,7 +14,9 @@
 
 import {
   type AccountStore,
+  type Fence,
   type JournalEntry,
+  LeaseLostError,
   type StoredAccount,
   StoreUnavailableError,
   StoreWriteError,
@@ -144,9 +146,21 @@ function postgresStore(sql: Sql, timeoutMs: number, clock: Clock): AccountStore 
     try {
       return await timed(clock, run(), timeoutMs, what);
     } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
       throw new StoreWriteError(`${what}: ${(error as Error).message}`, { cause: error });
     }
   };
+  /** Whether a write may happen: no fence, or the fence's lease live (in the same statement). */
+  const fenced = (keyId: string, fence?: Fence) =>
+    fence
+      ? sql`EXISTS (SELECT 1 FROM mtproto2json_leases WHERE key_id = ${keyId}
+          AND owner = ${fence.owner} AND token = ${fence.token} AND expires_at > now())`
+      : sql`true`;
+  const lost = (keyId: string, what: string) =>
+    new LeaseLostError(
+      `${what}: the lease on held account ${keyId} is no longer this instance's; nothing written`,
+    );
+  const ms = (value: number) => `${Math.max(0, Math.round(value))} milliseconds`;
   const read = <T>(what: string, run: () => Promise<T>): Promise<T> =>
     timed(clock, run(), timeoutMs, what);
   const accountOf = (row: Record<string, string | null>): StoredAccount => ({
@@ -171,25 +185,31 @@ function postgresStore(sql: Sql, timeoutMs: number, clock: Clock): AccountStore 
           WHERE key_id = ${keyId}`;
         return rows.length ? accountOf(rows[0]) : undefined;
       }),
-    saveAccount: (account) =>
+    saveAccount: (account, fence) =>
       write("saving a held account", async () => {
         const epoch = account.epoch ?? null;
         // One statement: the old epoch's journal goes with the row that replaces it.
-        await sql`WITH old AS (
+        const rows = await sql`WITH ok AS (SELECT ${fenced(account.keyId, fence)} AS ok),
+          old AS (
             SELECT epoch FROM mtproto2json_accounts WHERE key_id = ${account.keyId}),
           dropped AS (
             DELETE FROM mtproto2json_journal WHERE key_id = ${account.keyId}
+            AND (SELECT ok FROM ok)
             AND EXISTS (SELECT 1 FROM old WHERE old.epoch IS DISTINCT FROM ${epoch}::text))
           INSERT INTO mtproto2json_accounts (key_id, session, cursor, epoch)
-          VALUES (${account.keyId}, ${JSON.stringify(account.session)},
-            ${account.cursor ?? null}, ${epoch})
+          SELECT ${account.keyId}, ${JSON.stringify(account.session)},
+            ${account.cursor ?? null}, ${epoch} FROM ok WHERE ok.ok
           ON CONFLICT (key_id) DO UPDATE SET session = excluded.session,
-            cursor = excluded.cursor, epoch = excluded.epoch`;
+            cursor = excluded.cursor, epoch = excluded.epoch
+          RETURNING 1`;
+        if (rows.length !== 1) throw lost(account.keyId, "saving a held account");
       }),
-    append: (keyId, entries, cursor) =>
+    append: (keyId, entries, cursor, fence) =>
       write("journaling updates", async () => {
-        const rows = await sql`WITH a AS (
-            UPDATE mtproto2json_accounts SET cursor = ${cursor} WHERE key_id = ${keyId}
+        const rows = await sql`WITH ok AS (SELECT ${fenced(keyId, fence)} AS ok),
+          a AS (
+            UPDATE mtproto2json_accounts SET cursor = ${cursor}
+            WHERE key_id = ${keyId} AND (SELECT ok FROM ok)
             RETURNING key_id),
           j AS (
             INSERT INTO mtproto2json_journal (key_id, seq, line)
@@ -197,7 +217,8 @@ function postgresStore(sql: Sql, timeoutMs: number, clock: Clock): AccountStore 
               unnest(${entries.map((entry) => entry.seq)}::int8[],
                 ${entries.map((entry) => entry.line)}::text[]) AS x(seq, line)
             ON CONFLICT (key_id, seq) DO UPDATE SET line = excluded.line)
-          SELECT count(*)::int AS n FROM a`;
+          SELECT count(*)::int AS n, (SELECT ok FROM ok) AS ok FROM a`;
+        if (!rows[0].ok) throw lost(keyId, "journaling updates");
         if (rows[0].n !== 1) throw new Error("the account is not stored");
       }),
     journal: (keyId, afterSeq) =>
@@ -224,6 +245,41 @@ function postgresStore(sql: Sql, timeoutMs: number, clock: Clock): AccountStore 
         await sql`WITH j AS (DELETE FROM mtproto2json_journal WHERE key_id = ${keyId})
           DELETE FROM mtproto2json_accounts WHERE key_id = ${keyId}`;
       }),
+    claim: (keyId, owner, lease) =>
+      write("taking a lease", async () => {
+        // Taken when free, lapsed or ours; the token moves whenever it changes hands or lapsed.
+        const rows =
+          await sql`INSERT INTO mtproto2json_leases AS l (key_id, owner, token, expires_at)
+          VALUES (${keyId}, ${owner}, 1, now() + ${ms(lease)}::interval)
+          ON CONFLICT (key_id) DO UPDATE SET owner = excluded.owner,
+            token = l.token + CASE WHEN l.owner = excluded.owner AND l.expires_at > now()
+              THEN 0 ELSE 1 END,
+            expires_at = excluded.expires_at
+          WHERE l.owner = excluded.owner OR l.expires_at <= now()
+          RETURNING token`;
+        return rows.length ? Number(rows[0].token) : undefined;
+      }),
+    renew: (owner, keyIds, lease) =>
+      write(
+        "renewing leases",
+        async () =>
+          (await sql`UPDATE mtproto2json_leases SET expires_at = now() + ${ms(lease)}::interval
+          WHERE owner = ${owner} AND expires_at > now() AND key_id = ANY(${keyIds}::text[])
+          RETURNING key_id`).map((row: { key_id: string }) => row.key_id),
+      ),
+    release: (owner, keyIds) =>
+      write("releasing leases", async () => {
+        await sql`UPDATE mtproto2json_leases SET expires_at = now() - interval '1 millisecond'
+          WHERE owner = ${owner} AND key_id = ANY(${keyIds}::text[])`;
+      }),
+    unleased: () =>
+      read(
+        "listing unleased accounts",
+        async () =>
+          (await sql`SELECT a.key_id FROM mtproto2json_accounts a
+          LEFT JOIN mtproto2json_leases l ON l.key_id = a.key_id AND l.expires_at > now()
+          WHERE l.key_id IS NULL ORDER BY a.key_id`).map((row: { key_id: string }) => row.key_id),
+      ),
     close: async () => {
       if (closed) return;
       closed = true;

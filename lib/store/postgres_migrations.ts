@@ -21,4 +21,12 @@ export const MIGRATIONS: readonly string[] = [
      seq int8 NOT NULL,
      line text NOT NULL,
      PRIMARY KEY (key_id, seq));`,
+  // 2: one lease per held account (issue #21): its owner instance, the fencing token bumped at
+  // each change of hands, and when it lapses (by the server's clock).
+  `CREATE TABLE mtproto2json_leases (
+     key_id text PRIMARY KEY,
+     owner text NOT NULL,
+     token int8 NOT NULL,
+     expires_at timestamptz NOT NULL);
+   CREATE INDEX mtproto2json_leases_owner ON mtproto2json_leases (owner);`,
 ];

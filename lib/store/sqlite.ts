@@ -223,6 +223,11 @@ function sqliteStore(db: any, dir: string): AccountStore {
           dropAccount.run(keyId);
         })
       ),
+    // One process owns the file (its lock): it owns every lease, and no write needs a fence.
+    claim: () => Promise.resolve(1),
+    renew: (_owner, keyIds) => Promise.resolve(keyIds),
+    release: () => Promise.resolve(),
+    unleased: () => Promise.resolve([]),
     close: () =>
       now(() => {
         if (!db.isOpen) return;

@@ -28,7 +28,7 @@ Deno.test("instances starting at once on one database apply each migration once"
       url.split("/").pop()!,
       "SELECT string_agg(version::text, ',' ORDER BY version) FROM mtproto2json_migrations",
     );
-    assertEquals(versions.trim(), "1");
+    assertEquals(versions.trim(), "1,2");
     // Opened again: nothing more to apply, the data as it was.
     const again = await openPostgresStore(url);
     assertEquals((await again.accounts()).map((account) => account.keyId), ["a"]);
@@ -52,4 +52,83 @@ Deno.test("a server that is not there is StoreUnavailable, naming the URL withou
   const message = (error as Error).message;
   assertEquals(message.includes("postgres://postgres:***@127.0.0.1"), true, message);
   assertEquals(message.includes("hunter2"), false, message);
+});
+
+Deno.test("leases: one owner at a time; a lapsed lease changes hands with a new token, and the old owner's fenced writes are refused", async () => {
+  const pg = await startPostgres();
+  try {
+    const url = await pg.createDatabase();
+    const [a, b] = [await openPostgresStore(url), await openPostgresStore(url)];
+    try {
+      await a.saveAccount({ keyId: "k", session: { dc: 2 }, epoch: "e" });
+      assertEquals(await a.unleased(), ["k"]);
+      const token = await a.claim("k", "A", 60_000);
+      assertEquals(token, 1);
+      assertEquals(await b.claim("k", "B", 60_000), undefined, "A's lease is live");
+      assertEquals(await a.claim("k", "A", 60_000), 1, "A taking it again keeps its token");
+      assertEquals(await a.unleased(), []);
+      const fenceA = { owner: "A", token: 1 };
+      await a.append("k", [{ seq: 1, line: "by A" }], "c1", fenceA);
+      await a.saveAccount({ keyId: "k", session: { dc: 2 }, epoch: "e", cursor: "c1" }, fenceA);
+      assertEquals(await a.renew("A", ["k", "other"], 60_000), ["k"]);
+      assertEquals(await b.renew("B", ["k"], 60_000), []);
+
+      // A stalls: its lease lapses (made short here), and B takes the account over.
+      assertEquals(await a.claim("k", "A", 1), 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assertEquals(await a.unleased(), ["k"]);
+      assertEquals(await a.renew("A", ["k"], 60_000), [], "a lapsed lease is not renewed");
+      assertEquals(await b.claim("k", "B", 60_000), 2);
+      const refused = async (write: Promise<void>) => {
+        try {
+          await write;
+          return undefined;
+        } catch (error) {
+          return (error as Error).name;
+        }
+      };
+      assertEquals(
+        await refused(a.append("k", [{ seq: 2, line: "late by A" }], "c2", fenceA)),
+        "LeaseLost",
+      );
+      assertEquals(
+        await refused(a.saveAccount({ keyId: "k", session: { stale: true }, epoch: "x" }, fenceA)),
+        "LeaseLost",
+      );
+      assertEquals(await b.journal("k", 0), [{ seq: 1, line: "by A" }]);
+      assertEquals((await b.account("k"))?.epoch, "e");
+      await b.append("k", [{ seq: 2, line: "by B" }], "c2", { owner: "B", token: 2 });
+
+      // A clean shutdown gives it up at once: A takes it back without waiting, token 3.
+      await b.release("B", ["k"]);
+      assertEquals(await a.unleased(), ["k"]);
+      assertEquals(await a.claim("k", "A", 60_000), 3);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  } finally {
+    await pg.stop();
+  }
+});
+
+Deno.test("leases: of two instances claiming the same accounts at once, each account goes to exactly one", async () => {
+  const pg = await startPostgres();
+  try {
+    const url = await pg.createDatabase();
+    const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(url)));
+    try {
+      const keys = Array.from({ length: 50 }, (_, i) => `k${i}`);
+      const won = await Promise.all(
+        stores.map((store, i) => Promise.all(keys.map((key) => store.claim(key, `I${i}`, 60_000)))),
+      );
+      for (const [k] of keys.entries()) {
+        assertEquals(won.filter((claims) => claims[k] !== undefined).length, 1, keys[k]);
+      }
+    } finally {
+      for (const store of stores) await store.close();
+    }
+  } finally {
+    await pg.stop();
+  }
 });

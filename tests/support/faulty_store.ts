@@ -45,13 +45,13 @@ export function faultyStore(store: AccountStore, fault: StoreFault): AccountStor
     kind: store.kind,
     accounts: () => store.accounts(),
     account: (keyId) => store.account(keyId),
-    saveAccount: async (account) => {
+    saveAccount: async (account, fence) => {
       refuse("saving a held account");
-      await store.saveAccount(account);
+      await store.saveAccount(account, fence);
     },
-    append: async (keyId, entries, cursor) => {
+    append: async (keyId, entries, cursor, fence) => {
       refuse("journaling updates");
-      await store.append(keyId, entries, cursor);
+      await store.append(keyId, entries, cursor, fence);
     },
     journal: (keyId, afterSeq) => store.journal(keyId, afterSeq),
     journalBounds: (keyId) => store.journalBounds(keyId),
@@ -63,6 +63,10 @@ export function faultyStore(store: AccountStore, fault: StoreFault): AccountStor
       refuse("forgetting a held account");
       await store.forget(keyId);
     },
+    claim: (keyId, owner, ms) => store.claim(keyId, owner, ms),
+    renew: (owner, keyIds, ms) => store.renew(owner, keyIds, ms),
+    release: (owner, keyIds) => store.release(owner, keyIds),
+    unleased: () => store.unleased(),
     close: () => store.close(),
   };
 }
