@@ -82,6 +82,11 @@ export interface AccountStore {
   release(owner: string, keyIds: string[]): Promise<void>;
   /** Stored accounts nobody holds a live lease on (their owner died or let them go). */
   unleased(): Promise<string[]>;
+  /**
+   * Says `owner` is alive for `ms` more milliseconds (0: it leaves now); how many instances are
+   * alive and how many accounts are stored, for each to take its even share.
+   */
+  heartbeat(owner: string, ms: number): Promise<{ instances: number; accounts: number }>;
   close(): Promise<void>;
 }
 

@@ -150,11 +150,17 @@ function postgresStore(sql: Sql, timeoutMs: number, clock: Clock): AccountStore 
       throw new StoreWriteError(`${what}: ${(error as Error).message}`, { cause: error });
     }
   };
-  /** Whether a write may happen: no fence, or the fence's lease live (in the same statement). */
+  /**
+   * Whether a write may happen: no fence, or the fence's lease live, in the same statement. The
+   * lease row is locked (FOR SHARE) so that a takeover's claim waits for this write to commit, and
+   * a write racing a claim that committed first sees the new token: nothing of an old owner can
+   * land after the new one read the account.
+   */
   const fenced = (keyId: string, fence?: Fence) =>
     fence
       ? sql`EXISTS (SELECT 1 FROM mtproto2json_leases WHERE key_id = ${keyId}
-          AND owner = ${fence.owner} AND token = ${fence.token} AND expires_at > now())`
+          AND owner = ${fence.owner} AND token = ${fence.token} AND expires_at > now()
+          FOR SHARE)`
       : sql`true`;
   const lost = (keyId: string, what: string) =>
     new LeaseLostError(
@@ -280,6 +286,20 @@ function postgresStore(sql: Sql, timeoutMs: number, clock: Clock): AccountStore 
           LEFT JOIN mtproto2json_leases l ON l.key_id = a.key_id AND l.expires_at > now()
           WHERE l.key_id IS NULL ORDER BY a.key_id`).map((row: { key_id: string }) => row.key_id),
       ),
+    heartbeat: (owner, lease) =>
+      write("telling the store this instance is alive", async () => {
+        const [row] = await sql`WITH me AS (
+            INSERT INTO mtproto2json_instances AS i (owner, expires_at)
+            VALUES (${owner}, now() + ${ms(lease)}::interval)
+            ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at
+            RETURNING owner, expires_at),
+          gone AS (DELETE FROM mtproto2json_instances WHERE expires_at < now() - interval '1 hour')
+          SELECT (SELECT count(*) FROM mtproto2json_instances
+              WHERE expires_at > now() AND owner <> ${owner})::int
+            + (SELECT count(*) FROM me WHERE expires_at > now())::int AS instances,
+            (SELECT count(*) FROM mtproto2json_accounts)::int AS accounts`;
+        return { instances: Number(row.instances), accounts: Number(row.accounts) };
+      }),
     close: async () => {
       if (closed) return;
       closed = true;

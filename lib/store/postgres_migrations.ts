@@ -29,4 +29,8 @@ export const MIGRATIONS: readonly string[] = [
      token int8 NOT NULL,
      expires_at timestamptz NOT NULL);
    CREATE INDEX mtproto2json_leases_owner ON mtproto2json_leases (owner);`,
+  // 3: the live instances, so that each takes an even share of the accounts nobody holds.
+  `CREATE TABLE mtproto2json_instances (
+     owner text PRIMARY KEY,
+     expires_at timestamptz NOT NULL);`,
 ];

@@ -223,11 +223,23 @@ function sqliteStore(db: any, dir: string): AccountStore {
           dropAccount.run(keyId);
         })
       ),
-    // One process owns the file (its lock): it owns every lease, and no write needs a fence.
+    // One process owns the file (its lock): it owns every lease, no write needs a fence, and every
+    // account is its to hold (what it holds already, it knows).
     claim: () => Promise.resolve(1),
     renew: (_owner, keyIds) => Promise.resolve(keyIds),
     release: () => Promise.resolve(),
-    unleased: () => Promise.resolve([]),
+    unleased: () =>
+      now(() =>
+        (db.prepare("SELECT key_id FROM accounts ORDER BY key_id").all() as { key_id: string }[])
+          .map((row) => row.key_id)
+      ),
+    heartbeat: () =>
+      now(() => ({
+        instances: 1,
+        accounts: Number(
+          (db.prepare("SELECT count(*) AS n FROM accounts").get() as { n: number }).n,
+        ),
+      })),
     close: () =>
       now(() => {
         if (!db.isOpen) return;

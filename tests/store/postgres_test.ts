@@ -28,7 +28,7 @@ Deno.test("instances starting at once on one database apply each migration once"
       url.split("/").pop()!,
       "SELECT string_agg(version::text, ',' ORDER BY version) FROM mtproto2json_migrations",
     );
-    assertEquals(versions.trim(), "1,2");
+    assertEquals(versions.trim(), "1,2,3");
     // Opened again: nothing more to apply, the data as it was.
     const again = await openPostgresStore(url);
     assertEquals((await again.accounts()).map((account) => account.keyId), ["a"]);
@@ -127,6 +127,26 @@ Deno.test("leases: of two instances claiming the same accounts at once, each acc
       }
     } finally {
       for (const store of stores) await store.close();
+    }
+  } finally {
+    await pg.stop();
+  }
+});
+
+Deno.test("heartbeats count the live instances and the stored accounts; one that leaves is not counted", async () => {
+  const pg = await startPostgres();
+  try {
+    const url = await pg.createDatabase();
+    const store = await openPostgresStore(url);
+    try {
+      await store.saveAccount({ keyId: "a", session: { dc: 2 } });
+      await store.saveAccount({ keyId: "b", session: { dc: 2 } });
+      assertEquals(await store.heartbeat("A", 60_000), { instances: 1, accounts: 2 });
+      assertEquals(await store.heartbeat("B", 60_000), { instances: 2, accounts: 2 });
+      assertEquals(await store.heartbeat("A", 0), { instances: 1, accounts: 2 });
+      assertEquals(await store.heartbeat("B", 60_000), { instances: 1, accounts: 2 });
+    } finally {
+      await store.close();
     }
   } finally {
     await pg.stop();

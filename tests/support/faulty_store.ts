@@ -67,6 +67,7 @@ export function faultyStore(store: AccountStore, fault: StoreFault): AccountStor
     renew: (owner, keyIds, ms) => store.renew(owner, keyIds, ms),
     release: (owner, keyIds) => store.release(owner, keyIds),
     unleased: () => store.unleased(),
+    heartbeat: (owner, ms) => store.heartbeat(owner, ms),
     close: () => store.close(),
   };
 }
