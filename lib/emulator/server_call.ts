@@ -10,7 +10,8 @@
 import { RpcError } from "../errors.ts";
 import { packGzip } from "../mtproto/gzip_packed.ts";
 import { INVOKE_WRAPPERS } from "../mtproto/invoke_wrappers.ts";
-import { packRpcResult } from "../mtproto/rpc_result.ts";
+import { packRpcResult, rpcResultBody } from "../mtproto/rpc_result.ts";
+import type { BodyWriter } from "../mtproto/encrypted_message.ts";
 import { isTlObject, type TlObject } from "../tl/codec.ts";
 import type { AnswerOptions, CallContext, DcContext } from "./dc_context.ts";
 import type { ServerSession } from "./server_session.ts";
@@ -30,9 +31,10 @@ export function errorBody(dc: DcContext, code: number, message: string): Uint8Ar
 export function rpcResult(
   dc: DcContext,
   requestId: bigint,
-  result: Uint8Array,
+  result: Uint8Array | BodyWriter,
   compress = true,
-): Uint8Array {
+): Uint8Array | BodyWriter {
+  if (!(result instanceof Uint8Array)) return rpcResultBody(requestId, result);
   const packed = compress ? packGzip(result, GZIP_ABOVE) : result;
   if (packed !== result) dc.stats.gzippedResults++;
   return packRpcResult(requestId, packed);
@@ -49,7 +51,7 @@ export function runCall(
   request: TlObject,
   messageId: bigint,
   answer: AnswerOptions = {},
-): Uint8Array {
+): Uint8Array | BodyWriter {
   let call = request;
   const context: CallContext = {
     key: session.key.boundTo ?? session.key,
@@ -93,7 +95,8 @@ export function runCall(
   }
   try {
     const value = dc.call(call, context);
-    return dc.codec.encodeType(combinator.resultText, value);
+    // A handler that laid its result out itself (a file part) is not encoded again.
+    return answer.encoded ?? dc.codec.encodeType(combinator.resultText, value);
   } catch (error) {
     if (error instanceof RpcError) return errorBody(dc, error.code, error.errorMessage);
     dc.log(`dc${dc.dcId}: ${call._cons} failed: ${(error as Error).stack ?? error}`);

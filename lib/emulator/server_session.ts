@@ -11,6 +11,7 @@ import { MessageIdGenerator, type WallClock } from "../mtproto/message_id.ts";
 import { SeqNoCounter } from "../mtproto/seq_no.ts";
 import type { AppInfo } from "./authorizations.ts";
 import type { KeyEntry } from "./key_store.ts";
+import type { BodyWriter } from "../mtproto/encrypted_message.ts";
 
 /** How many answers, and how many sent messages, a session keeps. */
 const ANSWER_CACHE = 2048;
@@ -22,7 +23,7 @@ const KEEP_UP_TO_BYTES = 64 * 1024;
 
 /** One message for the server to send in a session. */
 export interface OutgoingBody {
-  body: Uint8Array;
+  body: Uint8Array | BodyWriter;
   contentRelated: boolean;
   /** Answers get msg_ids ≡ 1 mod 4, other server messages ≡ 3 mod 4. */
   response: boolean;
@@ -75,15 +76,16 @@ export class ServerSession {
   }
 
   /** Keeps the answer to the request sent as `requestId`, for a resend under the same id. */
-  remember(requestId: bigint, answer: Uint8Array): void {
-    if (answer.length > KEEP_UP_TO_BYTES) return;
+  remember(requestId: bigint, answer: Uint8Array | BodyWriter): void {
+    // A body that writes itself is a file part: far past what is kept.
+    if (!(answer instanceof Uint8Array) || answer.length > KEEP_UP_TO_BYTES) return;
     this.answers.set(requestId, answer);
     if (this.answers.size > ANSWER_CACHE) this.answers.delete(this.answers.keys().next().value!);
   }
 
   /** Keeps a content message by the msg_id it went out under. */
-  rememberSent(messageId: bigint, body: Uint8Array): void {
-    if (body.length > KEEP_UP_TO_BYTES) return;
+  rememberSent(messageId: bigint, body: Uint8Array | BodyWriter): void {
+    if (!(body instanceof Uint8Array) || body.length > KEEP_UP_TO_BYTES) return;
     this.sent.set(messageId, body);
     if (this.sent.size > ANSWER_CACHE) this.sent.delete(this.sent.keys().next().value!);
   }

@@ -41,7 +41,9 @@ export function packContainer(messages: ContainedMessage[]): Uint8Array {
  * msg_container as a body that writes itself into the encrypted message (see encryptMessage):
  * each message's bytes are copied once, into place, instead of into a container first.
  */
-export function containerBody(messages: ContainedMessage[]): BodyWriter {
+export function containerBody(
+  messages: (Omit<ContainedMessage, "body"> & { body: Uint8Array | BodyWriter })[],
+): BodyWriter {
   return {
     length: messages.reduce((sum, m) => sum + m.body.length + 16, 8),
     writeTo(into: Uint8Array) {
@@ -53,7 +55,9 @@ export function containerBody(messages: ContainedMessage[]): BodyWriter {
         view.setBigInt64(offset, BigInt.asIntN(64, message.messageId), true);
         view.setInt32(offset + 8, message.seqNo, true);
         view.setInt32(offset + 12, message.body.length, true);
-        into.set(message.body, offset + 16);
+        const body = message.body;
+        if (body instanceof Uint8Array) into.set(body, offset + 16);
+        else body.writeTo(into.subarray(offset + 16, offset + 16 + body.length));
         offset += 16 + message.body.length;
       }
     },

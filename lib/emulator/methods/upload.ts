@@ -14,6 +14,9 @@ import { checkDownloadRange } from "../files/part_rules.ts";
 import { fileHashes } from "../files/file_hashes.ts";
 import { cdnMasterMethods } from "./cdn.ts";
 import type { Handler, Tools } from "./tools.ts";
+import { filePartBody } from "../files/file_part_body.ts";
+
+const EMPTY = new Uint8Array(0);
 
 /** The handlers of this namespace, by method name. */
 export function uploadMethods(tools: Tools): Record<string, Handler> {
@@ -85,9 +88,25 @@ export function uploadMethods(tools: Tools): Record<string, Handler> {
         return service.cdn.redirect(file, offset, context.dc.random);
       }
       if (content.compressible && context.answer) context.answer.uncompressed = false;
+      const corrupt = world.options.fileCorruptOffset;
+      const count = Math.max(0, Math.min(limit, content.size - offset));
+      if (
+        context.answer && !content.compressible &&
+        (corrupt === undefined || corrupt < offset || corrupt >= offset + count)
+      ) {
+        // Made straight into the message it goes in (file_part_body.ts): the fields before the
+        // bytes are encoded here, the bytes read into place when the message is written.
+        const head = context.dc.codec.encodeType("upload.File", fileAnswer(file, EMPTY));
+        context.answer.encoded = filePartBody(
+          head.subarray(0, head.length - 4),
+          content,
+          offset,
+          count,
+        );
+        return fileAnswer(file, EMPTY);
+      }
       // Encoded into the answer before any other call runs, so the shared buffer is safe.
       const bytes = content.read(offset, limit, service.scratch);
-      const corrupt = world.options.fileCorruptOffset;
       if (corrupt !== undefined && corrupt >= offset && corrupt < offset + bytes.length) {
         // (A memory file's read is a view of the file itself: the flip goes on a copy.)
         const copy = bytes.buffer === service.scratch.buffer ? bytes : bytes.slice();
