@@ -78,6 +78,9 @@ Options:
   --state URL          the same in PostgreSQL (postgres://user@host:port/db), which several
                        instances can share (see docs/service.md, "Several instances")
   --state-file FILE    the postgres:// URL, with its password, from FILE (mode 0600 or refused)
+  --lease-seconds S    with a postgres:// store: each held account is leased to one instance
+                       for S seconds (default 15), renewed every S/3; the instances take over
+                       the accounts of one that died within S seconds
   --journal N          keep the last N update lines per held account (default 10000); an
                        older cursor is served from getDifference
   --http [HOST:]PORT   also serve HTTP and WebSocket on PORT (HOST: --host's by default; the
@@ -293,6 +296,7 @@ export async function runServeCommand(
       "max-connections": { type: "string" },
       state: { type: "string" },
       "state-file": { type: "string" },
+      "lease-seconds": { type: "string" },
       journal: { type: "string" },
       files: { type: "string" },
       http: { type: "string" },
@@ -350,6 +354,12 @@ export async function runServeCommand(
   }
   const list = (text: string | undefined) =>
     (text ?? "").split(",").map((item) => item.trim()).filter(Boolean);
+  const leaseSeconds = values["lease-seconds"] === undefined ? 15 : Number(values["lease-seconds"]);
+  if (!(leaseSeconds >= 1 && leaseSeconds <= 3600)) {
+    throw new UsageError(
+      `--lease-seconds needs a number of seconds from 1 to 3600, got "${values["lease-seconds"]}"`,
+    );
+  }
   let store: AccountStore | undefined;
   const state = await chooseState(values, {
     readFile: io.readTextFile,
@@ -362,6 +372,8 @@ export async function runServeCommand(
       // Store trouble is always logged, whatever else is.
       defaults.held = new HeldAccounts(defaults, store, {
         journalLimit: journal,
+        // A store several instances share: every account under a lease.
+        ...(store.kind === "postgres" ? { leaseMs: leaseSeconds * 1000 } : {}),
         log: (line) => log(`mtproto2json serve: ${line}`, { level: "error" }),
       });
       const restored = await defaults.held.restore();

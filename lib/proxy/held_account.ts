@@ -30,10 +30,16 @@ import type { TlObject } from "../tl/codec.ts";
 import { atJournalPosition, decodeCursor, samePosition } from "../updates/cursor.ts";
 import { StoreRetry } from "./store_retry.ts";
 import { parseProxyUrl } from "../net/proxy_url.ts";
-import type { AccountStore, JournalEntry, StoredAccount } from "../store/account_store.ts";
+import {
+  type AccountStore,
+  type JournalEntry,
+  LeaseLostError,
+  type StoredAccount,
+} from "../store/account_store.ts";
 import { writeJournalRow } from "../store/journal_row.ts";
 import {
   type HeldDefaults,
+  type HeldLease,
   type HeldOptions,
   keyIdOf,
   type LineSink,
@@ -56,7 +62,9 @@ export class HeldAccount {
    */
   #ownProxy?: string;
   /** Which journal this account's positions count in. */
-  readonly #epoch: string;
+  #epoch = "";
+  /** The account's lease in a shared store (none in a store one process owns). */
+  readonly #lease?: HeldLease;
   /** The last journaled position. */
   #seq: number;
   /** The stored cursor: the state after the last journaled line; undefined until first stored. */
@@ -76,6 +84,8 @@ export class HeldAccount {
   >();
   /** Called when the account's authorization is gone (set by its registry). */
   onDead?: () => void;
+  /** Called when a write was refused because the lease is another instance's now. */
+  onLeaseLost?: () => void;
   /** Connections that came while the account had no stored state to give them yet. */
   #early: [LineSink, string | undefined][] = [];
   /** Connections reading their replay from the journal, not yet on the account's lines. */
@@ -91,8 +101,10 @@ export class HeldAccount {
     store: AccountStore,
     options: HeldOptions,
     stored: StoredAccount,
+    lease?: HeldLease,
   ) {
     this.#store = store;
+    this.#lease = lease;
     this.#journalLimit = options.journalLimit ?? 10_000;
     this.#log = options.log ?? defaults.log ?? (() => {});
     this.#verbose = defaults.verbose;
@@ -171,12 +183,33 @@ export class HeldAccount {
       clock: options.clock ?? this.client.clock,
       retryMs: options.retryMs ?? 1000,
       stop: () => this.#managed.stop(),
+      lost: () => {
+        this.#log(`store: ${this.#name()}: its lease is another instance's now; it stops here`);
+        void this.close();
+        this.onLeaseLost?.();
+      },
       probe: () => this.#serial(() => this.#saveRow()),
       resume: () => {
         this.#run++;
         this.#managed.start(this.#durable);
       },
     });
+    this.#seq = 0;
+    if (!lease) {
+      this.#begin(stored);
+      return;
+    }
+    // Nothing is driven before the lease is this instance's; then the stored row (another
+    // instance's journal and state, when it held the account) is where it goes on from.
+    void this.#serial(async () => {
+      const row = await lease.ready();
+      if (row === false || this.#closed) return;
+      this.#begin(row ?? stored);
+    });
+  }
+
+  /** Starts from `stored`: its own state and journal, or a new journal. */
+  #begin(stored: StoredAccount): void {
     const from = stored.cursor !== undefined ? decodeCursor(stored.cursor) : undefined;
     if (from && stored.epoch !== undefined && from.epoch === stored.epoch) {
       // Restored: catch up from the stored state, journaling what came meanwhile.
@@ -208,13 +241,21 @@ export class HeldAccount {
 
   /** Stores the account's row: its session, epoch and stored cursor (a new epoch drops rows). */
   async #saveRow(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || !this.#epoch) return;
     await this.#store.saveAccount({
       keyId: this.keyId,
       session: this.#ownProxy ? { ...this.#session, proxy: this.#ownProxy } : this.#session,
       epoch: this.#epoch,
       ...(this.#durable !== undefined ? { cursor: this.#durable } : {}),
-    });
+    }, this.#fence());
+  }
+
+  /** The fence of this instance's lease, for writes; none without a lease (one owner). */
+  #fence() {
+    if (!this.#lease) return undefined;
+    const fence = this.#lease.fence();
+    if (!fence) throw new LeaseLostError(`the lease on ${this.#name()} is not held here`);
+    return fence;
   }
 
   /**
@@ -385,7 +426,10 @@ export class HeldAccount {
       const cursor = atJournalPosition(output.cursor, this.#epoch, seq);
       const stamped: ManagedOutput = { kind: "updates", value: output.value, cursor };
       const entry = { seq, line: writeJournalRow({ cursor, value: output.value }) };
-      if (!(await this.#writes.run(() => this.#store.append(this.keyId, [entry], cursor)))) return;
+      const written = await this.#writes.run(() =>
+        this.#store.append(this.keyId, [entry], cursor, this.#fence())
+      );
+      if (!written) return;
       if (this.#closed || run !== this.#run) return;
       this.#seq = seq;
       this.#durable = cursor;
@@ -407,7 +451,10 @@ export class HeldAccount {
       this.#debug(`synced; ${this.#early.length} connection(s) waited for it`);
       // The account's own catching up: its state is stored before anyone is told a cursor.
       const cursor = atJournalPosition(output.event.cursor, this.#epoch, this.#seq);
-      if (!(await this.#writes.run(() => this.#store.append(this.keyId, [], cursor)))) return;
+      const written = await this.#writes.run(() =>
+        this.#store.append(this.keyId, [], cursor, this.#fence())
+      );
+      if (!written) return;
       if (this.#closed || run !== this.#run) return;
       this.#durable = cursor;
       for (const [sink, early] of this.#early.splice(0)) this.attach(sink, early);

@@ -3,14 +3,21 @@
  * holding an account promises): restored from the store at start, found by their auth key when a
  * connection loads a session, forgotten at log-out, and reported in `health`.
  *
+ * On a shared store (PostgreSQL) each account is held under a lease (`lease_keeper.ts`): at start
+ * and every renewal round the instance takes its even share of the accounts nobody holds; an
+ * account a connection loads is driven only once its lease is this instance's; a lease lost stops
+ * the account here at once; a clean close releases every lease.
+ *
  * @module
  */
 
 import { sessionFromJson } from "../client/session_json.ts";
+import { systemClock } from "../io/clock.ts";
 import { type ProxySpec, proxyToUrl } from "../net/proxy_url.ts";
 import type { AccountStore } from "../store/account_store.ts";
 import { HeldAccount } from "./held_account.ts";
-import { type HeldDefaults, type HeldOptions, keyIdOf } from "./held_defaults.ts";
+import { type HeldDefaults, type HeldLease, type HeldOptions, keyIdOf } from "./held_defaults.ts";
+import { LeaseKeeper } from "./lease_keeper.ts";
 
 export { HeldAccount } from "./held_account.ts";
 export { type HeldDefaults, type HeldOptions, keyIdOf, type LineSink } from "./held_defaults.ts";
@@ -21,12 +28,76 @@ export class HeldAccounts {
   readonly #defaults: HeldDefaults;
   readonly #store: AccountStore;
   readonly #options: HeldOptions;
+  /** The leases, on a store several instances share. */
+  readonly #keeper?: LeaseKeeper;
 
-  constructor(defaults: HeldDefaults, store: AccountStore, options: HeldOptions = {}) {
+  /**
+   * `leaseMs` (a store several instances share): accounts are held under leases of that length.
+   */
+  constructor(
+    defaults: HeldDefaults,
+    store: AccountStore,
+    options: HeldOptions & { leaseMs?: number } = {},
+  ) {
     this.#defaults = defaults;
     this.#store = store;
     this.#options = options;
+    if (options.leaseMs !== undefined) {
+      this.#keeper = new LeaseKeeper({
+        store,
+        leaseMs: options.leaseMs,
+        clock: options.clock ?? defaults.clock ?? systemClock,
+        log: options.log,
+        onLost: (keyId) => {
+          const account = this.#accounts.get(keyId);
+          this.#accounts.delete(keyId);
+          void account?.close();
+        },
+        onTaken: async (keyId) => {
+          if (this.#accounts.has(keyId)) return;
+          const stored = await this.#store.account(keyId);
+          if (!stored || this.#closed || this.#accounts.has(keyId)) {
+            this.#keeper?.drop(keyId);
+            return;
+          }
+          const account: HeldAccount = new HeldAccount(
+            this.#defaults,
+            this.#store,
+            this.#options,
+            stored,
+            this.#leaseOf(keyId, () => this.#accounts.get(keyId) === account, true),
+          );
+          this.#keep(account);
+        },
+      });
+    }
   }
+
+  /**
+   * The lease of an account: ready once claimed (`claimed`: it is already), retried every
+   * renewal round while another instance holds it.
+   */
+  #leaseOf(keyId: string, wanted: () => boolean, claimed = false): HeldLease {
+    const keeper = this.#keeper!;
+    return {
+      ready: async () => {
+        while (!claimed) {
+          if (this.#closed || !wanted()) return false;
+          claimed = (await keeper.claim(keyId).catch(() => undefined)) !== undefined;
+          if (this.#closed || !wanted()) return false;
+          if (!claimed) {
+            await (this.#options.clock ?? this.#defaults.clock ?? systemClock).sleep(
+              keeper.leaseMs / 3,
+            );
+          }
+        }
+        return await this.#store.account(keyId);
+      },
+      fence: () => keeper.fence(keyId),
+    };
+  }
+
+  #closed = false;
 
   /** How many accounts are held. */
   get size(): number {
@@ -38,9 +109,17 @@ export class HeldAccounts {
     const failures = [...this.#accounts.values()]
       .map((account) => account.storeFailure)
       .filter((failure) => failure !== undefined);
-    return failures.length === 0 ? { store: "ok", store_kind: this.#store.kind } : {
+    const leases = this.#keeper
+      ? {
+        instance: this.#keeper.owner,
+        leases_held: this.#keeper.size,
+        takeovers: this.#keeper.takeovers,
+      }
+      : {};
+    return failures.length === 0 ? { store: "ok", store_kind: this.#store.kind, ...leases } : {
       store: "failing",
       store_kind: this.#store.kind,
+      ...leases,
       store_error: failures[0],
       accounts_waiting_for_store: failures.length,
     };
@@ -48,6 +127,11 @@ export class HeldAccounts {
 
   /** Restores every stored account; each reconnects and catches up from its stored state. */
   async restore(): Promise<number> {
+    // Shared: this instance's share of the accounts nobody holds, taken in the first round.
+    if (this.#keeper) {
+      await this.#keeper.start();
+      return this.#accounts.size;
+    }
     for (const stored of await this.#store.accounts()) {
       this.#keep(new HeldAccount(this.#defaults, this.#store, this.#options, stored));
     }
@@ -75,10 +159,16 @@ export class HeldAccounts {
       return known;
     }
     void known?.close();
-    const account = new HeldAccount(this.#defaults, this.#store, this.#options, {
-      keyId,
-      session: own ? { ...session, proxy: own } : session,
-    });
+    const account: HeldAccount = new HeldAccount(
+      this.#defaults,
+      this.#store,
+      this.#options,
+      {
+        keyId,
+        session: own ? { ...session, proxy: own } : session,
+      },
+      this.#keeper ? this.#leaseOf(keyId, () => this.#accounts.get(keyId) === account) : undefined,
+    );
     this.#keep(account);
     return account;
   }
@@ -87,12 +177,18 @@ export class HeldAccounts {
     this.#accounts.set(account.keyId, account);
     account.onDead = () => {
       if (this.#accounts.get(account.keyId) === account) this.#accounts.delete(account.keyId);
+      this.#keeper?.drop(account.keyId);
+    };
+    account.onLeaseLost = () => {
+      if (this.#accounts.get(account.keyId) === account) this.#accounts.delete(account.keyId);
+      this.#keeper?.drop(account.keyId);
     };
   }
 
   /** Forgets an account (after auth.logOut): its client stops and its journal goes. */
   forget(account: HeldAccount): Promise<void> {
     this.#accounts.delete(account.keyId);
+    this.#keeper?.drop(account.keyId);
     return account.forget();
   }
 
@@ -101,6 +197,9 @@ export class HeldAccounts {
    * writes are done, so that the store can be closed after.
    */
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.all([...this.#accounts.values()].map((account) => account.close()));
+    // Written whole first, then given up at once: another instance goes on from there.
+    await this.#keeper?.stop(true);
   }
 }

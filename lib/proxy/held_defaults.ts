@@ -15,6 +15,7 @@ import type { AppIdentity } from "../client/init_connection.ts";
 import type { Clock } from "../io/clock.ts";
 import type { UnaskedOutput } from "./update_lines.ts";
 import type { Metrics } from "./metrics.ts";
+import type { Fence, StoredAccount } from "../store/account_store.ts";
 
 /** What a held account's client is built from. */
 export interface HeldDefaults {
@@ -41,6 +42,16 @@ export interface HeldOptions {
   clock?: Clock;
   /** The first wait before probing a failing store, doubled each time up to 5 s (default 1 s). */
   retryMs?: number;
+}
+
+/**
+ * A held account's lease in a shared store: `ready` resolves once the lease is this instance's,
+ * with the account's stored row (undefined when it has none), or false when it never will be (the
+ * account was closed meanwhile); `fence` proves the lease with each write while it is held.
+ */
+export interface HeldLease {
+  ready: () => Promise<StoredAccount | undefined | false>;
+  fence: () => Fence | undefined;
 }
 
 /** A connection's way to receive an account's outputs (long fields in the default JSON form). */

@@ -25,7 +25,7 @@ export interface LeaseKeeperOptions {
   /** A lease is gone (or can no longer be known held): the account must stop at once. */
   onLost: (keyId: string) => void;
   /** An account nobody held is this instance's now, with its lease's token. */
-  onTaken: (keyId: string, token: number) => void;
+  onTaken: (keyId: string, token: number) => void | Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -123,7 +123,7 @@ export class LeaseKeeper {
         const fence = await this.claim(keyId);
         if (!fence || this.#stopped) return;
         this.takeovers++;
-        this.#options.onTaken(keyId, fence.token);
+        await this.#options.onTaken(keyId, fence.token);
       }));
     } catch (error) {
       // Leases not renewed now are lost when their time is up (#check), not before.

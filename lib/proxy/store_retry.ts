@@ -25,6 +25,8 @@ export interface StoreRetryHooks {
   retryMs: number;
   /** The account's updates stop (a write failed). */
   stop: () => void;
+  /** A write was refused for a lease another instance has now: no probes, the account goes. */
+  lost?: (error: Error) => void;
   /** One write that tells whether the store works again; rejects while it does not. */
   probe: () => Promise<void>;
   /** The store works again: the account fetches what it missed. */
@@ -54,7 +56,11 @@ export class StoreRetry {
       await write();
       return true;
     } catch (error) {
-      if (!this.#closed) this.#fail(error as Error);
+      if (this.#closed) return false;
+      if ((error as Error).name === "LeaseLost" && this.#hooks.lost) {
+        this.close();
+        this.#hooks.lost(error as Error);
+      } else this.#fail(error as Error);
       return false;
     }
   }

@@ -61,7 +61,12 @@ Deno.test("serve --state postgres:// holds Alice; killed and restarted on the sa
     assertEquals(refusal.includes("can be read by others"), true, refusal);
     await Deno.chmod(file, 0o600);
 
-    let serve = await startServeProcess(emulator.serverLine(1), ["--state-file", file]);
+    let serve = await startServeProcess(emulator.serverLine(1), [
+      "--state-file",
+      file,
+      "--lease-seconds",
+      "2",
+    ]);
     serves.push(serve.child);
     const first = await JsonClient.connect(serve.port);
     const session = await signInAlice(first) as Line;
@@ -81,7 +86,12 @@ Deno.test("serve --state postgres:// holds Alice; killed and restarted on the sa
     serve.child.kill("SIGKILL");
     await serve.child.status;
     await send(range("down", 0, 5));
-    serve = await startServeProcess(emulator.serverLine(1), ["--state", url]);
+    serve = await startServeProcess(emulator.serverLine(1), [
+      "--state",
+      url,
+      "--lease-seconds",
+      "2",
+    ]);
     serves.push(serve.child);
     const back = await JsonClient.connect(serve.port);
     try {

@@ -32,8 +32,8 @@ function world(options: { instances?: number; accounts?: string[] } = {}) {
     clock,
     leaseMs: 15_000,
     owner: "me",
-    onLost: (keyId) => events.push(`lost ${keyId} at ${clock.now() - start}`),
-    onTaken: (keyId, token) => events.push(`taken ${keyId} token ${token}`),
+    onLost: (keyId) => void events.push(`lost ${keyId} at ${clock.now() - start}`),
+    onTaken: (keyId, token) => void events.push(`taken ${keyId} token ${token}`),
   });
   const start = clock.now();
   return { clock, state, keeper, events };

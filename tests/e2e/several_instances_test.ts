@@ -1,0 +1,143 @@
+/**
+ * Several `serve` instances on one PostgreSQL (issue #21): each held account is leased to one
+ * instance; when that one is killed, another takes the account over within the lease length plus
+ * a few seconds, and a client that comes back to it with its cursor gets exactly what it missed;
+ * a clean shutdown (SIGTERM) gives the leases up at once; health reports leases and takeovers.
+ */
+
+import { assertEquals } from "../assert.ts";
+import { startEmulator } from "../../lib/emulator/emulator.ts";
+import type { TlObject } from "../../lib/tl/codec.ts";
+import { JsonClient } from "../support/json_client.ts";
+import { signInAlice, startServeProcess } from "../support/processes.ts";
+import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
+import { rawCaller, signIn } from "../support/raw_calls.ts";
+import { startPostgres } from "../support/postgres.ts";
+import { until } from "../support/until.ts";
+
+type Line = Record<string, unknown>;
+const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
+const textOf = (line: Line) =>
+  (((line.message as TlObject | undefined)?.updates as TlObject[])?.[0]?.message as TlObject)
+    ?.message as string | undefined;
+const textsOf = (client: JsonClient) =>
+  client.updates.map(textOf).filter((text) => text !== undefined);
+const range = (prefix: string, from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => `${prefix} ${from + i}`);
+const LEASE_S = 2;
+
+Deno.test("two instances on one database: A killed, B takes Alice over within the lease + 5 s and her cursor resumes exactly; B stopped with SIGTERM, A' takes her at once", async () => {
+  const pg = await startPostgres();
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const sender = emulatedSender(emulator, 1);
+  const children: Deno.ChildProcess[] = [];
+  try {
+    const bob = rawCaller(sender, codec);
+    await signIn(bob, "+15550000002", "hunter2");
+    const aliceUser = emulator.world.users.get(1000001)!;
+    const peer = {
+      _cons: "inputPeerUser",
+      user_id: aliceUser.id,
+      access_hash: aliceUser.accessHash,
+    };
+    let random = 1n;
+    const send = async (texts: string[]) => {
+      for (const message of texts) {
+        await bob({ _cons: "messages.sendMessage", peer, message, random_id: random++ });
+      }
+    };
+    const url = await pg.createDatabase();
+    const database = url.split("/").pop()!;
+    const start = async () => {
+      const serve = await startServeProcess(emulator.serverLine(1), [
+        "--state",
+        url,
+        "--lease-seconds",
+        String(LEASE_S),
+      ]);
+      children.push(serve.child);
+      return serve;
+    };
+    const health = async (port: number) => {
+      const client = await JsonClient.connect(port);
+      try {
+        return (await client.request({ id: 1, health: {} })).health as Line;
+      } finally {
+        client.close();
+      }
+    };
+    /** The instance whose live lease Alice's account is under, if any. */
+    const owner = async () =>
+      (await pg.psql(
+        database,
+        "SELECT owner FROM mtproto2json_leases WHERE expires_at > now()",
+      )).trim();
+
+    const a = await start();
+    const b = await start();
+    const first = await JsonClient.connect(a.port);
+    const session = await signInAlice(first) as Line;
+    await first.next(isSynced);
+    await send(range("before", 0, 3));
+    await until(() => textsOf(first).length === 3, 15_000, "3 messages on A");
+    const cursor = first.updates.filter((line) => textOf(line) !== undefined).at(-1)!
+      .cursor as string;
+    first.close();
+    const ownerA = (await health(a.port)).instance as string;
+    assertEquals(await owner(), ownerA);
+    assertEquals((await health(b.port)).leases_held, 0);
+
+    // A dies without a word: B takes Alice over once A's lease lapsed.
+    a.child.kill("SIGKILL");
+    await a.child.status;
+    const killed = Date.now();
+    await send(range("while A is down", 0, 3));
+    const ownerB = (await health(b.port)).instance as string;
+    await until(async () => (await owner()) === ownerB, (LEASE_S + 5) * 1000, "B's takeover");
+    const tookMs = Date.now() - killed;
+    assertEquals(tookMs < (LEASE_S + 5) * 1000, true, `${tookMs} ms`);
+    const reportB = await health(b.port);
+    assertEquals([reportB.leases_held, reportB.takeovers], [1, 1]);
+
+    const back = await JsonClient.connect(b.port);
+    try {
+      const answer = await back.request({ id: 1, session: { ...session, updates_cursor: cursor } });
+      assertEquals(answer.error, undefined, JSON.stringify(answer));
+      await back.next(isSynced, 30_000);
+      assertEquals(textsOf(back), range("while A is down", 0, 3));
+    } finally {
+      back.close();
+    }
+
+    // A rolling restart: A' comes up, B stops cleanly and gives its leases up at once.
+    const a2 = await start();
+    b.child.kill("SIGTERM");
+    await b.child.status;
+    const stopped = Date.now();
+    const ownerA2 = (await health(a2.port)).instance as string;
+    await send(["after B left"]);
+    // Within one renewal round (a third of the lease), not the lease's length after B's last renewal.
+    await until(async () => (await owner()) === ownerA2, (LEASE_S + 5) * 1000, "A′ takes over");
+    const handedMs = Date.now() - stopped;
+    const again = await JsonClient.connect(a2.port);
+    try {
+      await again.request({ id: 1, session: { ...session, updates_cursor: cursor } });
+      await again.next(isSynced, 30_000);
+      assertEquals(textsOf(again), [...range("while A is down", 0, 3), "after B left"]);
+    } finally {
+      again.close();
+    }
+    // A clean stop moves the account without waiting for the lease to lapse.
+    assertEquals(handedMs < LEASE_S * 1000 + 1000, true, `${handedMs} ms`);
+  } finally {
+    for (const child of children) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    }
+    sender.close();
+    await emulator.close();
+    await pg.stop();
+  }
+});
