@@ -32,6 +32,7 @@ import { benchServe } from "./bench_serve.ts";
 import { benchFiles } from "./bench_files.ts";
 import { benchUpdates } from "./bench_updates.ts";
 import { benchProxies } from "./bench_proxies.ts";
+import { benchStartup } from "./bench_startup.ts";
 
 // The subcommands the benches start are `deno run`s, whose update check would look up
 // dl.deno.land: the benches reach nothing but 127.0.0.1.
@@ -281,6 +282,7 @@ for (const inFlight of [1, 100]) {
 sender.close();
 
 await benchServe(schema, report);
+await benchStartup(report);
 await emulator.close();
 await benchProxies(report);
 await benchUpdates(schema, report);

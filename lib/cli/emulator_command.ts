@@ -12,7 +12,7 @@ import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
 import type { WorldOptions } from "../emulator/world.ts";
 import { parseFrontSecret } from "../emulator/mtproxy_front.ts";
 import { PortInUseError } from "../emulator/dc_server.ts";
-import { schemaFromFlags } from "./tl_command.ts";
+import { schemaFromFlags } from "./schema_flags.ts";
 import { UsageError } from "./usage_error.ts";
 import { parseFlags } from "./flags.ts";
 

@@ -6,12 +6,6 @@
 
 import type { Clock } from "../io/clock.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { DEFAULT_LAYER } from "../tl/default_schema.ts";
-import { runTlCommand, TL_HELP } from "./tl_command.ts";
-import { runEmulatorCommand } from "./emulator_command.ts";
-import { runPipeCommand, runServeCommand } from "./proxy_command.ts";
-import { runSigninCommand } from "./signin_command.ts";
-import { runHealthCommand } from "./health_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { closest } from "./flags.ts";
 import type { PromptReader } from "./prompt_reader.ts";
@@ -64,7 +58,11 @@ export interface CliIo {
   prompts?: PromptReader;
 }
 
-/** Runs the command line `args` and returns the process exit status. */
+/**
+ * Runs the command line `args` and returns the process exit status. Each subcommand's modules are
+ * loaded only when it runs: `serve` need not load the emulator, nor `--version` the client, and
+ * loading the whole graph was most of what a process did before `serve` could accept.
+ */
 export async function runCli(args: string[], io: CliIo): Promise<number> {
   const [subcommand, ...rest] = args;
   try {
@@ -80,9 +78,11 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
         return 0;
       case "-V":
       case "--version":
-      case "version":
+      case "version": {
+        const { DEFAULT_LAYER } = await import("../tl/default_schema.ts");
         await io.stdout(`mtproto2json ${VERSION} (TL layer ${DEFAULT_LAYER})\n`);
         return 0;
+      }
       case "serve":
       case "pipe": {
         const proxyIo = {
@@ -94,11 +94,13 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           stopped: io.stopped,
           clock: io.clock,
         };
+        const { runPipeCommand, runServeCommand } = await import("./proxy_command.ts");
         return subcommand === "serve"
           ? await runServeCommand(rest, proxyIo, VERSION)
           : await untilStopped(runPipeCommand(rest, proxyIo, VERSION), io.stopped, "pipe", io);
       }
-      case "signin":
+      case "signin": {
+        const { runSigninCommand } = await import("./signin_command.ts");
         return await untilStopped(
           runSigninCommand(rest, {
             stdin: io.stdin,
@@ -114,7 +116,9 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           "signin",
           io,
         );
-      case "emulator":
+      }
+      case "emulator": {
+        const { runEmulatorCommand } = await import("./emulator_command.ts");
         return await runEmulatorCommand(rest, {
           write: io.stdout,
           log: (line) => void io.stderr(line + "\n"),
@@ -124,7 +128,9 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           env: io.env,
           clock: io.clock,
         });
-      case "health":
+      }
+      case "health": {
+        const { runHealthCommand } = await import("./health_command.ts");
         return await runHealthCommand(rest, {
           stdout: io.stdout,
           stderr: io.stderr,
@@ -132,7 +138,9 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           env: io.env,
           clock: io.clock,
         });
-      case "tl":
+      }
+      case "tl": {
+        const { runTlCommand } = await import("./tl_command.ts");
         return await untilStopped(
           runTlCommand(rest, {
             stdin: io.stdin,
@@ -144,6 +152,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
           "tl",
           io,
         );
+      }
       default: {
         const guess = closest(subcommand, SUBCOMMANDS);
         throw new UsageError(
@@ -185,5 +194,3 @@ async function untilStopped(
     }),
   ]);
 }
-
-export { TL_HELP };

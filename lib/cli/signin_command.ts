@@ -12,7 +12,7 @@ import { sessionToJson } from "../client/session_json.ts";
 import { InterruptedError, lineReader, type PromptReader } from "./prompt_reader.ts";
 import { STOPPED_STATUS } from "./exit_status.ts";
 import { appIdentity, serverFlag, withPfs, withProxy } from "./proxy_command.ts";
-import { schemaFromFlags } from "./tl_command.ts";
+import { schemaFromFlags } from "./schema_flags.ts";
 import { parseFlags } from "./flags.ts";
 
 /** Help text of `mtproto2json signin`. */

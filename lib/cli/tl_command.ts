@@ -8,13 +8,15 @@
 import { Mtproto2jsonError, TlEncodeError } from "../errors.ts";
 import { readLines } from "../io/lines.ts";
 import { TlCodec } from "../tl/codec.ts";
-import { loadSchema } from "../tl/default_schema.ts";
 import { parseJsonExact } from "../tl/json.ts";
 import { tlJsonSchema } from "../tl/json_schema.ts";
 import { openApiDocument } from "../tl/openapi.ts";
 import type { TlCombinator, TlSchema } from "../tl/schema.ts";
 import { UsageError } from "./usage_error.ts";
+import { schemaFromFlags } from "./schema_flags.ts";
 import { editDistance, parseFlags } from "./flags.ts";
+
+export { schemaFromFlags };
 
 /** Help text of `mtproto2json tl`. */
 export const TL_HELP = `Usage: mtproto2json tl <encode|decode|describe|schema> [options]
@@ -103,18 +105,6 @@ export async function runTlCommand(args: string[], io: TlCommandIo): Promise<num
         `unknown tl action "${action}"; expected encode, decode, describe or schema`,
       );
   }
-}
-
-/** Loads the shipped schema, or the `--scheme` files in its place. */
-export async function schemaFromFlags(
-  files: string[],
-  readTextFile: (path: string) => Promise<string>,
-): Promise<TlSchema> {
-  if (files.length === 0) return loadSchema();
-  const sources = await Promise.all(
-    files.map(async (name) => ({ name, text: await readTextFile(name) })),
-  );
-  return loadSchema(sources);
 }
 
 async function encodeLines(schema: TlSchema, io: TlCommandIo): Promise<number> {

@@ -47,7 +47,8 @@ const FRONTS: Front[] = ["tcp", "ws", "http"];
 
 /** The counters of one `serve`, shared by its fronts and connections. */
 export class Metrics {
-  readonly #methods: Set<string>;
+  #methods: Set<string> | undefined;
+  readonly #schema: TlSchema | (() => TlSchema);
   readonly #clock: Clock;
   /** Where held accounts are counted from, read at each render. */
   readonly #held: () => HeldReport | undefined;
@@ -69,16 +70,22 @@ export class Metrics {
   readonly #fileBytes = new Map<string, number>([["download", 0], ["upload", 0]]);
 
   /**
-   * `schema` names the methods counted by name; `clock` times calls; `held` gives serve's held
-   * accounts, if any, when the metrics are rendered.
+   * `schema` names the methods counted by name (a function is asked only when a request is first
+   * counted: serve parses the shipped schema after it listens); `clock` times calls; `held` gives
+   * serve's held accounts, if any, when the metrics are rendered.
    */
   constructor(
-    schema: TlSchema,
+    schema: TlSchema | (() => TlSchema),
     options: { clock?: Clock; held?: () => HeldReport | undefined } = {},
   ) {
-    this.#methods = new Set(schema.functions.keys());
+    this.#schema = schema;
     this.#clock = options.clock ?? systemClock;
     this.#held = options.held ?? (() => undefined);
+  }
+
+  #methodNames(): Set<string> {
+    const schema = typeof this.#schema === "function" ? this.#schema() : this.#schema;
+    return this.#methods ??= new Set(schema.functions.keys());
   }
 
   /** The time a call started, for {@link Metrics.answered}. */
@@ -112,7 +119,7 @@ export class Metrics {
   answered(request: Record<string, unknown>, response: Record<string, unknown>, since: number) {
     const message = request.message as { _cons?: unknown } | undefined;
     const method = message !== undefined
-      ? (typeof message?._cons === "string" && this.#methods.has(message._cons)
+      ? (typeof message?._cons === "string" && this.#methodNames().has(message._cons)
         ? message._cons
         : "other")
       : request.download !== undefined

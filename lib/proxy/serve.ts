@@ -7,7 +7,6 @@
 
 import { systemClock } from "../io/clock.ts";
 import type { ProxyDefaults } from "./proxy_connection.ts";
-import { serveLines } from "./serve_lines.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 import { readChunks } from "../net/read_chunks.ts";
 import type { LogFields } from "../io/log_format.ts";
@@ -83,6 +82,9 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
     listener.close();
     throw new Error(`refusing to listen on ${options.host} without --token: it is not loopback`);
   }
+  // The protocol (the client, its crypto and codec: most of the program) loads while the port
+  // already accepts; a connection that comes first waits for it.
+  const protocol = import("./serve_lines.ts");
   const maxConnections = options.maxConnections ?? 1000;
   let connections = 0;
   const sockets = new Set<Deno.TcpConn>();
@@ -138,6 +140,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
         ...(defaults.verbose ? { verbose: tagged(defaults.verbose) } : {}),
       };
       (async () => {
+        const { serveLines } = await protocol;
         await serveLines(own, {
           readable: tally ? countedReads(readChunks(socket), tally) : readChunks(socket),
           write: async (text) => {

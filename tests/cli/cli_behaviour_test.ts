@@ -74,6 +74,27 @@ Deno.test("serve refuses a name that only looks like loopback, and names a busy 
   }
 });
 
+Deno.test("serve parses a --scheme file before it listens: a bad one fails the start", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.tl`, "inputPeerEmpty#7f3b18ea = InputPeer;\nnonsense\n");
+    // The port is free, so only the file can fail the start; nothing listens afterwards.
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (probe.addr as Deno.NetAddr).port;
+    probe.close();
+    const bad = await run(["serve", "--port", String(port), "--scheme", `${dir}/bad.tl`]);
+    assertEquals(bad.status, 1);
+    assertStringIncludes(bad.stderr, `${dir}/bad.tl`);
+    assertEquals(bad.stderr.includes("listening"), false, bad.stderr);
+    const missing = await run(["serve", "--port", String(port), "--scheme", `${dir}/none.tl`]);
+    assertEquals(missing.status, 2);
+    assertStringIncludes(missing.stderr, `--scheme ${dir}/none.tl`);
+    assertEquals(missing.stderr.includes("listening"), false, missing.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("serve: the token line has a deadline, and connections past the limit are told so", async () => {
   // The token deadline runs on a fake clock: it passes when the test moves time.
   const clock = new FakeClock();

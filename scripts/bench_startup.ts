@@ -1,0 +1,130 @@
+/**
+ * The start-up part of `deno task bench`: how long `serve` takes from its process start until its
+ * port accepts a connection, and until a first call through it is answered, from the source
+ * (`deno run main.ts`) and from the bundle (`deno task bundle`'s dist/mtproto2json.js). Alone:
+ * `deno run -A scripts/bench_startup.ts`.
+ *
+ * @module
+ */
+
+import { JsonClient } from "../tests/support/json_client.ts";
+import { waitFor } from "../tests/support/processes.ts";
+
+type Report = (label: string, value: string, target?: string) => void;
+
+/** The tree whose main.ts is started (another checkout's, to compare: MTPROTO2JSON_BENCH_ROOT). */
+const root = Deno.env.get("MTPROTO2JSON_BENCH_ROOT") ?? new URL("../", import.meta.url).pathname;
+
+/** A port nobody listens on now: the kernel's pick, released. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Tries to connect every millisecond until `port` accepts; resolves with the time it did. */
+async function untilAccepts(port: number, child: Deno.ChildProcess, deadline: number) {
+  let ended = false;
+  child.status.then(() => ended = true);
+  while (performance.now() < deadline && !ended) {
+    try {
+      const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+      const at = performance.now();
+      connection.close();
+      return at;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+  throw new Error(`serve did not accept on ${port}`);
+}
+
+/**
+ * Starts `serve` `runs` times with `args` before its flags and returns the median ms from the
+ * spawn until the port accepts, and until a first help.getNearestDc through it is answered.
+ */
+export async function serveStartup(
+  args: string[],
+  serverLine: string,
+  runs = 10,
+): Promise<{ accepts: number; answers: number }> {
+  const accepts: number[] = [], answers: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const port = freePort();
+    const start = performance.now();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        ...args,
+        "serve",
+        "--port",
+        String(port),
+        "--api-id",
+        "12345",
+        "--transport",
+        "intermediate",
+        "--server",
+        serverLine,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      accepts.push(await untilAccepts(port, child, start + 10_000) - start);
+      const client = await JsonClient.connect(port);
+      await client.request({ id: 1, message: { _cons: "help.getNearestDc" } }, 10_000);
+      answers.push(performance.now() - start);
+      client.close();
+    } finally {
+      child.kill("SIGTERM");
+      await child.status;
+    }
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1];
+  return { accepts: median(accepts), answers: median(answers) };
+}
+
+/** Runs the start-up benchmarks (source and bundle) and reports each figure. */
+export async function benchStartup(report: Report): Promise<void> {
+  console.log("\nStart-up of serve (median of 10 process starts)");
+  const emulator = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}main.ts`, "emulator", "--port", "0"],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const line = (await waitFor(emulator.stdout, /^.*\n/))[0].trim();
+    const bundle = await Deno.makeTempFile({ suffix: ".js" });
+    try {
+      const built = await new Deno.Command(Deno.execPath(), {
+        args: ["bundle", "--quiet", "--output", bundle, `${root}main.ts`],
+        cwd: root,
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const variants: [string, string[]][] = [["source", ["run", "-A", `${root}main.ts`]]];
+      if (built.code === 0) variants.push(["bundle", ["run", "-A", "--no-config", bundle]]);
+      else console.log(`  (no bundle: ${new TextDecoder().decode(built.stderr).trim()})`);
+      for (const [name, args] of variants) {
+        const { accepts, answers } = await serveStartup(args, line);
+        report(
+          `  serve from the ${name}: accepts / first call answered`,
+          `${accepts.toFixed(0)} / ${answers.toFixed(0)} ms`,
+          "accepts: target ≤ 100 ms",
+        );
+      }
+    } finally {
+      await Deno.remove(bundle);
+    }
+  } finally {
+    emulator.kill("SIGTERM");
+    await emulator.status;
+  }
+}
+
+if (import.meta.main) {
+  Deno.env.set("DENO_NO_UPDATE_CHECK", "1");
+  await benchStartup((label, value, target = "") =>
+    console.log(`${label.padEnd(58)} ${value.padStart(14)}  ${target}`)
+  );
+}
