@@ -79,7 +79,9 @@ function progressLines(
 
 /**
  * Runs `{"download": spec}` for request `id` and returns the final `download` object: the size,
- * the SHA-256 of the bytes delivered, the MIME type and, written to a file, its path.
+ * the SHA-256 of the bytes delivered, the MIME type and, written to a file, its path. With
+ * `"head": true`, only what the download would bring: the file's size when known, its MIME type
+ * and name, without a byte fetched.
  */
 export async function download(
   context: FileRequestContext,
@@ -101,6 +103,14 @@ export async function download(
     ? undefined
     : await resolveFilePath(context.files, to, { forWrite: true });
   const source = await downloadSource(context.client, spec);
+  if (spec.head === true) {
+    // What the download would bring, without fetching a byte (HTTP's HEAD, Content-Length).
+    return {
+      ...(source.size !== undefined ? { file_size: source.size } : {}),
+      ...(source.mimeType ? { mime_type: source.mimeType } : {}),
+      ...(source.fileName ? { file_name: source.fileName } : {}),
+    };
+  }
   const hash = createHash("sha256");
   let start = offset;
   let file: Deno.FsFile | undefined;
@@ -202,6 +212,8 @@ export async function upload(
     })();
   } else if (spec.stream === true && stream) {
     source = stream.chunks();
+    // Said in advance (HTTP's Content-Length), a small file goes as one (saveFilePart, its MD5).
+    size = count(spec.size, "upload.size", 1);
   } else {
     throw new BadRequestError(
       "BadUpload",

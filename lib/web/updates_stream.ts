@@ -13,11 +13,10 @@
  * @module
  */
 
-import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
-import { serveLines } from "../proxy/serve_lines.ts";
-import { HttpError, parseKeepingNumbers } from "./http_answers.ts";
+import { HttpError } from "./http_answers.ts";
+import { type LineSession, openAccountSession } from "./line_session.ts";
 import type { RouteContext, WebRoute } from "./routes.ts";
-import type { WebAccount, WrittenLine } from "./web_account.ts";
+import type { WrittenLine } from "./web_account.ts";
 
 /** A long poll waits this long by default for lines to come (seconds)… */
 export const DEFAULT_POLL_SECONDS = 25;
@@ -59,88 +58,16 @@ export function sseEvent(text: string, line: Record<string, unknown>): string {
   }data: ${text}\n\n`;
 }
 
-/** A session of the line protocol for one updates request: its unasked lines go to `onLine`. */
-class UpdatesSession {
-  readonly #input: ReadableStreamDefaultController<Uint8Array>;
-  readonly #answers = new Map<number, (line: WrittenLine) => void>();
-  readonly done: Promise<boolean>;
-
-  constructor(
-    defaults: ProxyDefaults,
-    maxLine: number,
-    onLine: (line: WrittenLine) => Promise<void> | void,
-  ) {
-    let input!: ReadableStreamDefaultController<Uint8Array>;
-    const readable = new ReadableStream<Uint8Array>({ start: (c) => void (input = c) });
-    this.#input = input;
-    this.done = serveLines(defaults, {
-      readable,
-      write: async (text) => {
-        for (const lineText of text.split("\n")) {
-          if (lineText === "") continue;
-          const value = parseKeepingNumbers(lineText) as Record<string, unknown>;
-          const answer = this.#answers.get(value.id as number);
-          if (answer) {
-            this.#answers.delete(value.id as number);
-            answer({ text: lineText, value });
-          } else if (value.id === 0) await onLine({ text: lineText, value });
-        }
-      },
-      maxLine,
-    });
-  }
-
-  /** Sends one request with id `id` and resolves with its answer. */
-  request(id: number, fields: Record<string, unknown>): Promise<WrittenLine> {
-    const answer = new Promise<WrittenLine>((resolve) => this.#answers.set(id, resolve));
-    this.#input.enqueue(new TextEncoder().encode(JSON.stringify({ ...fields, id }) + "\n"));
-    return answer;
-  }
-
-  /** Ends the session (its connections close, or it detaches from a held account). */
-  async close(): Promise<void> {
-    try {
-      this.#input.close();
-    } catch {
-      // already closed
-    }
-    await this.done;
-  }
-}
-
 /**
  * Opens an updates session for the handle's account at `cursor` (none: from now, as a fresh
- * subscription), with the handle's own options; refuses an account that is not signed in, and a
- * cursor the line protocol refuses (400 with its error).
+ * subscription); see {@link openAccountSession}.
  */
-async function openAt(
+function openAt(
   context: RouteContext,
   cursor: string | undefined,
   onLine: (line: WrittenLine) => Promise<void> | void,
-): Promise<UpdatesSession> {
-  const account = context.account as WebAccount;
-  const [options, read] = await Promise.all([
-    account.request({ options: {} }),
-    account.request({ session: {} }),
-  ]);
-  const { updates_cursor: _current, ...session } = (read.value.session ?? {}) as Record<
-    string,
-    unknown
-  >;
-  if (session.auth_key === undefined || session.user_id === undefined) {
-    throw new HttpError(409, "NotSignedIn", "this account is not signed in: sign in first");
-  }
-  const stream = new UpdatesSession(context.front.defaults, context.front.maxLine, onLine);
-  const shown = options.value.options as Record<string, unknown> | undefined;
-  const loaded = await stream.request(1, {
-    ...(shown ? { options: shown } : {}),
-    session: { ...session, ...(cursor !== undefined ? { updates_cursor: cursor } : {}) },
-  });
-  if (loaded.value.error !== undefined) {
-    await stream.close();
-    throw new HttpError(400, String(loaded.value.error), String(loaded.value.msg ?? ""));
-  }
-  return stream;
+): Promise<LineSession> {
+  return openAccountSession(context, onLine, cursor === undefined ? {} : { cursor });
 }
 
 /** `GET /v1/updates` as Server-Sent Events, from `Last-Event-ID` (or `?cursor=`) on. */

@@ -27,6 +27,7 @@ import { readBody } from "./request_body.ts";
 import { HANDLE_COOKIE, type RouteContext, type WebFront, type WebRoute } from "./routes.ts";
 import { WS_ROUTE } from "./ws_route.ts";
 import { UPDATES_ROUTE } from "./updates_stream.ts";
+import { FILE_ROUTES } from "./file_routes.ts";
 
 export type { RouteContext, WebFront, WebRoute } from "./routes.ts";
 
@@ -72,6 +73,7 @@ export interface WebServer {
 export const BUILT_IN_ROUTES: WebRoute[] = [
   WS_ROUTE,
   UPDATES_ROUTE,
+  ...FILE_ROUTES,
   ...OPS_ROUTES,
   ...CALL_ROUTES,
 ];
