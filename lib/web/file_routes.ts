@@ -98,7 +98,6 @@ function refused(line: WrittenLine): Response {
 /** `GET` and `HEAD /v1/files`. */
 async function serveFile(context: RouteContext, headOnly: boolean): Promise<Response> {
   const spec = downloadSpec(context.url);
-  const encoder = new TextEncoder();
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   let wanted: (() => void) | undefined;
   // A download's chunk lines, decoded into the body; a reader that is behind holds them back.
