@@ -2,7 +2,9 @@
  * Several `serve` instances on one PostgreSQL (issue #21): each held account is leased to one
  * instance; when that one is killed, another takes the account over within the lease length plus
  * a few seconds, and a client that comes back to it with its cursor gets exactly what it missed;
- * a clean shutdown (SIGTERM) gives the leases up at once; health reports leases and takeovers.
+ * a clean shutdown (SIGTERM) gives the leases up at once; health reports leases and takeovers; an
+ * instance whose database stops answering stops driving its accounts before their leases lapse,
+ * and takes them again once it answers.
  */
 
 import { assertEquals } from "../assert.ts";
@@ -134,6 +136,81 @@ Deno.test("two instances on one database: A killed, B takes Alice over within th
       try {
         child.kill("SIGTERM");
       } catch { /* gone */ }
+      await child.status;
+    }
+    sender.close();
+    await emulator.close();
+    await pg.stop();
+  }
+});
+
+Deno.test("the database paused (SIGSTOP): the instance stops Alice's account before her lease can lapse, and holds her again once it answers; her cursor resumes exactly", async () => {
+  const pg = await startPostgres();
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const sender = emulatedSender(emulator, 1);
+  let child: Deno.ChildProcess | undefined;
+  let paused = false;
+  try {
+    const bob = rawCaller(sender, codec);
+    await signIn(bob, "+15550000002", "hunter2");
+    const aliceUser = emulator.world.users.get(1000001)!;
+    const peer = {
+      _cons: "inputPeerUser",
+      user_id: aliceUser.id,
+      access_hash: aliceUser.accessHash,
+    };
+    let random = 1n;
+    const send = async (texts: string[]) => {
+      for (const message of texts) {
+        await bob({ _cons: "messages.sendMessage", peer, message, random_id: random++ });
+      }
+    };
+    const url = await pg.createDatabase();
+    const serve = await startServeProcess(emulator.serverLine(1), [
+      "--state",
+      url,
+      "--lease-seconds",
+      "3",
+    ]);
+    child = serve.child;
+    const first = await JsonClient.connect(serve.port);
+    const session = await signInAlice(first) as Line;
+    await first.next(isSynced);
+    await send(["before"]);
+    await until(() => textsOf(first).length === 1, 15_000, "the first message");
+    const cursor = first.updates.filter((line) => textOf(line) !== undefined).at(-1)!
+      .cursor as string;
+    first.close();
+
+    await pg.pause();
+    paused = true;
+    const pausedAt = Date.now();
+    await until(
+      () => serve.stderr().includes("stops here"),
+      10_000,
+      "the account stopped for its lease",
+    );
+    // Stopped while the database still cannot answer, within the lease's length of the pause.
+    assertEquals(Date.now() - pausedAt < 3_000 + 1_000, true, `${Date.now() - pausedAt} ms`);
+    await send(["during the partition"]);
+    await pg.resume();
+    paused = false;
+
+    await send(["after"]);
+    const back = await JsonClient.connect(serve.port);
+    try {
+      const answer = await back.request({ id: 1, session: { ...session, updates_cursor: cursor } });
+      assertEquals(answer.error, undefined, JSON.stringify(answer));
+      await back.next(isSynced, 30_000);
+      await until(() => textsOf(back).length >= 2, 15_000, "what came meanwhile");
+      assertEquals(textsOf(back), ["during the partition", "after"]);
+    } finally {
+      back.close();
+    }
+  } finally {
+    if (paused) await pg.resume();
+    if (child) {
+      child.kill("SIGTERM");
       await child.status;
     }
     sender.close();
