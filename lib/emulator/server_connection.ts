@@ -36,6 +36,11 @@ import { errorBody, rpcResult, runCall } from "./server_call.ts";
 import { ConnectionFaults } from "./server_faults.ts";
 import { answerServiceMessage, serviceBody } from "./server_service_messages.ts";
 import { type OutgoingBody, ServerSession } from "./server_session.ts";
+import { setImmediate } from "node:timers";
+import type { BodyWriter } from "../mtproto/encrypted_message.ts";
+
+/** Answers from this size on (file parts) are sent one at a time, not in a container. */
+const STREAM_FROM = 64 * 1024;
 
 export type { AnswerOptions, CallContext, DcContext, DcFaults } from "./dc_context.ts";
 export { ServerSession } from "./server_session.ts";
@@ -51,6 +56,9 @@ export class ServerConnection {
   #acks: bigint[] = [];
   /** What the answers of the payload being handled asked to hear once they are sent. */
   #afterSend: (() => void)[] = [];
+  /** Big answers (file parts) going out one at a time, each made in a turn of its own. */
+  #streaming: { session: ServerSession; body: Uint8Array | BodyWriter; onSent?: () => void }[] = [];
+  #streamScheduled = false;
   /** Armed by ping_delay_disconnect: closes the connection if the client goes silent. */
   #silenceTimer?: TimerId;
   closed = false;
@@ -190,10 +198,30 @@ export class ServerConnection {
     }
     this.sendToSession(session, out);
     this.#flushAfterSend();
+    this.#scheduleStream();
     if (this.#faults.takeDropDue()) {
       this.dc.log(`dc${this.dc.dcId}: dropping the connection (fault injection)`);
       this.close();
     }
+  }
+
+  /** Sends the next big answer in a turn of its own (after what the socket has to do). */
+  #scheduleStream(): void {
+    if (this.#streamScheduled || this.#streaming.length === 0) return;
+    this.#streamScheduled = true;
+    setImmediate(() => {
+      this.#streamScheduled = false;
+      const next = this.#streaming.shift()!;
+      if (!this.closed) {
+        this.sendToSession(next.session, [{
+          body: next.body,
+          contentRelated: true,
+          response: true,
+        }]);
+      }
+      next.onSent?.();
+      this.#scheduleStream();
+    });
   }
 
   /** Tells the answers of the payload just handled that they went out. */
@@ -272,6 +300,17 @@ export class ServerConnection {
         delay,
         { keepAlive: false },
       );
+      return;
+    }
+    if (answer.length >= STREAM_FROM) {
+      // A file part goes in a message of its own, made in a turn of its own: the client
+      // decrypts one while the next is encrypted, as from a server that sends each answer when
+      // it is ready, instead of waiting for all of a payload's parts in one container.
+      this.#streaming.push({
+        session,
+        body: answer,
+        ...(options.onSent ? { onSent: options.onSent } : {}),
+      });
       return;
     }
     out.push({ body: answer, contentRelated: true, response: true });
