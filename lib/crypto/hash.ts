@@ -1,13 +1,21 @@
 /**
  * Hashes. The per-message path (msg_key, the key derivation) calls SHA-256 three times per
  * message, so hashing here is synchronous: an awaited `crypto.subtle.digest` costs tens of
- * microseconds, `node:crypto`'s one-shot `hash` about one (see `deno task bench`). Web Crypto is
- * kept for PBKDF2, where the 100 000 iterations dwarf any call overhead.
+ * microseconds, a `node:crypto` call a few, and short inputs (the key derivation's two 52-byte
+ * hashes) are hashed in TypeScript (sha256.ts) for a fraction of one (see `deno task bench`).
+ * Web Crypto is kept for PBKDF2, where the 100 000 iterations dwarf any call overhead.
  *
  * @module
  */
 
 import { createHash, hash } from "node:crypto";
+import { sha256Of } from "./sha256.ts";
+
+/**
+ * Inputs from this many bytes up are hashed by `node:crypto`, shorter ones in TypeScript: a
+ * native call has a fixed cost of a few microseconds, about what 768 bytes cost in TypeScript.
+ */
+export const SHA256_NATIVE_FROM = 768;
 
 /**
  * SHA-1 of the concatenation of `parts`.
@@ -36,8 +44,43 @@ export function sha1(...parts: Uint8Array[]): Uint8Array {
  * ```
  */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length <= 2) return sha256Into(parts[0] ?? EMPTY, parts[1] ?? EMPTY);
   return digest("sha256", parts);
 }
+
+/**
+ * SHA-256 of `first` followed by `second`, written into `out` at `offset` (a new array unless
+ * given) and returned: the per-message path hashes into scratch space it reuses.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sha256, sha256Into } from "./hash.ts";
+ * const a = new Uint8Array(40).fill(1), b = new Uint8Array(2000).fill(2);
+ * const out = new Uint8Array(40);
+ * sha256Into(a, b, out, 8);
+ * assert.deepEqual(out.subarray(8), sha256(a, b));
+ * ```
+ */
+export function sha256Into(
+  first: Uint8Array,
+  second: Uint8Array,
+  out: Uint8Array = new Uint8Array(32),
+  offset = 0,
+): Uint8Array {
+  if (first.length + second.length < SHA256_NATIVE_FROM) {
+    return sha256Of(first, second, out, offset);
+  }
+  out.set(
+    second.length === 0
+      ? hash("sha256", first, "buffer")
+      : createHash("sha256").update(first).update(second).digest(),
+    offset,
+  );
+  return out;
+}
+
+const EMPTY = new Uint8Array(0);
 
 function digest(algorithm: "sha1" | "sha256", parts: Uint8Array[]): Uint8Array {
   // One part: the one-shot call, which skips creating a hash object.

@@ -12,7 +12,7 @@ import { igeDecrypt, igeEncrypt } from "../crypto/ige.ts";
 import type { RandomSource } from "../crypto/random.ts";
 import { equalBytes } from "../crypto/rsa.ts";
 import { authKeyId } from "./auth_key_kdf.ts";
-import { type Direction, messageAesKeyIv, messageKey } from "./message_key.ts";
+import { type AesKeyIv, type Direction, messageAesKeyIv, messageKeyHash } from "./message_key.ts";
 
 /** What an encrypted message carries besides its body. */
 export interface MessageHeader {
@@ -82,13 +82,19 @@ export function encryptMessage(
   if (body instanceof Uint8Array) plaintext.set(body, 32);
   else body.writeTo(plaintext.subarray(32, unpadded));
   plaintext.set(random(padding), unpadded);
-  const msgKey = messageKey(authKey.key, plaintext, direction);
-  const { key, iv } = messageAesKeyIv(authKey.key, msgKey, direction);
+  // msg_key goes straight to its place in the header, and the key derivation reads it there.
+  const digest = messageKeyHash(authKey.key, plaintext, direction, scratchDigest);
+  for (let i = 8; i < 24; i++) out[i] = digest[i];
+  const { key, iv } = messageAesKeyIv(authKey.key, out.subarray(8, 24), direction, scratchKeyIv);
   igeEncrypt(plaintext, key, iv, plaintext);
   out.set(authKey.id, 0);
-  out.set(msgKey, 8);
   return out;
 }
+
+// Encryption and decryption run synchronously from start to finish, so one set of scratch arrays
+// for the msg_key hash and the derived key and IV serves every message.
+const scratchDigest = new Uint8Array(32);
+const scratchKeyIv: AesKeyIv = { key: new Uint8Array(32), iv: new Uint8Array(32) };
 
 /**
  * Decrypts and checks a message sent in `direction`: auth_key_id, length, msg_key recomputed
@@ -116,10 +122,13 @@ export function decryptMessage(
   // whole number of blocks.
   const encryptedLength = (payload.length - 24) & ~15;
   const msgKey = payload.subarray(8, 24);
-  const { key, iv } = messageAesKeyIv(authKey.key, msgKey, direction);
+  const { key, iv } = messageAesKeyIv(authKey.key, msgKey, direction, scratchKeyIv);
   const ciphertext = payload.subarray(24, 24 + encryptedLength);
   const plaintext = igeDecrypt(ciphertext, key, iv, inPlace ? ciphertext : undefined);
-  if (!equalBytes(messageKey(authKey.key, plaintext, direction), msgKey)) {
+  const digest = messageKeyHash(authKey.key, plaintext, direction, scratchDigest);
+  let difference = 0;
+  for (let i = 0; i < 16; i++) difference |= digest[8 + i] ^ msgKey[i];
+  if (difference !== 0) {
     throw new SecurityError("msg_key does not match the decrypted message");
   }
   const view = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
