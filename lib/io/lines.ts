@@ -77,21 +77,41 @@ export async function* readLineBatches(
     return { kind: "line", text, number };
   };
   const decoder = new TextDecoder();
-  for await (const bytes of stream) {
-    const chunk = decoder.decode(bytes, { stream: true });
-    const batch: Line[] = [];
-    let start = 0;
+  const chunks = stream[Symbol.asyncIterator]();
+  let ended = false;
+  try {
     for (;;) {
-      const newline = chunk.indexOf("\n", start);
-      if (newline < 0) break;
-      take(chunk.slice(start, newline));
-      batch.push(finish());
-      start = newline + 1;
+      // Read and decoded in a call of its own: this generator's frame keeps only the text while
+      // the next read waits, not the last buffer (an idle connection's 4 KiB).
+      const chunk = await nextText(chunks, decoder);
+      if (chunk === undefined) break;
+      const batch: Line[] = [];
+      let start = 0;
+      for (;;) {
+        const newline = chunk.indexOf("\n", start);
+        if (newline < 0) break;
+        take(chunk.slice(start, newline));
+        batch.push(finish());
+        start = newline + 1;
+      }
+      if (start < chunk.length) take(chunk.slice(start));
+      if (batch.length) yield batch;
     }
-    if (start < chunk.length) take(chunk.slice(start));
-    if (batch.length) yield batch;
+    ended = true;
+  } finally {
+    // Left early (the reader stopped, or the stream failed), the stream is told, as for-await does.
+    if (!ended) await chunks.return?.();
   }
   const rest = decoder.decode();
   if (rest) take(rest);
   if (pendingLength > 0 || overflow) yield [finish()];
+}
+
+/** The next chunk of `chunks` as text, or undefined at their end. */
+async function nextText(
+  chunks: AsyncIterator<Uint8Array>,
+  decoder: TextDecoder,
+): Promise<string | undefined> {
+  const next = await chunks.next();
+  return next.done ? undefined : decoder.decode(next.value, { stream: true });
 }

@@ -33,11 +33,47 @@ export interface KeepAliveHost {
   log(line: string): void;
 }
 
-/** The ack and ping timers of one sender. */
+/**
+ * One interval per clock drives every keep-alive on it: a thousand idle connections cost one timer
+ * firing five times a second instead of two thousand timers, a thousand of them firing five times
+ * a second each (their callbacks' garbage grew an idle serve's heap).
+ */
+class Ticker {
+  static readonly #byClock = new Map<Clock, Ticker>();
+  readonly #clock: Clock;
+  readonly #members = new Set<KeepAlive>();
+  readonly #timer: TimerId;
+
+  private constructor(clock: Clock) {
+    this.#clock = clock;
+    this.#timer = clock.setInterval(() => {
+      const now = clock.now();
+      // A member may stop (or stop another) in its turn; a copy keeps the walk simple.
+      for (const member of [...this.#members]) member.tick(now);
+    }, ACK_INTERVAL_MS);
+  }
+
+  /** Adds `member` to the ticker of `clock`, starting one when it is the first. */
+  static join(clock: Clock, member: KeepAlive): void {
+    let ticker = Ticker.#byClock.get(clock);
+    if (!ticker) Ticker.#byClock.set(clock, ticker = new Ticker(clock));
+    ticker.#members.add(member);
+  }
+
+  /** Removes `member`; the last one out stops the timer. */
+  static leave(clock: Clock, member: KeepAlive): void {
+    const ticker = Ticker.#byClock.get(clock);
+    if (!ticker || !ticker.#members.delete(member) || ticker.#members.size > 0) return;
+    clock.clearInterval(ticker.#timer);
+    Ticker.#byClock.delete(clock);
+  }
+}
+
+/** The ack and ping timers of one sender, run by the ticker its clock shares. */
 export class KeepAlive {
   readonly #host: KeepAliveHost;
-  #ackTimer?: TimerId;
-  #pingTimer?: TimerId;
+  #interval = 0;
+  #nextPing = 0;
 
   /** Prepares the timers; nothing runs until `start`. */
   constructor(host: KeepAliveHost) {
@@ -47,20 +83,27 @@ export class KeepAlive {
   /** (Re)starts both timers, for a connection that just became ready. */
   start(): void {
     const host = this.#host;
-    this.stop();
-    this.#ackTimer = host.clock.setInterval(() => {
-      if (host.session()?.hasOutgoing) host.flush();
-    }, ACK_INTERVAL_MS);
-    const interval = host.options.pingIntervalMs ?? 30000;
-    if (interval > 0) {
-      this.#pingTimer = host.clock.setInterval(() => this.#ping(interval), interval);
-    }
+    this.#interval = host.options.pingIntervalMs ?? 30000;
+    this.#nextPing = host.clock.now() + this.#interval;
+    Ticker.join(host.clock, this);
   }
 
   /** Stops both timers. */
   stop(): void {
-    this.#host.clock.clearInterval(this.#ackTimer);
-    this.#host.clock.clearInterval(this.#pingTimer);
+    Ticker.leave(this.#host.clock, this);
+  }
+
+  /**
+   * Called by the shared ticker every ACK_INTERVAL_MS: acks go out if any wait, and the ping once
+   * it is due.
+   */
+  tick(now: number): void {
+    const host = this.#host;
+    if (host.session()?.hasOutgoing) host.flush();
+    if (this.#interval > 0 && now >= this.#nextPing) {
+      this.#nextPing = now + this.#interval;
+      this.#ping(this.#interval);
+    }
   }
 
   #ping(interval: number): void {

@@ -295,32 +295,40 @@ export class Sender {
     if (this.reconnects > 0) this.options.onReconnect?.();
   }
 
+  /**
+   * Reads one chunk and handles what it brings; false at the end of the stream. A call of its own,
+   * so that no frame holds the chunk while the next read waits (an idle connection would keep its
+   * last buffer).
+   */
+  async #readOnce(transport: ClientTransport, reader: AsyncIterator<Uint8Array>): Promise<boolean> {
+    // A big frame (a file's part) is read straight into the buffer it is gathered in.
+    const next = await reader.next(transport.readTarget());
+    if (next.done) return false;
+    for (const payload of transport.unpack(next.value)) {
+      this.#progress.step = "answer";
+      // The transport's payloads are fresh buffers, never read again: decrypted in place.
+      const events = this.session!.receive(payload, { inPlace: true });
+      if (events.some((event) => event.type !== "dropped")) this.#backoff.succeeded();
+      // A big frame's buffer is lent by the frame pool: what is handed on holds it (a file
+      // part's consumer gives it back once written), and the frame itself lets go of it.
+      for (const event of events) {
+        if (event.type === "result" || event.type === "update") framePool.retain(event.body);
+      }
+      dispatchSessionEvents(events, this.#pending, this.options, (line) => this.#log(line));
+      framePool.release(payload);
+    }
+    // Acks alone wait for the ack timer or the next request.
+    if (this.session!.hasRequests) this.#scheduleFlush();
+    return true;
+  }
+
   async #readLoop(
     connection: ByteConnection,
     transport: ClientTransport,
     reader: AsyncIterator<Uint8Array>,
   ) {
     try {
-      for (;;) {
-        // A big frame (a file's part) is read straight into the buffer it is gathered in.
-        const next = await reader.next(transport.readTarget());
-        if (next.done) break;
-        for (const payload of transport.unpack(next.value)) {
-          this.#progress.step = "answer";
-          // The transport's payloads are fresh buffers, never read again: decrypted in place.
-          const events = this.session!.receive(payload, { inPlace: true });
-          if (events.some((event) => event.type !== "dropped")) this.#backoff.succeeded();
-          // A big frame's buffer is lent by the frame pool: what is handed on holds it (a file
-          // part's consumer gives it back once written), and the frame itself lets go of it.
-          for (const event of events) {
-            if (event.type === "result" || event.type === "update") framePool.retain(event.body);
-          }
-          dispatchSessionEvents(events, this.#pending, this.options, (line) => this.#log(line));
-          framePool.release(payload);
-        }
-        // Acks alone wait for the ack timer or the next request.
-        if (this.session!.hasRequests) this.#scheduleFlush();
-      }
+      while (await this.#readOnce(transport, reader));
     } catch (error) {
       if (error instanceof TransportError && error.code === 404) {
         connection.close();

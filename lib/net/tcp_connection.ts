@@ -20,14 +20,21 @@ export async function connectTcp(host: string, port: number): Promise<ByteConnec
   const connection = await Deno.connect({ hostname: host, port });
   connection.setNoDelay(true);
   let closed = false;
+  const chunks = readChunks(connection);
   return {
-    readable: (async function* () {
-      try {
-        yield* readChunks(connection);
-      } catch (error) {
-        if (!closed) throw error;
-      }
-    })(),
+    // An iterator over readChunks' own rather than a generator around it: the generator's frame
+    // held the last chunk while it waited for the next, a buffer per idle connection.
+    readable: {
+      [Symbol.asyncIterator]: () => ({
+        // A read target (the rest of a big frame) goes on to readChunks.
+        next: (target?: Uint8Array) =>
+          chunks.next(target).catch((error): IteratorResult<Uint8Array> => {
+            if (!closed) throw error;
+            return { done: true, value: undefined };
+          }),
+        return: () => chunks.return(),
+      }),
+    },
     async write(bytes) {
       for (let written = 0; written < bytes.length;) {
         written += await connection.write(bytes.subarray(written));

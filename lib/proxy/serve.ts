@@ -11,7 +11,6 @@ import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 import { readChunks } from "../net/read_chunks.ts";
 import type { LogFields } from "../io/log_format.ts";
 import { TokenGuard, type TokenGuardOptions } from "./token_guard.ts";
-import { countedReads } from "./metrics.ts";
 
 /** Where and how to listen. */
 export interface ServeOptions {
@@ -142,7 +141,19 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
       (async () => {
         const { serveLines } = await protocol;
         await serveLines(own, {
-          readable: tally ? countedReads(readChunks(socket), tally) : readChunks(socket),
+          // Counted as read, not by another generator over the chunks: that one held on to the
+          // last chunk's buffer while it waited for the next, for every idle connection.
+          readable: readChunks(
+            tally
+              ? {
+                read: async (into: Uint8Array) => {
+                  const count = await socket.read(into);
+                  if (count) tally.received(count);
+                  return count;
+                },
+              }
+              : socket,
+          ),
           write: async (text) => {
             const bytes = new TextEncoder().encode(text);
             tally?.sent(bytes.length);
