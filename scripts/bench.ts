@@ -31,6 +31,7 @@ import { Sender } from "../lib/net/sender.ts";
 import { benchServe } from "./bench_serve.ts";
 import { benchFiles } from "./bench_files.ts";
 import { benchUpdates } from "./bench_updates.ts";
+import { benchStore } from "./bench_store.ts";
 import { benchProxies } from "./bench_proxies.ts";
 import { benchStartup } from "./bench_startup.ts";
 
@@ -286,4 +287,5 @@ await benchStartup(report);
 await emulator.close();
 await benchProxies(report);
 await benchUpdates(schema, report);
+await benchStore(schema, report);
 await benchFiles(report);

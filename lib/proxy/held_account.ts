@@ -46,6 +46,9 @@ import {
   newEpoch,
 } from "./held_defaults.ts";
 
+/** At most this many update lines are journaled in one write. */
+const MAX_BATCH = 256;
+
 /** One held account. */
 export class HeldAccount {
   readonly client: Client;
@@ -92,6 +95,8 @@ export class HeldAccount {
   readonly #replaying = new Set<LineSink>();
   /** The account's outputs and store writes, one after the other. */
   #queue: Promise<void> = Promise.resolve();
+  /** Outputs of the updates not yet written and delivered, with the run they came from. */
+  readonly #pending: { output: ManagedOutput; run: number }[] = [];
   /** Bumped when the updates restart: outputs of an earlier run are not written. */
   #run = 0;
   #closed = false;
@@ -411,42 +416,82 @@ export class HeldAccount {
   }
 
   #onOutput(output: ManagedOutput): void {
-    const run = this.#run;
-    this.#serial(() => this.#take(output, run)).catch((error) =>
+    this.#pending.push({ output, run: this.#run });
+    if (this.#pending.length > 1) return; // the drain under way (or queued) takes it
+    this.#serial(() => this.#drain()).catch((error) =>
       this.#log(`${this.#name()}: ${(error as Error).message}`)
     );
   }
 
-  /** One output, in its turn: written (updates, synced) and then delivered. */
-  async #take(output: ManagedOutput, run: number): Promise<void> {
+  /**
+   * Writes and delivers what the updates produced, in order. Update lines that wait together
+   * (they came while the previous write was under way) are journaled in one write, so a store
+   * with a network round trip per write is not the limit of a busy account's rate; each line
+   * still reaches connections only once it is journaled.
+   */
+  async #drain(): Promise<void> {
+    while (this.#pending.length) {
+      const { output, run } = this.#pending[0];
+      if (output.kind !== "updates") {
+        this.#pending.shift();
+        await this.#take(output, run);
+        continue;
+      }
+      let n = 1;
+      while (
+        n < this.#pending.length && n < MAX_BATCH && this.#pending[n].output.kind === "updates" &&
+        this.#pending[n].run === run
+      ) n++;
+      const batch = this.#pending.splice(0, n).map((item) => item.output);
+      await this.#takeUpdates(batch as Extract<ManagedOutput, { kind: "updates" }>[], run);
+    }
+  }
+
+  /** Update lines, journaled in one write, then delivered. */
+  async #takeUpdates(
+    outputs: Extract<ManagedOutput, { kind: "updates" }>[],
+    run: number,
+  ): Promise<void> {
     // After a failed write the rest of that batch is dropped: it is fetched again later.
     if (this.#closed || run !== this.#run || this.#writes.failure) return;
-    if (output.kind === "updates") {
-      const seq = this.#seq + 1;
-      const cursor = atJournalPosition(output.cursor, this.#epoch, seq);
-      const stamped: ManagedOutput = { kind: "updates", value: output.value, cursor };
-      const entry = { seq, line: writeJournalRow({ cursor, value: output.value }) };
-      const written = await this.#writes.run(() =>
-        this.#store.append(this.keyId, [entry], cursor, this.#fence())
-      );
-      if (!written) return;
-      if (this.#closed || run !== this.#run) return;
-      this.#seq = seq;
-      this.#durable = cursor;
-      this.#fanOut(stamped);
-      // Trimmed now and then: a quarter of the bound (at most 256 lines) past it at most.
-      if (seq % Math.max(1, Math.min(256, this.#journalLimit >> 2)) === 0) {
-        try {
-          await this.#store.trim(this.keyId, this.#journalLimit);
-        } catch (error) {
-          // Nothing is lost by a journal longer than its bound: the next trim tries again.
-          this.#log(
-            `store: cannot trim the journal of ${this.#name()}: ${(error as Error).message}`,
-          );
-        }
+    const first = this.#seq + 1;
+    const stamped = outputs.map((output, i): ManagedOutput & { kind: "updates" } => ({
+      kind: "updates",
+      value: output.value,
+      cursor: atJournalPosition(output.cursor, this.#epoch, first + i),
+    }));
+    const entries = stamped.map((line, i) => ({
+      seq: first + i,
+      line: writeJournalRow({ cursor: line.cursor, value: line.value }),
+    }));
+    const last = stamped.at(-1)!.cursor;
+    const written = await this.#writes.run(() =>
+      this.#store.append(this.keyId, entries, last, this.#fence())
+    );
+    if (!written || this.#closed || run !== this.#run) return;
+    const trimEvery = Math.max(1, Math.min(256, this.#journalLimit >> 2));
+    const crossed =
+      Math.floor((first - 1) / trimEvery) !== Math.floor((first - 1 + outputs.length) / trimEvery);
+    this.#seq = first + outputs.length - 1;
+    this.#durable = last;
+    for (const line of stamped) this.#fanOut(line);
+    // Trimmed now and then: a quarter of the bound (at most 256 lines) past it at most.
+    if (crossed) {
+      try {
+        await this.#store.trim(this.keyId, this.#journalLimit);
+      } catch (error) {
+        // Nothing is lost by a journal longer than its bound: the next trim tries again.
+        this.#log(`store: cannot trim the journal of ${this.#name()}: ${(error as Error).message}`);
       }
-      return;
     }
+  }
+
+  /** One event, in its turn: `synced` is stored before anyone is told its cursor. */
+  async #take(
+    output: Exclude<ManagedOutput, { kind: "updates" }>,
+    run: number,
+  ): Promise<void> {
+    if (this.#closed || run !== this.#run || this.#writes.failure) return;
     if (output.event.type === "synced") {
       this.#debug(`synced; ${this.#early.length} connection(s) waited for it`);
       // The account's own catching up: its state is stored before anyone is told a cursor.

@@ -1,0 +1,157 @@
+/**
+ * The store part of `deno task bench` (issue #21): managed updates delivered per second through
+ * `serve --state` on SQLite and on PostgreSQL (the same load: Alice's messages to herself from
+ * another session, 50 in flight), and the time a second instance takes to hold 1000 accounts
+ * whose instance was killed — the lease side only (claims and takeover rounds against a real
+ * PostgreSQL; no MTProto clients start, the emulator has no 1000 accounts to sign in yet).
+ * PostgreSQL is Debian's, started on 127.0.0.1 with a throwaway data directory.
+ *
+ * ```sh
+ * deno run -A scripts/bench_store.ts
+ * ```
+ *
+ * @module
+ */
+
+import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
+import { LeaseKeeper } from "../lib/proxy/lease_keeper.ts";
+import { openPostgresStore } from "../lib/store/postgres.ts";
+import { systemClock } from "../lib/io/clock.ts";
+import { loadSchema } from "../lib/tl/default_schema.ts";
+import type { TlSchema } from "../lib/tl/schema.ts";
+import { JsonClient } from "../tests/support/json_client.ts";
+import { startPostgres } from "../tests/support/postgres.ts";
+import { signInAlice, startServeProcess, waitFor } from "../tests/support/processes.ts";
+import { app, spawn, stop } from "./bench_serve.ts";
+
+type Report = (label: string, value: string, target?: string) => void;
+type Line = Record<string, unknown>;
+
+const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
+const messages = (client: JsonClient) => client.updates.filter((line) => line.message).length;
+const COUNT = 3000;
+
+async function until(test: () => boolean | Promise<boolean>, ms = 120_000) {
+  for (const end = Date.now() + ms; !(await test());) {
+    if (Date.now() > end) throw new Error("bench: not done within two minutes");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Updates per second delivered live through `serve --state target`. */
+async function updatesPerSecond(schema: TlSchema, line: Line, target: string): Promise<number> {
+  const serve = await startServeProcess(line, ["--state", target]);
+  const sender = new Client({
+    schema,
+    server: serverFromJson(line.server as Record<string, unknown>, defaultServer()),
+    app,
+    transport: { kind: "intermediate" },
+  });
+  try {
+    const code = await sender.call({
+      _cons: "auth.sendCode",
+      phone_number: "+15550000001",
+      api_id: 12345,
+      api_hash: "hash",
+      settings: { _cons: "codeSettings" },
+    }) as Line;
+    await sender.call({
+      _cons: "auth.signIn",
+      phone_number: "+15550000001",
+      phone_code_hash: code.phone_code_hash,
+      phone_code: "12345",
+    });
+    const live = await JsonClient.connect(serve.port);
+    await signInAlice(live);
+    await live.next(isSynced, 60_000);
+    let sent = 0;
+    const start = performance.now();
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      while (sent < COUNT) {
+        const n = ++sent;
+        await sender.call({
+          _cons: "messages.sendMessage",
+          peer: { _cons: "inputPeerSelf" },
+          message: `bench ${n}`,
+          random_id: n,
+        });
+      }
+    }));
+    await until(() => messages(live) >= COUNT);
+    const rate = COUNT / ((performance.now() - start) / 1000);
+    live.close();
+    return rate;
+  } finally {
+    sender.closeConnections();
+    await stop(serve.child);
+  }
+}
+
+/** Milliseconds from a kill until another instance holds all of `count` accounts' leases. */
+async function takeoverMs(url: string, count: number, leaseMs: number): Promise<number> {
+  const store = await openPostgresStore(url, { connections: 10 });
+  const quiet = { onLost: () => {}, onTaken: () => {}, clock: systemClock };
+  try {
+    for (let i = 0; i < count; i += 100) {
+      await Promise.all(
+        Array.from(
+          { length: 100 },
+          (_, j) => store.saveAccount({ keyId: `bench${i + j}`, session: { dc: 2 } }),
+        ),
+      );
+    }
+    const dead = new LeaseKeeper({ ...quiet, store, leaseMs, owner: "killed" });
+    await dead.start();
+    if (dead.size !== count) throw new Error(`bench: the first instance took ${dead.size}`);
+    // Killed: no more renewals, nothing released (what SIGKILL leaves). The instance counts as
+    // gone once its heartbeat lapses too, so the survivor's share becomes all of them.
+    await dead.stop(false);
+    const killed = performance.now();
+    const survivor = new LeaseKeeper({ ...quiet, store, leaseMs, owner: "survivor" });
+    await survivor.start();
+    await until(() => survivor.size === count);
+    const ms = performance.now() - killed;
+    await survivor.stop(true);
+    return ms;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs the store benchmarks and reports each figure. */
+export async function benchStore(schema: TlSchema, report: Report): Promise<void> {
+  console.log("\nStores (serve --state: SQLite and PostgreSQL)");
+  const pg = await startPostgres();
+  const emulator = spawn(["emulator", "--port", "0"], "stdout");
+  const dir = await Deno.makeTempDir();
+  try {
+    const line = JSON.parse((await waitFor(emulator.stdout!, /^.*\n/))[0]);
+    const sqlite = await updatesPerSecond(schema, line, `${dir}/state`);
+    const postgres = await updatesPerSecond(schema, line, await pg.createDatabase());
+    const label = `managed updates delivered live through serve --state (${COUNT}, 50 in flight)`;
+    report(`  ${label}, SQLite`, `${sqlite.toFixed(0)} /s`);
+    report(
+      `  ${label}, PostgreSQL`,
+      `${postgres.toFixed(0)} /s (${(postgres / sqlite).toFixed(2)}× SQLite)`,
+      "target ≥ 0.5× SQLite",
+    );
+    const leaseMs = 15_000;
+    const ms = await takeoverMs(await pg.createDatabase(), 1000, leaseMs);
+    report(
+      "  1000 accounts' leases taken over after a kill (lease 15 s; leases only, no clients)",
+      `${(ms / 1000).toFixed(1)} s`,
+      "target < 20 s",
+    );
+  } finally {
+    await stop(emulator);
+    await pg.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  await benchStore(
+    loadSchema(),
+    (label, value, target = "") => console.log(`${label.padEnd(96)} ${value} ${target}`),
+  );
+}
