@@ -13,11 +13,11 @@ import { serve } from "../proxy/serve.ts";
 import { Metrics } from "../proxy/metrics.ts";
 import type { AccountStore } from "../store/account_store.ts";
 import { chooseState, openStateStore } from "./state_store.ts";
-import { HeldAccounts } from "../proxy/held_accounts.ts";
-import { serveLines } from "../proxy/serve_lines.ts";
 import { TokenGuard } from "../proxy/token_guard.ts";
-import { serveHttp, type WebServer } from "../web/web_server.ts";
-import { schemaFromFlags } from "./tl_command.ts";
+import type { WebServer } from "../web/web_server.ts";
+import { schemaFromFlags } from "./schema_flags.ts";
+import { loadSchema } from "../tl/default_schema.ts";
+import type { TlSchema } from "../tl/schema.ts";
 import { UsageError } from "./usage_error.ts";
 import { parseFlags } from "./flags.ts";
 import { parseTransport } from "../transport/transport.ts";
@@ -217,10 +217,10 @@ async function proxyDefaults(
   version: string,
 ): Promise<{ defaults: ProxyDefaults; maxLine: number }> {
   logger(values, io); // a bad --log-format is a usage error before anything starts
-  const schema = await schemaFromFlags(
-    (values.scheme as string[] | undefined) ?? [],
-    io.readTextFile,
-  );
+  // --scheme files are read and parsed now, so that a bad one fails the start; the shipped schema
+  // cannot fail, and is parsed on first use (serve listens first: see lazySchema).
+  const files = (values.scheme as string[] | undefined) ?? [];
+  const schema = files.length ? await schemaFromFlags(files, io.readTextFile) : undefined;
   const timeout = values.timeout === undefined ? 10 : Number(values.timeout);
   if (!(timeout > 0)) {
     throw new UsageError(`--timeout needs a positive number of seconds, got "${values.timeout}"`);
@@ -262,7 +262,7 @@ async function proxyDefaults(
   }
   const defaults: ProxyDefaults = {
     ...(updates ? { updates } : {}),
-    schema,
+    schema: schema!,
     app: appIdentity(
       (values["api-id"] as string | undefined) ?? io.env("MTPROTO2JSON_API_ID"),
       (values["api-hash"] as string | undefined) ?? io.env("MTPROTO2JSON_API_HASH"),
@@ -276,7 +276,30 @@ async function proxyDefaults(
     ...(values["print-tracebacks"] ? { log: logger(values, io) } : {}),
     clock: io.clock,
   };
+  if (!schema) lazySchema(defaults);
   return { defaults, maxLine };
+}
+
+/**
+ * Makes `defaults.schema` the shipped schema, parsed when first read (~50 ms of CPU and the
+ * garbage of a 260 KB text): `serve` reads it only once a connection comes, or right after it
+ * listens (see {@link warmUp}), so parsing it does not delay the port's opening.
+ */
+function lazySchema(defaults: ProxyDefaults): void {
+  let parsed: TlSchema | undefined;
+  Object.defineProperty(defaults, "schema", {
+    get: () => parsed ??= loadSchema(),
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+/**
+ * Once `serve` listens, loads in the background what the first call will need anyway: the
+ * protocol's modules (loading since `serve` listened) and the shipped schema.
+ */
+function warmUp(defaults: ProxyDefaults): void {
+  setTimeout(() => void defaults.schema, 0);
 }
 
 /** Runs `serve` until stopped. */
@@ -317,7 +340,10 @@ export async function runServeCommand(
   }
   const { defaults, maxLine } = await proxyDefaults(values, io, version);
   defaults.files = { kind: "none" };
-  defaults.metrics = new Metrics(defaults.schema, { clock: io.clock, held: () => defaults.held });
+  defaults.metrics = new Metrics(() => defaults.schema, {
+    clock: io.clock,
+    held: () => defaults.held,
+  });
   if (values.files !== undefined) {
     let dir: string;
     try {
@@ -370,6 +396,7 @@ export async function runServeCommand(
     try {
       store = await openStateStore(state, (line) => log(`mtproto2json serve: --state ${line}`));
       // Store trouble is always logged, whatever else is.
+      const { HeldAccounts } = await import("../proxy/held_accounts.ts");
       defaults.held = new HeldAccounts(defaults, store, {
         journalLimit: journal,
         // A store several instances share: every account under a lease.
@@ -404,6 +431,7 @@ export async function runServeCommand(
     });
     if (http) {
       try {
+        const { serveHttp } = await import("../web/web_server.ts");
         web = serveHttp(defaults, {
           ...http,
           maxLine,
@@ -424,6 +452,7 @@ export async function runServeCommand(
     return 2;
   }
   log(`mtproto2json serve: listening on ${values.host}:${server.port}`);
+  warmUp(defaults);
   if (web) {
     const shown = http!.host.includes(":") ? `[${http!.host}]` : http!.host;
     log(`mtproto2json serve: HTTP and WebSocket on http://${shown}:${web.port}`);
@@ -471,6 +500,7 @@ export async function runPipeCommand(
   const { defaults, maxLine } = await proxyDefaults(values, io, version);
   // pipe runs as its user, on their behalf: paths are theirs, relative to where it was started.
   defaults.files = { kind: "as_given", cwd: Deno.cwd() };
+  const { serveLines } = await import("../proxy/serve_lines.ts");
   await serveLines(defaults, { readable: io.stdin, write: io.stdout, maxLine });
   return 0;
 }
