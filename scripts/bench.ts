@@ -33,6 +33,7 @@ import { benchFiles } from "./bench_files.ts";
 import { benchUpdates } from "./bench_updates.ts";
 import { benchStore } from "./bench_store.ts";
 import { benchProxies } from "./bench_proxies.ts";
+import { benchWeb } from "./bench_web.ts";
 import { benchStartup } from "./bench_startup.ts";
 
 // The subcommands the benches start are `deno run`s, whose update check would look up
@@ -287,5 +288,6 @@ await benchStartup(report);
 await emulator.close();
 await benchProxies(report);
 await benchUpdates(schema, report);
+await benchWeb(schema, report);
 await benchStore(schema, report);
 await benchFiles(report);

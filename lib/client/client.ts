@@ -119,6 +119,11 @@ export class Client {
     return this.#router.server;
   }
 
+  /** True while the connection to the home DC is up (a held account's readiness). */
+  get connected(): boolean {
+    return this.#router.homeConnected;
+  }
+
   /** The session as loaded or signed in; `currentSession()` adds the live key, salt and id. */
   get session(): SessionState {
     return this.#router.session;

@@ -151,6 +151,11 @@ export class DcRouter {
     this.#senders.clear();
   }
 
+  /** True while the home DC's connection is up (for readiness: `/readyz`, `held_connected`). */
+  get homeConnected(): boolean {
+    return this.#senders.get(this.#session.dc)?.connected ?? false;
+  }
+
   /** Whether `sender` was closed by a switch (server, session, home DC), not by its owner. */
   replaced(sender: Sender): boolean {
     return this.#replaced.has(sender);

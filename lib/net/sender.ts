@@ -214,6 +214,11 @@ export class Sender {
     return this.#closed;
   }
 
+  /** True while a connection is up with its key (from a connect until it is lost or closed). */
+  get connected(): boolean {
+    return this.#connection !== undefined && !this.#closed;
+  }
+
   /** Drops the socket without closing the sender: it reconnects (a test hook, and for network changes). */
   dropConnection(): void {
     this.#connection?.close();

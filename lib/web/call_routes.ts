@@ -48,8 +48,21 @@ function errorLine(line: WrittenLine): Response {
   return json(rest, status);
 }
 
+/** `{"id":N,"message":` at the start of an answer line. */
+const MESSAGE_ANSWER = /^\{"id":-?\d+,"message":/;
+
 /** A call's answer: its `message` (or the whole answer when it had none) with its status. */
 function answer(line: WrittenLine, key = "message"): Response {
+  if (key === "message") {
+    // A request of a message alone is answered `{"id":N,"message":M}`: M is passed on as the
+    // text it is, unless it may be an rpc_error or rpc_timeout (whose status is read from it).
+    const text = line.text;
+    const head = MESSAGE_ANSWER.exec(text);
+    if (head && text.endsWith("}")) {
+      const message = text.slice(head[0].length, -1);
+      if (!message.includes('"rpc_')) return jsonText(message);
+    }
+  }
   if (line.value.error !== undefined) return errorLine(line);
   const { status, headers } = statusOf(line.value);
   if (key in line.value) return jsonText(JSON.stringify(line.value[key]), status, headers);

@@ -22,12 +22,46 @@ export class HttpError extends Mtproto2jsonError {
   }
 }
 
+/**
+ * The UTF-8 length of `text` in bytes, without encoding it (metrics count the bytes a front
+ * moves; encoding each line again only to count it would cost more than the count is worth).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { utf8Length } from "./http_answers.ts";
+ * assert.equal(utf8Length('{"a":"é€😀"}'), new TextEncoder().encode('{"a":"é€😀"}').length);
+ * ```
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    // Two bytes below U+0800, else three; a surrogate pair (two units) is four.
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 2;
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/**
+ * The body length of the responses made here from text, for the front's byte counts (a Response
+ * does not say how long its body is until it is read).
+ */
+export const bodyLengths: WeakMap<Response, number> = new WeakMap();
+
 /** A JSON response (`text` is JSON already made: exact 64-bit integers stay as they are). */
 export function jsonText(text: string, status = 200, headers: Record<string, string> = {}) {
-  return new Response(text, {
+  const response = new Response(text, {
     status,
     headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
   });
+  bodyLengths.set(response, utf8Length(text));
+  return response;
 }
 
 /** A JSON response of `value`. */

@@ -8,6 +8,8 @@
 import type { Clock, TimerId } from "../io/clock.ts";
 import { HttpError } from "./http_answers.ts";
 
+const decoder = new TextDecoder();
+
 /**
  * The body as text: refused with 413 (BodyTooLong) past `limit` bytes, whatever Content-Length
  * says, and with 408 (BodyTimeout) when it has not all arrived within `deadlineMs`.
@@ -17,6 +19,8 @@ export async function readBody(
   limit: number,
   deadlineMs: number,
   clock: Clock,
+  /** Told the body's length in bytes once it is read (the front's byte counts). */
+  counted?: (bytes: number) => void,
 ): Promise<string> {
   const tooLong = () =>
     new HttpError(413, "BodyTooLong", `a request body may hold at most ${limit} bytes`);
@@ -47,11 +51,13 @@ export async function readBody(
   } finally {
     clock.clearTimeout(timer);
   }
+  counted?.(size);
+  if (parts.length === 1) return decoder.decode(parts[0]);
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const part of parts) {
     bytes.set(part, at);
     at += part.length;
   }
-  return new TextDecoder().decode(bytes);
+  return decoder.decode(bytes);
 }

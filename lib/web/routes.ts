@@ -67,6 +67,11 @@ export interface WebFront {
   pingSeconds: number;
   /** The open WebSockets, closed when the front closes. */
   sockets: Set<WebSocket>;
+  /**
+   * What ends the answers that outlive their handler but are no WebSocket (event streams, long
+   * polls), called when the front closes: an open stream would otherwise hold serve's shutdown.
+   */
+  streams: Set<() => void>;
   log(line: string): void;
   /**
    * Checks `Authorization: Bearer <token>` against serve's token (nothing to check without one):

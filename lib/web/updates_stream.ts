@@ -104,6 +104,7 @@ async function eventStream(context: RouteContext): Promise<Response> {
   const end = () => {
     if (ended) return;
     ended = true;
+    context.front.streams.delete(end);
     clock.clearInterval(keepAlive);
     wanted?.();
     release();
@@ -116,6 +117,7 @@ async function eventStream(context: RouteContext): Promise<Response> {
   };
   // The session ends by itself only when serve closes: the stream ends with it.
   session.done.then(end, end);
+  context.front.streams.add(end);
   // A browser reconnects after this many milliseconds when the stream drops.
   send("retry: 1000\n\n");
   return new Response(body, {
@@ -160,9 +162,11 @@ async function longPoll(context: RouteContext): Promise<Response> {
   });
   const release = context.keepOpen();
   const catchUp = clock.setTimeout(finish, MAX_POLL_SECONDS * 1000);
+  context.front.streams.add(finish);
   try {
     await Promise.race([finished, session.done]);
   } finally {
+    context.front.streams.delete(finish);
     clock.clearTimeout(catchUp);
     if (waitForLive !== undefined) clock.clearTimeout(waitForLive);
     release();

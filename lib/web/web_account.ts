@@ -106,15 +106,28 @@ export class WebAccount {
   }
 
   #route(text: string): void {
-    const value = parseKeepingNumbers(text) as Record<string, unknown>;
-    const id = value.id as number;
+    const line = writtenLine(text);
+    // Lines are written `{"id":N,...`: the id is read from there, and the rest parsed only when
+    // asked for (a one-shot call's answer is mostly passed on as the text it is).
+    const id = text.startsWith('{"id":') ? parseInt(text.slice(6, 30)) : line.value.id as number;
     if (id === 0) {
-      for (const listener of this.#listeners) listener({ text, value });
+      for (const listener of this.#listeners) listener(line);
       return;
     }
     const resolve = this.#pending.get(id);
     if (!resolve) return; // a negative id: nothing this front sends can earn one
     this.#pending.delete(id);
-    resolve({ text, value });
+    resolve(line);
   }
+}
+
+/** A line as written, its object parsed (keeping exact integers) the first time it is read. */
+export function writtenLine(text: string): WrittenLine {
+  let value: Record<string, unknown> | undefined;
+  return {
+    text,
+    get value() {
+      return value ??= parseKeepingNumbers(text) as Record<string, unknown>;
+    },
+  };
 }

@@ -13,7 +13,7 @@ import { isLoopback } from "../proxy/serve.ts";
 import type { TokenGuard } from "../proxy/token_guard.ts";
 import { AccountHandles } from "./account_handles.ts";
 import { CALL_ROUTES } from "./call_routes.ts";
-import { errorResponse, HttpError } from "./http_answers.ts";
+import { bodyLengths, errorResponse, HttpError } from "./http_answers.ts";
 import { OPS_ROUTES } from "./ops_routes.ts";
 import {
   checkHost,
@@ -139,6 +139,7 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     ...(metrics ? { metrics } : {}),
     pingSeconds: options.pingSeconds ?? 30,
     sockets: new Set(),
+    streams: new Set(),
     log,
     async checkToken(request, address) {
       const token = options.token;
@@ -163,11 +164,15 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     },
   };
 
-  const handle = async (request: Request, address: string): Promise<Response> => {
+  const handle = async (
+    request: Request,
+    url: URL,
+    address: string,
+    counted: (bytes: number) => void,
+  ): Promise<Response> => {
     checkHost(request.headers.get("host"), policy);
     const origin = checkOrigin(request.headers.get("origin"), request.headers.get("host"), policy);
     if (request.method === "OPTIONS" && origin) return preflight(origin);
-    const url = new URL(request.url);
     let params: string[] | undefined;
     let route: WebRoute | undefined;
     const allowed = new Set<string>();
@@ -199,7 +204,7 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
         params: params!,
         address,
         front,
-        body: () => readBody(request, options.maxLine, bodyDeadlineMs, clock),
+        body: () => readBody(request, options.maxLine, bodyDeadlineMs, clock, counted),
         keepOpen: () => {
           kept = true;
           return release;
@@ -236,11 +241,12 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     const address = (info.remoteAddr as Deno.NetAddr).hostname;
     // Read first: once a WebSocket is upgraded, its request can no longer be read.
     const origin = request.headers.get("origin");
-    const path = new URL(request.url).pathname;
+    const url = new URL(request.url);
     const method = request.method;
+    let received = 0;
     let response: Response;
     try {
-      response = await handle(request, address);
+      response = await handle(request, url, address, (bytes) => received += bytes);
     } catch (error) {
       if (!(error instanceof HttpError)) {
         log(`http: internal error: ${(error as Error).stack ?? error}`);
@@ -249,15 +255,42 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
         error instanceof HttpError ? error : new HttpError(500, "InternalError", String(error)),
       );
     }
-    defaults.verbose?.(`http ${method} ${path} ${response.status}`);
-    // An allowed cross-origin caller may read the answer; the WebSocket's 101 needs nothing.
-    if (origin && response.status !== 101 && policy.cors.has(origin)) {
+    defaults.verbose?.(`http ${method} ${url.pathname} ${response.status}`);
+    // The WebSocket counts itself (ws_route.ts); nothing more is done to its 101.
+    if (response.status === 101) return response;
+    // An allowed cross-origin caller may read the answer.
+    if (origin && policy.cors.has(origin)) {
       for (const [name, value] of Object.entries(corsHeaders(origin))) {
         response.headers.set(name, value);
       }
     }
-    return response;
+    return tallied(response, received);
   });
+
+  /**
+   * Counts one request in the metrics as an `http` connection, open until its answer is whole:
+   * its body's bytes received, its answer's sent (a streamed answer's as they go out).
+   */
+  const tallied = (response: Response, received: number): Response => {
+    const tally = defaults.metrics?.opened("http");
+    if (!tally) return response;
+    tally.received(received);
+    const length = bodyLengths.get(response);
+    if (length !== undefined || response.body === null) {
+      tally.sent(length ?? 0);
+      tally.closed();
+      return response;
+    }
+    const counter = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        tally.sent(chunk.length);
+        controller.enqueue(chunk);
+      },
+      flush: () => tally.closed(),
+      cancel: () => tally.closed(),
+    });
+    return new Response(response.body.pipeThrough(counter), response);
+  };
   const bound = server.addr as Deno.NetAddr;
   if (!options.token && !isLoopback(bound.hostname)) {
     server.shutdown();
@@ -268,6 +301,7 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     handles,
     async close() {
       for (const socket of front.sockets) socket.close(1001, "the server is closing");
+      for (const end of front.streams) end();
       await handles.close();
       await server.shutdown();
     },

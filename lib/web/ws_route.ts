@@ -12,7 +12,7 @@
 import type { LogFields } from "../io/log_format.ts";
 import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
 import { serveLines } from "../proxy/serve_lines.ts";
-import { HttpError } from "./http_answers.ts";
+import { HttpError, utf8Length } from "./http_answers.ts";
 import type { RouteContext, WebRoute } from "./routes.ts";
 
 /** Output waits while more than this many bytes are buffered for the client… */
@@ -22,6 +22,12 @@ const WS_OUTPUT_LOW_WATER = 1024 * 1024;
 
 let connections = 0;
 
+function newlines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) count++;
+  return count;
+}
+
 function serveSocket(context: RouteContext, token: string | undefined): Response {
   const front = context.front;
   const { socket, response } = Deno.upgradeWebSocket(context.request, {
@@ -29,8 +35,10 @@ function serveSocket(context: RouteContext, token: string | undefined): Response
   });
   const release = context.keepOpen();
   front.sockets.add(socket);
+  const tally = front.defaults.metrics?.opened("ws");
   const encoder = new TextEncoder();
-  const frames: Uint8Array[] = [];
+  // Frames as they came, each a line: encoded together when the session takes them.
+  const frames: string[] = [];
   let queued = 0;
   // Input the session has not taken yet may hold a frame past the longest line (answered
   // LineTooLong, as on TCP) and one longest line, and a little more.
@@ -42,20 +50,22 @@ function serveSocket(context: RouteContext, token: string | undefined): Response
     wake = undefined;
   };
   socket.onmessage = (event) => {
-    const text = typeof event.data === "string"
-      ? event.data
-      : new TextDecoder().decode(event.data as ArrayBuffer);
+    const data = event.data;
+    const text = typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer);
     // A frame is one line: newlines in it can only be JSON whitespace.
-    const bytes = encoder.encode(text.replace(/\r?\n/g, " ") + "\n");
-    queued += bytes.length;
+    const line = text.includes("\n") ? text.replace(/\r?\n/g, " ") : text;
+    const size = utf8Length(line) + 1;
+    tally?.received(size - 1);
+    queued += size;
     if (queued > inputLimit) {
       socket.close(1008, "too much input sent without reading the answers");
       ended = true;
-    } else frames.push(bytes);
+    } else frames.push(line);
     poke();
   };
   socket.onclose = () => {
     front.sockets.delete(socket);
+    tally?.closed();
     ended = true;
     poke();
   };
@@ -65,23 +75,22 @@ function serveSocket(context: RouteContext, token: string | undefined): Response
       while (frames.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
       if (frames.length === 0) return controller.close();
       // Everything queued goes over at once: lines sent together travel together.
-      const taken = frames.splice(0);
-      const chunk = new Uint8Array(taken.reduce((sum, frame) => sum + frame.length, 0));
-      let at = 0;
-      for (const frame of taken) {
-        chunk.set(frame, at);
-        at += frame.length;
-      }
+      const chunk = encoder.encode(frames.join("\n") + "\n");
+      frames.length = 0;
       queued -= chunk.length;
       controller.enqueue(chunk);
     },
   }, { highWaterMark: 0 });
   const write = async (text: string) => {
-    for (const line of text.split("\n")) {
-      if (line === "") continue;
-      if (socket.readyState !== WebSocket.OPEN) throw new Error("the WebSocket is closed");
-      socket.send(line);
+    if (socket.readyState !== WebSocket.OPEN) throw new Error("the WebSocket is closed");
+    // One frame per line: what the session wrote together is sent without a wait in between.
+    for (let start = 0, end; start < text.length; start = end + 1) {
+      end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      if (end > start) socket.send(text.slice(start, end));
     }
+    // Payload bytes: the lines without their newlines.
+    tally?.sent(utf8Length(text) - newlines(text));
     while (socket.bufferedAmount > WS_OUTPUT_HIGH_WATER) {
       if (socket.readyState !== WebSocket.OPEN) throw new Error("the WebSocket is closed");
       await front.clock.sleep(5);

@@ -15,6 +15,8 @@ import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { until } from "../support/until.ts";
 import { signInBob } from "../support/processes.ts";
+import { serveFronts } from "../support/serve_fronts.ts";
+import { openWebSocket } from "../support/ws_json_client.ts";
 
 const schema = loadSchema();
 type Line = Record<string, unknown>;
@@ -256,4 +258,75 @@ Deno.test("docs/service.md lists every metric serve renders, with its type", asy
   const rendered = (parsePrometheus(new Metrics(schema).render()) as Family[])
     .map((family) => `${family.name} ${family.type.toLowerCase()}`);
   assertEquals(listed, rendered);
+});
+
+Deno.test("the WebSocket and HTTP fronts count their connections and their bytes as TCP does", async () => {
+  const emulator = await startEmulator({ port: 0, log: () => {} });
+  const metrics = new Metrics(schema);
+  const fronts = serveFronts({
+    schema,
+    server: serverFlag(JSON.stringify(emulator.serverLine()))!,
+    app: appIdentity("12345", "hash", "test"),
+    behaviour: { timeoutSeconds: 10 },
+    transport: { kind: "intermediate" },
+    log: () => {},
+    metrics,
+  });
+  const utf8 = (text: string) => new TextEncoder().encode(text).length;
+  try {
+    // WebSocket: a call and a frame that is no JSON (with a non-ASCII letter), then closed.
+    const socket = await openWebSocket(`ws://127.0.0.1:${fronts.httpPort}/v1/ws`);
+    const frames: string[] = [];
+    socket.onmessage = (event) => frames.push(event.data);
+    const sent = ['{"id": 1, "message": {"_cons": "help.getNearestDc"}}', "{café"];
+    for (const frame of sent) socket.send(frame);
+    await until(() => frames.length === 2, 15_000, "both answers");
+    await until(() => scrape(metrics).value("mtproto2json_connections", { front: "ws" }) === 1);
+    socket.close();
+    await until(() => scrape(metrics).value("mtproto2json_connections", { front: "ws" }) === 0);
+    let { value } = scrape(metrics);
+    assertEquals(value("mtproto2json_connections_total", { front: "ws" }), 1);
+    // Frame payloads, each way: what was sent, and the answers as they arrived.
+    assertEquals(
+      value("mtproto2json_received_bytes_total", { front: "ws" }),
+      sent.reduce((sum, frame) => sum + utf8(frame), 0),
+    );
+    assertEquals(
+      value("mtproto2json_sent_bytes_total", { front: "ws" }),
+      frames.reduce((sum, frame) => sum + utf8(frame), 0),
+    );
+    assertEquals(value("mtproto2json_connections_total", { front: "tcp" }), 0);
+
+    // HTTP: each request is a connection of its own, open until its answer is whole; the bytes
+    // are its body's and its answer's.
+    const base = `http://127.0.0.1:${fronts.httpPort}`;
+    let answered = 0;
+    const call = async (path: string, body?: string, handle?: string) => {
+      const response = await fetch(`${base}${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        headers: handle ? { authorization: `Bearer ${handle}` } : {},
+        ...(body === undefined ? {} : { body }),
+      });
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      answered += bytes.length;
+      return JSON.parse(new TextDecoder().decode(bytes));
+    };
+    const handle = (await call("/v1/sessions", "{}")).account;
+    const nearest = await call(
+      "/v1/help.getNearestDc",
+      ' { "_cons" : "help.getNearestDc" } ',
+      handle,
+    );
+    assertEquals(nearest._cons, "nearestDc");
+    await call("/healthz");
+    await until(() => scrape(metrics).value("mtproto2json_connections", { front: "http" }) === 0);
+    ({ value } = scrape(metrics));
+    assertEquals(value("mtproto2json_connections_total", { front: "http" }), 3);
+    assertEquals(value("mtproto2json_received_bytes_total", { front: "http" }), 2 + 35);
+    assertEquals(value("mtproto2json_sent_bytes_total", { front: "http" }), answered);
+    assertEquals(value("mtproto2json_connections_total", { front: "ws" }), 1);
+  } finally {
+    await fronts.close();
+    await emulator.close();
+  }
 });
