@@ -104,9 +104,19 @@ export class HeldAccounts {
     return this.#accounts.size;
   }
 
-  /** The store's health for `health`: "ok", or "failing" with the accounts it fails for. */
+  /**
+   * The held accounts' health for `health`: the store's ("ok", or "failing" with the accounts it
+   * fails for), and `held_connected`, how many have their connection to their DC up (`/readyz`
+   * is 503 while that is fewer than `held_accounts`).
+   */
   health(): Record<string, unknown> {
-    const failures = [...this.#accounts.values()]
+    const accounts = [...this.#accounts.values()];
+    const held_connected = accounts.filter((account) => account.client.connected).length;
+    return { ...this.#storeHealth(accounts), held_connected };
+  }
+
+  #storeHealth(accounts: HeldAccount[]): Record<string, unknown> {
+    const failures = accounts
       .map((account) => account.storeFailure)
       .filter((failure) => failure !== undefined);
     const leases = this.#keeper
