@@ -22,6 +22,9 @@ import { LeaseKeeper } from "./lease_keeper.ts";
 export { HeldAccount } from "./held_account.ts";
 export { type HeldDefaults, type HeldOptions, keyIdOf, type LineSink } from "./held_defaults.ts";
 
+/** How often an account waiting for another instance to hand it over tries to take it. */
+const HANDOVER_POLL_MS = 200;
+
 /** The held accounts of one `serve`. */
 export class HeldAccounts {
   readonly #accounts = new Map<string, HeldAccount>();
@@ -79,17 +82,24 @@ export class HeldAccounts {
    */
   #leaseOf(keyId: string, wanted: () => boolean, claimed = false): HeldLease {
     const keeper = this.#keeper!;
+    const clock = this.#options.clock ?? this.#defaults.clock ?? systemClock;
     return {
       ready: async () => {
+        // Another instance holds it: ask for it (again every renewal round) and try often, since
+        // a holder that hands it over releases it at once.
+        let asked = -Infinity;
         while (!claimed) {
           if (this.#closed || !wanted()) return false;
           claimed = (await keeper.claim(keyId).catch(() => undefined)) !== undefined;
           if (this.#closed || !wanted()) return false;
-          if (!claimed) {
-            await (this.#options.clock ?? this.#defaults.clock ?? systemClock).sleep(
-              keeper.leaseMs / 3,
+          if (claimed) break;
+          if (clock.now() - asked >= keeper.leaseMs / 3) {
+            asked = clock.now();
+            await this.#store.askHandover(keyId).catch((error) =>
+              this.#options.log?.(`leases: ${(error as Error).message}`)
             );
           }
+          await clock.sleep(Math.min(HANDOVER_POLL_MS, keeper.leaseMs / 3));
         }
         return await this.#store.account(keyId);
       },
@@ -124,6 +134,7 @@ export class HeldAccounts {
         instance: this.#keeper.owner,
         leases_held: this.#keeper.size,
         takeovers: this.#keeper.takeovers,
+        handovers: this.handovers,
       }
       : {};
     return failures.length === 0 ? { store: "ok", store_kind: this.#store.kind, ...leases } : {
@@ -139,6 +150,7 @@ export class HeldAccounts {
   async restore(): Promise<number> {
     // Shared: this instance's share of the accounts nobody holds, taken in the first round.
     if (this.#keeper) {
+      await this.#store.onHandover((keyId) => void this.#handOver(keyId));
       await this.#keeper.start();
       return this.#accounts.size;
     }
@@ -182,6 +194,27 @@ export class HeldAccounts {
     this.#keep(account);
     return account;
   }
+
+  /**
+   * Another instance asks for an account this one holds (a client of its wants it): its client
+   * stops, what it had queued is written, and its lease is released at once.
+   */
+  async #handOver(keyId: string): Promise<void> {
+    const account = this.#accounts.get(keyId);
+    if (!account || !this.#keeper?.fence(keyId) || this.#closed) return;
+    this.#accounts.delete(keyId);
+    await account.close();
+    try {
+      await this.#keeper.handOver(keyId);
+      this.handovers++;
+      this.#options.log?.(`leases: held account ${keyId} handed over to the instance that asked`);
+    } catch (error) {
+      this.#options.log?.(`leases: cannot release ${keyId} (it lapses instead): ${error}`);
+    }
+  }
+
+  /** Accounts handed over to another instance on its asking, since start. */
+  handovers = 0;
 
   #keep(account: HeldAccount): void {
     this.#accounts.set(account.keyId, account);

@@ -42,6 +42,8 @@ export class LeaseKeeper {
   #checkTimer?: TimerId;
   #ticking = false;
   #stopped = false;
+  /** Accounts handed to another instance: not taken back by a takeover round until then. */
+  readonly #avoid = new Map<string, number>();
   /** Accounts taken over from an instance that died or left, since start. */
   takeovers = 0;
 
@@ -87,6 +89,16 @@ export class LeaseKeeper {
     this.#held.delete(keyId);
   }
 
+  /**
+   * Gives one lease up at once, for another instance that asked for the account; this one's
+   * takeover rounds leave the account alone for a lease's length, so that the asker gets it.
+   */
+  async handOver(keyId: string): Promise<void> {
+    this.#held.delete(keyId);
+    this.#avoid.set(keyId, this.#options.clock.now() + this.leaseMs);
+    await this.#options.store.release(this.owner, [keyId]);
+  }
+
   /** Starts renewing (and taking over); the first round runs now, and is what this resolves. */
   start(): Promise<void> {
     const { clock } = this.#options;
@@ -116,8 +128,12 @@ export class LeaseKeeper {
       const share = Math.ceil(accounts / Math.max(1, instances));
       const want = share - this.#held.size - this.#claiming.size;
       if (want <= 0 || this.#stopped) return;
+      const now = clock.now();
+      for (const [keyId, until] of this.#avoid) if (now >= until) this.#avoid.delete(keyId);
       const free = shuffle(
-        (await store.unleased()).filter((key) => !this.#held.has(key) && !this.#claiming.has(key)),
+        (await store.unleased()).filter((key) =>
+          !this.#held.has(key) && !this.#claiming.has(key) && !this.#avoid.has(key)
+        ),
       ).slice(0, want);
       await Promise.all(free.map(async (keyId) => {
         const fence = await this.claim(keyId);

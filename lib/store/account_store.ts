@@ -87,6 +87,13 @@ export interface AccountStore {
    * alive and how many accounts are stored, for each to take its even share.
    */
   heartbeat(owner: string, ms: number): Promise<{ instances: number; accounts: number }>;
+  /**
+   * Asks whichever instance holds the account's lease to hand it over (a client wants it on
+   * another instance). Nothing happens in a store only one process can open.
+   */
+  askHandover(keyId: string): Promise<void>;
+  /** Calls `handler` with each account another instance asks for; resolves once listening. */
+  onHandover(handler: (keyId: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -69,6 +69,9 @@ export function redactPostgresUrl(url: string): string {
 // deno-lint-ignore no-explicit-any
 type Sql = any;
 
+/** The LISTEN/NOTIFY channel of handover requests; the payload is the account's key id. */
+const HANDOVER = "mtproto2json_handover";
+
 /**
  * Opens the store at `url`, applying the migrations it lacks. A server that cannot be reached or
  * refuses the login is a {@link StoreUnavailableError} naming the URL without its password.
@@ -300,6 +303,14 @@ function postgresStore(sql: Sql, timeoutMs: number, clock: Clock): AccountStore 
             (SELECT count(*) FROM mtproto2json_accounts)::int AS accounts`;
         return { instances: Number(row.instances), accounts: Number(row.accounts) };
       }),
+    askHandover: (keyId) =>
+      write("asking for a handover", async () => {
+        await sql.notify(HANDOVER, keyId);
+      }),
+    onHandover: async (handler) => {
+      // A connection of its own, reconnected (and listening again) by the client when it drops.
+      await timed(clock, sql.listen(HANDOVER, handler), timeoutMs, "listening for handovers");
+    },
     close: async () => {
       if (closed) return;
       closed = true;

@@ -233,6 +233,8 @@ function sqliteStore(db: any, dir: string): AccountStore {
         (db.prepare("SELECT key_id FROM accounts ORDER BY key_id").all() as { key_id: string }[])
           .map((row) => row.key_id)
       ),
+    askHandover: () => Promise.resolve(),
+    onHandover: () => Promise.resolve(),
     heartbeat: () =>
       now(() => ({
         instances: 1,

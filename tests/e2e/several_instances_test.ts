@@ -4,7 +4,8 @@
  * a few seconds, and a client that comes back to it with its cursor gets exactly what it missed;
  * a clean shutdown (SIGTERM) gives the leases up at once; health reports leases and takeovers; an
  * instance whose database stops answering stops driving its accounts before their leases lapse,
- * and takes them again once it answers.
+ * and takes them again once it answers; a client that attaches on another instance than the
+ * holder's has the account handed over to it.
  */
 
 import { assertEquals } from "../assert.ts";
@@ -211,6 +212,90 @@ Deno.test("the database paused (SIGSTOP): the instance stops Alice's account bef
     if (paused) await pg.resume();
     if (child) {
       child.kill("SIGTERM");
+      await child.status;
+    }
+    sender.close();
+    await emulator.close();
+    await pg.stop();
+  }
+});
+
+Deno.test("Alice held by A attaches on B: A hands her over (LISTEN/NOTIFY), and B serves her cursor without a gap within 2 s", async () => {
+  const pg = await startPostgres();
+  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const sender = emulatedSender(emulator, 1);
+  const children: Deno.ChildProcess[] = [];
+  try {
+    const bob = rawCaller(sender, codec);
+    await signIn(bob, "+15550000002", "hunter2");
+    const aliceUser = emulator.world.users.get(1000001)!;
+    const peer = {
+      _cons: "inputPeerUser",
+      user_id: aliceUser.id,
+      access_hash: aliceUser.accessHash,
+    };
+    let random = 1n;
+    const send = async (texts: string[]) => {
+      for (const message of texts) {
+        await bob({ _cons: "messages.sendMessage", peer, message, random_id: random++ });
+      }
+    };
+    const url = await pg.createDatabase();
+    // A long lease: only a handover can move Alice within the test.
+    const start = async () => {
+      const serve = await startServeProcess(emulator.serverLine(1), [
+        "--state",
+        url,
+        "--lease-seconds",
+        "60",
+      ]);
+      children.push(serve.child);
+      return serve;
+    };
+    const health = async (port: number) => {
+      const client = await JsonClient.connect(port);
+      try {
+        return (await client.request({ id: 1, health: {} })).health as Line;
+      } finally {
+        client.close();
+      }
+    };
+    const a = await start();
+    const b = await start();
+    const first = await JsonClient.connect(a.port);
+    const session = await signInAlice(first) as Line;
+    await first.next(isSynced);
+    await send(["before"]);
+    await until(() => textsOf(first).length === 1, 15_000, "the first message on A");
+    const cursor = first.updates.filter((line) => textOf(line) !== undefined).at(-1)!
+      .cursor as string;
+    first.close();
+    await send(["meanwhile 0", "meanwhile 1"]);
+    assertEquals((await health(a.port)).leases_held, 1);
+
+    const onB = await JsonClient.connect(b.port);
+    try {
+      const began = Date.now();
+      const answer = await onB.request({ id: 1, session: { ...session, updates_cursor: cursor } });
+      assertEquals(answer.error, undefined, JSON.stringify(answer));
+      await onB.next(isSynced, 2_000);
+      const tookMs = Date.now() - began;
+      assertEquals(textsOf(onB), ["meanwhile 0", "meanwhile 1"]);
+      assertEquals(tookMs < 2_000, true, `${tookMs} ms`);
+      await send(["after"]);
+      await until(() => textsOf(onB).length === 3, 15_000, "the live message on B");
+      assertEquals(textsOf(onB).at(-1), "after");
+    } finally {
+      onB.close();
+    }
+    const [reportA, reportB] = [await health(a.port), await health(b.port)];
+    assertEquals([reportA.leases_held, reportA.handovers], [0, 1]);
+    assertEquals(reportB.leases_held, 1);
+  } finally {
+    for (const child of children) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
       await child.status;
     }
     sender.close();

@@ -152,3 +152,26 @@ Deno.test("heartbeats count the live instances and the stored accounts; one that
     await pg.stop();
   }
 });
+
+Deno.test("a handover asked by one instance reaches the others listening (LISTEN/NOTIFY)", async () => {
+  const pg = await startPostgres();
+  try {
+    const url = await pg.createDatabase();
+    const [holder, asker] = [await openPostgresStore(url), await openPostgresStore(url)];
+    try {
+      const asked: string[] = [];
+      await holder.onHandover((keyId) => asked.push(keyId));
+      await asker.askHandover("k1");
+      await asker.askHandover("k2");
+      for (let i = 0; i < 100 && asked.length < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assertEquals(asked, ["k1", "k2"]);
+    } finally {
+      await holder.close();
+      await asker.close();
+    }
+  } finally {
+    await pg.stop();
+  }
+});
