@@ -19,9 +19,25 @@ export interface RsaPublicKey {
   e: bigint;
 }
 
-/** An RSA key pair; `d` is the private exponent. */
+/**
+ * An RSA key pair; `d` is the private exponent. With the primes and their exponents (`crt`, as
+ * a PKCS#8 key holds them), decryption works modulo p and q apart: two 1024-bit exponentiations,
+ * about a quarter of the work of one modulo n.
+ */
 export interface RsaPrivateKey extends RsaPublicKey {
   d: bigint;
+  crt?: { p: bigint; q: bigint; dp: bigint; dq: bigint; qInverse: bigint };
+}
+
+/** c^d mod n, by the Chinese remainder theorem when the key carries its primes. */
+function rsaPrivatePow(value: bigint, key: RsaPrivateKey): bigint {
+  if (!key.crt) return modPow(value, key.d, key.n);
+  const { p, q, dp, dq, qInverse } = key.crt;
+  const mp = modPow(value % p, dp, p);
+  const mq = modPow(value % q, dq, q);
+  let h = ((mp - mq) * qInverse) % p;
+  if (h < 0n) h += p;
+  return mq + h * q;
 }
 
 const RSA_ENCRYPTION_OID = "2a864886f70d010101";
@@ -180,7 +196,7 @@ export function rsaPadDecrypt(encrypted: Uint8Array, key: RsaPrivateKey): Uint8A
   if (encrypted.length !== 256) throw new SecurityError("RSA_PAD data must be 256 bytes");
   const value = bigintFromBytes(encrypted);
   if (value >= key.n) throw new SecurityError("RSA_PAD data is not below the modulus");
-  const keyAesEncrypted = bytesFromBigint(modPow(value, key.d, key.n), 256);
+  const keyAesEncrypted = bytesFromBigint(rsaPrivatePow(value, key), 256);
   const aesEncrypted = keyAesEncrypted.subarray(32);
   const mask = sha256(aesEncrypted);
   const tempKey = new Uint8Array(32);
@@ -206,7 +222,7 @@ export function rsaLegacyDecrypt(
   if (encrypted.length !== 256) throw new SecurityError("RSA data must be 256 bytes");
   const value = bigintFromBytes(encrypted);
   if (value >= key.n) throw new SecurityError("RSA data is not below the modulus");
-  const plain = bytesFromBigint(modPow(value, key.d, key.n), 256);
+  const plain = bytesFromBigint(rsaPrivatePow(value, key), 256);
   // A 255-byte message: the leading byte of the 256 is zero.
   return { sha1: plain.subarray(1, 21), rest: plain.subarray(21) };
 }
@@ -239,7 +255,19 @@ export async function parsePrivateKeyPem(pem: string): Promise<RsaPrivateKey> {
   const jwk = await crypto.subtle.exportKey("jwk", key);
   const read = (field: string | undefined) =>
     bigintFromBytes(Uint8Array.fromBase64(field!, { alphabet: "base64url" }));
-  return { n: read(jwk.n), e: read(jwk.e), d: read(jwk.d) };
+  const parsed: RsaPrivateKey = { n: read(jwk.n), e: read(jwk.e), d: read(jwk.d) };
+  if (jwk.p && jwk.q && jwk.dp && jwk.dq && jwk.qi) {
+    const crt = { p: read(jwk.p), q: read(jwk.q), dp: read(jwk.dp), dq: read(jwk.dq) };
+    // Kept only when they are the key's own (a key file is input): n = pq, qi·q ≡ 1 (mod p).
+    const qInverse = read(jwk.qi);
+    if (
+      crt.p * crt.q === parsed.n && (qInverse * crt.q) % crt.p === 1n &&
+      crt.dp === parsed.d % (crt.p - 1n) && crt.dq === parsed.d % (crt.q - 1n)
+    ) {
+      parsed.crt = { ...crt, qInverse };
+    }
+  }
+  return parsed;
 }
 
 /** Generates a key pair and returns it with its PKCS#8 PEM, for saving. */

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../assert.ts";
 import { SecurityError } from "../../lib/errors.ts";
-import { bigintFromBytes } from "../../lib/crypto/bigint.ts";
+import { bigintFromBytes, bytesFromBigint, modPow } from "../../lib/crypto/bigint.ts";
 import { TELEGRAM_PUBLIC_KEYS } from "../../lib/crypto/public_keys.ts";
 import { replayRandom, secureRandom } from "../../lib/crypto/random.ts";
 import {
@@ -8,6 +8,7 @@ import {
   parsePublicKeyPem,
   publicKeyToPem,
   rsaFingerprint,
+  rsaLegacyDecrypt,
   rsaPadDecrypt,
   rsaPadEncrypt,
 } from "../../lib/crypto/rsa.ts";
@@ -73,4 +74,21 @@ Deno.test("RSA_PAD retries with a new temp_key while the value is not below the 
   const first = rsaPadEncrypt(new Uint8Array(144), key, fixed());
   assertEquals(rsaPadEncrypt(new Uint8Array(144), key, fixed()), first);
   assertEquals(bigintFromBytes(first) < key.n, true);
+});
+
+Deno.test("a key read from PKCS#8 decrypts by its primes, to what the private exponent gives", () => {
+  assertEquals(key.crt !== undefined && key.crt.p * key.crt.q === key.n, true);
+  const withoutPrimes = { n: key.n, e: key.e, d: key.d };
+  for (let i = 0; i < 4; i++) {
+    const data = secureRandom(144);
+    const encrypted = rsaPadEncrypt(data, key, secureRandom);
+    assertEquals(rsaPadDecrypt(encrypted, key), rsaPadDecrypt(encrypted, withoutPrimes));
+    assertEquals(rsaPadDecrypt(encrypted, key).subarray(0, 144), data);
+  }
+  // The legacy scheme: raw RSA of a 255-byte message, by the primes and without them.
+  const message = new Uint8Array(256);
+  message.set(secureRandom(255), 1);
+  const raw = bytesFromBigint(modPow(bigintFromBytes(message), key.e, key.n), 256);
+  assertEquals(rsaLegacyDecrypt(raw, key).rest, message.subarray(21));
+  assertEquals(rsaLegacyDecrypt(raw, withoutPrimes).rest, message.subarray(21));
 });
