@@ -29,6 +29,7 @@ import { type ManagedOutput, ManagedUpdates } from "../client/managed_updates.ts
 import type { TlObject } from "../tl/codec.ts";
 import { atJournalPosition, decodeCursor, samePosition } from "../updates/cursor.ts";
 import { StoreRetry } from "./store_retry.ts";
+import { readReplay, wholeReplay } from "./held_replay.ts";
 import { parseProxyUrl } from "../net/proxy_url.ts";
 import {
   type AccountStore,
@@ -328,26 +329,28 @@ export class HeldAccount {
    * unreadable) makes the connection follow its cursor by a difference instead.
    */
   async #replay(sink: LineSink, cursor: string, after: number): Promise<void> {
-    let entries: JournalEntry[] | undefined;
+    // Read on while lines are journaled meanwhile (each read ends a turn before this one goes on).
+    let read: JournalEntry[] | undefined = [];
     try {
-      const first = (await this.#store.journalBounds(this.keyId))?.first ?? this.#seq + 1;
-      if (after + 1 >= first) {
-        entries = await this.#store.journal(this.keyId, after);
-        while (this.#replaying.has(sink) && (entries.at(-1)?.seq ?? after) < this.#seq) {
-          const more = await this.#store.journal(this.keyId, entries.at(-1)?.seq ?? after);
-          if (more.length === 0) break;
-          entries.push(...more);
-        }
-        // Rows past the last delivered one are not the account's yet (a write that failed late).
-        entries = entries.filter((entry) => entry.seq <= this.#seq);
-        const whole = entries.every((entry, i) => entry.seq === after + 1 + i) &&
-          after + entries.length === this.#seq;
-        if (!whole) entries = undefined;
+      while (read && this.#replaying.has(sink) && (read.at(-1)?.seq ?? after) < this.#seq) {
+        const more: JournalEntry[] | undefined = await readReplay(
+          this.#store,
+          this.keyId,
+          read.at(-1)?.seq ?? after,
+          () => this.#seq,
+          () => this.#replaying.has(sink),
+        );
+        // Trimmed meanwhile: the connection follows off the journal. Nothing more: checked below.
+        if (more === undefined) read = undefined;
+        else if (more.length === 0) break;
+        else read.push(...more);
       }
     } catch (error) {
       this.#log(`store: cannot read the journal of ${this.#name()}: ${(error as Error).message}`);
-      entries = undefined;
+      read = undefined;
     }
+    // Checked and registered in this one synchronous step (see held_replay.ts).
+    const entries = wholeReplay(read, after, this.#seq);
     // Detached meanwhile, or the account closed: nothing to deliver.
     if (!this.#replaying.delete(sink) || this.#closed) return;
     if (!entries) {
