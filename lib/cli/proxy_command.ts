@@ -298,8 +298,8 @@ function lazySchema(defaults: ProxyDefaults): void {
  * Once `serve` listens, loads in the background what the first call will need anyway: the
  * protocol's modules (loading since `serve` listened) and the shipped schema.
  */
-function warmUp(defaults: ProxyDefaults): void {
-  setTimeout(() => void defaults.schema, 0);
+function warmUp(defaults: ProxyDefaults, clock: Clock): void {
+  clock.setTimeout(() => void defaults.schema, 0, { keepAlive: false });
 }
 
 /** Runs `serve` until stopped. */
@@ -452,7 +452,7 @@ export async function runServeCommand(
     return 2;
   }
   log(`mtproto2json serve: listening on ${values.host}:${server.port}`);
-  warmUp(defaults);
+  warmUp(defaults, io.clock);
   if (web) {
     const shown = http!.host.includes(":") ? `[${http!.host}]` : http!.host;
     log(`mtproto2json serve: HTTP and WebSocket on http://${shown}:${web.port}`);
