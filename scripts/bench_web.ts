@@ -13,7 +13,9 @@
  * one over `Deno.connect` too, one request at a time on each of many keep-alive connections,
  * since `fetch` costs more CPU per request than serve's whole HTTP path. HTTP/1.1 answers a
  * connection's requests one after another, so in-flight HTTP calls are connections; serve lets
- * one address keep at most 64 requests open, so HTTP runs {@link HTTP_CONNECTIONS} of them.
+ * one address keep at most 64 requests open, so HTTP runs {@link HTTP_CONNECTIONS} of them, over
+ * as many account handles as TCP has connections (so as many MTProto sessions), and then over one
+ * handle (one account's calls, as most HTTP users make them).
  *
  * @module
  */
@@ -384,20 +386,21 @@ export async function benchWeb(schema: TlSchema, report: Report): Promise<void> 
           };
         },
       },
-      {
-        name: "HTTP keep-alive",
+      ...[CONNECTIONS, 1].map((sessions) => ({
+        name: sessions === 1 ? "HTTP keep-alive, one handle" : "HTTP keep-alive",
         async open() {
-          // A handle per 6 connections: as many MTProto sessions as TCP's connections.
+          // A handle per 6 connections, as many MTProto sessions as TCP's connections; or one
+          // account's handle for every connection, as a single-account HTTP user has.
           const handles = await Promise.all(
             Array.from(
-              { length: CONNECTIONS },
+              { length: sessions },
               async () => (await post(base, "/v1/sessions", {})).account as string,
             ),
           );
           const sockets = await Promise.all(
             Array.from(
               { length: HTTP_CONNECTIONS },
-              (_, i) => LeanHttpLoad.connect(httpPort, handles[i % CONNECTIONS]),
+              (_, i) => LeanHttpLoad.connect(httpPort, handles[i % sessions]),
             ),
           );
           await Promise.all(sockets.map((socket) => socket.call()));
@@ -413,7 +416,7 @@ export async function benchWeb(schema: TlSchema, report: Report): Promise<void> 
             },
           };
         },
-      },
+      })),
     ];
     const rounds: Round[][] = fronts.map(() => []);
     const order = [...fronts.keys()];
@@ -433,7 +436,7 @@ export async function benchWeb(schema: TlSchema, report: Report): Promise<void> 
     const tcp = mean(rounds[0].map((round) => round.rate));
     for (const [index, front] of fronts.entries()) {
       const measured = mean(rounds[index].map((round) => round.rate));
-      const shape = index === 2
+      const shape = index >= 2
         ? `${HTTP_CONNECTIONS} connections × 1`
         : `${CONNECTIONS} connections × ${IN_FLIGHT} in flight`;
       report(
@@ -503,7 +506,8 @@ export async function benchWeb(schema: TlSchema, report: Report): Promise<void> 
     };
     const updateRates: Record<"tcp" | "sse", number[]> = { tcp: [], sse: [] };
     const updateCpu: Record<"tcp" | "sse", number[]> = { tcp: [], sse: [] };
-    for (const kind of ["tcp", "sse", "sse", "tcp"] as const) {
+    // Each way three times, in an order that gives neither the earlier turns.
+    for (const kind of ["tcp", "sse", "sse", "tcp", "tcp", "sse"] as const) {
       const reader = await readers[kind]();
       await reader.synced;
       const meter = cpuMeter([served.child.pid]);

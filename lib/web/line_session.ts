@@ -12,7 +12,7 @@ import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
 import { serveLines } from "../proxy/serve_lines.ts";
 import { HttpError, parseKeepingNumbers } from "./http_answers.ts";
 import type { RouteContext } from "./routes.ts";
-import type { WebAccount, WrittenLine } from "./web_account.ts";
+import { type WebAccount, type WrittenLine, writtenLine } from "./web_account.ts";
 
 /** One line session of one HTTP request. */
 export class LineSession {
@@ -48,6 +48,11 @@ export class LineSession {
       write: async (text) => {
         for (const lineText of text.split("\n")) {
           if (lineText === "") continue;
+          // Updates and events (id 0) answer no request: parsed only if the reader asks.
+          if (lineText.startsWith('{"id":0,')) {
+            await onLine(writtenLine(lineText));
+            continue;
+          }
           const value = parseKeepingNumbers(lineText) as Record<string, unknown>;
           const answer = this.#answers.get(value.id as number);
           // A request's chunk and progress lines come before its answer, which ends it.

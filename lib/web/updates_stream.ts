@@ -13,6 +13,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { HttpError } from "./http_answers.ts";
 import { type LineSession, openAccountSession } from "./line_session.ts";
 import type { RouteContext, WebRoute } from "./routes.ts";
@@ -58,6 +59,22 @@ export function sseEvent(text: string, line: Record<string, unknown>): string {
   }data: ${text}\n\n`;
 }
 
+/** The end of an update line as the line protocol writes it: `,"cursor":"C"}`. */
+const UPDATE_CURSOR = /,"cursor":("[^"\\]*")\}$/;
+
+/**
+ * {@link sseEvent} of a line as written: an update line (`{"id":0,"message":…,"cursor":"C"}`,
+ * most of a stream) is made into its event from its text, without parsing what it carries.
+ */
+function sseEventOf(line: WrittenLine): string {
+  const text = line.text;
+  if (text.startsWith('{"id":0,"message":')) {
+    const cursor = UPDATE_CURSOR.exec(text);
+    if (cursor) return `id: ${JSON.parse(cursor[1])}\ndata: ${text}\n\n`;
+  }
+  return sseEvent(text, line.value);
+}
+
 /**
  * Opens an updates session for the handle's account at `cursor` (none: from now, as a fresh
  * subscription); see {@link openAccountSession}.
@@ -91,11 +108,19 @@ async function eventStream(context: RouteContext): Promise<Response> {
     },
     cancel: () => end(),
   }, new CountQueuingStrategy({ highWaterMark: SSE_QUEUED_EVENTS }));
+  // Events of one turn go out as one chunk (one write), as lines written together do on TCP.
+  let unsent = "";
+  const flush = () => {
+    if (!ended && unsent !== "") controller.enqueue(encoder.encode(unsent));
+    unsent = "";
+  };
   const send = (text: string) => {
-    if (!ended) controller.enqueue(encoder.encode(text));
+    if (ended) return;
+    if (unsent === "") setImmediate(flush);
+    unsent += text;
   };
   const session = await openAt(context, cursor === "" ? undefined : cursor, async (line) => {
-    send(sseEvent(line.text, line.value));
+    send(sseEventOf(line));
     await room();
   });
   const release = context.keepOpen();
@@ -103,6 +128,11 @@ async function eventStream(context: RouteContext): Promise<Response> {
   const keepAlive = clock.setInterval(() => send(": keep-alive\n\n"), SSE_KEEPALIVE_MS);
   const end = () => {
     if (ended) return;
+    try {
+      flush();
+    } catch {
+      // cancelled by the reader: nothing more goes out
+    }
     ended = true;
     context.front.streams.delete(end);
     clock.clearInterval(keepAlive);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
 import { serveLines } from "../proxy/serve_lines.ts";
 import { parseKeepingNumbers } from "./http_answers.ts";
@@ -24,6 +25,10 @@ export class WebAccount {
   readonly #listeners = new Set<(line: WrittenLine) => void>();
   readonly #encoder = new TextEncoder();
   #nextId = 1;
+  /** Request lines of this turn, not yet handed to the session. */
+  #queued = "";
+  #scheduled = false;
+  #inputClosed = false;
   #closed = false;
   /** Resolves once the session has ended (closed, or its input ended). */
   readonly done: Promise<void>;
@@ -80,7 +85,18 @@ export class WebAccount {
     }
     const id = this.#nextId++;
     const answer = new Promise<WrittenLine>((resolve) => this.#pending.set(id, resolve));
-    this.#input.enqueue(this.#encoder.encode(JSON.stringify({ ...fields, id }) + "\n"));
+    // One-shot calls come one HTTP request each: those of one turn go to the session together a
+    // turn later, as lines of one TCP read do, so that they share MTProto writes.
+    this.#queued += JSON.stringify({ ...fields, id }) + "\n";
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        const text = this.#queued;
+        this.#queued = "";
+        if (!this.#inputClosed) this.#input.enqueue(this.#encoder.encode(text));
+      });
+    }
     return answer;
   }
 
@@ -95,8 +111,12 @@ export class WebAccount {
 
   /** Ends the session: calls in flight are answered, then its MTProto connections close. */
   close(): Promise<void> {
-    if (!this.#closed) {
+    if (!this.#closed && !this.#inputClosed) {
+      this.#inputClosed = true;
       try {
+        // Calls of this turn go first: calls in flight are answered.
+        if (this.#queued) this.#input.enqueue(this.#encoder.encode(this.#queued));
+        this.#queued = "";
         this.#input.close();
       } catch {
         // already closed
