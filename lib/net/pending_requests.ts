@@ -10,7 +10,8 @@ import { RpcError } from "../errors.ts";
 import type { ClientSession, SessionEvent } from "../mtproto/session.ts";
 import { BadAnswerError, SenderClosedError } from "./sender_errors.ts";
 
-interface Waiter {
+/** Who waits for a request's outcome. */
+export interface Waiter {
   resolve(body: Uint8Array): void;
   reject(error: Error): void;
 }
@@ -24,11 +25,9 @@ export class PendingRequests {
   /** Requests sent under an earlier temporary key (PFS), whose new session forgot they went out. */
   readonly #sentEarlier = new Set<number>();
 
-  /** Waits for the outcome of the request the session sent as `requestId`. */
-  wait(requestId: number): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve, reject) =>
-      this.#waiters.set(requestId, { resolve, reject })
-    );
+  /** Registers `waiter` for the outcome of the request the session sent as `requestId`. */
+  add(requestId: number, waiter: Waiter): void {
+    this.#waiters.set(requestId, waiter);
   }
 
   /** Stops waiting for a request; a late answer then settles nothing. */

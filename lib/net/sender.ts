@@ -23,12 +23,13 @@ import type { ClientSession } from "../mtproto/session.ts";
 import type { ClientTransport } from "../transport/transport.ts";
 import { FRAME_HEADROOM } from "../transport/framing.ts";
 import type { ByteConnection } from "./tcp_connection.ts";
-import { type Clock, systemClock, type TimerId } from "../io/clock.ts";
+import { type Clock, systemClock } from "../io/clock.ts";
 import { ConnectProgress } from "./connect_progress.ts";
 import { createAuthKey, newSession, resumeSession, TempKeys } from "./key_setup.ts";
 import { KeepAlive } from "./keep_alive.ts";
 import { openPipe, startAttempt } from "./open_connection.ts";
 import { PendingRequests } from "./pending_requests.ts";
+import { type DeadlineEntry, Deadlines } from "./deadlines.ts";
 import { dispatchSessionEvents } from "./session_events.ts";
 import { ReconnectSchedule } from "./reconnect_schedule.ts";
 import {
@@ -59,6 +60,7 @@ export class Sender {
   #connection?: ByteConnection;
   #transport?: ClientTransport;
   readonly #pending = new PendingRequests();
+  #deadlines?: Deadlines<Invocation>;
   #flushScheduled = false;
   #closed = false;
   #connecting?: Promise<void>;
@@ -130,53 +132,71 @@ export class Sender {
    * late answer is dropped, and the server is asked not to send it) and the call rejects with
    * {@link RequestTimeoutError}.
    */
-  async invoke(body: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
-    if (this.#closed) throw new SenderClosedError("the connection is closed");
-    const request: { id?: number; expired: boolean } = { expired: false };
-    let timer: TimerId;
-    const timeout = new Promise<never>((_, reject) => {
-      if (timeoutMs === undefined) return;
-      timer = this.#clock.setTimeout(() => {
-        request.expired = true;
-        const sent = request.id !== undefined && this.#pending.wasSent(request.id, this.session);
-        if (request.id !== undefined) this.cancel(request.id);
-        this.#scheduleFlush();
-        const waitingFor = this.waitingFor(sent);
-        reject(
-          new RequestTimeoutError(
-            `no answer within ${timeoutMs / 1000} s: ${waitingFor}`,
-            sent,
-            waitingFor,
-          ),
-        );
-      }, timeoutMs);
+  invoke(body: Uint8Array, timeoutMs?: number): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(new SenderClosedError("the connection is closed"));
+    // One promise per call, settled by the answer, a failure or the deadline, whichever is first;
+    // the deadline is an entry in the sender's one timer's heap, not a timer of its own.
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const deadlines = timeoutMs === undefined ? undefined : this.#timeouts();
+      const request = new Invocation(deadlines, resolve, reject, timeoutMs);
+      deadlines?.add(request, timeoutMs!);
+      if (this.session && this.#connection) this.#send(body, request);
+      else this.#connectThenSend(body, request);
     });
-    try {
-      return await Promise.race([this.#submit(body, request), timeout]);
-    } finally {
-      this.#clock.clearTimeout(timer);
-    }
   }
 
-  async #submit(body: Uint8Array, request: { id?: number; expired: boolean }) {
-    if (!this.session || !this.#connection) {
-      try {
-        await this.connect();
-      } catch (error) {
-        // Closed while connecting: what failed is the connection we gave up, not this request.
-        const ours = error instanceof ConnectionFailedError || error instanceof ConnectTimeoutError;
-        if (this.#closed && ours) throw new SenderClosedError("the connection was closed");
-        throw error;
-      }
+  /** The deadlines of this sender's calls, made with the first call that has one. */
+  #timeouts(): Deadlines<Invocation> {
+    return this.#deadlines ??= new Deadlines(this.#clock, (request) => this.#expire(request));
+  }
+
+  /** A call's deadline passed: it is forgotten and fails with {@link RequestTimeoutError}. */
+  #expire(request: Invocation): void {
+    request.expired = true;
+    const id = request.id;
+    const sent = id !== undefined && this.#pending.wasSent(id, this.session);
+    if (id !== undefined) this.cancel(id);
+    this.#scheduleFlush();
+    const waitingFor = this.waitingFor(sent);
+    request.reject(
+      new RequestTimeoutError(
+        `no answer within ${request.timeoutMs! / 1000} s: ${waitingFor}`,
+        sent,
+        waitingFor,
+      ),
+    );
+  }
+
+  async #connectThenSend(body: Uint8Array, request: Invocation): Promise<void> {
+    try {
+      await this.connect();
+    } catch (error) {
+      // Closed while connecting: what failed is the connection we gave up, not this request.
+      const ours = error instanceof ConnectionFailedError || error instanceof ConnectTimeoutError;
+      if (this.#closed && ours) request.reject(new SenderClosedError("the connection was closed"));
+      else request.reject(error as Error);
+      return;
     }
     // The deadline may have passed while connecting: then the request is not sent at all.
-    if (request.expired) return new Promise<never>(() => {});
-    if (this.#closed) throw new SenderClosedError("the connection is closed");
-    const requestId = this.session!.send(body);
+    if (request.expired) return;
+    this.#send(body, request);
+  }
+
+  #send(body: Uint8Array, request: Invocation): void {
+    if (this.#closed) {
+      request.reject(new SenderClosedError("the connection is closed"));
+      return;
+    }
+    let requestId: number;
+    try {
+      requestId = this.session!.send(body);
+    } catch (error) {
+      request.reject(error as Error);
+      return;
+    }
     request.id = requestId;
-    const answer = this.#pending.wait(requestId);
+    this.#pending.add(requestId, request);
     this.#scheduleFlush();
-    return await answer;
   }
 
   /** Stops waiting for a request (after a client-side timeout); a late answer is dropped. */
@@ -412,5 +432,38 @@ export class Sender {
 
   #log(line: string): void {
     this.options.log?.(line);
+  }
+}
+
+/** One call waiting for its outcome: what the pending requests settle and the deadlines time. */
+class Invocation implements DeadlineEntry {
+  /** Its msg_id once the session sent it. */
+  id: number | undefined = undefined;
+  /** True once its deadline passed (it is then never sent). */
+  expired = false;
+  deadlineAt = 0;
+  deadlineOrder = 0;
+  deadlineDone = false;
+  #done = false;
+
+  constructor(
+    readonly deadlines: Deadlines<Invocation> | undefined,
+    readonly onAnswer: (body: Uint8Array) => void,
+    readonly onFailure: (error: Error) => void,
+    readonly timeoutMs: number | undefined,
+  ) {}
+
+  resolve(body: Uint8Array): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.deadlines?.cancel(this);
+    this.onAnswer(body);
+  }
+
+  reject(error: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.deadlines?.cancel(this);
+    this.onFailure(error);
   }
 }

@@ -1,0 +1,91 @@
+import { assertEquals } from "../assert.ts";
+import { type DeadlineEntry, Deadlines } from "../../lib/net/deadlines.ts";
+import { FakeClock } from "../support/fake_clock.ts";
+
+interface Call extends DeadlineEntry {
+  name: string;
+}
+
+const call = (name: string): Call => ({
+  name,
+  deadlineAt: 0,
+  deadlineOrder: 0,
+  deadlineDone: false,
+});
+
+function setUp() {
+  const clock = new FakeClock();
+  const expired: string[] = [];
+  const deadlines = new Deadlines<Call>(
+    clock,
+    (entry) => expired.push(`${entry.name}@${clock.now()}`),
+  );
+  return { clock, expired, deadlines };
+}
+
+Deno.test("calls expire at their own deadlines, in order, under one timer", async () => {
+  const { clock, expired, deadlines } = setUp();
+  deadlines.add(call("a"), 100);
+  deadlines.add(call("b"), 300);
+  deadlines.add(call("c"), 300);
+  // An earlier deadline that comes later moves the one timer forward.
+  deadlines.add(call("d"), 50);
+  assertEquals(clock.pending, 1);
+  await clock.advance(49);
+  assertEquals(expired, []);
+  await clock.advance(1);
+  assertEquals(expired, ["d@50"]);
+  await clock.advance(250);
+  assertEquals(expired, ["d@50", "a@100", "b@300", "c@300"]);
+  assertEquals(deadlines.size, 0);
+  assertEquals(clock.pending, 0);
+});
+
+Deno.test("an answered call never expires, and with none left no timer is pending", async () => {
+  const { clock, expired, deadlines } = setUp();
+  const first = call("first"), second = call("second");
+  deadlines.add(first, 100);
+  deadlines.add(second, 200);
+  deadlines.cancel(first);
+  deadlines.cancel(first);
+  assertEquals(deadlines.size, 1);
+  await clock.advance(150);
+  assertEquals(expired, []);
+  deadlines.cancel(second);
+  assertEquals(clock.pending, 0);
+  await clock.advance(1000);
+  assertEquals(expired, []);
+});
+
+Deno.test("thousands of answered calls leave the live ones to expire on time", async () => {
+  const { clock, expired, deadlines } = setUp();
+  const kept = call("kept");
+  deadlines.add(kept, 5000);
+  for (let i = 0; i < 5000; i++) {
+    const answered = call(`answered ${i}`);
+    deadlines.add(answered, 1000 + (i % 7) * 100);
+    deadlines.cancel(answered);
+  }
+  const late = call("late");
+  deadlines.add(late, 6000);
+  assertEquals(deadlines.size, 2);
+  await clock.advance(6000);
+  assertEquals(expired, ["kept@5000", "late@6000"]);
+});
+
+Deno.test("an expiry may add and cancel calls", async () => {
+  const clock = new FakeClock();
+  const expired: string[] = [];
+  const other = call("other");
+  const deadlines: Deadlines<Call> = new Deadlines<Call>(clock, (entry) => {
+    expired.push(`${entry.name}@${clock.now()}`);
+    if (entry.name === "first") {
+      deadlines.cancel(other);
+      deadlines.add(call("again"), 10);
+    }
+  });
+  deadlines.add(call("first"), 100);
+  deadlines.add(other, 105);
+  await clock.advance(200);
+  assertEquals(expired, ["first@100", "again@110"]);
+});
