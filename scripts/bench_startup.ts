@@ -91,7 +91,12 @@ export async function serveStartup(
       answers.push(performance.now() - start);
       client.close();
     } finally {
-      child.kill("SIGTERM");
+      // A serve that failed to start has ended already; its status says so below.
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already ended
+      }
       await child.status;
     }
   }
