@@ -132,7 +132,8 @@ Deno.test("GET /v1/files streams a file by its media as the body: the size, the 
 
 Deno.test("POST /v1/upload streams the body into an inputFile that sends as a document, and the document downloads back byte for byte", async () => {
   await withFiles(async (base, handle) => {
-    const content = generatedFileBytes(99n, 0, 3 * MiB + 17);
+    // A plain ArrayBuffer behind it, as BodyInit and BlobPart want.
+    const content = new Uint8Array(generatedFileBytes(99n, 0, 3 * MiB + 17));
     const upload = async (body: BodyInit) => {
       const response = await fetch(`${base}/v1/upload?name=notes.bin`, {
         method: "POST",
