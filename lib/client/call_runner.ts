@@ -192,9 +192,10 @@ export class CallRunner {
   }
 
   #rpcError(answer: Uint8Array): RpcError | undefined {
+    // rpc_error's constructor id, 0x2144ca19, little-endian: checked without a DataView per call.
     if (
-      answer.length < 4 ||
-      new DataView(answer.buffer, answer.byteOffset, 4).getUint32(0, true) !== 0x2144ca19
+      answer.length < 4 || answer[0] !== 0x19 || answer[1] !== 0xca || answer[2] !== 0x44 ||
+      answer[3] !== 0x21
     ) {
       return undefined;
     }

@@ -18,5 +18,6 @@
  */
 export function peekConstructorId(body: Uint8Array): number {
   if (body.length < 4) return 0;
-  return new DataView(body.buffer, body.byteOffset, 4).getUint32(0, true);
+  // Byte by byte: a DataView per message was a measurable share of serve's time.
+  return (body[0] | (body[1] << 8) | (body[2] << 16) | (body[3] << 24)) >>> 0;
 }

@@ -306,7 +306,11 @@ export class ProxyConnection {
       }
       this.#settle(id);
       this.#send(response);
-      if (metrics) this.#count(metrics, request, response, since).catch(() => {});
+      if (metrics) {
+        try {
+          this.#count(metrics, request, response, since);
+        } catch { /* counting never fails an answered request */ }
+      }
     } catch (error) {
       this.#settle(id);
       const line = this.#errorLine(id, error);
@@ -316,12 +320,13 @@ export class ProxyConnection {
   }
 
   /** Counts an answered request, and the file bytes it moved (streams count chunk by chunk). */
-  async #count(
+  #count(
     metrics: Metrics,
     request: Record<string, unknown>,
     response: Record<string, unknown>,
     since: number,
-  ): Promise<void> {
+  ): void {
+    // Synchronous: only an upload from a path waits (for its size), not every answer.
     metrics.answered(request, response, since);
     const size = (response.download as { size?: unknown } | undefined)?.size;
     if (typeof size === "number") metrics.fileBytes("download", size);
@@ -329,11 +334,15 @@ export class ProxyConnection {
     if (response.upload === undefined || !upload) return;
     if (typeof upload.bytes === "string") metrics.fileBytes("upload", base64Length(upload));
     else if (typeof upload.path === "string") {
-      try {
-        const path = await resolveFilePath(this.#defaults.files!, upload.path);
-        metrics.fileBytes("upload", (await Deno.stat(path)).size);
-      } catch { /* gone since: not counted */ }
+      this.#countUploadedFile(metrics, upload.path).catch(() => {});
     }
+  }
+
+  async #countUploadedFile(metrics: Metrics, uploaded: string): Promise<void> {
+    try {
+      const path = await resolveFilePath(this.#defaults.files!, uploaded);
+      metrics.fileBytes("upload", (await Deno.stat(path)).size);
+    } catch { /* gone since: not counted */ }
   }
 
   #server(value: unknown): Record<string, unknown> {

@@ -39,3 +39,20 @@ Deno.test("clear forgets everything; the default size is 4096", () => {
   window.clear();
   assertEquals(window.accept(8n), undefined);
 });
+
+Deno.test("over many windows' worth of ids, exactly the last `size` are remembered", () => {
+  const size = 5;
+  const window = new ReplayWindow(size);
+  const ids = Array.from({ length: 23 }, (_, i) => BigInt(100 + 4 * i));
+  for (const id of ids) assertEquals(window.accept(id), undefined);
+  for (const [i, id] of ids.entries()) assertEquals(window.has(id), i >= ids.length - size);
+  // Each of the last `size` is a replay; anything before them is older than the window.
+  for (const id of ids.slice(-size)) assertEquals(window.accept(id), "replayed msg_id");
+  assertEquals(window.accept(ids.at(-size - 1)!), "msg_id older than the replay window");
+  // Out of order but newer than the oldest remembered: accepted once, then a replay.
+  assertEquals(window.accept(ids.at(-2)! + 2n), undefined);
+  assertEquals(window.accept(ids.at(-2)! + 2n), "replayed msg_id");
+  window.clear();
+  assertEquals(window.has(ids.at(-1)!), false);
+  assertEquals(window.accept(ids[0]), undefined);
+});
