@@ -11,6 +11,23 @@ Deno.test("a genuine pq splits into its two primes, smaller first", () => {
   assertEquals(factorizePq(2n * 1000003n), [2n, 1000003n]);
 });
 
+Deno.test("random products of two primes of every size a server may pick split into them", () => {
+  const prime = (bits: number) => {
+    for (;;) {
+      const candidate = BigInt(Math.floor(2 ** (bits - 1) * (1 + Math.random()))) | 1n;
+      if (isProbablePrime(candidate)) return candidate;
+    }
+  };
+  for (let i = 0; i < 120; i++) {
+    // Mostly the 30-32 bit primes servers send, and lopsided ones a hostile server might.
+    const [a, b] = i < 80
+      ? [prime(30 + (i % 3)), prime(31 + (i % 2))]
+      : [prime(8 + (i % 24)), prime(55 - (i % 24))];
+    if (a === b) continue;
+    assertEquals(factorizePq(a * b), a < b ? [a, b] : [b, a], `${a} * ${b}`);
+  }
+});
+
 Deno.test("a hostile pq is refused with a SecurityError instead of looping", () => {
   const hostile: [string, bigint][] = [
     ["zero", 0n],
