@@ -1,6 +1,6 @@
 /**
  * Splits the `pq` of `resPQ` (a product of two primes below 2^32) with Shanks' square forms
- * (SQUFOF, in floating point: a third of the time of the bigint rho walk on a genuine pq), and
+ * (SQUFOF, in floating point: 0.3-0.7x the time of the bigint rho walk on a genuine pq), and
  * Pollard's rho in Brent's form, which batches the gcds so that one gcd covers many steps, where
  * that finds nothing within its budget.
  *

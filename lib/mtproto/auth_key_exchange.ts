@@ -54,6 +54,12 @@ export interface AfterSetClientDh extends AfterRequestDh {
   g: bigint;
   dhPrime: bigint;
   gA: bigint;
+  /** The client's secret exponent, kept until the key is derived from it. */
+  b: bigint;
+  /**
+   * g_a^b: empty until {@link deriveAuthKey} (or {@link finishExchange}) computes it, so that a
+   * caller can send `set_client_DH_params` first and compute the key while the server does.
+   */
   authKey: Uint8Array;
   retryId: bigint;
   /** The server's clock minus ours, in seconds, from `server_DH_inner_data`. */
@@ -177,6 +183,7 @@ export function setClientDhParams(
     g: BigInt(g),
     dhPrime,
     gA,
+    b: 0n,
     authKey: new Uint8Array(0),
     retryId: 0n,
     timeOffset,
@@ -193,7 +200,6 @@ function clientDhRequest(
     b = bigintFromBytes(context.random(256));
     gB = modPow(state.g, b, state.dhPrime);
   } while (!isSafeDhPublicValue(gB, state.dhPrime));
-  const authKey = bytesFromBigint(modPow(state.gA, b, state.dhPrime), 256);
   const inner = context.codec.encode({
     _cons: "client_DH_inner_data",
     nonce: state.nonce,
@@ -213,7 +219,19 @@ function clientDhRequest(
     server_nonce: state.serverNonce,
     encrypted_data: igeEncrypt(withHash, key, iv),
   });
-  return { request, state: { ...state, authKey } };
+  // The key, g_a^b, is left for deriveAuthKey: the request need not wait for it.
+  return { request, state: { ...state, b, authKey: new Uint8Array(0) } };
+}
+
+/**
+ * Computes the auth key g_a^b of a state after step 3 (once; a state that has it is returned as
+ * it is). The costliest step of the client's side: a caller may run it after sending
+ * `set_client_DH_params` and before its answer comes, while the server computes the same key;
+ * {@link finishExchange} runs it when nobody did.
+ */
+export function deriveAuthKey(state: AfterSetClientDh): AfterSetClientDh {
+  if (state.authKey.length > 0) return state;
+  return { ...state, authKey: bytesFromBigint(modPow(state.gA, state.b, state.dhPrime), 256) };
 }
 
 /**
@@ -229,6 +247,7 @@ export function finishExchange(
   | { retry: { request: Uint8Array; state: AfterSetClientDh } } {
   const answer = context.codec.decode(response);
   checkNonces(answer, state, answer._cons);
+  state = deriveAuthKey(state);
   const expect = (number: 1 | 2 | 3, field: string) => {
     if (
       !equalBytes(answer[field] as Uint8Array, newNonceHash(state.authKey, state.newNonce, number))

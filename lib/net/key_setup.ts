@@ -10,6 +10,7 @@
 
 import { SecurityError } from "../errors.ts";
 import {
+  deriveAuthKey,
   type ExchangeResult,
   finishExchange,
   requestDhParams,
@@ -120,11 +121,11 @@ export async function createAuthKey(
     clock() / 1000,
   );
   for (let attempt = 0; attempt < 5; attempt++) {
-    const result = finishExchange(
-      context,
-      step3.state,
-      await exchange(step3.request, "set_client_DH_params"),
-    );
+    // The request goes out first; the client then computes the key (g_a^b) while the server
+    // computes the same key, instead of before sending: the two exponentiations overlap.
+    const answer = exchange(step3.request, "set_client_DH_params");
+    const keyed = deriveAuthKey(step3.state);
+    const result = finishExchange(context, keyed, await answer);
     if ("done" in result) return result.done;
     step3 = result.retry;
   }

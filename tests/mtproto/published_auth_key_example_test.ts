@@ -10,6 +10,7 @@ import { TELEGRAM_PUBLIC_KEYS } from "../../lib/crypto/public_keys.ts";
 import { replayRandom } from "../../lib/crypto/random.ts";
 import { parsePublicKeyPem, rsaFingerprint, rsaPadEncrypt } from "../../lib/crypto/rsa.ts";
 import {
+  deriveAuthKey,
   finishExchange,
   requestDhParams,
   requestPq,
@@ -99,7 +100,13 @@ Deno.test("published example: the whole handshake replays, every sent message by
     assertEquals(later.messageId > earlier.messageId && later.messageId % 4n === 0n, true);
   }
   assertEquals(step3.state.timeOffset, 0);
-  assertEquals(step3.state.authKey, bytesOf(page.AUTH_KEY), "auth_key = g_a^b mod dh_prime");
+  // The key is computed after the request is built (a client sends it first, then derives).
+  assertEquals(step3.state.authKey.length, 0);
+  assertEquals(
+    deriveAuthKey(step3.state).authKey,
+    bytesOf(page.AUTH_KEY),
+    "auth_key = g_a^b mod dh_prime",
+  );
 
   // 8–9. dh_gen_ok: its new_nonce_hash1 proves the server derived the same key.
   const finished = finishExchange(context, step3.state, split(page.DH_GEN_OK).body);
