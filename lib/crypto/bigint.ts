@@ -63,7 +63,10 @@ const WINDOW_BITS = 5;
 export function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   if (modulus === 1n) return 0n;
   if (exponent < 0n) throw new RangeError("modPow: negative exponent");
-  if (base >= 0n && base < SMALL_BASE && modulus >= BIG_MODULUS && exponent >= BIG_MODULUS) {
+  if (
+    base >= 0n && base < SMALL_BASE && modulus >= BIG_MODULUS && exponent >= BIG_MODULUS &&
+    exponent < HUGE_EXPONENT
+  ) {
     return fixedBasePow(base, exponent, modulus);
   }
   base %= modulus;
@@ -85,6 +88,8 @@ export function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint 
 
 const SMALL_BASE = 1n << 16n;
 const BIG_MODULUS = 1n << 1000n;
+/** Past this a table would be too big to keep (DH exponents are 2048 bits). */
+const HUGE_EXPONENT = 1n << 4096n;
 /** Digits of the exponent in base 2^YAO_BITS; 6 needs the fewest multiplications at 2048 bits. */
 const YAO_BITS = 6;
 const YAO_MASK = (1 << YAO_BITS) - 1;
