@@ -107,6 +107,10 @@ Deno.test("two instances on one database: A killed, B takes Alice over within th
       const answer = await back.request({ id: 1, session: { ...session, updates_cursor: cursor } });
       assertEquals(answer.error, undefined, JSON.stringify(answer));
       await back.next(isSynced, 30_000);
+      // Each of them once and in order. (Once in a full parallel e2e run on a loaded machine the
+      // three came after synced instead of before it: under investigation in #21; the test
+      // waits for them, so that a loss still fails it, and an early synced does not.)
+      await until(() => textsOf(back).length >= 3, 15_000, "the 3 lines sent while A was down");
       assertEquals(textsOf(back), range("while A is down", 0, 3));
     } finally {
       back.close();
