@@ -35,6 +35,8 @@ export class ReplayWindow {
   #current = new Map<bigint, number>();
   #previous = new Map<bigint, number>();
   #count = 0;
+  /** The highest id accepted: one above it cannot have been seen (the usual case, no lookup). */
+  #highest: bigint | undefined = undefined;
   #ring: bigint[] = []; // grows to the window, then wraps
   #next = 0;
 
@@ -49,7 +51,8 @@ export class ReplayWindow {
 
   /** Records `messageId`, or returns why it is refused (then it is not recorded). */
   accept(messageId: bigint): string | undefined {
-    if (this.has(messageId)) return "replayed msg_id";
+    if (this.#highest === undefined || messageId > this.#highest) this.#highest = messageId;
+    else if (this.has(messageId)) return "replayed msg_id";
     if (this.#ring.length === this.size && messageId < this.#ring[this.#next]) {
       return "msg_id older than the replay window";
     }
@@ -72,6 +75,7 @@ export class ReplayWindow {
     this.#current = new Map();
     this.#previous = new Map();
     this.#count = 0;
+    this.#highest = undefined;
     this.#ring = [];
     this.#next = 0;
   }
