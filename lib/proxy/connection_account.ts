@@ -13,6 +13,7 @@ import type { TlObject } from "../tl/codec.ts";
 import type { HeldAccount, HeldAccounts } from "./held_accounts.ts";
 import { unaskedLine, type UnaskedOutput } from "./update_lines.ts";
 import type { Metrics } from "./metrics.ts";
+import { BadRequestError } from "./request_options.ts";
 
 /** How updates reach the client: managed (gap-free, in order, with a cursor) or raw (as pushed). */
 export type UpdatesMode = "managed" | "raw";
@@ -78,6 +79,25 @@ export class ConnectionAccount {
   /** The client calls go to. */
   get client(): Client {
     return this.#attached?.client ?? this.own;
+  }
+
+  /**
+   * The client a call or a file request may go to now. A held account on a store several
+   * instances share takes calls once its lease is this instance's (they wait until then), and
+   * none once this instance gave it up (its lease lost or handed over): `AccountMoved`, so that
+   * two instances never drive one key.
+   */
+  async callClient(): Promise<Client> {
+    const attached = this.#attached;
+    if (!attached) return this.own;
+    if (!(await attached.drivable())) {
+      throw new BadRequestError(
+        "AccountMoved",
+        "another instance holds this account now (its lease moved there): load the session " +
+          "again, on any instance, to follow it",
+      );
+    }
+    return attached.client;
   }
 
   /**

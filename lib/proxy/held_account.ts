@@ -101,6 +101,11 @@ export class HeldAccount {
   /** Bumped when the updates restart: outputs of an earlier run are not written. */
   #run = 0;
   #closed = false;
+  /** Stopped by close(): its lease lost or handed over, or serve closing. */
+  #stopped = false;
+  /** Resolves true once the account is driven here (its lease this instance's), false if never. */
+  readonly #driven: Promise<boolean>;
+  #drivenNow!: (driven: boolean) => void;
 
   constructor(
     defaults: HeldDefaults,
@@ -109,6 +114,7 @@ export class HeldAccount {
     stored: StoredAccount,
     lease?: HeldLease,
   ) {
+    this.#driven = new Promise((resolve) => this.#drivenNow = resolve);
     this.#store = store;
     this.#lease = lease;
     this.#journalLimit = options.journalLimit ?? 10_000;
@@ -216,6 +222,7 @@ export class HeldAccount {
 
   /** Starts from `stored`: its own state and journal, or a new journal. */
   #begin(stored: StoredAccount): void {
+    this.#drivenNow(true);
     const from = stored.cursor !== undefined ? decodeCursor(stored.cursor) : undefined;
     if (from && stored.epoch !== undefined && from.epoch === stored.epoch) {
       // Restored: catch up from the stored state, journaling what came meanwhile.
@@ -387,6 +394,8 @@ export class HeldAccount {
    */
   close(): Promise<void> {
     this.#closed = true;
+    this.#stopped = true;
+    this.#drivenNow(false);
     this.#replaying.clear();
     this.#managed.stop();
     for (const { updates } of this.#private.values()) updates.stop();
@@ -394,6 +403,15 @@ export class HeldAccount {
     this.#writes.close();
     this.client.closeConnections();
     return this.#queue;
+  }
+
+  /**
+   * Whether calls may go to this account's client: once it is driven here (under a lease: once
+   * the lease is this instance's), and not after it was stopped (the lease lost, handed over):
+   * then another instance drives the key, and two must never (false).
+   */
+  async drivable(): Promise<boolean> {
+    return await this.#driven && !this.#stopped;
   }
 
   /** Forgets the account in the store (after auth.logOut); a failure is logged. */

@@ -285,21 +285,33 @@ export class ProxyConnection {
             "message",
           ]);
         }
-        response.message = await this.client.call(
+        const client = await this.#account.callClient();
+        response.message = await client.call(
           request.message,
           this.#account.callBehaviour(overrides),
         );
         this.#account.afterCall(request.message, response.message);
       }
       if (request.download !== undefined) {
-        response.download = await download(this.#fileContext(), id, request.download);
+        const client = await this.#account.callClient();
+        response.download = await download(
+          { ...this.#fileContext(), client },
+          id,
+          request.download,
+        );
       }
       if (request.upload !== undefined) {
         const streamed = (request.upload as Record<string, unknown> | null)?.stream === true;
         const stream = streamed ? new UploadStream() : undefined;
         if (stream) this.#streams.set(id, stream);
         try {
-          response.upload = await upload(this.#fileContext(), id, request.upload, stream);
+          const client = await this.#account.callClient();
+          response.upload = await upload(
+            { ...this.#fileContext(), client },
+            id,
+            request.upload,
+            stream,
+          );
         } finally {
           this.#streams.delete(id);
         }

@@ -273,7 +273,7 @@ Deno.test("Alice held by A attaches on B: A hands her over (LISTEN/NOTIFY), and 
     await until(() => textsOf(first).length === 1, 15_000, "the first message on A");
     const cursor = first.updates.filter((line) => textOf(line) !== undefined).at(-1)!
       .cursor as string;
-    first.close();
+    // Alice's connection on A stays open through the handover.
     await send(["meanwhile 0", "meanwhile 1"]);
     assertEquals((await health(a.port)).leases_held, 1);
 
@@ -289,8 +289,16 @@ Deno.test("Alice held by A attaches on B: A hands her over (LISTEN/NOTIFY), and 
       await send(["after"]);
       await until(() => textsOf(onB).length === 3, 15_000, "the live message on B");
       assertEquals(textsOf(onB).at(-1), "after");
+      // B drives the key now: a call on B is answered, and one from the connection left on A is
+      // refused, not sent through A's stopped client (two instances on one key).
+      const me = { _cons: "users.getUsers", id: [{ _cons: "inputUserSelf" }] };
+      const onBAnswer = await onB.request({ id: 2, message: me });
+      assertEquals(((onBAnswer.message as Line[])[0] as Line).first_name, "Alice");
+      const left = await first.request({ id: 3, message: me });
+      assertEquals(left.error, "AccountMoved", JSON.stringify(left));
     } finally {
       onB.close();
+      first.close();
     }
     const [reportA, reportB] = [await health(a.port), await health(b.port)];
     assertEquals([reportA.leases_held, reportA.handovers], [0, 1]);
