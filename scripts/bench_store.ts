@@ -21,7 +21,12 @@ import { loadSchema } from "../lib/tl/default_schema.ts";
 import type { TlSchema } from "../lib/tl/schema.ts";
 import { JsonClient } from "../tests/support/json_client.ts";
 import { startPostgres } from "../tests/support/postgres.ts";
-import { signInAlice, startServeProcess, waitFor } from "../tests/support/processes.ts";
+import {
+  signInAlice,
+  signInAliceDirect,
+  startServeProcess,
+  waitFor,
+} from "../tests/support/processes.ts";
 import { app, spawn, stop } from "./bench_serve.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
@@ -48,19 +53,7 @@ async function updatesPerSecond(schema: TlSchema, line: Line, target: string): P
     transport: { kind: "intermediate" },
   });
   try {
-    const code = await sender.call({
-      _cons: "auth.sendCode",
-      phone_number: "+15550000001",
-      api_id: 12345,
-      api_hash: "hash",
-      settings: { _cons: "codeSettings" },
-    }) as Line;
-    await sender.call({
-      _cons: "auth.signIn",
-      phone_number: "+15550000001",
-      phone_code_hash: code.phone_code_hash,
-      phone_code: "12345",
-    });
+    await signInAliceDirect(sender);
     const live = await JsonClient.connect(serve.port);
     await signInAlice(live);
     await live.next(isSynced, 60_000);

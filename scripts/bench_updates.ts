@@ -11,7 +11,12 @@
 import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
 import type { TlSchema } from "../lib/tl/schema.ts";
 import { JsonClient } from "../tests/support/json_client.ts";
-import { signInAlice, startServeProcess, waitFor } from "../tests/support/processes.ts";
+import {
+  signInAlice,
+  signInAliceDirect,
+  startServeProcess,
+  waitFor,
+} from "../tests/support/processes.ts";
 import { app, spawn, stop } from "./bench_serve.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
@@ -58,19 +63,7 @@ export async function benchUpdates(schema: TlSchema, report: Report): Promise<vo
   };
   try {
     console.log("\nManaged updates (Alice's messages to herself, from another session)");
-    const code = await sender.call({
-      _cons: "auth.sendCode",
-      phone_number: "+15550000001",
-      api_id: 12345,
-      api_hash: "hash",
-      settings: { _cons: "codeSettings" },
-    }) as Line;
-    await sender.call({
-      _cons: "auth.signIn",
-      phone_number: "+15550000001",
-      phone_code_hash: code.phone_code_hash,
-      phone_code: "12345",
-    });
+    await signInAliceDirect(sender);
 
     // Live, through serve --state.
     const live = await JsonClient.connect(held.port);

@@ -24,7 +24,12 @@ import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
 import type { TlSchema } from "../lib/tl/schema.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
 import { JsonClient } from "../tests/support/json_client.ts";
-import { signInAlice, startServeProcess, waitFor } from "../tests/support/processes.ts";
+import {
+  signInAlice,
+  signInAliceDirect,
+  startServeProcess,
+  waitFor,
+} from "../tests/support/processes.ts";
 import { app, cpuMeter, LeanJsonLoad, rate, spawn, stop } from "./bench_serve.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
@@ -454,19 +459,7 @@ export async function benchWeb(schema: TlSchema, report: Report): Promise<void> 
     }
 
     // Managed updates: Alice's messages to herself from another session, live to one reader.
-    const code = await sender.call({
-      _cons: "auth.sendCode",
-      phone_number: "+15550000001",
-      api_id: 12345,
-      api_hash: "hash",
-      settings: { _cons: "codeSettings" },
-    }) as Line;
-    await sender.call({
-      _cons: "auth.signIn",
-      phone_number: "+15550000001",
-      phone_code_hash: code.phone_code_hash,
-      phone_code: "12345",
-    });
+    await signInAliceDirect(sender);
     const owner = await JsonClient.connect(served.port);
     const session = await signInAlice(owner) as Line;
     const handle = (await post(base, "/v1/sessions", { session })).account as string;

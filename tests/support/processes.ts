@@ -99,6 +99,29 @@ export async function signInAlice(client: JsonClient, apiId = 12345): Promise<un
   return (await client.request({ id: 903, session: {} })).session;
 }
 
+/**
+ * Signs Alice in (the emulator's code) on a client of the library itself, not through serve: the
+ * benches' other session of her account, whose messages to herself are the updates they measure.
+ */
+export async function signInAliceDirect(
+  client: { call(request: Record<string, unknown>): Promise<unknown> },
+  apiId = 12345,
+): Promise<void> {
+  const code = await client.call({
+    _cons: "auth.sendCode",
+    phone_number: "+15550000001",
+    api_id: apiId,
+    api_hash: "hash",
+    settings: { _cons: "codeSettings" },
+  }) as Record<string, unknown>;
+  await client.call({
+    _cons: "auth.signIn",
+    phone_number: "+15550000001",
+    phone_code_hash: code.phone_code_hash,
+    phone_code: "12345",
+  });
+}
+
 /** Signs Bob in, computing the SRP answer as any client of the protocol would. */
 export async function signInBob(client: JsonClient): Promise<void> {
   const phone = "+15550000002";
