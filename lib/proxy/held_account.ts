@@ -321,7 +321,11 @@ export class HeldAccount {
     const from = decodeCursor(cursor);
     if (from.epoch === this.#epoch && from.journal !== undefined && from.journal <= this.#seq) {
       this.#replaying.add(sink);
-      void this.#replay(sink, cursor, from.journal);
+      // In the write queue, after what the account has received and not journaled yet: the lines
+      // of a difference that just came wait there, and they followed the cursor too, so they are
+      // replayed before synced, not sent live after it.
+      const journal = from.journal;
+      void this.#serial(() => this.#replay(sink, cursor, journal));
       return;
     }
     this.#debug("attach follows a cursor off the journal with its own difference");
