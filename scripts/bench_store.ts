@@ -28,6 +28,7 @@ import {
   waitFor,
 } from "../tests/support/processes.ts";
 import { app, spawn, stop } from "./bench_serve.ts";
+import { until } from "../tests/support/until.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
 type Line = Record<string, unknown>;
@@ -35,13 +36,6 @@ type Line = Record<string, unknown>;
 const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
 const messages = (client: JsonClient) => client.updates.filter((line) => line.message).length;
 const COUNT = 3000;
-
-async function until(test: () => boolean | Promise<boolean>, ms = 120_000) {
-  for (const end = Date.now() + ms; !(await test());) {
-    if (Date.now() > end) throw new Error("bench: not done within two minutes");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Updates per second delivered live through `serve --state target`. */
 async function updatesPerSecond(schema: TlSchema, line: Line, target: string): Promise<number> {
@@ -70,7 +64,7 @@ async function updatesPerSecond(schema: TlSchema, line: Line, target: string): P
         });
       }
     }));
-    await until(() => messages(live) >= COUNT);
+    await until(() => messages(live) >= COUNT, 120_000, "the updates", 5);
     const rate = COUNT / ((performance.now() - start) / 1000);
     live.close();
     return rate;
@@ -102,7 +96,7 @@ async function takeoverMs(url: string, count: number, leaseMs: number): Promise<
     const killed = performance.now();
     const survivor = new LeaseKeeper({ ...quiet, store, leaseMs, owner: "survivor" });
     await survivor.start();
-    await until(() => survivor.size === count);
+    await until(() => survivor.size === count, 120_000, "the takeover", 5);
     const ms = performance.now() - killed;
     await survivor.stop(true);
     return ms;

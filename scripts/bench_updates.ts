@@ -18,19 +18,13 @@ import {
   waitFor,
 } from "../tests/support/processes.ts";
 import { app, spawn, stop } from "./bench_serve.ts";
+import { until } from "../tests/support/until.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
 type Line = Record<string, unknown>;
 
 const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
 const messages = (client: JsonClient) => client.updates.filter((line) => line.message).length;
-
-async function until(test: () => boolean, ms = 60_000) {
-  for (const end = Date.now() + ms; !test() && Date.now() < end;) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  if (!test()) throw new Error("bench: not delivered within a minute");
-}
 
 /** Runs the managed-updates benchmarks and reports each figure. */
 export async function benchUpdates(schema: TlSchema, report: Report): Promise<void> {
@@ -71,7 +65,7 @@ export async function benchUpdates(schema: TlSchema, report: Report): Promise<vo
     await live.next(isSynced);
     const start = performance.now();
     await write(3000);
-    await until(() => messages(live) >= 3000);
+    await until(() => messages(live) >= 3000, 60_000, "the updates", 5);
     report(
       "  managed updates delivered live through serve --state (3000, sent 50 at a time)",
       `${(3000 / ((performance.now() - start) / 1000)).toFixed(0)} /s`,
@@ -81,7 +75,7 @@ export async function benchUpdates(schema: TlSchema, report: Report): Promise<vo
     // 1000 missed, resumed from the held account's journal. The live connection stays to tell
     // when they are journaled (a line goes out only once journaled); the store itself is serve's.
     await write(1000);
-    await until(() => messages(live) >= 4000);
+    await until(() => messages(live) >= 4000, 60_000, "the updates", 5);
     live.close();
     // The same cursor resumed five times (one resume is a few tens of ms, too short for one
     // reading on a noisy machine): the median, and the best.

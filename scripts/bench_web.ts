@@ -31,6 +31,7 @@ import {
   waitFor,
 } from "../tests/support/processes.ts";
 import { app, cpuMeter, LeanJsonLoad, rate, spawn, stop } from "./bench_serve.ts";
+import { until } from "../tests/support/until.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
 type Line = Record<string, unknown>;
@@ -326,13 +327,6 @@ function countMessages(readable: ReadableStream<Uint8Array>): {
   return { count: () => count, synced: isSynced };
 }
 
-async function until(test: () => boolean, ms = 60_000) {
-  for (const end = Date.now() + ms; !test() && Date.now() < end;) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  if (!test()) throw new Error("bench: not delivered within a minute");
-}
-
 /** Runs the web front benchmarks and reports each figure as a ratio to TCP. */
 export async function benchWeb(schema: TlSchema, report: Report): Promise<void> {
   const emulator = spawn(["emulator", "--port", "0"], "stdout");
@@ -346,7 +340,12 @@ export async function benchWeb(schema: TlSchema, report: Report): Promise<void> 
     transport: { kind: "intermediate" },
   });
   try {
-    await until(() => /HTTP and WebSocket on http:\/\/[\d.]+:\d+/.test(served.stderr()));
+    await until(
+      () => /HTTP and WebSocket on http:\/\/[\d.]+:\d+/.test(served.stderr()),
+      60_000,
+      "the web front",
+      2,
+    );
     const httpPort = Number(
       /HTTP and WebSocket on http:\/\/[\d.]+:(\d+)/.exec(served.stderr())![1],
     );
@@ -506,7 +505,7 @@ export async function benchWeb(schema: TlSchema, report: Report): Promise<void> 
       const meter = cpuMeter([served.child.pid]);
       const start = performance.now();
       await write(UPDATES);
-      await until(() => reader.count() >= UPDATES);
+      await until(() => reader.count() >= UPDATES, 60_000, "the updates", 2);
       const perSecond = UPDATES / ((performance.now() - start) / 1000);
       updateRates[kind].push(perSecond);
       updateCpu[kind].push(meter.perRequest(perSecond)[0]);
