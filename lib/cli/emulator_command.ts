@@ -11,6 +11,7 @@ import { generateServerKey } from "../emulator/server_key.ts";
 import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
 import type { WorldOptions } from "../emulator/world.ts";
 import { parseFrontSecret } from "../emulator/mtproxy_front.ts";
+import { extraUserPhone, MAX_EXTRA_USERS } from "../emulator/world_default.ts";
 import { PortInUseError } from "../emulator/dc_server.ts";
 import { schemaFromFlags } from "./schema_flags.ts";
 import { UsageError } from "./usage_error.ts";
@@ -32,9 +33,13 @@ Options:
                        stays valid across restarts (default: a new key every start)
   --world FILE         JSON with the world's switches: {"homeDc", "filesDc", "floodWait",
                        "epoch", "dropUpdatesEvery", "tooLongEvery", "differenceLimit",
-                       "differenceTooLongAfter", "files", "cdnAll", "fileRefTtlSeconds",
+                       "differenceTooLongAfter", "files", "cdnAll", "fileRefTtlSeconds", "users",
                        "fileFlood", "fileFloodSeconds", "fileLatencyMs", "cdnTokenTtlSeconds",
                        "fileCorruptOffset"}
+  --users N            N more accounts besides Alice and Bob: +15551000001 … in order (at most
+                       9999), login code 12345, no 2FA password
+  --key-holders        record which client process drives each auth key (Linux, from /proc) and
+                       log every moment two processes hold live connections on one key
   --home-dc N          every account lives on DC N (sign-in elsewhere gets PHONE_MIGRATE_N)
   --files-dc N         stored files live on DC N (downloads elsewhere get FILE_MIGRATE_N)
   --flood-wait M:S[:T] answer method M with FLOOD_WAIT_S (the first T calls)
@@ -107,6 +112,8 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       key: { type: "string" },
       world: { type: "string" },
       "home-dc": { type: "string" },
+      users: { type: "string" },
+      "key-holders": { type: "boolean", default: false },
       "files-dc": { type: "string" },
       "flood-wait": { type: "string" },
       "drop-updates": { type: "string" },
@@ -147,6 +154,13 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     return value;
   };
   const world: WorldOptions = values.world ? JSON.parse(await io.readTextFile(values.world)) : {};
+  const users = number("users", values.users, 0);
+  if (users !== undefined) {
+    if (users > MAX_EXTRA_USERS) {
+      throw new UsageError(`--users takes at most ${MAX_EXTRA_USERS}, got ${users}`);
+    }
+    world.users = users;
+  }
   const homeDc = number("home-dc", values["home-dc"], 1);
   if (homeDc !== undefined) world.homeDc = homeDc;
   const filesDc = number("files-dc", values["files-dc"], 1);
@@ -234,6 +248,7 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
       perDc,
       ...(values.scheme ? { schema: await schemaFromFlags(values.scheme, io.readTextFile) } : {}),
       log: io.log,
+      ...(values["key-holders"] ? { keyHolders: true } : {}),
       ...(mtproxySecrets.length
         ? {
           mtproxy: {
@@ -264,7 +279,9 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
     `mtproto2json emulator (a test double of Telegram, not Telegram): ${
       emulator.dcs.map((dc) => `DC ${dc.id} on 127.0.0.1:${dc.port}`).join(", ")
     } (media-only: ${media})${cdn}; users +15550000001 and +15550000002 (2FA password ` +
-      `"hunter2"), login code 12345`,
+      `"hunter2")${
+        world.users ? `, +15551000001 to +${extraUserPhone(world.users)}` : ""
+      }, login code 12345`,
   );
   await io.stopped;
   await emulator.close();

@@ -11,6 +11,7 @@ import type { RsaPrivateKey } from "../crypto/rsa.ts";
 import type { Clock } from "../io/clock.ts";
 import type { TlCodec, TlObject } from "../tl/codec.ts";
 import type { KeyEntry, KeyStore } from "./key_store.ts";
+import type { KeyHolders } from "./key_holders.ts";
 import type { ServerSession } from "./server_session.ts";
 import type { BodyWriter } from "../mtproto/encrypted_message.ts";
 
@@ -74,6 +75,8 @@ export interface DcContext {
   faults: DcFaults;
   /** Counters tests and logs read. */
   stats: { gzippedResults: number; badServerSalts: number };
+  /** The record of which processes drive each key (shared by every DC of the emulator). */
+  holders?: KeyHolders;
   /** Answers one API call (wrappers already removed); throws an `RpcError` to refuse it. */
   call(request: TlObject, context: CallContext): unknown;
   log(line: string): void;

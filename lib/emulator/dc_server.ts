@@ -8,6 +8,7 @@
 import { type DcContext, ServerConnection } from "./server_connection.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 import { coalescingWriter } from "../net/coalescing_writer.ts";
+import { releaseSendBuffer } from "./files/send_buffers.ts";
 import { Mtproto2jsonError } from "../errors.ts";
 
 /** A running DC listener. */
@@ -51,6 +52,8 @@ export function listenDc(dc: DcContext, port: number): DcListener {
         for (let written = 0; written < bytes.length;) {
           written += await socket.write(bytes.subarray(written));
         }
+        // A big message's buffer is made again for the next (see files/send_buffers.ts).
+        releaseSendBuffer(bytes);
       }, () => closeSocket());
       const closeSocket = () => {
         if (socketClosed) return;
@@ -66,10 +69,16 @@ export function listenDc(dc: DcContext, port: number): DcListener {
         (bytes) => writer.write(bytes),
         () => {
           connections.delete(connection);
+          dc.holders?.disconnect(connection.id);
           closeSocket();
         },
       );
       connections.add(connection);
+      dc.holders?.connect(
+        connection.id,
+        (socket.localAddr as Deno.NetAddr).port,
+        (socket.remoteAddr as Deno.NetAddr).port,
+      );
       (async () => {
         try {
           for await (const chunk of socket.readable) connection.receiveBytes(chunk);

@@ -24,6 +24,8 @@ import type { DcContext, DcFaults } from "./server_connection.ts";
 import { World, type WorldOptions } from "./world.ts";
 import { type MtproxyFront, startMtproxyFront } from "./mtproxy_front.ts";
 import { startWebSocketFront, type WebSocketFront } from "./websocket_front.ts";
+import { KeyHolders } from "./key_holders.ts";
+import { peerProcessFinder } from "./peer_process.ts";
 
 /** How to run the emulator. */
 export interface EmulatorOptions {
@@ -61,6 +63,12 @@ export interface EmulatorOptions {
    * `port` + n - 1 (default: any free ports).
    */
   websocket?: { port?: number };
+  /**
+   * Record which client process drives each auth key (`--key-holders`; Linux, from /proc), and
+   * log every moment two processes hold live connections on one key: the evidence that several
+   * `serve` instances never drove one account at once. Each accepted connection costs a lookup.
+   */
+  keyHolders?: boolean;
 }
 
 /** What can differ from one DC to another. */
@@ -93,6 +101,8 @@ export interface Emulator {
   mtproxy?: MtproxyFront;
   /** The WebSocket front, when asked for: each DC's `ws://` URL and its connections. */
   websocket?: WebSocketFront;
+  /** The record of which process drives each key, when asked for (`keyHolders`). */
+  holders?: KeyHolders;
   /** The request line that points a client at DC `dc` (default 2, or 1 with a single DC). */
   serverLine(dc?: number): { server: { host: string; port: number; dc: number; rsa: string } };
   close(): Promise<void>;
@@ -117,6 +127,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const listeners: DcListener[] = [];
   const addresses: { id: number; port: number }[] = [];
   const call = createMethods(world, () => addresses, () => contexts, log);
+  const holders = options.keyHolders
+    ? new KeyHolders({
+      findProcess: peerProcessFinder({ batchMs: 20 }),
+      onOverlap: (overlap) =>
+        log(
+          `dc${overlap.dcId}: auth key ${overlap.authKeyId} driven by two processes at once: ` +
+            overlap.processes.map((pid) => pid ?? "unknown").join(" and "),
+        ),
+    })
+    : undefined;
   const basePort = options.port ?? 4430;
   const portOf = (index: number) => basePort === 0 ? 0 : basePort + index;
   const contextFor = (id: number, key: RsaPrivateKey, own: DcSettings): DcContext => {
@@ -134,6 +154,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       stats: { gzippedResults: 0, badServerSalts: 0 },
       call,
       log,
+      ...(holders ? { holders } : {}),
     };
   };
   // The same DCs again, for file traffic: a client keeps downloads off its main connections.
@@ -187,6 +208,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ...(cdn ? { cdn } : {}),
     ...(mtproxy ? { mtproxy } : {}),
     ...(websocket ? { websocket } : {}),
+    ...(holders ? { holders } : {}),
     serverLine(dc = count >= 2 ? 2 : 1) {
       const address = addresses.find((candidate) => candidate.id === dc) ?? addresses[0];
       return {

@@ -31,9 +31,11 @@ import { innermostCall } from "../mtproto/invoke_wrappers.ts";
 import { ServerTransport } from "../transport/transport.ts";
 import { FRAME_HEADROOM } from "../transport/framing.ts";
 import { AuthKeyServer } from "./auth_key_server.ts";
+import type { KeyEntry } from "./key_store.ts";
 import type { AnswerOptions, DcContext } from "./dc_context.ts";
 import { errorBody, rpcResult, runCall } from "./server_call.ts";
 import { ConnectionFaults } from "./server_faults.ts";
+import { SEND_BUFFER_FROM, takeSendBuffer } from "./files/send_buffers.ts";
 import { answerServiceMessage, serviceBody } from "./server_service_messages.ts";
 import { type OutgoingBody, ServerSession } from "./server_session.ts";
 import { setImmediate } from "node:timers";
@@ -62,6 +64,8 @@ export class ServerConnection {
   /** Armed by ping_delay_disconnect: closes the connection if the client goes silent. */
   #silenceTimer?: TimerId;
   closed = false;
+  /** The account's key this connection last used (for the record of who drives each key). */
+  #accountKey?: KeyEntry;
   /** A number for logs, unique in the process. */
   readonly id = ++connectionCount;
   readonly #handshakeIds: MessageIdGenerator;
@@ -161,6 +165,11 @@ export class ServerConnection {
     // The transport's payloads are fresh buffers, never read again: decrypted in place, which
     // spares an upload's part its own copy.
     const message = decryptMessage(key.authKey, payload, "client", { inPlace: true });
+    // Only a message that decrypted counts: bytes under a key id prove nothing.
+    if (this.dc.holders && this.#accountKey !== (key.boundTo ?? key)) {
+      this.#accountKey = key.boundTo ?? key;
+      this.dc.holders.use(this.id, this.dc.dcId, this.#accountKey.authKey.id.toHex());
+    }
     const now = this.dc.clock.wall() / 1000;
     const sessionKey = `${key.authKey.id.toHex()}:${message.sessionId}`;
     let session = this.dc.sessions.get(sessionKey);
@@ -363,6 +372,9 @@ export class ServerConnection {
       this.dc.random,
       0,
       FRAME_HEADROOM,
+      // A big message (a file part) is made in a buffer used again once written (dc_server
+      // gives it back); not under `replay`, which keeps the payload to write it once more.
+      header.body.length >= SEND_BUFFER_FROM && !this.dc.faults.replay ? takeSendBuffer : undefined,
     );
     // Framed in the room left before it: a file part is not copied once more.
     this.write(this.transport.pack(payload, { headroom: FRAME_HEADROOM }));

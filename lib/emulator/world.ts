@@ -7,7 +7,7 @@
  */
 
 import { type Clock, systemClock } from "../io/clock.ts";
-import { populateDefaultWorld } from "./world_default.ts";
+import { extraUserPhone, populateDefaultWorld } from "./world_default.ts";
 import { Authorizations } from "./authorizations.ts";
 import { FileService } from "./files/file_service.ts";
 import { generatedFile } from "./files/generated_files.ts";
@@ -73,6 +73,9 @@ export class World {
   static async create(options: WorldOptions = {}, clock: Clock = systemClock): Promise<World> {
     const world = new World(options, clock);
     await populateDefaultWorld(world, options);
+    for (let index = 1; index <= (options.users ?? 0); index++) {
+      world.addUser(extraUserPhone(index), "User", String(index), options.homeDc ?? 2);
+    }
     const alice = world.userByPhone("15550000001")!, bob = world.userByPhone("15550000002")!;
     // After the default history (its last message is at minute 7).
     const start = (options.epoch ?? 1_700_000_000) + 8 * 60;

@@ -18,6 +18,27 @@ export const SECOND_USER_PASSWORD = "hunter2";
 /** The folder Telegram keeps archived dialogs in (the main list is folder 0). */
 export const ARCHIVE_FOLDER = 1;
 
+/** The most accounts `--users` adds: their phones have four digits to count in. */
+export const MAX_EXTRA_USERS = 9999;
+
+/**
+ * The phone number (digits only) of the `index`th account `--users` adds, from 1.
+ *
+ * @example
+ * ```ts
+ * import { extraUserPhone } from "./world_default.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(extraUserPhone(1), "15551000001");
+ * assert.equal(extraUserPhone(300), "15551000300");
+ * ```
+ */
+export function extraUserPhone(index: number): string {
+  if (!Number.isInteger(index) || index < 1 || index > MAX_EXTRA_USERS) {
+    throw new RangeError(`extra users are numbered 1 to ${MAX_EXTRA_USERS}, not ${index}`);
+  }
+  return `1555100${String(index).padStart(4, "0")}`;
+}
+
 /** Fills an empty world with the default people, chats and history. */
 export async function populateDefaultWorld(world: World, options: WorldOptions): Promise<void> {
   const homeDc = options.homeDc ?? 2;

@@ -167,6 +167,11 @@ export interface GeneratedFileSpec {
 
 /** Fault switches of the world (see the README's emulator section). */
 export interface WorldOptions {
+  /**
+   * More accounts besides Alice and Bob: phones +15551000001, +15551000002, … in order (at most
+   * 9999), login code 12345, no 2FA password; like everyone in the world, contacts of Alice's.
+   */
+  users?: number;
   /** The DC every account lives on (default 2). */
   homeDc?: number;
   /** The DC files live on (default 2). */

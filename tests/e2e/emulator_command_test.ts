@@ -178,3 +178,52 @@ Deno.test("a port in use is one line naming it and exit 2, not a stack trace", a
     taken.close();
   }
 });
+
+Deno.test("--users N adds accounts +15551000001 … in order that sign in with the code, and the log names them", async () => {
+  const { child, line } = await spawnEmulator(["--users", "2", "--key-holders"]);
+  try {
+    const sender = new Sender({
+      host: line.server.host,
+      port: line.server.port,
+      dcId: line.server.dc,
+      publicKeys: [parsePublicKeyPem(line.server.rsa)],
+      transport: { kind: "intermediate" },
+      codec,
+      random: secureRandom,
+      pingIntervalMs: 0,
+    });
+    try {
+      const call = async (request: Record<string, unknown>) =>
+        codec.decode(await sender.invoke(codec.encode(request)));
+      const sent = await call({
+        _cons: "auth.sendCode",
+        phone_number: "+15551000002",
+        api_id: 1,
+        api_hash: "x",
+        settings: { _cons: "codeSettings" },
+      });
+      const signed = await call({
+        _cons: "auth.signIn",
+        phone_number: "+15551000002",
+        phone_code_hash: sent.phone_code_hash,
+        phone_code: "12345",
+      });
+      assertEquals(signed._cons, "auth.authorization");
+      const user = signed.user as Record<string, unknown>;
+      assertEquals([user.phone, user.first_name, user.last_name], ["15551000002", "User", "2"]);
+    } finally {
+      sender.close();
+    }
+  } finally {
+    const { status, stderr } = await stop(child);
+    assertEquals(status.success, true);
+    assertStringIncludes(stderr, "+15551000001 to +15551000002");
+  }
+  const tooMany = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}main.ts`, "emulator", "--port", "0", "--users", "10000"],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assertEquals(tooMany.code, 2);
+  assertStringIncludes(new TextDecoder().decode(tooMany.stderr), "--users takes at most 9999");
+});

@@ -74,11 +74,23 @@ export async function rssMb(pid: number): Promise<number> {
 
 /** Signs Alice in (the emulator's code) on a JSON connection; returns her session object. */
 export async function signInAlice(client: JsonClient, apiId = 12345): Promise<unknown> {
+  return await signInByCode(client, "+15550000001", apiId);
+}
+
+/**
+ * Signs an account without a 2FA password in through a JSON client (the emulator's code 12345)
+ * and returns its session object.
+ */
+export async function signInByCode(
+  client: JsonClient,
+  phone: string,
+  apiId = 12345,
+): Promise<unknown> {
   const sent = await client.request({
     id: 901,
     message: {
       _cons: "auth.sendCode",
-      phone_number: "+15550000001",
+      phone_number: phone,
       api_id: apiId,
       api_hash: "hash",
       settings: { _cons: "codeSettings" },
@@ -88,13 +100,13 @@ export async function signInAlice(client: JsonClient, apiId = 12345): Promise<un
     id: 902,
     message: {
       _cons: "auth.signIn",
-      phone_number: "+15550000001",
+      phone_number: phone,
       phone_code_hash: (sent.message as Record<string, unknown>).phone_code_hash,
       phone_code: "12345",
     },
   });
   if ((signed.message as Record<string, unknown>)?._cons !== "auth.authorization") {
-    throw new Error(`sign-in failed: ${JSON.stringify(signed)}`);
+    throw new Error(`sign-in of ${phone} failed: ${JSON.stringify(signed)}`);
   }
   return (await client.request({ id: 903, session: {} })).session;
 }

@@ -1,0 +1,112 @@
+/**
+ * Which process holds the other end of a loopback TCP connection, read from Linux's /proc: the
+ * socket's inode from /proc/net/tcp (and tcp6), then the process whose descriptor table has it.
+ * The emulator uses it to tell client processes apart per auth key (two instances driving one
+ * account show up as two processes on one key); elsewhere than Linux it answers `undefined`.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock, type TimerId } from "../io/clock.ts";
+
+/** Finds the process on the far end of a connection: `(serverPort, clientPort) → pid`. */
+export type PeerProcessFinder = (
+  serverPort: number,
+  clientPort: number,
+) => Promise<number | undefined>;
+
+/** Where /proc is, how long requests wait to be answered by one scan together, and timers. */
+export interface PeerProcessOptions {
+  procRoot?: string;
+  batchMs?: number;
+  clock?: Clock;
+}
+
+/**
+ * Makes a finder: requests that arrive within `batchMs` (default 5 ms) share one scan of the
+ * socket tables and of every process's descriptors, so a burst of connections costs a few scans.
+ *
+ * @example
+ * ```ts
+ * import { peerProcessFinder } from "./peer_process.ts";
+ * import assert from "node:assert/strict";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = (listener.addr as Deno.NetAddr).port;
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port });
+ * const server = await listener.accept();
+ * const pid = await peerProcessFinder()(port, (client.localAddr as Deno.NetAddr).port);
+ * assert.equal(pid, Deno.build.os === "linux" ? Deno.pid : undefined);
+ * client.close(), server.close(), listener.close();
+ * ```
+ */
+export function peerProcessFinder(options: PeerProcessOptions = {}): PeerProcessFinder {
+  const procRoot = options.procRoot ?? "/proc";
+  const batchMs = options.batchMs ?? 5;
+  let waiting: { key: string; resolve: (pid: number | undefined) => void }[] = [];
+  const clock = options.clock ?? systemClock;
+  let timer: TimerId | undefined;
+  const scan = () => {
+    timer = undefined;
+    const batch = waiting;
+    waiting = [];
+    let found = new Map<string, number>();
+    try {
+      found = findProcesses(procRoot, new Set(batch.map((request) => request.key)));
+    } catch {
+      // No /proc (not Linux, or not readable): every answer is "unknown".
+    }
+    for (const request of batch) request.resolve(found.get(request.key));
+  };
+  return (serverPort, clientPort) =>
+    new Promise((resolve) => {
+      waiting.push({ key: `${serverPort}:${clientPort}`, resolve });
+      timer ??= clock.setTimeout(scan, batchMs);
+    });
+}
+
+/** For each wanted `serverPort:clientPort`, the pid holding the client's socket. */
+function findProcesses(procRoot: string, wanted: Set<string>): Map<string, number> {
+  const inodes = new Map<string, string>();
+  for (const table of ["tcp", "tcp6"]) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`${procRoot}/net/${table}`);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      // The client's own socket: local = its port, remote = the server's port.
+      const clientPort = parseInt(fields[1].split(":").at(-1)!, 16);
+      const serverPort = parseInt(fields[2].split(":").at(-1)!, 16);
+      const key = `${serverPort}:${clientPort}`;
+      if (wanted.has(key) && fields[9] !== "0") inodes.set(`socket:[${fields[9]}]`, key);
+    }
+  }
+  const pids = new Map<string, number>();
+  if (inodes.size === 0) return pids;
+  for (const entry of Deno.readDirSync(procRoot)) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let descriptors: Iterable<Deno.DirEntry>;
+    try {
+      descriptors = Deno.readDirSync(`${procRoot}/${entry.name}/fd`);
+      for (const descriptor of descriptors) {
+        let target: string;
+        try {
+          target = Deno.readLinkSync(`${procRoot}/${entry.name}/fd/${descriptor.name}`);
+        } catch {
+          continue; // closed while we looked
+        }
+        const key = inodes.get(target);
+        if (key === undefined) continue;
+        pids.set(key, Number(entry.name));
+        inodes.delete(target);
+        if (inodes.size === 0) return pids;
+      }
+    } catch {
+      continue; // the process ended, or its table is not ours to read
+    }
+  }
+  return pids;
+}
