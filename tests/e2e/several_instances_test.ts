@@ -9,7 +9,7 @@
  */
 
 import { assertEquals } from "../assert.ts";
-import { startEmulator } from "../../lib/emulator/emulator.ts";
+import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, startServeProcess } from "../support/processes.ts";
@@ -29,9 +29,21 @@ const range = (prefix: string, from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `${prefix} ${from + i}`);
 const LEASE_S = 2;
 
+/** The emulator's record: no moment when two serve processes held connections on one key. */
+async function noKeyDrivenTwice(emulator: Emulator) {
+  await emulator.holders!.settled();
+  assertEquals(emulator.holders!.overlaps, []);
+}
+
 Deno.test("two instances on one database: A killed, B takes Alice over within the lease + 5 s and her cursor resumes exactly; B stopped with SIGTERM, A' takes her at once", async () => {
   const pg = await startPostgres();
-  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const emulator = await startEmulator({
+    port: 0,
+    dcs: 1,
+    log: () => {},
+    world: { homeDc: 1 },
+    keyHolders: true,
+  });
   const sender = emulatedSender(emulator, 1);
   const children: Deno.ChildProcess[] = [];
   try {
@@ -136,6 +148,7 @@ Deno.test("two instances on one database: A killed, B takes Alice over within th
     }
     // A clean stop moves the account without waiting for the lease to lapse.
     assertEquals(handedMs < LEASE_S * 1000 + 1000, true, `${handedMs} ms`);
+    await noKeyDrivenTwice(emulator);
   } finally {
     for (const child of children) {
       try {
@@ -151,7 +164,13 @@ Deno.test("two instances on one database: A killed, B takes Alice over within th
 
 Deno.test("the database paused (SIGSTOP): the instance stops Alice's account before her lease can lapse, and holds her again once it answers; her cursor resumes exactly", async () => {
   const pg = await startPostgres();
-  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const emulator = await startEmulator({
+    port: 0,
+    dcs: 1,
+    log: () => {},
+    world: { homeDc: 1 },
+    keyHolders: true,
+  });
   const sender = emulatedSender(emulator, 1);
   let child: Deno.ChildProcess | undefined;
   let paused = false;
@@ -212,6 +231,9 @@ Deno.test("the database paused (SIGSTOP): the instance stops Alice's account bef
     } finally {
       back.close();
     }
+    // Fencing as the emulator saw it: the stopped client's connection was gone before the
+    // instance drove the key again.
+    await noKeyDrivenTwice(emulator);
   } finally {
     if (paused) await pg.resume();
     if (child) {
@@ -226,7 +248,13 @@ Deno.test("the database paused (SIGSTOP): the instance stops Alice's account bef
 
 Deno.test("Alice held by A attaches on B: A hands her over (LISTEN/NOTIFY), and B serves her cursor without a gap within 2 s", async () => {
   const pg = await startPostgres();
-  const emulator = await startEmulator({ port: 0, dcs: 1, log: () => {}, world: { homeDc: 1 } });
+  const emulator = await startEmulator({
+    port: 0,
+    dcs: 1,
+    log: () => {},
+    world: { homeDc: 1 },
+    keyHolders: true,
+  });
   const sender = emulatedSender(emulator, 1);
   const children: Deno.ChildProcess[] = [];
   try {
@@ -303,6 +331,7 @@ Deno.test("Alice held by A attaches on B: A hands her over (LISTEN/NOTIFY), and 
     const [reportA, reportB] = [await health(a.port), await health(b.port)];
     assertEquals([reportA.leases_held, reportA.handovers], [0, 1]);
     assertEquals(reportB.leases_held, 1);
+    await noKeyDrivenTwice(emulator);
   } finally {
     for (const child of children) {
       try {
