@@ -23,7 +23,7 @@ import {
   requestPolicy,
   StreamLimit,
 } from "./request_checks.ts";
-import { readBody } from "./request_body.ts";
+import { BodyReader } from "./request_body.ts";
 import { HANDLE_COOKIE, type RouteContext, type WebFront, type WebRoute } from "./routes.ts";
 import { WS_ROUTE } from "./ws_route.ts";
 import { UPDATES_ROUTE } from "./updates_stream.ts";
@@ -120,7 +120,7 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     (defaults as { metrics?: { render(): string } }).metrics;
   const policy = requestPolicy(options.host, options.hostNames ?? [], options.cors ?? []);
   const limit = new StreamLimit(options.maxStreamsPerAddress ?? 64);
-  const bodyDeadlineMs = options.bodyDeadlineMs ?? 30_000;
+  const bodies = new BodyReader(options.maxLine, options.bodyDeadlineMs ?? 30_000, clock);
   const routes = [...(options.routes ?? []), ...BUILT_IN_ROUTES];
   const log = defaults.log ?? ((line: string) => console.error(`mtproto2json serve: ${line}`));
   const handles = new AccountHandles(defaults, {
@@ -204,7 +204,7 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
         params: params!,
         address,
         front,
-        body: () => readBody(request, options.maxLine, bodyDeadlineMs, clock, counted),
+        body: () => bodies.read(request, counted),
         keepOpen: () => {
           kept = true;
           return release;
@@ -303,6 +303,7 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
       for (const socket of front.sockets) socket.close(1001, "the server is closing");
       for (const end of front.streams) end();
       await handles.close();
+      bodies.close();
       await server.shutdown();
     },
   };

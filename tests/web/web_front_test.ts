@@ -291,3 +291,55 @@ Deno.test("a handle's session is parked after --http-idle unused, and the next c
     assertEquals((await fronts.web.handles.account(handle)) === warm, false);
   }, { clock, web: { idleSeconds: 60 } });
 });
+
+Deno.test("a body sent in chunks is read to the --max-line limit (413 past it), and one that does not all arrive within the deadline is answered 408", async () => {
+  const clock = new FakeClock();
+  await withWeb(async (fronts, base) => {
+    const handle = (await post(base, "/v1/sessions", {})).json().account as string;
+    /** POSTs `parts` as a chunked body (a stream: no Content-Length). */
+    const chunked = async (parts: string[]) => {
+      const response = await fetch(`${base}/v1/ping`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${handle}` },
+        body: ReadableStream.from(parts.map((part) => new TextEncoder().encode(part))),
+      });
+      return { status: response.status, json: await response.json() };
+    };
+    const pong = await chunked(['{"ping_id"', ": 5}"]);
+    assertEquals([pong.status, pong.json._cons, pong.json.ping_id], [200, "pong", 5]);
+    const over = await chunked([
+      '{"ping_id": 1, "pad": "',
+      "x".repeat(40_000),
+      "x".repeat(40_000),
+      '"}',
+    ]);
+    assertEquals([over.status, over.json.error], [413, "BodyTooLong"]);
+
+    // Ten bytes promised, four sent: the answer comes once the deadline has passed.
+    const port = fronts.httpPort;
+    const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await connection.write(new TextEncoder().encode(
+        `POST /v1/ping HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${handle}\r\n` +
+          `Content-Length: 10\r\n\r\n{"pi`,
+      ));
+      const buffer = new Uint8Array(4096);
+      const answer = connection.read(buffer).then((read) =>
+        new TextDecoder().decode(buffer.subarray(0, read ?? 0))
+      );
+      let answered: string | undefined;
+      answer.then((text) => answered = text);
+      // The body's read starts once the request has come in: time moves a second at a time
+      // until the answer (the 30 s deadline, and at most a quarter of it more).
+      let waited = 0;
+      for (; answered === undefined && waited <= 60_000; waited += 1_000) {
+        await clock.advance(1_000);
+      }
+      assertStringIncludes(answered ?? "", "HTTP/1.1 408 ");
+      assertStringIncludes(answered!, '"error":"BodyTimeout"');
+      assertEquals(waited >= 30_000, true, `answered after ${waited} ms`);
+    } finally {
+      connection.close();
+    }
+  }, { clock, web: { maxLine: 65_536 } as Partial<WebOptions> });
+});
