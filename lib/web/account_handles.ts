@@ -114,6 +114,8 @@ export class AccountHandles {
     const entry = this.#entries.get(digest(handle));
     if (!entry) return undefined;
     entry.lastUsed = this.#options.clock.now();
+    // The common case, a warm session: no wait at all.
+    if (!entry.parking && entry.live && !entry.live.closed) return entry.live;
     await entry.parking;
     if (entry.live && !entry.live.closed) return entry.live;
     entry.opening ??= (async () => {

@@ -86,6 +86,20 @@ function timingSafeEqual(a: string, b: string): boolean {
   return difference === 0;
 }
 
+/** A path of plain segments (no dot segment, no escapes): URL parsing would not change it. */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$/;
+
+/**
+ * The path of a request's URL, as `new URL(href).pathname` gives it: taken from the text when it
+ * is plain (every one-shot call's is), parsed otherwise (dot segments, escapes).
+ */
+function pathOf(href: string): string {
+  const start = href.indexOf("/", href.indexOf("//") + 2);
+  const query = href.indexOf("?", start);
+  const path = start < 0 ? "/" : href.slice(start, query < 0 ? undefined : query);
+  return PLAIN_PATH.test(path) ? path : new URL(href).pathname;
+}
+
 /** The Bearer credential of a request, if it has one. */
 function bearer(request: Request): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
@@ -164,43 +178,58 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     },
   };
 
+  /** Host header values that passed the check (the policy does not change): not checked again. */
+  const hostsServed = new Set<string>();
+
   const handle = async (
     request: Request,
-    url: URL,
+    href: string,
+    path: string,
+    origin: string | null,
     address: string,
     counted: (bytes: number) => void,
   ): Promise<Response> => {
-    checkHost(request.headers.get("host"), policy);
-    const origin = checkOrigin(request.headers.get("origin"), request.headers.get("host"), policy);
-    if (request.method === "OPTIONS" && origin) return preflight(origin);
+    const host = request.headers.get("host");
+    if (host === null || !hostsServed.has(host)) {
+      checkHost(host, policy);
+      // Bounded: a client sending many names (IP literals in all their spellings) is checked
+      // each time past this many.
+      if (host !== null && hostsServed.size < 64) hostsServed.add(host);
+    }
+    const allowedOrigin = checkOrigin(origin, host, policy);
+    if (request.method === "OPTIONS" && allowedOrigin) return preflight(allowedOrigin);
     let params: string[] | undefined;
     let route: WebRoute | undefined;
-    const allowed = new Set<string>();
+    let allowed: Set<string> | undefined;
     for (const candidate of routes) {
       const match = typeof candidate.path === "string"
-        ? candidate.path === url.pathname ? [] : undefined
-        : candidate.path.exec(url.pathname)?.slice(1);
+        ? candidate.path === path ? [] : undefined
+        : candidate.path.exec(path)?.slice(1);
       if (!match) continue;
       if (candidate.method === request.method) {
         [route, params] = [candidate, match];
         break;
       }
-      allowed.add(candidate.method);
+      (allowed ??= new Set()).add(candidate.method);
     }
     if (!route) {
-      if (allowed.size > 0) {
-        throw new HttpError(405, "MethodNotAllowed", `${url.pathname} takes ${[...allowed]}`, {
+      if (allowed) {
+        throw new HttpError(405, "MethodNotAllowed", `${path} takes ${[...allowed]}`, {
           allow: [...allowed].join(", "),
         });
       }
-      throw new HttpError(404, "NotFound", `no endpoint at ${url.pathname}`);
+      throw new HttpError(404, "NotFound", `no endpoint at ${path}`);
     }
     const release = limit.take(address);
     let kept = false;
     try {
+      let url: URL | undefined;
       const context: RouteContext = {
         request,
-        url,
+        // Parsed only for the routes that read the query.
+        get url() {
+          return url ??= new URL(href);
+        },
         params: params!,
         address,
         front,
@@ -241,12 +270,13 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     const address = (info.remoteAddr as Deno.NetAddr).hostname;
     // Read first: once a WebSocket is upgraded, its request can no longer be read.
     const origin = request.headers.get("origin");
-    const url = new URL(request.url);
+    const href = request.url;
+    const path = pathOf(href);
     const method = request.method;
     let received = 0;
     let response: Response;
     try {
-      response = await handle(request, url, address, (bytes) => received += bytes);
+      response = await handle(request, href, path, origin, address, (bytes) => received += bytes);
     } catch (error) {
       if (!(error instanceof HttpError)) {
         log(`http: internal error: ${(error as Error).stack ?? error}`);
@@ -255,7 +285,7 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
         error instanceof HttpError ? error : new HttpError(500, "InternalError", String(error)),
       );
     }
-    defaults.verbose?.(`http ${method} ${url.pathname} ${response.status}`);
+    defaults.verbose?.(`http ${method} ${path} ${response.status}`);
     // The WebSocket counts itself (ws_route.ts); nothing more is done to its 101.
     if (response.status === 101) return response;
     // An allowed cross-origin caller may read the answer.

@@ -343,3 +343,19 @@ Deno.test("a body sent in chunks is read to the --max-line limit (413 past it), 
     }
   }, { clock, web: { maxLine: 65_536 } as Partial<WebOptions> });
 });
+
+Deno.test("a request's path is routed as the URL parser reads it: dot segments and escapes resolved, the query left out", async () => {
+  await withWeb(async (fronts) => {
+    const port = fronts.httpPort;
+    const get = (target: string) =>
+      rawStatus(
+        port,
+        `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`,
+      );
+    assertStringIncludes(await get("/healthz?verbose=1"), " 200 ");
+    assertStringIncludes(await get("/v1/../healthz"), " 200 ");
+    assertStringIncludes(await get("/v1/%2e%2e/healthz"), " 200 ");
+    assertStringIncludes(await get("/%68ealthz"), " 404 ");
+    assertStringIncludes(await get("/v1/./ws/../openapi.json"), " 200 ");
+  });
+});
