@@ -55,7 +55,9 @@ export function makeAuthKey(key: Uint8Array): AuthKey {
  * plaintext to a multiple of 16; `extraPadding` adds up to that many more bytes (in 16-byte steps)
  * to hide message lengths. `headroom` leaves that many spare bytes in the returned array's buffer
  * just before it, where a framing can put its header instead of copying the message (see the
- * transports' `pack`).
+ * transports' `pack`). `allocate` gives the array the message is made in (all of its bytes are
+ * written, so its content may be anything): a server that reuses its big messages' buffers once
+ * they are written spares the page faults of a fresh megabyte.
  */
 export function encryptMessage(
   authKey: AuthKey,
@@ -65,15 +67,17 @@ export function encryptMessage(
   random: RandomSource,
   extraPadding = 0,
   headroom = 0,
+  allocate?: (length: number) => Uint8Array,
 ): Uint8Array {
   const unpadded = 32 + body.length;
   let padding = 12 + ((16 - ((unpadded + 12) % 16)) % 16);
   if (extraPadding > 0) padding += 16 * (random(1)[0] % (Math.floor(extraPadding / 16) + 1));
   while (padding > 1024) padding -= 16;
   // The plaintext is laid out where its ciphertext goes and encrypted in place: one allocation.
-  const out = new Uint8Array(headroom + 24 + unpadded + padding).subarray(headroom);
+  const total = headroom + 24 + unpadded + padding;
+  const out = (allocate ? allocate(total) : new Uint8Array(total)).subarray(headroom);
   const plaintext = out.subarray(24);
-  const view = new DataView(out.buffer, headroom + 24);
+  const view = new DataView(out.buffer, out.byteOffset + 24);
   view.setBigInt64(0, header.salt, true);
   view.setBigInt64(8, header.sessionId, true);
   view.setBigInt64(16, header.messageId, true);
