@@ -55,7 +55,8 @@ export class BodyReader {
     // With its length declared (and not chunked, which would override it) the body is exactly
     // that long, within the limit: read whole, without asking for `request.body` (which would
     // make a stream of it). Without, it is read a chunk at a time, counted.
-    const chunked = request.headers.has("transfer-encoding");
+    // get, not has: a request's headers are looked up one by one, has() would fetch them all.
+    const chunked = request.headers.get("transfer-encoding") !== null;
     if (length !== null && !chunked && declared === 0) return "";
     let bytes: Uint8Array;
     if (length !== null && !chunked) {

@@ -106,6 +106,22 @@ Deno.test("one-shot calls: a handle signs in, calls by /v1/{method} and /v1/call
     );
     // A 64-bit access hash is the integer Telegram sent, digit for digit, as on the line protocol.
     assertStringIncludes(bob.text, '"access_hash":5446744073709551616');
+    // And one in a body reaches Telegram as written (a double would round it: the emulator
+    // checks the hash).
+    const byHash = await post(
+      base,
+      "/v1/users.getUsers",
+      '{"id": [{"_cons": "inputUser", "user_id": 1000002, "access_hash": 5446744073709551616}]}',
+      handle,
+    );
+    assertEquals([byHash.status, byHash.json()[0]?.username], [200, "bob_example"], byHash.text);
+    const rounded = await post(
+      base,
+      "/v1/users.getUsers",
+      '{"id": [{"_cons": "inputUser", "user_id": 1000002, "access_hash": 5446744073709552000}]}',
+      handle,
+    );
+    assertEquals(rounded.json()[0]?.username, undefined, rounded.text);
     // Options alone set the handle's own; the session (its auth key) is not for reading here.
     const options = await post(base, "/v1/call", { options: { longs_as_strings: true } }, handle);
     assertEquals([options.status, options.json().options.longs_as_strings], [200, true]);
