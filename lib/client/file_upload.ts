@@ -61,6 +61,10 @@ interface WindowedPart {
   dc: number;
   bytes: number;
   request: TlObject;
+  /** The buffer its bytes were cut into, used again for a later part once this one is saved. */
+  buffer: Uint8Array;
+  /** Calls under way with its bytes (a retry is made only after the call before it ended). */
+  calls: number;
 }
 
 /**
@@ -86,7 +90,10 @@ export async function uploadFile(
   const window = new TransferWindow<WindowedPart>(settings);
   const clock = client.clock;
   const dc = client.session.dc;
-  const parts = cutInto(source, upload.partSize);
+  // Buffers of parts saved, for the next parts to be cut into: a fresh half megabyte per part
+  // costs a page fault per 4 KiB the first time it is written.
+  const spare: Uint8Array[] = [];
+  const parts = cutInto(source, upload.partSize, spare);
   const pending = new Set<WindowedPart>();
   const settled: { part: WindowedPart; error?: unknown }[] = [];
   let wake: (() => void) | undefined;
@@ -95,7 +102,10 @@ export async function uploadFile(
   let saved = 0;
 
   const ask = (part: WindowedPart, connection: number) => {
-    client.callFile(dc, connection, part.request, options.partTimeoutSeconds).then(
+    part.calls++;
+    client.callFile(dc, connection, part.request, options.partTimeoutSeconds).finally(() =>
+      part.calls--
+    ).then(
       (answer) =>
         settled.push(
           answer._cons === "boolTrue"
@@ -120,12 +130,14 @@ export async function uploadFile(
           ended = true;
           return;
         }
-        const { bytes, last } = next.value;
+        const { bytes, buffer, last } = next.value;
         const part = {
           index,
           dc,
           bytes: bytes.length,
           request: upload.request(index, bytes, last && options.size === undefined),
+          buffer,
+          calls: 0,
         };
         index++;
         if (last) ended = true;
@@ -163,6 +175,8 @@ export async function uploadFile(
       if (error === undefined) {
         window.done(part);
         pending.delete(part);
+        // Its bytes were encoded into each call's message; no call of it is left to encode them.
+        if (part.calls === 0 && spare.length < settings.maxParts) spare.push(part.buffer);
         upload.saved(part.index);
         saved += part.bytes;
         options.onProgress?.(saved);
@@ -194,35 +208,86 @@ export async function uploadFile(
   return upload.inputFile(options.name);
 }
 
+/** A part cut from the source: its bytes, in `buffer` (which {@link cutInto} may be given back). */
+interface CutPart {
+  bytes: Uint8Array;
+  buffer: Uint8Array;
+  last: boolean;
+}
+
 /**
  * `source` re-cut into parts of exactly `size` bytes (the last one shorter), each marked `last`
- * when nothing follows it — known by reading one part ahead.
+ * when nothing follows it — known by reading one part ahead. Parts are cut into buffers from
+ * `spare` (of `size` bytes, given back by the caller once a part is no longer needed) while it
+ * has any. A file's stream is read straight into the part's buffer (a BYOB reader), not into a
+ * fresh 64 KiB chunk per read that is then copied.
  */
 async function* cutInto(
   source: AsyncIterable<Uint8Array>,
   size: number,
-): AsyncGenerator<{ bytes: Uint8Array; last: boolean }> {
-  let buffer = new Uint8Array(size);
+  spare: Uint8Array[],
+): AsyncGenerator<CutPart> {
+  const fresh = () => spare.pop() ?? new Uint8Array(size);
+  let buffer = fresh();
   let filled = 0;
   let ready: Uint8Array | undefined;
-  for await (const chunk of source) {
-    for (let at = 0; at < chunk.length;) {
-      const take = Math.min(size - filled, chunk.length - at);
-      buffer.set(chunk.subarray(at, at + take), filled);
-      filled += take;
-      at += take;
-      if (filled === size) {
-        if (ready) yield { bytes: ready, last: false };
-        ready = buffer;
-        buffer = new Uint8Array(size);
-        filled = 0;
+  const cut = (): CutPart | undefined => {
+    const done = ready;
+    ready = buffer;
+    buffer = fresh();
+    filled = 0;
+    return done && { bytes: done, buffer: done, last: false };
+  };
+  const reader = byobReader(source);
+  if (reader) {
+    let finished = false;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read(buffer.subarray(filled));
+        // The read took the buffer over (transferred it): its bytes are under `value` now.
+        if (value) buffer = new Uint8Array(value.buffer, 0, size);
+        if (done) break;
+        filled += value.length;
+        if (filled === size) {
+          const part = cut();
+          if (part) yield part;
+        }
+      }
+      finished = true;
+    } finally {
+      // Given up early (the upload failed): the file is let go, as `for await` would.
+      if (!finished) await reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
+  } else {
+    for await (const chunk of source) {
+      for (let at = 0; at < chunk.length;) {
+        const take = Math.min(size - filled, chunk.length - at);
+        buffer.set(chunk.subarray(at, at + take), filled);
+        filled += take;
+        at += take;
+        if (filled === size) {
+          const part = cut();
+          if (part) yield part;
+        }
       }
     }
   }
   if (filled > 0) {
-    if (ready) yield { bytes: ready, last: false };
-    yield { bytes: buffer.subarray(0, filled), last: true };
+    if (ready) yield { bytes: ready, buffer: ready, last: false };
+    yield { bytes: buffer.subarray(0, filled), buffer, last: true };
   } else if (ready) {
-    yield { bytes: ready, last: true };
+    yield { bytes: ready, buffer: ready, last: true };
+  }
+}
+
+/** A BYOB reader of `source` when it is a byte stream (a file's `readable`), else undefined. */
+function byobReader(source: AsyncIterable<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  if (!(source instanceof ReadableStream)) return undefined;
+  try {
+    return source.getReader({ mode: "byob" });
+  } catch {
+    // Not a byte stream: read by its chunks.
+    return undefined;
   }
 }

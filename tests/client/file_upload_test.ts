@@ -30,6 +30,23 @@ function source(seed: bigint, size: number, read = { bytes: 0 }) {
   })();
 }
 
+/**
+ * The same bytes in a file, given as its `readable`: a byte stream, which the upload reads
+ * straight into its parts' buffers (and uses those again once parts are saved).
+ */
+async function fileSource(seed: bigint, size: number): Promise<ReadableStream<Uint8Array>> {
+  const path = await Deno.makeTempFile({ prefix: "upload-test-" });
+  try {
+    using file = await Deno.open(path, { write: true });
+    for (let at = 0; at < size; at += MiB) {
+      await file.write(generatedFileBytes(seed, at, Math.min(MiB, size - at)));
+    }
+    return (await Deno.open(path)).readable;
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 Deno.test("uploads big, small and of unknown size are sent as documents that download as the same bytes", async () => {
@@ -49,16 +66,22 @@ Deno.test("uploads big, small and of unknown size are sent as documents that dow
       { name: "big.bin", seed: 11n, size: 30 * MiB + 5, known: true, cons: "inputFileBig" },
       { name: "small.bin", seed: 12n, size: 3 * MiB + 7, known: true, cons: "inputFile" },
       { name: "stream.bin", seed: 13n, size: 12 * MiB, known: false, cons: "inputFileBig" },
+      // From files: more parts than the window, so that parts are cut into saved parts' buffers.
+      { name: "file.bin", seed: 15n, size: 20 * MiB + 5, known: true, cons: "inputFileBig" },
+      { name: "file-small.bin", seed: 16n, size: 3 * MiB + 7, known: true, cons: "inputFile" },
+      { name: "file-stream.bin", seed: 17n, size: 9 * MiB + 3, known: false, cons: "inputFileBig" },
     ];
     for (const { name, seed, size, known, cons } of cases) {
       calls.length = 0;
       const read = { bytes: 0 };
       let progress = 0;
-      const file = await uploadFile(client, source(seed, size, read), {
-        name,
-        ...(known ? { size } : {}),
-        onProgress: (saved) => progress = saved,
-      });
+      const fromFile = name.startsWith("file");
+      const file = await uploadFile(
+        client,
+        fromFile ? await fileSource(seed, size) : source(seed, size, read),
+        { name, ...(known ? { size } : {}), onProgress: (saved) => progress = saved },
+      );
+      if (fromFile) read.bytes = size;
       assertEquals([file._cons, read.bytes, progress], [cons, size, size], name);
       const parts = Math.ceil(size / (512 * 1024));
       assertEquals(file.parts, parts, name);
