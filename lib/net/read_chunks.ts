@@ -14,10 +14,21 @@
 const SMALLEST = 1024;
 const LARGEST = 128 * 1024;
 
+/** What {@link readChunks} reads from: a socket, or anything with its `read`. */
+export interface ChunkSource {
+  read(into: Uint8Array): Promise<number | null>;
+}
+
+const DONE: IteratorReturnResult<void> = { done: true, value: undefined };
+
 /**
  * Yields what `source` reads, each chunk in a buffer of its own (never reused, so callers may keep
  * it), until the end of the stream. A buffer passed to `next()` (a transport's readTarget: the
  * rest of a big frame) is read into instead, and the chunk is a view of it from its start.
+ *
+ * An iterator of its own rather than an async generator: a thousand idle connections each wait
+ * in a read, and a suspended generator kept its frame, its registers and a queued request for
+ * every one of them; here a pending read holds only its buffer and one callback.
  *
  * @example
  * ```ts
@@ -32,23 +43,60 @@ const LARGEST = 128 * 1024;
  * assert.deepEqual(chunks, [[1, 2]]);
  * ```
  */
-export async function* readChunks(
-  source: { read(into: Uint8Array): Promise<number | null> },
-): AsyncGenerator<Uint8Array, void, Uint8Array | undefined> {
-  let size = SMALLEST;
-  let target: Uint8Array | undefined;
-  for (;;) {
+export function readChunks(source: ChunkSource): ChunkReader {
+  return new ChunkReader(source);
+}
+
+/** The iterator {@link readChunks} returns: `next(target?)`, and `return()` to stop. */
+export class ChunkReader
+  implements AsyncIterableIterator<Uint8Array, void, Uint8Array | undefined> {
+  readonly #source: ChunkSource;
+  #size = SMALLEST;
+  #ended = false;
+
+  /** Reads `source` from the next call of `next` on. */
+  constructor(source: ChunkSource) {
+    this.#source = source;
+  }
+
+  /** The iterator itself, so that it can be given to `for await`. */
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The next chunk: read into `target` when one is given, else into a buffer of its own. */
+  next(target?: Uint8Array): Promise<IteratorResult<Uint8Array, void>> {
+    if (this.#ended) return Promise.resolve(DONE);
     if (target?.length) {
-      const count = await source.read(target);
-      if (count === null) return;
-      target = yield target.subarray(0, count);
-      continue;
+      return this.#source.read(target).then(
+        (count) => count === null ? this.#end() : { done: false, value: target.subarray(0, count) },
+        (error) => this.#fail(error),
+      );
     }
+    const size = this.#size;
     const buffer = new Uint8Array(size);
-    const count = await source.read(buffer);
-    if (count === null) return;
-    target = yield count === size ? buffer : buffer.subarray(0, count);
-    if (count === size) size = Math.min(LARGEST, size * 2);
-    else if (count < size / 4) size = Math.max(SMALLEST, size / 2);
+    return this.#source.read(buffer).then((count) => {
+      if (count === null) return this.#end();
+      if (count === size) this.#size = Math.min(LARGEST, size * 2);
+      else if (count < size / 4) this.#size = Math.max(SMALLEST, size / 2);
+      return { done: false, value: count === size ? buffer : buffer.subarray(0, count) };
+    }, (error) => this.#fail(error));
+  }
+
+  /** Stops: later calls of `next` are done (the source itself is the caller's to close). */
+  return(): Promise<IteratorResult<Uint8Array, void>> {
+    this.#ended = true;
+    return Promise.resolve(DONE);
+  }
+
+  #end(): IteratorReturnResult<void> {
+    this.#ended = true;
+    return DONE;
+  }
+
+  /** A failed read ends the iteration, as it ends a generator. */
+  #fail(error: unknown): never {
+    this.#ended = true;
+    throw error;
   }
 }
