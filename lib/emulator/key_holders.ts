@@ -16,6 +16,11 @@ export interface KeyOverlap {
   processes: (number | undefined)[];
   /** Wall-clock ms. */
   at: number;
+  /**
+   * How long after `at` the earlier connection closed, once it did: a few ms is the emulator
+   * reading one socket's end after another's start; a long time is a key driven twice.
+   */
+  earlierClosedAfterMs?: number;
 }
 
 import type { PeerProcessFinder } from "./peer_process.ts";
@@ -23,6 +28,9 @@ import type { PeerProcessFinder } from "./peer_process.ts";
 interface LiveConnection {
   process: Promise<number | undefined>;
   key?: string;
+  /** Overlaps in which this connection was the earlier one, waiting for its close. */
+  overlapped?: KeyOverlap[];
+  closedAt?: number;
 }
 
 /**
@@ -104,8 +112,10 @@ export class KeyHolders {
         if (process === own) continue;
         if (seen.has(process)) continue;
         seen.add(process);
-        const overlap = { dcId, authKeyId, processes: [process, own], at };
+        const overlap: KeyOverlap = { dcId, authKeyId, processes: [process, own], at };
         this.overlaps.push(overlap);
+        if (other.closedAt !== undefined) overlap.earlierClosedAfterMs = other.closedAt - at;
+        else (other.overlapped ??= []).push(overlap);
         this.#onOverlap(overlap);
       }
     })();
@@ -119,6 +129,10 @@ export class KeyHolders {
     if (!live) return;
     this.#connections.delete(connection);
     if (live.key !== undefined) this.#leave(connection, live.key);
+    live.closedAt = this.#now();
+    for (const overlap of live.overlapped ?? []) {
+      overlap.earlierClosedAfterMs = live.closedAt - overlap.at;
+    }
   }
 
   /** Resolves once every comparison started so far is done (tests read `overlaps` after it). */

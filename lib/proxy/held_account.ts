@@ -197,7 +197,7 @@ export class HeldAccount {
       stop: () => this.#managed.stop(),
       lost: () => {
         this.#log(`store: ${this.#name()}: its lease is another instance's now; it stops here`);
-        void this.close();
+        void this.moved();
         this.onLeaseLost?.();
       },
       probe: () => this.#serial(() => this.#saveRow()),
@@ -407,6 +407,24 @@ export class HeldAccount {
     this.#writes.close();
     this.client.closeConnections();
     return this.#queue;
+  }
+
+  /**
+   * Stops the account because another instance drives it now (its lease lost, or handed over):
+   * every connection attached to it, or waiting to be, is told `account_moved` first, so that it
+   * loads the session again (on any instance) instead of waiting for lines that will not come.
+   */
+  moved(): Promise<void> {
+    if (!this.#stopped) {
+      const told = new Set([
+        ...this.#sinks,
+        ...this.#replaying,
+        ...this.#early.map(([sink]) => sink),
+        ...this.#private.keys(),
+      ]);
+      for (const sink of told) sink({ kind: "event", event: { type: "account_moved" } });
+    }
+    return this.close();
   }
 
   /**

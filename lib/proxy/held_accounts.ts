@@ -54,7 +54,7 @@ export class HeldAccounts {
         onLost: (keyId) => {
           const account = this.#accounts.get(keyId);
           this.#accounts.delete(keyId);
-          void account?.close();
+          void account?.moved();
         },
         onTaken: async (keyId) => {
           if (this.#accounts.has(keyId)) return;
@@ -95,7 +95,7 @@ export class HeldAccounts {
           if (claimed) break;
           if (clock.now() - asked >= keeper.leaseMs / 3) {
             asked = clock.now();
-            await this.#store.askHandover(keyId).catch((error) =>
+            await this.#store.askHandover(keyId, keeper.owner).catch((error) =>
               this.#options.log?.(`leases: ${(error as Error).message}`)
             );
           }
@@ -150,7 +150,12 @@ export class HeldAccounts {
   async restore(): Promise<number> {
     // Shared: this instance's share of the accounts nobody holds, taken in the first round.
     if (this.#keeper) {
-      await this.#store.onHandover((keyId) => void this.#handOver(keyId));
+      const own = this.#keeper.owner;
+      // Every instance hears every ask, its own included: handing an account over to itself
+      // would stop it just as it started, leaving its waiting connections without a word.
+      await this.#store.onHandover((keyId, asker) => {
+        if (asker !== own) void this.#handOver(keyId);
+      });
       await this.#keeper.start();
       return this.#accounts.size;
     }
@@ -203,7 +208,7 @@ export class HeldAccounts {
     const account = this.#accounts.get(keyId);
     if (!account || !this.#keeper?.fence(keyId) || this.#closed) return;
     this.#accounts.delete(keyId);
-    await account.close();
+    await account.moved();
     try {
       await this.#keeper.handOver(keyId);
       this.handovers++;

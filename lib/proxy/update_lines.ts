@@ -24,7 +24,13 @@ export type UnaskedOutput =
   | ManagedOutput
   | { kind: "journaled"; row: string }
   | { kind: "raw"; value: TlObject }
-  | { kind: "event"; event: ManagedEvent | ClientEvent };
+  | { kind: "event"; event: ManagedEvent | ClientEvent | AccountMovedEvent };
+
+/**
+ * A held account this connection follows is driven by another instance now (its lease lost, or
+ * handed over to an instance a client asked on): load the session again, on any instance.
+ */
+export type AccountMovedEvent = { type: "account_moved" };
 
 /** How a connection wants its lines. */
 export interface LineForm {

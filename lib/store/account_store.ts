@@ -88,12 +88,16 @@ export interface AccountStore {
    */
   heartbeat(owner: string, ms: number): Promise<{ instances: number; accounts: number }>;
   /**
-   * Asks whichever instance holds the account's lease to hand it over (a client wants it on
-   * another instance). Nothing happens in a store only one process can open.
+   * Asks whichever instance holds the account's lease to hand it over to `asker` (a client
+   * wants it there). Nothing happens in a store only one process can open.
    */
-  askHandover(keyId: string): Promise<void>;
-  /** Calls `handler` with each account another instance asks for; resolves once listening. */
-  onHandover(handler: (keyId: string) => void): Promise<void>;
+  askHandover(keyId: string, asker: string): Promise<void>;
+  /**
+   * Calls `handler` with each account an instance asks for, and which instance asked (every
+   * listener hears every ask, the asker's own included: each leaves out its own); resolves once
+   * listening.
+   */
+  onHandover(handler: (keyId: string, asker: string | undefined) => void): Promise<void>;
   close(): Promise<void>;
 }
 

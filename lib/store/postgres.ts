@@ -69,7 +69,10 @@ export function redactPostgresUrl(url: string): string {
 // deno-lint-ignore no-explicit-any
 type Sql = any;
 
-/** The LISTEN/NOTIFY channel of handover requests; the payload is the account's key id. */
+/**
+ * The LISTEN/NOTIFY channel of handover requests; the payload is the account's key id, a space,
+ * and the asking instance (a payload of an older version has the key id alone).
+ */
 const HANDOVER = "mtproto2json_handover";
 
 /**
@@ -303,13 +306,21 @@ function postgresStore(sql: Sql, timeoutMs: number, clock: Clock): AccountStore 
             (SELECT count(*) FROM mtproto2json_accounts)::int AS accounts`;
         return { instances: Number(row.instances), accounts: Number(row.accounts) };
       }),
-    askHandover: (keyId) =>
+    askHandover: (keyId, asker) =>
       write("asking for a handover", async () => {
-        await sql.notify(HANDOVER, keyId);
+        await sql.notify(HANDOVER, `${keyId} ${asker}`);
       }),
     onHandover: async (handler) => {
       // A connection of its own, reconnected (and listening again) by the client when it drops.
-      await timed(clock, sql.listen(HANDOVER, handler), timeoutMs, "listening for handovers");
+      await timed(
+        clock,
+        sql.listen(HANDOVER, (payload: string) => {
+          const [keyId, asker] = payload.split(" ");
+          handler(keyId, asker);
+        }),
+        timeoutMs,
+        "listening for handovers",
+      );
     },
     close: async () => {
       if (closed) return;

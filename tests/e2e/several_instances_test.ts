@@ -17,9 +17,12 @@ import { emulatedSender, testCodec as codec } from "../support/emulated_sender.t
 import { rawCaller, signIn } from "../support/raw_calls.ts";
 import { startPostgres } from "../support/postgres.ts";
 import { until } from "../support/until.ts";
+import { openPostgresStore } from "../../lib/store/postgres.ts";
+import { keyIdOf } from "../../lib/proxy/held_defaults.ts";
 
 type Line = Record<string, unknown>;
 const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
+const isMoved = (line: Line) => line.id === 0 && (line.event as Line)?.type === "account_moved";
 const textOf = (line: Line) =>
   (((line.message as TlObject | undefined)?.updates as TlObject[])?.[0]?.message as TlObject)
     ?.message as string | undefined;
@@ -324,6 +327,9 @@ Deno.test("Alice held by A attaches on B: A hands her over (LISTEN/NOTIFY), and 
       assertEquals(((onBAnswer.message as Line[])[0] as Line).first_name, "Alice");
       const left = await first.request({ id: 3, message: me });
       assertEquals(left.error, "AccountMoved", JSON.stringify(left));
+      // And that connection was told, once, when the account left A.
+      const moved = first.updates.filter(isMoved);
+      assertEquals(moved.length, 1);
     } finally {
       onB.close();
       first.close();
@@ -337,6 +343,79 @@ Deno.test("Alice held by A attaches on B: A hands her over (LISTEN/NOTIFY), and 
       try {
         child.kill("SIGTERM");
       } catch { /* gone */ }
+      await child.status;
+    }
+    sender.close();
+    await emulator.close();
+    await pg.stop();
+  }
+});
+
+Deno.test("an instance leaves its own handover asks alone (every listener hears them); another's ask moves the account, and its connection is told account_moved", async () => {
+  const pg = await startPostgres();
+  const emulator = await startEmulator({
+    port: 0,
+    dcs: 1,
+    log: () => {},
+    world: { homeDc: 1 },
+    keyHolders: true,
+  });
+  const sender = emulatedSender(emulator, 1);
+  let child: Deno.ChildProcess | undefined;
+  try {
+    const bob = rawCaller(sender, codec);
+    await signIn(bob, "+15550000002", "hunter2");
+    const aliceUser = emulator.world.users.get(1000001)!;
+    const peer = {
+      _cons: "inputPeerUser",
+      user_id: aliceUser.id,
+      access_hash: aliceUser.accessHash,
+    };
+    let random = 1n;
+    const send = (message: string) =>
+      bob({ _cons: "messages.sendMessage", peer, message, random_id: random++ });
+    const url = await pg.createDatabase();
+    const serve = await startServeProcess(emulator.serverLine(1), [
+      "--state",
+      url,
+      "--lease-seconds",
+      "60",
+    ]);
+    child = serve.child;
+    const alice = await JsonClient.connect(serve.port);
+    try {
+      const session = await signInAlice(alice) as Line;
+      await alice.next(isSynced);
+      const health = (await alice.request({ id: 2, health: {} })).health as Line;
+      const store = await openPostgresStore(url);
+      try {
+        // The instance's own ask (as when a client of its asked just before it took the lease).
+        await store.askHandover(keyIdOf(session)!, health.instance as string);
+        await send("still here");
+        await until(() => textsOf(alice).length === 1, 15_000, "the message after its own ask");
+        assertEquals(alice.updates.some(isMoved), false);
+        // Another instance's ask: the account is handed over, and the connection told.
+        await store.askHandover(keyIdOf(session)!, "another-instance");
+        await until(() => alice.updates.some(isMoved), 15_000, "account_moved");
+        // The lease is released just after the connections are told.
+        let n = 3;
+        await until(
+          async () => {
+            const after = (await alice.request({ id: n++, health: {} })).health as Line;
+            return after.leases_held === 0 && after.handovers === 1;
+          },
+          15_000,
+          "the handover in health",
+        );
+      } finally {
+        await store.close();
+      }
+    } finally {
+      alice.close();
+    }
+  } finally {
+    if (child) {
+      child.kill("SIGTERM");
       await child.status;
     }
     sender.close();

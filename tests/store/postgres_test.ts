@@ -153,20 +153,24 @@ Deno.test("heartbeats count the live instances and the stored accounts; one that
   }
 });
 
-Deno.test("a handover asked by one instance reaches the others listening (LISTEN/NOTIFY)", async () => {
+Deno.test("a handover asked by one instance reaches every listener (LISTEN/NOTIFY), naming the asker", async () => {
   const pg = await startPostgres();
   try {
     const url = await pg.createDatabase();
     const [holder, asker] = [await openPostgresStore(url), await openPostgresStore(url)];
     try {
       const asked: string[] = [];
-      await holder.onHandover((keyId) => asked.push(keyId));
-      await asker.askHandover("k1");
-      await asker.askHandover("k2");
-      for (let i = 0; i < 100 && asked.length < 2; i++) {
+      const heardOwn: string[] = [];
+      await holder.onHandover((keyId, by) => asked.push(`${keyId} by ${by}`));
+      await asker.onHandover((keyId, by) => heardOwn.push(`${keyId} by ${by}`));
+      await asker.askHandover("k1", "instance-b");
+      await asker.askHandover("k2", "instance-b");
+      for (let i = 0; i < 100 && (asked.length < 2 || heardOwn.length < 2); i++) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      assertEquals(asked, ["k1", "k2"]);
+      assertEquals(asked, ["k1 by instance-b", "k2 by instance-b"]);
+      // The asker hears its own asks too: it must tell them apart (HeldAccounts does).
+      assertEquals(heardOwn, asked);
     } finally {
       await holder.close();
       await asker.close();

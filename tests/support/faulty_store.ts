@@ -68,7 +68,7 @@ export function faultyStore(store: AccountStore, fault: StoreFault): AccountStor
     release: (owner, keyIds) => store.release(owner, keyIds),
     unleased: () => store.unleased(),
     heartbeat: (owner, ms) => store.heartbeat(owner, ms),
-    askHandover: (keyId) => store.askHandover(keyId),
+    askHandover: (keyId, asker) => store.askHandover(keyId, asker),
     onHandover: (handler) => store.onHandover(handler),
     close: () => store.close(),
   };
