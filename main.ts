@@ -24,7 +24,10 @@ if (import.meta.main) {
     return pending;
   };
   const status = await runCli(Deno.args, {
-    stdin: Deno.stdin.readable,
+    // Read only by the commands that use stdin: making the stream loads code `serve` never needs.
+    get stdin() {
+      return Deno.stdin.readable;
+    },
     stdout: write(Deno.stdout),
     stderr: write(Deno.stderr),
     readTextFile: (path) => Deno.readTextFile(path),

@@ -1,18 +1,38 @@
 /**
- * Reading a subcommand's flags: `node:util`'s parseArgs, plus what a person at a terminal expects
- * of it — a negative number as a flag's value (`--clock-skew -3600`), and "did you mean" for a
- * mistyped flag.
+ * Reading a subcommand's flags, without `node:util`: loading Node's compatibility layer for
+ * parseArgs cost `serve` ~15 ms before its port could open. What a person at a terminal expects:
+ * `--name value` and `--name=value`, `-h`, repeatable flags, a negative number as a flag's value
+ * (`--clock-skew -3600`), `--` before positionals, and "did you mean" for a mistyped flag.
  *
  * @module
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./usage_error.ts";
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
+/** One flag: its type, a one-letter alias, whether it repeats, and its value when not given. */
+export interface FlagOption {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+  default?: string | boolean | string[] | boolean[];
+}
+
+/** A subcommand's flags by long name. */
+export type FlagOptions = Record<string, FlagOption>;
+
+/** The value a flag's definition reads to. */
+type FlagValue<O> = O extends { type: "boolean" }
+  ? (O extends { multiple: true } ? boolean[] : boolean)
+  : (O extends { multiple: true } ? string[] : string);
+
+/** The flags read by long name: those with a default always, the rest if given or set. */
+export type FlagValues<T extends FlagOptions> =
+  & { [K in keyof T as T[K] extends { default: unknown } ? K : never]: FlagValue<T[K]> }
+  & { [K in keyof T as T[K] extends { default: unknown } ? never : K]?: FlagValue<T[K]> };
 
 /**
- * Parses `args` against `options` (strict: unknown flags are errors).
+ * Parses `args` against `options` (strict: unknown flags are errors); flags not given come from
+ * their environment variables when `env` is given (see {@link environmentName}).
  *
  * @example
  * ```ts
@@ -23,42 +43,79 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
  * assert.throws(() => parseFlags(["--verbos"], options), /did you mean --verbose\?/);
  * ```
  */
-export function parseFlags<T extends Options>(
+export function parseFlags<T extends FlagOptions>(
   args: string[],
   options: T,
   allowPositionals = false,
   env?: (name: string) => string | undefined,
-) {
-  const joined: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const name = args[i].startsWith("--") ? args[i].slice(2) : undefined;
-    const next = args[i + 1];
-    // parseArgs refuses a value that starts with a dash; a number is plainly a value.
-    if (
-      name !== undefined && options[name]?.type === "string" && next !== undefined &&
-      /^-\d/.test(next)
-    ) {
-      joined.push(`${args[i]}=${next}`);
-      i++;
-    } else joined.push(args[i]);
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: joined, options, allowPositionals, strict: true });
-  } catch (error) {
-    const code = String((error as { code?: string }).code ?? "");
-    const unknown = /^Unknown option '(-{1,2})([^']+)'/.exec((error as Error).message);
-    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && unknown) {
-      const guess = closest(unknown[2], Object.keys(options));
-      throw new UsageError(
-        `unknown flag ${unknown[1]}${unknown[2]}${guess ? `; did you mean --${guess}?` : ""}`,
-      );
+): { values: FlagValues<T>; positionals: string[] } {
+  const values: Record<string, unknown> = Object.create(null);
+  const positionals: string[] = [];
+  const set = (name: string, value: string | boolean) => {
+    if (options[name].multiple) ((values[name] ??= []) as unknown[]).push(value);
+    else values[name] = value;
+  };
+  const known = (name: string, shown: string) => {
+    if (!Object.hasOwn(options, name)) {
+      const guess = closest(name, Object.keys(options));
+      throw new UsageError(`unknown flag ${shown}${guess ? `; did you mean --${guess}?` : ""}`);
     }
-    if (code.startsWith("ERR_PARSE_ARGS")) throw new UsageError((error as Error).message);
-    throw error;
+    return options[name];
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      if (!allowPositionals) {
+        throw new UsageError(`unexpected argument "${arg}": this command takes only flags`);
+      }
+      positionals.push(arg);
+      continue;
+    }
+    let name: string, shown: string, inline: string | undefined;
+    if (arg.startsWith("--")) {
+      const equals = arg.indexOf("=");
+      name = equals < 0 ? arg.slice(2) : arg.slice(2, equals);
+      inline = equals < 0 ? undefined : arg.slice(equals + 1);
+      shown = `--${name}`;
+    } else {
+      // -h, or -h with more letters: more one-letter booleans, or a one-letter flag's value.
+      const letter = arg[1];
+      shown = `-${letter}`;
+      name = Object.keys(options).find((long) => options[long].short === letter) ?? letter;
+      if (known(name, shown).type === "boolean" && arg.length > 2) {
+        args = [...args.slice(0, i + 1), `-${arg.slice(2)}`, ...args.slice(i + 1)];
+      } else if (arg.length > 2) inline = arg.slice(2);
+    }
+    const option = known(name, shown);
+    if (option.type === "boolean") {
+      if (inline !== undefined) throw new UsageError(`${shown} takes no value`);
+      set(name, true);
+      continue;
+    }
+    if (inline === undefined) {
+      const next = args[i + 1];
+      if (next === undefined) throw new UsageError(`${shown} needs a value`);
+      // A value that looks like a flag is more likely a forgotten value; a number plainly is one.
+      if (next.length > 1 && next.startsWith("-") && !/^-\d/.test(next)) {
+        throw new UsageError(
+          `${shown} needs a value, got the flag "${next}" (for a value starting with a dash: ` +
+            `${shown}=${next})`,
+        );
+      }
+      inline = next;
+      i++;
+    }
+    set(name, inline);
   }
-  if (env) fillFromEnvironment(parsed.values as Record<string, unknown>, options, env);
-  return parsed;
+  for (const [name, option] of Object.entries(options)) {
+    if (values[name] === undefined && option.default !== undefined) values[name] = option.default;
+  }
+  if (env) fillFromEnvironment(values, options, env);
+  return { values: values as FlagValues<T>, positionals };
 }
 
 /** The environment variable that stands for a flag: `--api-id` is `MTPROTO2JSON_API_ID`. */
@@ -69,7 +126,7 @@ export function environmentName(flag: string): string {
 /** Flags not given on the command line are taken from their environment variables. */
 function fillFromEnvironment(
   values: Record<string, unknown>,
-  options: Options,
+  options: FlagOptions,
   env: (name: string) => string | undefined,
 ): void {
   for (const [flag, option] of Object.entries(options)) {

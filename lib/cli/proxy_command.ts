@@ -15,12 +15,10 @@ import type { AccountStore } from "../store/account_store.ts";
 import { chooseState, openStateStore } from "./state_store.ts";
 import { TokenGuard } from "../proxy/token_guard.ts";
 import type { WebServer } from "../web/web_server.ts";
-import { schemaFromFlags } from "./schema_flags.ts";
-import { loadSchema } from "../tl/default_schema.ts";
 import type { TlSchema } from "../tl/schema.ts";
 import { UsageError } from "./usage_error.ts";
 import { parseFlags } from "./flags.ts";
-import { parseTransport } from "../transport/transport.ts";
+import { parseTransport } from "../transport/transport_names.ts";
 import { parseProxyUrl } from "../net/proxy_url.ts";
 import { formatLogger, type Logger } from "../io/log_format.ts";
 
@@ -215,12 +213,14 @@ async function proxyDefaults(
   values: Record<string, unknown>,
   io: ProxyCommandIo,
   version: string,
-): Promise<{ defaults: ProxyDefaults; maxLine: number }> {
+): Promise<{ defaults: ProxyDefaults; maxLine: number; loadSchema: () => Promise<void> }> {
   logger(values, io); // a bad --log-format is a usage error before anything starts
   // --scheme files are read and parsed now, so that a bad one fails the start; the shipped schema
-  // cannot fail, and is parsed on first use (serve listens first: see lazySchema).
+  // cannot fail, and is loaded once serve listens and parsed on first use (see lazySchema).
   const files = (values.scheme as string[] | undefined) ?? [];
-  const schema = files.length ? await schemaFromFlags(files, io.readTextFile) : undefined;
+  const schema = files.length
+    ? await (await import("./schema_flags.ts")).schemaFromFlags(files, io.readTextFile)
+    : undefined;
   const timeout = values.timeout === undefined ? 10 : Number(values.timeout);
   if (!(timeout > 0)) {
     throw new UsageError(`--timeout needs a positive number of seconds, got "${values.timeout}"`);
@@ -276,30 +276,44 @@ async function proxyDefaults(
     ...(values["print-tracebacks"] ? { log: logger(values, io) } : {}),
     clock: io.clock,
   };
-  if (!schema) lazySchema(defaults);
-  return { defaults, maxLine };
+  const loadSchema = schema ? () => Promise.resolve() : lazySchema(defaults);
+  return { defaults, maxLine, loadSchema };
 }
 
 /**
  * Makes `defaults.schema` the shipped schema, parsed when first read (~50 ms of CPU and the
- * garbage of a 260 KB text): `serve` reads it only once a connection comes, or right after it
- * listens (see {@link warmUp}), so parsing it does not delay the port's opening.
+ * garbage of a 260 KB text), and returns what loads its module: importing the text alone cost
+ * `serve` ~8 ms before its port opened, so it starts once `serve` listens, and `defaults.ready`
+ * (which connections wait for) resolves once it has loaded.
  */
-function lazySchema(defaults: ProxyDefaults): void {
+function lazySchema(defaults: ProxyDefaults): () => Promise<void> {
+  let load: (() => TlSchema) | undefined;
   let parsed: TlSchema | undefined;
+  let start!: () => void;
+  const ready = new Promise<void>((resolve) => start = resolve)
+    .then(() => import("../tl/default_schema.ts"))
+    .then((module) => void (load = module.loadSchema));
+  defaults.ready = ready;
   Object.defineProperty(defaults, "schema", {
-    get: () => parsed ??= loadSchema(),
+    get: () => {
+      if (!load) throw new Error("the shipped schema was read before it loaded (see ready)");
+      return parsed ??= load();
+    },
     enumerable: true,
     configurable: true,
   });
+  return () => {
+    start();
+    return ready;
+  };
 }
 
 /**
- * Once `serve` listens, loads in the background what the first call will need anyway: the
- * protocol's modules (loading since `serve` listened) and the shipped schema.
+ * Once `serve` listens, readies in the background what the first call will need anyway: the
+ * protocol's modules (loading since `serve` listened) and the shipped schema, parsed.
  */
-function warmUp(defaults: ProxyDefaults, clock: Clock): void {
-  clock.setTimeout(() => void defaults.schema, 0, { keepAlive: false });
+function warmUp(defaults: ProxyDefaults, schemaLoaded: Promise<void>, clock: Clock): void {
+  schemaLoaded.then(() => clock.setTimeout(() => void defaults.schema, 0, { keepAlive: false }));
 }
 
 /** Runs `serve` until stopped. */
@@ -338,7 +352,7 @@ export async function runServeCommand(
   if (!Number.isInteger(journal) || journal < 1) {
     throw new UsageError(`--journal needs a positive number of lines, got "${values.journal}"`);
   }
-  const { defaults, maxLine } = await proxyDefaults(values, io, version);
+  const { defaults, maxLine, loadSchema } = await proxyDefaults(values, io, version);
   defaults.files = { kind: "none" };
   defaults.metrics = new Metrics(() => defaults.schema, {
     clock: io.clock,
@@ -395,6 +409,8 @@ export async function runServeCommand(
     const log = logger(values, io);
     try {
       store = await openStateStore(state, (line) => log(`mtproto2json serve: --state ${line}`));
+      // Held accounts restore their clients now, before serve listens: they need the schema.
+      await loadSchema();
       // Store trouble is always logged, whatever else is.
       const { HeldAccounts } = await import("../proxy/held_accounts.ts");
       defaults.held = new HeldAccounts(defaults, store, {
@@ -416,6 +432,7 @@ export async function runServeCommand(
   }
   let server;
   let web: WebServer | undefined;
+  let schemaLoaded!: Promise<void>;
   // One guard for both fronts: guesses at the token count together wherever they come from.
   const log = logger(values, io);
   const guard = token
@@ -429,9 +446,11 @@ export async function runServeCommand(
       maxConnections,
       ...(token ? { token, guard } : {}),
     });
+    schemaLoaded = loadSchema();
     if (http) {
       try {
         const { serveHttp } = await import("../web/web_server.ts");
+        await schemaLoaded; // the web front reads the schema as it pleases (/v1/openapi.json)
         web = serveHttp(defaults, {
           ...http,
           maxLine,
@@ -452,7 +471,7 @@ export async function runServeCommand(
     return 2;
   }
   log(`mtproto2json serve: listening on ${values.host}:${server.port}`);
-  warmUp(defaults, io.clock);
+  warmUp(defaults, schemaLoaded, io.clock);
   if (web) {
     const shown = http!.host.includes(":") ? `[${http!.host}]` : http!.host;
     log(`mtproto2json serve: HTTP and WebSocket on http://${shown}:${web.port}`);
@@ -497,7 +516,8 @@ export async function runPipeCommand(
     await io.stdout(PIPE_HELP);
     return 0;
   }
-  const { defaults, maxLine } = await proxyDefaults(values, io, version);
+  const { defaults, maxLine, loadSchema } = await proxyDefaults(values, io, version);
+  await loadSchema();
   // pipe runs as its user, on their behalf: paths are theirs, relative to where it was started.
   defaults.files = { kind: "as_given", cwd: Deno.cwd() };
   const { serveLines } = await import("../proxy/serve_lines.ts");

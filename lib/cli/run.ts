@@ -86,7 +86,9 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
       case "serve":
       case "pipe": {
         const proxyIo = {
-          stdin: io.stdin,
+          get stdin() {
+            return io.stdin; // serve never reads it: see main.ts
+          },
           stdout: async (text: string) => await io.stdout(text),
           log: (line: string) => void io.stderr(line + "\n"),
           readTextFile: io.readTextFile,

@@ -8,9 +8,10 @@
  */
 
 import type { AccountStore } from "../store/account_store.ts";
-import { isPostgresUrl, openPostgresStore, redactPostgresUrl } from "../store/postgres.ts";
-import { openSqliteStore } from "../store/sqlite.ts";
 import { UsageError } from "./usage_error.ts";
+
+// The stores load only when one is named: `serve` without --state listens sooner without them.
+const postgresModule = () => import("../store/postgres.ts");
 
 /** The store named by `--state` or `--state-file`, if any, and how it is shown in logs. */
 export interface StateChoice {
@@ -50,6 +51,7 @@ export async function chooseState(
     if (values.state === undefined) return undefined;
     const target = values.state.trim();
     if (!target) throw new UsageError("--state needs a directory or a postgres:// URL");
+    const { isPostgresUrl, redactPostgresUrl } = await postgresModule();
     return { target, shown: isPostgresUrl(target) ? redactPostgresUrl(target) : target };
   }
   let mode: number | null;
@@ -67,6 +69,7 @@ export async function chooseState(
     );
   }
   const target = text.split("\n")[0].trim();
+  const { isPostgresUrl, redactPostgresUrl } = await postgresModule();
   if (!isPostgresUrl(target)) {
     throw new UsageError(`--state-file ${file} holds no postgres:// URL on its first line`);
   }
@@ -74,11 +77,12 @@ export async function chooseState(
 }
 
 /** Opens the chosen store: PostgreSQL for a URL, else SQLite in the directory. */
-export function openStateStore(
+export async function openStateStore(
   choice: StateChoice,
   log: (line: string) => void,
 ): Promise<AccountStore> {
-  return isPostgresUrl(choice.target)
-    ? openPostgresStore(choice.target, { log })
-    : openSqliteStore(choice.target, { log });
+  const { isPostgresUrl, openPostgresStore } = await postgresModule();
+  if (isPostgresUrl(choice.target)) return await openPostgresStore(choice.target, { log });
+  const { openSqliteStore } = await import("../store/sqlite.ts");
+  return await openSqliteStore(choice.target, { log });
 }

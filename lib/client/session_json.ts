@@ -6,11 +6,17 @@
  * @module
  */
 
-import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/rsa.ts";
+// Only the light parsers, not the modules that use what they read: `serve` checks its --server
+// line before it listens, and loading ciphers, hashes and sockets there delayed its port.
+import { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "../crypto/rsa_key.ts";
 import { TELEGRAM_PUBLIC_KEYS } from "../crypto/public_keys.ts";
-import { parseTransport, transportName, type TransportOptions } from "../transport/transport.ts";
+import {
+  parseTransport,
+  transportName,
+  type TransportOptions,
+} from "../transport/transport_names.ts";
 import { parseProxyUrl, type ProxySpec, proxyToUrl } from "../net/proxy_url.ts";
-import { parseWebSocketUrl, telegramWebSocketUrl } from "../net/websocket_connection.ts";
+import { parseWebSocketUrl, telegramWebSocketUrl } from "../net/websocket_url.ts";
 
 /** Where the client connects: one DC's address, its keys, and whether it is a test DC. */
 export interface ServerTarget {

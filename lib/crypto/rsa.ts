@@ -12,12 +12,10 @@ import { bigintFromBytes, bytesFromBigint, modPow } from "./bigint.ts";
 import { sha1, sha256 } from "./hash.ts";
 import { igeDecrypt, igeEncrypt } from "./ige.ts";
 import type { RandomSource } from "./random.ts";
+import type { RsaPublicKey } from "./rsa_key.ts";
 
-/** An RSA public key. */
-export interface RsaPublicKey {
-  n: bigint;
-  e: bigint;
-}
+// Parsing and writing public keys lives apart, so that reading a --server line needs no hashing.
+export { parsePublicKeyPem, publicKeyToPem, type RsaPublicKey } from "./rsa_key.ts";
 
 /**
  * An RSA key pair; `d` is the private exponent. With the primes and their exponents (`crt`, as
@@ -38,97 +36,6 @@ function rsaPrivatePow(value: bigint, key: RsaPrivateKey): bigint {
   let h = ((mp - mq) * qInverse) % p;
   if (h < 0n) h += p;
   return mq + h * q;
-}
-
-const RSA_ENCRYPTION_OID = "2a864886f70d010101";
-
-/**
- * Parses a PEM public key: `BEGIN RSA PUBLIC KEY` (PKCS#1) or `BEGIN PUBLIC KEY` (SPKI).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parsePublicKeyPem } from "./rsa.ts";
- * import { TELEGRAM_PUBLIC_KEYS } from "./public_keys.ts";
- * assert.equal(parsePublicKeyPem(TELEGRAM_PUBLIC_KEYS.production[0]).e, 65537n);
- * ```
- */
-export function parsePublicKeyPem(pem: string): RsaPublicKey {
-  const match = /-----BEGIN ((?:RSA )?PUBLIC KEY)-----([\s\S]*?)-----END \1-----/.exec(pem);
-  if (!match) throw new SecurityError("not a PEM public key (BEGIN RSA PUBLIC KEY or PUBLIC KEY)");
-  let der: Uint8Array;
-  try {
-    der = Uint8Array.fromBase64(match[2].replace(/\s+/g, ""));
-  } catch {
-    throw new SecurityError("PEM public key: the body is not base64");
-  }
-  const reader = new DerReader(der);
-  if (match[1] === "PUBLIC KEY") {
-    const spki = new DerReader(reader.read(0x30));
-    const algorithm = new DerReader(spki.read(0x30));
-    if (algorithm.read(0x06).toHex() !== RSA_ENCRYPTION_OID) {
-      throw new SecurityError("PEM public key: not an RSA key");
-    }
-    const bitString = spki.read(0x03);
-    return readPkcs1(new DerReader(bitString.subarray(1)));
-  }
-  return readPkcs1(reader);
-}
-
-function readPkcs1(reader: DerReader): RsaPublicKey {
-  const sequence = new DerReader(reader.read(0x30));
-  return { n: bigintFromBytes(sequence.read(0x02)), e: bigintFromBytes(sequence.read(0x02)) };
-}
-
-/** Just enough DER to read RSA public keys. */
-class DerReader {
-  #offset = 0;
-  constructor(readonly bytes: Uint8Array) {}
-
-  read(tag: number): Uint8Array {
-    const bytes = this.bytes;
-    if (bytes[this.#offset] !== tag) {
-      throw new SecurityError(
-        `PEM public key: expected DER tag ${tag}, got ${bytes[this.#offset]}`,
-      );
-    }
-    let length = bytes[this.#offset + 1];
-    let header = 2;
-    if (length & 0x80) {
-      const count = length & 0x7f;
-      length = 0;
-      for (let i = 0; i < count; i++) length = length * 256 + bytes[this.#offset + 2 + i];
-      header += count;
-    }
-    const start = this.#offset + header;
-    if (start + length > bytes.length) throw new SecurityError("PEM public key: truncated DER");
-    this.#offset = start + length;
-    return bytes.subarray(start, start + length);
-  }
-}
-
-/**
- * Serializes a public key as PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`), the form Telegram publishes.
- */
-export function publicKeyToPem(key: RsaPublicKey): string {
-  const integer = (value: bigint) => {
-    let bytes = bytesFromBigint(value);
-    if (bytes[0] & 0x80) bytes = new Uint8Array([0, ...bytes]);
-    return derElement(0x02, bytes);
-  };
-  const der = derElement(0x30, new Uint8Array([...integer(key.n), ...integer(key.e)]));
-  const body = der.toBase64().match(/.{1,64}/g)!.join("\n");
-  return `-----BEGIN RSA PUBLIC KEY-----\n${body}\n-----END RSA PUBLIC KEY-----\n`;
-}
-
-function derElement(tag: number, content: Uint8Array): Uint8Array {
-  const length = content.length;
-  const header = length < 128
-    ? [tag, length]
-    : length < 256
-    ? [tag, 0x81, length]
-    : [tag, 0x82, length >> 8, length & 0xff];
-  return new Uint8Array([...header, ...content]);
 }
 
 /**

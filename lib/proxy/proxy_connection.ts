@@ -63,6 +63,11 @@ export interface ProxyDefaults {
   files?: FilePolicy;
   /** `serve`'s counters for `/metrics`: requests, errors, updates, files (none for pipe). */
   metrics?: Metrics;
+  /**
+   * Resolves once everything here can be read: `serve` listens before the shipped schema's module
+   * has loaded, and its connections wait for this before they read `schema`.
+   */
+  ready?: Promise<unknown>;
 }
 
 /** The id given to errors in lines that have no usable id. */

@@ -83,7 +83,7 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
   }
   // The protocol (the client, its crypto and codec: most of the program) loads while the port
   // already accepts; a connection that comes first waits for it.
-  const protocol = import("./serve_lines.ts");
+  const protocol = Promise.all([import("./serve_lines.ts"), defaults.ready]);
   const maxConnections = options.maxConnections ?? 1000;
   let connections = 0;
   const sockets = new Set<Deno.TcpConn>();
@@ -132,14 +132,15 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
       const connection = ++connections;
       const tagged = (log?: (line: string, fields?: LogFields) => void) =>
         log && ((line: string, fields?: LogFields) => log(line, { ...fields, connection }));
-      const own: ProxyDefaults = {
-        ...defaults,
-        health,
-        ...(defaults.log ? { log: tagged(defaults.log) } : {}),
-        ...(defaults.verbose ? { verbose: tagged(defaults.verbose) } : {}),
-      };
       (async () => {
-        const { serveLines } = await protocol;
+        const [{ serveLines }] = await protocol;
+        // Copied once ready: copying reads every field, the schema too.
+        const own: ProxyDefaults = {
+          ...defaults,
+          health,
+          ...(defaults.log ? { log: tagged(defaults.log) } : {}),
+          ...(defaults.verbose ? { verbose: tagged(defaults.verbose) } : {}),
+        };
         await serveLines(own, {
           // Counted as read, not by another generator over the chunks: that one held on to the
           // last chunk's buffer while it waited for the next, for every idle connection.

@@ -19,60 +19,18 @@ import {
 } from "./framing.ts";
 import { acceptObfuscationHeader, createObfuscationHeader } from "./obfuscated.ts";
 import { framePool } from "../io/frame_pool.ts";
+import type { TransportOptions } from "./transport_names.ts";
+
+// The names apart, so that reading --transport before `serve` listens loads no cipher.
+export {
+  parseTransport,
+  TRANSPORT_NAMES,
+  transportName,
+  type TransportOptions,
+} from "./transport_names.ts";
 
 /** "HEAD", "POST", "GET " and "OPTI" as little-endian words: how an HTTP request starts. */
 const HTTP_FIRST_WORDS = new Set([0x44414548, 0x54534f50, 0x20544547, 0x4954504f]);
-
-/** How a client frames its connection. */
-export interface TransportOptions {
-  kind: TransportKind;
-  /** Wrap the framing in obfuscated2 (not with `full`). */
-  obfuscated?: boolean;
-  /** The DC id written into the obfuscation header. */
-  dcId?: number;
-  /**
-   * An MTProxy's 16-byte secret (obfuscated only): the obfuscation keys become SHA-256(key ‖
-   * secret), and `dcId` is the signed id the proxy routes by (negative for media, +10000 for
-   * test DCs).
-   */
-  secret?: Uint8Array;
-}
-
-/** The transport names users write (`--transport`, `server.transport`), default first. */
-export const TRANSPORT_NAMES = [
-  "obfuscated-intermediate",
-  "obfuscated-abridged",
-  "obfuscated-padded",
-  "intermediate",
-  "abridged",
-  "padded",
-  "full",
-] as const;
-
-/**
- * Reads a transport name such as `abridged` or `obfuscated-padded`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseTransport, transportName } from "./transport.ts";
- * assert.deepEqual(parseTransport("obfuscated-abridged"), { kind: "abridged", obfuscated: true });
- * assert.equal(transportName({ kind: "full" }), "full");
- * ```
- */
-export function parseTransport(name: string): TransportOptions {
-  if (!(TRANSPORT_NAMES as readonly string[]).includes(name)) {
-    throw new TypeError(`transport must be one of ${TRANSPORT_NAMES.join(", ")}; got "${name}"`);
-  }
-  const obfuscated = name.startsWith("obfuscated-");
-  const kind = name.replace("obfuscated-", "") as TransportKind;
-  return obfuscated ? { kind, obfuscated } : { kind };
-}
-
-/** The name {@link parseTransport} reads back. */
-export function transportName(options: TransportOptions): string {
-  return options.obfuscated ? `obfuscated-${options.kind}` : options.kind;
-}
 
 /** The client side of a transport. */
 export class ClientTransport {
