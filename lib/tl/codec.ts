@@ -59,6 +59,8 @@ export interface CodecOptions {
 }
 
 const RPC_ERROR_ID = 0x2144ca19;
+/** Encodings from this many bytes on are handed over in the writer's buffer, not copied out. */
+const DETACH_FROM = 64 * 1024;
 
 /**
  * Encodes and decodes TL values against one schema.
@@ -108,7 +110,9 @@ export class TlCodec {
     const writer = this.#writer;
     writer.reset();
     this.writeObject(writer, value);
-    return writer.finish();
+    // A big value (an upload's part) leaves in the writer's own buffer: copied out, it was a
+    // fresh half megabyte written twice per part.
+    return writer.offset >= DETACH_FROM ? writer.detach() : writer.finish();
   }
 
   /** Serializes a boxed object into `writer`. */

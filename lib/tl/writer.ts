@@ -22,10 +22,12 @@ const utf8 = new TextEncoder();
 export class TlWriter {
   #buffer: Uint8Array;
   #view: DataView;
+  readonly #capacity: number;
   offset = 0;
 
   /** Creates a writer with `capacity` bytes reserved; it grows as needed. */
   constructor(capacity = 256) {
+    this.#capacity = capacity;
     this.#buffer = new Uint8Array(capacity);
     this.#view = new DataView(this.#buffer.buffer);
   }
@@ -143,6 +145,30 @@ export class TlWriter {
    */
   finishView(): Uint8Array {
     return this.#buffer.subarray(0, this.offset);
+  }
+
+  /**
+   * Returns what was written as a view into the writer's own buffer, and starts the writer over
+   * on a new buffer of its first capacity: no copy, for a value too big to copy out and keep room
+   * for (a file part, which would be copied once more by {@link TlWriter.finish}).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { TlWriter } from "./writer.ts";
+   * const writer = new TlWriter();
+   * writer.int32(7);
+   * const first = writer.detach();
+   * writer.int32(8);
+   * assert.deepEqual([...first, ...writer.finish()], [7, 0, 0, 0, 8, 0, 0, 0]);
+   * ```
+   */
+  detach(): Uint8Array {
+    const written = this.#buffer.subarray(0, this.offset);
+    this.#buffer = new Uint8Array(this.#capacity);
+    this.#view = new DataView(this.#buffer.buffer);
+    this.offset = 0;
+    return written;
   }
 
   /** Forgets what was written, keeping the allocated buffer. */

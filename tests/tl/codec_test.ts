@@ -386,3 +386,21 @@ Deno.test("encodeType's bytes stay whole after the codec encodes more (its write
   assertEquals(encoded, again);
   assertEquals(input.decodeResult(encoded, "upload.File"), file);
 });
+
+Deno.test("big encodings in a row are each their own bytes (an upload's parts)", () => {
+  const part = (n: number) => ({
+    _cons: "upload.saveBigFilePart",
+    file_id: 7n,
+    file_part: n,
+    file_total_parts: 2,
+    bytes: new Uint8Array(512 * 1024).fill(n + 1),
+  });
+  const first = input.encode(part(0));
+  const second = input.encode(part(1));
+  const small = input.encode({ _cons: "inputPeerSelf" });
+  // The header is 24 bytes (id, file_id, part, total, length): then the part's bytes.
+  assertEquals([first[24], first.at(-1), second[24], second.at(-1), small.length], [1, 1, 2, 2, 4]);
+  assertEquals(first.length, 24 + 512 * 1024);
+  assertEquals(asJson.decode(first).file_part, 0);
+  assertEquals(asJson.decode(second).file_part, 1);
+});
