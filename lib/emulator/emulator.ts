@@ -25,7 +25,7 @@ import { World, type WorldOptions } from "./world.ts";
 import { type MtproxyFront, startMtproxyFront } from "./mtproxy_front.ts";
 import { startWebSocketFront, type WebSocketFront } from "./websocket_front.ts";
 import { KeyHolders } from "./key_holders.ts";
-import { peerProcessFinder } from "./peer_process.ts";
+import { clientSocketOpen, peerProcessFinder } from "./peer_process.ts";
 
 /** How to run the emulator. */
 export interface EmulatorOptions {
@@ -130,6 +130,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const holders = options.keyHolders
     ? new KeyHolders({
       findProcess: peerProcessFinder({ batchMs: 20 }),
+      isOpen: (serverPort, clientPort) => clientSocketOpen(serverPort, clientPort),
       onOverlap: (overlap) =>
         log(
           `dc${overlap.dcId}: auth key ${overlap.authKeyId} driven by two processes at once: ` +

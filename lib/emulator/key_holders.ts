@@ -27,6 +27,8 @@ import type { PeerProcessFinder } from "./peer_process.ts";
 
 interface LiveConnection {
   process: Promise<number | undefined>;
+  serverPort: number;
+  clientPort: number;
   key?: string;
   /** Overlaps in which this connection was the earlier one, waiting for its close. */
   overlapped?: KeyOverlap[];
@@ -60,17 +62,21 @@ export class KeyHolders {
   readonly #now: () => number;
   readonly #onOverlap: (overlap: KeyOverlap) => void;
   readonly #findProcess: PeerProcessFinder;
+  readonly #isOpen: (serverPort: number, clientPort: number) => boolean;
 
   /**
-   * `findProcess` names the process on a connection's far end; `now` stamps overlaps;
-   * `onOverlap` hears each as it is found (the emulator logs it).
+   * `findProcess` names the process on a connection's far end; `isOpen` says whether its client
+   * still holds it open at this moment (the kernel's view: this process's lags); `now` stamps
+   * overlaps; `onOverlap` hears each as it is found (the emulator logs it).
    */
   constructor(options: {
     findProcess: PeerProcessFinder;
+    isOpen?: (serverPort: number, clientPort: number) => boolean;
     now?: () => number;
     onOverlap?: (overlap: KeyOverlap) => void;
   }) {
     this.#findProcess = options.findProcess;
+    this.#isOpen = options.isOpen ?? (() => true);
     this.#now = options.now ?? Date.now;
     this.#onOverlap = options.onOverlap ?? (() => {});
   }
@@ -81,7 +87,7 @@ export class KeyHolders {
    */
   connect(connection: number, serverPort: number, clientPort: number): void {
     const process = this.#findProcess(serverPort, clientPort).catch(() => undefined);
-    this.#connections.set(connection, { process });
+    this.#connections.set(connection, { process, serverPort, clientPort });
   }
 
   /**
@@ -94,7 +100,9 @@ export class KeyHolders {
     if (!live || live.key === key) return;
     if (live.key !== undefined) this.#leave(connection, live.key);
     live.key = key;
-    const others = [...(this.#byKey.get(key) ?? [])].map((id) => this.#connections.get(id)!);
+    // The others this process still counts as open, whose clients have not let them go either.
+    const others = [...(this.#byKey.get(key) ?? [])].map((id) => this.#connections.get(id)!)
+      .filter((other) => this.#isOpen(other.serverPort, other.clientPort));
     let holders = this.#byKey.get(key);
     if (!holders) this.#byKey.set(key, holders = new Set());
     holders.add(connection);

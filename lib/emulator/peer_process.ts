@@ -64,6 +64,38 @@ export function peerProcessFinder(options: PeerProcessOptions = {}): PeerProcess
     });
 }
 
+/**
+ * Whether the client's end of a loopback connection is still established now (not closed, nor
+ * half-closed by the client): a server reads a socket's end only when it gets to it, so its own
+ * view of which connections are open lags the kernel's. Read from /proc/net/tcp synchronously;
+ * without /proc, every connection counts as open.
+ */
+export function clientSocketOpen(
+  serverPort: number,
+  clientPort: number,
+  procRoot = "/proc",
+): boolean {
+  let readable = false;
+  for (const table of ["tcp", "tcp6"]) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`${procRoot}/net/${table}`);
+      readable = true;
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 4) continue;
+      if (parseInt(fields[1].split(":").at(-1)!, 16) !== clientPort) continue;
+      if (parseInt(fields[2].split(":").at(-1)!, 16) !== serverPort) continue;
+      // 01 is ESTABLISHED; FIN_WAIT1/2, TIME_WAIT, CLOSE... mean the client let it go.
+      return fields[3] === "01";
+    }
+  }
+  return !readable;
+}
+
 /** For each wanted `serverPort:clientPort`, the pid holding the client's socket. */
 function findProcesses(procRoot: string, wanted: Set<string>): Map<string, number> {
   const inodes = new Map<string, string>();

@@ -65,3 +65,17 @@ Deno.test("a process that could not be found counts against a known one, never a
   await holders.settled();
   assertEquals(holders.overlaps.map((overlap) => overlap.processes), [[100, undefined]]);
 });
+
+Deno.test("an earlier connection its client already closed is no holder, though this process has not read its end yet", async () => {
+  const closedByClient = new Set([5001]);
+  const holders = new KeyHolders({
+    findProcess: (_server, client) => Promise.resolve(client === 5001 ? 100 : 200),
+    isOpen: (_server, client) => !closedByClient.has(client),
+  });
+  holders.connect(1, 443, 5001);
+  holders.connect(2, 443, 5002);
+  holders.use(1, 2, "aa");
+  holders.use(2, 2, "aa");
+  await holders.settled();
+  assertEquals(holders.overlaps, []);
+});

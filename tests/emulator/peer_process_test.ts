@@ -5,7 +5,7 @@
  */
 
 import { assertEquals } from "../assert.ts";
-import { peerProcessFinder } from "../../lib/emulator/peer_process.ts";
+import { clientSocketOpen, peerProcessFinder } from "../../lib/emulator/peer_process.ts";
 
 Deno.test("a connection from a child process names the child; one of our own names us; none is unknown", async () => {
   if (Deno.build.os !== "linux") throw new Error("this test reads Linux's /proc");
@@ -37,5 +37,23 @@ Deno.test("a connection from a child process names the child; one of our own nam
     fromUs.close();
     listener.close();
     await child.status;
+  }
+});
+
+Deno.test("a connection is open until its client closes it, whether or not the server has read the end yet", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const client = await Deno.connect({ hostname: "127.0.0.1", port });
+  const server = await listener.accept();
+  try {
+    const clientPort = (client.localAddr as Deno.NetAddr).port;
+    assertEquals(clientSocketOpen(port, clientPort), true);
+    client.close();
+    // The server has not read anything: its own view would still say open.
+    assertEquals(clientSocketOpen(port, clientPort), false);
+    assertEquals(clientSocketOpen(port, 1), false);
+  } finally {
+    server.close();
+    listener.close();
   }
 });
