@@ -1,16 +1,19 @@
 /**
- * An account handle's live side: one session of the line protocol run in memory by `serveLines`
- * (the same code as a TCP connection), its session line sent first; a one-shot call is a line
- * with a fresh id whose answer is routed back by id. Updates and events (id 0) go to whoever
- * listens (the updates routes).
+ * An account handle's live side: one session of the line protocol run in memory by a
+ * `ProxyConnection` (the same code as a TCP connection's), its session line sent first; a one-shot
+ * call is a line with a fresh id whose answer is routed back by id. Updates and events (id 0) go
+ * to whoever listens (the updates routes).
+ *
+ * The lines are handed to the connection as text, and its answers taken as it writes them, with
+ * nothing between: no byte stream, line splitting or output buffer as a socket needs (serveLines
+ * does that for TCP; here it cost more than the line handling itself on small calls).
  *
  * @module
  */
 
 import { setImmediate } from "node:timers";
-import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
-import { serveLines } from "../proxy/serve_lines.ts";
-import { parseKeepingNumbers } from "./http_answers.ts";
+import { ProxyConnection, type ProxyDefaults } from "../proxy/proxy_connection.ts";
+import { parseKeepingNumbers, utf8Length } from "./http_answers.ts";
 
 /** A line the session wrote: its text as written, and the object it holds. */
 export interface WrittenLine {
@@ -20,41 +23,26 @@ export interface WrittenLine {
 
 /** One in-memory session of the line protocol. */
 export class WebAccount {
-  readonly #input: ReadableStreamDefaultController<Uint8Array>;
+  readonly #connection: ProxyConnection;
   readonly #pending = new Map<number, (line: WrittenLine) => void>();
   readonly #listeners = new Set<(line: WrittenLine) => void>();
-  readonly #encoder = new TextEncoder();
+  readonly #maxLine: number;
+  readonly #log: (line: string) => void;
   #nextId = 1;
-  /** Request lines of this turn, not yet handed to the session. */
-  #queued = "";
+  /** Request lines of this turn, not yet handed to the session, with their ids. */
+  #queued: { id: number; text: string }[] = [];
   #scheduled = false;
   #inputClosed = false;
   #closed = false;
-  /** Resolves once the session has ended (closed, or its input ended). */
-  readonly done: Promise<void>;
+  #ended!: () => void;
+  /** Resolves once the session has ended (closed: its calls answered, its connections closed). */
+  readonly done: Promise<void> = new Promise((resolve) => this.#ended = resolve);
 
-  /** Starts the session, served with `defaults`. */
+  /** Starts the session, served with `defaults`; a line may hold `maxLine` bytes, as on TCP. */
   constructor(defaults: ProxyDefaults, maxLine: number) {
-    let input!: ReadableStreamDefaultController<Uint8Array>;
-    const readable = new ReadableStream<Uint8Array>({ start: (c) => void (input = c) });
-    this.#input = input;
-    this.done = serveLines(defaults, {
-      readable,
-      write: (text) => {
-        for (const line of text.split("\n")) if (line !== "") this.#route(line);
-        return Promise.resolve();
-      },
-      maxLine,
-    }).then(() => {
-      this.#closed = true;
-      for (const [id, resolve] of this.#pending) {
-        resolve({
-          text: "",
-          value: { id, error: "SessionClosed", msg: "the account's session was closed" },
-        });
-      }
-      this.#pending.clear();
-    });
+    this.#maxLine = maxLine;
+    this.#log = defaults.log ?? (() => {});
+    this.#connection = new ProxyConnection(defaults, (line) => this.#route(line));
   }
 
   /** Requests in flight. */
@@ -77,7 +65,7 @@ export class WebAccount {
    * with its answer line.
    */
   request(fields: Record<string, unknown>): Promise<WrittenLine> {
-    if (this.#closed) {
+    if (this.#closed || this.#inputClosed) {
       return Promise.resolve({
         text: "",
         value: { id: 0, error: "SessionClosed", msg: "the account's session was closed" },
@@ -87,15 +75,10 @@ export class WebAccount {
     const answer = new Promise<WrittenLine>((resolve) => this.#pending.set(id, resolve));
     // One-shot calls come one HTTP request each: those of one turn go to the session together a
     // turn later, as lines of one TCP read do, so that they share MTProto writes.
-    this.#queued += JSON.stringify({ ...fields, id }) + "\n";
+    this.#queued.push({ id, text: JSON.stringify({ ...fields, id }) });
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        const text = this.#queued;
-        this.#queued = "";
-        if (!this.#inputClosed) this.#input.enqueue(this.#encoder.encode(text));
-      });
+      setImmediate(() => this.#handleQueued());
     }
     return answer;
   }
@@ -113,16 +96,53 @@ export class WebAccount {
   close(): Promise<void> {
     if (!this.#closed && !this.#inputClosed) {
       this.#inputClosed = true;
-      try {
-        // Calls of this turn go first: calls in flight are answered.
-        if (this.#queued) this.#input.enqueue(this.#encoder.encode(this.#queued));
-        this.#queued = "";
-        this.#input.close();
-      } catch {
-        // already closed
-      }
+      // Calls of this turn go first: calls in flight are answered.
+      this.#handleQueued();
+      this.#connection.inputEnded();
+      this.#connection.idle().then(() => {
+        this.#connection.close();
+        this.#closed = true;
+        for (const [id, resolve] of this.#pending) {
+          resolve({
+            text: "",
+            value: { id, error: "SessionClosed", msg: "the account's session was closed" },
+          });
+        }
+        this.#pending.clear();
+        this.#ended();
+      });
     }
     return this.done;
+  }
+
+  /** Hands the lines of this turn to the session, all before anything else runs (one write). */
+  #handleQueued(): void {
+    this.#scheduled = false;
+    const lines = this.#queued;
+    this.#queued = [];
+    for (const { id, text } of lines) {
+      if (utf8Length(text) > this.#maxLine) {
+        // Answered under its own id (the protocol's LineTooLong line has none to route by).
+        this.#answer(id, {
+          id,
+          error: "LineTooLong",
+          msg: `a line of ${utf8Length(text)} bytes exceeds the limit of ${this.#maxLine}`,
+        });
+        continue;
+      }
+      try {
+        this.#connection.handleLine(text);
+      } catch (error) {
+        this.#log(`http: internal error: ${(error as Error).stack ?? error}`);
+        this.#answer(id, { id, error: "InternalError", msg: String(error) });
+      }
+    }
+  }
+
+  #answer(id: number, value: Record<string, unknown>): void {
+    const resolve = this.#pending.get(id);
+    this.#pending.delete(id);
+    resolve?.({ text: JSON.stringify(value), value });
   }
 
   #route(text: string): void {

@@ -179,6 +179,15 @@ Deno.test("statuses follow the outcome: rpc_error codes, FLOOD_WAIT as 429 with 
     assertEquals([extra.status, extra.json().error], [400, "BadRequest"]);
     const tooLong = await post(base, "/v1/ping", { ping_id: 1, pad: "x".repeat(70_000) }, handle);
     assertEquals([tooLong.status, tooLong.json().error], [413, "BodyTooLong"]);
+    // A body within the limit whose request line is not (the method's name and an id added) is
+    // answered 413 too, not left waiting.
+    const justUnder = await post(
+      base,
+      "/v1/ping",
+      `{"ping_id": 1, "pad": "${"x".repeat(65_536 - 30)}"}`,
+      handle,
+    );
+    assertEquals([justUnder.status, justUnder.json().error], [413, "LineTooLong"]);
     const nobody = await post(base, "/v1/ping", { ping_id: 1 }, "A".repeat(43));
     assertEquals([nobody.status, nobody.json().error], [401, "UnknownAccount"]);
     const none = await post(base, "/v1/ping", { ping_id: 1 });
