@@ -1,7 +1,9 @@
 /**
  * The start-up part of `deno task bench`: how long `serve` takes from its process start until its
  * port accepts a connection, and until a first call through it is answered, from the source
- * (`deno run main.ts`) and from the bundle (`deno task bundle`'s dist/mtproto2json.js). Alone:
+ * (`deno run main.ts`), from the bundle (`deno task bundle`'s dist/mtproto2json.js) and, when
+ * MTPROTO2JSON_BENCH_COMPILED names one, from the executable `deno task compile` makes (compiling needs
+ * Deno's runtime download, so it is built beforehand where that is reachable). Alone:
  * `deno run -A scripts/bench_startup.ts`.
  *
  * @module
@@ -55,11 +57,12 @@ async function untilAccepts(port: number, child: Deno.ChildProcess, deadline: nu
 }
 
 /**
- * Starts `serve` `runs` times with `args` before its flags and returns the median ms from the
- * spawn until the port accepts, and until a first help.getNearestDc through it is answered.
+ * Starts `serve` `runs` times with `command` (the program, then its arguments before serve's) and
+ * returns the median ms from the spawn until the port accepts, and until a first
+ * help.getNearestDc through it is answered.
  */
 export async function serveStartup(
-  args: string[],
+  command: string[],
   serverLine: string,
   runs = 10,
 ): Promise<{ accepts: number; answers: number; cpu: number }> {
@@ -67,9 +70,9 @@ export async function serveStartup(
   for (let run = 0; run < runs; run++) {
     const port = freePort();
     const start = performance.now();
-    const child = new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(command[0], {
       args: [
-        ...args,
+        ...command.slice(1),
         "serve",
         "--port",
         String(port),
@@ -122,9 +125,12 @@ export async function benchStartup(report: Report): Promise<void> {
         stdout: "null",
         stderr: "piped",
       }).output();
-      const variants: [string, string[]][] = [["source", ["run", "-A", `${root}main.ts`]]];
-      if (built.code === 0) variants.push(["bundle", ["run", "-A", "--no-config", bundle]]);
+      const deno = Deno.execPath();
+      const variants: [string, string[]][] = [["source", [deno, "run", "-A", `${root}main.ts`]]];
+      if (built.code === 0) variants.push(["bundle", [deno, "run", "-A", "--no-config", bundle]]);
       else console.log(`  (no bundle: ${new TextDecoder().decode(built.stderr).trim()})`);
+      const compiled = Deno.env.get("MTPROTO2JSON_BENCH_COMPILED");
+      if (compiled) variants.push(["executable", [compiled]]);
       for (const [name, args] of variants) {
         const { accepts, answers, cpu } = await serveStartup(args, line);
         report(
