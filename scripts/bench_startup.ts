@@ -2,8 +2,8 @@
  * The start-up part of `deno task bench`: how long `serve` takes from its process start until its
  * port accepts a connection, and until a first call through it is answered, from the source
  * (`deno run main.ts`), from the bundle (`deno task bundle`'s dist/mtproto2json.js) and, when
- * MTPROTO2JSON_BENCH_COMPILED names one, from the executable `deno task compile` makes (compiling needs
- * Deno's runtime download, so it is built beforehand where that is reachable). Alone:
+ * MTPROTO2JSON_BENCH_COMPILED names one, from the executable `deno task compile` makes (compiling
+ * needs Deno's runtime download, so it is built beforehand where that is reachable). Alone:
  * `deno run -A scripts/bench_startup.ts`.
  *
  * @module
