@@ -12,7 +12,9 @@ import { assertEquals } from "../assert.ts";
 import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
 import { JsonClient } from "../support/json_client.ts";
-import { signInAlice, startServeProcess } from "../support/processes.ts";
+import { signInAlice, signInByCode, startServeProcess } from "../support/processes.ts";
+import { startPartitionRelay } from "../support/partition_relay.ts";
+import { extraUserPhone } from "../../lib/emulator/world_default.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
 import { rawCaller, signIn } from "../support/raw_calls.ts";
 import { startPostgres } from "../support/postgres.ts";
@@ -418,6 +420,118 @@ Deno.test("an instance leaves its own handover asks alone (every listener hears 
       child.kill("SIGTERM");
       await child.status;
     }
+    sender.close();
+    await emulator.close();
+    await pg.stop();
+  }
+});
+
+Deno.test("a partition between one instance and PostgreSQL: it stops its accounts before the other takes them (the emulator's record), and holds its share again once healed", async () => {
+  const pg = await startPostgres();
+  const emulator = await startEmulator({
+    port: 0,
+    dcs: 1,
+    log: () => {},
+    world: { homeDc: 1, users: 4 },
+    keyHolders: true,
+  });
+  const sender = emulatedSender(emulator, 1);
+  const children: Deno.ChildProcess[] = [];
+  const url = await pg.createDatabase();
+  const relay = startPartitionRelay(Number(new URL(url).port));
+  try {
+    const bob = rawCaller(sender, codec);
+    await signIn(bob, "+15550000002", "hunter2");
+    let random = 1n;
+    const send = (index: number, message: string) => {
+      const user = emulator.world.userByPhone(extraUserPhone(index))!;
+      const peer = { _cons: "inputPeerUser", user_id: user.id, access_hash: user.accessHash };
+      return bob({ _cons: "messages.sendMessage", peer, message, random_id: random++ });
+    };
+    const start = async (database: string) => {
+      const serve = await startServeProcess(emulator.serverLine(1), [
+        "--state",
+        database,
+        "--lease-seconds",
+        String(LEASE_S),
+      ]);
+      children.push(serve.child);
+      return serve;
+    };
+    const health = async (port: number) => {
+      const client = await JsonClient.connect(port);
+      try {
+        return (await client.request({ id: 1, health: {} }, 30_000)).health as Line;
+      } finally {
+        client.close();
+      }
+    };
+    // A reaches the database through the relay, B directly.
+    const relayed = new URL(url);
+    relayed.port = String(relay.port);
+    const a = await start(relayed.href);
+    const sessions: Line[] = [];
+    const cursors: string[] = [];
+    for (let index = 1; index <= 4; index++) {
+      const client = await JsonClient.connect(a.port);
+      sessions.push(await signInByCode(client, `+${extraUserPhone(index)}`) as Line);
+      cursors.push(((await client.next(isSynced)).event as Line).cursor as string);
+      client.close();
+    }
+    const b = await start(url);
+    assertEquals((await health(a.port)).leases_held, 4);
+
+    relay.partition();
+    const cut = Date.now();
+    await until(
+      () => (a.stderr().match(/stops here/g) ?? []).length === 4,
+      (LEASE_S + 5) * 1000,
+      "A stopping its four accounts",
+    );
+    const stoppedMs = Date.now() - cut;
+    // Before its leases could lapse, so before B can have taken any.
+    assertEquals(stoppedMs < LEASE_S * 1000, true, `${stoppedMs} ms`);
+    await until(
+      async () => (await health(b.port)).leases_held === 4,
+      (LEASE_S + 5) * 1000,
+      "B taking the four accounts over",
+    );
+    await send(1, "while A is cut off");
+    const onB = await JsonClient.connect(b.port);
+    try {
+      await onB.request({ id: 1, session: { ...sessions[0], updates_cursor: cursors[0] } });
+      await onB.next(isSynced, 15_000);
+      await until(() => textsOf(onB).length === 1, 15_000, "the message on B");
+      assertEquals(textsOf(onB), ["while A is cut off"]);
+      cursors[0] = onB.updates.filter((line) => textOf(line) !== undefined).at(-1)!
+        .cursor as string;
+    } finally {
+      onB.close();
+    }
+
+    // Healed: A is an instance among two again, and serves a client that asks it for an account.
+    relay.heal();
+    await until(async () => (await health(a.port)).store === "ok", 15_000, "A's store again");
+    await send(1, "after the partition");
+    const onA = await JsonClient.connect(a.port);
+    try {
+      await onA.request({ id: 1, session: { ...sessions[0], updates_cursor: cursors[0] } });
+      await onA.next(isSynced, 15_000);
+      await until(() => textsOf(onA).length === 1, 15_000, "the message on A");
+      assertEquals(textsOf(onA), ["after the partition"]);
+    } finally {
+      onA.close();
+    }
+    await noKeyDrivenTwice(emulator);
+  } finally {
+    relay.heal();
+    for (const child of children) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+    }
+    relay.close();
     sender.close();
     await emulator.close();
     await pg.stop();
