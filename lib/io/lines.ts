@@ -47,71 +47,109 @@ export async function* readLines(
  * assert.deepEqual(batches, [2, 1]);
  * ```
  */
-export async function* readLineBatches(
+export function readLineBatches(
   stream: AsyncIterable<Uint8Array>,
   maxLength = 16 * 1024 * 1024,
-): AsyncGenerator<Line[]> {
-  let pending: string[] = [];
-  let pendingLength = 0;
-  let overflow = false;
-  let number = 0;
-  const take = (text: string): void => {
-    pendingLength += text.length;
-    if (overflow) return;
-    if (pendingLength > maxLength) {
-      overflow = true;
-      pending = [];
-    } else if (text !== "") pending.push(text);
-  };
-  const finish = (): Line => {
-    number++;
-    const length = pendingLength;
-    let text = overflow ? "" : pending.join("");
-    pending = [];
-    pendingLength = 0;
-    if (overflow) {
-      overflow = false;
+): AsyncIterableIterator<Line[]> {
+  return new LineBatches(stream[Symbol.asyncIterator](), maxLength);
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * The iterator of {@link readLineBatches}: an object of its own rather than an async generator,
+ * since every idle connection of `serve` waits in it (a suspended generator kept its frame and
+ * registers, ~2 KB a connection with what they held); between reads it keeps only the text of an
+ * unfinished line, never the last buffer.
+ */
+class LineBatches implements AsyncIterableIterator<Line[]> {
+  readonly #chunks: AsyncIterator<Uint8Array>;
+  readonly #maxLength: number;
+  readonly #decoder = new TextDecoder();
+  #pending: string[] = [];
+  #pendingLength = 0;
+  #overflow = false;
+  #number = 0;
+  /** True once the stream ended or failed, or the reader stopped. */
+  #finished = false;
+
+  constructor(chunks: AsyncIterator<Uint8Array>, maxLength: number) {
+    this.#chunks = chunks;
+    this.#maxLength = maxLength;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Line[]>> {
+    if (this.#finished) return Promise.resolve(DONE);
+    return this.#chunks.next().then(
+      (next) => this.#split(next),
+      async (error) => {
+        // The stream failed: it is told, as for-await tells it, and the failure goes on.
+        this.#finished = true;
+        await this.#chunks.return?.();
+        throw error;
+      },
+    );
+  }
+
+  /** The reader stopped early: the stream is told, as for-await does. */
+  async return(): Promise<IteratorResult<Line[]>> {
+    if (!this.#finished) {
+      this.#finished = true;
+      await this.#chunks.return?.();
+    }
+    return DONE;
+  }
+
+  #split(
+    next: IteratorResult<Uint8Array>,
+  ): IteratorResult<Line[]> | Promise<IteratorResult<Line[]>> {
+    if (next.done) {
+      this.#finished = true;
+      const rest = this.#decoder.decode();
+      if (rest) this.#take(rest);
+      return this.#pendingLength > 0 || this.#overflow
+        ? { done: false, value: [this.#finish()] }
+        : DONE;
+    }
+    const chunk = this.#decoder.decode(next.value, { stream: true });
+    const batch: Line[] = [];
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf("\n", start);
+      if (newline < 0) break;
+      this.#take(chunk.slice(start, newline));
+      batch.push(this.#finish());
+      start = newline + 1;
+    }
+    if (start < chunk.length) this.#take(chunk.slice(start));
+    // A chunk that completed no line: read on.
+    return batch.length ? { done: false, value: batch } : this.next();
+  }
+
+  #take(text: string): void {
+    this.#pendingLength += text.length;
+    if (this.#overflow) return;
+    if (this.#pendingLength > this.#maxLength) {
+      this.#overflow = true;
+      this.#pending = [];
+    } else if (text !== "") this.#pending.push(text);
+  }
+
+  #finish(): Line {
+    const number = ++this.#number;
+    const length = this.#pendingLength;
+    let text = this.#overflow ? "" : this.#pending.join("");
+    this.#pending = [];
+    this.#pendingLength = 0;
+    if (this.#overflow) {
+      this.#overflow = false;
       return { kind: "too_long", length, number };
     }
     if (text.endsWith("\r")) text = text.slice(0, -1);
     return { kind: "line", text, number };
-  };
-  const decoder = new TextDecoder();
-  const chunks = stream[Symbol.asyncIterator]();
-  let ended = false;
-  try {
-    for (;;) {
-      // Read and decoded in a call of its own: this generator's frame keeps only the text while
-      // the next read waits, not the last buffer (an idle connection's 4 KiB).
-      const chunk = await nextText(chunks, decoder);
-      if (chunk === undefined) break;
-      const batch: Line[] = [];
-      let start = 0;
-      for (;;) {
-        const newline = chunk.indexOf("\n", start);
-        if (newline < 0) break;
-        take(chunk.slice(start, newline));
-        batch.push(finish());
-        start = newline + 1;
-      }
-      if (start < chunk.length) take(chunk.slice(start));
-      if (batch.length) yield batch;
-    }
-    ended = true;
-  } finally {
-    // Left early (the reader stopped, or the stream failed), the stream is told, as for-await does.
-    if (!ended) await chunks.return?.();
   }
-  const rest = decoder.decode();
-  if (rest) take(rest);
-  if (pendingLength > 0 || overflow) yield [finish()];
-}
-
-/** The next chunk of `chunks` as text, or undefined at their end. */
-async function nextText(
-  chunks: AsyncIterator<Uint8Array>,
-  decoder: TextDecoder,
-): Promise<string | undefined> {
-  const next = await chunks.next();
-  return next.done ? undefined : decoder.decode(next.value, { stream: true });
 }
