@@ -4,8 +4,9 @@
  * shutdown. A lease counts as held only until its last confirmed renewal's *send* time plus its
  * length minus a margin (a fifth of it): the store's server set the expiry after it received the
  * renewal, so this instance stops driving an account before the lease could lapse and be given to
- * another, even when the store does not answer at all (paused, partitioned). Each renewal round
- * also says the instance is alive and takes over its even share of the accounts nobody holds.
+ * another, even when the store does not answer at all (paused, partitioned). Each renewal round,
+ * and a lighter look every fifteenth of a lease in between, also says the instance is alive and
+ * takes over its even share of the accounts nobody holds.
  *
  * @module
  */
@@ -40,6 +41,7 @@ export class LeaseKeeper {
   readonly #claiming = new Set<string>();
   #renewTimer?: TimerId;
   #checkTimer?: TimerId;
+  #watchTimer?: TimerId;
   #ticking = false;
   #stopped = false;
   /** Accounts handed to another instance: not taken back by a takeover round until then. */
@@ -66,6 +68,11 @@ export class LeaseKeeper {
 
   get #margin(): number {
     return this.leaseMs / 5;
+  }
+
+  /** How often lapsed leases are looked for between rounds: 1 s for a lease of 15 s. */
+  get #watchMs(): number {
+    return Math.max(100, this.leaseMs / 15);
   }
 
   /** Takes an account's lease; its fence, or undefined while another instance holds it. */
@@ -103,6 +110,7 @@ export class LeaseKeeper {
   start(): Promise<void> {
     const { clock } = this.#options;
     this.#renewTimer = clock.setInterval(() => void this.tick(), this.leaseMs / 3);
+    this.#watchTimer = clock.setInterval(() => void this.#watch(), this.#watchMs);
     this.#checkTimer = clock.setInterval(() => this.#check(), this.#margin / 2);
     return this.tick();
   }
@@ -124,23 +132,7 @@ export class LeaseKeeper {
           else this.#lose(keyId, "its lease was not renewed (another instance has it)");
         }
       }
-      const { instances, accounts } = await store.heartbeat(this.owner, this.leaseMs);
-      const share = Math.ceil(accounts / Math.max(1, instances));
-      const want = share - this.#held.size - this.#claiming.size;
-      if (want <= 0 || this.#stopped) return;
-      const now = clock.now();
-      for (const [keyId, until] of this.#avoid) if (now >= until) this.#avoid.delete(keyId);
-      const free = shuffle(
-        (await store.unleased()).filter((key) =>
-          !this.#held.has(key) && !this.#claiming.has(key) && !this.#avoid.has(key)
-        ),
-      ).slice(0, want);
-      await Promise.all(free.map(async (keyId) => {
-        const fence = await this.claim(keyId);
-        if (!fence || this.#stopped) return;
-        this.takeovers++;
-        await this.#options.onTaken(keyId, fence.token);
-      }));
+      await this.#takeOver();
     } catch (error) {
       // Leases not renewed now are lost when their time is up (#check), not before.
       log?.(`leases: ${(error as Error).message}`);
@@ -148,6 +140,45 @@ export class LeaseKeeper {
       this.#ticking = false;
       this.#check();
     }
+  }
+
+  /**
+   * Between rounds, often: say this instance is alive and take its share of what nobody holds.
+   * A lease that lapsed (its instance died) is taken within this period, not a round's: taking
+   * over 1000 accounts after a kill otherwise waited up to a third of a lease more.
+   */
+  async #watch(): Promise<void> {
+    if (this.#ticking || this.#stopped) return;
+    this.#ticking = true;
+    try {
+      await this.#takeOver();
+    } catch {
+      // The next round says what failed, and tries again.
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** Says this instance is alive, and takes its even share of the accounts nobody holds. */
+  async #takeOver(): Promise<void> {
+    const { store, clock } = this.#options;
+    const { instances, accounts } = await store.heartbeat(this.owner, this.leaseMs);
+    const share = Math.ceil(accounts / Math.max(1, instances));
+    const want = share - this.#held.size - this.#claiming.size;
+    if (want <= 0 || this.#stopped) return;
+    const now = clock.now();
+    for (const [keyId, until] of this.#avoid) if (now >= until) this.#avoid.delete(keyId);
+    const free = shuffle(
+      (await store.unleased()).filter((key) =>
+        !this.#held.has(key) && !this.#claiming.has(key) && !this.#avoid.has(key)
+      ),
+    ).slice(0, want);
+    await Promise.all(free.map(async (keyId) => {
+      const fence = await this.claim(keyId);
+      if (!fence || this.#stopped) return;
+      this.takeovers++;
+      await this.#options.onTaken(keyId, fence.token);
+    }));
   }
 
   /** Stops every account whose lease can no longer be known to be held. */
@@ -171,6 +202,7 @@ export class LeaseKeeper {
     this.#stopped = true;
     this.#options.clock.clearInterval(this.#renewTimer);
     this.#options.clock.clearInterval(this.#checkTimer);
+    this.#options.clock.clearInterval(this.#watchTimer);
     const keys = [...this.#held.keys()];
     this.#held.clear();
     if (!release) return;

@@ -9,7 +9,13 @@ import { FakeClock } from "../support/fake_clock.ts";
  */
 function world(options: { instances?: number; accounts?: string[] } = {}) {
   const clock = new FakeClock();
-  const state = { paused: false, stolen: new Set<string>(), renewals: 0 };
+  const state = {
+    paused: false,
+    stolen: new Set<string>(),
+    renewals: 0,
+    /** Accounts stored later (their instance died): nobody's from now on. */
+    freeNow: undefined as string[] | undefined,
+  };
   const never = new Promise<never>(() => {});
   const answer = <T>(value: () => T): Promise<T> => state.paused ? never : Promise.resolve(value());
   const held = new Set<string>();
@@ -19,11 +25,12 @@ function world(options: { instances?: number; accounts?: string[] } = {}) {
     renew: (_owner: string, keyIds: string[]) =>
       answer(() => (state.renewals++, keyIds.filter((key) => !state.stolen.has(key)))),
     release: () => answer(() => held.clear()),
-    unleased: () => answer(() => (options.accounts ?? []).filter((key) => !held.has(key))),
+    unleased: () =>
+      answer(() => (state.freeNow ?? options.accounts ?? []).filter((key) => !held.has(key))),
     heartbeat: () =>
       answer(() => ({
         instances: options.instances ?? 1,
-        accounts: options.accounts?.length ?? held.size,
+        accounts: (state.freeNow ?? options.accounts)?.length ?? held.size,
       })),
   } as unknown as AccountStore;
   const events: string[] = [];
@@ -88,4 +95,16 @@ Deno.test("each instance takes over its even share of the accounts nobody holds"
   assertEquals(keeper.size, 4);
   await keeper.stop(true);
   assertEquals(keeper.size, 0);
+});
+
+Deno.test("an account whose lease lapsed is taken within a fifteenth of a lease, not at the next renewal round", async () => {
+  const { clock, keeper, events, state } = world({ instances: 1, accounts: [] });
+  await keeper.start();
+  await clock.advance(1_000);
+  assertEquals(events, []);
+  // The instance that held k0 and k1 died, and their leases lapsed just now.
+  state.freeNow = ["k0", "k1"];
+  await clock.advance(1_000);
+  assertEquals(events.sort(), ["taken k0 token 7", "taken k1 token 7"]);
+  await keeper.stop(true);
 });
