@@ -8,6 +8,7 @@
 import { type DcContext, ServerConnection } from "./server_connection.ts";
 import { acceptLoop, closeQuietly } from "../net/accept_loop.ts";
 import { coalescingWriter } from "../net/coalescing_writer.ts";
+import { readChunks } from "../net/read_chunks.ts";
 import { releaseSendBuffer } from "./files/send_buffers.ts";
 import { Mtproto2jsonError } from "../errors.ts";
 
@@ -81,7 +82,16 @@ export function listenDc(dc: DcContext, port: number): DcListener {
       );
       (async () => {
         try {
-          for await (const chunk of socket.readable) connection.receiveBytes(chunk);
+          // An upload's part is read straight into the frame it is gathered in (readTarget),
+          // not into a fresh 64 KiB chunk per read (socket.readable's) that is then copied.
+          const chunks = readChunks(socket);
+          for (
+            let next = await chunks.next();
+            !next.done;
+            next = await chunks.next(connection.transport.readTarget())
+          ) {
+            connection.receiveBytes(next.value);
+          }
         } catch {
           // reset by the peer
         }

@@ -127,12 +127,31 @@ export class ServerTransport {
   /** The DC id from the obfuscation header, when there was one. */
   dcId?: number;
 
+  /** The last readTarget() given out. */
+  #target?: Uint8Array;
+
   /** Creates the server side; `random` pads replies on padded intermediate. */
   constructor(private readonly random: RandomSource) {}
 
+  /**
+   * Where the next received bytes may be read into while a big frame (an upload's part) is being
+   * gathered, as {@link ClientTransport.readTarget}: the emulator reads a part there instead of
+   * into a fresh chunk per read that is then copied. Undefined: read into a buffer of your own.
+   */
+  readTarget(): Uint8Array | undefined {
+    return this.#target = this.#queue.readTarget();
+  }
+
   /** Feeds received bytes and returns the whole payloads now available. */
   unpack(chunk: Uint8Array): Uint8Array[] {
-    this.#queue.push(this.#receive ? this.#receive.process(chunk) : chunk);
+    // Bytes read into readTarget() are the queue's own: deobfuscated where they lie.
+    const target = this.#target;
+    this.#target = undefined;
+    const own = target !== undefined && chunk.buffer === target.buffer &&
+      chunk.byteOffset === target.byteOffset;
+    this.#queue.push(
+      this.#receive ? this.#receive.process(chunk, own ? chunk : undefined) : chunk,
+    );
     if (!this.#framing && !this.#detect()) return [];
     const payloads: Uint8Array[] = [];
     for (let payload; (payload = this.#framing!.unpack(this.#queue));) payloads.push(payload);
