@@ -5,7 +5,8 @@
  * process of its own) on the same emulator process and the same schema (mtcute's layer, given to
  * both the emulator and serve with `--scheme`). Printed for each: MB/s, ours / mtcute, each
  * process's CPU seconds (utime + stime from /proc), the emulator's CPU share of one core (it is
- * single-threaded: its share bounds what it could serve), and peak RSS (VmHWM of a fresh process).
+ * single-threaded: its share bounds what it could serve), minor page faults per MiB of each (fresh
+ * buffers' first writes, unchanged by other load), and peak RSS (VmHWM of a fresh process).
  * Everything talks to 127.0.0.1 only.
  *
  * Switches (environment):
@@ -75,12 +76,13 @@ const UPLOAD_TRIALS: Setting[] = [
 
 /**
  * CPU time a process has used, in seconds (utime + stime of all its threads, in 10 ms ticks; read
- * with `cat`, since Deno lets only --allow-all read /proc).
+ * with `cat`, since Deno lets only --allow-all read /proc), and its minor page faults so far:
+ * faults count the pages of fresh buffers first written, which other load does not change.
  */
-async function cpuSeconds(pid: number): Promise<number> {
+async function processCounters(pid: number): Promise<{ cpu: number; faults: number }> {
   const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).output();
   const fields = new TextDecoder().decode(stdout).split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { cpu: (Number(fields[11]) + Number(fields[12])) / 100, faults: Number(fields[7]) };
 }
 
 /** Peak resident memory of a process so far (VmHWM), in MB. */
@@ -107,19 +109,30 @@ interface Transfer {
   clientCpu: number;
   emulatorCpu: number;
   othersCpu: number;
+  /** Minor page faults of the client and of the emulator during the transfer. */
+  clientFaults: number;
+  emulatorFaults: number;
 }
 
 /** Times `run`, reading the CPU time of `client`, `emulator` and the machine around it. */
 async function timed(client: number, emulator: number, run: () => Promise<void>) {
-  const read = () => Promise.all([cpuSeconds(client), cpuSeconds(emulator), machineCpuSeconds()]);
+  const read = () =>
+    Promise.all([processCounters(client), processCounters(emulator), machineCpuSeconds()]);
   const [client0, emulator0, machine0] = await read();
   const start = performance.now();
   await run();
   const ms = performance.now() - start;
   const [client1, emulator1, machine1] = await read();
-  const clientCpu = client1 - client0, emulatorCpu = emulator1 - emulator0;
+  const clientCpu = client1.cpu - client0.cpu, emulatorCpu = emulator1.cpu - emulator0.cpu;
   const othersCpu = Math.max(0, machine1 - machine0 - clientCpu - emulatorCpu);
-  return { ms, clientCpu, emulatorCpu, othersCpu };
+  return {
+    ms,
+    clientCpu,
+    emulatorCpu,
+    othersCpu,
+    clientFaults: client1.faults - client0.faults,
+    emulatorFaults: emulator1.faults - emulator0.faults,
+  };
 }
 
 /** `deno run -A [extra] main.ts args`, its stdout piped, stderr piped or discarded. */
@@ -610,6 +623,17 @@ async function sideBySide(
     report(
       `    emulator CPU seconds, serving serve / mtcute`,
       `${fixed(our.transfer.emulatorCpu)} / ${dash(their?.transfer.emulatorCpu)} s`,
+    );
+    // Per MiB moved: a fresh buffer per part shows here as ~256 faults per MiB.
+    const faults = (transfer: Transfer | undefined, of: "clientFaults" | "emulatorFaults") =>
+      transfer && transfer[of] / (size / MiB);
+    report(
+      `    minor page faults per MiB: serve / mtcute; emulator serving them`,
+      `${fixed(faults(our.transfer, "clientFaults")!, 0)} / ${
+        dash(faults(their?.transfer, "clientFaults"), 0)
+      }; ${fixed(faults(our.transfer, "emulatorFaults")!, 0)} / ${
+        dash(faults(their?.transfer, "emulatorFaults"), 0)
+      }`,
     );
     const ourShare = share(our.transfer);
     const theirShare = their ? share(their.transfer) : undefined;
