@@ -320,16 +320,9 @@ export class Sender {
     if (this.reconnects > 0) this.options.onReconnect?.();
   }
 
-  /**
-   * Reads one chunk and handles what it brings; false at the end of the stream. A call of its own,
-   * so that no frame holds the chunk while the next read waits (an idle connection would keep its
-   * last buffer).
-   */
-  async #readOnce(transport: ClientTransport, reader: AsyncIterator<Uint8Array>): Promise<boolean> {
-    // A big frame (a file's part) is read straight into the buffer it is gathered in.
-    const next = await reader.next(transport.readTarget());
-    if (next.done) return false;
-    for (const payload of transport.unpack(next.value)) {
+  /** Handles what one received chunk brings. */
+  #handleChunk(transport: ClientTransport, chunk: Uint8Array): void {
+    for (const payload of transport.unpack(chunk)) {
       this.#progress.step = "answer";
       // The transport's payloads are fresh buffers, never read again: decrypted in place.
       const events = this.session!.receive(payload, { inPlace: true });
@@ -344,32 +337,69 @@ export class Sender {
     }
     // Acks alone wait for the ack timer or the next request.
     if (this.session!.hasRequests) this.#scheduleFlush();
-    return true;
   }
 
-  async #readLoop(
+  /**
+   * Reads the connection until it ends or fails. Callbacks on each read, not an async loop: an
+   * idle connection waits with no suspended frame (two of them, with what their registers held,
+   * for every idle sender), and nothing holds the last chunk while the next read waits.
+   */
+  #readLoop(
     connection: ByteConnection,
     transport: ClientTransport,
     reader: AsyncIterator<Uint8Array>,
-  ) {
-    try {
-      while (await this.#readOnce(transport, reader));
-    } catch (error) {
-      if (error instanceof TransportError && error.code === 404) {
-        connection.close();
-        if (!this.options.tempKeySeconds) {
-          this.#authKeyUnknown();
+  ): void {
+    const failed = (error: unknown): void => {
+      if (this.#readFailed(connection, error as Error)) this.#readEnded(connection);
+    };
+    const received = (next: IteratorResult<Uint8Array>): void => {
+      try {
+        if (next.done) {
+          this.#readEnded(connection);
           return;
         }
-        // PFS: the temporary key is gone (it expired, or the server forgot it). A new one is
-        // bound on reconnecting, and the requests in flight go out again under it; only a
-        // refused binding means the permanent key is gone too.
-        this.#log("the server does not know our temporary key (-404): binding a new one");
-        this.#tempKeys.forget();
+        this.#handleChunk(transport, next.value);
+      } catch (error) {
+        failed(error);
+        return;
       }
-      if (error instanceof TransportError && error.code === 429) this.#backoff.flooded();
-      this.#log(`connection error: ${(error as Error).message}`);
+      read();
+    };
+    const read = (): void => {
+      let next: Promise<IteratorResult<Uint8Array>>;
+      try {
+        // A big frame (a file's part) is read straight into the buffer it is gathered in.
+        next = reader.next(transport.readTarget());
+      } catch (error) {
+        failed(error);
+        return;
+      }
+      next.then(received, failed);
+    };
+    read();
+  }
+
+  /** What a failed read loop means; false when the sender closed for good (the key is gone). */
+  #readFailed(connection: ByteConnection, error: Error): boolean {
+    if (error instanceof TransportError && error.code === 404) {
+      connection.close();
+      if (!this.options.tempKeySeconds) {
+        this.#authKeyUnknown();
+        return false;
+      }
+      // PFS: the temporary key is gone (it expired, or the server forgot it). A new one is
+      // bound on reconnecting, and the requests in flight go out again under it; only a
+      // refused binding means the permanent key is gone too.
+      this.#log("the server does not know our temporary key (-404): binding a new one");
+      this.#tempKeys.forget();
     }
+    if (error instanceof TransportError && error.code === 429) this.#backoff.flooded();
+    this.#log(`connection error: ${error.message}`);
+    return true;
+  }
+
+  /** The connection ended or failed: it is closed, and the sender reconnects unless closed. */
+  #readEnded(connection: ByteConnection): void {
     connection.close();
     if (this.#connection === connection) {
       this.#connection = undefined;

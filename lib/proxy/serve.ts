@@ -147,11 +147,12 @@ export function serve(defaults: ProxyDefaults, options: ServeOptions): ProxyServ
           readable: readChunks(
             tally
               ? {
-                read: async (into: Uint8Array) => {
-                  const count = await socket.read(into);
-                  if (count) tally.received(count);
-                  return count;
-                },
+                // Not an async function: a suspended one per idle connection held its frame.
+                read: (into: Uint8Array) =>
+                  socket.read(into).then((count) => {
+                    if (count) tally.received(count);
+                    return count;
+                  }),
               }
               : socket,
           ),
