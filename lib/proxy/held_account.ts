@@ -27,7 +27,8 @@ import {
 } from "../client/session_json.ts";
 import { type ManagedOutput, ManagedUpdates } from "../client/managed_updates.ts";
 import type { TlObject } from "../tl/codec.ts";
-import { atJournalPosition, decodeCursor, samePosition } from "../updates/cursor.ts";
+import { atJournalPosition, decodeCursor } from "../updates/cursor.ts";
+import { HeldFollowers } from "./held_followers.ts";
 import { StoreRetry } from "./store_retry.ts";
 import { readReplay, wholeReplay } from "./held_replay.ts";
 import { parseProxyUrl } from "../net/proxy_url.ts";
@@ -77,15 +78,8 @@ export class HeldAccount {
   readonly #writes: StoreRetry;
   /** Connections that get the account's lines. */
   readonly #sinks = new Set<LineSink>();
-  /**
-   * Connections whose cursor is no position in the journal: each follows an update state
-   * machine of its own over the shared client (so its stream is exact by construction), until
-   * its state meets the account's and it joins the account's lines.
-   */
-  readonly #private = new Map<
-    LineSink,
-    { updates: ManagedUpdates; cursor?: string; synced?: boolean }
-  >();
+  /** Connections whose cursor is no position in the journal, each on a state of its own. */
+  readonly #followers: HeldFollowers;
   /** Called when the account's authorization is gone (set by its registry). */
   onDead?: () => void;
   /** Called when a write was refused because the lease is another instance's now. */
@@ -152,12 +146,12 @@ export class HeldAccount {
       ...(defaults.clock ? { clock: defaults.clock } : {}),
       onUpdate: (update) => {
         this.#managed.push(update);
-        for (const { updates } of this.#private.values()) updates.push(update);
+        this.#followers.push(update);
       },
       onMissedUpdates: () => {
         defaults.metrics?.reconnected();
         this.#managed.missed();
-        for (const { updates } of this.#private.values()) updates.missed();
+        this.#followers.missed();
       },
       onEvent: (event) => {
         // The DC forgot the key: the authorization is gone, and a restart must not bring back
@@ -167,12 +161,12 @@ export class HeldAccount {
           this.#closed = true;
           void this.#forgetQuietly();
           this.#managed.stop();
-          for (const { updates } of this.#private.values()) updates.stop();
+          this.#followers.stopAll();
           this.#writes.close();
           this.onDead?.();
         }
         // The client's own events concern every connection, on the account's lines or not.
-        for (const sink of [...this.#sinks, ...this.#private.keys()]) {
+        for (const sink of [...this.#sinks, ...this.#followers.sinks()]) {
           sink({ kind: "event", event });
         }
       },
@@ -183,6 +177,13 @@ export class HeldAccount {
         void this.#serial(() => this.#writes.run(() => this.#saveRow()));
       },
       ...(defaults.log ? { log: defaults.log } : {}),
+    });
+    this.#followers = new HeldFollowers({
+      client: this.client,
+      durable: () => this.#durable,
+      canJoin: () => !this.#writes.failure && !this.#managed.syncing,
+      join: (sink) => this.#sinks.add(sink),
+      debug: (line) => this.#debug(line),
     });
     this.#managed = new ManagedUpdates(
       this.client,
@@ -329,7 +330,7 @@ export class HeldAccount {
       return;
     }
     this.#debug("attach follows a cursor off the journal with its own difference");
-    this.#follow(sink, cursor);
+    this.#followers.follow(sink, cursor);
   }
 
   /**
@@ -366,7 +367,7 @@ export class HeldAccount {
     if (!this.#replaying.delete(sink) || this.#closed) return;
     if (!entries) {
       this.#debug("attach follows a cursor off the journal with its own difference");
-      return this.#follow(sink, cursor);
+      return this.#followers.follow(sink, cursor);
     }
     this.#debug(`attach replays ${entries.length} journal rows`);
     for (const entry of entries) sink({ kind: "journaled", row: entry.line });
@@ -381,15 +382,14 @@ export class HeldAccount {
   detach(sink: LineSink): void {
     this.#sinks.delete(sink);
     this.#replaying.delete(sink);
-    this.#private.get(sink)?.updates.stop();
-    this.#private.delete(sink);
+    this.#followers.remove(sink);
     this.#early = this.#early.filter(([early]) => early !== sink);
   }
 
   /** Feeds the result of a call made on the shared client (it may move the state). */
   callResult(call: TlObject, result: unknown): void {
     this.#managed.callResult(call, result);
-    for (const { updates } of this.#private.values()) updates.callResult(call, result);
+    this.#followers.callResult(call, result);
   }
 
   /**
@@ -402,8 +402,7 @@ export class HeldAccount {
     this.#drivenNow(false);
     this.#replaying.clear();
     this.#managed.stop();
-    for (const { updates } of this.#private.values()) updates.stop();
-    this.#private.clear();
+    this.#followers.clear();
     this.#writes.close();
     this.client.closeConnections();
     return this.#queue;
@@ -420,7 +419,7 @@ export class HeldAccount {
         ...this.#sinks,
         ...this.#replaying,
         ...this.#early.map(([sink]) => sink),
-        ...this.#private.keys(),
+        ...this.#followers.sinks(),
       ]);
       for (const sink of told) sink({ kind: "event", event: { type: "account_moved" } });
     }
@@ -553,58 +552,6 @@ export class HeldAccount {
 
   #fanOut(output: ManagedOutput): void {
     for (const sink of this.#sinks) sink(output);
-    if (output.kind !== "updates") return;
-    // A connection on its own state that already delivered this very state joins here — once
-    // its own catching up is over and it was told `synced` (joined before, it never would be).
-    for (const [sink, { cursor, synced }] of this.#private) {
-      if (synced && cursor !== undefined && samePosition(cursor, output.cursor)) this.#join(sink);
-    }
-  }
-
-  /**
-   * A connection whose cursor is no position in the journal: an update state machine of its own
-   * from its cursor, over the shared client — a difference first, then live updates — until a
-   * line it delivered has the very state of the account's journal position.
-   */
-  #follow(sink: LineSink, cursor: string): void {
-    let recovered = 0;
-    let synced = false;
-    const updates = new ManagedUpdates(
-      this.client,
-      (output) => {
-        const own = this.#private.get(sink);
-        if (own?.updates !== updates) return updates.stop();
-        if (output.kind === "event" && output.event.type === "synced") {
-          if (synced) return;
-          synced = true;
-          own.synced = true;
-          own.cursor = output.event.cursor;
-          sink({
-            kind: "event",
-            event: { type: "synced", cursor: output.event.cursor, recovered },
-          });
-        } else if (output.kind === "updates") {
-          if (!synced) recovered++;
-          own.cursor = output.cursor;
-          sink(output);
-        } else return sink(output);
-        if (synced && this.#durable !== undefined && samePosition(own.cursor!, this.#durable)) {
-          this.#join(sink);
-        }
-      },
-      this.client.clock,
-      (line) => this.#debug(`a follower's updates: ${line}`),
-    );
-    this.#private.set(sink, { updates });
-    updates.start(cursor);
-  }
-
-  /** From now on the connection gets the account's lines (its state is the account's). */
-  #join(sink: LineSink): void {
-    if (this.#writes.failure || this.#managed.syncing) return;
-    this.#debug("a following connection joins the account's lines");
-    this.#private.get(sink)?.updates.stop();
-    this.#private.delete(sink);
-    this.#sinks.add(sink);
+    this.#followers.delivered(output);
   }
 }
