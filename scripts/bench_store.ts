@@ -121,14 +121,14 @@ async function health(port: number): Promise<Record<string, unknown>> {
 
 /**
  * Milliseconds from the kill of the instance that holds `count` signed-in accounts until another
- * holds all their leases with every account's connection to its DC up (health's
- * `held_connected`).
+ * holds all their leases (`leased`), and until it also has every account's connection to its DC
+ * up (`driven`, health's `held_connected`).
  */
 async function takeoverWithClientsMs(
   url: string,
   count: number,
   leaseSeconds: number,
-): Promise<number> {
+): Promise<{ leased: number; driven: number }> {
   const emulator = spawn(
     ["emulator", "--port", "0", "--dcs", "1", "--home-dc", "1", "--users", String(count)],
     "stdout",
@@ -169,16 +169,18 @@ async function takeoverWithClientsMs(
     first.child.kill("SIGKILL");
     await first.child.status;
     const killed = performance.now();
+    let leased = 0;
     await until(
       async () => {
         const report = await health(second.port);
+        if (report.leases_held === count) leased ||= performance.now() - killed;
         return report.leases_held === count && report.held_connected === count;
       },
       180_000,
       "the takeover",
       50,
     );
-    return performance.now() - killed;
+    return { leased, driven: performance.now() - killed };
   } finally {
     for (const child of children) {
       try {
@@ -208,10 +210,14 @@ export async function benchStore(schema: TlSchema, report: Report): Promise<void
       "target ≥ 0.5× SQLite",
     );
     const leaseMs = 15_000;
-    const driven = await takeoverWithClientsMs(await pg.createDatabase(), 1000, leaseMs / 1000);
+    const { leased, driven } = await takeoverWithClientsMs(
+      await pg.createDatabase(),
+      1000,
+      leaseMs / 1000,
+    );
     report(
       "  1000 signed-in accounts driven by another instance after a kill -9 (lease 15 s)",
-      `${(driven / 1000).toFixed(1)} s`,
+      `${(driven / 1000).toFixed(1)} s (all leases held at ${(leased / 1000).toFixed(1)} s)`,
       "target < 20 s",
     );
     const ms = await takeoverMs(await pg.createDatabase(), 1000, leaseMs);
