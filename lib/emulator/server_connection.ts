@@ -35,7 +35,7 @@ import type { KeyEntry } from "./key_store.ts";
 import type { AnswerOptions, DcContext } from "./dc_context.ts";
 import { errorBody, rpcResult, runCall } from "./server_call.ts";
 import { ConnectionFaults } from "./server_faults.ts";
-import { SEND_BUFFER_FROM, takeSendBuffer } from "./files/send_buffers.ts";
+import { receivedFrames, SEND_BUFFER_FROM, takeSendBuffer } from "./files/send_buffers.ts";
 import { answerServiceMessage, serviceBody } from "./server_service_messages.ts";
 import { type OutgoingBody, ServerSession } from "./server_session.ts";
 import { setImmediate } from "node:timers";
@@ -76,7 +76,7 @@ export class ServerConnection {
     private readonly write: (bytes: Uint8Array) => void,
     private readonly onClose: () => void,
   ) {
-    this.transport = new ServerTransport(dc.random);
+    this.transport = new ServerTransport(dc.random, receivedFrames);
     this.#faults = new ConnectionFaults(dc);
     this.#handshakeIds = new MessageIdGenerator(() => dc.clock.wall(), "server");
     this.#handshake = new AuthKeyServer(
@@ -112,6 +112,8 @@ export class ServerConnection {
       try {
         if (isPlainMessage(payload)) this.#receivePlain(payload);
         else this.#receiveEncrypted(payload);
+        // Handled: nothing holds its bytes now (a big frame's buffer goes to the next frame).
+        receivedFrames.release(payload);
       } catch (error) {
         this.#flushAfterSend();
         if (error instanceof SecurityError || error instanceof TransportError) {

@@ -18,7 +18,7 @@ import {
   type TransportKind,
 } from "./framing.ts";
 import { acceptObfuscationHeader, createObfuscationHeader } from "./obfuscated.ts";
-import { framePool } from "../io/frame_pool.ts";
+import { type FramePool, framePool } from "../io/frame_pool.ts";
 import type { TransportOptions } from "./transport_names.ts";
 
 // The names apart, so that reading --transport before `serve` listens loads no cipher.
@@ -117,7 +117,7 @@ export class ClientTransport {
 
 /** The server side of a transport: recognises the client's choice, then frames replies alike. */
 export class ServerTransport {
-  readonly #queue = new ByteQueue();
+  readonly #queue: ByteQueue;
   #framing?: Framing;
   #send?: AesCtr;
   #receive?: AesCtr;
@@ -130,8 +130,14 @@ export class ServerTransport {
   /** The last readTarget() given out. */
   #target?: Uint8Array;
 
-  /** Creates the server side; `random` pads replies on padded intermediate. */
-  constructor(private readonly random: RandomSource) {}
+  /**
+   * Creates the server side; `random` pads replies on padded intermediate. With `pool`, big
+   * frames (an upload's parts) are gathered in buffers lent by it, given back by the caller
+   * once it has handled the payload (see ByteQueue).
+   */
+  constructor(private readonly random: RandomSource, pool?: FramePool) {
+    this.#queue = new ByteQueue(pool);
+  }
 
   /**
    * Where the next received bytes may be read into while a big frame (an upload's part) is being

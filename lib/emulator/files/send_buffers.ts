@@ -1,8 +1,9 @@
 /**
- * Buffers for the emulator's big outgoing messages (file parts), used again once the socket has
- * written them. A fresh megabyte costs the kernel a page fault per 4 KiB the first time it is
- * written: serving a download, that was an eighth of the emulator's CPU (more than making the
- * file's bytes), paid by whichever step first touched the new message.
+ * Buffers for the emulator's big messages (file parts), used again: those it sends once the
+ * socket has written them, and those it receives once handled. A fresh megabyte costs the kernel
+ * a page fault per 4 KiB the first time it is written: serving a download, that was an eighth of
+ * the emulator's CPU (more than making the file's bytes), paid by whichever step first touched
+ * the new message.
  *
  * A buffer is lent by {@link takeSendBuffer} and comes back by {@link releaseSendBuffer} with the
  * bytes written from it (a view of it, framed in its headroom); one never given back (a write
@@ -10,6 +11,15 @@
  *
  * @module
  */
+
+import { FramePool } from "../../io/frame_pool.ts";
+
+/**
+ * The buffers big received frames (an upload's parts) are gathered in: lent by the server
+ * transport, given back by the connection once it has handled the payload (its handlers use a
+ * part's bytes before they return: an upload's part is written to its file, or copied).
+ */
+export const receivedFrames: FramePool = new FramePool();
 
 /** Messages from this many bytes up are made in a lent buffer; smaller ones cost little fresh. */
 export const SEND_BUFFER_FROM = 64 * 1024;
