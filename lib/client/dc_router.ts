@@ -73,7 +73,8 @@ export class DcRouter {
   #session: SessionState;
   readonly #senders = new Map<number, Sender>();
   /** Connections for file traffic and to CDN DCs, apart from the account's main ones. */
-  readonly #files: FileSenders;
+  /** File and CDN connections: made when the first is asked for (most clients never do). */
+  #files?: FileSenders;
   /** Senders and authorizations being made, by name, so that concurrent callers share them. */
   readonly #making = new Map<string, Promise<unknown>>();
   /** Senders closed because the server, the session or the home DC changed: their calls move. */
@@ -89,7 +90,14 @@ export class DcRouter {
     this.#server = options.server;
     this.#session = options.session;
     this.#seedAuthorizedDcs();
-    this.#files = new FileSenders({
+  }
+
+  /**
+   * The file and CDN connections, made with the first that is asked for: an idle client's were
+   * ~1 KB of closures and maps (1000 idle connections through serve).
+   */
+  #fileSenders(): FileSenders {
+    return this.#files ??= new FileSenders({
       homeDc: () => this.#session.dc,
       senderFor: (dc, call) => this.senderFor(dc, call),
       authorize: (dc, call) => this.authorize(dc, call),
@@ -98,11 +106,11 @@ export class DcRouter {
       cdnAddressOf: (dc, call) => this.#addresses.cdn(dc, this.#config(dc, call)),
       newSender: (dc, address, key, hooks, keys, media) =>
         this.#newSender(dc, address, key, hooks, keys, media),
-      onNewSession: (sender) => options.onNewSession(sender),
+      onNewSession: (sender) => this.#options.onNewSession(sender),
       keyLost: (dc) => {
         const lost = this.#senders.get(dc);
         if (lost) this.#senderLost(dc, lost);
-        else this.#files.dropDc(dc);
+        else this.#files?.dropDc(dc);
       },
     });
   }
@@ -144,7 +152,7 @@ export class DcRouter {
 
   /** Closes every connection for a switch: calls in flight on them move on. */
   #replaceConnections(): void {
-    for (const sender of [...this.#senders.values(), ...this.#files.takeAll()]) {
+    for (const sender of [...this.#senders.values(), ...(this.#files?.takeAll() ?? [])]) {
       this.#replaced.add(sender);
       sender.close();
     }
@@ -177,7 +185,9 @@ export class DcRouter {
 
   /** Closes every connection; later calls connect anew. */
   closeAll(): void {
-    for (const sender of [...this.#senders.values(), ...this.#files.takeAll()]) sender.close();
+    for (const sender of [...this.#senders.values(), ...(this.#files?.takeAll() ?? [])]) {
+      sender.close();
+    }
     this.#senders.clear();
   }
 
@@ -186,12 +196,12 @@ export class DcRouter {
    * apart from the account's main connection, on the DC's media address when it has one.
    */
   fileSenderFor(dc: number, slot: number, call: DcCall): Promise<Sender> {
-    return this.#files.fileSender(dc, slot, call);
+    return this.#fileSenders().fileSender(dc, slot, call);
   }
 
   /** The open sender for connection `slot` to CDN DC `dc`, or a new one. */
   cdnSenderFor(dc: number, slot: number, call: DcCall): Promise<Sender> {
-    return this.#files.cdnSender(dc, slot, call);
+    return this.#fileSenders().cdnSender(dc, slot, call);
   }
 
   /** The address of DC `dc`'s main connections. */
@@ -301,7 +311,7 @@ export class DcRouter {
   #senderLost(dc: number, sender: Sender): void {
     if (this.#senders.get(dc) === sender) this.#senders.delete(dc);
     // The file connections of that DC ran under the same key.
-    this.#files.dropDc(dc);
+    this.#files?.dropDc(dc);
     if (dc !== this.#session.dc) {
       this.#authorizedDcs.delete(dc);
       if (this.#session.dcKeys?.[dc]) {
