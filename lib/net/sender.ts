@@ -41,6 +41,10 @@ import {
 } from "./sender_errors.ts";
 import type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
 import { framePool } from "../io/frame_pool.ts";
+import { MessageBuffers } from "../mtproto/message_buffers.ts";
+
+/** The process's buffers for big outgoing messages (upload parts), used again once written. */
+const sentMessages = new MessageBuffers();
 
 export type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
 export {
@@ -73,8 +77,8 @@ export class Sender {
   readonly #clock: Clock;
   readonly #keepAlive: KeepAlive;
   readonly #backoff: ReconnectSchedule;
-  /** With PFS: the permanent key and the temporary one bound to it. */
-  readonly #tempKeys: TempKeys;
+  /** With PFS: the permanent key and the temporary one bound to it (made when first needed). */
+  #tempKeys?: TempKeys;
   /** How many times the connection was re-established (for tests and logs). */
   reconnects = 0;
 
@@ -93,8 +97,12 @@ export class Sender {
       invoke: (body, timeoutMs) => this.invoke(body, timeoutMs),
       log: (line) => this.#log(line),
     });
-    this.#tempKeys = new TempKeys({
-      options,
+  }
+
+  /** PFS's keys: made by the first use, since a sender without PFS never needs them. */
+  #pfs(): TempKeys {
+    return this.#tempKeys ??= new TempKeys({
+      options: this.options,
       progress: this.#progress,
       clock: this.#clock,
       log: (line) => this.#log(line),
@@ -116,7 +124,7 @@ export class Sender {
 
   /** The account's key: the permanent one (with PFS the session runs under a temporary key). */
   get authKey(): Uint8Array | undefined {
-    return this.options.tempKeySeconds ? this.#tempKeys.permanentKey : this.session?.authKey.key;
+    return this.options.tempKeySeconds ? this.#pfs().permanentKey : this.session?.authKey.key;
   }
 
   /** Connects (creating the auth key if needed); resolves once requests can flow. */
@@ -213,7 +221,7 @@ export class Sender {
     this.#closed = true;
     this.#keepAlive.stop();
     this.#backoff.stop();
-    this.#tempKeys.stop();
+    this.#tempKeys?.stop();
     this.#attempt?.abort();
     this.#opening?.close();
     this.#connection?.close();
@@ -297,7 +305,7 @@ export class Sender {
     const { options } = this;
     const pipe = await openPipe(options, this.#progress, opened, attempt);
     if (options.tempKeySeconds) {
-      await this.#tempKeys.ensureBound(pipe, options.tempKeySeconds);
+      await this.#pfs().ensureBound(pipe, options.tempKeySeconds);
     } else if (!this.session) {
       if (options.authKey) this.session = resumeSession(options, options.authKey);
       else {
@@ -391,7 +399,7 @@ export class Sender {
       // bound on reconnecting, and the requests in flight go out again under it; only a
       // refused binding means the permanent key is gone too.
       this.#log("the server does not know our temporary key (-404): binding a new one");
-      this.#tempKeys.forget();
+      this.#pfs().forget();
     }
     if (error instanceof TransportError && error.code === 429) this.#backoff.flooded();
     this.#log(`connection error: ${error.message}`);
@@ -452,11 +460,17 @@ export class Sender {
     // Payloads are encrypted with room for the frame's header: an upload's part is not copied
     // once more to be framed.
     const framing = { headroom: FRAME_HEADROOM };
-    for (let payload; (payload = session.flush(framing));) {
-      connection.write(transport.pack(payload, framing)).catch((error) => {
-        this.#log(`write failed: ${(error as Error).message}`);
-        connection.close();
-      });
+    // A big payload (an upload's part) is made in a buffer used again once it is written.
+    const making = { headroom: FRAME_HEADROOM, allocate: sentMessages.take };
+    for (let payload; (payload = session.flush(making));) {
+      const sent = payload;
+      connection.write(transport.pack(payload, framing)).then(
+        () => sentMessages.release(sent),
+        (error) => {
+          this.#log(`write failed: ${(error as Error).message}`);
+          connection.close();
+        },
+      );
     }
   }
 
