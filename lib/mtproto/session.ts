@@ -152,26 +152,47 @@ export class ClientSession {
   /**
    * Builds the next encrypted payload: queued requests, acks and service answers, in one
    * container when there is more than one. Returns undefined when there is nothing to send.
-   * `headroom`: spare bytes to leave before the payload for the framing (see encryptMessage).
+   * `headroom`: spare bytes to leave before the payload for the framing; `allocate`: where the
+   * payload is made (see encryptMessage).
    */
-  flush({ headroom = 0 }: { headroom?: number } = {}): Uint8Array | undefined {
+  flush(
+    { headroom = 0, allocate }: {
+      headroom?: number;
+      allocate?: (length: number) => Uint8Array;
+    } = {},
+  ): Uint8Array | undefined {
     this.#maybeAskForSalts();
     this.salt = this.#salts.current(this.ids.now(), this.salt);
     const messages = this.#outgoing.take(this.#requests, this.ids, this.#seqNos, this.codec);
     if (messages.length === 0) return undefined;
     if (messages.length === 1) {
       const { messageId, seqNo, body } = messages[0];
-      return this.#encrypt(messageId, seqNo, body, headroom);
+      return this.#encrypt(messageId, seqNo, body, headroom, allocate);
     }
     const containerId = this.ids.next();
     this.#requests.sentContainer(containerId, messages.map((message) => message.messageId));
     const seqNo = this.#seqNos.next(false);
-    return this.#encrypt(containerId, seqNo, containerBody(messages), headroom);
+    return this.#encrypt(containerId, seqNo, containerBody(messages), headroom, allocate);
   }
 
-  #encrypt(messageId: bigint, seqNo: number, body: Uint8Array | BodyWriter, headroom: number) {
+  #encrypt(
+    messageId: bigint,
+    seqNo: number,
+    body: Uint8Array | BodyWriter,
+    headroom: number,
+    allocate: ((length: number) => Uint8Array) | undefined,
+  ) {
     const header = { salt: this.salt, sessionId: this.sessionId, messageId, seqNo };
-    return encryptMessage(this.authKey, header, body, "client", this.#random, 0, headroom);
+    return encryptMessage(
+      this.authKey,
+      header,
+      body,
+      "client",
+      this.#random,
+      0,
+      headroom,
+      allocate,
+    );
   }
 
   /** Asks for future salts ahead of expiry (see salt_schedule.ts for when). */

@@ -41,6 +41,10 @@ import {
 } from "./sender_errors.ts";
 import type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
 import { framePool } from "../io/frame_pool.ts";
+import { MessageBuffers } from "../mtproto/message_buffers.ts";
+
+/** The process's buffers for big outgoing messages (upload parts), used again once written. */
+const sentMessages = new MessageBuffers();
 
 export type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
 export {
@@ -456,11 +460,17 @@ export class Sender {
     // Payloads are encrypted with room for the frame's header: an upload's part is not copied
     // once more to be framed.
     const framing = { headroom: FRAME_HEADROOM };
-    for (let payload; (payload = session.flush(framing));) {
-      connection.write(transport.pack(payload, framing)).catch((error) => {
-        this.#log(`write failed: ${(error as Error).message}`);
-        connection.close();
-      });
+    // A big payload (an upload's part) is made in a buffer used again once it is written.
+    const making = { headroom: FRAME_HEADROOM, allocate: sentMessages.take };
+    for (let payload; (payload = session.flush(making));) {
+      const sent = payload;
+      connection.write(transport.pack(payload, framing)).then(
+        () => sentMessages.release(sent),
+        (error) => {
+          this.#log(`write failed: ${(error as Error).message}`);
+          connection.close();
+        },
+      );
     }
   }
 
