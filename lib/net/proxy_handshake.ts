@@ -175,20 +175,29 @@ export class ProxyHandshake {
     return this.unreachable("given up (the connect deadline passed, or the connection closed)");
   }
 
-  /** The connection for the transport: first what the proxy sent past its reply, then the rest. */
+  /**
+   * The connection for the transport: first what the proxy sent past its reply, then the rest,
+   * read as a direct connection reads. An iterator over the socket's own rather than an async
+   * generator around it: a generator dropped the transport's read target (a big frame's rest,
+   * read into its own buffer), added a hop per chunk, and kept the last chunk while it waited.
+   */
   #handOver(): ByteConnection {
     const connection = this.#connection!;
     const reader = this.#reader!;
-    const early = this.#buffer;
+    let early: Uint8Array | undefined = this.#buffer.length > 0 ? this.#buffer : undefined;
+    this.#buffer = new Uint8Array(0);
     return {
-      readable: (async function* () {
-        if (early.length > 0) yield early;
-        for (;;) {
-          const next = await reader.next();
-          if (next.done) return;
-          yield next.value;
-        }
-      })(),
+      readable: {
+        [Symbol.asyncIterator]: () => ({
+          next: (target?: Uint8Array) => {
+            if (!early) return reader.next(target);
+            const value = early;
+            early = undefined;
+            return Promise.resolve({ done: false, value });
+          },
+          return: () => reader.return?.() ?? Promise.resolve({ done: true, value: undefined }),
+        }),
+      },
       write: (bytes) => connection.write(bytes),
       close: () => connection.close(),
     };
