@@ -13,6 +13,8 @@
  * @module
  */
 
+import { connectThroughSocks5, type Socks5Spec } from "../lib/net/socks5.ts";
+import { type ByteConnection, connectTcp } from "../lib/net/tcp_connection.ts";
 import { startServeProcess, waitFor } from "../tests/support/processes.ts";
 import { type RealProxy, startDante, startMicrosocks } from "../tests/support/real_proxies.ts";
 import { cpuMeter, LeanJsonLoad, percentile, rate, spawn, stop } from "./bench_serve.ts";
@@ -29,6 +31,10 @@ const CONNECTIONS = 10;
 const IN_FLIGHT = 50;
 /** Each path's throughput is measured twice (forward and reverse order), this long each time. */
 const RATE_MS = 2000;
+
+/** Round trips of a plain TCP echo per path, to see what a SOCKS5 server's hop alone costs. */
+const ECHO_ROUNDS = 2000;
+const ECHO_BYTES = 100;
 
 /** One way for serve to reach the emulator. */
 interface Path {
@@ -65,6 +71,61 @@ async function socksPids(socks: RealProxy | undefined): Promise<number[]> {
   }).output();
   const children = new TextDecoder().decode(stdout).split("\n").filter(Boolean).map(Number);
   return [pid, ...children];
+}
+
+/**
+ * What relaying through each SOCKS5 server costs a round trip of its own, without serve or the
+ * emulator: 100-byte round trips to an echo server in this process, direct and through each
+ * server in turn, one at a time; the p50 of each (ms), direct first. A call through serve makes
+ * the same hop once each way, so this is the floor of what the server adds to a call's p50.
+ */
+async function echoHops(servers: RealProxy[]): Promise<number[]> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const echoing = (async () => {
+    for await (const socket of listener) {
+      socket.setNoDelay(true);
+      (async () => {
+        const buffer = new Uint8Array(64 * 1024);
+        for (let count; (count = await socket.read(buffer)) !== null;) {
+          for (let written = 0; written < count;) {
+            written += await socket.write(buffer.subarray(written, count));
+          }
+        }
+      })().catch(() => {}).finally(() => socket.close());
+    }
+  })().catch(() => {});
+  const connections: ByteConnection[] = [await connectTcp("127.0.0.1", port)];
+  for (const server of servers) {
+    const spec: Socks5Spec = { kind: "socks5", host: "127.0.0.1", port: server.port };
+    connections.push(await connectThroughSocks5(spec, "127.0.0.1", port));
+  }
+  const readers = connections.map((connection) => connection.readable[Symbol.asyncIterator]());
+  const message = new Uint8Array(ECHO_BYTES);
+  const roundTrip = async (index: number) => {
+    await connections[index].write(message);
+    for (let received = 0; received < ECHO_BYTES;) {
+      const next = await readers[index].next();
+      if (next.done) throw new Error("the echo closed");
+      received += next.value.length;
+    }
+  };
+  const times: number[][] = connections.map(() => []);
+  try {
+    for (let round = 0; round < ECHO_ROUNDS + 200; round++) {
+      for (const index of connections.keys()) {
+        const start = performance.now();
+        await roundTrip(index);
+        // The first 200 warm up the sockets and the code.
+        if (round >= 200) times[index].push(performance.now() - start);
+      }
+    }
+  } finally {
+    for (const connection of connections) connection.close();
+    listener.close();
+    await echoing;
+  }
+  return times.map((list) => percentile(list.sort((a, b) => a - b), 0.5));
 }
 
 /** Runs the proxy hop benchmarks and reports each figure as a ratio to direct. */
@@ -132,6 +193,8 @@ export async function benchProxies(report: Report): Promise<void> {
     }
     for (const client of clients) client.close();
     const p50 = times.map((list) => percentile(list.sort((a, b) => a - b), 0.5));
+    const withSocks = paths.filter((path) => path.socks);
+    const echoes = await echoHops(withSocks.map((path) => path.socks!));
     const p99 = times.map((list) => percentile(list, 0.99));
     // Throughput: CONNECTIONS × IN_FLIGHT on each path, in order and then in reverse order.
     const emulatorPid = emulator.pid;
@@ -176,6 +239,15 @@ export async function benchProxies(report: Report): Promise<void> {
           `${us(p50[index])} ${ratio(p50[index], p50[0])} (${us(p99[index])})`,
           "target p50 ≤ 1.15×",
         );
+        if (path.socks) {
+          // The call's p50 beyond direct next to the server's own hop on a bare TCP echo: when
+          // they are alike, the difference is the relay's, not serve's.
+          const echo = echoes[withSocks.indexOf(path) + 1];
+          report(
+            `    p50 beyond direct: the call / a ${ECHO_BYTES}-byte TCP echo alone`,
+            `+${us(p50[index] - p50[0])} / +${us(echo - echoes[0])}`,
+          );
+        }
         report(
           `  ${path.name}: requests/s`,
           `${throughput[index].toFixed(0)} ${ratio(throughput[index], throughput[0])}`,
