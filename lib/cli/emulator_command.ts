@@ -8,7 +8,11 @@
 import type { Clock } from "../io/clock.ts";
 import { parsePrivateKeyPem, type RsaPrivateKey } from "../crypto/rsa.ts";
 import { generateServerKey } from "../emulator/server_key.ts";
-import { type DcSettings, startEmulator } from "../emulator/emulator.ts";
+import {
+  type DcSettings,
+  KeyHoldersUnavailableError,
+  startEmulator,
+} from "../emulator/emulator.ts";
 import type { WorldOptions } from "../emulator/world.ts";
 import { parseFrontSecret } from "../emulator/mtproxy_front.ts";
 import { extraUserPhone, MAX_EXTRA_USERS } from "../emulator/world_default.ts";
@@ -38,8 +42,9 @@ Options:
                        "fileCorruptOffset"}
   --users N            N more accounts besides Alice and Bob: +15551000001 … in order (at most
                        9999), login code 12345, no 2FA password
-  --key-holders        record which client process drives each auth key (Linux, from /proc) and
-                       log every moment two processes hold live connections on one key
+  --key-holders        record which client process drives each auth key (Linux, from /proc: run
+                       with deno run -A) and log every moment two processes hold live
+                       connections on one key, and at exit how many there were
   --home-dc N          every account lives on DC N (sign-in elsewhere gets PHONE_MIGRATE_N)
   --files-dc N         stored files live on DC N (downloads elsewhere get FILE_MIGRATE_N)
   --flood-wait M:S[:T] answer method M with FLOOD_WAIT_S (the first T calls)
@@ -262,6 +267,10 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
         : {}),
     });
   } catch (error) {
+    if (error instanceof KeyHoldersUnavailableError) {
+      io.log(`mtproto2json: --key-holders: ${error.message}`);
+      return 2;
+    }
     if (!(error instanceof PortInUseError)) throw error;
     io.log(`mtproto2json: ${error.message} (another emulator? --port 0 picks free ports)`);
     return 2;
@@ -285,6 +294,13 @@ export async function runEmulatorCommand(args: string[], io: EmulatorCommandIo):
   );
   await io.stopped;
   await emulator.close();
+  if (emulator.holders) {
+    // The last line of a run with --key-holders: what a test of several instances asserts on.
+    io.log(
+      `key holders: ${emulator.holders.overlaps.length} moment(s) when two processes held ` +
+        `connections on one auth key`,
+    );
+  }
   return 0;
 }
 

@@ -25,7 +25,18 @@ import { World, type WorldOptions } from "./world.ts";
 import { type MtproxyFront, startMtproxyFront } from "./mtproxy_front.ts";
 import { startWebSocketFront, type WebSocketFront } from "./websocket_front.ts";
 import { KeyHolders } from "./key_holders.ts";
-import { clientSocketOpen, peerProcessFinder } from "./peer_process.ts";
+import {
+  clientSocketOpen,
+  peerProcessFinder,
+  peerProcessNow,
+  procReadable,
+} from "./peer_process.ts";
+import { Mtproto2jsonError } from "../errors.ts";
+
+/** `keyHolders` was asked for where /proc cannot be read. */
+export class KeyHoldersUnavailableError extends Mtproto2jsonError {
+  override name = "KeyHoldersUnavailable";
+}
 
 /** How to run the emulator. */
 export interface EmulatorOptions {
@@ -127,9 +138,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const listeners: DcListener[] = [];
   const addresses: { id: number; port: number }[] = [];
   const call = createMethods(world, () => addresses, () => contexts, log);
+  if (options.keyHolders && !procReadable()) {
+    throw new KeyHoldersUnavailableError(
+      "recording key holders reads Linux's /proc (the process on the far end of each " +
+        "connection), which this process cannot: it needs Linux and, under Deno, all " +
+        "permissions (deno run -A)",
+    );
+  }
   const holders = options.keyHolders
     ? new KeyHolders({
       findProcess: peerProcessFinder({ batchMs: 20 }),
+      findNow: (serverPort, clientPort) => peerProcessNow(serverPort, clientPort),
       isOpen: (serverPort, clientPort) => clientSocketOpen(serverPort, clientPort),
       onOverlap: (overlap) =>
         log(
@@ -222,6 +241,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const all = [...listeners, ...mediaListeners, ...(cdn ? [cdn.listener] : [])];
       await Promise.all(all.map((listener) => listener.close()));
       world.fileService.close();
+      // The record is whole once every comparison started before the close is done.
+      await holders?.settled();
     },
   };
 }

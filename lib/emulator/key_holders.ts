@@ -63,20 +63,25 @@ export class KeyHolders {
   readonly #onOverlap: (overlap: KeyOverlap) => void;
   readonly #findProcess: PeerProcessFinder;
   readonly #isOpen: (serverPort: number, clientPort: number) => boolean;
+  readonly #findNow?: (serverPort: number, clientPort: number) => number | undefined;
 
   /**
-   * `findProcess` names the process on a connection's far end; `isOpen` says whether its client
-   * still holds it open at this moment (the kernel's view: this process's lags); `now` stamps
+   * `findProcess` names the process on a connection's far end (looked up soon after accept);
+   * `findNow` names it at once, for a connection that starts on a key another process holds
+   * (it may end before a later lookup); `isOpen` says whether a client still holds its
+   * connection open at this moment (the kernel's view: this process's lags); `now` stamps
    * overlaps; `onOverlap` hears each as it is found (the emulator logs it).
    */
   constructor(options: {
     findProcess: PeerProcessFinder;
+    findNow?: (serverPort: number, clientPort: number) => number | undefined;
     isOpen?: (serverPort: number, clientPort: number) => boolean;
     now?: () => number;
     onOverlap?: (overlap: KeyOverlap) => void;
   }) {
     this.#findProcess = options.findProcess;
     this.#isOpen = options.isOpen ?? (() => true);
+    this.#findNow = options.findNow;
     this.#now = options.now ?? Date.now;
     this.#onOverlap = options.onOverlap ?? (() => {});
   }
@@ -108,10 +113,11 @@ export class KeyHolders {
     holders.add(connection);
     if (others.length === 0) return;
     const at = this.#now();
+    const ownNow = this.#findNow?.(live.serverPort, live.clientPort);
     // The processes were looked up when each connection was accepted, while it was surely open;
     // the comparison waits for those answers, not for the connections' state now.
     const check = (async () => {
-      const own = await live.process;
+      const own = ownNow ?? await live.process;
       const seen = new Set<number | undefined>();
       for (const other of others) {
         const process = await other.process;

@@ -25,17 +25,18 @@ export interface PeerProcessOptions {
 /**
  * Makes a finder: requests that arrive within `batchMs` (default 5 ms) share one scan of the
  * socket tables and of every process's descriptors, so a burst of connections costs a few scans.
+ * It answers `undefined` where /proc cannot be read ({@link procReadable}).
  *
  * @example
  * ```ts
- * import { peerProcessFinder } from "./peer_process.ts";
+ * import { peerProcessFinder, procReadable } from "./peer_process.ts";
  * import assert from "node:assert/strict";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const port = (listener.addr as Deno.NetAddr).port;
  * const client = await Deno.connect({ hostname: "127.0.0.1", port });
  * const server = await listener.accept();
  * const pid = await peerProcessFinder()(port, (client.localAddr as Deno.NetAddr).port);
- * assert.equal(pid, Deno.build.os === "linux" ? Deno.pid : undefined);
+ * assert.equal(pid, procReadable() ? Deno.pid : undefined);
  * client.close(), server.close(), listener.close();
  * ```
  */
@@ -62,6 +63,20 @@ export function peerProcessFinder(options: PeerProcessOptions = {}): PeerProcess
       waiting.push({ key: `${serverPort}:${clientPort}`, resolve });
       timer ??= clock.setTimeout(scan, batchMs);
     });
+}
+
+/**
+ * Whether this process can read what a finder needs: Linux's socket tables and processes'
+ * descriptors (Deno grants /proc only with all permissions: `deno run -A`).
+ */
+export function procReadable(procRoot = "/proc"): boolean {
+  try {
+    Deno.readTextFileSync(`${procRoot}/net/tcp`);
+    Deno.readDirSync(`${procRoot}/${Deno.pid}/fd`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -94,6 +109,23 @@ export function clientSocketOpen(
     }
   }
   return !readable;
+}
+
+/**
+ * The process on the far end of one connection, looked up now (a synchronous scan: for the rare
+ * moment it must be known at once, such as a second process starting on a key).
+ */
+export function peerProcessNow(
+  serverPort: number,
+  clientPort: number,
+  procRoot = "/proc",
+): number | undefined {
+  const key = `${serverPort}:${clientPort}`;
+  try {
+    return findProcesses(procRoot, new Set([key])).get(key);
+  } catch {
+    return undefined;
+  }
 }
 
 /** For each wanted `serverPort:clientPort`, the pid holding the client's socket. */

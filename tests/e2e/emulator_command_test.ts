@@ -227,3 +227,25 @@ Deno.test("--users N adds accounts +15551000001 … in order that sign in with t
   assertEquals(tooMany.code, 2);
   assertStringIncludes(new TextDecoder().decode(tooMany.stderr), "--users takes at most 9999");
 });
+
+Deno.test("--key-holders where /proc cannot be read (Deno without -A) is one line saying why and exit 2", async () => {
+  const refused = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      `${root}main.ts`,
+      "emulator",
+      "--port",
+      "0",
+      "--key-holders",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const said = new TextDecoder().decode(refused.stderr);
+  assertEquals(refused.code, 2, said);
+  assertStringIncludes(said, "--key-holders: recording key holders reads Linux's /proc");
+  assertStringIncludes(said, "deno run -A");
+});

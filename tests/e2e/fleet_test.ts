@@ -12,26 +12,22 @@
  */
 
 import { assertEquals } from "../assert.ts";
-import { startEmulator } from "../../lib/emulator/emulator.ts";
-import { extraUserPhone } from "../../lib/emulator/world_default.ts";
-import type { TlObject } from "../../lib/tl/codec.ts";
 import { JsonClient } from "../support/json_client.ts";
-import { signInByCode, startServeProcess } from "../support/processes.ts";
-import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";
-import { rawCaller, signIn } from "../support/raw_calls.ts";
-import { startPostgres } from "../support/postgres.ts";
-import { until } from "../support/until.ts";
+import { signInByCode } from "../support/processes.ts";
+import { extraUserPhone } from "../../lib/emulator/world_default.ts";
 import { keyIdOf } from "../../lib/proxy/held_defaults.ts";
+import { until } from "../support/until.ts";
+import {
+  isMoved,
+  isSynced,
+  type Line,
+  startInstancesBed,
+  textOf,
+} from "../support/instances_bed.ts";
 
-type Line = Record<string, unknown>;
 const ACCOUNTS = 300;
 const LEASE_S = 3;
 const MESSAGES_PER_SECOND = 20;
-const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
-const isMoved = (line: Line) => line.id === 0 && (line.event as Line)?.type === "account_moved";
-const textOf = (line: Line) =>
-  (((line.message as TlObject | undefined)?.updates as TlObject[])?.[0]?.message as TlObject)
-    ?.message as string | undefined;
 
 /** One account as its user sees it: its session, its client now, what it has been told. */
 interface Account {
@@ -59,17 +55,7 @@ async function eachLimited<T>(items: T[], width: number, work: (item: T) => Prom
 }
 
 Deno.test("three instances, 300 accounts, 20 messages a second: kill -9 one, SIGTERM another, restart both; every client resumes exactly and no key is driven twice", async () => {
-  const pg = await startPostgres();
-  const emulator = await startEmulator({
-    port: 0,
-    dcs: 1,
-    log: () => {},
-    world: { homeDc: 1, users: ACCOUNTS },
-    keyHolders: true,
-  });
-  const sender = emulatedSender(emulator, 1);
-  const url = await pg.createDatabase();
-  const database = url.split("/").pop()!;
+  const bed = await startInstancesBed({ users: ACCOUNTS });
   const instances: { child: Deno.ChildProcess; port: number; alive: boolean }[] = [];
   const debugDir = Deno.env.get("MTPROTO2JSON_FLEET_DEBUG");
   const logs: (() => string)[] = [];
@@ -80,16 +66,8 @@ Deno.test("three instances, 300 accounts, 20 messages a second: kill -9 one, SIG
   let sending = false;
   let sendingDone: Promise<void> = Promise.resolve();
   try {
-    const bob = rawCaller(sender, codec);
-    await signIn(bob, "+15550000002", "hunter2");
     const start = async (slot: number) => {
-      const serve = await startServeProcess(emulator.serverLine(1), [
-        "--state",
-        url,
-        "--lease-seconds",
-        String(LEASE_S),
-        ...(debugDir ? ["--verbose"] : []),
-      ]);
+      const serve = await bed.start(LEASE_S, { extra: debugDir ? ["--verbose"] : [] });
       logs.push(serve.stderr);
       mark(`instance ${slot} is pid ${serve.child.pid}`);
       instances[slot] = { child: serve.child, port: serve.port, alive: true };
@@ -107,50 +85,24 @@ Deno.test("three instances, 300 accounts, 20 messages a second: kill -9 one, SIG
     });
 
     // Bob writes 20 messages a second, each to the next account.
-    const peers = indexes.map((index) => {
-      const user = emulator.world.userByPhone(extraUserPhone(index + 1))!;
-      return { _cons: "inputPeerUser", user_id: user.id, access_hash: user.accessHash };
-    });
     sending = true;
     sendingDone = (async () => {
-      let random = 1n;
       for (let n = 0; sending; n++) {
         const account = accounts[n % ACCOUNTS];
         const message = `to ${account.index}: ${account.sent.length}`;
-        const answer = await bob({
-          _cons: "messages.sendMessage",
-          peer: peers[account.index],
-          message,
-          random_id: random++,
-        });
-        assertEquals(answer._cons, "updateShortSentMessage", JSON.stringify(answer));
+        await bed.send([message], account.index + 1);
         account.sent.push(message);
         if (debugDir) mark(`sent ${message}`);
         await new Promise((resolve) => setTimeout(resolve, 1000 / MESSAGES_PER_SECOND));
       }
     })();
 
-    /** The instance each live lease is held by, counted. */
-    const leaseOwners = async () => {
-      const rows = (await pg.psql(
-        database,
-        "SELECT owner, count(*) FROM mtproto2json_leases WHERE expires_at > now() GROUP BY owner",
-      )).trim().split("\n").filter((row) => row);
-      return new Map(rows.map((row) => {
-        const [owner, count] = row.split("|");
-        return [owner, Number(count)];
-      }));
-    };
     const ownerNames = async () =>
-      await Promise.all(instances.map(async (instance) => {
-        if (!instance.alive) return undefined;
-        const client = await JsonClient.connect(instance.port);
-        try {
-          return ((await client.request({ id: 1, health: {} })).health as Line).instance as string;
-        } finally {
-          client.close();
-        }
-      }));
+      await Promise.all(
+        instances.map(async (instance) =>
+          instance.alive ? (await bed.health(instance.port)).instance as string : undefined
+        ),
+      );
 
     /** Leaves an account's client (its texts and cursor kept) and attaches a new one on `on`. */
     const reattach = async (account: Account, on: number) => {
@@ -206,7 +158,7 @@ Deno.test("three instances, 300 accounts, 20 messages a second: kill -9 one, SIG
     await eachLimited(orphans, 20, (account) => reattach(account, 1 + account.index % 2));
     await until(
       async () => {
-        const owners = await leaseOwners();
+        const owners = await bed.leaseOwners();
         return (owners.get(names[1]!) ?? 0) + (owners.get(names[2]!) ?? 0) === ACCOUNTS;
       },
       (LEASE_S + 5) * 1000,
@@ -228,7 +180,7 @@ Deno.test("three instances, 300 accounts, 20 messages a second: kill -9 one, SIG
       (account) => reattach(account, 2),
     );
     await until(
-      async () => (await leaseOwners()).get(names[2]!) === ACCOUNTS,
+      async () => (await bed.leaseOwners()).get(names[2]!) === ACCOUNTS,
       (LEASE_S + 5) * 1000,
       "every account held by the last instance",
     );
@@ -271,8 +223,7 @@ Deno.test("three instances, 300 accounts, 20 messages a second: kill -9 one, SIG
       [],
     );
     assertEquals(accounts.reduce((sum, account) => sum + account.sent.length, 0) > 200, true);
-    await emulator.holders!.settled();
-    assertEquals(emulator.holders!.overlaps, []);
+    await bed.noKeyDrivenTwice();
     // The clean stop moved 200 accounts within about a lease, never waiting for them to lapse
     // one by one after the last renewal.
     assertEquals(handedMs < (LEASE_S + 5) * 1000, true, `${handedMs} ms`);
@@ -293,15 +244,6 @@ Deno.test("three instances, 300 accounts, 20 messages a second: kill -9 one, SIG
     sending = false;
     await sendingDone.catch(() => {});
     for (const account of accounts) account?.client.close();
-    for (const instance of instances) {
-      if (!instance.alive) continue;
-      try {
-        instance.child.kill("SIGTERM");
-      } catch { /* gone */ }
-      await instance.child.status;
-    }
-    sender.close();
-    await emulator.close();
-    await pg.stop();
+    await bed.close();
   }
 });
