@@ -25,6 +25,7 @@ import {
 import { BadRequestError, objectOf } from "./request_options.ts";
 import type { UploadStream } from "./upload_streams.ts";
 import { framePool } from "../io/frame_pool.ts";
+import { Mtproto2jsonError } from "../errors.ts";
 
 /** What a file request needs from its connection. */
 export interface FileRequestContext {
@@ -36,6 +37,16 @@ export interface FileRequestContext {
   send(line: Record<string, unknown>): void;
   /** Resolves once the connection's unsent output is below `characters`. */
   drained(characters: number): Promise<void>;
+  /**
+   * True once the connection is closed: its client went away (a request it left behind has no
+   * one to answer, and a download stops fetching parts), or it got every answer it was owed.
+   */
+  closed(): boolean;
+}
+
+/** A file request stopped because its connection's client went away. */
+export class ClientGoneError extends Mtproto2jsonError {
+  override name = "ClientGone";
 }
 
 /** Unsent output above which a download waits before its next chunk line (about 4 parts). */
@@ -142,6 +153,10 @@ export async function download(
       ...(verify ? { verify, onVerified: (all: boolean) => verified = all } : {}),
     });
     for await (const chunk of chunks) {
+      // Leaving the loop ends the download: no part is asked after this one.
+      if (context.closed()) {
+        throw new ClientGoneError("the connection closed before the download's end");
+      }
       hash.update(chunk);
       if (file) {
         for (let written = 0; written < chunk.length;) {

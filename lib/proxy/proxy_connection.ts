@@ -92,18 +92,24 @@ export class ProxyConnection {
   /** Resolves once the connection's unsent output is below a number of characters. */
   readonly #drained: (characters: number) => Promise<void>;
 
+  /** Whether the client is gone (a write to it failed). */
+  readonly #gone: () => boolean;
+
   /**
    * `write` sends one line (without its newline) to the client; `drained` tells when the output
-   * has room again (downloads wait on it between chunk lines).
+   * has room again (downloads wait on it between chunk lines); `gone`, whether a write to the
+   * client failed (a download then stops at once, before the connection is closed).
    */
   constructor(
     defaults: ProxyDefaults,
     write: (line: string) => void,
     drained: (characters: number) => Promise<void> = () => Promise.resolve(),
+    gone: () => boolean = () => false,
   ) {
     this.#defaults = defaults;
     this.#write = write;
     this.#drained = drained;
+    this.#gone = gone;
     this.#account = new ConnectionAccount(
       ({ onUpdate, onMissed, onEvent }) =>
         new Client({
@@ -205,6 +211,7 @@ export class ProxyConnection {
       clock: this.#defaults.clock ?? systemClock,
       send: (line) => this.#send(line),
       drained: (characters) => this.#drained(characters),
+      closed: () => this.#closed || this.#gone(),
     };
   }
 
@@ -252,8 +259,12 @@ export class ProxyConnection {
     }
   }
 
+  /** Set by close(): the client is gone, or got every answer it was owed. */
+  #closed = false;
+
   /** Closes the connection's MTProto connections (a held account stays connected). */
   close(): void {
+    this.#closed = true;
     this.inputEnded();
     this.#account.close();
   }

@@ -52,6 +52,7 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
     defaults,
     (line) => output.push(line),
     (characters) => output.below(characters),
+    () => output.broken,
   );
   let authorized = stream.token === undefined;
   const refuse = (msg: string) =>

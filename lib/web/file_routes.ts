@@ -100,8 +100,12 @@ async function serveFile(context: RouteContext, headOnly: boolean): Promise<Resp
   const spec = downloadSpec(context.url);
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   let wanted: (() => void) | undefined;
+  let cancelled = false;
   // A download's chunk lines, decoded into the body; a reader that is behind holds them back.
   const onLine = async (line: WrittenLine) => {
+    // The reader went away: the session's output fails, as a closed socket's would, which ends
+    // the download (a graceful close would wait for it to fetch the whole file).
+    if (cancelled) throw new Error("the HTTP client cancelled the body");
     const chunk = line.value.chunk as { bytes?: string } | undefined;
     if (!chunk?.bytes || !controller) return;
     const bytes = Uint8Array.fromBase64(chunk.bytes);
@@ -142,16 +146,21 @@ async function serveFile(context: RouteContext, headOnly: boolean): Promise<Resp
     const status = range ? 206 : 200;
     if (headOnly) return new Response(null, { status, headers });
     const release = context.keepOpen();
+    // The reader cancelled the body, or its connection closed (the request's signal says so; a
+    // body's cancel alone may not come while its bytes still fit the socket's buffers).
+    const stop = () => {
+      cancelled = true;
+      wanted?.();
+      session.close().catch(() => {});
+    };
+    context.request.signal.addEventListener("abort", stop, { once: true });
     const body = new ReadableStream<Uint8Array>({
       start: (c) => void (controller = c),
       pull: () => {
         wanted?.();
         wanted = undefined;
       },
-      cancel: () => {
-        wanted?.();
-        session.close().catch(() => {});
-      },
+      cancel: () => stop(),
     }, { highWaterMark: HELD_BYTES, size: (chunk) => chunk.byteLength });
     handedOn = true;
     session.request(3, {

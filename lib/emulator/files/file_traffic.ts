@@ -23,6 +23,8 @@ export const FILE_REQUESTS: ReadonlySet<string> = new Set([
 /** File requests in flight, by auth key. */
 export class FileTraffic {
   readonly #inFlight = new Map<string, number>();
+  /** File requests admitted since start, every key's (a test counts the parts a client fetched). */
+  admitted = 0;
 
   /** Reads the switches afresh at each request, so a test may change them while running. */
   constructor(private readonly options: WorldOptions) {}
@@ -42,6 +44,7 @@ export class FileTraffic {
       throw new RpcError(420, `FLOOD_WAIT_${fileFloodSeconds ?? 1}`);
     }
     this.#inFlight.set(key, count + 1);
+    this.admitted++;
     answer.uncompressed = true;
     if (fileLatencyMs) answer.delayMs = fileLatencyMs;
     answer.onSent = () => {
