@@ -243,9 +243,10 @@ export async function benchProxies(report: Report): Promise<void> {
           // The call's p50 beyond direct next to the server's own hop on a bare TCP echo: when
           // they are alike, the difference is the relay's, not serve's.
           const echo = echoes[withSocks.indexOf(path) + 1];
+          const signed = (ms: number) => `${ms < 0 ? "−" : "+"}${us(Math.abs(ms))}`;
           report(
             `    p50 beyond direct: the call / a ${ECHO_BYTES}-byte TCP echo alone`,
-            `+${us(p50[index] - p50[0])} / +${us(echo - echoes[0])}`,
+            `${signed(p50[index] - p50[0])} / ${signed(echo - echoes[0])}`,
           );
         }
         report(
