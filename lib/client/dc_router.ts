@@ -72,8 +72,10 @@ export class DcRouter {
   #server: ServerTarget;
   #session: SessionState;
   readonly #senders = new Map<number, Sender>();
-  /** Connections for file traffic and to CDN DCs, apart from the account's main ones. */
-  /** File and CDN connections: made when the first is asked for (most clients never do). */
+  /**
+   * Connections for file traffic and to CDN DCs, apart from the account's main ones: made when the
+   * first is asked for (most clients never do).
+   */
   #files?: FileSenders;
   /** Senders and authorizations being made, by name, so that concurrent callers share them. */
   readonly #making = new Map<string, Promise<unknown>>();

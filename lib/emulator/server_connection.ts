@@ -164,8 +164,8 @@ export class ServerConnection {
           `${key.authKey.id.toHex()}, to which a temporary key is bound`,
       );
     }
-    // The transport's payloads are fresh buffers, never read again: decrypted in place, which
-    // spares an upload's part its own copy.
+    // The transport's payload is this message's alone until it is handled (its frame goes back to
+    // the pool only after): decrypted in place, which spares an upload's part its own copy.
     const message = decryptMessage(key.authKey, payload, "client", { inPlace: true });
     // Only a message that decrypted counts: bytes under a key id prove nothing.
     if (this.dc.holders && this.#accountKey !== (key.boundTo ?? key)) {

@@ -43,6 +43,8 @@ export class LeaseKeeper {
   #checkTimer?: TimerId;
   #watchTimer?: TimerId;
   #ticking = false;
+  /** A takeover under way (a round's or a look's): another waits for the next chance. */
+  #takingOver = false;
   #stopped = false;
   /** Accounts handed to another instance: not taken back by a takeover round until then. */
   readonly #avoid = new Map<string, number>();
@@ -132,7 +134,9 @@ export class LeaseKeeper {
           else this.#lose(keyId, "its lease was not renewed (another instance has it)");
         }
       }
-      await this.#takeOver();
+      // A takeover under way (a look between rounds, its claims and restores taking long) is
+      // left alone: the renewal above never waits for it.
+      if (!this.#takingOver) await this.#takeOver();
     } catch (error) {
       // Leases not renewed now are lost when their time is up (#check), not before.
       log?.(`leases: ${(error as Error).message}`);
@@ -148,19 +152,26 @@ export class LeaseKeeper {
    * over 1000 accounts after a kill otherwise waited up to a third of a lease more.
    */
   async #watch(): Promise<void> {
-    if (this.#ticking || this.#stopped) return;
-    this.#ticking = true;
+    // Never in the way of a renewal round: a round runs whatever a look is doing.
+    if (this.#ticking || this.#takingOver || this.#stopped) return;
     try {
       await this.#takeOver();
     } catch {
       // The next round says what failed, and tries again.
-    } finally {
-      this.#ticking = false;
     }
   }
 
   /** Says this instance is alive, and takes its even share of the accounts nobody holds. */
   async #takeOver(): Promise<void> {
+    this.#takingOver = true;
+    try {
+      await this.#takeShare();
+    } finally {
+      this.#takingOver = false;
+    }
+  }
+
+  async #takeShare(): Promise<void> {
     const { store, clock } = this.#options;
     const { instances, accounts } = await store.heartbeat(this.owner, this.leaseMs);
     const share = Math.ceil(accounts / Math.max(1, instances));

@@ -72,6 +72,7 @@ export interface ProxyDefaults {
 
 /** The id given to errors in lines that have no usable id. */
 export const BAD_JSON_ID = -2;
+/** The id of the error line for a line over `--max-line` (its id is never read). */
 export const LINE_TOO_LONG_ID = -1;
 
 /** One client connection of the JSON protocol. */

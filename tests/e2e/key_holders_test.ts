@@ -12,11 +12,17 @@ import { startInstancesBed } from "../support/instances_bed.ts";
 
 Deno.test("an account of --users used through two serve processes at once is recorded as driven by both; through one, it is not", async () => {
   const bed = await startInstancesBed({ users: 3 });
-  const a = await startServeProcess(bed.serverLine);
-  const b = await startServeProcess(bed.serverLine);
-  const onA = await JsonClient.connect(a.port);
-  const onB = await JsonClient.connect(b.port);
+  const serves: Awaited<ReturnType<typeof startServeProcess>>[] = [];
+  const clients: JsonClient[] = [];
   try {
+    const a = await startServeProcess(bed.serverLine);
+    serves.push(a);
+    const b = await startServeProcess(bed.serverLine);
+    serves.push(b);
+    const onA = await JsonClient.connect(a.port);
+    clients.push(onA);
+    const onB = await JsonClient.connect(b.port);
+    clients.push(onB);
     const session = await signInByCode(onA, "+15551000003");
     const self = await onA.request({
       id: 1,
@@ -39,9 +45,8 @@ Deno.test("an account of --users used through two serve processes at once is rec
     assertEquals(moments.length, 1, moments.join("\n"));
     assertEquals(moments[0].endsWith(`: ${a.child.pid} and ${b.child.pid}`), true, moments[0]);
   } finally {
-    onA.close();
-    onB.close();
-    for (const serve of [a, b]) {
+    for (const client of clients) client.close();
+    for (const serve of serves) {
       try {
         serve.child.kill("SIGTERM");
       } catch { /* stopped */ }

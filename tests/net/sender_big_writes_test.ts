@@ -35,6 +35,7 @@ Deno.test("big messages written late are each sent as made, their buffers used a
   try {
     const call = rawCaller(sender, codec);
     await signInWithCode(call, "+15550000001");
+    const timers: ReturnType<typeof setTimeout>[] = [];
     const answers = await Promise.all(
       Array.from({ length: 6 }, (_, part) =>
         Promise.race([
@@ -45,9 +46,13 @@ Deno.test("big messages written late are each sent as made, their buffers used a
             file_total_parts: 6,
             bytes: generatedFileBytes(5n, part * PART, PART),
           }).then((answer) => answer._cons),
-          new Promise((resolve) => setTimeout(() => resolve("no answer"), 20_000)),
+          new Promise((resolve) => {
+            const timer = setTimeout(() => resolve("no answer"), 20_000);
+            timers.push(timer);
+          }),
         ])),
     );
+    for (const timer of timers) clearTimeout(timer);
     assertEquals(answers, Array(6).fill("boolTrue"));
   } finally {
     sender.close();

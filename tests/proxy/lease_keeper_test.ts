@@ -15,6 +15,8 @@ function world(options: { instances?: number; accounts?: string[] } = {}) {
     renewals: 0,
     /** Accounts stored later (their instance died): nobody's from now on. */
     freeNow: undefined as string[] | undefined,
+    /** Accounts whose restore after a takeover never ends (a store that is slow to read). */
+    slowRestore: new Set<string>(),
   };
   const never = new Promise<never>(() => {});
   const answer = <T>(value: () => T): Promise<T> => state.paused ? never : Promise.resolve(value());
@@ -40,7 +42,10 @@ function world(options: { instances?: number; accounts?: string[] } = {}) {
     leaseMs: 15_000,
     owner: "me",
     onLost: (keyId) => void events.push(`lost ${keyId} at ${clock.now() - start}`),
-    onTaken: (keyId, token) => void events.push(`taken ${keyId} token ${token}`),
+    onTaken: (keyId, token) => {
+      events.push(`taken ${keyId} token ${token}`);
+      return state.slowRestore.has(keyId) ? never : undefined;
+    },
   });
   const start = clock.now();
   return { clock, state, keeper, events };
@@ -107,4 +112,20 @@ Deno.test("an account whose lease lapsed is taken within a fifteenth of a lease,
   await clock.advance(1_000);
   assertEquals(events.sort(), ["taken k0 token 7", "taken k1 token 7"]);
   await keeper.stop(true);
+});
+
+Deno.test("a takeover that takes long (slow restores) never holds back the renewal of the leases already held", async () => {
+  const { clock, keeper, events, state } = world({ instances: 1, accounts: [] });
+  await keeper.start();
+  await keeper.claim("held");
+  const renewals = state.renewals;
+  // An account nobody holds, whose restore (onTaken) never ends while the test runs.
+  state.freeNow = ["held", "slow"];
+  state.slowRestore.add("slow");
+  await clock.advance(1_000);
+  // Renewal rounds every 5 s go on: the lease held stays held past its length.
+  await clock.advance(30_000);
+  assertEquals(state.renewals - renewals >= 6, true, `${state.renewals - renewals} renewals`);
+  assertEquals(events.filter((event) => event.startsWith("lost")), []);
+  await keeper.stop(false);
 });

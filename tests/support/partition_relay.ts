@@ -44,9 +44,11 @@ export function startPartitionRelay(port: number): PartitionRelay {
       open.delete(conn);
     }
   };
+  let closed = false;
   const relay = async (client: Deno.Conn) => {
     open.add(client);
     await healed;
+    if (closed) return client.close();
     const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
     open.add(upstream);
     void pump(client, upstream);
@@ -64,6 +66,7 @@ export function startPartitionRelay(port: number): PartitionRelay {
       heal();
     },
     close() {
+      closed = true;
       heal();
       listener.close();
       for (const conn of open) {
