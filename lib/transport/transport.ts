@@ -95,14 +95,8 @@ export class ClientTransport {
    * a negative number is the server's transport error and throws {@link TransportError}.
    */
   unpack(chunk: Uint8Array): Uint8Array[] {
-    // Bytes read into readTarget() are the queue's own: deobfuscated where they lie.
-    const target = this.#target;
+    pushReceived(this.#queue, chunk, this.#target, this.#receive);
     this.#target = undefined;
-    const own = target !== undefined && chunk.buffer === target.buffer &&
-      chunk.byteOffset === target.byteOffset;
-    this.#queue.push(
-      this.#receive ? this.#receive.process(chunk, own ? chunk : undefined) : chunk,
-    );
     const payloads: Uint8Array[] = [];
     for (let payload; (payload = this.#framing.unpack(this.#queue));) {
       if (payload.length === 4) {
@@ -113,6 +107,22 @@ export class ClientTransport {
     }
     return payloads;
   }
+}
+
+/**
+ * Puts received bytes on `queue`, deobfuscated by `receive` when the transport has one: where they
+ * lie when they were read into the queue's last read target (the queue's own bytes), else into a
+ * copy.
+ */
+function pushReceived(
+  queue: ByteQueue,
+  chunk: Uint8Array,
+  target: Uint8Array | undefined,
+  receive: AesCtr | undefined,
+): void {
+  const own = target !== undefined && chunk.buffer === target.buffer &&
+    chunk.byteOffset === target.byteOffset;
+  queue.push(receive ? receive.process(chunk, own ? chunk : undefined) : chunk);
 }
 
 /** The server side of a transport: recognises the client's choice, then frames replies alike. */
@@ -150,14 +160,8 @@ export class ServerTransport {
 
   /** Feeds received bytes and returns the whole payloads now available. */
   unpack(chunk: Uint8Array): Uint8Array[] {
-    // Bytes read into readTarget() are the queue's own: deobfuscated where they lie.
-    const target = this.#target;
+    pushReceived(this.#queue, chunk, this.#target, this.#receive);
     this.#target = undefined;
-    const own = target !== undefined && chunk.buffer === target.buffer &&
-      chunk.byteOffset === target.byteOffset;
-    this.#queue.push(
-      this.#receive ? this.#receive.process(chunk, own ? chunk : undefined) : chunk,
-    );
     if (!this.#framing && !this.#detect()) return [];
     const payloads: Uint8Array[] = [];
     for (let payload; (payload = this.#framing!.unpack(this.#queue));) payloads.push(payload);
