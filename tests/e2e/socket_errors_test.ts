@@ -95,7 +95,18 @@ function resetting() {
     while (running) {
       await sleep(10);
       listener.close();
-      if (running) listener = Deno.listen({ hostname: "127.0.0.1", port });
+      // Between the close and the listen, another test's connection may take the port as its
+      // own local port (the kernel hands out ephemeral ports from the same range): the port is
+      // listened on again as soon as it is free.
+      while (running) {
+        try {
+          listener = Deno.listen({ hostname: "127.0.0.1", port });
+          break;
+        } catch (error) {
+          if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+          await sleep(1);
+        }
+      }
     }
   })();
   return {
