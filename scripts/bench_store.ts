@@ -24,6 +24,7 @@ import type { TlSchema } from "../lib/tl/schema.ts";
 import { JsonClient } from "../tests/support/json_client.ts";
 import { startPostgres } from "../tests/support/postgres.ts";
 import {
+  messagesToSelf,
   signInAlice,
   signInAliceDirect,
   signInByCode,
@@ -33,11 +34,9 @@ import {
 import { extraUserPhone } from "../lib/emulator/world_default.ts";
 import { app, spawn, stop } from "./bench_serve.ts";
 import { until } from "../tests/support/until.ts";
+import { isSynced, type Line } from "../tests/support/json_lines.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
-type Line = Record<string, unknown>;
-
-const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
 const messages = (client: JsonClient) => client.updates.filter((line) => line.message).length;
 const COUNT = 3000;
 
@@ -55,19 +54,8 @@ async function updatesPerSecond(schema: TlSchema, line: Line, target: string): P
     const live = await JsonClient.connect(serve.port);
     await signInAlice(live);
     await live.next(isSynced, 60_000);
-    let sent = 0;
     const start = performance.now();
-    await Promise.all(Array.from({ length: 50 }, async () => {
-      while (sent < COUNT) {
-        const n = ++sent;
-        await sender.call({
-          _cons: "messages.sendMessage",
-          peer: { _cons: "inputPeerSelf" },
-          message: `bench ${n}`,
-          random_id: n,
-        });
-      }
-    }));
+    await messagesToSelf(sender)(COUNT);
     await until(() => messages(live) >= COUNT, 120_000, "the updates", 5);
     const rate = COUNT / ((performance.now() - start) / 1000);
     live.close();

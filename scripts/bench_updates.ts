@@ -12,6 +12,7 @@ import { Client, defaultServer, serverFromJson } from "../lib/client/client.ts";
 import type { TlSchema } from "../lib/tl/schema.ts";
 import { JsonClient } from "../tests/support/json_client.ts";
 import {
+  messagesToSelf,
   signInAlice,
   signInAliceDirect,
   startServeProcess,
@@ -19,11 +20,9 @@ import {
 } from "../tests/support/processes.ts";
 import { app, spawn, stop } from "./bench_serve.ts";
 import { until } from "../tests/support/until.ts";
+import { isSynced, type Line } from "../tests/support/json_lines.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
-type Line = Record<string, unknown>;
-
-const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
 const messages = (client: JsonClient) => client.updates.filter((line) => line.message).length;
 
 /** Runs the managed-updates benchmarks and reports each figure. */
@@ -39,22 +38,8 @@ export async function benchUpdates(schema: TlSchema, report: Report): Promise<vo
     app,
     transport: { kind: "intermediate" },
   });
-  let sent = 0;
   /** Alice writes `count` messages to herself, 50 at a time. */
-  const write = async (count: number) => {
-    const target = sent + count;
-    await Promise.all(Array.from({ length: 50 }, async () => {
-      while (sent < target) {
-        const n = ++sent;
-        await sender.call({
-          _cons: "messages.sendMessage",
-          peer: { _cons: "inputPeerSelf" },
-          message: `bench ${n}`,
-          random_id: n,
-        });
-      }
-    }));
-  };
+  const write = messagesToSelf(sender);
   try {
     console.log("\nManaged updates (Alice's messages to herself, from another session)");
     await signInAliceDirect(sender);

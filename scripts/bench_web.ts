@@ -25,6 +25,7 @@ import type { TlSchema } from "../lib/tl/schema.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
 import { JsonClient } from "../tests/support/json_client.ts";
 import {
+  messagesToSelf,
   signInAlice,
   signInAliceDirect,
   startServeProcess,
@@ -462,22 +463,8 @@ export async function benchWeb(schema: TlSchema, report: Report): Promise<void> 
     const owner = await JsonClient.connect(served.port);
     const session = await signInAlice(owner) as Line;
     const handle = (await post(base, "/v1/sessions", { session })).account as string;
-    let sent = 0;
     /** Alice writes `count` messages to herself, 50 at a time. */
-    const write = async (count: number) => {
-      const target = sent + count;
-      await Promise.all(Array.from({ length: 50 }, async () => {
-        while (sent < target) {
-          const n = ++sent;
-          await sender.call({
-            _cons: "messages.sendMessage",
-            peer: { _cons: "inputPeerSelf" },
-            message: `bench ${n}`,
-            random_id: n,
-          });
-        }
-      }));
-    };
+    const write = messagesToSelf(sender);
     const readers = {
       /** A TCP connection that loads Alice's session: her updates as lines. */
       async tcp() {

@@ -17,13 +17,8 @@ import { signInByCode } from "../support/processes.ts";
 import { extraUserPhone } from "../../lib/emulator/world_default.ts";
 import { keyIdOf } from "../../lib/proxy/held_defaults.ts";
 import { until } from "../support/until.ts";
-import {
-  isMoved,
-  isSynced,
-  type Line,
-  startInstancesBed,
-  textOf,
-} from "../support/instances_bed.ts";
+import { startInstancesBed } from "../support/instances_bed.ts";
+import { isMoved, isSynced, type Line, textOf } from "../support/json_lines.ts";
 
 const ACCOUNTS = 300;
 const LEASE_S = 3;

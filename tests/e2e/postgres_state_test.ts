@@ -9,14 +9,8 @@ import { assertEquals } from "../assert.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice } from "../support/processes.ts";
 import { until } from "../support/until.ts";
-import {
-  isSynced,
-  lastMessageCursor,
-  type Line,
-  range,
-  startInstancesBed,
-  textsOf,
-} from "../support/instances_bed.ts";
+import { startInstancesBed } from "../support/instances_bed.ts";
+import { isSynced, lastMessageCursor, type Line, range, textsOf } from "../support/json_lines.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 

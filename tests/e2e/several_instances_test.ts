@@ -17,15 +17,15 @@ import { extraUserPhone } from "../../lib/emulator/world_default.ts";
 import { until } from "../support/until.ts";
 import { openPostgresStore } from "../../lib/store/postgres.ts";
 import { keyIdOf } from "../../lib/proxy/held_defaults.ts";
+import { startInstancesBed } from "../support/instances_bed.ts";
 import {
   isMoved,
   isSynced,
   lastMessageCursor,
   type Line,
   range,
-  startInstancesBed,
   textsOf,
-} from "../support/instances_bed.ts";
+} from "../support/json_lines.ts";
 
 const LEASE_S = 2;
 

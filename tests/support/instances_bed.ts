@@ -20,38 +20,12 @@ import { startServeProcess, waitFor } from "./processes.ts";
 import { testCodec as codec } from "./emulated_sender.ts";
 import { rawCaller, signIn } from "./raw_calls.ts";
 import { type Postgres, startPostgres } from "./postgres.ts";
+import type { Line } from "./json_lines.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
 /** The emulator's log line for a moment two processes held connections on one key. */
 const DRIVEN_TWICE = /auth key \S+ driven by two processes at once: .*/g;
-
-/** A JSON line. */
-export type Line = Record<string, unknown>;
-
-/** `synced`, the event that ends a connection's catching up. */
-export const isSynced = (line: Line) => line.id === 0 && (line.event as Line)?.type === "synced";
-
-/** `account_moved`: another instance drives the account now. */
-export const isMoved = (line: Line) =>
-  line.id === 0 && (line.event as Line)?.type === "account_moved";
-
-/** The text of a managed update line carrying a new message. */
-export const textOf = (line: Line) =>
-  (((line.message as TlObject | undefined)?.updates as TlObject[])?.[0]?.message as TlObject)
-    ?.message as string | undefined;
-
-/** The texts of the messages a client got, in order. */
-export const textsOf = (client: JsonClient) =>
-  client.updates.map(textOf).filter((text) => text !== undefined);
-
-/** The cursor of the last message line a client got. */
-export const lastMessageCursor = (client: JsonClient) =>
-  client.updates.filter((line) => textOf(line) !== undefined).at(-1)!.cursor as string;
-
-/** `prefix from` … `prefix to-1`. */
-export const range = (prefix: string, from: number, to: number) =>
-  Array.from({ length: to - from }, (_, i) => `${prefix} ${from + i}`);
 
 /** A `serve` process of the bed. */
 export interface Instance {

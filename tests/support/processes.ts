@@ -190,3 +190,29 @@ export async function signInBob(client: JsonClient): Promise<void> {
     throw new Error(`Bob's password was refused: ${JSON.stringify(checked)}`);
   }
 }
+
+/**
+ * Alice's messages to herself from her library session (`signInAliceDirect`), `inFlight` at a time:
+ * the load of the update benches. Each call of the returned function sends `count` more, numbered
+ * on from the last ("bench N", random_id N).
+ */
+export function messagesToSelf(
+  client: { call(request: Record<string, unknown>): Promise<unknown> },
+  inFlight = 50,
+): (count: number) => Promise<void> {
+  let sent = 0;
+  return async (count) => {
+    const target = sent + count;
+    await Promise.all(Array.from({ length: inFlight }, async () => {
+      while (sent < target) {
+        const n = ++sent;
+        await client.call({
+          _cons: "messages.sendMessage",
+          peer: { _cons: "inputPeerSelf" },
+          message: `bench ${n}`,
+          random_id: n,
+        });
+      }
+    }));
+  };
+}
