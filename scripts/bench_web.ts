@@ -354,43 +354,29 @@ export async function benchWeb(schema: TlSchema, report: Report): Promise<void> 
     console.log(
       "\nThe web front (serve --http): help.getNearestDc and managed updates, ratios to TCP",
     );
+    /** A front of CONNECTIONS lean sockets, IN_FLIGHT calls on each (TCP lines, WebSocket). */
+    const socketsFront = (
+      name: string,
+      connect: () => Promise<{ call(id: number): Promise<void>; close(): void; wrong: number }>,
+    ): Front => ({
+      name,
+      async open() {
+        const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, connect));
+        await Promise.all(sockets.map((socket) => socket.call(1)));
+        let next = 2;
+        return {
+          calls: sockets.map((socket) => () => socket.call(next++)),
+          inFlight: IN_FLIGHT,
+          close: () => {
+            for (const socket of sockets) socket.close();
+            return sockets.reduce((sum, socket) => sum + socket.wrong, 0);
+          },
+        };
+      },
+    });
     const fronts: Front[] = [
-      {
-        name: "TCP (NDJSON)",
-        async open() {
-          const sockets = await Promise.all(
-            Array.from({ length: CONNECTIONS }, () => LeanJsonLoad.connect(served.port)),
-          );
-          await Promise.all(sockets.map((socket) => socket.call(1)));
-          let next = 2;
-          return {
-            calls: sockets.map((socket) => () => socket.call(next++)),
-            inFlight: IN_FLIGHT,
-            close: () => {
-              for (const socket of sockets) socket.close();
-              return sockets.reduce((sum, socket) => sum + socket.wrong, 0);
-            },
-          };
-        },
-      },
-      {
-        name: "WebSocket",
-        async open() {
-          const sockets = await Promise.all(
-            Array.from({ length: CONNECTIONS }, () => LeanWsLoad.connect(httpPort)),
-          );
-          await Promise.all(sockets.map((socket) => socket.call(1)));
-          let next = 2;
-          return {
-            calls: sockets.map((socket) => () => socket.call(next++)),
-            inFlight: IN_FLIGHT,
-            close: () => {
-              for (const socket of sockets) socket.close();
-              return sockets.reduce((sum, socket) => sum + socket.wrong, 0);
-            },
-          };
-        },
-      },
+      socketsFront("TCP (NDJSON)", () => LeanJsonLoad.connect(served.port)),
+      socketsFront("WebSocket", () => LeanWsLoad.connect(httpPort)),
       ...[CONNECTIONS, 1].map((sessions) => ({
         name: sessions === 1 ? "HTTP keep-alive, one handle" : "HTTP keep-alive",
         async open() {
