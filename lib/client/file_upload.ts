@@ -41,6 +41,11 @@ export interface UploadFileOptions {
   partTimeoutSeconds?: number;
   /** Called with the bytes saved so far, after each part. */
   onProgress?: (saved: number) => void;
+  /**
+   * Asked before each part is read and after each part's answer: an error it returns ends the
+   * upload with that error, no further part sent (nobody waits for the upload's answer any more).
+   */
+  stopped?: () => Error | undefined;
 }
 
 /** An upload that cannot go on; `rpcError` names Telegram's reason when it gave one. */
@@ -155,6 +160,8 @@ export async function uploadFile(
   try {
     while (!ended || pending.size > 0) {
       if (readFailed) throw readFailed.error;
+      const stop = options.stopped?.();
+      if (stop) throw stop;
       // Read only as far as the window can take: the source waits, not memory.
       if (!ended && !reading && pending.size < settings.maxParts) read();
       const waitUntil = sendDue(window, () => clock.now(), ask);

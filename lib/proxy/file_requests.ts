@@ -241,6 +241,11 @@ export async function upload(
       ...(size !== undefined ? { size } : {}),
       ...(parts !== undefined ? { parts } : {}),
       onProgress: progressLines(context, id, every, size),
+      // As a download does: a client that went away has the rest of its file left unsent.
+      stopped: () =>
+        context.closed()
+          ? new ClientGoneError("the connection closed before the upload's end")
+          : undefined,
     });
     return context.client.json(input);
   } finally {

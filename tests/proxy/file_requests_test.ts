@@ -6,7 +6,10 @@
 import { createHash } from "node:crypto";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { ProxyConnection } from "../../lib/proxy/proxy_connection.ts";
-import { appIdentity } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { serve } from "../../lib/proxy/serve.ts";
+import { JsonClient } from "../support/json_client.ts";
+import { signInAlice } from "../support/processes.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import type { WorldOptions } from "../../lib/emulator/world_types.ts";
@@ -291,5 +294,60 @@ Deno.test("a download's parts come in buffers the frame pool lends again once ea
     assertEquals(made <= 16, true, `the pool made ${made} buffers for 48 parts`);
   } finally {
     await close();
+  }
+});
+
+Deno.test("a client that goes away mid-upload stops it: no more parts are saved than were in flight", async () => {
+  // Over serve's TCP port, as a user's script that dies mid-upload: each part answered 20 ms
+  // late, one in flight, so the 64 parts of the file take over a second.
+  const emulator = await startEmulator({
+    port: 0,
+    log: () => {},
+    world: { homeDc: 2, fileLatencyMs: 20 },
+  });
+  const dir = await Deno.makeTempDir({ prefix: "upload_gone_" });
+  const server = serve({
+    schema: loadSchema(),
+    server: serverFlag(JSON.stringify(emulator.serverLine(2)))!,
+    app: appIdentity("12345", "hash", "test"),
+    transport: { kind: "intermediate" },
+    files: { kind: "inside", dir },
+    log: () => {},
+  }, { host: "127.0.0.1", port: 0, maxLine: 16 * MiB });
+  try {
+    await Deno.writeFile(`${dir}/big.bin`, generatedFileBytes(5n, 0, 32 * MiB));
+    const signing = await JsonClient.connect(server.port);
+    const session = await signInAlice(signing);
+    signing.close();
+    const socket = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    const request = [
+      { id: 1, session },
+      { id: 2, upload: { path: "big.bin", parts: 1, progress: 0.05 } },
+    ].map((line) => JSON.stringify(line) + "\n").join("");
+    await socket.write(new TextEncoder().encode(request));
+    // Until the first progress line: the upload is under way.
+    const buffer = new Uint8Array(64 * 1024);
+    let text = "";
+    while (!text.includes('"progress"')) {
+      const n = await socket.read(buffer);
+      if (n === null) throw new Error(`the connection ended: ${text}`);
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    const traffic = emulator.world.fileService.traffic;
+    const before = traffic.admitted;
+    socket.close();
+    let seen = -1;
+    for (let stable = 0; stable < 3;) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      stable = traffic.admitted === seen ? stable + 1 : 0;
+      seen = traffic.admitted;
+    }
+    const after = traffic.admitted - before;
+    // The part in flight at the close, and those saved before a progress line's write failed.
+    assertEquals(before < 40 && after <= 10, true, `${before} parts, then ${after} more`);
+  } finally {
+    await server.close();
+    await emulator.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
