@@ -11,6 +11,9 @@
  * @module
  */
 
+import type { Clock } from "./clock.ts";
+import { IdleRelease, POOL_IDLE_MS } from "./idle_release.ts";
+
 /** Frames from this size on are served from the pool (smaller ones are not worth it)… */
 export const POOLED_FROM = 256 * 1024;
 /** …up to this size: a 1 MiB part with its headers. */
@@ -21,11 +24,16 @@ export class FramePool {
   readonly #free: ArrayBuffer[] = [];
   readonly #references = new WeakMap<ArrayBuffer, number>();
   readonly #maxFree: number;
+  readonly #idle: IdleRelease;
   #allocated = 0;
 
-  /** Keeps at most `maxFree` free buffers (the rest become garbage). */
-  constructor(maxFree = 16) {
+  /**
+   * Keeps at most `maxFree` free buffers (the rest become garbage), and none once no frame was
+   * taken for `idleMs` (after a download, a process gives its buffers back).
+   */
+  constructor(maxFree = 16, idleMs = POOL_IDLE_MS, clock?: Clock) {
     this.#maxFree = maxFree;
+    this.#idle = new IdleRelease(() => this.#free.length = 0, idleMs, clock);
   }
 
   /**
@@ -44,6 +52,7 @@ export class FramePool {
    */
   take(count: number): Uint8Array {
     if (count < POOLED_FROM || count > POOLED_BUFFER) return new Uint8Array(count);
+    this.#idle.used();
     const buffer = this.#free.pop() ?? (this.#allocated++, new ArrayBuffer(POOLED_BUFFER));
     this.#references.set(buffer, 1);
     return new Uint8Array(buffer, 0, count);
@@ -65,7 +74,10 @@ export class FramePool {
       return;
     }
     this.#references.delete(buffer);
-    if (this.#free.length < this.#maxFree) this.#free.push(buffer);
+    if (this.#free.length < this.#maxFree) {
+      this.#free.push(buffer);
+      this.#idle.holding();
+    }
   }
 
   /** Buffers free to lend (for tests and the bench). */

@@ -11,6 +11,9 @@
  * @module
  */
 
+import type { Clock } from "../io/clock.ts";
+import { IdleRelease, POOL_IDLE_MS } from "../io/idle_release.ts";
+
 /** Messages from this many bytes up are made in a lent buffer; smaller ones cost little fresh. */
 export const LEND_FROM = 64 * 1024;
 /** Capacities are rounded up to this, so that parts of one size (plus random padding) share. */
@@ -34,9 +37,17 @@ export class MessageBuffers {
   readonly #free: ArrayBuffer[] = [];
   // Weak: a buffer never given back is let go with its last view.
   readonly #lent = new WeakSet<ArrayBuffer>();
+  readonly #kept: number;
+  readonly #idle: IdleRelease;
 
-  /** Keeps at most `kept` free buffers (a few connections' parts in flight). */
-  constructor(private readonly kept = 16) {}
+  /**
+   * Keeps at most `kept` free buffers (a few connections' parts in flight), and none once no
+   * big message was made for `idleMs` (after an upload, a process gives its buffers back).
+   */
+  constructor(kept = 16, idleMs = POOL_IDLE_MS, clock?: Clock) {
+    this.#kept = kept;
+    this.#idle = new IdleRelease(() => this.#free.length = 0, idleMs, clock);
+  }
 
   /**
    * An array of `length` bytes to make a message in (its content is whatever was there: the
@@ -44,6 +55,7 @@ export class MessageBuffers {
    */
   take = (length: number): Uint8Array => {
     if (length < LEND_FROM) return new Uint8Array(length);
+    this.#idle.used();
     const capacity = Math.ceil(length / GRANULE) * GRANULE;
     // The smallest free buffer that fits, unless it is twice too big (a thumbnail in a megabyte).
     const free = this.#free;
@@ -66,6 +78,9 @@ export class MessageBuffers {
   release = (written: Uint8Array): void => {
     const buffer = written.buffer as ArrayBuffer;
     if (!this.#lent.delete(buffer)) return;
-    if (this.#free.length < this.kept) this.#free.push(buffer);
+    if (this.#free.length < this.#kept) {
+      this.#free.push(buffer);
+      this.#idle.holding();
+    }
   };
 }
