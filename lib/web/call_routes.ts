@@ -7,7 +7,14 @@
  * @module
  */
 
-import { HttpError, json, jsonText, parseKeepingNumbers, statusOf } from "./http_answers.ts";
+import {
+  callAnswer,
+  HttpError,
+  json,
+  jsonText,
+  parseKeepingNumbers,
+  statusOf,
+} from "./http_answers.ts";
 import { HANDLE_COOKIE, type RouteContext, type WebRoute } from "./routes.ts";
 import type { WrittenLine } from "./web_account.ts";
 
@@ -60,7 +67,7 @@ function answer(line: WrittenLine, key = "message"): Response {
     const head = MESSAGE_ANSWER.exec(text);
     if (head && text.endsWith("}")) {
       const message = text.slice(head[0].length, -1);
-      if (!message.includes('"rpc_')) return jsonText(message);
+      if (!message.includes('"rpc_')) return callAnswer(message);
     }
   }
   if (line.value.error !== undefined) return errorLine(line);

@@ -64,6 +64,33 @@ export function jsonText(text: string, status = 200, headers: Record<string, str
   return response;
 }
 
+/** The headers of {@link callAnswer}: one object, read by each response and never changed. */
+const CONTENT_TYPE_ONLY = { "content-type": "application/json" };
+
+/**
+ * A one-shot call's 200 answer (`text` is JSON already made), with its content type as its only
+ * header: Deno's server sends such a response by its fast path for static bodies, which cost
+ * about 3.5 µs of CPU less per request than the same with a second header (a bare `Deno.serve`
+ * under bench_web's HTTP load: 18.5 → 15 µs). It says nothing about caching: an answer to a
+ * POST is stored by no cache unless it says how long it stays fresh, and GET answers keep
+ * `cache-control: no-store` ({@link jsonText}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { callAnswer } from "./http_answers.ts";
+ * const response = callAnswer('{"_cons":"nearestDc","this_dc":2}');
+ * assert.equal(response.status, 200);
+ * assert.equal(response.headers.get("content-type"), "application/json");
+ * assert.equal((await response.json()).this_dc, 2);
+ * ```
+ */
+export function callAnswer(text: string): Response {
+  const response = new Response(text, { headers: CONTENT_TYPE_ONLY });
+  bodyLengths.set(response, utf8Length(text));
+  return response;
+}
+
 /** A JSON response of `value`. */
 export function json(value: unknown, status = 200, headers: Record<string, string> = {}) {
   return jsonText(JSON.stringify(value), status, headers);

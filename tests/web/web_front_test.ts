@@ -98,6 +98,7 @@ Deno.test("one-shot calls: a handle signs in, calls by /v1/{method} and /v1/call
     assertEquals(handle.length, 43); // 32 bytes, base64url
     const me = await post(base, "/v1/users.getUsers", { id: [{ _cons: "inputUserSelf" }] }, handle);
     assertEquals([me.status, me.json()[0].first_name], [200, "Alice"]);
+    assertEquals(me.headers.get("content-type"), "application/json");
     const bob = await post(
       base,
       "/v1/contacts.resolveUsername",
