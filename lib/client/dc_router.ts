@@ -77,10 +77,12 @@ export class DcRouter {
    * first is asked for (most clients never do).
    */
   #files?: FileSenders;
+  // The next two are made when first needed and #making dropped when emptied: an idle client
+  // needs neither, and a thousand idle connections through serve kept ~320 B each in them.
   /** Senders and authorizations being made, by name, so that concurrent callers share them. */
-  readonly #making = new Map<string, Promise<unknown>>();
+  #making?: Map<string, Promise<unknown>>;
   /** Senders closed because the server, the session or the home DC changed: their calls move. */
-  readonly #replaced = new WeakSet<Sender>();
+  #replaced?: WeakSet<Sender>;
   readonly #authorizedDcs = new Set<number>();
   /** Other DCs' addresses (and `media_only` ones, where file traffic goes) from the config. */
   readonly #addresses = new DcAddresses();
@@ -155,7 +157,7 @@ export class DcRouter {
   /** Closes every connection for a switch: calls in flight on them move on. */
   #replaceConnections(): void {
     for (const sender of [...this.#senders.values(), ...(this.#files?.takeAll() ?? [])]) {
-      this.#replaced.add(sender);
+      (this.#replaced ??= new WeakSet()).add(sender);
       sender.close();
     }
     this.#senders.clear();
@@ -168,7 +170,7 @@ export class DcRouter {
 
   /** Whether `sender` was closed by a switch (server, session, home DC), not by its owner. */
   replaced(sender: Sender): boolean {
-    return this.#replaced.has(sender);
+    return this.#replaced?.has(sender) ?? false;
   }
 
   /** The session as it stands (the home sender's live key, salt and id included). */
@@ -272,10 +274,13 @@ export class DcRouter {
    * Runs `make` unless one with the same `name` is running: its callers share that one's result.
    */
   #once<T>(name: string, make: () => Promise<T>): Promise<T> {
-    const running = this.#making.get(name);
+    const running = this.#making?.get(name);
     if (running) return running as Promise<T>;
-    const made = make().finally(() => this.#making.delete(name));
-    this.#making.set(name, made);
+    const made = make().finally(() => {
+      this.#making?.delete(name);
+      if (this.#making?.size === 0) this.#making = undefined;
+    });
+    (this.#making ??= new Map()).set(name, made);
     return made;
   }
 
@@ -389,7 +394,7 @@ export class DcRouter {
     const previous = this.#senders.get(this.#session.dc);
     if (previous) {
       // Calls in flight there move to the new home DC (or end as maybe executed).
-      this.#replaced.add(previous);
+      (this.#replaced ??= new WeakSet()).add(previous);
       previous.close();
     }
     this.#senders.delete(this.#session.dc);

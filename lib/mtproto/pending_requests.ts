@@ -54,9 +54,10 @@ export class PendingRequests {
   queue: Pending[] = [];
   /**
    * destroy_session and destroy_auth_key are answered by bare objects, not rpc_result: these find
-   * the request (by the session id it names; the auth key request is one at a time).
+   * the request (by the session id it names; the auth key request is one at a time). Made with
+   * the first: most sessions never send one, and an empty map is ~180 B per connection.
    */
-  #destroySessionRequests = new Map<bigint, Pending>();
+  #destroySessionRequests?: Map<bigint, Pending>;
   #destroyAuthKeyRequest?: Pending;
 
   /** Requests of the owner (not the session's own) sent and not yet answered. */
@@ -79,7 +80,7 @@ export class PendingRequests {
     this.#pending.set(pending.requestId, pending);
     this.queue.push(pending);
     const target = destroySessionTarget(body);
-    if (target !== undefined) this.#destroySessionRequests.set(target, pending);
+    if (target !== undefined) (this.#destroySessionRequests ??= new Map()).set(target, pending);
     else if (isDestroyAuthKey(body)) this.#destroyAuthKeyRequest = pending;
     return pending;
   }
@@ -110,7 +111,7 @@ export class PendingRequests {
 
   /** The unanswered destroy_session request naming `sessionId`. */
   destroySessionRequest(sessionId: bigint): Pending | undefined {
-    const pending = this.#destroySessionRequests.get(sessionId);
+    const pending = this.#destroySessionRequests?.get(sessionId);
     return pending && this.#pending.has(pending.requestId) ? pending : undefined;
   }
 
@@ -196,8 +197,10 @@ export class PendingRequests {
     // Answered requests are rarely still queued (only when an answer beats a resend).
     if (pending.queued) this.queue = this.queue.filter((queued) => queued !== pending);
     if (this.#destroyAuthKeyRequest === pending) this.#destroyAuthKeyRequest = undefined;
+    if (!this.#destroySessionRequests) return;
     for (const [sessionId, known] of this.#destroySessionRequests) {
       if (known === pending) this.#destroySessionRequests.delete(sessionId);
     }
+    if (this.#destroySessionRequests.size === 0) this.#destroySessionRequests = undefined;
   }
 }

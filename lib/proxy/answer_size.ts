@@ -34,7 +34,8 @@ export function expectedAnswerCharacters(request: Record<string, unknown>): numb
 
 /** The expected output of the requests in flight, by request id. */
 export class ExpectedAnswers {
-  readonly #byId = new Map<number, number>();
+  /** Made with the first request expecting a big answer: most connections send none. */
+  #byId?: Map<number, number>;
   /** Their sum, in characters. */
   total = 0;
 
@@ -42,13 +43,15 @@ export class ExpectedAnswers {
   add(id: number, request: Record<string, unknown>): void {
     const characters = expectedAnswerCharacters(request);
     if (characters === 0) return;
-    this.#byId.set(id, characters);
+    (this.#byId ??= new Map()).set(id, characters);
     this.total += characters;
   }
 
   /** Request `id` was answered: its answer is output now (or never comes). */
   settle(id: number): void {
+    if (!this.#byId) return;
     this.total -= this.#byId.get(id) ?? 0;
     this.#byId.delete(id);
+    if (this.#byId.size === 0) this.#byId = undefined;
   }
 }

@@ -128,14 +128,20 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
       if (Object.keys(request).length > 0) connection.handleLine(withoutToken(text));
       await handleAll(rest);
     }
-    for (let next; !(next = await batches.next()).done;) {
+    // A batch is handled in a call of its own, so that this frame, waiting in the next read for as
+    // long as the client is idle, holds none of the last batch's lines (an upload's chunk line may
+    // be a megabyte).
+    const handleNext = async (): Promise<boolean> => {
+      const next = await batches.next();
+      if (next.done) return false;
       await handleAll(next.value);
       // Back-pressure: a client that does not read its answers is not read from either.
       if (pressed()) await room();
       // A streamed upload faster than Telegram: its chunks wait in the socket, not here.
       await connection.inputRoom();
-      if (output.broken) break;
-    }
+      return !output.broken;
+    };
+    while (await handleNext());
   } catch (error) {
     defaults.log?.(`connection read error: ${(error as Error).message}`);
   }

@@ -62,8 +62,10 @@ export class BoxSequencer {
   readonly #host: SequencerHost;
   readonly #clock: () => number;
   readonly #gapMs: number;
-  readonly #held = new Map<BoxName, Held[]>();
-  readonly #gapDeadline = new Map<BoxName, number>();
+  // Made with the first held update and dropped when none is left: a thousand idle connections
+  // through serve each kept two empty maps (~180 B each) here.
+  #held?: Map<BoxName, Held[]>;
+  #gapDeadline?: Map<BoxName, number>;
 
   /** A sequencer holding nothing yet. */
   constructor(host: SequencerHost, options: SequencerOptions) {
@@ -87,36 +89,40 @@ export class BoxSequencer {
 
   /** Delivers the held updates of every box that are now in order. */
   drainAll(out: UpdateOutput[]): void {
-    for (const held of [...this.#held.keys()]) this.drain(held, out);
+    if (this.#held) { for (const held of [...this.#held.keys()]) this.drain(held, out); }
   }
 
   /** Delivers the held updates of `box` that are now in order. */
   drain(box: BoxName, out: UpdateOutput[]): void {
-    const held = this.#held.get(box);
+    const held = this.#held?.get(box);
     if (!held || this.#host.busy(box) || !this.#host.state()) return;
     held.sort((a, b) => (a.move.to - a.move.count) - (b.move.to - b.move.count));
     while (held.length && this.#apply(held[0], out, false)) held.shift();
     if (held.length === 0) {
-      this.#held.delete(box);
-      this.#gapDeadline.delete(box);
+      this.#held?.delete(box);
+      this.#gapDeadline?.delete(box);
+      if (this.#held?.size === 0) this.#held = undefined;
+      if (this.#gapDeadline?.size === 0) this.#gapDeadline = undefined;
     }
   }
 
   /** The boxes whose holes did not fill by `now`; each is reported once. */
   expired(now: number): BoxName[] {
     const boxes: BoxName[] = [];
+    if (!this.#gapDeadline) return boxes;
     for (const [box, deadline] of this.#gapDeadline) {
       if (deadline > now) continue;
       this.#gapDeadline.delete(box);
       boxes.push(box);
     }
+    if (this.#gapDeadline.size === 0) this.#gapDeadline = undefined;
     return boxes;
   }
 
   /** The earliest deadline of a hole, or `Infinity` when there is none. */
   nextDeadline(): number {
     let next = Infinity;
-    for (const deadline of this.#gapDeadline.values()) next = Math.min(next, deadline);
+    for (const deadline of this.#gapDeadline?.values() ?? []) next = Math.min(next, deadline);
     return next;
   }
 
@@ -135,8 +141,8 @@ export class BoxSequencer {
     if (local + move.count > move.to) return true; // already applied
     if (fresh) {
       this.#hold(held);
-      if (!this.#gapDeadline.has(move.box)) {
-        this.#gapDeadline.set(move.box, this.#clock() + this.#gapMs);
+      if (!this.#gapDeadline?.has(move.box)) {
+        (this.#gapDeadline ??= new Map()).set(move.box, this.#clock() + this.#gapMs);
         out.push({
           kind: "event",
           event: { type: "gap", box: move.box, local, remote: move.to - move.count },
@@ -147,6 +153,7 @@ export class BoxSequencer {
   }
 
   #hold(held: Held): void {
+    this.#held ??= new Map();
     const list = this.#held.get(held.move.box) ?? [];
     list.push(held);
     this.#held.set(held.move.box, list);

@@ -48,9 +48,11 @@ export class DifferencePlanner {
   readonly #clock: () => number;
   readonly #idleMs: number;
   readonly #retryMs: number;
+  // Both made when first needed and dropped when emptied: an idle session asks for nothing, and
+  // a thousand idle connections through serve each kept two empty maps (~180 B each) here.
   /** Boxes whose difference must be fetched, with the earliest time to ask. */
-  readonly #wanted = new Map<BoxName, number>();
-  readonly #inFlight = new Map<TlObject, PlannedFor>();
+  #wanted?: Map<BoxName, number>;
+  #inFlight?: Map<TlObject, PlannedFor>;
   #needState = false;
   #lastActivity: number;
 
@@ -64,7 +66,7 @@ export class DifferencePlanner {
 
   /** True when nothing is wanted or under way, the initial state included. */
   get idle(): boolean {
-    return !this.#needState && this.#inFlight.size === 0 && this.#wanted.size === 0;
+    return !this.#needState && !this.#inFlight?.size && !this.#wanted?.size;
   }
 
   /** The initial state is to be fetched (`updates.getState`) before any difference. */
@@ -74,6 +76,7 @@ export class DifferencePlanner {
 
   /** The difference of `box` is to be fetched, as soon as possible unless already planned. */
   want(box: BoxName): void {
+    this.#wanted ??= new Map();
     if (!this.#wanted.has(box)) this.#wanted.set(box, 0);
   }
 
@@ -86,8 +89,10 @@ export class DifferencePlanner {
 
   /** True while the difference of `box` is wanted or under way. */
   busy(box: BoxName): boolean {
-    if (this.#wanted.has(box)) return true;
-    for (const inFlight of this.#inFlight.values()) if (inFlight === box) return true;
+    if (this.#wanted?.has(box)) return true;
+    if (this.#inFlight) {
+      for (const inFlight of this.#inFlight.values()) if (inFlight === box) return true;
+    }
     return false;
   }
 
@@ -103,13 +108,13 @@ export class DifferencePlanner {
   nextRequests(state: UpdateStateValues | undefined, peers: KnownPeers): TlObject[] {
     const now = this.#clock();
     const requests: TlObject[] = [];
-    const busy = new Set(this.#inFlight.values());
+    const busy = new Set(this.#inFlight?.values());
     if (this.#needState && !busy.has("state")) {
       const request = { _cons: "updates.getState" };
-      this.#inFlight.set(request, "state");
+      (this.#inFlight ??= new Map()).set(request, "state");
       return [request];
     }
-    if (!state) return [];
+    if (!state || !this.#wanted) return [];
     for (const [box, notBefore] of this.#wanted) {
       if (busy.has(box) || notBefore > now) continue;
       const channel = channelOfBox(box);
@@ -137,19 +142,19 @@ export class DifferencePlanner {
         };
       }
       this.#wanted.delete(box);
-      this.#inFlight.set(request, box);
+      (this.#inFlight ??= new Map()).set(request, box);
       requests.push(request);
     }
+    if (this.#wanted.size === 0) this.#wanted = undefined;
     return requests;
   }
 
   /** A call from {@link nextRequests} failed: its box is asked about again after a while. */
   failed(request: TlObject): void {
-    const box = this.#inFlight.get(request);
-    this.#inFlight.delete(request);
+    const box = this.#take(request);
     if (box === undefined) return;
     if (box === "state") return; // nextRequests asks again
-    this.#wanted.set(box, this.#clock() + this.#retryMs);
+    (this.#wanted ??= new Map()).set(box, this.#clock() + this.#retryMs);
   }
 
   /**
@@ -157,9 +162,16 @@ export class DifferencePlanner {
    * planner did not plan (or already settled).
    */
   settle(request: TlObject): PlannedFor | undefined {
-    const box = this.#inFlight.get(request);
-    this.#inFlight.delete(request);
+    const box = this.#take(request);
     if (box === "state") this.#needState = false;
+    return box;
+  }
+
+  /** Removes `request` from those in flight (the map goes with the last). */
+  #take(request: TlObject): PlannedFor | undefined {
+    const box = this.#inFlight?.get(request);
+    this.#inFlight?.delete(request);
+    if (this.#inFlight?.size === 0) this.#inFlight = undefined;
     return box;
   }
 
@@ -178,7 +190,7 @@ export class DifferencePlanner {
   /** When the planner next has something to do: the idle check, or a retry. */
   nextDeadline(): number {
     let next = this.#lastActivity + this.#idleMs;
-    for (const notBefore of this.#wanted.values()) next = Math.min(next, notBefore);
+    for (const notBefore of this.#wanted?.values() ?? []) next = Math.min(next, notBefore);
     return next;
   }
 }

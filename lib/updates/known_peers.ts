@@ -30,23 +30,26 @@ const MAX_KNOWN_USERS = 100_000;
  * ```
  */
 export class KnownPeers {
-  readonly #users = new Set<number>();
-  readonly #hashes = new Map<number, string>();
+  // Made with the first user or channel learnt: an idle session through serve may learn none,
+  // and each empty collection is ~160 B per connection.
+  #users?: Set<number>;
+  #hashes?: Map<number, string>;
 
   /** Learns the users and the channels' access hashes an object lists (results, updates). */
   learn(value: unknown): void {
     if (typeof value !== "object" || value === null) return;
     const object = value as TlObject;
-    if (Array.isArray(object.users)) {
+    if (Array.isArray(object.users) && object.users.length) {
       // Forgetting everyone at the cap costs at most a difference per short message, not memory.
-      if (this.#users.size > MAX_KNOWN_USERS) this.#users.clear();
-      for (const user of object.users as TlObject[]) this.#users.add(idOf(user.id));
+      if (this.#users && this.#users.size > MAX_KNOWN_USERS) this.#users.clear();
+      const users = this.#users ??= new Set();
+      for (const user of object.users as TlObject[]) users.add(idOf(user.id));
     }
     if (Array.isArray(object.chats)) {
       for (const chat of object.chats as TlObject[]) {
         // A min channel's access hash is not good for calls of the account's own.
         if (chat._cons === "channel" && chat.access_hash !== undefined && !chat.min) {
-          this.#hashes.set(idOf(chat.id), longText(chat.access_hash));
+          (this.#hashes ??= new Map()).set(idOf(chat.id), longText(chat.access_hash));
         }
       }
     }
@@ -54,22 +57,25 @@ export class KnownPeers {
 
   /** True when every user in `ids` has been seen. */
   knowsUsers(ids: number[]): boolean {
-    return ids.every((id) => this.#users.has(id));
+    return ids.every((id) => this.#users?.has(id));
   }
 
   /** The access hash of channel `id` as decimal text, if known. */
   accessHash(id: number): string | undefined {
-    return this.#hashes.get(id);
+    return this.#hashes?.get(id);
   }
 
   /** Remembers access hashes carried by a cursor, keyed by channel id. */
   rememberHashes(hashes: Record<string, string>): void {
-    for (const [id, hash] of Object.entries(hashes)) this.#hashes.set(Number(id), hash);
+    for (const [id, hash] of Object.entries(hashes)) {
+      (this.#hashes ??= new Map()).set(Number(id), hash);
+    }
   }
 
   /** The known access hashes of the channels `ids`, for a cursor. */
   hashesOf(ids: Iterable<string>): Record<string, string> {
     const hashes: Record<string, string> = {};
+    if (!this.#hashes) return hashes;
     for (const id of ids) {
       const hash = this.#hashes.get(Number(id));
       if (hash !== undefined) hashes[id] = hash;
