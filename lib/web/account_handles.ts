@@ -109,13 +109,21 @@ export class AccountHandles {
     return { handle };
   }
 
-  /** The live session of a handle (reopened if it was parked), or undefined for no such handle. */
-  async account(handle: string): Promise<WebAccount | undefined> {
+  /**
+   * The live session of a handle, or undefined for no such handle: at once when it is warm (every
+   * call presents its handle, and a promise each would be most of the lookup), else a promise of
+   * it reopened (it was parked).
+   */
+  account(handle: string): WebAccount | undefined | Promise<WebAccount> {
     const entry = this.#entries.get(digest(handle));
     if (!entry) return undefined;
     entry.lastUsed = this.#options.clock.now();
-    // The common case, a warm session: no wait at all.
     if (!entry.parking && entry.live && !entry.live.closed) return entry.live;
+    return this.#reopen(entry);
+  }
+
+  /** The session of a parked (or parking) handle, opened again with its latest session line. */
+  async #reopen(entry: Entry): Promise<WebAccount> {
     await entry.parking;
     if (entry.live && !entry.live.closed) return entry.live;
     entry.opening ??= (async () => {

@@ -15,12 +15,11 @@ import {
   parseKeepingNumbers,
   statusOf,
 } from "./http_answers.ts";
-import { HANDLE_COOKIE, type RouteContext, type WebRoute } from "./routes.ts";
+import { HANDLE_COOKIE, type WebRoute } from "./routes.ts";
 import type { WrittenLine } from "./web_account.ts";
 
-/** The body as a JSON object (an empty body is `{}`); anything else is a 400. */
-async function bodyObject(context: RouteContext): Promise<Record<string, unknown>> {
-  const text = await context.body();
+/** A body as a JSON object (an empty body is `{}`); anything else is a 400. */
+function bodyObject(text: string): Record<string, unknown> {
   if (text.trim() === "") return {};
   let value: unknown;
   try {
@@ -82,7 +81,7 @@ const createSession: WebRoute = {
   path: "/v1/sessions",
   auth: "token",
   async handle(context) {
-    const body = await bodyObject(context);
+    const body = bodyObject(await context.body());
     let line: Record<string, unknown>;
     if ("session" in body || "server" in body || "options" in body) {
       // A session line as signin prints it ({"id": 1, "session": ...}), options and server too.
@@ -125,7 +124,7 @@ const call: WebRoute = {
   path: "/v1/call",
   auth: "account",
   async handle(context) {
-    const body = await bodyObject(context);
+    const body = bodyObject(await context.body());
     onlyKeys(body, ["id", "message", "options"], "/v1/call");
     const { id: _id, ...line } = body;
     if (Object.keys(line).length === 0) {
@@ -144,7 +143,7 @@ const method: WebRoute = {
   auth: "account",
   async handle(context) {
     const name = context.params[0];
-    const body = await bodyObject(context);
+    const body = bodyObject(await context.body());
     if (body._cons !== undefined && body._cons !== name) {
       throw new HttpError(
         400,

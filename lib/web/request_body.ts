@@ -47,27 +47,37 @@ export class BodyReader {
    * says, and with 408 (BodyTimeout) when it has not all arrived within the deadline.
    * `counted` is told its length in bytes once it is read (the front's byte counts).
    */
-  async read(request: Request, counted?: (bytes: number) => void): Promise<string> {
+  read(request: Request, counted?: (bytes: number) => void): Promise<string> {
     const limit = this.#limit;
     const length = request.headers.get("content-length");
     const declared = Number(length ?? "0");
-    if (declared > limit) throw tooLong(limit);
+    if (declared > limit) return Promise.reject(tooLong(limit));
     // With its length declared (and not chunked, which would override it) the body is exactly
     // that long, within the limit: read whole, without asking for `request.body` (which would
-    // make a stream of it). Without, it is read a chunk at a time, counted.
+    // make a stream of it), and with no async step of its own (one a call is worth avoiding).
+    // Without, it is read a chunk at a time, counted.
     // get, not has: a request's headers are looked up one by one, has() would fetch them all.
     const chunked = request.headers.get("transfer-encoding") !== null;
-    if (length !== null && !chunked && declared === 0) return "";
-    let bytes: Uint8Array;
-    if (length !== null && !chunked) {
-      bytes = new Uint8Array(await this.#within(request.arrayBuffer(), () => {}));
-    } else {
-      if (!request.body) return "";
-      const reader = request.body.getReader();
-      bytes = await this.#within(readCounted(reader, limit), () => reader.cancel().catch(() => {}));
-    }
-    counted?.(bytes.length);
-    return decoder.decode(bytes);
+    if (length === null || chunked) return this.#readChunks(request, counted);
+    if (declared === 0) return Promise.resolve("");
+    return this.#within(request.arrayBuffer(), () => {}, (buffer) => {
+      counted?.(buffer.byteLength);
+      return decoder.decode(buffer);
+    });
+  }
+
+  /** A body of undeclared length, read a chunk at a time within the limit. */
+  async #readChunks(request: Request, counted?: (bytes: number) => void): Promise<string> {
+    if (!request.body) return "";
+    const reader = request.body.getReader();
+    return await this.#within(
+      readCounted(reader, this.#limit),
+      () => reader.cancel().catch(() => {}),
+      (bytes) => {
+        counted?.(bytes.length);
+        return decoder.decode(bytes);
+      },
+    );
   }
 
   /** Stops the deadline timer (the front is closing). */
@@ -77,9 +87,12 @@ export class BodyReader {
     this.#sweep = undefined;
   }
 
-  /** `reading`, or a 408 once the deadline passed first (`abandon` is then called). */
-  #within<T>(reading: Promise<T>, abandon: () => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  /**
+   * `done` of what `reading` gives, or a 408 once the deadline passed first (`abandon` is then
+   * called): one promise, not one more to map what was read.
+   */
+  #within<T, R>(reading: Promise<T>, abandon: () => void, done: (value: T) => R): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       const entry: Reading = {
         startedAt: this.#clock.now(),
         late: () => {
@@ -98,7 +111,11 @@ export class BodyReader {
       reading.then(
         (value) => {
           this.#reading.delete(entry);
-          resolve(value);
+          try {
+            resolve(done(value));
+          } catch (error) {
+            reject(error);
+          }
         },
         (error) => {
           this.#reading.delete(entry);

@@ -242,7 +242,8 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
       if (route.auth === "token") await front.checkToken(request, address);
       if (route.auth === "account") {
         const handle = presentedHandle(request);
-        const account = handle ? await handles.account(handle) : undefined;
+        const found = handle ? handles.account(handle) : undefined;
+        const account = found instanceof Promise ? await found : found;
         if (!account) {
           throw new HttpError(
             401,
