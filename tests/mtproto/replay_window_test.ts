@@ -56,3 +56,59 @@ Deno.test("over many windows' worth of ids, exactly the last `size` are remember
   assertEquals(window.has(ids.at(-1)!), false);
   assertEquals(window.accept(ids[0]), undefined);
 });
+
+Deno.test("a container's messages, below its own id, are accepted once and refused when replayed", () => {
+  const window = new ReplayWindow();
+  assertEquals(window.accept(100n), undefined);
+  // The container (id 120) comes first, then its messages 108, 112, 116.
+  assertEquals([120n, 108n, 112n, 116n].map((id) => window.accept(id)), [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ]);
+  assertEquals([108n, 112n, 116n, 120n, 100n].map((id) => window.accept(id)), [
+    "replayed msg_id",
+    "replayed msg_id",
+    "replayed msg_id",
+    "replayed msg_id",
+    "replayed msg_id",
+  ]);
+  // After the next container, the earlier ones are still known.
+  assertEquals([140n, 124n, 112n].map((id) => window.accept(id)), [
+    undefined,
+    undefined,
+    "replayed msg_id",
+  ]);
+});
+
+Deno.test("any order of ids, repeats included, is judged as by the last `size` accepted", () => {
+  let seed = 7;
+  const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  for (const size of [3, 8, 64]) {
+    const window = new ReplayWindow(size);
+    const accepted: bigint[] = []; // the last `size` accepted, oldest first
+    let top = 1000;
+    for (let step = 0; step < 20_000; step++) {
+      // Mostly containers: a new highest, then ids below it; sometimes repeats and stragglers.
+      const kind = random(10);
+      const id = BigInt(
+        kind < 3
+          ? (top += 4 * (1 + random(30)))
+          : kind < 8
+          ? top - 4 * random(40)
+          : 4 * random(top / 4),
+      );
+      const expected = accepted.includes(id)
+        ? "replayed msg_id"
+        : accepted.length === size && id < accepted[0]
+        ? "msg_id older than the replay window"
+        : undefined;
+      assertEquals(window.accept(id), expected, `step ${step}, size ${size}, id ${id}`);
+      if (expected === undefined) {
+        accepted.push(id);
+        if (accepted.length > size) accepted.shift();
+      }
+    }
+  }
+});

@@ -57,3 +57,21 @@ Deno.test("only a 16 or 17 about a message of ours corrects the clock, in a cont
     false,
   );
 });
+
+Deno.test("a container corrects the clock by any of its messages, unless it is malformed", () => {
+  const ours = (id: bigint) => id === 8n;
+  const notice = (id: bigint, code: number) => codec.encode(badMsgNotification(id, 1, code));
+  const ack = codec.encode({ _cons: "msgs_ack", msg_ids: [1n, 2n] });
+  const container = (...bodies: Uint8Array[]) =>
+    packContainer(bodies.map((body, i) => ({ messageId: BigInt(4 * i + 4), seqNo: 1, body })));
+  assertEquals(isClockCorrection(container(ack, notice(8n, 16), ack), ours), true);
+  assertEquals(isClockCorrection(container(ack, ack, notice(8n, 17)), ours), true);
+  assertEquals(isClockCorrection(container(ack, notice(12n, 16), notice(8n, 18)), ours), false);
+  assertEquals(isClockCorrection(container(ack), ours), false);
+  // The notification is there, but the container's last length runs past its end.
+  const cut = container(notice(8n, 16), ack);
+  assertEquals(isClockCorrection(cut.subarray(0, cut.length - 4), ours), false);
+  const odd = container(notice(8n, 16), ack);
+  new DataView(odd.buffer).setInt32(8 + 16 + notice(8n, 16).length + 12, 6, true);
+  assertEquals(isClockCorrection(odd, ours), false);
+});
