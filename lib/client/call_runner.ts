@@ -73,6 +73,7 @@ export class CallRunner {
     context: CallContext,
   ): Promise<CallResult> {
     const left = () => context.deadline - this.#host.clock.now();
+    let remaining = left();
     if (context.closes !== this.#host.closes()) {
       // The owner closed the client while this call waited to be tried again.
       throw new CallCutOffError(
@@ -80,7 +81,7 @@ export class CallRunner {
         attempt > 0,
       );
     }
-    if (left() <= 0) {
+    if (remaining <= 0) {
       throw new RequestTimeoutError(
         "the deadline passed",
         attempt > 0,
@@ -88,13 +89,19 @@ export class CallRunner {
       );
     }
     const home = this.#host.router.session.dc;
-    const internal = this.internalCalls(context);
     const router = this.#host.router;
-    const sender = context.slot === undefined
-      ? await router.senderFor(dc, internal)
-      : context.cdn
-      ? await router.cdnSenderFor(dc, context.slot, internal)
-      : await router.fileSenderFor(dc, context.slot, internal);
+    // The usual call finds its DC's connection open: taken at once, not after an async lookup's
+    // promise and turn, and the router's own calls are made only for the lookups that need them.
+    let sender = context.slot === undefined ? router.openSender(dc) : undefined;
+    if (!sender) {
+      const internal = this.internalCalls(context);
+      sender = context.slot === undefined
+        ? await router.senderFor(dc, internal)
+        : context.cdn
+        ? await router.cdnSenderFor(dc, context.slot, internal)
+        : await router.fileSenderFor(dc, context.slot, internal);
+      remaining = left();
+    }
     const wrapped = this.#host.init.wrap(
       sender,
       request,
@@ -104,7 +111,7 @@ export class CallRunner {
     );
     let answer: Uint8Array;
     try {
-      answer = await sender.invoke(wrapped, Math.max(1, left()));
+      answer = await sender.invoke(wrapped, Math.max(1, remaining));
     } catch (error) {
       if (error instanceof RpcError) {
         return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };
@@ -149,7 +156,7 @@ export class CallRunner {
         error instanceof AuthKeyUnknownError && dc !== this.#host.router.session.dc &&
         attempt < 3 && !context.cdn
       ) {
-        await this.#host.router.authorize(dc, internal);
+        await this.#host.router.authorize(dc, this.internalCalls(context));
         return await this.run(dc, request, body, decode, attempt + 1, context);
       }
       throw error;
@@ -168,7 +175,7 @@ export class CallRunner {
     ) {
       (context.reauthorized ??= new Set()).add(dc);
       this.#host.router.unauthorize(dc);
-      await this.#host.router.authorize(dc, internal);
+      await this.#host.router.authorize(dc, this.internalCalls(context));
       return await this.run(dc, request, body, decode, attempt + 1, context);
     }
     const decision = decideRetry(error, attempt, context.behaviour);
@@ -180,12 +187,12 @@ export class CallRunner {
       return await this.run(dc, request, body, decode, attempt + 1, context);
     }
     if (decision.action === "migrate" && !decision.home) {
-      await this.#host.router.authorize(decision.dc, internal);
+      await this.#host.router.authorize(decision.dc, this.internalCalls(context));
       return await this.run(decision.dc, request, body, decode, attempt + 1, context);
     }
     if (decision.action === "migrate") {
       this.#host.log(`${error.errorMessage}: the account's home is DC ${decision.dc}`);
-      await this.#host.router.moveHome(decision.dc, internal);
+      await this.#host.router.moveHome(decision.dc, this.internalCalls(context));
       return await this.run(decision.dc, request, body, decode, attempt + 1, context);
     }
     return { _cons: "rpc_error", error_code: error.code, error_message: error.errorMessage };

@@ -262,6 +262,12 @@ export class DcRouter {
     });
   }
 
+  /** The open sender for DC `dc` if there is one (see {@link DcRouter.senderFor}). */
+  openSender(dc: number): Sender | undefined {
+    const existing = this.#senders.get(dc);
+    return existing && !existing.closed ? existing : undefined;
+  }
+
   /** The open sender for DC `dc`, or a new one (its address asked through `call` if needed). */
   async senderFor(dc: number, call: DcCall): Promise<Sender> {
     const existing = this.#senders.get(dc);
