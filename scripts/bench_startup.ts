@@ -1,16 +1,17 @@
 /**
  * The start-up part of `deno task bench`: how long `serve` takes from its process start until its
  * port accepts a connection, and until a first call through it is answered, from the source
- * (`deno run main.ts`), from the bundle (`deno task bundle`'s dist/mtproto2json.js) and, when
- * MTPROTO2JSON_BENCH_COMPILED names one, from the executable `deno task compile` makes (compiling
- * needs Deno's runtime download, so it is built beforehand where that is reachable). Alone:
- * `deno run -A scripts/bench_startup.ts`.
+ * (`deno run main.ts`), from the bundle (scripts/build_bundle.ts: `deno task bundle`'s folder, run
+ * as the npm package runs it) and, when MTPROTO2JSON_BENCH_COMPILED names one, from the executable
+ * `deno task compile` makes (compiling needs Deno's runtime download, so it is built beforehand
+ * where that is reachable). Alone: `deno run -A scripts/bench_startup.ts`.
  *
  * @module
  */
 
 import { JsonClient } from "../tests/support/json_client.ts";
 import { waitFor } from "../tests/support/processes.ts";
+import { buildBundle, BUNDLE_RUN_FLAGS } from "./build_bundle.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
 
@@ -124,18 +125,16 @@ export async function benchStartup(report: Report): Promise<void> {
   }).spawn();
   try {
     const line = (await waitFor(emulator.stdout, /^.*\n/))[0].trim();
-    const bundle = await Deno.makeTempFile({ suffix: ".js" });
+    const bundleDir = await Deno.makeTempDir();
     try {
-      const built = await new Deno.Command(Deno.execPath(), {
-        args: ["bundle", "--quiet", "--output", bundle, `${root}main.ts`],
-        cwd: root,
-        stdout: "null",
-        stderr: "piped",
-      }).output();
       const deno = Deno.execPath();
       const variants: [string, string[]][] = [["source", [deno, "run", "-A", `${root}main.ts`]]];
-      if (built.code === 0) variants.push(["bundle", [deno, "run", "-A", "--no-config", bundle]]);
-      else console.log(`  (no bundle: ${new TextDecoder().decode(built.stderr).trim()})`);
+      try {
+        const main = await buildBundle(`${bundleDir}/mtproto2json`, root);
+        variants.push(["bundle", [deno, "run", "-A", ...BUNDLE_RUN_FLAGS, main]]);
+      } catch (error) {
+        console.log(`  (no bundle: ${(error as Error).message})`);
+      }
       const compiled = Deno.env.get("MTPROTO2JSON_BENCH_COMPILED");
       if (compiled) variants.push(["executable", [compiled]]);
       for (const [name, args] of variants) {
@@ -148,7 +147,7 @@ export async function benchStartup(report: Report): Promise<void> {
         report(`    its CPU time until it accepts`, `${cpu.toFixed(0)} ms`);
       }
     } finally {
-      await Deno.remove(bundle);
+      await Deno.remove(bundleDir, { recursive: true });
     }
   } finally {
     emulator.kill("SIGTERM");

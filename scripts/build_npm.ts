@@ -1,8 +1,9 @@
 /**
- * Builds the npm package that is the tool: the bundle (`deno bundle`, schema embedded), a small
- * Node launcher that runs it on the `deno` npm package (a dependency, pinned to the Deno this
- * repository uses), the licence and a short README; with `--pack`, also the tarball `npm pack`
- * makes of it. The release workflow publishes that tarball; the tests install it.
+ * Builds the npm package that is the tool: the bundle (scripts/build_bundle.ts: a folder,
+ * mtproto2json/, the schema embedded), a small Node launcher that runs it on the `deno` npm package
+ * (a dependency, pinned to the Deno this repository uses), the licence and a short README; with
+ * `--pack`, also the tarball `npm pack` makes of it. The release workflow publishes that tarball;
+ * the tests install it.
  *
  * ```sh
  * deno run -A scripts/build_npm.ts [--out dist/npm] [--pack]
@@ -13,8 +14,11 @@
 
 import { parseArgs } from "node:util";
 import denoConfig from "../deno.json" with { type: "json" };
+import { buildBundle, BUNDLE_RUN_FLAGS } from "./build_bundle.ts";
 
 const root = new URL("../", import.meta.url).pathname;
+
+const RUN_FLAGS = BUNDLE_RUN_FLAGS.map((flag) => JSON.stringify(flag)).join(", ");
 
 /** The launcher: runs the bundle on Deno, passing arguments, stdio, signals and the exit status. */
 const LAUNCHER = `#!/usr/bin/env node
@@ -31,10 +35,10 @@ function denoExecutable() {
   return require("deno/install_api.cjs").runInstall();
 }
 
-const bundle = path.join(__dirname, "..", "mtproto2json.js");
+const bundle = path.join(__dirname, "..", "mtproto2json", "main.js");
 const child = spawn(
   denoExecutable(),
-  ["run", "--allow-all", "--no-config", "--quiet", bundle, ...process.argv.slice(2)],
+  ["run", "--allow-all", ${RUN_FLAGS}, "--quiet", bundle, ...process.argv.slice(2)],
   { stdio: "inherit", env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } },
 );
 // Signals go to the program, which decides how to end (status 130 for SIGINT and SIGTERM).
@@ -68,11 +72,7 @@ The full documentation is in the project's repository.
 export async function buildNpmPackage(out: string, pack: boolean): Promise<string | undefined> {
   await Deno.remove(out, { recursive: true }).catch(() => {});
   await Deno.mkdir(`${out}/bin`, { recursive: true });
-  const bundled = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--quiet", "--output", `${out}/mtproto2json.js`, `${root}main.ts`],
-    cwd: root,
-  }).output();
-  if (bundled.code !== 0) throw new Error(new TextDecoder().decode(bundled.stderr));
+  await buildBundle(`${out}/mtproto2json`);
   const packageJson = {
     name: "mtproto2json",
     version: denoConfig.version,
@@ -80,7 +80,7 @@ export async function buildNpmPackage(out: string, pack: boolean): Promise<strin
       "gap-free updates from any language",
     license: "MIT",
     bin: { mtproto2json: "bin/mtproto2json.cjs" },
-    files: ["bin/", "mtproto2json.js", "LICENSE", "README.md"],
+    files: ["bin/", "mtproto2json/", "LICENSE", "README.md"],
     dependencies: { deno: Deno.version.deno },
     engines: { node: ">=18" },
     keywords: ["telegram", "mtproto", "json", "proxy"],

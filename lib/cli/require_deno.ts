@@ -9,7 +9,7 @@ const runtime = globalThis as { Deno?: unknown; process?: { exit(code: number): 
 if (runtime.Deno === undefined) {
   const message = "mtproto2json runs on Deno, not on this runtime: install it with " +
     "`npm install -g mtproto2json` (which brings Deno) and run `mtproto2json`, or run " +
-    "`deno run -A mtproto2json.js`.";
+    "this file with `deno run -A`.";
   console.error(message);
   runtime.process?.exit(1);
   throw new Error(message);

@@ -1,6 +1,7 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { createHash } from "node:crypto";
 import { smokeTest } from "../../scripts/smoke_test.ts";
+import { BUNDLE_RUN_FLAGS } from "../../scripts/build_bundle.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -34,8 +35,8 @@ Deno.test("release_compile.sh in its local form builds the bundle, which passes 
   try {
     const built = await bash("scripts/release_compile.sh", "bundle", out);
     assertEquals(built.code, 0, built.stderr);
-    assertEquals(built.stdout.trim(), `${out}/mtproto2json.js`);
-    await smokeTest([Deno.execPath(), "run", "-A", "--no-config", `${out}/mtproto2json.js`]);
+    assertEquals(built.stdout.trim(), `${out}/mtproto2json/main.js`);
+    await smokeTest([Deno.execPath(), "run", "-A", ...BUNDLE_RUN_FLAGS, built.stdout.trim()]);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -80,7 +81,7 @@ Deno.test("publish_npm.sh --dry-run packs the package and shows what would be pu
     const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
     assertEquals(output.code, 0, text);
     assertStringIncludes(text, "mtproto2json@0.1.0");
-    assertStringIncludes(text, "mtproto2json.js");
+    assertStringIncludes(text, "mtproto2json/main.js");
   } finally {
     await Deno.remove(out, { recursive: true });
   }
