@@ -45,9 +45,10 @@ export class BodyReader {
   /**
    * The body as text: refused with 413 (BodyTooLong) past the limit, whatever Content-Length
    * says, and with 408 (BodyTimeout) when it has not all arrived within the deadline.
-   * `counted` is told its length in bytes once it is read (the front's byte counts).
+   * Its length in bytes is added to `counted.received` once it is read (the front's byte
+   * counts).
    */
-  read(request: Request, counted?: (bytes: number) => void): Promise<string> {
+  read(request: Request, counted?: { received: number }): Promise<string> {
     const limit = this.#limit;
     const length = request.headers.get("content-length");
     const declared = Number(length ?? "0");
@@ -61,20 +62,20 @@ export class BodyReader {
     if (length === null || chunked) return this.#readChunks(request, counted);
     if (declared === 0) return Promise.resolve("");
     return this.#within(request.arrayBuffer(), () => {}, (buffer) => {
-      counted?.(buffer.byteLength);
+      if (counted) counted.received += buffer.byteLength;
       return decoder.decode(buffer);
     });
   }
 
   /** A body of undeclared length, read a chunk at a time within the limit. */
-  async #readChunks(request: Request, counted?: (bytes: number) => void): Promise<string> {
+  async #readChunks(request: Request, counted?: { received: number }): Promise<string> {
     if (!request.body) return "";
     const reader = request.body.getReader();
     return await this.#within(
       readCounted(reader, this.#limit),
       () => reader.cancel().catch(() => {}),
       (bytes) => {
-        counted?.(bytes.length);
+        if (counted) counted.received += bytes.length;
         return decoder.decode(bytes);
       },
     );

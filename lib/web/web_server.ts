@@ -24,7 +24,8 @@ import {
   StreamLimit,
 } from "./request_checks.ts";
 import { BodyReader } from "./request_body.ts";
-import { HANDLE_COOKIE, type RouteContext, type WebFront, type WebRoute } from "./routes.ts";
+import { HANDLE_COOKIE, type WebFront, type WebRoute } from "./routes.ts";
+import { RequestContext } from "./request_context.ts";
 import { WS_ROUTE } from "./ws_route.ts";
 import { UPDATES_ROUTE } from "./updates_stream.ts";
 import { FILE_ROUTES } from "./file_routes.ts";
@@ -181,14 +182,15 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
   /** Host header values that passed the check (the policy does not change): not checked again. */
   const hostsServed = new Set<string>();
 
-  const handle = async (
+  /**
+   * The route a request asks for and its params, after the host and origin checks; or the
+   * answer to a preflight. Synchronous, so that what it looks at is not held while a call waits.
+   */
+  const pick = (
     request: Request,
-    href: string,
     path: string,
     origin: string | null,
-    address: string,
-    counted: (bytes: number) => void,
-  ): Promise<Response> => {
+  ): { route: WebRoute; params: string[] } | Response => {
     const host = request.headers.get("host");
     if (host === null || !hostsServed.has(host)) {
       checkHost(host, policy);
@@ -198,50 +200,29 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     }
     const allowedOrigin = checkOrigin(origin, host, policy);
     if (request.method === "OPTIONS" && allowedOrigin) return preflight(allowedOrigin);
-    let params: string[] | undefined;
-    let route: WebRoute | undefined;
     let allowed: Set<string> | undefined;
-    for (const candidate of routes) {
-      const match = typeof candidate.path === "string"
-        ? candidate.path === path ? [] : undefined
-        : candidate.path.exec(path)?.slice(1);
-      if (!match) continue;
-      if (candidate.method === request.method) {
-        [route, params] = [candidate, match];
-        break;
-      }
-      (allowed ??= new Set()).add(candidate.method);
+    for (const route of routes) {
+      const params = typeof route.path === "string"
+        ? route.path === path ? [] : undefined
+        : route.path.exec(path)?.slice(1);
+      if (!params) continue;
+      if (route.method === request.method) return { route, params };
+      (allowed ??= new Set()).add(route.method);
     }
-    if (!route) {
-      if (allowed) {
-        throw new HttpError(405, "MethodNotAllowed", `${path} takes ${[...allowed]}`, {
-          allow: [...allowed].join(", "),
-        });
-      }
-      throw new HttpError(404, "NotFound", `no endpoint at ${path}`);
+    if (allowed) {
+      throw new HttpError(405, "MethodNotAllowed", `${path} takes ${[...allowed]}`, {
+        allow: [...allowed].join(", "),
+      });
     }
-    const release = limit.take(address);
-    let kept = false;
+    throw new HttpError(404, "NotFound", `no endpoint at ${path}`);
+  };
+
+  /** The route's answer, once the caller passed its `auth`; its place in the limit given back. */
+  const run = async (context: RequestContext, route: WebRoute): Promise<Response> => {
     try {
-      let url: URL | undefined;
-      const context: RouteContext = {
-        request,
-        // Parsed only for the routes that read the query.
-        get url() {
-          return url ??= new URL(href);
-        },
-        params: params!,
-        address,
-        front,
-        body: () => bodies.read(request, counted),
-        keepOpen: () => {
-          kept = true;
-          return release;
-        },
-      };
-      if (route.auth === "token") await front.checkToken(request, address);
+      if (route.auth === "token") await front.checkToken(context.request, context.address);
       if (route.auth === "account") {
-        const handle = presentedHandle(request);
+        const handle = presentedHandle(context.request);
         const found = handle ? handles.account(handle) : undefined;
         const account = found instanceof Promise ? await found : found;
         if (!account) {
@@ -259,33 +240,28 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
       }
       return await route.handle(context);
     } finally {
-      if (!kept) release();
+      context.done();
     }
   };
 
-  const server = Deno.serve({
-    hostname: options.host,
-    port: options.port,
-    onListen: () => {},
-  }, async (request, info) => {
-    const address = (info.remoteAddr as Deno.NetAddr).hostname;
-    // Read first: once a WebSocket is upgraded, its request can no longer be read.
-    const origin = request.headers.get("origin");
-    const href = request.url;
-    const path = pathOf(href);
-    const method = request.method;
-    let received = 0;
-    let response: Response;
-    try {
-      response = await handle(request, href, path, origin, address, (bytes) => received += bytes);
-    } catch (error) {
-      if (!(error instanceof HttpError)) {
-        log(`http: internal error: ${(error as Error).stack ?? error}`);
-      }
-      response = errorResponse(
-        error instanceof HttpError ? error : new HttpError(500, "InternalError", String(error)),
-      );
+  /** The answer to a request that failed: its HttpError's, or a 500 (logged) for anything else. */
+  const failed = (error: unknown): Response => {
+    if (!(error instanceof HttpError)) {
+      log(`http: internal error: ${(error as Error).stack ?? error}`);
     }
+    return errorResponse(
+      error instanceof HttpError ? error : new HttpError(500, "InternalError", String(error)),
+    );
+  };
+
+  /** What every answer passes on its way out: the log line, CORS headers, the metrics. */
+  const finish = (
+    method: string,
+    path: string,
+    origin: string | null,
+    response: Response,
+    received: number,
+  ): Response => {
     defaults.verbose?.(`http ${method} ${path} ${response.status}`);
     // The WebSocket counts itself (ws_route.ts); nothing more is done to its 101.
     if (response.status === 101) return response;
@@ -296,6 +272,34 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
       }
     }
     return tallied(response, received);
+  };
+
+  const server = Deno.serve({
+    hostname: options.host,
+    port: options.port,
+    onListen: () => {},
+  }, (request, info) => {
+    // Read first: once a WebSocket is upgraded, its request can no longer be read.
+    const origin = request.headers.get("origin");
+    const href = request.url;
+    const path = pathOf(href);
+    const method = request.method;
+    let context: RequestContext;
+    let route: WebRoute;
+    try {
+      const picked = pick(request, path, origin);
+      if (picked instanceof Response) return finish(method, path, origin, picked, 0);
+      const address = (info.remoteAddr as Deno.NetAddr).hostname;
+      const release = limit.take(address);
+      context = new RequestContext(request, href, picked.params, address, front, bodies, release);
+      route = picked.route;
+    } catch (error) {
+      return finish(method, path, origin, failed(error), 0);
+    }
+    return run(context, route).then(
+      (response) => finish(method, path, origin, response, context.received),
+      (error) => finish(method, path, origin, failed(error), context.received),
+    );
   });
 
   /**
