@@ -41,7 +41,7 @@ const SALTS_RETRY_MAX_SECONDS = 3600;
 export class SaltSchedule {
   // Packed, not an object and a bigint per salt: a session keeps up to 32 of them, and a thousand
   // idle connections through serve held 2.6 KB of salts each.
-  /** valid_since and valid_until of each known salt, in pairs, by valid_since. */
+  /** valid_since and valid_until of each known salt (TL ints), in pairs, by valid_since. */
   #times = NO_TIMES;
   /** The salts, as signed 64-bit values (how the wire carries them). */
   #salts = NO_SALTS;
@@ -87,7 +87,7 @@ export class SaltSchedule {
   /** Takes the salts of a future_salts, replacing those known. */
   replace(salts: FutureSalt[]): void {
     const sorted = [...salts].sort((a, b) => a.validSince - b.validSince);
-    this.#times = new Float64Array(2 * sorted.length);
+    this.#times = new Int32Array(2 * sorted.length);
     this.#salts = new BigInt64Array(sorted.length);
     sorted.forEach(({ validSince, validUntil, salt }, i) => {
       this.#times[2 * i] = validSince;
@@ -118,5 +118,5 @@ export class SaltSchedule {
   }
 }
 
-const NO_TIMES = new Float64Array(0);
+const NO_TIMES = new Int32Array(0);
 const NO_SALTS = new BigInt64Array(0);
