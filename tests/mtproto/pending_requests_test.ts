@@ -92,3 +92,29 @@ Deno.test("adopt takes the owner's requests of a previous session, not its inter
   assertEquals([next.queue, owner.messageIds, next.ownerCount], [[owner], [], 1]);
   assertEquals(next.enqueue(new Uint8Array(4), false).requestId, 3);
 });
+
+Deno.test("a container is remembered while a request in it waits, and let go after", () => {
+  const requests = new PendingRequests();
+  const a = requests.enqueue(new Uint8Array(4), false);
+  const b = requests.enqueue(new Uint8Array(4), false);
+  const ids = sendAll(requests, 8n);
+  requests.sentContainer(100n, [...ids, 16n]); // 16: an ack beside them, no request
+  requests.forget(a);
+  assertEquals(requests.isOurs(100n), true);
+  assertEquals(requests.sentIn(100n), [b]);
+  requests.forget(a); // twice: still one request less, not two
+  assertEquals(requests.isOurs(100n), true);
+  requests.forget(b);
+  assertEquals(requests.isOurs(100n), false);
+  assertEquals(requests.sentIn(100n), []);
+  // A container of acks alone is kept (a notification about it is about a message of ours); one
+  // whose request went out again in another stays until the later container is answered.
+  requests.sentContainer(200n, [20n, 24n]);
+  assertEquals(requests.isOurs(200n), true);
+  const c = requests.enqueue(new Uint8Array(4), false);
+  requests.sentContainer(300n, sendAll(requests, 28n));
+  requests.requeue(c);
+  requests.sentContainer(400n, sendAll(requests, 32n));
+  requests.forget(c);
+  assertEquals([requests.isOurs(300n), requests.isOurs(400n)], [true, false]);
+});
