@@ -163,11 +163,18 @@ export class WebAccount {
 
 /** A line as written, its object parsed (keeping exact integers) the first time it is read. */
 export function writtenLine(text: string): WrittenLine {
-  let value: Record<string, unknown> | undefined;
-  return {
-    text,
-    get value() {
-      return value ??= parseKeepingNumbers(text) as Record<string, unknown>;
-    },
-  };
+  return new LazyLine(text);
+}
+
+/**
+ * A written line as a class: every answer of a one-shot call is one, and its getter on the
+ * prototype costs no closure (and scope) per line as an object literal's did.
+ */
+class LazyLine implements WrittenLine {
+  #value: Record<string, unknown> | undefined;
+  constructor(readonly text: string) {}
+
+  get value(): Record<string, unknown> {
+    return this.#value ??= parseKeepingNumbers(this.text) as Record<string, unknown>;
+  }
 }

@@ -101,10 +101,15 @@ function pathOf(href: string): string {
   return PLAIN_PATH.test(path) ? path : new URL(href).pathname;
 }
 
+/** A credential as clients send it: `Bearer `, then no space (read without a RegExp match). */
+const PLAIN_BEARER = /^Bearer [^\s]+$/;
+
 /** The Bearer credential of a request, if it has one. */
 function bearer(request: Request): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
-  return match?.[1];
+  const value = request.headers.get("authorization");
+  if (value === null) return undefined;
+  if (PLAIN_BEARER.test(value)) return value.slice(7);
+  return /^Bearer\s+(\S+)\s*$/i.exec(value)?.[1];
 }
 
 /** The account handle a request presents: its Bearer credential, else the handle cookie. */
