@@ -11,8 +11,8 @@
  * the source does, and about what the source spends.
  *
  * ```sh
- * deno run -A scripts/build_bundle.ts dist/mtproto2json    # prints dist/mtproto2json/main.js
- * deno run -A --no-config --unstable-lazy-dynamic-imports dist/mtproto2json/main.js --version
+ * deno run -A scripts/build_bundle.ts dist/bundle    # prints dist/bundle/main.js
+ * deno run -A --no-config --unstable-lazy-dynamic-imports dist/bundle/main.js --version
  * ```
  *
  * @module
