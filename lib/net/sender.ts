@@ -490,24 +490,37 @@ class Invocation implements DeadlineEntry {
   deadlineDone = false;
   #done = false;
 
+  // Let go once settled: a done call stays in the deadlines' heap until its time or a compaction,
+  // and through these it kept its promise, the answer and the frame under it alive too (copied
+  // by every scavenge, then promoted: a fifth of serve's surviving young objects under load).
+  #onAnswer: ((body: Uint8Array) => void) | undefined;
+  #onFailure: ((error: Error) => void) | undefined;
+
   constructor(
     readonly deadlines: Deadlines<Invocation> | undefined,
-    readonly onAnswer: (body: Uint8Array) => void,
-    readonly onFailure: (error: Error) => void,
+    onAnswer: (body: Uint8Array) => void,
+    onFailure: (error: Error) => void,
     readonly timeoutMs: number | undefined,
-  ) {}
+  ) {
+    this.#onAnswer = onAnswer;
+    this.#onFailure = onFailure;
+  }
 
   resolve(body: Uint8Array): void {
     if (this.#done) return;
     this.#done = true;
     this.deadlines?.cancel(this);
-    this.onAnswer(body);
+    const settle = this.#onAnswer!;
+    this.#onAnswer = this.#onFailure = undefined;
+    settle(body);
   }
 
   reject(error: Error): void {
     if (this.#done) return;
     this.#done = true;
     this.deadlines?.cancel(this);
-    this.onFailure(error);
+    const settle = this.#onFailure!;
+    this.#onAnswer = this.#onFailure = undefined;
+    settle(error);
   }
 }
