@@ -26,9 +26,6 @@ export const rawJson: (text: string) => unknown =
 /** Arrays and objects nested deeper than this are refused (TL itself allows 200 levels). */
 export const MAX_JSON_NESTING = 1000;
 
-/** The shortest digit run that may be an integer a double cannot hold (2^53 has 16 digits). */
-const SIXTEEN_DIGITS = /\d{16}/;
-
 /**
  * Parses JSON text, returning integers beyond ±2^53 as their exact decimal strings. Every text
  * `JSON.parse` accepts is accepted, unless it nests deeper than {@link MAX_JSON_NESTING}.
@@ -45,11 +42,7 @@ const SIXTEEN_DIGITS = /\d{16}/;
  */
 // deno-lint-ignore no-explicit-any
 export function parseJsonExact(text: string): any {
-  // Most lines (a call, a chunk) cannot nest that deep in so few characters and hold no run of
-  // 16 digits: a native search tells so quicker than the scan, which they then skip.
-  const prepared = text.length <= MAX_JSON_NESTING && !SIXTEEN_DIGITS.test(text)
-    ? text
-    : quoteUnsafeIntegers(text);
+  const prepared = quoteUnsafeIntegers(text);
   try {
     return JSON.parse(prepared);
   } catch (error) {
