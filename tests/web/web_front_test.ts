@@ -262,6 +262,9 @@ Deno.test("a page on another origin and a rebinding Host are refused; a --cors o
       body: '{"ping_id": 3}',
     });
     assertEquals([pong.status, (await pong.json()).ping_id], [200, 3]);
+    // A call's answer too, though it is made for Deno's fast path with one header.
+    assertEquals(pong.headers.get("access-control-allow-origin"), "https://app.example");
+    assertEquals(pong.headers.get("content-type"), "application/json");
   }, { web: { cors: ["https://app.example"] } });
 });
 
