@@ -72,9 +72,14 @@ export function initConnectionCall(
   };
 }
 
+/**
+ * The connections that have sent initConnection, of every client: a sender belongs to one client,
+ * so one set serves them all (a set per client cost ~140 B per idle connection through serve).
+ */
+const initialized = new WeakSet<Sender>();
+
 /** Which connections have sent initConnection, and the wrapping of the first call on the others. */
 export class ConnectionInit {
-  readonly #initialized = new WeakSet<Sender>();
   readonly #codec: TlCodec;
   readonly #layer: number;
   readonly #app: AppIdentity;
@@ -98,14 +103,14 @@ export class ConnectionInit {
     apiId: number | undefined,
     autoInit: boolean,
   ): Uint8Array {
-    if (this.#initialized.has(sender)) return body;
+    if (initialized.has(sender)) return body;
     if (initializesItself(request)) {
-      this.#initialized.add(sender);
+      initialized.add(sender);
       return body;
     }
     if (SERVICE_FUNCTIONS.has(request._cons)) return body;
     if (!autoInit || apiId === undefined) return body;
-    this.#initialized.add(sender);
+    initialized.add(sender);
     return this.#codec.encode({
       _cons: "invokeWithLayer",
       layer: this.#layer,
@@ -118,6 +123,6 @@ export class ConnectionInit {
    * or the call that carried it never went out.
    */
   forget(sender: Sender): void {
-    this.#initialized.delete(sender);
+    initialized.delete(sender);
   }
 }

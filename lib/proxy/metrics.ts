@@ -45,6 +45,47 @@ const MAX_ERROR_NAMES = 200;
 
 const FRONTS: Front[] = ["tcp", "ws", "http"];
 
+/**
+ * A connection's {@link FrontConnection}: methods on a class, not three closures over a scope of
+ * their own, which every idle connection through serve held (~330 B each).
+ */
+class FrontTally implements FrontConnection {
+  readonly #front: Front;
+  readonly #open: Map<Front, number>;
+  readonly #received: Map<Front, number>;
+  readonly #sent: Map<Front, number>;
+  #counted = true;
+
+  constructor(
+    front: Front,
+    open: Map<Front, number>,
+    received: Map<Front, number>,
+    sent: Map<Front, number>,
+  ) {
+    this.#front = front;
+    this.#open = open;
+    this.#received = received;
+    this.#sent = sent;
+  }
+
+  received(bytes: number): void {
+    add(this.#received, this.#front, bytes);
+  }
+
+  sent(bytes: number): void {
+    add(this.#sent, this.#front, bytes);
+  }
+
+  closed(): void {
+    if (this.#counted) add(this.#open, this.#front, -1);
+    this.#counted = false;
+  }
+}
+
+function add<K>(map: Map<K, number>, key: K, value: number): void {
+  map.set(key, (map.get(key) ?? 0) + value);
+}
+
 /** The counters of one `serve`, shared by its fronts and connections. */
 export class Metrics {
   #methods: Set<string> | undefined;
@@ -100,15 +141,7 @@ export class Metrics {
   opened(front: Front): FrontConnection {
     this.#add(this.#open, front, 1);
     this.#add(this.#opened, front, 1);
-    let open = true;
-    return {
-      received: (bytes) => this.#add(this.#received, front, bytes),
-      sent: (bytes) => this.#add(this.#sent, front, bytes),
-      closed: () => {
-        if (open) this.#add(this.#open, front, -1);
-        open = false;
-      },
-    };
+    return new FrontTally(front, this.#open, this.#received, this.#sent);
   }
 
   /**
