@@ -42,7 +42,20 @@ export interface FileRequestContext {
    * one to answer, and a download stops fetching parts), or it got every answer it was owed.
    */
   closed(): boolean;
+  /**
+   * Where a download without `"to"` hands its bytes instead of `chunk` lines, when the
+   * connection's client takes bytes (the web front's file body): see {@link ChunkSink}.
+   */
+  sendBytes?: ChunkSink;
 }
+
+/**
+ * Takes a download's next bytes, at `offset` in the file, for request `id`, and resolves once it
+ * has room for more (back-pressure). `bytes` is lent only for the call (its buffer is used again
+ * for a later part): a sink that keeps them copies them. Rejects when its reader is gone, which
+ * ends the download.
+ */
+export type ChunkSink = (id: number, offset: number, bytes: Uint8Array) => Promise<void>;
 
 /** A file request stopped because its connection's client went away. */
 export class ClientGoneError extends Mtproto2jsonError {
@@ -162,6 +175,9 @@ export async function download(
         for (let written = 0; written < chunk.length;) {
           written += await file.write(chunk.subarray(written));
         }
+      } else if (context.sendBytes) {
+        // As bytes: never turned into base64 and JSON to be decoded back.
+        await context.sendBytes(id, offset + delivered, chunk);
       } else {
         // Back-pressure: a client that does not read does not grow this process.
         await context.drained(CHUNK_HIGH_WATER);

@@ -29,7 +29,7 @@ import { BadRequestError, objectOf, readOptions, showOptions } from "./request_o
 import { ExpectedAnswers } from "./answer_size.ts";
 import { redact } from "./redact.ts";
 import type { FilePolicy } from "./file_paths.ts";
-import { download, type FileRequestContext, upload } from "./file_requests.ts";
+import { type ChunkSink, download, type FileRequestContext, upload } from "./file_requests.ts";
 import { takeChunk, UploadStream } from "./upload_streams.ts";
 import type { Metrics } from "./metrics.ts";
 import { resolveFilePath } from "./file_paths.ts";
@@ -98,22 +98,27 @@ export class ProxyConnection {
 
   /** Whether the client is gone (a write to it failed). */
   readonly #gone: () => boolean;
+  /** Where downloads' bytes go when the client takes them as bytes. */
+  readonly #sendBytes: ChunkSink | undefined;
 
   /**
    * `write` sends one line (without its newline) to the client; `drained` tells when the output
    * has room again (downloads wait on it between chunk lines); `gone`, whether a write to the
-   * client failed (a download then stops at once, before the connection is closed).
+   * client failed (a download then stops at once, before the connection is closed); `sendBytes`,
+   * where a download's bytes go instead of chunk lines when the client takes bytes.
    */
   constructor(
     defaults: ProxyDefaults,
     write: (line: string) => void,
     drained: (characters: number) => Promise<void> = () => Promise.resolve(),
     gone: () => boolean = () => false,
+    sendBytes?: ChunkSink,
   ) {
     this.#defaults = defaults;
     this.#write = write;
     this.#drained = drained;
     this.#gone = gone;
+    this.#sendBytes = sendBytes;
     this.#account = new ConnectionAccount(
       ({ onUpdate, onMissed, onEvent }) =>
         new Client({
@@ -217,6 +222,7 @@ export class ProxyConnection {
       send: (line) => this.#send(line),
       drained: (characters) => this.#drained(characters),
       closed: () => this.#closed || this.#gone(),
+      ...(this.#sendBytes ? { sendBytes: this.#sendBytes } : {}),
     };
   }
 

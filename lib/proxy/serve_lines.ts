@@ -17,6 +17,7 @@ import { LineWriter } from "../io/line_writer.ts";
 import { ProxyConnection, type ProxyDefaults } from "./proxy_connection.ts";
 import { parseJsonExact, rawJson } from "../tl/json.ts";
 import type { TokenGuard } from "./token_guard.ts";
+import type { ChunkSink } from "./file_requests.ts";
 
 /** Stop reading a client's requests while this many characters of its answers are unsent… */
 export const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
@@ -39,6 +40,8 @@ export interface LineSession {
   guard?: TokenGuard;
   /** The client's address, as the guard counts it. */
   address?: string;
+  /** Where downloads' bytes go instead of chunk lines, for a client that takes bytes. */
+  bytes?: ChunkSink;
 }
 
 /**
@@ -53,6 +56,7 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
     (line) => output.push(line),
     (characters) => output.below(characters),
     () => output.broken,
+    stream.bytes,
   );
   let authorized = stream.token === undefined;
   const refuse = (msg: string) =>

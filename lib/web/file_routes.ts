@@ -101,21 +101,23 @@ async function serveFile(context: RouteContext, headOnly: boolean): Promise<Resp
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   let wanted: (() => void) | undefined;
   let cancelled = false;
-  // A download's chunk lines, decoded into the body; a reader that is behind holds them back.
-  const onLine = async (line: WrittenLine) => {
-    // The reader went away: the session's output fails, as a closed socket's would, which ends
-    // the download (a graceful close would wait for it to fetch the whole file).
-    if (cancelled) throw new Error("the HTTP client cancelled the body");
-    const chunk = line.value.chunk as { bytes?: string } | undefined;
-    if (!chunk?.bytes || !controller) return;
-    const bytes = Uint8Array.fromBase64(chunk.bytes);
-    controller.enqueue(bytes);
+  // A download's bytes, copied into the body (their buffer is lent for the next part), never
+  // turned into a chunk line's base64; a reader that is behind holds them back.
+  const onBytes = async (_id: number, _offset: number, bytes: Uint8Array) => {
+    // The reader went away: this ends the download (a graceful close would wait for it to
+    // fetch the whole file).
+    if (cancelled || !controller) throw new Error("the HTTP client cancelled the body");
+    controller.enqueue(bytes.slice());
     if (controller.desiredSize !== null && controller.desiredSize <= 0) {
       await new Promise<void>((resolve) => wanted = resolve);
     }
+    if (cancelled) throw new Error("the HTTP client cancelled the body");
   };
   // Raw updates: this session only fetches bytes, and subscribes to nothing.
-  const session = await openAccountSession(context, onLine, { options: { updates: "raw" } });
+  const session = await openAccountSession(context, () => {}, {
+    options: { updates: "raw" },
+    onBytes,
+  });
   let handedOn = false;
   try {
     const head = await session.request(2, { download: { ...spec, head: true } });

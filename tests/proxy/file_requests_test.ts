@@ -19,6 +19,7 @@ import {
   photoSizeSeed,
 } from "../../lib/emulator/files/generated_bytes.ts";
 import { framePool } from "../../lib/io/frame_pool.ts";
+import type { ChunkSink } from "../../lib/proxy/file_requests.ts";
 import { type Clock, systemClock } from "../../lib/io/clock.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 
@@ -32,7 +33,7 @@ class Lines {
   readonly out: { line: Line; at: number }[] = [];
   readonly #waiting: { test: (line: Line) => boolean; resolve: (line: Line) => void }[] = [];
 
-  constructor(clock: Clock, cwd: string) {
+  constructor(clock: Clock, cwd: string, sendBytes?: ChunkSink) {
     this.proxy = new ProxyConnection(
       {
         schema: loadSchema(),
@@ -47,6 +48,9 @@ class Lines {
         const index = this.#waiting.findIndex((waiter) => waiter.test(line));
         if (index >= 0) this.#waiting.splice(index, 1)[0].resolve(line);
       },
+      undefined,
+      undefined,
+      sendBytes,
     );
   }
 
@@ -76,7 +80,11 @@ class Lines {
 }
 
 /** The emulator (on `clock`), and Alice signed in on a connection of the protocol. */
-async function signedIn(world: WorldOptions, clock: Clock = systemClock) {
+async function signedIn(
+  world: WorldOptions,
+  clock: Clock = systemClock,
+  sendBytes?: ChunkSink,
+) {
   const emulator = await startEmulator({
     port: 0,
     log: () => {},
@@ -84,7 +92,7 @@ async function signedIn(world: WorldOptions, clock: Clock = systemClock) {
     world: { homeDc: 2, ...world },
   });
   const dir = await Deno.makeTempDir({ prefix: "file_requests_" });
-  const lines = new Lines(clock, dir);
+  const lines = new Lines(clock, dir, sendBytes);
   const close = async () => {
     lines.proxy.close();
     await emulator.close();
@@ -349,5 +357,48 @@ Deno.test("a client that goes away mid-upload stops it: no more parts are saved 
     await server.close();
     await emulator.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a client that takes bytes gets a download's bytes in order, with back-pressure, and no chunk lines", async () => {
+  // The web front's file body takes bytes: the parts must come as they are, never as base64.
+  const size = 5 * MiB + 77;
+  const got: { offset: number; bytes: Uint8Array }[] = [];
+  let release: (() => void) | undefined;
+  const sink: ChunkSink = async (_id, offset, bytes) => {
+    got.push({ offset, bytes: bytes.slice() });
+    // A slow reader: the next part waits until this one is taken.
+    await new Promise<void>((resolve) => release = resolve);
+  };
+  const { lines, close } = await signedIn(
+    { files: [{ id: 7004, size, dc: 2 }] },
+    systemClock,
+    sink,
+  );
+  try {
+    const media = await mediaOf(lines, "7004");
+    const answer = lines.request({ id: 7, download: { media, progress: 0 } });
+    let taken = 0;
+    for (let waited = 0; got.length < 6; waited++) {
+      if (waited === 500) {
+        throw new Error(`${got.length} parts in 10 s: ${JSON.stringify(lines.out)}`.slice(0, 300));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Held back: one part handed over at a time while the reader is behind.
+      assertEquals(got.length <= taken + 1, true);
+      if (got.length > taken && release) {
+        taken = got.length;
+        release();
+      }
+    }
+    const end = await answer;
+    assertEquals((end.download as Line).size, size);
+    assertEquals(got.map((part) => part.offset), [0, 1, 2, 3, 4, 5].map((n) => n * MiB));
+    const whole = new Uint8Array(size);
+    for (const part of got) whole.set(part.bytes, part.offset);
+    assertEquals(sha256Hex(whole), sha256Hex(generatedFileBytes(7004n, 0, size)));
+    assertEquals(lines.out.filter(({ line }) => line.chunk !== undefined).length, 0);
+  } finally {
+    await close();
   }
 });
