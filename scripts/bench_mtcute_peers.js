@@ -16,7 +16,8 @@
  * - `serve`: one `help.getNearestDc` at a time through `serve` (as the serve bench reads it)
  *   against mtcute's `call` on the emulator directly, p50; and 10 connections × 50 in flight
  *   through `serve` (the serve bench's lean load) against 10 mtcute clients × 50 in this process,
- *   requests/s and each side's CPU per request (serve's process; mtcute's, this one).
+ *   in alternating half-second windows (six each, after one of warm-up), requests/s and each
+ *   side's CPU per request (serve's process; mtcute's, this one).
  *
  * Like check_with_mtcute.js, mtcute stays out of the project's configuration and lock file
  * (inline `npm:` specifiers, `--no-lock`), and this file is JavaScript so that `deno check`
@@ -40,7 +41,14 @@ import { TlCodec } from "../lib/tl/codec.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
 import { JsonClient } from "../tests/support/json_client.ts";
 import { startServeProcess, waitFor } from "../tests/support/processes.ts";
-import { cpuMeter, LeanJsonLoad, percentile, rate, spawn, stop } from "./bench_serve.ts";
+import {
+  cpuMs as processCpuMs,
+  LeanJsonLoad,
+  percentile,
+  rate,
+  spawn,
+  stop,
+} from "./bench_serve.ts";
 
 Deno.env.set("DENO_NO_UPDATE_CHECK", "1");
 const line = (label, value, target = "") => console.log(JSON.stringify({ label, value, target }));
@@ -198,7 +206,7 @@ async function authKeys(server) {
   );
 }
 
-async function serveCalls(line0, emulatorPid) {
+async function serveCalls(line0) {
   const server = line0.server;
   const { child: proxy, port } = await startServeProcess(line0);
   const nearest = { _cons: "help.getNearestDc" };
@@ -225,22 +233,52 @@ async function serveCalls(line0, emulatorPid) {
       `${(a * 1000).toFixed(0)} / ${(b * 1000).toFixed(0)} µs (${(a / b).toFixed(2)}×)`,
       "target ≤ 1.0×",
     );
+    // 10 × 50 on each side in alternating half-second windows, so that both meet the same
+    // machine: on a shared one, rates measured a few seconds apart swung 0.5-1.9× between runs.
     const clients = Array.from({ length: 10 }, () => mtcuteClient(server));
     await Promise.all(clients.map((c) => c.call({ _: "help.getNearestDc" })));
-    const theirMeter = cpuMeter([Deno.pid]);
-    const theirRate = await rate(
-      clients.map((c) => () => c.call({ _: "help.getNearestDc" })),
-      50,
-      3000,
-    );
-    const [theirUs] = theirMeter.perRequest(theirRate);
-    await Promise.all(clients.map((c) => c.destroy()));
     const sockets = await Promise.all(clients.map(() => LeanJsonLoad.connect(port)));
     await Promise.all(sockets.map((socket) => socket.call(1)));
-    const ourMeter = cpuMeter([proxy.pid, emulatorPid]);
-    const ourRate = await rate(sockets.map((socket) => (id) => socket.call(id + 1)), 50, 3000);
-    const [ourUs] = ourMeter.perRequest(ourRate);
+    const sides = {
+      // CPU ms of this process (mtcute's) or of serve's while `measure` runs.
+      theirs: {
+        calls: clients.map((c) => () => c.call({ _: "help.getNearestDc" })),
+        cpuOf: async (measure) => {
+          const start = cpuMs();
+          const requests = await measure();
+          return [requests, cpuMs() - start];
+        },
+      },
+      ours: {
+        calls: sockets.map((socket) => (id) => socket.call(id + 1)),
+        cpuOf: async (measure) => {
+          const start = processCpuMs(proxy.pid);
+          const requests = await measure();
+          return [requests, processCpuMs(proxy.pid) - start];
+        },
+      },
+    };
+    const totals = {
+      ours: { requests: 0, ms: 0, cpuMs: 0 },
+      theirs: { requests: 0, ms: 0, cpuMs: 0 },
+    };
+    for (let round = -2; round < 12; round++) {
+      const name = round % 2 === 0 ? "ours" : "theirs";
+      const start = performance.now();
+      const [requests, cpu] = await sides[name].cpuOf(async () =>
+        (await rate(sides[name].calls, 50, 500)) * (performance.now() - start) / 1000
+      );
+      if (round < 0) continue; // a warm-up window each
+      totals[name].requests += requests;
+      totals[name].ms += performance.now() - start;
+      totals[name].cpuMs += cpu;
+    }
+    await Promise.all(clients.map((c) => c.destroy()));
     for (const socket of sockets) socket.close();
+    const ourRate = totals.ours.requests / (totals.ours.ms / 1000);
+    const theirRate = totals.theirs.requests / (totals.theirs.ms / 1000);
+    const ourUs = totals.ours.cpuMs * 1000 / totals.ours.requests;
+    const theirUs = totals.theirs.cpuMs * 1000 / totals.theirs.requests;
     line(
       "  10 × 50 in flight: requests/s through serve / mtcute direct",
       `${ourRate.toFixed(0)} / ${theirRate.toFixed(0)} (${(ourRate / theirRate).toFixed(2)}×)`,
@@ -260,7 +298,7 @@ const emulator = spawn(["emulator", "--port", "0"], "stdout");
 try {
   const line0 = JSON.parse((await waitFor(emulator.stdout, /^.*\n/))[0]);
   await authKeys(line0.server);
-  await serveCalls(line0, emulator.pid);
+  await serveCalls(line0);
 } finally {
   await stop(emulator);
 }

@@ -133,7 +133,7 @@ export class LeanJsonLoad {
  * CPU time a process has used, in ms (Linux: utime + stime in 10 ms ticks; read with `cat`, as
  * `rssMb` does, since Deno lets only --allow-all read /proc).
  */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   const { stdout } = new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).outputSync();
   const fields = new TextDecoder().decode(stdout).split(") ")[1]?.split(" ") ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
