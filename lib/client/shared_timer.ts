@@ -15,7 +15,7 @@ import type { Clock, TimerId } from "../io/clock.ts";
 export interface SharedDeadline {
   /** When it is due, on the clock's `now()`. */
   dueAt: number;
-  /** Its place in the timer's heap, -1 when not scheduled. */
+  /** Its place in the timer's heap, negative when not scheduled. */
   heapIndex: number;
   /** Called once the deadline passed, unless it was moved or cancelled first. */
   due(): void;
@@ -23,6 +23,12 @@ export interface SharedDeadline {
 
 /** Longest wait one timer is set for (the platform's limit; later deadlines are set again). */
 const MAX_WAIT_MS = 2 ** 31 - 1;
+
+/**
+ * The heapIndex of a deadline taken off the heap to fire: scheduling or cancelling it before its
+ * turn (another deadline's work, as they fell due together) changes it, and then it does not fire.
+ */
+const FIRING = -2;
 
 /**
  * The deadlines of one clock under one timer.
@@ -89,8 +95,8 @@ export class SharedTimer {
   /** Unschedules `entry`; nothing when it is not scheduled. */
   cancel(entry: SharedDeadline): void {
     const index = entry.heapIndex;
-    if (index < 0) return;
     entry.heapIndex = -1;
+    if (index < 0) return;
     const last = this.#heap.pop()!;
     if (last !== entry) {
       this.#heap[index] = last;
@@ -125,11 +131,17 @@ export class SharedTimer {
     while (heap.length > 0 && heap[0].dueAt <= now) {
       const entry = heap[0];
       this.cancel(entry);
+      entry.heapIndex = FIRING;
       due.push(entry);
     }
     if (heap.length > 0) this.#arm(heap[0].dueAt);
-    // After the heap is settled: a deadline's work may schedule or cancel others.
-    for (const entry of due) entry.due();
+    // After the heap is settled: a deadline's work may schedule or cancel others, those due
+    // with it too (moved, it fires at its new time; cancelled, not at all).
+    for (const entry of due) {
+      if (entry.heapIndex !== FIRING) continue;
+      entry.heapIndex = -1;
+      entry.due();
+    }
   }
 
   #up(index: number): void {

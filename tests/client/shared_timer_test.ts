@@ -58,3 +58,30 @@ Deno.test("deadlines fire in their order, a deadline moved later fires at its ne
   await clock.advance(50);
   assertEquals(fired, [1, 10, 4, 15, 2, 20, 3, 40]);
 });
+
+Deno.test("a deadline that another's work moves or cancels as they fall due together fires at its new time, or not at all", async () => {
+  const clock = new FakeClock();
+  const timer = SharedTimer.of(clock);
+  const fired: [string, number][] = [];
+  let moved: string | undefined, cancelled: string | undefined;
+  const entries = ["a", "b", "c"].map((name): SharedDeadline & { name: string } => ({
+    name,
+    dueAt: 0,
+    heapIndex: -1,
+    due() {
+      fired.push([name, clock.now()]);
+      if (moved !== undefined) return;
+      // The first to fire stops one account and moves another's deadline later.
+      const [later, stopped] = entries.filter((entry) => entry.name !== name);
+      [moved, cancelled] = [later.name, stopped.name];
+      timer.schedule(later, 30);
+      timer.cancel(stopped);
+    },
+  }));
+  for (const entry of entries) timer.schedule(entry, 10);
+  await clock.advance(50);
+  assertEquals(fired.length, 2, `fired: ${JSON.stringify(fired)}`);
+  assertEquals(fired[1], [moved!, 30]);
+  assertEquals(fired.some(([name]) => name === cancelled), false);
+  assertEquals(timer.size, 0);
+});
