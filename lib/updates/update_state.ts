@@ -352,13 +352,13 @@ export class UpdateState {
     };
   }
 
-  /** The container of an update that came without one (a call's result): no users or chats. */
   /** `box` is past its difference. */
   #leave(box: BoxName): void {
     this.#inside?.delete(box);
     if (this.#inside?.size === 0) this.#inside = undefined;
   }
 
+  /** The container of an update that came without one (a call's result): no users or chats. */
   #container(value: TlObject): TlObject {
     return { _cons: "updates", users: [], chats: [], date: value.date };
   }
