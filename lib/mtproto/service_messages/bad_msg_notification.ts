@@ -85,7 +85,15 @@ export function isClockCorrection(
   isOurs: (messageId: bigint) => boolean,
 ): boolean {
   const id = peekConstructorId(body);
-  if (id === MSG_CONTAINER_ID) return containsClockCorrection(body, isOurs);
+  if (id === MSG_CONTAINER_ID) {
+    // Containers nested past the stack's depth (a server may send anything) are none: the
+    // session's receive() asks this before its own checks, and never throws.
+    try {
+      return containsClockCorrection(body, isOurs);
+    } catch {
+      return false;
+    }
+  }
   if (id !== BAD_MSG_NOTIFICATION_ID || body.length < 20) return false;
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   if (!isOurs(view.getBigInt64(4, true))) return false;

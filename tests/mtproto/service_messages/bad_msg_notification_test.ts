@@ -75,3 +75,20 @@ Deno.test("a container corrects the clock by any of its messages, unless it is m
   new DataView(odd.buffer).setInt32(8 + 16 + notice(8n, 16).length + 12, 6, true);
   assertEquals(isClockCorrection(odd, ours), false);
 });
+
+Deno.test("containers nested deeper than the stack goes are no clock correction, and the check does not throw", () => {
+  // A server holding the key may send anything; the session's receive() never throws, and it
+  // asks this of every message before its own checks. Each level: the container's id, a count
+  // of one, then one message (id, seqno, length) that is the next container.
+  const depth = 50_000;
+  const body = new Uint8Array(depth * 24 + 8);
+  const view = new DataView(body.buffer);
+  for (let level = 0; level <= depth; level++) {
+    const at = level * 24;
+    view.setUint32(at, 0x73f1f8dc, true); // msg_container
+    if (level === depth) break; // the innermost is empty
+    view.setInt32(at + 4, 1, true);
+    view.setInt32(at + 20, body.length - (at + 24), true);
+  }
+  assertEquals(isClockCorrection(body, () => true), false);
+});
