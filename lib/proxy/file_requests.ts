@@ -23,7 +23,6 @@ import {
   resumeOffset,
 } from "./file_paths.ts";
 import { BadRequestError, objectOf } from "./request_options.ts";
-import type { UploadStream } from "./upload_streams.ts";
 import { framePool } from "../io/frame_pool.ts";
 import { Mtproto2jsonError } from "../errors.ts";
 
@@ -56,6 +55,12 @@ export interface FileRequestContext {
  * ends the download.
  */
 export type ChunkSink = (id: number, offset: number, bytes: Uint8Array) => Promise<void>;
+
+/**
+ * The bytes of request `id`'s `"stream": true` upload, when the connection's client gives them as
+ * bytes (the web front's request body) instead of `chunk` lines; undefined for chunk lines.
+ */
+export type ChunkSource = (id: number) => AsyncIterable<Uint8Array> | undefined;
 
 /** A file request stopped because its connection's client went away. */
 export class ClientGoneError extends Mtproto2jsonError {
@@ -206,13 +211,13 @@ export async function download(
 /**
  * Runs `{"upload": spec}` for request `id` and returns the `inputFile` / `inputFileBig` in the
  * connection's JSON form, sending `progress` lines of the bytes Telegram has saved as it goes;
- * `stream` gives the chunk lines of a `"stream": true` upload.
+ * `stream` gives the bytes of a `"stream": true` upload (from its chunk lines, or as given).
  */
 export async function upload(
   context: FileRequestContext,
   id: number,
   value: unknown,
-  stream?: UploadStream,
+  stream?: { chunks(): AsyncIterable<Uint8Array> },
 ): Promise<Record<string, unknown>> {
   const spec = objectOf(value, "upload");
   const parts = count(spec.parts, "upload.parts", 1);

@@ -29,7 +29,13 @@ import { BadRequestError, objectOf, readOptions, showOptions } from "./request_o
 import { ExpectedAnswers } from "./answer_size.ts";
 import { redact } from "./redact.ts";
 import type { FilePolicy } from "./file_paths.ts";
-import { type ChunkSink, download, type FileRequestContext, upload } from "./file_requests.ts";
+import {
+  type ChunkSink,
+  type ChunkSource,
+  download,
+  type FileRequestContext,
+  upload,
+} from "./file_requests.ts";
 import { takeChunk, UploadStream } from "./upload_streams.ts";
 import type { Metrics } from "./metrics.ts";
 import { resolveFilePath } from "./file_paths.ts";
@@ -100,12 +106,15 @@ export class ProxyConnection {
   readonly #gone: () => boolean;
   /** Where downloads' bytes go when the client takes them as bytes. */
   readonly #sendBytes: ChunkSink | undefined;
+  /** Where streamed uploads' bytes come from when the client gives them as bytes. */
+  readonly #takeBytes: ChunkSource | undefined;
 
   /**
    * `write` sends one line (without its newline) to the client; `drained` tells when the output
    * has room again (downloads wait on it between chunk lines); `gone`, whether a write to the
    * client failed (a download then stops at once, before the connection is closed); `sendBytes`,
-   * where a download's bytes go instead of chunk lines when the client takes bytes.
+   * where a download's bytes go instead of chunk lines when the client takes bytes, and
+   * `takeBytes`, where a streamed upload's bytes come from when the client gives bytes.
    */
   constructor(
     defaults: ProxyDefaults,
@@ -113,12 +122,14 @@ export class ProxyConnection {
     drained: (characters: number) => Promise<void> = () => Promise.resolve(),
     gone: () => boolean = () => false,
     sendBytes?: ChunkSink,
+    takeBytes?: ChunkSource,
   ) {
     this.#defaults = defaults;
     this.#write = write;
     this.#drained = drained;
     this.#gone = gone;
     this.#sendBytes = sendBytes;
+    this.#takeBytes = takeBytes;
     this.#account = new ConnectionAccount(
       ({ onUpdate, onMissed, onEvent }) =>
         new Client({
@@ -329,7 +340,9 @@ export class ProxyConnection {
       }
       if (request.upload !== undefined) {
         const streamed = (request.upload as Record<string, unknown> | null)?.stream === true;
-        const stream = streamed ? new UploadStream() : undefined;
+        // Given as bytes (an HTTP body), the stream needs no chunk lines and no base64.
+        const given = streamed ? this.#takeBytes?.(id) : undefined;
+        const stream = streamed && !given ? new UploadStream() : undefined;
         if (stream) (this.#streams ??= new Map()).set(id, stream);
         try {
           const client = await this.#account.callClient();
@@ -337,7 +350,7 @@ export class ProxyConnection {
             { ...this.#fileContext(), client },
             id,
             request.upload,
-            stream,
+            given ? { chunks: () => counted(given, this.#defaults.metrics) } : stream,
           );
         } finally {
           this.#streams?.delete(id);
@@ -469,4 +482,18 @@ function base64Length(value: unknown): number {
   if (typeof text !== "string") return 0;
   const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
   return Math.max(0, Math.floor(text.length * 3 / 4) - padding);
+}
+
+/** `source`'s chunks, each counted as uploaded bytes for `/metrics` when there are metrics. */
+function counted(
+  source: AsyncIterable<Uint8Array>,
+  metrics: Metrics | undefined,
+): AsyncIterable<Uint8Array> {
+  if (!metrics) return source;
+  return (async function* () {
+    for await (const chunk of source) {
+      metrics.fileBytes("upload", chunk.length);
+      yield chunk;
+    }
+  })();
 }

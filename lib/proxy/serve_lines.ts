@@ -17,7 +17,7 @@ import { LineWriter } from "../io/line_writer.ts";
 import { ProxyConnection, type ProxyDefaults } from "./proxy_connection.ts";
 import { parseJsonExact, rawJson } from "../tl/json.ts";
 import type { TokenGuard } from "./token_guard.ts";
-import type { ChunkSink } from "./file_requests.ts";
+import type { ChunkSink, ChunkSource } from "./file_requests.ts";
 
 /** Stop reading a client's requests while this many characters of its answers are unsent… */
 export const OUTPUT_HIGH_WATER = 8 * 1024 * 1024;
@@ -42,6 +42,8 @@ export interface LineSession {
   address?: string;
   /** Where downloads' bytes go instead of chunk lines, for a client that takes bytes. */
   bytes?: ChunkSink;
+  /** Where streamed uploads' bytes come from instead of chunk lines, for a client that gives bytes. */
+  uploads?: ChunkSource;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function serveLines(defaults: ProxyDefaults, stream: LineSession): 
     (characters) => output.below(characters),
     () => output.broken,
     stream.bytes,
+    stream.uploads,
   );
   let authorized = stream.token === undefined;
   const refuse = (msg: string) =>

@@ -15,8 +15,6 @@ import { type LineSession, openAccountSession } from "./line_session.ts";
 import type { RouteContext, WebRoute } from "./routes.ts";
 import type { WrittenLine } from "./web_account.ts";
 
-/** Bytes of a request body sent as one chunk line of a streamed upload. */
-const UPLOAD_PIECE = 256 * 1024;
 /** Download bytes a response may hold for a reader that is behind, before the parts wait. */
 const HELD_BYTES = 4 * 1024 * 1024;
 
@@ -195,27 +193,25 @@ async function uploadBody(context: RouteContext): Promise<Response> {
   const name = context.url.searchParams.get("name") ?? "file";
   const body = context.request.body;
   if (!body) throw new HttpError(400, "BadRequest", "POST /v1/upload needs the file as its body");
+  // The body is the upload's stream as it is: read as parts can go, never turned into base64
+  // chunk lines to be decoded back.
+  let given: ReadableStream<Uint8Array> | undefined = body;
   const session: LineSession = await openAccountSession(context, () => {}, {
     options: { updates: "raw" },
+    uploads: (id) => {
+      if (id !== 2) return undefined;
+      const source = given;
+      given = undefined;
+      return source;
+    },
   });
   const release = context.keepOpen();
   try {
     const declared = Number(context.request.headers.get("content-length") ?? NaN);
     const size = Number.isSafeInteger(declared) && declared > 0 ? { size: declared } : {};
-    const answer = session.request(2, { upload: { stream: true, name, ...size, progress: 0 } });
-    let failed: WrittenLine | undefined;
-    answer.then((line) => failed = line);
-    // Pieces of the body as chunk lines, as fast as the upload takes them.
-    for await (const received of body) {
-      for (let at = 0; at < received.length && !failed; at += UPLOAD_PIECE) {
-        const piece = received.subarray(at, at + UPLOAD_PIECE);
-        session.send({ id: 2, chunk: { bytes: piece.toBase64() } });
-        await session.room();
-      }
-      if (failed) break;
-    }
-    if (!failed) session.send({ id: 2, chunk: { end: true } });
-    const line = await answer;
+    const line = await session.request(2, {
+      upload: { stream: true, name, ...size, progress: 0 },
+    });
     if (line.value.error !== undefined || line.value.message !== undefined) return refused(line);
     return json(line.value.upload);
   } finally {

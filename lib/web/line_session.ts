@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ChunkSink } from "../proxy/file_requests.ts";
+import type { ChunkSink, ChunkSource } from "../proxy/file_requests.ts";
 import type { ProxyDefaults } from "../proxy/proxy_connection.ts";
 import { serveLines } from "../proxy/serve_lines.ts";
 import { HttpError, parseKeepingNumbers } from "./http_answers.ts";
@@ -27,13 +27,15 @@ export class LineSession {
   /**
    * Starts the session with `defaults`; `onLine` gets every line that is no request's final
    * answer: updates and events (id 0), a download's chunk and progress lines — or, given
-   * `onBytes`, a download's bytes go there instead of chunk lines.
+   * `onBytes`, a download's bytes go there instead of chunk lines; `uploads` gives a streamed
+   * upload's bytes instead of chunk lines.
    */
   constructor(
     defaults: ProxyDefaults,
     maxLine: number,
     onLine: (line: WrittenLine) => Promise<void> | void,
     onBytes?: ChunkSink,
+    uploads?: ChunkSource,
   ) {
     let input!: ReadableStreamDefaultController<Uint8Array>;
     // A few lines queued at most before a sender waits (room()): serveLines reads at its pace.
@@ -67,6 +69,7 @@ export class LineSession {
       },
       maxLine,
       ...(onBytes ? { bytes: onBytes } : {}),
+      ...(uploads ? { uploads } : {}),
     });
   }
 
@@ -106,16 +109,18 @@ export class LineSession {
  * A line session of the handle's account (`context.account`) for one request: its session and
  * options are loaded in a new session of their own — with `cursor` as its updates cursor, and
  * `options` over the handle's — as a TCP client that reconnects does; `onBytes` takes its
- * downloads' bytes (see {@link LineSession}). Refuses an account that is
+ * downloads' bytes and `uploads` gives its streamed uploads' (see {@link LineSession}). Refuses an
+ * account that is
  * not signed in (409), and anything the line protocol refuses on loading (400 with its error).
  */
 export async function openAccountSession(
   context: RouteContext,
   onLine: (line: WrittenLine) => Promise<void> | void,
-  { cursor, options: extra, onBytes }: {
+  { cursor, options: extra, onBytes, uploads }: {
     cursor?: string;
     options?: Record<string, unknown>;
     onBytes?: ChunkSink;
+    uploads?: ChunkSource;
   } = {},
 ): Promise<LineSession> {
   const account = context.account as WebAccount;
@@ -130,7 +135,13 @@ export async function openAccountSession(
   if (session.auth_key === undefined || session.user_id === undefined) {
     throw new HttpError(409, "NotSignedIn", "this account is not signed in: sign in first");
   }
-  const line = new LineSession(context.front.defaults, context.front.maxLine, onLine, onBytes);
+  const line = new LineSession(
+    context.front.defaults,
+    context.front.maxLine,
+    onLine,
+    onBytes,
+    uploads,
+  );
   const shown = options.value.options as Record<string, unknown> | undefined;
   const loaded = await line.request(1, {
     ...(shown || extra ? { options: { ...shown, ...extra } } : {}),

@@ -19,7 +19,7 @@ import {
   photoSizeSeed,
 } from "../../lib/emulator/files/generated_bytes.ts";
 import { framePool } from "../../lib/io/frame_pool.ts";
-import type { ChunkSink } from "../../lib/proxy/file_requests.ts";
+import type { ChunkSink, ChunkSource } from "../../lib/proxy/file_requests.ts";
 import { type Clock, systemClock } from "../../lib/io/clock.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 
@@ -33,7 +33,7 @@ class Lines {
   readonly out: { line: Line; at: number }[] = [];
   readonly #waiting: { test: (line: Line) => boolean; resolve: (line: Line) => void }[] = [];
 
-  constructor(clock: Clock, cwd: string, sendBytes?: ChunkSink) {
+  constructor(clock: Clock, cwd: string, sendBytes?: ChunkSink, takeBytes?: ChunkSource) {
     this.proxy = new ProxyConnection(
       {
         schema: loadSchema(),
@@ -51,6 +51,7 @@ class Lines {
       undefined,
       undefined,
       sendBytes,
+      takeBytes,
     );
   }
 
@@ -84,6 +85,7 @@ async function signedIn(
   world: WorldOptions,
   clock: Clock = systemClock,
   sendBytes?: ChunkSink,
+  takeBytes?: ChunkSource,
 ) {
   const emulator = await startEmulator({
     port: 0,
@@ -92,7 +94,7 @@ async function signedIn(
     world: { homeDc: 2, ...world },
   });
   const dir = await Deno.makeTempDir({ prefix: "file_requests_" });
-  const lines = new Lines(clock, dir, sendBytes);
+  const lines = new Lines(clock, dir, sendBytes, takeBytes);
   const close = async () => {
     lines.proxy.close();
     await emulator.close();
@@ -398,6 +400,42 @@ Deno.test("a client that takes bytes gets a download's bytes in order, with back
     for (const part of got) whole.set(part.bytes, part.offset);
     assertEquals(sha256Hex(whole), sha256Hex(generatedFileBytes(7004n, 0, size)));
     assertEquals(lines.out.filter(({ line }) => line.chunk !== undefined).length, 0);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a client that gives a streamed upload's bytes sends no chunk lines: the file is read from them, whole and in order", async () => {
+  // The web front's POST /v1/upload gives its body so, never as base64 chunk lines.
+  const size = 3 * MiB + 1000;
+  const bytes = generatedFileBytes(12n, 0, size);
+  const asked: number[] = [];
+  const takeBytes: ChunkSource = (id) => {
+    asked.push(id);
+    return id === 8 ? new Blob([bytes as Uint8Array<ArrayBuffer>]).stream() : undefined;
+  };
+  const { lines, close } = await signedIn({}, systemClock, undefined, takeBytes);
+  try {
+    const answer = lines.request({
+      id: 8,
+      upload: { stream: true, name: "given.bin", size, progress: 0 },
+    });
+    const file = (await Promise.race([
+      answer,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("no answer: the upload waits for chunk lines")), 10_000)
+      ),
+    ])).upload as Line;
+    assertEquals(asked, [8]);
+    // Its MD5 is the client's, over every byte it read: the whole file, in order.
+    assertEquals([file._cons, file.parts, file.name], ["inputFile", 7, "given.bin"]);
+    assertEquals(file.md5_checksum, createHash("md5").update(bytes).digest("hex"));
+    // A stream without bytes given still takes chunk lines.
+    const lined = lines.answer(9);
+    lines.send({ id: 9, upload: { stream: true, name: "lined.bin", parts: 1 } });
+    lines.send({ id: 9, chunk: { bytes: bytes.subarray(0, 1000).toBase64() } });
+    lines.send({ id: 9, chunk: { end: true } });
+    assertEquals(((await lined).upload as Line).parts, 1);
   } finally {
     await close();
   }
