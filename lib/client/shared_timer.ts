@@ -137,11 +137,19 @@ export class SharedTimer {
     if (heap.length > 0) this.#arm(heap[0].dueAt);
     // After the heap is settled: a deadline's work may schedule or cancel others, those due
     // with it too (moved, it fires at its new time; cancelled, not at all).
+    // One deadline's work that throws does not cost the others theirs: each runs, and the first
+    // error is thrown once all have (as the timer of each would have had its own).
+    let failure: { error: unknown } | undefined;
     for (const entry of due) {
       if (entry.heapIndex !== FIRING) continue;
       entry.heapIndex = -1;
-      entry.due();
+      try {
+        entry.due();
+      } catch (error) {
+        failure ??= { error };
+      }
     }
+    if (failure) throw failure.error;
   }
 
   #up(index: number): void {

@@ -85,3 +85,29 @@ Deno.test("a deadline that another's work moves or cancels as they fall due toge
   assertEquals(fired.some(([name]) => name === cancelled), false);
   assertEquals(timer.size, 0);
 });
+
+Deno.test("a deadline whose work throws does not cost the others due with it theirs: each runs, then the error is thrown", async () => {
+  const clock = new FakeClock();
+  const timer = SharedTimer.of(clock);
+  const fired: string[] = [];
+  const make = (name: string, fail = false): SharedDeadline => ({
+    dueAt: 0,
+    heapIndex: -1,
+    due() {
+      fired.push(name);
+      if (fail) throw new Error(`${name} failed`);
+    },
+  });
+  timer.schedule(make("a", true), 10);
+  timer.schedule(make("b"), 10);
+  timer.schedule(make("c"), 10);
+  let thrown: unknown;
+  await clock.advance(20).catch((error) => thrown = error);
+  assertEquals((thrown as Error)?.message, "a failed");
+  assertEquals(fired.sort(), ["a", "b", "c"]);
+  // The timer goes on with later deadlines.
+  timer.schedule(make("d"), 30);
+  await clock.advance(20);
+  assertEquals(fired.includes("d"), true);
+  assertEquals(timer.size, 0);
+});
