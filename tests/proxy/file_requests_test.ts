@@ -22,6 +22,7 @@ import { framePool } from "../../lib/io/frame_pool.ts";
 import type { ChunkSink, ChunkSource } from "../../lib/proxy/file_requests.ts";
 import { type Clock, systemClock } from "../../lib/io/clock.ts";
 import { FakeClock } from "../support/fake_clock.ts";
+import { settledCount, within } from "../support/until.ts";
 
 type Line = Record<string, unknown>;
 const MiB = 1 << 20;
@@ -346,13 +347,7 @@ Deno.test("a client that goes away mid-upload stops it: no more parts are saved 
     const traffic = emulator.world.fileService.traffic;
     const before = traffic.admitted;
     socket.close();
-    let seen = -1;
-    for (let stable = 0; stable < 3;) {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      stable = traffic.admitted === seen ? stable + 1 : 0;
-      seen = traffic.admitted;
-    }
-    const after = traffic.admitted - before;
+    const after = await settledCount(() => traffic.admitted) - before;
     // The part in flight at the close, and those saved before a progress line's write failed.
     assertEquals(before < 40 && after <= 10, true, `${before} parts, then ${after} more`);
   } finally {
@@ -420,12 +415,8 @@ Deno.test("a client that gives a streamed upload's bytes sends no chunk lines: t
       id: 8,
       upload: { stream: true, name: "given.bin", size, progress: 0 },
     });
-    const file = (await Promise.race([
-      answer,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error("no answer: the upload waits for chunk lines")), 10_000)
-      ),
-    ])).upload as Line;
+    const file = (await within(answer, 10_000, "the upload's answer (not chunk lines)"))
+      .upload as Line;
     assertEquals(asked, [8]);
     // Its MD5 is the client's, over every byte it read: the whole file, in order.
     assertEquals([file._cons, file.parts, file.name], ["inputFile", 7, "given.bin"]);

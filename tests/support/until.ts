@@ -55,3 +55,19 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
     clearTimeout(timer);
   }
 }
+
+/**
+ * Resolves with `read()` once it gave the same number `times` looks in a row, `stepMs` apart:
+ * "nothing more comes" for a count that settles (file requests still answered after a client
+ * left), shown by the count staying put rather than by a fixed wait.
+ */
+export async function settledCount(read: () => number, stepMs = 300, times = 3): Promise<number> {
+  let seen = -1;
+  for (let stable = 0; stable < times;) {
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+    const now = read();
+    stable = now === seen ? stable + 1 : 0;
+    seen = now;
+  }
+  return seen;
+}

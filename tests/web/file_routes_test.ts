@@ -9,6 +9,7 @@ import { generatedFileBytes } from "../../lib/emulator/files/generated_bytes.ts"
 import { serveFronts } from "../support/serve_fronts.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice } from "../support/processes.ts";
+import { settledCount } from "../support/until.ts";
 
 type Line = Record<string, unknown>;
 const MiB = 1 << 20;
@@ -202,13 +203,7 @@ async function partsAfterLeaving(emulator: Emulator, port: number, request: stri
   const before = traffic.admitted;
   socket.close();
   // What was in flight at the close may still be answered; nothing is asked after it.
-  let seen = -1;
-  for (let stable = 0; stable < 3;) {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    stable = traffic.admitted === seen ? stable + 1 : 0;
-    seen = traffic.admitted;
-  }
-  return { before, after: traffic.admitted - before };
+  return { before, after: await settledCount(() => traffic.admitted) - before };
 }
 
 Deno.test("a client that goes away mid-download stops it, over HTTP (GET /v1/files) and over TCP (chunk lines): no more parts are fetched", async () => {
