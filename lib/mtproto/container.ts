@@ -81,3 +81,44 @@ export function unpackContainer(body: Uint8Array): ContainedMessage[] {
   }
   return messages;
 }
+
+/**
+ * Visits each message body of the container `body` where it lies (`start`, `length` in `body`),
+ * without unpacking it: no object or view per message, for a caller that looks at a few bytes of
+ * each. Returns false for a malformed container (a count or a length that is negative, not a
+ * multiple of 4, or past the end), as {@link unpackContainer} would throw; the bodies before the
+ * fault have been visited.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packContainer, walkContainer } from "./container.ts";
+ * const packed = packContainer([{ messageId: 4n, seqNo: 1, body: new Uint8Array(8) }]);
+ * const seen: number[][] = [];
+ * assert.equal(walkContainer(packed, (start, length) => seen.push([start, length])), true);
+ * assert.deepEqual(seen, [[24, 8]]);
+ * assert.equal(walkContainer(packed.subarray(0, 30), () => {}), false);
+ * ```
+ */
+export function walkContainer(
+  body: Uint8Array,
+  visit: (start: number, length: number) => void,
+): boolean {
+  if (body.length < 8) return false;
+  const count = int32At(body, 4);
+  if (count < 0 || count * 4 > body.length - 8) return false;
+  for (let i = 0, offset = 8; i < count; i++) {
+    if (offset + 16 > body.length) return false;
+    const length = int32At(body, offset + 12);
+    const start = offset + 16;
+    if (length < 0 || length % 4 !== 0 || length > body.length - start) return false;
+    visit(start, length);
+    offset = start + length;
+  }
+  return true;
+}
+
+/** The little-endian int32 at `at`. */
+function int32At(bytes: Uint8Array, at: number): number {
+  return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
+}

@@ -8,7 +8,7 @@
  */
 
 import type { TlObject } from "../../tl/codec.ts";
-import { MSG_CONTAINER_ID } from "../container.ts";
+import { MSG_CONTAINER_ID, walkContainer } from "../container.ts";
 import { peekConstructorId } from "../peek.ts";
 
 /** Constructor id of `bad_msg_notification`. */
@@ -104,33 +104,20 @@ export function isClockCorrection(
 /**
  * A container's messages looked at where they lie, by their constructor ids: almost no container
  * holds a notification, and unpacking each one (an object and a view per message) was paid on
- * every container received, before the session unpacks it again. False for a malformed container
- * (a length that is negative, not a multiple of 4 or past the end), as unpacking it would fail.
+ * every container received, before the session unpacks it again. False for a malformed container,
+ * as unpacking it would fail.
  */
 function containsClockCorrection(
   body: Uint8Array,
   isOurs: (messageId: bigint) => boolean,
 ): boolean {
-  if (body.length < 8) return false;
-  const count = int32At(body, 4);
-  if (count < 0 || count * 4 > body.length - 8) return false;
   let found = false;
-  for (let i = 0, offset = 8; i < count; i++) {
-    if (offset + 16 > body.length) return false;
-    const length = int32At(body, offset + 12);
-    const start = offset + 16;
-    if (length < 0 || length % 4 !== 0 || length > body.length - start) return false;
-    if (!found && length >= 4) {
-      const inner = int32At(body, start) >>> 0;
-      if (inner === BAD_MSG_NOTIFICATION_ID || inner === MSG_CONTAINER_ID) {
-        found = isClockCorrection(body.subarray(start, start + length), isOurs);
-      }
+  const wellFormed = walkContainer(body, (start, length) => {
+    if (found || length < 4) return;
+    const inner = peekConstructorId(body, start);
+    if (inner === BAD_MSG_NOTIFICATION_ID || inner === MSG_CONTAINER_ID) {
+      found = isClockCorrection(body.subarray(start, start + length), isOurs);
     }
-    offset = start + length;
-  }
-  return found;
-}
-
-function int32At(bytes: Uint8Array, at: number): number {
-  return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
+  });
+  return wellFormed && found;
 }
