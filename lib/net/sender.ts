@@ -46,6 +46,13 @@ import { MessageBuffers } from "../mtproto/message_buffers.ts";
 /** The process's buffers for big outgoing messages (upload parts), used again once written. */
 const sentMessages = new MessageBuffers();
 
+/**
+ * How a payload is made and framed, the same for every flush: encrypted with room for the frame's
+ * header (an upload's part is not copied once more to be framed), and a big one (an upload's part)
+ * in a buffer used again once it is written.
+ */
+const MAKING = { headroom: FRAME_HEADROOM, allocate: sentMessages.take };
+
 export type { ConnectAttempt, SenderOptions } from "./sender_options.ts";
 export {
   AuthKeyUnknownError,
@@ -457,14 +464,9 @@ export class Sender {
     if (!connection || !transport || !session) return;
     // Requests stay queued in the session until a write; acks wait for the ack timer unless
     // something else is going out.
-    // Payloads are encrypted with room for the frame's header: an upload's part is not copied
-    // once more to be framed.
-    const framing = { headroom: FRAME_HEADROOM };
-    // A big payload (an upload's part) is made in a buffer used again once it is written.
-    const making = { headroom: FRAME_HEADROOM, allocate: sentMessages.take };
-    for (let payload; (payload = session.flush(making));) {
+    for (let payload; (payload = session.flush(MAKING));) {
       const sent = payload;
-      connection.write(transport.pack(payload, framing)).then(
+      connection.write(transport.pack(payload, MAKING)).then(
         () => sentMessages.release(sent),
         (error) => {
           this.#log(`write failed: ${(error as Error).message}`);
