@@ -20,7 +20,6 @@ export class LineSession {
   readonly #input: ReadableStreamDefaultController<Uint8Array>;
   readonly #answers = new Map<number, (line: WrittenLine) => void>();
   readonly #encoder = new TextEncoder();
-  #waiting: (() => void)[] = [];
   /** Resolves once the session has ended (its input closed, or serve closing). */
   readonly done: Promise<boolean>;
 
@@ -38,14 +37,9 @@ export class LineSession {
     uploads?: ChunkSource,
   ) {
     let input!: ReadableStreamDefaultController<Uint8Array>;
-    // A few lines queued at most before a sender waits (room()): serveLines reads at its pace.
+    // Its requests, as lines: a request's bytes come through `uploads`, never as chunk lines.
     const readable = new ReadableStream<Uint8Array>({
       start: (c) => void (input = c),
-      pull: () => {
-        const waiting = this.#waiting;
-        this.#waiting = [];
-        for (const wake of waiting) wake();
-      },
     }, new CountQueuingStrategy({ highWaterMark: 4 }));
     this.#input = input;
     this.done = serveLines(defaults, {
@@ -76,26 +70,12 @@ export class LineSession {
   /** Sends one request with id `id` and resolves with its final answer. */
   request(id: number, fields: Record<string, unknown>): Promise<WrittenLine> {
     const answer = new Promise<WrittenLine>((resolve) => this.#answers.set(id, resolve));
-    this.send({ ...fields, id });
+    this.#input.enqueue(this.#encoder.encode(JSON.stringify({ ...fields, id }) + "\n"));
     return answer;
-  }
-
-  /** Sends a line that is answered by none (a streamed upload's chunk lines). */
-  send(line: Record<string, unknown>): void {
-    this.#input.enqueue(this.#encoder.encode(JSON.stringify(line) + "\n"));
-  }
-
-  /** Resolves once the session takes more input (a streamed upload's next chunk line). */
-  room(): Promise<void> {
-    const wanted = this.#input.desiredSize;
-    if (wanted === null || wanted > 0) return Promise.resolve();
-    return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
   /** Ends the session (its connections close, or it detaches from a held account). */
   async close(): Promise<void> {
-    for (const wake of this.#waiting) wake();
-    this.#waiting = [];
     try {
       this.#input.close();
     } catch {
