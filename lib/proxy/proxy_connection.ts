@@ -353,6 +353,7 @@ export class ProxyConnection {
             given ? { chunks: () => counted(given, this.#defaults.metrics) } : stream,
           );
         } finally {
+          stream?.abandon();
           this.#streams?.delete(id);
           if (this.#streams?.size === 0) this.#streams = undefined;
         }

@@ -57,6 +57,7 @@ export class UploadStream {
   end(): void {
     this.#ended = true;
     this.#wake?.();
+    this.#wakeRoom();
   }
 
   /** Ends the stream with an error (the connection closed before the end). */
@@ -64,6 +65,23 @@ export class UploadStream {
     this.#error = error;
     this.#ended = true;
     this.#wake?.();
+    this.#wakeRoom();
+  }
+
+  /**
+   * The upload is over, whether it took every byte or failed: bytes still held are let go, and
+   * a connection waiting for room reads on (an upload that failed takes nothing more, so its
+   * room would otherwise never come, and the client's next request would never be read).
+   */
+  abandon(): void {
+    this.#queue = [];
+    this.#held = 0;
+    this.#ended = true;
+    this.#wakeRoom();
+  }
+
+  #wakeRoom(): void {
+    for (const resolve of this.#roomWaiters.splice(0)) resolve();
   }
 
   /** Resolves once the stream holds less than {@link STREAM_HIGH_WATER} bytes (or ended). */
@@ -79,9 +97,7 @@ export class UploadStream {
       const next = this.#queue.shift();
       if (next) {
         this.#held -= next.length;
-        if (this.#held < STREAM_HIGH_WATER) {
-          for (const resolve of this.#roomWaiters.splice(0)) resolve();
-        }
+        if (this.#held < STREAM_HIGH_WATER) this.#wakeRoom();
         yield next;
         continue;
       }

@@ -431,3 +431,50 @@ Deno.test("a client that gives a streamed upload's bytes sends no chunk lines: t
     await close();
   }
 });
+
+Deno.test("a streamed upload that fails while its client is ahead lets the connection go on: the next request is answered", async () => {
+  // The client says 10 MiB + 1 byte and streams 40 MiB: the 21st part cannot be the last one of
+  // that size, so the upload fails about 10 MiB in, while the chunk lines beyond it wait in the
+  // socket (serve stops reading a stream more than 4 MiB ahead of its upload).
+  const emulator = await startEmulator({
+    port: 0,
+    log: () => {},
+    world: { homeDc: 2, fileLatencyMs: 5 },
+  });
+  const server = serve({
+    schema: loadSchema(),
+    server: serverFlag(JSON.stringify(emulator.serverLine(2)))!,
+    app: appIdentity("12345", "hash", "test"),
+    transport: { kind: "intermediate" },
+    log: () => {},
+  }, { host: "127.0.0.1", port: 0, maxLine: 16 * MiB });
+  let client: JsonClient | undefined;
+  try {
+    const signing = await JsonClient.connect(server.port);
+    const session = await signInAlice(signing);
+    signing.close();
+    client = await JsonClient.connect(server.port);
+    await client.request({ id: 1, session });
+    const failed = client.next((line) => line.id === 2 && !line.progress, 20_000);
+    const streaming = [
+      client.send({ id: 2, upload: { stream: true, name: "s.bin", size: 10 * MiB + 1 } }),
+    ];
+    const chunk = generatedFileBytes(6n, 0, MiB).toBase64();
+    for (let i = 0; i < 40; i++) streaming.push(client.send({ id: 2, chunk: { bytes: chunk } }));
+    streaming.push(client.send({ id: 2, chunk: { end: true } }));
+    // Not awaited: the writes end only as serve reads on.
+    for (const sent of streaming) sent.catch(() => {});
+    const answer = await failed;
+    assertEquals(answer.error, "UploadPartError", JSON.stringify(answer));
+    // Sent after the 40 MiB: answered only if serve read past them.
+    const nearest = await client.request(
+      { id: 3, message: { _cons: "help.getNearestDc" } },
+      20_000,
+    );
+    assertEquals((nearest.message as Line)?._cons, "nearestDc", JSON.stringify(nearest));
+  } finally {
+    client?.close();
+    await server.close();
+    await emulator.close();
+  }
+});
