@@ -19,6 +19,7 @@ import { TlCodec } from "../lib/tl/codec.ts";
 import { loadSchema } from "../lib/tl/default_schema.ts";
 import { parseJsonExact } from "../lib/tl/json.ts";
 import { largeMessagesObject } from "./bench_fixtures.ts";
+import { fuzzDecode, nestedGzip } from "../tests/support/fuzz_decode.ts";
 import { generateRsaKey } from "../lib/crypto/rsa.ts";
 import { AuthKeyServer } from "../lib/emulator/auth_key_server.ts";
 import { startEmulator } from "../lib/emulator/emulator.ts";
@@ -213,6 +214,32 @@ report(
   "    of which: objects → TL",
   `${measure(() => inputCodec.encode(parsed), 800).toFixed(2)} ms`,
 );
+
+console.log("\nThe TL decoder on hostile input (both codec modes, as the fuzzer makes it)");
+const hostileCodecs = [["native", inputCodec], ["json", jsonCodec]] as const;
+const deepGzip = nestedGzip(1000);
+for (const [mode, codec] of hostileCodecs) {
+  report(
+    `  gzip_packed nested 1000 deep, ${mode}`,
+    `${
+      measure(() => {
+        try {
+          codec.decode(deepGzip);
+        } catch { /* refused: what is timed is how soon */ }
+      }).toFixed(3)
+    } ms`,
+    "target ≤ 10 ms",
+  );
+}
+for (const [mode, codec] of hostileCodecs) {
+  const fuzzed = fuzzDecode(codec, 100_000, 7);
+  report(
+    `  the slowest of 100000 fuzzed inputs, ${mode} (${fuzzed.slowestKind})`,
+    `${fuzzed.slowestMs.toFixed(3)} ms`,
+    "target ≤ 10 ms",
+  );
+  if (fuzzed.uncaught.length > 0) console.log(`    uncaught: ${fuzzed.uncaught[0]}`);
+}
 
 console.log("\nBig-number steps of the key exchange");
 const exponent = BigInt("0x" + secureRandom(256).toHex()) % TELEGRAM_DH_PRIME;
