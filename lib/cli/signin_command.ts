@@ -11,7 +11,7 @@ import { SigninError, signInFlow, type SigninPrompter } from "../client/signin_f
 import { sessionToJson } from "../client/session_json.ts";
 import { InterruptedError, lineReader, type PromptReader } from "./prompt_reader.ts";
 import { STOPPED_STATUS } from "./exit_status.ts";
-import { appIdentity, serverFlag, withPfs, withProxy } from "./proxy_command.ts";
+import { appIdentity, serverFlag, withPfs, withProxy } from "./server_flags.ts";
 import { schemaFromFlags } from "./schema_flags.ts";
 import { parseFlags } from "./flags.ts";
 

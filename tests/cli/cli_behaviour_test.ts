@@ -4,7 +4,7 @@ import { runCli } from "../../lib/cli/run.ts";
 import { parseFlags } from "../../lib/cli/flags.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
-import { appIdentity } from "../../lib/cli/proxy_command.ts";
+import { appIdentity } from "../../lib/cli/server_flags.ts";
 import { readLines } from "../../lib/io/lines.ts";
 import { FakeClock } from "../support/fake_clock.ts";
 import { JsonClient } from "../support/json_client.ts";

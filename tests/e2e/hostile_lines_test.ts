@@ -7,7 +7,7 @@ import { assertEquals } from "../assert.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import { JsonClient } from "../support/json_client.ts";
 
 Deno.test("100,000 digits and 100,000 levels are answered with errors; a neighbour's pings go on", async () => {

@@ -8,7 +8,7 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { PortInUseError } from "../../lib/emulator/dc_server.ts";
 import { serve } from "../../lib/proxy/serve.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, waitFor } from "../support/processes.ts";
 import { until } from "../support/until.ts";

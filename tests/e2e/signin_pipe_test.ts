@@ -4,7 +4,7 @@ import { systemClock } from "../../lib/io/clock.ts";
 import { runCli } from "../../lib/cli/run.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { JsonClient } from "../support/json_client.ts";
 

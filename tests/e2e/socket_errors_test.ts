@@ -10,7 +10,7 @@ import { assertEquals } from "../assert.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import { acceptLoop, closeQuietly } from "../../lib/net/accept_loop.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { until } from "../support/until.ts";

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { ProxyConnection } from "../../lib/proxy/proxy_connection.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice } from "../support/processes.ts";

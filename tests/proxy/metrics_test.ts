@@ -11,7 +11,7 @@ import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
 import { Metrics } from "../../lib/proxy/metrics.ts";
 import type { ProxyDefaults } from "../../lib/proxy/proxy_connection.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { until } from "../support/until.ts";
 import { signInBob } from "../support/processes.ts";

@@ -1,6 +1,6 @@
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { ProxyConnection } from "../../lib/proxy/proxy_connection.ts";
-import { appIdentity } from "../../lib/cli/proxy_command.ts";
+import { appIdentity } from "../../lib/cli/server_flags.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { TlCodec } from "../../lib/tl/codec.ts";
 import { generateServerKey } from "../../lib/emulator/server_key.ts";

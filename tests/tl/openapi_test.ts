@@ -12,7 +12,7 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { openApiDocument, openApiJson } from "../../lib/tl/openapi.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { serve } from "../../lib/proxy/serve.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import { JsonClient } from "../support/json_client.ts";
 
 const schema = loadSchema();

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { assertEquals } from "../assert.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import { generatedFileBytes } from "../../lib/emulator/files/generated_bytes.ts";
 import { serveFronts } from "../support/serve_fronts.ts";
 import { JsonClient } from "../support/json_client.ts";

@@ -5,7 +5,7 @@
 import { assertEquals } from "../assert.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import type { ProxyDefaults } from "../../lib/proxy/proxy_connection.ts";
 import { HeldAccounts } from "../../lib/proxy/held_accounts.ts";
 import { openSqliteStore } from "../../lib/store/sqlite.ts";

@@ -3,7 +3,7 @@
 import { assertEquals } from "../assert.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
 import { type ServedFronts, serveFronts } from "../support/serve_fronts.ts";
 import { emulatedSender, testCodec as codec } from "../support/emulated_sender.ts";

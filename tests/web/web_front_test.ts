@@ -2,7 +2,7 @@ import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { loadSchema } from "../../lib/tl/default_schema.ts";
 import { startEmulator } from "../../lib/emulator/emulator.ts";
 import type { WorldOptions } from "../../lib/emulator/world.ts";
-import { appIdentity, serverFlag } from "../../lib/cli/proxy_command.ts";
+import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import { type ServedFronts, serveFronts } from "../support/serve_fronts.ts";
 import type { WebOptions } from "../../lib/web/web_server.ts";
 import { openWebSocket } from "../support/ws_json_client.ts";
