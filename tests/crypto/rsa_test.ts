@@ -21,6 +21,18 @@ Deno.test("Telegram's published keys have their published fingerprints", () => {
   assertEquals(fingerprint(TELEGRAM_PUBLIC_KEYS.test[0]), 0xb25898df208d2603n);
 });
 
+Deno.test("a session's server.rsa is Telegram's key as published, character for character", () => {
+  for (const pem of [...TELEGRAM_PUBLIC_KEYS.production, ...TELEGRAM_PUBLIC_KEYS.test]) {
+    assertEquals(publicKeyToPem(parsePublicKeyPem(pem)), pem);
+  }
+  // A modulus with its top bit clear needs no leading zero; short ones use DER's short lengths.
+  assertEquals(
+    publicKeyToPem({ n: 3233n, e: 17n }),
+    "-----BEGIN RSA PUBLIC KEY-----\nMAcCAgyhAgER\n-----END RSA PUBLIC KEY-----\n",
+  );
+  assertEquals(parsePublicKeyPem(publicKeyToPem({ n: 0xffn, e: 0n })), { n: 0xffn, e: 0n });
+});
+
 Deno.test("a key reads the same from PKCS#1 and SPKI PEM, and writes back to PKCS#1", async () => {
   const pair = await crypto.subtle.generateKey(
     {
