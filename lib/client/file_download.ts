@@ -12,13 +12,13 @@
 
 import { Mtproto2jsonError, RpcError } from "../errors.ts";
 import type { TlObject } from "../tl/codec.ts";
-import type { TimerId } from "../io/clock.ts";
 import type { Client } from "./client.ts";
 import { DownloadPlan, type FilePart, PartReassembler } from "./file_parts.ts";
 import {
   DOWNLOAD_WINDOW,
   isRetriedRpcError,
   sendDue,
+  TransferWakeup,
   TransferWindow,
   type TransferWindowOptions,
   withParts,
@@ -152,7 +152,7 @@ export async function* downloadFile(
   let lastIndex = plan.count === undefined ? undefined : plan.count - 1;
   const lookahead = settings.maxParts * 2;
   const settled: Settled[] = [];
-  let wake: (() => void) | undefined;
+  const wakeup = new TransferWakeup(clock);
   /** Where parts go once Telegram redirected the download to a CDN. */
   let cdn: CdnRoute | undefined;
   let tokens = 0;
@@ -190,7 +190,7 @@ export async function* downloadFile(
     asked.then(
       (answer) => settled.push({ part, generation: used, route, answer }),
       (error) => settled.push({ part, generation: used, route, error }),
-    ).finally(() => wake?.());
+    ).finally(wakeup.wake);
   };
   /** Puts `part` back in the queue, as asked for the first time. */
   const again = (part: WindowedPart) => {
@@ -207,15 +207,7 @@ export async function* downloadFile(
     }
     const waitUntil = sendDue(window, () => clock.now(), ask);
     if (settled.length === 0) {
-      let timer: TimerId | undefined;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        if (waitUntil !== undefined) {
-          timer = clock.setTimeout(resolve, Math.max(0, waitUntil - clock.now()));
-        }
-      });
-      clock.clearTimeout(timer);
-      wake = undefined;
+      await wakeup.sleep(waitUntil);
       continue;
     }
     const { part, answer, error, generation: used, route } = settled.shift()!;

@@ -10,12 +10,12 @@
 
 import { Mtproto2jsonError, RpcError } from "../errors.ts";
 import { type RandomSource, secureRandom } from "../crypto/random.ts";
-import type { TimerId } from "../io/clock.ts";
 import type { TlObject } from "../tl/codec.ts";
 import type { Client } from "./client.ts";
 import {
   isRetriedRpcError,
   sendDue,
+  TransferWakeup,
   TransferWindow,
   type TransferWindowOptions,
   UPLOAD_WINDOW,
@@ -101,7 +101,7 @@ export async function uploadFile(
   const parts = cutInto(source, upload.partSize, spare);
   const pending = new Set<WindowedPart>();
   const settled: { part: WindowedPart; error?: unknown }[] = [];
-  let wake: (() => void) | undefined;
+  const wakeup = new TransferWakeup(clock);
   let index = 0;
   let ended = false;
   let saved = 0;
@@ -118,7 +118,7 @@ export async function uploadFile(
             : { part, error: new UploadError(`the part was not saved (${answer._cons})`) },
         ),
       (error) => settled.push({ part, error }),
-    ).finally(() => wake?.());
+    ).finally(wakeup.wake);
   };
 
   /**
@@ -152,7 +152,7 @@ export async function uploadFile(
         readFailed = { error };
       } finally {
         reading = undefined;
-        wake?.();
+        wakeup.wake();
       }
     })();
   };
@@ -166,15 +166,7 @@ export async function uploadFile(
       if (!ended && !reading && pending.size < settings.maxParts) read();
       const waitUntil = sendDue(window, () => clock.now(), ask);
       if (settled.length === 0) {
-        let timer: TimerId | undefined;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          if (waitUntil !== undefined) {
-            timer = clock.setTimeout(resolve, Math.max(0, waitUntil - clock.now()));
-          }
-        });
-        clock.clearTimeout(timer);
-        wake = undefined;
+        await wakeup.sleep(waitUntil);
         continue;
       }
       const { part, error } = settled.shift()!;

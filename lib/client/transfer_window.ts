@@ -10,6 +10,7 @@
  */
 
 import { RpcError } from "../errors.ts";
+import type { Clock, TimerId } from "../io/clock.ts";
 import { backoffMs, type BackoffOptions } from "../net/backoff.ts";
 
 /** What a part must say for the window to place it. */
@@ -387,4 +388,46 @@ export function sendDue<P extends WindowPart>(
     send(step.part, step.connection);
   }
   return undefined;
+}
+
+/**
+ * Where a transfer's loop sleeps until one of its calls settles (or its source gives a part):
+ * `wake`, or until the window's next due time.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TransferWakeup } from "./transfer_window.ts";
+ * import { systemClock } from "../io/clock.ts";
+ * const wakeup = new TransferWakeup(systemClock);
+ * const asleep = wakeup.sleep(undefined);
+ * wakeup.wake();
+ * await asleep;
+ * await wakeup.sleep(systemClock.now()); // a due time already past: at once
+ * assert.ok(true);
+ * ```
+ */
+export class TransferWakeup {
+  readonly #clock: Clock;
+  #resolve?: () => void;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Ends the sleep in progress, if any (a wake with none in progress is not kept). */
+  readonly wake = (): void => this.#resolve?.();
+
+  /** Resolves once woken, or once the clock reaches `until` when one is given. */
+  async sleep(until: number | undefined): Promise<void> {
+    let timer: TimerId | undefined;
+    await new Promise<void>((resolve) => {
+      this.#resolve = resolve;
+      if (until !== undefined) {
+        timer = this.#clock.setTimeout(resolve, Math.max(0, until - this.#clock.now()));
+      }
+    });
+    this.#clock.clearTimeout(timer);
+    this.#resolve = undefined;
+  }
 }
