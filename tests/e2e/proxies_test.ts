@@ -7,18 +7,9 @@
 // deadline names it), and a DC given by name reaching the proxy as that name.
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
-import { generatedFileSha256 } from "../../lib/emulator/files/generated_bytes.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, signInBob, startServeProcess } from "../support/processes.ts";
-import {
-  answerOf,
-  fileMessage,
-  hex,
-  type LineClient,
-  MiB,
-  PipeClient,
-  sha256Of,
-} from "../support/files.ts";
+import { MiB, PipeClient } from "../support/files.ts";
 import {
   type ProxyUser,
   type RealProxy,
@@ -29,7 +20,7 @@ import {
 } from "../support/real_proxies.ts";
 import { startFakeHttpProxy, startFakeSocks5 } from "../support/fake_proxies.ts";
 import { within } from "../support/until.ts";
-import { runSignin } from "../support/user_flows.ts";
+import { bobWritesToAlice, downloadChecked, runSignin } from "../support/user_flows.ts";
 
 type Line = Record<string, unknown>;
 const FILE_ID = "7301";
@@ -70,41 +61,6 @@ function redacted(url: string): string {
   return url.replace(/:[^:@/]*@/, ":***@");
 }
 
-/** Alice downloads the world's 20 MB file into `to` (in `dir`) and checks every byte. */
-async function downloadFile(client: LineClient, dir: string, to: string, id: number) {
-  const { media } = await fileMessage(client, FILE_ID);
-  await client.send({ id, download: { media, to } });
-  const done = await answerOf(client, id, 120_000);
-  const expected = hex(generatedFileSha256(BigInt(FILE_ID), SIZE));
-  assertEquals((done.download as Line)?.sha256, expected, JSON.stringify(done).slice(0, 400));
-  assertEquals(await sha256Of(`${dir}/${to}`), expected);
-}
-
-/** Bob writes to Alice; her connection gets it pushed as a managed update (id 0). */
-async function bobWritesToAlice(alice: JsonClient, bob: JsonClient, text: string) {
-  const resolved = await bob.request({
-    id: 20,
-    message: { _cons: "contacts.resolveUsername", username: "alice" },
-  });
-  const user = ((resolved.message as Line).users as Line[])
-    .find((candidate) => String(candidate.id) === "1000001");
-  const sent = await bob.request({
-    id: 21,
-    message: {
-      _cons: "messages.sendMessage",
-      peer: { _cons: "inputPeerUser", user_id: 1000001, access_hash: user?.access_hash },
-      message: text,
-      random_id: String(Math.floor(Math.random() * 2 ** 48)),
-    },
-  });
-  assertEquals((sent.message as Line)?._cons, "updateShortSentMessage", JSON.stringify(sent));
-  const pushed = await alice.next(
-    (line) => line.id === 0 && JSON.stringify(line.message ?? "").includes(text),
-    30_000,
-  );
-  assertEquals(typeof pushed.cursor, "string");
-}
-
 /**
  * The whole flow through `serve --proxy URL`: Alice and Bob (2FA) sign in, `{"server": {}}`
  * shows the proxy redacted and the session line has none, Bob's message reaches Alice as an
@@ -131,7 +87,7 @@ async function serveFlow(emulator: Emulator, proxy: RealProxy) {
     const sessionText = JSON.stringify(session);
     assertEquals(sessionText.includes("proxy") || sessionText.includes("hunter2"), false);
     await bobWritesToAlice(alice, bob, `hello through ${proxy.url.split(":")[0]}`);
-    await downloadFile(alice, dir, "big.bin", 30);
+    await downloadChecked(alice, { id: FILE_ID, size: SIZE }, dir, "big.bin", 30);
     const ports = await remotePortsOf(serve.child.pid, [serve.port]);
     assertEquals(ports.length > 0, true);
     assertEquals(
@@ -224,7 +180,7 @@ Deno.test("signin --proxy signs Bob in with 2FA through microsocks and through t
     await signInAlice(pipe as unknown as JsonClient);
     const server2 = (await pipe.request({ id: 2, server: {} })).server as Line;
     assertEquals(server2.proxy, http.url);
-    await downloadFile(pipe, dir, "pipe.bin", 40);
+    await downloadChecked(pipe, { id: FILE_ID, size: SIZE }, dir, "pipe.bin", 40);
     const status = await pipe.close();
     assertEquals(status.code, 0, pipe.stderr());
     pipe = undefined;

@@ -7,7 +7,6 @@
 // here connects to them.
 import { assertEquals, assertStringIncludes } from "../assert.ts";
 import { type Emulator, startEmulator } from "../../lib/emulator/emulator.ts";
-import { generatedFileSha256 } from "../../lib/emulator/files/generated_bytes.ts";
 import { Client } from "../../lib/client/client.ts";
 import { DcRouter } from "../../lib/client/dc_router.ts";
 import {
@@ -23,10 +22,11 @@ import { loadSchema } from "../../lib/tl/default_schema.ts";
 import type { TlObject } from "../../lib/tl/codec.ts";
 import { JsonClient } from "../support/json_client.ts";
 import { signInAlice, signInBob, startServeProcess, waitFor } from "../support/processes.ts";
-import { answerOf, fileMessage, hex, MiB, recordCalls, sha256Of } from "../support/files.ts";
+import { MiB, recordCalls } from "../support/files.ts";
 import { remotePortsOf, startTinyproxy } from "../support/real_proxies.ts";
 import { signIn } from "../support/raw_calls.ts";
 import { testCodec } from "../support/emulated_sender.ts";
+import { bobWritesToAlice, downloadChecked } from "../support/user_flows.ts";
 
 type Line = Record<string, unknown>;
 const root = new URL("../../", import.meta.url).pathname;
@@ -55,31 +55,6 @@ function startWorld(extra: Parameters<typeof startEmulator>[0] = {}): Promise<Em
 /** The front's URLs by DC id, as a server object's `websocket` takes them. */
 function urlsOf(emulator: Emulator): Record<string, string> {
   return Object.fromEntries(emulator.websocket!.endpoints.map(({ dc, url }) => [dc, url]));
-}
-
-/** Bob writes to Alice; her connection gets it pushed as a managed update (id 0). */
-async function bobWritesToAlice(alice: JsonClient, bob: JsonClient, text: string) {
-  const resolved = await bob.request({
-    id: 20,
-    message: { _cons: "contacts.resolveUsername", username: "alice" },
-  });
-  const user = ((resolved.message as Line).users as Line[])
-    .find((candidate) => String(candidate.id) === "1000001");
-  const sent = await bob.request({
-    id: 21,
-    message: {
-      _cons: "messages.sendMessage",
-      peer: { _cons: "inputPeerUser", user_id: 1000001, access_hash: user?.access_hash },
-      message: text,
-      random_id: String(Math.floor(Math.random() * 2 ** 48)),
-    },
-  });
-  assertEquals((sent.message as Line)?._cons, "updateShortSentMessage", JSON.stringify(sent));
-  const pushed = await alice.next(
-    (line) => line.id === 0 && JSON.stringify(line.message ?? "").includes(text),
-    30_000,
-  );
-  assertEquals(typeof pushed.cursor, "string");
 }
 
 /**
@@ -114,12 +89,7 @@ async function serveFlow(
     );
     assertEquals((session.server as Line).websocket, websocket);
     await bobWritesToAlice(alice, bob, "hello over a WebSocket");
-    const { media } = await fileMessage(alice, FILE_ID);
-    await alice.send({ id: 30, download: { media, to: "file.bin" } });
-    const done = await answerOf(alice, 30, 120_000);
-    const expected = hex(generatedFileSha256(BigInt(FILE_ID), SIZE));
-    assertEquals((done.download as Line)?.sha256, expected, JSON.stringify(done).slice(0, 400));
-    assertEquals(await sha256Of(`${dir}/file.bin`), expected);
+    await downloadChecked(alice, { id: FILE_ID, size: SIZE }, dir, "file.bin", 30);
     const ports = await remotePortsOf(serve.child.pid, [serve.port]);
     assertEquals(ports.length > 0, true);
     assertEquals(
