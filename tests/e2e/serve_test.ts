@@ -5,7 +5,7 @@ import { startEmulator } from "../../lib/emulator/emulator.ts";
 import { appIdentity, serverFlag } from "../../lib/cli/server_flags.ts";
 import type { JsonClient } from "../support/json_client.ts";
 import { type Front, FRONTS, serveFronts } from "../support/serve_fronts.ts";
-import { signInBob } from "../support/processes.ts";
+import { signInAlice, signInBob } from "../support/processes.ts";
 
 const schema = loadSchema();
 const quiet = () => {};
@@ -42,30 +42,6 @@ async function withServe(
     await server.close();
     await emulator.close();
   }
-}
-
-async function signIn(client: JsonClient, phone = "+15550000001") {
-  const sent = await client.request({
-    id: 901,
-    message: {
-      _cons: "auth.sendCode",
-      phone_number: phone,
-      api_id: 12345,
-      api_hash: "hash",
-      settings: { _cons: "codeSettings" },
-    },
-  });
-  const hash = (sent.message as Record<string, unknown>).phone_code_hash;
-  const signed = await client.request({
-    id: 902,
-    message: {
-      _cons: "auth.signIn",
-      phone_number: phone,
-      phone_code_hash: hash,
-      phone_code: "12345",
-    },
-  });
-  assertEquals((signed.message as Record<string, unknown>)._cons, "auth.authorization");
 }
 
 for (const front of FRONTS) {
@@ -105,7 +81,7 @@ for (const front of FRONTS) {
         assertEquals(typeof (read.session as Record<string, unknown>).auth_key, "string");
         // messages.getDialogs with inputPeerEmpty, exactly as the original README sends it: layer
         // 66 had no `hash`; a missing cache hash is sent as 0 ("nothing cached").
-        await signIn(client);
+        await signInAlice(client);
         const dialogs = await client.request({
           message: {
             _cons: "messages.getDialogs",
@@ -140,7 +116,7 @@ for (const front of FRONTS) {
       const first = await connect();
       const session = await (async () => {
         try {
-          await signIn(first);
+          await signInAlice(first);
           return (await first.request({ id: 5, session: {} })).session as Record<string, unknown>;
         } finally {
           first.close();
@@ -184,7 +160,7 @@ for (const front of FRONTS) {
     await withServe(front, async (connect, emulator) => {
       const client = await connect();
       try {
-        await signIn(client);
+        await signInAlice(client);
         const session = (await client.request({ id: 7, session: {} })).session as Record<
           string,
           unknown
@@ -212,7 +188,7 @@ for (const front of FRONTS) {
             error_code: 401,
             error_message: "AUTH_KEY_UNREGISTERED",
           });
-          await signIn(client);
+          await signInAlice(client);
           // The 1-second flood wait passes on the fake clock: not before it has moved 1000 ms.
           const started = clock.now();
           let waited: Record<string, unknown> | undefined;
@@ -268,7 +244,7 @@ for (const front of FRONTS) {
       const alice = await connect();
       const bob = await connect();
       try {
-        await signIn(alice);
+        await signInAlice(alice);
         await signInBob(bob);
         // A JavaScript client's JSON.parse would round 64-bit integers: ask for them as strings.
         const options = await alice.request({ id: 3, options: { longs_as_strings: true } });
