@@ -29,6 +29,16 @@ const RSA_ENCRYPTION_OID = "2a864886f70d010101";
  * ```
  */
 export function parsePublicKeyPem(pem: string): RsaPublicKey {
+  // serve reads the same key from every session line: the last text's key is kept (one entry).
+  if (lastParsed?.pem === pem) return { n: lastParsed.key.n, e: lastParsed.key.e };
+  const key = readPublicKeyPem(pem);
+  lastParsed = { pem, key: { n: key.n, e: key.e } };
+  return key;
+}
+
+let lastParsed: { pem: string; key: RsaPublicKey } | undefined;
+
+function readPublicKeyPem(pem: string): RsaPublicKey {
   const match = /-----BEGIN ((?:RSA )?PUBLIC KEY)-----([\s\S]*?)-----END \1-----/.exec(pem);
   if (!match) throw new SecurityError("not a PEM public key (BEGIN RSA PUBLIC KEY or PUBLIC KEY)");
   let der: Uint8Array;
@@ -84,10 +94,10 @@ class DerReader {
 
 /**
  * Serializes a public key as PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`), the form Telegram publishes.
- * Built as hex text and decoded once: `serve` writes the server's key into every session object it
- * answers (a session line's load among them), and the byte arrays spread into arrays this was
- * before cost ~66 KB of garbage per call, a quarter of what a connection allocates while it
- * connects through `serve`.
+ * Built as hex text and decoded once, and the last key's text kept: `serve` writes the server's
+ * key into every session object it answers (a session line's load among them), and the byte
+ * arrays spread into arrays this was before cost ~66 KB of garbage per call, a quarter of what a
+ * connection allocated while it connected through `serve`.
  *
  * @example
  * ```ts
@@ -99,12 +109,20 @@ class DerReader {
  * ```
  */
 export function publicKeyToPem(key: RsaPublicKey): string {
+  // Every connection of a serve names the same server's key, as a new object parsed from its
+  // session line: the last key's text is kept by value (two bigint compares), one entry only, so
+  // that keys a client makes up cost nothing kept.
+  if (lastPem && lastPem.n === key.n && lastPem.e === key.e) return lastPem.text;
   const base64 = Uint8Array.fromHex(derHex(0x30, integerHex(key.n) + integerHex(key.e)))
     .toBase64();
   let body = base64.slice(0, 64);
   for (let at = 64; at < base64.length; at += 64) body += "\n" + base64.slice(at, at + 64);
-  return `-----BEGIN RSA PUBLIC KEY-----\n${body}\n-----END RSA PUBLIC KEY-----\n`;
+  const text = `-----BEGIN RSA PUBLIC KEY-----\n${body}\n-----END RSA PUBLIC KEY-----\n`;
+  lastPem = { n: key.n, e: key.e, text };
+  return text;
 }
+
+let lastPem: { n: bigint; e: bigint; text: string } | undefined;
 
 /** A DER INTEGER of a non-negative value, as hex: a leading zero byte keeps it positive. */
 function integerHex(value: bigint): string {
