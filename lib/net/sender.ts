@@ -234,6 +234,8 @@ export class Sender {
     this.#connection?.close();
     this.#connection = undefined;
     this.#pending.failAll(reason, this.session);
+    // The deadlines' timer outlives the last answered call (lib/net/deadlines.ts): it ends here.
+    this.#deadlines?.clear();
   }
 
   /**

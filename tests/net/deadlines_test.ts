@@ -41,7 +41,7 @@ Deno.test("calls expire at their own deadlines, in order, under one timer", asyn
   assertEquals(clock.pending, 0);
 });
 
-Deno.test("an answered call never expires, and with none left no timer is pending", async () => {
+Deno.test("an answered call never expires; with none left the timer fires on nothing and ends", async () => {
   const { clock, expired, deadlines } = setUp();
   const first = call("first"), second = call("second");
   deadlines.add(first, 100);
@@ -52,9 +52,61 @@ Deno.test("an answered call never expires, and with none left no timer is pendin
   await clock.advance(150);
   assertEquals(expired, []);
   deadlines.cancel(second);
-  assertEquals(clock.pending, 0);
+  assertEquals(deadlines.size, 0);
   await clock.advance(1000);
   assertEquals(expired, []);
+  assertEquals(clock.pending, 0);
+});
+
+/** A fake clock that counts the timers set and whether each would keep the process alive. */
+function countingClock() {
+  const clock = new FakeClock();
+  const set: { keepAlive: boolean }[] = [];
+  const counting = Object.assign(Object.create(clock), {
+    setTimeout(run: () => void, ms: number, options?: { keepAlive?: boolean }) {
+      set.push({ keepAlive: options?.keepAlive !== false });
+      return clock.setTimeout(run, ms);
+    },
+  }) as FakeClock;
+  return { clock, counting, set };
+}
+
+Deno.test("calls made one at a time share one timer, which keeps no process alive", async () => {
+  const { clock, counting, set } = countingClock();
+  const expired: string[] = [];
+  const deadlines = new Deadlines<Call>(counting, (entry) => expired.push(entry.name));
+  // A program's usual pace: each call answered before the next is made.
+  for (let i = 0; i < 100; i++) {
+    const lone = call(`lone ${i}`);
+    deadlines.add(lone, 30_000);
+    await clock.advance(5);
+    deadlines.cancel(lone);
+  }
+  assertEquals(set, [{ keepAlive: false }]);
+  // A call still waiting when the timer fires on the answered ones expires on time all the same.
+  const late = call("late");
+  deadlines.add(late, 30_000);
+  await clock.advance(30_000 - 1);
+  assertEquals(expired, []);
+  await clock.advance(1);
+  assertEquals(expired, ["late"]);
+  assertEquals(clock.pending, 0);
+});
+
+Deno.test("clear forgets every call and ends the timer at once", async () => {
+  const { clock, expired, deadlines } = setUp();
+  const waiting = call("waiting"), answered = call("answered");
+  deadlines.add(answered, 100);
+  deadlines.cancel(answered);
+  deadlines.add(waiting, 200);
+  deadlines.clear();
+  assertEquals([deadlines.size, clock.pending], [0, 0]);
+  await clock.advance(1000);
+  assertEquals(expired, []);
+  // Used again afterwards, it times as before.
+  deadlines.add(call("again"), 10);
+  await clock.advance(10);
+  assertEquals(expired, ["again@1010"]);
 });
 
 Deno.test("thousands of answered calls leave the live ones to expire on time", async () => {

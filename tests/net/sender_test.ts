@@ -95,6 +95,29 @@ Deno.test("a request's timeout counts from submission, connecting included; the 
   }
 });
 
+Deno.test("calls made one after another share one deadline timer, which keeps no process alive and ends with close", async () => {
+  const { emulator, clock, sender } = await setup();
+  // Counts the timers set for the calls' 30 s timeout, and whether each keeps the process alive.
+  const deadlineTimers: boolean[] = [];
+  const setTimer = clock.setTimeout.bind(clock);
+  Object.assign(clock, {
+    setTimeout: (run: () => void, ms: number, options?: { keepAlive?: boolean }) => {
+      if (ms > 20_000) deadlineTimers.push(options?.keepAlive !== false);
+      return setTimer(run, ms);
+    },
+  });
+  try {
+    for (let i = 1; i <= 20; i++) {
+      assertEquals(codec.decode(await sender.invoke(ping(i), 30_000)).ping_id, BigInt(i));
+    }
+    assertEquals(deadlineTimers, [false]);
+  } finally {
+    sender.close();
+    await emulator.close();
+  }
+  assertEquals(clock.pending, 0, "close ends the timer");
+});
+
 Deno.test("a dropped connection is retried after growing, jittered waits, one attempt at a time", async () => {
   let reconnected = 0;
   const { emulator, dc, clock, sender, connects } = await setup({
