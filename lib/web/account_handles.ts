@@ -38,6 +38,8 @@ const encoder = new TextEncoder();
 /** Where a handle is encoded to be hashed: reused, and wiped once it is. */
 const scratch = new Uint8Array(256);
 const hashed = new Uint8Array(32);
+/** Views of `scratch`'s first bytes by length (one for the length handles have). */
+const views: Uint8Array[] = [];
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -49,11 +51,23 @@ const EMPTY = new Uint8Array(0);
  * guess, and nothing else (no cache) keeps it.
  */
 function digest(handle: string): string {
-  const { read, written } = encoder.encodeInto(handle, scratch);
-  // A presented handle longer than any made here is hashed whole (it matches nothing anyway).
-  const bytes = read === handle.length ? scratch.subarray(0, written) : encoder.encode(handle);
-  sha256Into(bytes, EMPTY, hashed);
-  scratch.fill(0, 0, written);
+  const length = handle.length;
+  // A handle is base64url: ASCII, copied a code unit a byte (cheaper than encodeInto, a call
+  // into the runtime, for a string this short). Anything else (longer than any made here, or
+  // not ASCII: it matches nothing anyway) is encoded as UTF-8 and hashed whole.
+  let ascii = length <= scratch.length;
+  for (let i = 0; ascii && i < length; i++) {
+    const code = handle.charCodeAt(i);
+    if (code < 0x80) scratch[i] = code;
+    else ascii = false;
+  }
+  if (ascii) sha256Into(views[length] ??= scratch.subarray(0, length), EMPTY, hashed);
+  else {
+    const bytes = encoder.encode(handle);
+    sha256Into(bytes, EMPTY, hashed);
+    bytes.fill(0);
+  }
+  scratch.fill(0, 0, Math.min(length, scratch.length));
   return String.fromCharCode.apply(null, hashed as unknown as number[]);
 }
 

@@ -141,13 +141,17 @@ export function preflight(origin: string): Response {
   });
 }
 
-/** Counts what each client address has open, so that one address cannot hold them all. */
+/**
+ * Counts what each client address has open, so that one address cannot hold them all. A place
+ * is taken by {@link take} and given back by {@link release}, once (the caller keeps track: a
+ * closure per request to do it cost more than the count).
+ */
 export class StreamLimit {
   readonly #open = new Map<string, number>();
   constructor(readonly limit: number) {}
 
-  /** Takes a place for `address`; the function returned gives it back (once). */
-  take(address: string): () => void {
+  /** Takes a place for `address` (429, TooManyStreams, when it has them all). */
+  take(address: string): void {
     const open = this.#open.get(address) ?? 0;
     if (open >= this.limit) {
       throw new HttpError(
@@ -158,13 +162,12 @@ export class StreamLimit {
       );
     }
     this.#open.set(address, open + 1);
-    let given = false;
-    return () => {
-      if (given) return;
-      given = true;
-      const now = (this.#open.get(address) ?? 1) - 1;
-      if (now === 0) this.#open.delete(address);
-      else this.#open.set(address, now);
-    };
+  }
+
+  /** Gives back one place of `address` taken by {@link take}. */
+  release(address: string): void {
+    const now = (this.#open.get(address) ?? 1) - 1;
+    if (now === 0) this.#open.delete(address);
+    else this.#open.set(address, now);
   }
 }

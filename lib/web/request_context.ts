@@ -8,10 +8,14 @@
  */
 
 import type { BodyReader } from "./request_body.ts";
+import type { StreamLimit } from "./request_checks.ts";
 import type { RouteContext, WebFront } from "./routes.ts";
 import type { WebAccount } from "./web_account.ts";
 
-/** A request's context: its place in the per-address limit is given back by {@link done}. */
+/**
+ * A request's context: its place in the per-address limit is given back by {@link done}, or by
+ * the function {@link keepOpen} returns.
+ */
 export class RequestContext implements RouteContext {
   account?: WebAccount;
   handle?: string;
@@ -19,13 +23,14 @@ export class RequestContext implements RouteContext {
   received = 0;
   readonly #href: string;
   readonly #bodies: BodyReader;
-  readonly #release: () => void;
+  readonly #limit: StreamLimit;
   #url: URL | undefined;
   #kept = false;
+  #released = false;
 
   /**
    * A context for `request` (whose URL is `href`) routed with `params`, from `address`, holding
-   * a place in the per-address limit that `release` gives back.
+   * a place of `address` in `limit` (taken already), given back once.
    */
   constructor(
     readonly request: Request,
@@ -34,11 +39,11 @@ export class RequestContext implements RouteContext {
     readonly address: string,
     readonly front: WebFront,
     bodies: BodyReader,
-    release: () => void,
+    limit: StreamLimit,
   ) {
     this.#href = href;
     this.#bodies = bodies;
-    this.#release = release;
+    this.#limit = limit;
   }
 
   /** The request's URL, parsed only for the routes that read the query. */
@@ -54,11 +59,17 @@ export class RequestContext implements RouteContext {
   /** Keeps the request's place in the limit past its handler, until the function returned. */
   keepOpen(): () => void {
     this.#kept = true;
-    return this.#release;
+    return () => this.#release();
   }
 
   /** The handler has answered: the place is given back unless the answer keeps it open. */
   done(): void {
     if (!this.#kept) this.#release();
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#limit.release(this.address);
   }
 }

@@ -13,7 +13,7 @@ import { isLoopback } from "../proxy/serve.ts";
 import type { TokenGuard } from "../proxy/token_guard.ts";
 import { AccountHandles } from "./account_handles.ts";
 import { CALL_ROUTES } from "./call_routes.ts";
-import { bodyLengths, errorResponse, HttpError } from "./http_answers.ts";
+import { errorResponse, HttpError, TextResponse } from "./http_answers.ts";
 import { OPS_ROUTES } from "./ops_routes.ts";
 import {
   checkHost,
@@ -68,6 +68,12 @@ export interface WebServer {
   /** The handles of one-shot calls. */
   handles: AccountHandles;
   close(): Promise<void>;
+}
+
+/** A route whose path matched a request's, with the path pattern's groups. */
+interface RouteMatch {
+  route: WebRoute;
+  params: string[];
 }
 
 /** The built-in routes, the catch-all `/v1/{method}` last. */
@@ -188,14 +194,38 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
   const hostsServed = new Set<string>();
 
   /**
+   * The routes whose path matches each path asked for, in the table's order, with their params:
+   * the table is walked (and its patterns run) once per path, not once per request. Bounded,
+   * since paths are the clients' to choose: emptied when full, and the paths in use come back.
+   */
+  const matchesByPath = new Map<string, readonly RouteMatch[]>();
+  const matchesOf = (path: string): readonly RouteMatch[] => {
+    let matches = matchesByPath.get(path);
+    if (matches !== undefined) return matches;
+    const found: RouteMatch[] = [];
+    for (const route of routes) {
+      const params = typeof route.path === "string"
+        ? route.path === path ? [] : undefined
+        : route.path.exec(path)?.slice(1);
+      // Frozen: one params array serves every request to the path.
+      if (params) found.push(Object.freeze({ route, params: Object.freeze(params) as string[] }));
+    }
+    matches = Object.freeze(found);
+    if (matchesByPath.size >= 256) matchesByPath.clear();
+    matchesByPath.set(path, matches);
+    return matches;
+  };
+
+  /**
    * The route a request asks for and its params, after the host and origin checks; or the
    * answer to a preflight. Synchronous, so that what it looks at is not held while a call waits.
    */
   const pick = (
     request: Request,
+    method: string,
     path: string,
     origin: string | null,
-  ): { route: WebRoute; params: string[] } | Response => {
+  ): RouteMatch | Response => {
     const host = request.headers.get("host");
     if (host === null || !hostsServed.has(host)) {
       checkHost(host, policy);
@@ -204,15 +234,11 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
       if (host !== null && hostsServed.size < 64) hostsServed.add(host);
     }
     const allowedOrigin = checkOrigin(origin, host, policy);
-    if (request.method === "OPTIONS" && allowedOrigin) return preflight(allowedOrigin);
+    if (method === "OPTIONS" && allowedOrigin) return preflight(allowedOrigin);
     let allowed: Set<string> | undefined;
-    for (const route of routes) {
-      const params = typeof route.path === "string"
-        ? route.path === path ? [] : undefined
-        : route.path.exec(path)?.slice(1);
-      if (!params) continue;
-      if (route.method === request.method) return { route, params };
-      (allowed ??= new Set()).add(route.method);
+    for (const match of matchesOf(path)) {
+      if (match.route.method === method) return match;
+      (allowed ??= new Set()).add(match.route.method);
     }
     if (allowed) {
       throw new HttpError(405, "MethodNotAllowed", `${path} takes ${[...allowed]}`, {
@@ -222,8 +248,19 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     throw new HttpError(404, "NotFound", `no endpoint at ${path}`);
   };
 
-  /** The route's answer, once the caller passed its `auth`; its place in the limit given back. */
-  const run = async (context: RequestContext, route: WebRoute): Promise<Response> => {
+  /**
+   * The answer to a routed request, as it goes out ({@link finish}): the route's, once the
+   * caller passed its `auth`, or the error's; its place in the limit given back. One async
+   * function for all of it, since a promise and closures each are what a call in flight holds.
+   */
+  const respond = async (
+    context: RequestContext,
+    route: WebRoute,
+    method: string,
+    path: string,
+    origin: string | null,
+  ): Promise<Response> => {
+    let response: Response;
     try {
       if (route.auth === "token") await front.checkToken(context.request, context.address);
       if (route.auth === "account") {
@@ -243,10 +280,13 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
         context.account = account;
         context.handle = handle;
       }
-      return await route.handle(context);
+      response = await route.handle(context);
+    } catch (error) {
+      response = failed(error);
     } finally {
       context.done();
     }
+    return finish(method, path, origin, response, context.received);
   };
 
   /** The answer to a request that failed: its HttpError's, or a 500 (logged) for anything else. */
@@ -292,19 +332,16 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     let context: RequestContext;
     let route: WebRoute;
     try {
-      const picked = pick(request, path, origin);
+      const picked = pick(request, method, path, origin);
       if (picked instanceof Response) return finish(method, path, origin, picked, 0);
       const address = (info.remoteAddr as Deno.NetAddr).hostname;
-      const release = limit.take(address);
-      context = new RequestContext(request, href, picked.params, address, front, bodies, release);
+      limit.take(address);
+      context = new RequestContext(request, href, picked.params, address, front, bodies, limit);
       route = picked.route;
     } catch (error) {
       return finish(method, path, origin, failed(error), 0);
     }
-    return run(context, route).then(
-      (response) => finish(method, path, origin, response, context.received),
-      (error) => finish(method, path, origin, failed(error), context.received),
-    );
+    return respond(context, route, method, path, origin);
   });
 
   /**
@@ -315,9 +352,8 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
     const tally = defaults.metrics?.opened("http");
     if (!tally) return response;
     tally.received(received);
-    const length = bodyLengths.get(response);
-    if (length !== undefined || response.body === null) {
-      tally.sent(length ?? 0);
+    if (response instanceof TextResponse || response.body === null) {
+      tally.sent(response instanceof TextResponse ? response.bodyLength : 0);
       tally.closed();
       return response;
     }
