@@ -20,6 +20,8 @@
  *   in alternating half-second windows (six each, after one of warm-up), requests/s and each
  *   side's CPU per request (serve's process; mtcute's, this one).
  *
+ * `MTPROTO2JSON_BENCH_PEERS=serve` runs the `serve` comparison alone.
+ *
  * Like check_with_mtcute.js, mtcute stays out of the project's configuration and lock file
  * (inline `npm:` specifiers, `--no-lock`), and this file is JavaScript so that `deno check`
  * skips it. It needs the npm registry once, for mtcute.
@@ -229,18 +231,24 @@ async function serveCalls(line0) {
     // call, each side's call follows the other's and finds its caches cold, which measured both
     // about twice as slow as a program that makes one call after another (and flattered serve).
     const warmOurs = [], warmTheirs = [];
+    // CPU ms over the blocks: serve's process during ours; this one (mtcute) during theirs.
+    const blockCpu = { serve: 0, mtcute: 0 };
     let id = 2002;
     for (let block = 0; block < 20; block++) {
+      let cpu = cpuMs();
       for (let j = 0; j < 100; j++) {
         const start = performance.now();
         await client.call({ _: "help.getNearestDc" });
         if (j >= 10) warmTheirs.push(performance.now() - start);
       }
+      blockCpu.mtcute += cpuMs() - cpu;
+      cpu = processCpuMs(proxy.pid);
       for (let j = 0; j < 100; j++) {
         const start = performance.now();
         await json.request({ id: id++, message: nearest });
         if (j >= 10) warmOurs.push(performance.now() - start);
       }
+      blockCpu.serve += processCpuMs(proxy.pid) - cpu;
     }
     json.close();
     await client.destroy();
@@ -258,6 +266,14 @@ async function serveCalls(line0) {
         "target ≤ 1.0×",
       );
     }
+    // Where a lone call's time goes: serve's CPU for one (two sockets, the JSON and the MTProto
+    // work) against all mtcute spends on one in its process (/proc ticks of 10 ms: ~2000 calls).
+    line(
+      "    CPU per lone call (blocks): serve's process / mtcute's",
+      `${(blockCpu.serve * 1000 / 2000).toFixed(0)} / ${
+        (blockCpu.mtcute * 1000 / 2000).toFixed(0)
+      } µs`,
+    );
     // 10 × 50 on each side in alternating half-second windows, so that both meet the same
     // machine: on a shared one, rates measured a few seconds apart swung 0.5-1.9× between runs.
     const clients = Array.from({ length: 10 }, () => mtcuteClient(server));
@@ -318,11 +334,13 @@ async function serveCalls(line0) {
   }
 }
 
-await messages();
+// MTPROTO2JSON_BENCH_PEERS=serve runs the serve comparison alone (comparing trees side by side).
+const serveOnly = Deno.env.get("MTPROTO2JSON_BENCH_PEERS") === "serve";
+if (!serveOnly) await messages();
 const emulator = spawn(["emulator", "--port", "0"], "stdout");
 try {
   const line0 = JSON.parse((await waitFor(emulator.stdout, /^.*\n/))[0]);
-  await authKeys(line0.server);
+  if (!serveOnly) await authKeys(line0.server);
   await serveCalls(line0);
 } finally {
   await stop(emulator);
