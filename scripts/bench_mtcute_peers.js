@@ -209,6 +209,31 @@ async function authKeys(server) {
   );
 }
 
+/** A minimal client of serve: one line out, read until a newline, JSON.parse; calls one at a time. */
+async function leanClient(port) {
+  const socket = await Deno.connect({ hostname: "127.0.0.1", port });
+  socket.setNoDelay(true);
+  const buffer = new Uint8Array(64 * 1024),
+    encoder = new TextEncoder(),
+    decoder = new TextDecoder();
+  return {
+    async call(id) {
+      await socket.write(
+        encoder.encode(JSON.stringify({ id, message: { _cons: "help.getNearestDc" } }) + "\n"),
+      );
+      let text = "";
+      while (!text.endsWith("\n")) {
+        const count = await socket.read(buffer);
+        if (count === null) throw new Error("serve closed the connection");
+        text += decoder.decode(buffer.subarray(0, count), { stream: true });
+      }
+      const answer = JSON.parse(text);
+      if (answer.id !== id || answer.message?._cons !== "nearestDc") throw new Error(text);
+    },
+    close: () => socket.close(),
+  };
+}
+
 async function serveCalls(line0) {
   const server = line0.server;
   const { child: proxy, port } = await startServeProcess(line0);
@@ -230,11 +255,21 @@ async function serveCalls(line0) {
     // The same in blocks of 100 calls a side (the first 10 of each left out): taking turns call by
     // call, each side's call follows the other's and finds its caches cold, which measured both
     // about twice as slow as a program that makes one call after another (and flattered serve).
-    const warmOurs = [], warmTheirs = [];
+    const warmOurs = [], warmTheirs = [], warmLean = [];
     // CPU ms over the blocks: serve's process during ours; this one (mtcute) during theirs.
     const blockCpu = { serve: 0, mtcute: 0 };
+    // A third side: the same calls through serve from a minimal client (a socket, one read
+    // buffer, JSON.stringify and JSON.parse), to tell serve's share from JsonClient's (a test
+    // client: a timer per request, Web streams reading 64 KiB buffers, line splitting).
+    const lean = await leanClient(port);
+    await lean.call(1);
     let id = 2002;
     for (let block = 0; block < 20; block++) {
+      for (let j = 0; j < 100; j++) {
+        const start = performance.now();
+        await lean.call(id++);
+        if (j >= 10) warmLean.push(performance.now() - start);
+      }
       let cpu = cpuMs();
       for (let j = 0; j < 100; j++) {
         const start = performance.now();
@@ -251,11 +286,13 @@ async function serveCalls(line0) {
       blockCpu.serve += processCpuMs(proxy.pid) - cpu;
     }
     json.close();
+    lean.close();
     await client.destroy();
     for (
       const [label, our, their] of [
         ["one call at a time, p50, turn by turn", ours, theirs],
         ["one call at a time, p50, in blocks of 100", warmOurs, warmTheirs],
+        ["the same from a minimal JSON client, not JsonClient", warmLean, warmTheirs],
       ]
     ) {
       const a = percentile(our.sort((x, y) => x - y), 0.5);
