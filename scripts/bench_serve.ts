@@ -130,6 +130,51 @@ export class LeanJsonLoad {
 }
 
 /**
+ * The smallest complete client of serve, for lone calls: each request stringified and written as
+ * a line, the answer read into one reused buffer until its newline and parsed whole. JsonClient
+ * (a test client: a timer per request, Web streams that read into a new 64 KiB buffer each time,
+ * line splitting) adds about a third to a lone call's time through serve.
+ */
+export class MinimalJsonClient {
+  readonly #socket: Deno.TcpConn;
+  readonly #buffer = new Uint8Array(64 * 1024);
+  readonly #decoder = new TextDecoder();
+  readonly #encoder = new TextEncoder();
+
+  private constructor(socket: Deno.TcpConn) {
+    this.#socket = socket;
+  }
+
+  /** Opens a connection to serve on 127.0.0.1:`port`. */
+  static async connect(port: number): Promise<MinimalJsonClient> {
+    const socket = await Deno.connect({ hostname: "127.0.0.1", port });
+    socket.setNoDelay(true);
+    return new MinimalJsonClient(socket);
+  }
+
+  /** Calls help.getNearestDc as request `id` and waits for its answer (one call at a time). */
+  async call(id: number): Promise<void> {
+    const line = JSON.stringify({ id, message: nearest }) + "\n";
+    await this.#socket.write(this.#encoder.encode(line));
+    let text = "";
+    while (!text.endsWith("\n")) {
+      const count = await this.#socket.read(this.#buffer);
+      if (count === null) throw new Error("serve closed the connection");
+      text += this.#decoder.decode(this.#buffer.subarray(0, count), { stream: true });
+    }
+    const answer = JSON.parse(text);
+    if (answer.id !== id || answer.message?._cons !== "nearestDc") {
+      throw new Error(`unexpected answer: ${text}`);
+    }
+  }
+
+  /** Closes the connection. */
+  close() {
+    this.#socket.close();
+  }
+}
+
+/**
  * CPU time a process has used, in ms (Linux: utime + stime in 10 ms ticks; read with `cat`, as
  * `rssMb` does, since Deno lets only --allow-all read /proc).
  */
@@ -166,9 +211,13 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
     // Latency, one call at a time.
     const direct = new Client({ schema, server: target, app, transport: { kind: "intermediate" } });
     const json = await JsonClient.connect(port);
+    const lean = await MinimalJsonClient.connect(port);
     await direct.call(nearest);
     await json.request({ id: 1, message: nearest });
-    const directMs: number[] = [], proxyMs: number[] = [];
+    await lean.call(1);
+    const directMs: number[] = [], proxyMs: number[] = [], leanMs: number[] = [];
+    // serve's CPU over its lone calls (idle while the direct client calls).
+    const serveCpu = cpuMs(proxy.pid);
     for (let i = 0; i < 3000; i++) {
       let start = performance.now();
       await direct.call(nearest);
@@ -176,19 +225,27 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
       start = performance.now();
       await json.request({ id: i + 2, message: nearest });
       proxyMs.push(performance.now() - start);
+      start = performance.now();
+      await lean.call(i + 2);
+      leanMs.push(performance.now() - start);
     }
+    const servePerCall = (cpuMs(proxy.pid) - serveCpu) * 1000 / 6000;
     direct.closeConnections();
     json.close();
-    directMs.sort((a, b) => a - b);
-    proxyMs.sort((a, b) => a - b);
+    lean.close();
+    for (const times of [directMs, proxyMs, leanMs]) times.sort((a, b) => a - b);
     for (const [label, p] of [["p50", 0.5], ["p99", 0.99]] as const) {
-      const a = percentile(directMs, p), b = percentile(proxyMs, p);
+      const a = percentile(directMs, p), b = percentile(proxyMs, p), c = percentile(leanMs, p);
       report(
-        `  ${label} latency: client core direct / through serve`,
-        `${(a * 1000).toFixed(0)} / ${(b * 1000).toFixed(0)} µs`,
+        `  ${label} latency: client core direct / through serve (JsonClient; a minimal client)`,
+        `${(a * 1000).toFixed(0)} / ${(b * 1000).toFixed(0)}; ${(c * 1000).toFixed(0)} µs`,
       );
-      report(`  ${label} latency added by the proxy hop`, `${((b - a) * 1000).toFixed(0)} µs`);
+      report(
+        `  ${label} latency added by the proxy hop (JsonClient; a minimal client)`,
+        `${((b - a) * 1000).toFixed(0)}; ${((c - a) * 1000).toFixed(0)} µs`,
+      );
     }
+    report("    serve's CPU per lone call", `${servePerCall.toFixed(0)} µs`);
     // Throughput: the same load on the client core and through serve.
     for (const count of [1, 10, 100]) {
       const clients = Array.from(
@@ -242,6 +299,15 @@ export async function benchServe(schema: TlSchema, report: Report): Promise<void
   }
 }
 
+/** A process's resident anonymous and file-backed memory, in MB (read with `cat`, as `rssMb`). */
+async function rssParts(pid: number): Promise<{ anon: number; file: number }> {
+  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
+  const status = new TextDecoder().decode(stdout);
+  const mb = (name: string) =>
+    Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+  return { anon: mb("RssAnon"), file: mb("RssFile") + mb("RssShmem") };
+}
+
 /** How long the idle bench waits after the last connection before its settled figure. */
 const SETTLE_MS = 45_000;
 
@@ -251,6 +317,14 @@ const SETTLE_MS = 45_000;
  * the last connection's call, and the 1000 once more 45 s later: V8 keeps the heap it grew for
  * the burst of connections until its memory reducer sees the process idle (after some seconds),
  * so the first figure counts garbage of the burst and the second what idle connections hold.
+ *
+ * The 1000 figures are also printed split into anonymous memory and file-backed pages (the `deno`
+ * binary's code, ~40 MB that no change of ours moves). Most of what the settled figure does not
+ * have at 1 s is V8's young generation: it doubles whenever the bytes surviving its collections
+ * since it last grew exceed its size, and what each connection keeps (~20 KB of heap, ~7 KB under
+ * `--state`, where a held account's client serves every connection) survives once or twice, so a
+ * burst of 1000 grows it to its 2 × 32 MB maximum (2 × 16 under `--state`) however little garbage
+ * a connection makes (helper-45's GC traces, #22).
  */
 export async function benchIdleMemory(
   line: unknown,
@@ -283,14 +357,23 @@ export async function benchIdleMemory(
       await new Promise((resolve) => setTimeout(resolve, 1000));
       figures.push(await rssMb(fresh.pid));
     }
+    const parts = await rssParts(fresh.pid);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const settled = await rssMb(fresh.pid);
+    const settledParts = await rssParts(fresh.pid);
+    const flags = extra.includes("--state") ? " --state" : "";
     report(
-      `  serve${
-        extra.includes("--state") ? " --state" : ""
-      } RSS, 0 / 100 / 1000 idle signed-in connections (1000, ${SETTLE_MS / 1000} s later)`,
+      `  serve${flags} RSS, 0 / 100 / 1000 idle signed-in connections (1000, ${
+        SETTLE_MS / 1000
+      } s later)`,
       `${figures.map((mb) => mb.toFixed(0)).join(" / ")} (${settled.toFixed(0)}) MB`,
       "1000: target ≤ 100 MB",
+    );
+    report(
+      `    the 1000: anonymous + file-backed (the deno binary), 1 s / ${SETTLE_MS / 1000} s later`,
+      `${parts.anon.toFixed(0)} + ${parts.file.toFixed(0)} / ${settledParts.anon.toFixed(0)} + ${
+        settledParts.file.toFixed(0)
+      } MB`,
     );
     return [...figures, settled];
   } finally {
