@@ -47,6 +47,7 @@ import { startServeProcess, waitFor } from "../tests/support/processes.ts";
 import {
   cpuMs as processCpuMs,
   LeanJsonLoad,
+  MinimalJsonClient,
   percentile,
   rate,
   spawn,
@@ -209,31 +210,6 @@ async function authKeys(server) {
   );
 }
 
-/** A minimal client of serve: one line out, read until a newline, JSON.parse; calls one at a time. */
-async function leanClient(port) {
-  const socket = await Deno.connect({ hostname: "127.0.0.1", port });
-  socket.setNoDelay(true);
-  const buffer = new Uint8Array(64 * 1024),
-    encoder = new TextEncoder(),
-    decoder = new TextDecoder();
-  return {
-    async call(id) {
-      await socket.write(
-        encoder.encode(JSON.stringify({ id, message: { _cons: "help.getNearestDc" } }) + "\n"),
-      );
-      let text = "";
-      while (!text.endsWith("\n")) {
-        const count = await socket.read(buffer);
-        if (count === null) throw new Error("serve closed the connection");
-        text += decoder.decode(buffer.subarray(0, count), { stream: true });
-      }
-      const answer = JSON.parse(text);
-      if (answer.id !== id || answer.message?._cons !== "nearestDc") throw new Error(text);
-    },
-    close: () => socket.close(),
-  };
-}
-
 async function serveCalls(line0) {
   const server = line0.server;
   const { child: proxy, port } = await startServeProcess(line0);
@@ -261,7 +237,7 @@ async function serveCalls(line0) {
     // A third side: the same calls through serve from a minimal client (a socket, one read
     // buffer, JSON.stringify and JSON.parse), to tell serve's share from JsonClient's (a test
     // client: a timer per request, Web streams reading 64 KiB buffers, line splitting).
-    const lean = await leanClient(port);
+    const lean = await MinimalJsonClient.connect(port);
     await lean.call(1);
     let id = 2002;
     for (let block = 0; block < 20; block++) {
