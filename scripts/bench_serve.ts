@@ -318,13 +318,14 @@ const SETTLE_MS = 45_000;
  * the burst of connections until its memory reducer sees the process idle (after some seconds),
  * so the first figure counts garbage of the burst and the second what idle connections hold.
  *
- * The 1000 figures are also printed split into anonymous memory and file-backed pages (the `deno`
- * binary's code, ~40 MB that no change of ours moves). Most of what the settled figure does not
- * have at 1 s is V8's young generation: it doubles whenever the bytes surviving its collections
- * since it last grew exceed its size, and what each connection keeps (~20 KB of heap, ~7 KB under
- * `--state`, where a held account's client serves every connection) survives once or twice, so a
- * burst of 1000 grows it to its 2 × 32 MB maximum (2 × 16 under `--state`) however little garbage
- * a connection makes (helper-45's GC traces, #22).
+ * The 1000 figures are also printed split into anonymous memory and file-backed pages (~40 MB:
+ * ~32 MB of the `deno` binary's code, then Deno's caches and libc, which no change of ours
+ * moves). Most of what the settled figure does not have at 1 s is V8's young generation: it
+ * doubles whenever the bytes surviving its collections since it last grew exceed its size, and
+ * what each connection keeps (~20 KB of heap, ~7 KB under `--state`, where a held account's
+ * client serves every connection) survives once or twice, so a burst of 1000 grows it to its
+ * 2 × 32 MB maximum (2 × 16 under `--state`) however little garbage a connection makes
+ * (helper-45's GC traces, #22).
  */
 export async function benchIdleMemory(
   line: unknown,
@@ -370,7 +371,9 @@ export async function benchIdleMemory(
       "1000: target ≤ 100 MB",
     );
     report(
-      `    the 1000: anonymous + file-backed (the deno binary), 1 s / ${SETTLE_MS / 1000} s later`,
+      `    the 1000: anonymous + file-backed (mostly deno itself), 1 s / ${
+        SETTLE_MS / 1000
+      } s later`,
       `${parts.anon.toFixed(0)} + ${parts.file.toFixed(0)} / ${settledParts.anon.toFixed(0)} + ${
         settledParts.file.toFixed(0)
       } MB`,
