@@ -18,12 +18,15 @@ import {
 import { HANDLE_COOKIE, type WebRoute } from "./routes.ts";
 import type { WrittenLine } from "./web_account.ts";
 
-/** A body as a JSON object (an empty body is `{}`); anything else is a 400. */
-function bodyObject(text: string): Record<string, unknown> {
+/**
+ * A body as a JSON object (an empty body is `{}`); anything else is a 400. Its integers are kept
+ * exact unless `exact` is false (the body is only looked at, and passed on as its text).
+ */
+function bodyObject(text: string, exact = true): Record<string, unknown> {
   if (text.trim() === "") return {};
   let value: unknown;
   try {
-    value = parseKeepingNumbers(text);
+    value = exact ? parseKeepingNumbers(text) : JSON.parse(text);
   } catch (error) {
     throw new HttpError(400, "BadJson", (error as Error).message);
   }
@@ -143,7 +146,8 @@ const method: WebRoute = {
   auth: "account",
   async handle(context) {
     const name = context.params[0];
-    const body = bodyObject(await context.body());
+    const text = await context.body();
+    const body = bodyObject(text, false);
     if (body._cons !== undefined && body._cons !== name) {
       throw new HttpError(
         400,
@@ -151,7 +155,14 @@ const method: WebRoute = {
         `the path names ${name}, the body's _cons ${JSON.stringify(body._cons)}`,
       );
     }
-    return answer(await context.account!.request({ message: { ...body, _cons: name } }));
+    // The body goes to the session as the text it came as (its 64-bit integers as written), the
+    // method's name first: a `_cons` of its own is the same name (checked above), and of keys
+    // given twice JSON keeps the last.
+    const fields = text.trim().slice(1, -1);
+    const message = fields.trim() === ""
+      ? `{"_cons":${JSON.stringify(name)}}`
+      : `{"_cons":${JSON.stringify(name)},${fields}}`;
+    return answer(await context.account!.requestText(`{"message":${message}}`));
   },
 };
 

@@ -32,6 +32,8 @@ export class WebAccount {
   /** Request lines of this turn, not yet handed to the session, with their ids. */
   #queued: { id: number; text: string }[] = [];
   #scheduled = false;
+  /** The id of the line being handed to the session, while it is. */
+  #handling: number | undefined = undefined;
   #inputClosed = false;
   #closed = false;
   #ended!: () => void;
@@ -65,6 +67,15 @@ export class WebAccount {
    * with its answer line.
    */
   request(fields: Record<string, unknown>): Promise<WrittenLine> {
+    return this.requestText(JSON.stringify(fields));
+  }
+
+  /**
+   * {@link request} with the request as JSON text already made: an object without `id` and
+   * without space after its brace (`{"message":{...}}`, `{}`), to which the id is added first (a
+   * one-shot call's body goes in as the text it came as, not parsed, spread and written again).
+   */
+  requestText(fields: string): Promise<WrittenLine> {
     if (this.#closed || this.#inputClosed) {
       return Promise.resolve({
         text: "",
@@ -75,7 +86,8 @@ export class WebAccount {
     const answer = new Promise<WrittenLine>((resolve) => this.#pending.set(id, resolve));
     // One-shot calls come one HTTP request each: those of one turn go to the session together a
     // turn later, as lines of one TCP read do, so that they share MTProto writes.
-    this.#queued.push({ id, text: JSON.stringify({ ...fields, id }) });
+    const text = fields === "{}" ? `{"id":${id}}` : `{"id":${id},${fields.slice(1)}`;
+    this.#queued.push({ id, text });
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.#handleQueued());
@@ -130,11 +142,14 @@ export class WebAccount {
         });
         continue;
       }
+      this.#handling = id;
       try {
         this.#connection.handleLine(text);
       } catch (error) {
         this.#log(`http: internal error: ${(error as Error).stack ?? error}`);
         this.#answer(id, { id, error: "InternalError", msg: String(error) });
+      } finally {
+        this.#handling = undefined;
       }
     }
   }
@@ -154,9 +169,12 @@ export class WebAccount {
       for (const listener of this.#listeners) listener(line);
       return;
     }
-    const resolve = this.#pending.get(id);
-    if (!resolve) return; // a negative id: nothing this front sends can earn one
-    this.#pending.delete(id);
+    // A line refused before its id was read (BadJson: nested past the parser's limit, say) is
+    // answered at once with a negative id: it is the answer to the line being handed over.
+    const to = id < 0 && this.#handling !== undefined ? this.#handling : id;
+    const resolve = this.#pending.get(to);
+    if (!resolve) return;
+    this.#pending.delete(to);
     resolve(line);
   }
 }
