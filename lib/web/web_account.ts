@@ -133,7 +133,8 @@ export class WebAccount {
     const lines = this.#queued;
     this.#queued = [];
     for (const { id, text } of lines) {
-      if (utf8Length(text) > this.#maxLine) {
+      // A UTF-16 code unit is at most three bytes of UTF-8: most lines are not counted.
+      if (text.length * 3 > this.#maxLine && utf8Length(text) > this.#maxLine) {
         // Answered under its own id (the protocol's LineTooLong line has none to route by).
         this.#answer(id, {
           id,
