@@ -205,8 +205,11 @@ Deno.test("metrics count calls, rpc errors, FLOOD_WAIT, updates and file bytes a
       assertEquals(value("mtproto2json_file_bytes_total", { direction: "upload" }), 1000 + 711);
       assertEquals(value("mtproto2json_connections_total", { front: "tcp" }), 2);
       assertEquals(value("mtproto2json_held_accounts", { state: "ok" }), 0);
-      // No label holds a phone, a user id, a name or a message.
-      const text = metrics.render();
+      // No label holds a phone, a user id, a name or a message. The values are left out: a
+      // latency sum such as 0.0231000001 s held "1000001" now and then.
+      const text = metrics.render().split("\n")
+        .map((line) => line.startsWith("#") ? line : line.slice(0, line.lastIndexOf(" ")))
+        .join("\n");
       for (const secret of ["1555", "1000001", "alice", "counted", "nobody_by_this_name"]) {
         assertEquals(text.includes(secret), false, secret);
       }
