@@ -239,12 +239,32 @@ async function serveCalls(line0) {
     // client: a timer per request, Web streams reading 64 KiB buffers, line splitting).
     const lean = await MinimalJsonClient.connect(port);
     await lean.call(1);
+    // A fourth: mtcute through a relay process that only copies bytes (scripts/bare_relay.ts),
+    // what any process between a client and the server costs a call, work or none.
+    const relay = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net=127.0.0.1",
+        new URL("./bare_relay.ts", import.meta.url).pathname,
+        String(server.port),
+      ],
+      stdout: "piped",
+    }).spawn();
+    const relayPort = Number((await waitFor(relay.stdout, /^(\d+)\n/))[1]);
+    const relayed = mtcuteClient({ ...server, port: relayPort });
+    await relayed.call({ _: "help.getNearestDc" });
+    const warmRelayed = [];
     let id = 2002;
     for (let block = 0; block < 20; block++) {
       for (let j = 0; j < 100; j++) {
         const start = performance.now();
         await lean.call(id++);
         if (j >= 10) warmLean.push(performance.now() - start);
+      }
+      for (let j = 0; j < 100; j++) {
+        const start = performance.now();
+        await relayed.call({ _: "help.getNearestDc" });
+        if (j >= 10) warmRelayed.push(performance.now() - start);
       }
       let cpu = cpuMs();
       for (let j = 0; j < 100; j++) {
@@ -264,6 +284,8 @@ async function serveCalls(line0) {
     json.close();
     lean.close();
     await client.destroy();
+    await relayed.destroy();
+    await stop(relay);
     for (
       const [label, our, their] of [
         ["one call at a time, p50, turn by turn", ours, theirs],
@@ -277,6 +299,14 @@ async function serveCalls(line0) {
         `  ${label}: through serve / mtcute direct`,
         `${(a * 1000).toFixed(0)} / ${(b * 1000).toFixed(0)} µs (${(a / b).toFixed(2)}×)`,
         "target ≤ 1.0×",
+      );
+    }
+    {
+      const a = percentile(warmRelayed.sort((x, y) => x - y), 0.5);
+      const b = percentile(warmTheirs, 0.5);
+      line(
+        "    the floor of any process between: mtcute through a bare relay / mtcute direct",
+        `${(a * 1000).toFixed(0)} / ${(b * 1000).toFixed(0)} µs (${(a / b).toFixed(2)}×)`,
       );
     }
     // Where a lone call's time goes: serve's CPU for one (two sockets, the JSON and the MTProto
