@@ -193,6 +193,7 @@ export async function runServeCommand(
       "http-host": { type: "string" },
       cors: { type: "string" },
       "http-idle": { type: "string" },
+      "http-max-open": { type: "string" },
     },
     false,
     io.env,
@@ -243,6 +244,12 @@ export async function runServeCommand(
   if (!(idle > 0)) {
     throw new UsageError(
       `--http-idle needs a positive number of seconds, got "${values["http-idle"]}"`,
+    );
+  }
+  const maxOpen = values["http-max-open"] === undefined ? 64 : Number(values["http-max-open"]);
+  if (!Number.isInteger(maxOpen) || maxOpen < 1) {
+    throw new UsageError(
+      `--http-max-open needs a positive number, got "${values["http-max-open"]}"`,
     );
   }
   const list = (text: string | undefined) =>
@@ -311,6 +318,7 @@ export async function runServeCommand(
           hostNames: list(values["http-host"]),
           cors: list(values.cors),
           idleSeconds: idle,
+          maxStreamsPerAddress: maxOpen,
           health: server.health,
         });
       } catch (error) {

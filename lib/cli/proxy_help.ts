@@ -73,6 +73,9 @@ Options:
                        *); other pages' requests are refused
   --http-idle S        an account handle's session is parked after S seconds unused (default
                        300); with --state its account stays held and connected
+  --http-max-open N    requests and streams one client address may keep open at once
+                       (default 64; more are answered 429). Behind a reverse proxy every
+                       client comes from the proxy's address: raise it to what they all need
   --files DIR          let download "to" and upload "path" name files inside DIR (nothing
                        outside it: no "..", no absolute path elsewhere, no symlink out); without
                        it, serve refuses every path (chunk lines and base64 bytes still work)

@@ -11,12 +11,7 @@ Deno.test("serve --http as a process: Alice signs in by one-shot HTTP calls, Bob
   const bob = { close: () => {} } as { close(): void };
   try {
     // The HTTP port is printed after the TCP one, the way a user reads it.
-    let match: RegExpExecArray | null = null;
-    for (let i = 0; i < 100 && !match; i++) {
-      match = /HTTP and WebSocket on http:\/\/127\.0\.0\.1:(\d+)/.exec(serve.stderr());
-      if (!match) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const port = Number(match![1]);
+    const port = await httpPortOf(serve);
     const base = `http://127.0.0.1:${port}`;
     const call = async (path: string, body: unknown, handle?: string) => {
       const response = await fetch(`${base}${path}`, {
@@ -79,6 +74,79 @@ Deno.test("serve --http as a process: Alice signs in by one-shot HTTP calls, Bob
     bob.close();
     serve.child.kill("SIGTERM");
     assertEquals((await serve.child.status).code, 0, serve.stderr());
+    await emulator.close();
+  }
+});
+
+/** The HTTP port serve printed on stderr. */
+async function httpPortOf(serve: { stderr(): string }): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const match = /HTTP and WebSocket on http:\/\/127\.0\.0\.1:(\d+)/.exec(serve.stderr());
+    if (match) return Number(match[1]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no HTTP port printed: ${serve.stderr()}`);
+}
+
+Deno.test("--http-max-open: one address (a reverse proxy's) may keep that many requests open, and no more; the default is 64", async () => {
+  const emulator = await startEmulator({ port: 0, log: () => {} });
+  /** serve with `extra` flags, and a way to leave requests from this address waiting. */
+  const started = async (extra: string[]) => {
+    const serve = await startServeProcess(emulator.serverLine(), [
+      "--http",
+      "127.0.0.1:0",
+      ...extra,
+    ]);
+    const port = await httpPortOf(serve);
+    const waiting: Deno.TcpConn[] = [];
+    return {
+      /** Opens `count` requests whose promised body never comes (each stays open 30 s). */
+      async hold(count: number) {
+        for (let i = 0; i < count; i++) {
+          const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+          waiting.push(connection);
+          await connection.write(new TextEncoder().encode(
+            `POST /v1/sessions HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 10\r\n\r\n{`,
+          ));
+        }
+      },
+      /** GET /healthz's statuses over half a second (the held requests reach serve meanwhile). */
+      async statuses(): Promise<number[]> {
+        const seen: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+          await response.body?.cancel();
+          seen.push(response.status);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return seen;
+      },
+      async stop() {
+        for (const connection of waiting) connection.close();
+        serve.child.kill("SIGTERM");
+        await serve.child.status;
+      },
+    };
+  };
+  try {
+    const raised = await started(["--http-max-open", "71"]);
+    try {
+      await raised.hold(70);
+      // 70 held and the probe: 71, all allowed.
+      assertEquals((await raised.statuses()).every((status) => status === 200), true);
+      await raised.hold(1);
+      assertEquals((await raised.statuses()).at(-1), 429);
+    } finally {
+      await raised.stop();
+    }
+    const plain = await started([]);
+    try {
+      await plain.hold(64);
+      assertEquals((await plain.statuses()).at(-1), 429);
+    } finally {
+      await plain.stop();
+    }
+  } finally {
     await emulator.close();
   }
 });
