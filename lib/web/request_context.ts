@@ -35,7 +35,7 @@ export class RequestContext implements RouteContext {
   constructor(
     readonly request: Request,
     href: string,
-    readonly params: string[],
+    readonly params: readonly string[],
     readonly address: string,
     readonly front: WebFront,
     bodies: BodyReader,

@@ -22,8 +22,11 @@ export type RouteAuth = "open" | "token" | "account";
 export interface RouteContext {
   request: Request;
   url: URL;
-  /** The path pattern's groups (a RegExp path), e.g. the method name of `/v1/{method}`. */
-  params: string[];
+  /**
+   * The path pattern's groups (a RegExp path), e.g. the method name of `/v1/{method}`. Read-only:
+   * one array (frozen) serves every request to the same path.
+   */
+  params: readonly string[];
   /** The client's address (per-address limits, the token guard). */
   address: string;
   /** The front: its defaults, options, handles and clock. */

@@ -73,7 +73,7 @@ export interface WebServer {
 /** A route whose path matched a request's, with the path pattern's groups. */
 interface RouteMatch {
   route: WebRoute;
-  params: string[];
+  params: readonly string[];
 }
 
 /** The built-in routes, the catch-all `/v1/{method}` last. */
@@ -208,7 +208,7 @@ export function serveHttp(defaults: ProxyDefaults, options: WebOptions): WebServ
         ? route.path === path ? [] : undefined
         : route.path.exec(path)?.slice(1);
       // Frozen: one params array serves every request to the path.
-      if (params) found.push(Object.freeze({ route, params: Object.freeze(params) as string[] }));
+      if (params) found.push(Object.freeze({ route, params: Object.freeze(params) }));
     }
     matches = Object.freeze(found);
     if (matchesByPath.size >= 256) matchesByPath.clear();

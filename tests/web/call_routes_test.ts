@@ -57,3 +57,35 @@ Deno.test("POST /v1/{method} takes the parameters as any JSON object spells them
     await emulator.close();
   }
 });
+
+Deno.test("a route added by the caller gets its pattern's groups as params, the same for every request to a path: they are read-only (typed so), not changed by one request for the next", async () => {
+  const web = serveHttp({ schema, app: appIdentity("12345", "hash", "test"), log: () => {} }, {
+    host: "127.0.0.1",
+    port: 0,
+    maxLine: 65_536,
+    routes: [{
+      method: "GET",
+      path: /^\/shout\/(\w+)$/,
+      auth: "open",
+      handle(context) {
+        let refused = false;
+        try {
+          // @ts-expect-error: one params array serves every request to the path (routes.ts)
+          context.params[0] = context.params[0].toUpperCase();
+        } catch {
+          refused = true;
+        }
+        return new Response(`${context.params[0]} ${refused}`);
+      },
+    }],
+  });
+  try {
+    const got: string[] = [];
+    for (const word of ["abc", "abc", "def"]) {
+      got.push(await (await fetch(`http://127.0.0.1:${web.port}/shout/${word}`)).text());
+    }
+    assertEquals(got, ["abc true", "abc true", "def true"]);
+  } finally {
+    await web.close();
+  }
+});
