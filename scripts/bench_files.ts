@@ -29,7 +29,8 @@
  * transfer is printed beside it. On loopback both clients are CPU-bound and the window hardly
  * matters; window settings are told apart with a round trip (`EMULATOR="--file-latency 100"`).
  *
- * Standalone: `deno run -A scripts/bench_files.ts` runs this part alone.
+ * Standalone: `deno run -A scripts/bench_files.ts` runs this part alone. With mtcute, it runs itself
+ * in a network namespace with loopback only (`deno task bench` runs it so too).
  *
  * @module
  */
@@ -37,6 +38,7 @@
 import { createHash } from "node:crypto";
 import { generatedFileBytes, generatedFileSha256 } from "../lib/emulator/files/generated_bytes.ts";
 import { JsonClient } from "../tests/support/json_client.ts";
+import { onlyLoopback, runIsolated } from "./loopback_only.ts";
 import { signInAlice, waitFor } from "../tests/support/processes.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
@@ -825,6 +827,26 @@ export async function benchFiles(report: Report): Promise<void> {
 }
 
 if (import.meta.main) {
+  // mtcute has Telegram's addresses built in: with it, this part runs where loopback is the only
+  // network (scripts/loopback_only.ts), its modules fetched from the registry first.
+  if (Deno.env.get("MTPROTO2JSON_BENCH_FILES_MTCUTE") !== "0" && !(await onlyLoopback())) {
+    const cached = await new Deno.Command(Deno.execPath(), {
+      args: ["cache", "--no-lock", "--quiet", `${root}scripts/bench_files_mtcute.js`],
+    }).spawn().status;
+    if (!cached.success) Deno.exit(1);
+    Deno.exit(
+      await runIsolated([
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-run",
+        "--allow-net=127.0.0.1",
+        new URL(import.meta.url).pathname,
+        ...Deno.args,
+      ]),
+    );
+  }
   const report: Report = (name, value, target = "") =>
     console.log(`${name.padEnd(58)} ${value.padStart(14)}  ${target}`);
   await benchFiles(report);
