@@ -138,7 +138,12 @@ export class BodyReader {
     });
   }
 
-  /** One timer for every body's deadline, started with the first body and kept. */
+  /**
+   * One timer for every body's deadline, started with a body and stopped by a sweep that finds
+   * none (an idle server is not woken twice a second for nothing). Stopped and started again, a
+   * body still gets at least its deadline: the count goes on, and a new timer's first sweep
+   * comes a whole interval after it starts.
+   */
   #startSweep(): void {
     if (this.#sweep !== undefined || this.#closed) return;
     this.#sweep = this.#clock.setInterval(() => {
@@ -147,6 +152,10 @@ export class BodyReader {
         if (sweep - entry.startedAtSweep < this.#lateAfterSweeps) continue;
         this.#reading.delete(entry);
         entry.late();
+      }
+      if (this.#reading.size === 0 && this.#sweep !== undefined) {
+        this.#clock.clearInterval(this.#sweep);
+        this.#sweep = undefined;
       }
     }, this.#everyMs);
   }
