@@ -130,6 +130,39 @@ async function signedIn(
   }
 }
 
+/**
+ * The emulator (each file part answered `fileLatencyMs` late) behind serve's TCP port, as a user's
+ * script meets them, with a session line for Alice signed in; `dir` given, serve's `--files`.
+ */
+async function servedOverTcp(fileLatencyMs: number, dir?: string) {
+  const emulator = await startEmulator({
+    port: 0,
+    log: () => {},
+    world: { homeDc: 2, fileLatencyMs },
+  });
+  const server = serve({
+    schema: loadSchema(),
+    server: serverFlag(JSON.stringify(emulator.serverLine(2)))!,
+    app: appIdentity("12345", "hash", "test"),
+    transport: { kind: "intermediate" },
+    ...(dir ? { files: { kind: "inside" as const, dir } } : {}),
+    log: () => {},
+  }, { host: "127.0.0.1", port: 0, maxLine: 16 * MiB });
+  const close = async () => {
+    await server.close();
+    await emulator.close();
+  };
+  try {
+    const signing = await JsonClient.connect(server.port);
+    const session = await signInAlice(signing);
+    signing.close();
+    return { emulator, port: server.port, session, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
 /** The media of the message `file <id>` in Alice's history with Bob. */
 async function mediaOf(lines: Lines, fileId: string): Promise<Line> {
   const resolved = await lines.request({
@@ -311,26 +344,11 @@ Deno.test("a download's parts come in buffers the frame pool lends again once ea
 Deno.test("a client that goes away mid-upload stops it: no more parts are saved than were in flight", async () => {
   // Over serve's TCP port, as a user's script that dies mid-upload: each part answered 20 ms
   // late, one in flight, so the 64 parts of the file take over a second.
-  const emulator = await startEmulator({
-    port: 0,
-    log: () => {},
-    world: { homeDc: 2, fileLatencyMs: 20 },
-  });
   const dir = await Deno.makeTempDir({ prefix: "upload_gone_" });
-  const server = serve({
-    schema: loadSchema(),
-    server: serverFlag(JSON.stringify(emulator.serverLine(2)))!,
-    app: appIdentity("12345", "hash", "test"),
-    transport: { kind: "intermediate" },
-    files: { kind: "inside", dir },
-    log: () => {},
-  }, { host: "127.0.0.1", port: 0, maxLine: 16 * MiB });
+  await Deno.writeFile(`${dir}/big.bin`, generatedFileBytes(5n, 0, 32 * MiB));
+  const { emulator, port, session, close } = await servedOverTcp(20, dir);
   try {
-    await Deno.writeFile(`${dir}/big.bin`, generatedFileBytes(5n, 0, 32 * MiB));
-    const signing = await JsonClient.connect(server.port);
-    const session = await signInAlice(signing);
-    signing.close();
-    const socket = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    const socket = await Deno.connect({ hostname: "127.0.0.1", port });
     const request = [
       { id: 1, session },
       { id: 2, upload: { path: "big.bin", parts: 1, progress: 0.05 } },
@@ -351,8 +369,7 @@ Deno.test("a client that goes away mid-upload stops it: no more parts are saved 
     // The part in flight at the close, and those saved before a progress line's write failed.
     assertEquals(before < 40 && after <= 10, true, `${before} parts, then ${after} more`);
   } finally {
-    await server.close();
-    await emulator.close();
+    await close();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -436,24 +453,10 @@ Deno.test("a streamed upload that fails while its client is ahead lets the conne
   // The client says 10 MiB + 1 byte and streams 40 MiB: the 21st part cannot be the last one of
   // that size, so the upload fails about 10 MiB in, while the chunk lines beyond it wait in the
   // socket (serve stops reading a stream more than 4 MiB ahead of its upload).
-  const emulator = await startEmulator({
-    port: 0,
-    log: () => {},
-    world: { homeDc: 2, fileLatencyMs: 5 },
-  });
-  const server = serve({
-    schema: loadSchema(),
-    server: serverFlag(JSON.stringify(emulator.serverLine(2)))!,
-    app: appIdentity("12345", "hash", "test"),
-    transport: { kind: "intermediate" },
-    log: () => {},
-  }, { host: "127.0.0.1", port: 0, maxLine: 16 * MiB });
+  const { port, session, close } = await servedOverTcp(5);
   let client: JsonClient | undefined;
   try {
-    const signing = await JsonClient.connect(server.port);
-    const session = await signInAlice(signing);
-    signing.close();
-    client = await JsonClient.connect(server.port);
+    client = await JsonClient.connect(port);
     await client.request({ id: 1, session });
     const failed = client.next((line) => line.id === 2 && !line.progress, 20_000);
     const streaming = [
@@ -474,7 +477,6 @@ Deno.test("a streamed upload that fails while its client is ahead lets the conne
     assertEquals((nearest.message as Line)?._cons, "nearestDc", JSON.stringify(nearest));
   } finally {
     client?.close();
-    await server.close();
-    await emulator.close();
+    await close();
   }
 });
