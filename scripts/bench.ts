@@ -35,6 +35,7 @@ import { benchUpdates } from "./bench_updates.ts";
 import { benchStore } from "./bench_store.ts";
 import { benchProxies } from "./bench_proxies.ts";
 import { benchWeb } from "./bench_web.ts";
+import { BENCH_PERMISSIONS } from "./loopback_only.ts";
 import { benchStartup } from "./bench_startup.ts";
 
 // The subcommands the benches start are `deno run`s, whose update check would look up
@@ -333,15 +334,7 @@ await benchStore(schema, report);
 // A process of its own: with mtcute, it runs in a network namespace with loopback only
 // (scripts/loopback_only.ts), which this process is not in.
 const files = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-run",
-    "--allow-net=127.0.0.1",
-    new URL("./bench_files.ts", import.meta.url).pathname,
-  ],
+  args: ["run", ...BENCH_PERMISSIONS, new URL("./bench_files.ts", import.meta.url).pathname],
 }).spawn().status;
 if (!files.success) report("  files", "failed", `(exit ${files.code})`);
 

@@ -38,7 +38,7 @@
 import { createHash } from "node:crypto";
 import { generatedFileBytes, generatedFileSha256 } from "../lib/emulator/files/generated_bytes.ts";
 import { JsonClient } from "../tests/support/json_client.ts";
-import { onlyLoopback, runIsolated } from "./loopback_only.ts";
+import { BENCH_PERMISSIONS, onlyLoopback, runIsolated } from "./loopback_only.ts";
 import { signInAlice, waitFor } from "../tests/support/processes.ts";
 
 type Report = (label: string, value: string, target?: string) => void;
@@ -837,11 +837,7 @@ if (import.meta.main) {
     Deno.exit(
       await runIsolated([
         "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-run",
-        "--allow-net=127.0.0.1",
+        ...BENCH_PERMISSIONS,
         new URL(import.meta.url).pathname,
         ...Deno.args,
       ]),

@@ -8,6 +8,18 @@
  * @module
  */
 
+/**
+ * The permissions `deno task bench` runs with (deno.json), for a part of it run as a process of
+ * its own: no more than the bench has.
+ */
+export const BENCH_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-net=127.0.0.1",
+];
+
 /** True when this process's network has no interface but loopback (from /proc/net/dev). */
 export async function onlyLoopback(): Promise<boolean> {
   // Through cat: Deno asks for more than --allow-read to read /proc itself.
